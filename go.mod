@@ -1,0 +1,12 @@
+module github.com/scrmkit/scrm
+
+go 1.23.0
+
+require (
+	github.com/go-resty/resty/v2 v2.16.5
+	github.com/patrickmn/go-cache v2.1.0+incompatible
+	golang.org/x/sync v0.10.0
+	golang.org/x/time v0.8.0
+)
+
+require golang.org/x/net v0.43.0 // indirect

@@ -1,0 +1,98 @@
+package wecomtest
+
+import (
+	"bytes"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+)
+
+// routeMedia serves the uploads: media/upload, media/upload_attachment and
+// media/uploadimg.
+func (s *Server) routeMedia() {
+	limits := map[string]int{"image": 10 << 20, "voice": 2 << 20, "video": 10 << 20, "file": 20 << 20}
+	s.handle(http.MethodPost, "/cgi-bin/media/upload", authCorp, func(c *call) (any, *apiError) {
+		typ := c.r.URL.Query().Get("type")
+		max, ok := limits[typ]
+		if !ok {
+			return nil, errf(40004, "invalid media type")
+		}
+		name, size, aerr := c.mediaPart(max)
+		if aerr != nil {
+			return nil, aerr
+		}
+		id := c.s.newID("media-")
+		c.corp.media[id] = MediaFile{Type: typ, Name: name, Size: size}
+		// media/upload sends created_at as a string of digits.
+		return map[string]any{"type": typ, "media_id": id, "created_at": strconv.FormatInt(c.s.now().Unix(), 10)}, nil
+	})
+	s.handle(http.MethodPost, "/cgi-bin/media/upload_attachment", authCorp, func(c *call) (any, *apiError) {
+		q := c.r.URL.Query()
+		typ := q.Get("media_type")
+		at, err := strconv.Atoi(q.Get("attachment_type"))
+		if err != nil || (at != 1 && at != 2) {
+			return nil, errf(41072, "invalid attachment_type")
+		}
+		max, ok := limits[typ]
+		if !ok || typ == "voice" || (at == 1 && typ == "file") {
+			return nil, errf(41072, "invalid media_type for this attachment_type")
+		}
+		name, size, aerr := c.mediaPart(max)
+		if aerr != nil {
+			return nil, aerr
+		}
+		id := c.s.newID("attach-")
+		c.corp.media[id] = MediaFile{Type: typ, AttachmentType: at, Name: name, Size: size}
+		return map[string]any{"type": typ, "media_id": id, "created_at": c.s.now().Unix()}, nil
+	})
+	s.handle(http.MethodPost, "/cgi-bin/media/uploadimg", authCorp, func(c *call) (any, *apiError) {
+		_, _, aerr := c.mediaPart(2 << 20)
+		if aerr != nil {
+			return nil, aerr
+		}
+		return map[string]any{"url": "https://wework.qpic.cn/wwpic/" + c.s.newID("") + "/0"}, nil
+	})
+}
+
+// mediaPart reads the multipart part named "media" and checks its size.
+func (c *call) mediaPart(max int) (name string, size int, aerr *apiError) {
+	_, params, err := mime.ParseMediaType(c.r.Header.Get("Content-Type"))
+	if err != nil || params["boundary"] == "" {
+		return "", 0, errf(40058, "multipart/form-data expected")
+	}
+	mr := multipart.NewReader(bytes.NewReader(c.body), params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			return "", 0, errf(40058, "form-data part \"media\" missing")
+		}
+		if p.FormName() != "media" {
+			continue
+		}
+		data, _ := io.ReadAll(p)
+		switch {
+		case p.FileName() == "":
+			return "", 0, errf(40058, "filename missing")
+		case len(data) <= 5:
+			return "", 0, errf(40005, "media file too small (must be larger than 5 bytes)")
+		case len(data) > max:
+			return "", 0, errf(40006, "invalid file size")
+		}
+		return p.FileName(), len(data), nil
+	}
+}
+
+// Media returns the uploads accepted for corpID, by media_id.
+func (s *Server) Media(corpID string) map[string]MediaFile {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]MediaFile{}
+	if c := s.corps[corpID]; c != nil {
+		for k, v := range c.media {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,441 @@
+// Package wecomtest is an in-process fake WeCom server for tests and
+// examples, in the manner of net/http/httptest.
+//
+// It speaks WeCom's JSON itself, from its own request and response types:
+// it never imports the SDK's API packages, so a wrong field name in one of
+// their request structs is refused here (unknown fields answer 40058) instead
+// of being hidden by sharing the struct.
+//
+//	srv := wecomtest.NewServer(t)
+//	c := srv.Client() // a *wecom.Client wired to the fake
+//	srv.ExpireTokens(srv.CorpID) // the next call sees 42001 and refreshes
+//	srv.Fail("/cgi-bin/externalcontact/list", wecomtest.Fault{Errcode: -1})
+package wecomtest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// Default credentials of the corp every Server starts with.
+const (
+	DefaultCorpID = "wwfakecorp0000001"
+	DefaultSecret = "fake-secret-do-not-use"
+)
+
+// Server is a fake WeCom. All its methods are safe for concurrent use.
+type Server struct {
+	URL    string // base URL, e.g. http://127.0.0.1:port
+	CorpID string // the default corp's id
+	Secret string // the default corp's secret
+
+	srv *httptest.Server
+	mux *http.ServeMux
+
+	mu       sync.Mutex
+	tokenTTL time.Duration
+	now      func() time.Time
+	corps    map[string]*Corp
+	tokens   map[string]*tokenRec
+	faults   map[string][]*Fault
+	limits   map[string]rateLimit
+	windows  map[windowKey]*window
+	requests []Request
+	seq      int
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithTokenTTL sets the lifetime of the tokens the server issues
+// (default 7200s, as WeCom's).
+func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
+
+// WithClock sets the server's clock (default time.Now).
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// Corp is one fake corp's state. Area files (contact.go, suite.go, ...) keep
+// their own parts of it.
+type Corp struct {
+	ID     string
+	Secret string
+
+	tokenFetches int
+	media        map[string]MediaFile
+	contact      *contactState
+}
+
+// MediaFile is an upload the server has accepted.
+type MediaFile struct {
+	Type           string
+	AttachmentType int
+	Name           string
+	Size           int
+}
+
+// Request is a request the server received.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Body   []byte
+	CorpID string // the corp the token (or corpid) named, if any
+}
+
+type tokenRec struct {
+	corp    string
+	expires time.Time
+	revoked bool
+}
+
+// New starts a Server; call Close when done. Tests should use NewServer.
+func New(opts ...Option) *Server {
+	s := &Server{
+		CorpID:   DefaultCorpID,
+		Secret:   DefaultSecret,
+		mux:      http.NewServeMux(),
+		tokenTTL: 7200 * time.Second,
+		now:      time.Now,
+		corps:    map[string]*Corp{},
+		tokens:   map[string]*tokenRec{},
+		faults:   map[string][]*Fault{},
+		limits:   map[string]rateLimit{},
+		windows:  map[windowKey]*window{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.AddCorp(s.CorpID, s.Secret)
+	s.routes()
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.record(r, nil, "")
+		writeJSON(w, errBody(404, "fake WeCom: unknown path "+r.URL.Path))
+	})
+	s.srv = httptest.NewServer(s.mux)
+	s.URL = s.srv.URL
+	return s
+}
+
+// NewServer starts a Server that is closed when the test ends.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s := New(opts...)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
+
+// HTTPClient returns an *http.Client for the server.
+func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
+
+// FastRetry is the retry policy Client uses: the standard policy with waits
+// of milliseconds, so that tests exercising retries stay fast.
+func FastRetry() *wecom.Backoff {
+	return &wecom.Backoff{MaxAttempts: 3, Initial: time.Millisecond, Max: 5 * time.Millisecond,
+		RateLimitAttempts: 3, RateLimitInitial: 2 * time.Millisecond, RateLimitMax: 10 * time.Millisecond}
+}
+
+// Client returns a *wecom.Client for the default corp, wired to the server,
+// with FastRetry. opts are applied after the defaults and win.
+func (s *Server) Client(opts ...wecom.Option) *wecom.Client {
+	return s.ClientFor(s.CorpID, opts...)
+}
+
+// ClientFor returns a *wecom.Client for corpID (added with AddCorp).
+func (s *Server) ClientFor(corpID string, opts ...wecom.Option) *wecom.Client {
+	s.mu.Lock()
+	c := s.corps[corpID]
+	s.mu.Unlock()
+	secret := ""
+	if c != nil {
+		secret = c.Secret
+	}
+	return wecom.New(corpID, secret, s.ClientOptions(opts...)...)
+}
+
+// ClientOptions returns the options that wire a client (or suite) to the
+// server, followed by opts.
+func (s *Server) ClientOptions(opts ...wecom.Option) []wecom.Option {
+	base := []wecom.Option{
+		wecom.WithBaseURL(s.URL),
+		wecom.WithHTTPClient(s.srv.Client()),
+		wecom.WithRetryPolicy(FastRetry()),
+	}
+	return append(base, opts...)
+}
+
+// AddCorp adds a corp with its secret (or returns the existing one).
+func (s *Server) AddCorp(corpID, secret string) *Corp {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addCorpLocked(corpID, secret)
+}
+
+func (s *Server) addCorpLocked(corpID, secret string) *Corp {
+	if c, ok := s.corps[corpID]; ok {
+		return c
+	}
+	c := &Corp{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState()}
+	s.corps[corpID] = c
+	return c
+}
+
+// SetSecret changes a corp's secret (as resetting it in the admin console
+// does): the old one answers 40001 from then on.
+func (s *Server) SetSecret(corpID, secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.corps[corpID]; c != nil {
+		c.Secret = secret
+	}
+}
+
+// TokenFetches returns how many tokens gettoken issued for corpID.
+func (s *Server) TokenFetches(corpID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.corps[corpID]; c != nil {
+		return c.tokenFetches
+	}
+	return 0
+}
+
+// ExpireTokens makes every token issued so far for corpID expired: calls
+// with them answer 42001.
+func (s *Server) ExpireTokens(corpID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	past := s.now().Add(-time.Second)
+	for _, t := range s.tokens {
+		if t.corp == corpID {
+			t.expires = past
+		}
+	}
+}
+
+// RevokeTokens makes every token issued so far for corpID invalid: calls
+// with them answer 40014.
+func (s *Server) RevokeTokens(corpID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.tokens {
+		if t.corp == corpID {
+			t.revoked = true
+		}
+	}
+}
+
+// Requests returns the requests received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Count returns how many requests for path were received.
+func (s *Server) Count(path string) int {
+	path = normPath(path)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.requests {
+		if r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
+// ResetRequests forgets the recorded requests.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	s.requests = nil
+	s.mu.Unlock()
+}
+
+func (s *Server) record(r *http.Request, body []byte, corp string) {
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body, CorpID: corp})
+	s.mu.Unlock()
+}
+
+// newID returns a unique id with prefix, like WeCom's opaque ids.
+func (s *Server) newID(prefix string) string {
+	s.seq++
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:]) + itoa(s.seq)
+}
+
+func normPath(p string) string {
+	p = strings.TrimLeft(p, "/")
+	if !strings.HasPrefix(p, "cgi-bin/") {
+		p = "cgi-bin/" + p
+	}
+	return "/" + p
+}
+
+// apiError is an errcode answer.
+type apiError struct {
+	code int
+	msg  string
+}
+
+func errf(code int, msg string) *apiError { return &apiError{code: code, msg: msg} }
+
+func errBody(code int, msg string) map[string]any {
+	return map[string]any{"errcode": code, "errmsg": msg}
+}
+
+// call is one authenticated API request as an area handler sees it. The
+// server's lock is held while the handler runs.
+type call struct {
+	s    *Server
+	r    *http.Request
+	corp *Corp
+	body []byte
+}
+
+// decode strictly decodes the JSON body into v: bad JSON or a field WeCom
+// does not know answers 40058, as WeCom does for malformed parameters.
+func (c *call) decode(v any) *apiError {
+	d := json.NewDecoder(bytes.NewReader(c.body))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return errf(40058, "invalid parameter: "+err.Error())
+	}
+	return nil
+}
+
+type handlerFunc func(c *call) (any, *apiError)
+
+// auth says how a route authenticates.
+type auth int
+
+const (
+	authCorp auth = iota // ?access_token= of a corp
+	authNone             // no token (gettoken itself)
+)
+
+// handle registers an API route. The wrapper records the request, applies
+// injected faults and rate limits, checks the method and the token, then
+// runs h under the server's lock and writes its answer with errcode 0.
+func (s *Server) handle(method, path string, a auth, h handlerFunc) {
+	s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+		corpID := ""
+		s.mu.Lock()
+		var tok *tokenRec
+		if a == authCorp {
+			tok = s.tokens[r.URL.Query().Get("access_token")]
+			if tok != nil {
+				corpID = tok.corp
+			}
+		} else {
+			corpID = r.URL.Query().Get("corpid")
+		}
+		s.mu.Unlock()
+		s.record(r, body, corpID)
+
+		if f := s.takeFault(path); f != nil {
+			if f.apply(w) {
+				return
+			}
+		}
+		if r.Method != method {
+			writeJSON(w, errBody(40058, "fake WeCom: "+path+" wants "+method))
+			return
+		}
+		s.mu.Lock()
+		var corp *Corp
+		if a == authCorp {
+			switch {
+			case r.URL.Query().Get("access_token") == "":
+				s.mu.Unlock()
+				writeJSON(w, errBody(41001, "access_token missing"))
+				return
+			case tok == nil || tok.revoked:
+				s.mu.Unlock()
+				writeJSON(w, errBody(40014, "invalid access_token"))
+				return
+			case !s.now().Before(tok.expires):
+				s.mu.Unlock()
+				writeJSON(w, errBody(42001, "access_token expired"))
+				return
+			}
+			corp = s.corps[tok.corp]
+			if !s.allowLocked(corp.ID, path) {
+				s.mu.Unlock()
+				writeJSON(w, errBody(45009, "api freq out of limit"))
+				return
+			}
+		}
+		out, aerr := h(&call{s: s, r: r, corp: corp, body: body})
+		s.mu.Unlock()
+		if aerr != nil {
+			writeJSON(w, errBody(aerr.code, aerr.msg))
+			return
+		}
+		writeOK(w, out)
+	})
+}
+
+// writeOK writes v (a struct or map encoding to a JSON object) with
+// errcode 0 and errmsg "ok" in front.
+func writeOK(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	head := []byte(`{"errcode":0,"errmsg":"ok"`)
+	if v == nil {
+		_, _ = w.Write(append(head, '}'))
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil || len(b) < 2 || b[0] != '{' {
+		writeJSON(w, errBody(-1, "fake WeCom: cannot encode answer"))
+		return
+	}
+	if len(b) > 2 {
+		head = append(head, ',')
+	}
+	_, _ = w.Write(append(head, b[1:]...))
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// routes registers every area's endpoints.
+func (s *Server) routes() {
+	s.routeToken()
+	s.routeMedia()
+	s.routeContact()
+}
