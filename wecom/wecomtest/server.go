@@ -54,6 +54,7 @@ type Server struct {
 	windows  map[windowKey]*window
 	requests []Request
 	seq      int
+	suite    *suiteState // third-party suites (suite.go)
 }
 
 // Option configures a Server.
@@ -113,6 +114,7 @@ func New(opts ...Option) *Server {
 		faults:   map[string][]*Fault{},
 		limits:   map[string]rateLimit{},
 		windows:  map[windowKey]*window{},
+		suite:    newSuiteState(),
 	}
 	for _, o := range opts {
 		o(s)
@@ -438,4 +440,5 @@ func (s *Server) routes() {
 	s.routeToken()
 	s.routeMedia()
 	s.routeContact()
+	s.routeSuite()
 }
