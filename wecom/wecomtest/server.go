@@ -438,6 +438,7 @@ func itoa(n int) string {
 // routes registers every area's endpoints.
 func (s *Server) routes() {
 	s.routeToken()
+	s.routeIP()
 	s.routeMedia()
 	s.routeContact()
 	s.routeSuite()

@@ -42,3 +42,16 @@ func (s *Server) issueTokenLocked(corpID string) tokenAnswer {
 	}
 	return tokenAnswer{AccessToken: tok, ExpiresIn: int(s.tokenTTL.Seconds())}
 }
+
+// routeIP serves get_api_domain_ip and getcallbackip with documentation
+// addresses (RFC 5737).
+func (s *Server) routeIP() {
+	for path, ips := range map[string][]string{
+		"/cgi-bin/get_api_domain_ip": {"192.0.2.10", "192.0.2.11"},
+		"/cgi-bin/getcallbackip":     {"198.51.100.0/25", "198.51.100.200"},
+	} {
+		s.handle(http.MethodGet, path, authCorp, func(*call) (any, *apiError) {
+			return map[string]any{"ip_list": ips}, nil
+		})
+	}
+}
