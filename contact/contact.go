@@ -1,0 +1,124 @@
+// Package contact wraps WeCom's customer-contact (客户联系) APIs: customers
+// and their follow users, remarks, corp and rule-group (strategy) tags,
+// channel codes 「联系我」, customer inheritance (在职/离职继承) and the
+// member contact statistics, plus a resumable bulk sync of every customer of
+// a corp.
+//
+//	svc := contact.New(wecom.New(corpID, secret))
+//	ids, err := svc.List(ctx, "zhangsan")
+//
+// Every method takes a context first and returns typed structs; WeCom's
+// errcode != 0 comes back as *wecom.Error. Reads are retried by the client,
+// creates (add_contact_way, add_corp_tag, transfers) are never re-sent once
+// they may have reached WeCom.
+package contact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"unicode/utf8"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// Service calls the customer-contact endpoints for one corp. It is safe for
+// concurrent use.
+type Service struct {
+	c *wecom.Client
+}
+
+// New returns a Service that calls WeCom through c.
+func New(c *wecom.Client) *Service { return &Service{c: c} }
+
+// Client returns the client the Service calls through.
+func (s *Service) Client() *wecom.Client { return s.c }
+
+// ErrInvalidArgument is matched (errors.Is) by every error the package
+// returns for bad input before anything is sent to WeCom.
+var ErrInvalidArgument = errors.New("contact: invalid argument")
+
+type argError struct{ msg string }
+
+func (e *argError) Error() string        { return "contact: " + e.msg }
+func (e *argError) Is(target error) bool { return target == ErrInvalidArgument }
+
+func invalidf(format string, args ...any) error {
+	return &argError{msg: fmt.Sprintf(format, args...)}
+}
+
+// Documented limits checked before calling WeCom.
+const (
+	// MaxBatchUsers is the most member userids batch/get_by_user takes.
+	MaxBatchUsers = 100
+	// MaxBatchLimit is the largest page size of batch/get_by_user.
+	MaxBatchLimit = 100
+	// MaxTransferCustomers is the most customers one transfer call moves.
+	MaxTransferCustomers = 100
+	// MaxStateLen is the longest contact-way state, in characters.
+	MaxStateLen = 30
+	// MaxContactWayUsers is the most members one contact way may name.
+	MaxContactWayUsers = 100
+	// MaxTagNameLen is the longest tag or tag-group name, in characters.
+	MaxTagNameLen = 30
+	// MaxStatsIDs is the most userids (and the most partyids) of
+	// get_user_behavior_data.
+	MaxStatsIDs = 100
+)
+
+func required(name, v string) error {
+	if v == "" {
+		return invalidf("%s is required", name)
+	}
+	return nil
+}
+
+func maxChars(name, v string, n int) error {
+	if c := utf8.RuneCountInString(v); c > n {
+		return invalidf("%s is %d characters long; WeCom allows at most %d", name, c, n)
+	}
+	return nil
+}
+
+func maxItems[T any](name string, v []T, n int) error {
+	if len(v) > n {
+		return invalidf("%s has %d items; WeCom allows at most %d per call", name, len(v), n)
+	}
+	return nil
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// read calls a POST endpoint that only reads (safe to repeat).
+func (s *Service) read(ctx context.Context, path string, body, out any) error {
+	return s.c.Do(ctx, &wecom.Request{Method: http.MethodPost, Path: path, Body: body, Out: out, Op: wecom.OpRead})
+}
+
+// idempotent calls a POST endpoint whose repetition leaves the same state.
+func (s *Service) idempotent(ctx context.Context, path string, body, out any) error {
+	return s.c.Do(ctx, &wecom.Request{Method: http.MethodPost, Path: path, Body: body, Out: out, Op: wecom.OpIdempotent})
+}
+
+// write calls a POST endpoint that creates something: never re-sent once it
+// may have reached WeCom.
+func (s *Service) write(ctx context.Context, path string, body, out any) error {
+	return s.c.Do(ctx, &wecom.Request{Method: http.MethodPost, Path: path, Body: body, Out: out, Op: wecom.OpWrite})
+}
+
+// get calls a GET endpoint.
+func (s *Service) get(ctx context.Context, path string, q url.Values, out any) error {
+	return s.c.Get(ctx, path, q, out)
+}
+
+// Bool returns a pointer to v, for the request fields whose server default
+// is true (SkipVerify, MarkSource): nil leaves WeCom's default in place.
+func Bool(v bool) *bool { return &v }

@@ -1,0 +1,299 @@
+package contact
+
+import (
+	"context"
+	"iter"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// Conclusions is the closing message of a temporary-session contact way.
+// Text may come with one of Image, Link and MiniProgram (WeCom uses the first
+// set of image > link > miniprogram).
+type Conclusions struct {
+	Text        *ConclusionText        `json:"text,omitempty"`
+	Image       *ConclusionImage       `json:"image,omitempty"`
+	Link        *ConclusionLink        `json:"link,omitempty"`
+	MiniProgram *ConclusionMiniProgram `json:"miniprogram,omitempty"`
+}
+
+// ConclusionText is a text closing message (at most 4000 bytes).
+type ConclusionText struct {
+	Content string `json:"content"`
+}
+
+// ConclusionImage is an image closing message: MediaID in requests, PicURL
+// in answers.
+type ConclusionImage struct {
+	MediaID string `json:"media_id,omitempty"`
+	PicURL  string `json:"pic_url,omitempty"`
+}
+
+// ConclusionLink is a link closing message.
+type ConclusionLink struct {
+	Title  string `json:"title"` // at most 128 bytes
+	PicURL string `json:"picurl,omitempty"`
+	Desc   string `json:"desc,omitempty"` // at most 512 bytes
+	URL    string `json:"url"`
+}
+
+// ConclusionMiniProgram is a mini-program closing message.
+type ConclusionMiniProgram struct {
+	Title      string `json:"title"` // at most 64 bytes
+	PicMediaID string `json:"pic_media_id"`
+	AppID      string `json:"appid"`
+	Page       string `json:"page"`
+}
+
+// AddContactWayRequest configures a 「联系我」 QR code or mini-program button.
+type AddContactWayRequest struct {
+	Type   ContactWayType  `json:"type"`
+	Scene  ContactWayScene `json:"scene"`
+	Style  int             `json:"style,omitempty"`  // button style for SceneMiniProgram
+	Remark string          `json:"remark,omitempty"` // at most 30 characters
+	// SkipVerify: nil leaves WeCom's default, true (customers are added
+	// without the member's approval).
+	SkipVerify *bool `json:"skip_verify,omitempty"`
+	// State is echoed in FollowUser.State of customers who come through this
+	// way: at most 30 characters.
+	State string   `json:"state,omitempty"`
+	User  []string `json:"user,omitempty"`  // exactly one for ContactWaySingle
+	Party []int    `json:"party,omitempty"` // departments, ContactWayMulti only
+	// Temporary-session mode (medical corps only, single member).
+	IsTemp        bool   `json:"is_temp,omitempty"`
+	ExpiresIn     int    `json:"expires_in,omitempty"`      // QR validity in seconds (default 7 days, at most 14)
+	ChatExpiresIn int    `json:"chat_expires_in,omitempty"` // session validity in seconds (default 24 h, at most 14 days)
+	UnionID       string `json:"unionid,omitempty"`         // restrict to this WeChat user
+	// IsExclusive routes customers of one external company to the same member.
+	IsExclusive bool `json:"is_exclusive,omitempty"`
+	// MarkSource: nil leaves WeCom's default, true; effective for
+	// marketing (营销获客) apps only.
+	MarkSource  *bool        `json:"mark_source,omitempty"`
+	Conclusions *Conclusions `json:"conclusions,omitempty"`
+}
+
+const maxTempSeconds = 14 * 24 * 3600
+
+func validateWayCommon(remark, state string, users []string, expiresIn, chatExpiresIn int) error {
+	if err := firstErr(maxChars("Remark", remark, 30), maxChars("State", state, MaxStateLen),
+		maxItems("User", users, MaxContactWayUsers)); err != nil {
+		return err
+	}
+	if expiresIn < 0 || expiresIn > maxTempSeconds {
+		return invalidf("ExpiresIn is %d s; WeCom allows at most 14 days", expiresIn)
+	}
+	if chatExpiresIn < 0 || chatExpiresIn > maxTempSeconds {
+		return invalidf("ChatExpiresIn is %d s; WeCom allows at most 14 days", chatExpiresIn)
+	}
+	return nil
+}
+
+func (r *AddContactWayRequest) validate() error {
+	switch r.Type {
+	case ContactWaySingle:
+		if len(r.User) != 1 || len(r.Party) != 0 {
+			return invalidf("a single-member contact way needs exactly one User and no Party")
+		}
+	case ContactWayMulti:
+		if len(r.User) == 0 && len(r.Party) == 0 {
+			return invalidf("a multi-member contact way needs User or Party")
+		}
+		if r.IsTemp {
+			return invalidf("temporary-session contact ways are single-member only")
+		}
+	default:
+		return invalidf("Type is %d; want ContactWaySingle or ContactWayMulti", r.Type)
+	}
+	if r.Scene != SceneMiniProgram && r.Scene != SceneQRCode {
+		return invalidf("Scene is %d; want SceneMiniProgram or SceneQRCode", r.Scene)
+	}
+	return validateWayCommon(r.Remark, r.State, r.User, r.ExpiresIn, r.ChatExpiresIn)
+}
+
+// AddContactWayResponse is the answer of AddContactWay.
+type AddContactWayResponse struct {
+	// ConfigID is the only handle to edit or delete the way: store it.
+	ConfigID string `json:"config_id"`
+	QRCode   string `json:"qr_code,omitempty"` // SceneQRCode only
+}
+
+// AddContactWay creates a 「联系我」 contact way. It is never re-sent once it
+// may have reached WeCom: on an error matching wecom.ErrOutcomeUnknown,
+// check ListContactWays before creating it again.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
+func (s *Service) AddContactWay(ctx context.Context, req *AddContactWayRequest) (*AddContactWayResponse, error) {
+	if req == nil {
+		return nil, invalidf("request is nil")
+	}
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	var out AddContactWayResponse
+	if err := s.write(ctx, "/cgi-bin/externalcontact/add_contact_way", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ContactWay is a configured contact way as get_contact_way returns it.
+type ContactWay struct {
+	ConfigID      string          `json:"config_id"`
+	Type          ContactWayType  `json:"type"`
+	Scene         ContactWayScene `json:"scene"`
+	Style         int             `json:"style,omitempty"`
+	Remark        string          `json:"remark"`
+	SkipVerify    bool            `json:"skip_verify"`
+	State         string          `json:"state"`
+	QRCode        string          `json:"qr_code,omitempty"`
+	User          []string        `json:"user"`
+	Party         []int           `json:"party"`
+	IsTemp        bool            `json:"is_temp"`
+	ExpiresIn     int             `json:"expires_in,omitempty"`
+	ChatExpiresIn int             `json:"chat_expires_in,omitempty"`
+	UnionID       string          `json:"unionid,omitempty"`
+	// IsExclusive and MarkSource are decoded if WeCom echoes them (not
+	// confirmed by the docs).
+	IsExclusive bool         `json:"is_exclusive,omitempty"`
+	MarkSource  *bool        `json:"mark_source,omitempty"`
+	Conclusions *Conclusions `json:"conclusions,omitempty"`
+}
+
+// GetContactWay returns one contact way.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
+func (s *Service) GetContactWay(ctx context.Context, configID string) (*ContactWay, error) {
+	if err := required("configID", configID); err != nil {
+		return nil, err
+	}
+	var out struct {
+		ContactWay ContactWay `json:"contact_way"`
+	}
+	if err := s.read(ctx, "/cgi-bin/externalcontact/get_contact_way", configIDBody{configID}, &out); err != nil {
+		return nil, err
+	}
+	return &out.ContactWay, nil
+}
+
+type configIDBody struct {
+	ConfigID string `json:"config_id"`
+}
+
+// ListContactWaysRequest pages through the contact ways created through the
+// API (after 2021-07-10, temporary sessions excluded).
+type ListContactWaysRequest struct {
+	StartTime wecom.UnixTime `json:"start_time,omitempty"` // default: 90 days ago
+	EndTime   wecom.UnixTime `json:"end_time,omitempty"`   // default: now
+	Cursor    string         `json:"cursor,omitempty"`
+	Limit     int            `json:"limit,omitempty"` // default 100, at most 1000
+}
+
+// ListContactWaysResponse is one page of config ids.
+type ListContactWaysResponse struct {
+	ContactWay []struct {
+		ConfigID string `json:"config_id"`
+	} `json:"contact_way"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// ListContactWays returns one page of contact way config ids; use
+// GetContactWay for the details.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
+func (s *Service) ListContactWays(ctx context.Context, req *ListContactWaysRequest) (*ListContactWaysResponse, error) {
+	if req == nil {
+		req = &ListContactWaysRequest{}
+	}
+	if req.Limit < 0 || req.Limit > 1000 {
+		return nil, invalidf("Limit is %d; WeCom allows 1 to 1000 (0 for its default)", req.Limit)
+	}
+	if req.EndTime != 0 && req.StartTime > req.EndTime {
+		return nil, invalidf("StartTime is after EndTime")
+	}
+	var out ListContactWaysResponse
+	if err := s.read(ctx, "/cgi-bin/externalcontact/list_contact_way", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListContactWaysIter yields the config id of every contact way req selects,
+// starting at req.Cursor. req may be nil and is not modified.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
+func (s *Service) ListContactWaysIter(ctx context.Context, req *ListContactWaysRequest) iter.Seq2[string, error] {
+	var r ListContactWaysRequest
+	if req != nil {
+		r = *req
+	}
+	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]string, string, error) {
+		page := r
+		page.Cursor = cursor
+		resp, err := s.ListContactWays(ctx, &page)
+		if err != nil {
+			return nil, "", err
+		}
+		ids := make([]string, len(resp.ContactWay))
+		for i, w := range resp.ContactWay {
+			ids[i] = w.ConfigID
+		}
+		return ids, resp.NextCursor, nil
+	})
+}
+
+// UpdateContactWayRequest changes a contact way. User and Party replace the
+// lists wholesale: send the full lists you want. Type, Scene and IsTemp
+// cannot be changed.
+type UpdateContactWayRequest struct {
+	ConfigID      string       `json:"config_id"`
+	Remark        string       `json:"remark,omitempty"`
+	SkipVerify    *bool        `json:"skip_verify,omitempty"`
+	Style         int          `json:"style,omitempty"`
+	State         string       `json:"state,omitempty"`
+	User          []string     `json:"user,omitempty"`
+	Party         []int        `json:"party,omitempty"`
+	ExpiresIn     int          `json:"expires_in,omitempty"`
+	ChatExpiresIn int          `json:"chat_expires_in,omitempty"`
+	UnionID       string       `json:"unionid,omitempty"`
+	Conclusions   *Conclusions `json:"conclusions,omitempty"`
+}
+
+// UpdateContactWay changes a contact way.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
+func (s *Service) UpdateContactWay(ctx context.Context, req *UpdateContactWayRequest) error {
+	if req == nil {
+		return invalidf("request is nil")
+	}
+	if err := firstErr(required("ConfigID", req.ConfigID),
+		validateWayCommon(req.Remark, req.State, req.User, req.ExpiresIn, req.ChatExpiresIn)); err != nil {
+		return err
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/update_contact_way", req, nil)
+}
+
+// DelContactWay deletes a contact way.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
+func (s *Service) DelContactWay(ctx context.Context, configID string) error {
+	if err := required("configID", configID); err != nil {
+		return err
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/del_contact_way", configIDBody{configID}, nil)
+}
+
+// CloseTempChat ends a temporary session between a member and a customer
+// that came through a temporary-session contact way; the way's closing
+// message is sent first.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
+func (s *Service) CloseTempChat(ctx context.Context, userID, externalUserID string) error {
+	if err := firstErr(required("userID", userID), required("externalUserID", externalUserID)); err != nil {
+		return err
+	}
+	body := struct {
+		UserID         string `json:"userid"`
+		ExternalUserID string `json:"external_userid"`
+	}{userID, externalUserID}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/close_temp_chat", body, nil)
+}

@@ -1,0 +1,63 @@
+package contact
+
+import (
+	"context"
+	"time"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// BehaviorRequest asks for the contact statistics (联系客户统计) of members
+// and/or departments over [StartTime, EndTime], at most 30 days within the
+// last 180. WeCom rounds both times down to 00:00 (China time).
+type BehaviorRequest struct {
+	UserID    []string       `json:"userid,omitempty"`  // at most 100
+	PartyID   []int          `json:"partyid,omitempty"` // at most 100
+	StartTime wecom.UnixTime `json:"start_time"`
+	EndTime   wecom.UnixTime `json:"end_time"`
+}
+
+// BehaviorData is one day of statistics, summed over every member and
+// department asked for.
+type BehaviorData struct {
+	StatTime      wecom.UnixTime `json:"stat_time"`
+	NewApplyCnt   int            `json:"new_apply_cnt"`   // friend requests sent by members
+	NewContactCnt int            `json:"new_contact_cnt"` // new customers
+	ChatCnt       int            `json:"chat_cnt"`        // one-to-one chats with a member message
+	MessageCnt    int            `json:"message_cnt"`     // messages sent by members in those chats
+	// ReplyPercentage (percent) and AvgReplyTime (minutes) are sent only
+	// when there were chats.
+	ReplyPercentage     float64 `json:"reply_percentage,omitempty"`
+	AvgReplyTime        int     `json:"avg_reply_time,omitempty"`
+	NegativeFeedbackCnt int     `json:"negative_feedback_cnt"` // customers who deleted or blocked a member
+}
+
+const maxStatsSpan = 30 * 24 * time.Hour
+
+// UserBehaviorData returns daily contact statistics.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92132
+func (s *Service) UserBehaviorData(ctx context.Context, req *BehaviorRequest) ([]BehaviorData, error) {
+	if req == nil {
+		return nil, invalidf("request is nil")
+	}
+	if len(req.UserID) == 0 && len(req.PartyID) == 0 {
+		return nil, invalidf("UserID or PartyID is required")
+	}
+	if err := firstErr(maxItems("UserID", req.UserID, MaxStatsIDs), maxItems("PartyID", req.PartyID, MaxStatsIDs)); err != nil {
+		return nil, err
+	}
+	if req.StartTime <= 0 || req.EndTime < req.StartTime {
+		return nil, invalidf("StartTime and EndTime must be set with StartTime <= EndTime")
+	}
+	if req.EndTime.Time().Sub(req.StartTime.Time()) > maxStatsSpan {
+		return nil, invalidf("the time range spans more than 30 days")
+	}
+	var out struct {
+		BehaviorData []BehaviorData `json:"behavior_data"`
+	}
+	if err := s.read(ctx, "/cgi-bin/externalcontact/get_user_behavior_data", req, &out); err != nil {
+		return nil, err
+	}
+	return out.BehaviorData, nil
+}

@@ -1,0 +1,97 @@
+package contact
+
+import "context"
+
+// StrategyTagFilter selects rule-group tags for StrategyTagList. Zero values
+// mean every tag the app created.
+type StrategyTagFilter struct {
+	StrategyID int      `json:"strategy_id,omitempty"`
+	TagID      []string `json:"tag_id,omitempty"`
+	GroupID    []string `json:"group_id,omitempty"`
+}
+
+// StrategyTagList returns rule-group (规则组) tags, grouped. filter may be nil.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94882
+func (s *Service) StrategyTagList(ctx context.Context, filter *StrategyTagFilter) ([]TagGroup, error) {
+	if filter == nil {
+		filter = &StrategyTagFilter{}
+	}
+	var out struct {
+		TagGroup []TagGroup `json:"tag_group"`
+	}
+	if err := s.read(ctx, "/cgi-bin/externalcontact/get_strategy_tag_list", filter, &out); err != nil {
+		return nil, err
+	}
+	return out.TagGroup, nil
+}
+
+// AddStrategyTagRequest creates tags in a rule group (first-level rule
+// groups only), in an existing group (GroupID) or a group named GroupName.
+type AddStrategyTagRequest struct {
+	StrategyID int      `json:"strategy_id"`
+	GroupID    string   `json:"group_id,omitempty"`
+	GroupName  string   `json:"group_name,omitempty"`
+	Order      uint32   `json:"order,omitempty"`
+	Tag        []NewTag `json:"tag"`
+}
+
+// AddStrategyTag creates rule-group tags and returns their group with the
+// new ids. It is not retried once it may have reached WeCom.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94882
+func (s *Service) AddStrategyTag(ctx context.Context, req *AddStrategyTagRequest) (*TagGroup, error) {
+	if req == nil {
+		return nil, invalidf("request is nil")
+	}
+	if req.StrategyID <= 0 {
+		return nil, invalidf("StrategyID is required")
+	}
+	if err := validateNewTags(req.GroupID, req.GroupName, req.Tag); err != nil {
+		return nil, err
+	}
+	var out struct {
+		TagGroup TagGroup `json:"tag_group"`
+	}
+	if err := s.write(ctx, "/cgi-bin/externalcontact/add_strategy_tag", req, &out); err != nil {
+		return nil, err
+	}
+	return &out.TagGroup, nil
+}
+
+// EditStrategyTagRequest renames or reorders a rule-group tag or tag group.
+// A tag cannot be moved to another rule group.
+type EditStrategyTagRequest struct {
+	ID    string `json:"id"`
+	Name  string `json:"name,omitempty"`
+	Order uint32 `json:"order,omitempty"`
+}
+
+// EditStrategyTag renames or reorders a rule-group tag or tag group.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94882
+func (s *Service) EditStrategyTag(ctx context.Context, req *EditStrategyTagRequest) error {
+	if req == nil {
+		return invalidf("request is nil")
+	}
+	if err := firstErr(required("ID", req.ID), maxChars("Name", req.Name, MaxTagNameLen)); err != nil {
+		return err
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/edit_strategy_tag", req, nil)
+}
+
+// DelStrategyTagRequest deletes rule-group tags and groups.
+type DelStrategyTagRequest struct {
+	TagID   []string `json:"tag_id,omitempty"`
+	GroupID []string `json:"group_id,omitempty"`
+}
+
+// DelStrategyTag deletes rule-group tags or tag groups.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94882
+func (s *Service) DelStrategyTag(ctx context.Context, req *DelStrategyTagRequest) error {
+	if req == nil || (len(req.TagID) == 0 && len(req.GroupID) == 0) {
+		return invalidf("TagID or GroupID is required")
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/del_strategy_tag", req, nil)
+}

@@ -1,0 +1,191 @@
+package contact
+
+import (
+	"context"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// TagGroup is a group of corp or rule-group tags.
+type TagGroup struct {
+	GroupID    string         `json:"group_id"`
+	GroupName  string         `json:"group_name"`
+	CreateTime wecom.UnixTime `json:"create_time"`
+	Order      uint32         `json:"order"`
+	// Deleted is reported only when tags are queried by id.
+	Deleted bool `json:"deleted,omitempty"`
+	// StrategyID is the rule group of a rule-group tag group (0 for corp tags).
+	StrategyID int   `json:"strategy_id,omitempty"`
+	Tag        []Tag `json:"tag"`
+}
+
+// Tag is one corp or rule-group tag.
+type Tag struct {
+	ID         string         `json:"id"`
+	Name       string         `json:"name"`
+	CreateTime wecom.UnixTime `json:"create_time"`
+	Order      uint32         `json:"order"`
+	Deleted    bool           `json:"deleted,omitempty"`
+}
+
+// TagFilter selects tags for CorpTagList and StrategyTagList. Both empty
+// means every tag; when GroupID is set, TagID is ignored by WeCom.
+type TagFilter struct {
+	TagID   []string `json:"tag_id,omitempty"`
+	GroupID []string `json:"group_id,omitempty"`
+}
+
+// CorpTagList returns the corp's customer tags, grouped. filter may be nil.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92117
+func (s *Service) CorpTagList(ctx context.Context, filter *TagFilter) ([]TagGroup, error) {
+	if filter == nil {
+		filter = &TagFilter{}
+	}
+	var out struct {
+		TagGroup []TagGroup `json:"tag_group"`
+	}
+	if err := s.read(ctx, "/cgi-bin/externalcontact/get_corp_tag_list", filter, &out); err != nil {
+		return nil, err
+	}
+	return out.TagGroup, nil
+}
+
+// NewTag is a tag to create.
+type NewTag struct {
+	Name  string `json:"name"` // at most 30 characters
+	Order uint32 `json:"order,omitempty"`
+}
+
+// AddCorpTagRequest creates tags, in an existing group (GroupID) or in a
+// group named GroupName (created unless one of that name exists).
+type AddCorpTagRequest struct {
+	GroupID   string   `json:"group_id,omitempty"`
+	GroupName string   `json:"group_name,omitempty"` // at most 30 characters
+	Order     uint32   `json:"order,omitempty"`      // the group's order
+	Tag       []NewTag `json:"tag"`
+	// AgentID is for legacy multi-app third-party suites only.
+	AgentID int `json:"agentid,omitempty"`
+}
+
+func validateNewTags(groupID, groupName string, tags []NewTag) error {
+	if groupID == "" && groupName == "" {
+		return invalidf("GroupID or GroupName is required")
+	}
+	if len(tags) == 0 {
+		return invalidf("Tag is required: WeCom does not allow empty groups")
+	}
+	if err := maxChars("GroupName", groupName, MaxTagNameLen); err != nil {
+		return err
+	}
+	for _, t := range tags {
+		if err := firstErr(required("Tag.Name", t.Name), maxChars("Tag.Name", t.Name, MaxTagNameLen)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddCorpTag creates corp tags and returns their group with the new ids.
+// It is not retried once it may have reached WeCom.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92117
+func (s *Service) AddCorpTag(ctx context.Context, req *AddCorpTagRequest) (*TagGroup, error) {
+	if req == nil {
+		return nil, invalidf("request is nil")
+	}
+	if err := validateNewTags(req.GroupID, req.GroupName, req.Tag); err != nil {
+		return nil, err
+	}
+	var out struct {
+		TagGroup TagGroup `json:"tag_group"`
+	}
+	if err := s.write(ctx, "/cgi-bin/externalcontact/add_corp_tag", req, &out); err != nil {
+		return nil, err
+	}
+	return &out.TagGroup, nil
+}
+
+// EditCorpTagRequest renames or reorders a tag or a tag group (ID is either).
+type EditCorpTagRequest struct {
+	ID      string `json:"id"`
+	Name    string `json:"name,omitempty"` // at most 30 characters
+	Order   uint32 `json:"order,omitempty"`
+	AgentID int    `json:"agentid,omitempty"` // legacy multi-app suites only
+}
+
+// EditCorpTag renames or reorders a corp tag or tag group.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92117
+func (s *Service) EditCorpTag(ctx context.Context, req *EditCorpTagRequest) error {
+	if req == nil {
+		return invalidf("request is nil")
+	}
+	if err := firstErr(required("ID", req.ID), maxChars("Name", req.Name, MaxTagNameLen)); err != nil {
+		return err
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/edit_corp_tag", req, nil)
+}
+
+// DelCorpTagRequest deletes tags and whole groups. Deleting every tag of a
+// group deletes the group.
+type DelCorpTagRequest struct {
+	TagID   []string `json:"tag_id,omitempty"`
+	GroupID []string `json:"group_id,omitempty"`
+	AgentID int      `json:"agentid,omitempty"` // legacy multi-app suites only
+}
+
+// DelCorpTag deletes corp tags or tag groups.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92117
+func (s *Service) DelCorpTag(ctx context.Context, req *DelCorpTagRequest) error {
+	if req == nil || (len(req.TagID) == 0 && len(req.GroupID) == 0) {
+		return invalidf("TagID or GroupID is required")
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/del_corp_tag", req, nil)
+}
+
+// MarkTagRequest adds and removes tags on the relation between a member and
+// one of their customers.
+type MarkTagRequest struct {
+	UserID         string   `json:"userid"`
+	ExternalUserID string   `json:"external_userid"`
+	AddTag         []string `json:"add_tag,omitempty"`
+	RemoveTag      []string `json:"remove_tag,omitempty"`
+}
+
+func (r *MarkTagRequest) validate() error {
+	if err := firstErr(required("UserID", r.UserID), required("ExternalUserID", r.ExternalUserID)); err != nil {
+		return err
+	}
+	if len(r.AddTag) == 0 && len(r.RemoveTag) == 0 {
+		return invalidf("AddTag or RemoveTag is required")
+	}
+	return nil
+}
+
+// MarkTag adds and removes corp (or rule-group) tags on a member's customer.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92118
+func (s *Service) MarkTag(ctx context.Context, req *MarkTagRequest) error {
+	if req == nil {
+		return invalidf("request is nil")
+	}
+	if err := req.validate(); err != nil {
+		return err
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/mark_tag", req, nil)
+}
+
+// MarkTags runs MarkTag for each request, at most concurrency at a time
+// (wecom.DefaultBatchConcurrency when <= 0), under the client's rate limiter.
+// WeCom tags one relation per call, so each request is its own item; the
+// result has one entry per request, in order, with its own error.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92118
+func (s *Service) MarkTags(ctx context.Context, reqs []MarkTagRequest, concurrency int) []wecom.BatchResult[MarkTagRequest, struct{}] {
+	return wecom.Batch(ctx, reqs, 1, concurrency,
+		func(ctx context.Context, chunk []MarkTagRequest, out []wecom.BatchResult[MarkTagRequest, struct{}]) error {
+			return s.MarkTag(ctx, &chunk[0])
+		})
+}
