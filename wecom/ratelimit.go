@@ -62,7 +62,7 @@ func NewMemoryLimiter(def Limit, overrides map[string]Limit) *MemoryLimiter {
 
 // bucket builds a token bucket that never lets more than n calls through in
 // any window of length w: a burst of n/10 and a steady refill of the other
-// 9/10 over the window.
+// 9/10 over the window. (A limit of 1 is approximated by one call per window.)
 func bucket(n int, w time.Duration) *rate.Limiter {
 	if n <= 0 {
 		return rate.NewLimiter(rate.Inf, 0)

@@ -1,0 +1,64 @@
+package wecom
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestBucketNeverExceedsTheWindow(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{2, 10, 20, 10_000, 150_000} {
+		for _, w := range []time.Duration{time.Minute, time.Hour} {
+			l := bucket(n, w)
+			// A full bucket plus a whole window of refill must stay within n.
+			got := float64(l.Burst()) + float64(l.Limit())*w.Seconds()
+			if got > float64(n)+1e-6 {
+				t.Errorf("n=%d w=%v: up to %.1f calls per window", n, w, got)
+			}
+			if got < 0.85*float64(n) && n >= 10 {
+				t.Errorf("n=%d w=%v: only %.1f calls per window, too strict", n, w, got)
+			}
+		}
+	}
+}
+
+func TestMemoryLimiter_PerCorpPerPathWithOverrides(t *testing.T) {
+	t.Parallel()
+	// 20/min: a burst of 2, then one call every ~3.3s.
+	l := NewMemoryLimiter(DefaultLimit, map[string]Limit{"externalcontact/add_moment_task": {PerMinute: 20}})
+	quick := func(corp, path string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		return l.Wait(ctx, corp, path)
+	}
+	const p = "/cgi-bin/externalcontact/add_moment_task"
+	for i := range 2 {
+		if err := quick("corpA", p); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if err := quick("corpA", p); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("third call within the burst window: %v, want DeadlineExceeded", err)
+	}
+	if err := quick("corpB", p); err != nil {
+		t.Fatalf("another corp shares the bucket: %v", err)
+	}
+	if err := quick("corpA", "/cgi-bin/externalcontact/list"); err != nil {
+		t.Fatalf("another path shares the bucket: %v", err)
+	}
+}
+
+func TestMemoryLimiter_SweepsIdleBuckets(t *testing.T) {
+	t.Parallel()
+	l := NewMemoryLimiter(DefaultLimit, nil)
+	now := time.Unix(1e9, 0)
+	l.now = func() time.Time { return now }
+	_ = l.Wait(context.Background(), "c1", "/cgi-bin/x")
+	now = now.Add(2 * time.Hour)
+	_ = l.Wait(context.Background(), "c2", "/cgi-bin/x")
+	if len(l.buckets) != 1 {
+		t.Fatalf("buckets = %d, want the idle one swept", len(l.buckets))
+	}
+}

@@ -1,0 +1,243 @@
+package wecom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeClock is a settable clock for the token cache.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// countingFetch issues tok-1, tok-2, ... with a 2h lifetime; gate, when
+// non-nil, holds each fetch until it is closed or receives.
+type countingFetch struct {
+	n    atomic.Int32
+	gate chan struct{}
+}
+
+func (f *countingFetch) fetch(ctx context.Context) (string, time.Duration, error) {
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return "", 0, ctx.Err()
+		}
+	}
+	n := f.n.Add(1)
+	return fmt.Sprintf("tok-%d", n), 2 * time.Hour, nil
+}
+
+func newTestCache(f *countingFetch, clk *fakeClock, store Store) *tokenCache {
+	if store == nil {
+		store = NewMemoryStore()
+	}
+	o := defaultOptions()
+	o.fill()
+	return newTokenCache("wecom:token:test", store, f.fetch, o.logger, clk.Now)
+}
+
+func TestTokenCache_ConcurrentColdCallersShareOneFetch(t *testing.T) {
+	t.Parallel()
+	f := &countingFetch{gate: make(chan struct{})}
+	c := newTestCache(f, &fakeClock{t: time.Unix(1e9, 0)}, nil)
+	var wg sync.WaitGroup
+	got := make([]string, 100)
+	errs := make([]error, 100)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = c.Token(context.Background())
+		}()
+	}
+	time.Sleep(20 * time.Millisecond) // let them all queue on the fetch
+	close(f.gate)
+	wg.Wait()
+	for i := range got {
+		if errs[i] != nil || got[i] != "tok-1" {
+			t.Fatalf("caller %d: %q, %v", i, got[i], errs[i])
+		}
+	}
+	if n := f.n.Load(); n != 1 {
+		t.Fatalf("fetches = %d, want 1", n)
+	}
+}
+
+func TestTokenCache_RefreshAheadDoesNotBlockCallers(t *testing.T) {
+	t.Parallel()
+	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	f := &countingFetch{}
+	c := newTestCache(f, clk, nil)
+	if tok, _ := c.Token(context.Background()); tok != "tok-1" {
+		t.Fatalf("first token %q", tok)
+	}
+	// Inside the refresh window, with the next fetch held: callers still get
+	// the valid token at once.
+	f.gate = make(chan struct{})
+	clk.Add(2*time.Hour - refreshAhead + time.Second)
+	done := make(chan string)
+	go func() {
+		tok, _ := c.Token(context.Background())
+		done <- tok
+	}()
+	select {
+	case tok := <-done:
+		if tok != "tok-1" {
+			t.Fatalf("during refresh got %q, want the still-valid tok-1", tok)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("caller of a still-valid token waited for the refresh")
+	}
+	close(f.gate)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		tok, _ := c.Token(context.Background())
+		if tok == "tok-2" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("background refresh never landed; still %q", tok)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := f.n.Load(); n != 2 {
+		t.Fatalf("fetches = %d, want 2", n)
+	}
+}
+
+func TestTokenCache_ExpiredTokenMakesCallersWait(t *testing.T) {
+	t.Parallel()
+	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	f := &countingFetch{}
+	c := newTestCache(f, clk, nil)
+	_, _ = c.Token(context.Background())
+	clk.Add(2*time.Hour - expirySlack + time.Second)
+	if tok, err := c.Token(context.Background()); err != nil || tok != "tok-2" {
+		t.Fatalf("after expiry got %q, %v; want tok-2", tok, err)
+	}
+}
+
+func TestTokenCache_InvalidateOnlyDropsTheFailedToken(t *testing.T) {
+	t.Parallel()
+	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	f := &countingFetch{}
+	store := NewMemoryStore()
+	c := newTestCache(f, clk, store)
+	ctx := context.Background()
+	_, _ = c.Token(ctx)             // tok-1
+	_ = c.Invalidate(ctx, "tok-1")  // dropped
+	tok, _ := c.Token(ctx)          // tok-2
+	_ = c.Invalidate(ctx, "tok-1")  // a late caller with the old token
+	if again, _ := c.Token(ctx); again != tok || tok != "tok-2" {
+		t.Fatalf("late invalidation of a replaced token dropped %q (now %q)", tok, again)
+	}
+	raw, ok, _ := store.Get(ctx, "wecom:token:test")
+	if !ok || !strings.HasSuffix(raw, ":tok-2") {
+		t.Fatalf("store holds %q, %v", raw, ok)
+	}
+	if n := f.n.Load(); n != 2 {
+		t.Fatalf("fetches = %d, want 2", n)
+	}
+}
+
+func TestTokenCache_SharesTheStoreBetweenInstances(t *testing.T) {
+	t.Parallel()
+	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	f := &countingFetch{}
+	store := NewMemoryStore()
+	a, b := newTestCache(f, clk, store), newTestCache(f, clk, store)
+	ta, _ := a.Token(context.Background())
+	tb, _ := b.Token(context.Background())
+	if ta != tb || f.n.Load() != 1 {
+		t.Fatalf("second instance fetched again: %q %q, fetches %d", ta, tb, f.n.Load())
+	}
+}
+
+// lockingStore records Lock calls, to show the cross-instance lock is used.
+type lockingStore struct {
+	*MemoryStore
+	mu    sync.Mutex
+	locks []string
+}
+
+func (s *lockingStore) Lock(_ context.Context, key string, _ time.Duration) (func(), error) {
+	s.mu.Lock()
+	s.locks = append(s.locks, key)
+	s.mu.Unlock()
+	return func() {}, nil
+}
+
+func TestTokenCache_UsesStoreLockAroundFetch(t *testing.T) {
+	t.Parallel()
+	s := &lockingStore{MemoryStore: NewMemoryStore()}
+	c := newTestCache(&countingFetch{}, &fakeClock{t: time.Unix(1e9, 0)}, s)
+	if _, err := c.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.locks) != 1 || s.locks[0] != "wecom:token:test:lock" {
+		t.Fatalf("locks = %v", s.locks)
+	}
+}
+
+func TestTokenCache_FetchErrorReachesEveryWaiter(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	o := defaultOptions()
+	o.fill()
+	c := newTokenCache("k", NewMemoryStore(), func(context.Context) (string, time.Duration, error) {
+		return "", 0, boom
+	}, o.logger, time.Now)
+	if _, err := c.Token(context.Background()); !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestTokenCache_CallerContextEndsWait(t *testing.T) {
+	t.Parallel()
+	f := &countingFetch{gate: make(chan struct{})}
+	defer close(f.gate)
+	c := newTestCache(f, &fakeClock{t: time.Unix(1e9, 0)}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := c.Token(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestSecretFingerprint(t *testing.T) {
+	t.Parallel()
+	a, b := secretFingerprint("secret-a"), secretFingerprint("secret-b")
+	if a == b || strings.Contains(a, "secret") || len(a) != 16 {
+		t.Fatalf("fingerprints %q %q", a, b)
+	}
+}
+
+func TestDecodeToken(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"", "x", "12:", "abc:tok", ":tok"} {
+		if _, ok := decodeToken(bad); ok {
+			t.Errorf("decodeToken(%q) accepted", bad)
+		}
+	}
+	in := &cachedToken{value: "a:b", expiresAt: time.UnixMilli(1234)}
+	out, ok := decodeToken(encodeToken(in))
+	if !ok || out.value != "a:b" || !out.expiresAt.Equal(in.expiresAt) {
+		t.Fatalf("round trip: %+v %v", out, ok)
+	}
+}
