@@ -1,0 +1,326 @@
+package callback
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+)
+
+// Errors returned by Crypto and Handler. They are sentinel values: test them
+// with errors.Is. Returned errors may wrap them with more detail, but never
+// with the token, the key or the plaintext.
+var (
+	// ErrInvalidAESKey: the EncodingAESKey is not 43 base64 characters
+	// decoding to a 32-byte key.
+	ErrInvalidAESKey = errors.New("callback: EncodingAESKey must be 43 base64 characters")
+	// ErrInvalidToken: the Token is empty or longer than 32 characters.
+	ErrInvalidToken = errors.New("callback: token must be 1 to 32 characters")
+	// ErrBadSignature: msg_signature does not match the request.
+	ErrBadSignature = errors.New("callback: signature mismatch")
+	// ErrBadBase64: the encrypted value is not valid standard base64.
+	ErrBadBase64 = errors.New("callback: ciphertext is not valid base64")
+	// ErrBadCiphertext: the ciphertext is empty or not a whole number of AES blocks.
+	ErrBadCiphertext = errors.New("callback: ciphertext length is not a multiple of the AES block size")
+	// ErrBadPadding: the PKCS#7 padding (to 32 bytes) is invalid.
+	ErrBadPadding = errors.New("callback: invalid PKCS#7 padding")
+	// ErrBadLength: the decrypted message is too short or its length field is out of bounds.
+	ErrBadLength = errors.New("callback: invalid message length")
+	// ErrReceiverMismatch: the receiveid at the end of the plaintext is not
+	// the expected one (or not in the configured set).
+	ErrReceiverMismatch = errors.New("callback: receiver id mismatch")
+	// ErrMissingEncrypt: a POST body has no Encrypt element (plaintext bodies are refused).
+	ErrMissingEncrypt = errors.New("callback: body has no Encrypt element")
+	// ErrBadXML: the body or the decrypted message is not the XML WeCom sends.
+	ErrBadXML = errors.New("callback: malformed XML")
+	// ErrStaleTimestamp: the timestamp is outside the configured window (a replay).
+	ErrStaleTimestamp = errors.New("callback: timestamp outside the accepted window")
+)
+
+const (
+	aesKeyLen    = 32
+	encKeyLen    = 43
+	pkcs7Block   = 32 // WeCom pads to 32 bytes, not to the AES block size
+	randomLen    = 16
+	headerLen    = randomLen + 4
+	maxTokenLen  = 32
+	maxPlaintext = 1 << 20
+)
+
+// Crypto implements WeCom's callback message crypto (WXBizMsgCrypt): the
+// SHA-1 signature over (token, timestamp, nonce, msg_encrypt) and AES-256-CBC
+// with IV = key[:16] and PKCS#7 padding to 32 bytes.
+//
+// A Crypto is safe for concurrent use.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/91144
+type Crypto struct {
+	token     string
+	key       [aesKeyLen]byte
+	block     cipher.Block
+	receiveID string
+}
+
+// NewCrypto returns a Crypto for a callback configured with token and
+// encodingAESKey. receiveID is the id WeCom appends to every plaintext (the
+// corp id for a self-built app, the suite id on a third-party command URL,
+// see the package documentation); Decrypt and VerifyURL refuse other ids with
+// ErrReceiverMismatch. An empty receiveID skips that check.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/91144
+func NewCrypto(token, encodingAESKey, receiveID string) (*Crypto, error) {
+	if token == "" || len(token) > maxTokenLen {
+		return nil, ErrInvalidToken
+	}
+	if len(encodingAESKey) != encKeyLen {
+		return nil, ErrInvalidAESKey
+	}
+	for i := 0; i < len(encodingAESKey); i++ {
+		if !isAlnum(encodingAESKey[i]) {
+			return nil, ErrInvalidAESKey
+		}
+	}
+	c := &Crypto{token: token, receiveID: receiveID}
+	n, err := base64.StdEncoding.Decode(c.key[:], []byte(encodingAESKey+"="))
+	if err != nil || n != aesKeyLen {
+		return nil, ErrInvalidAESKey
+	}
+	c.block, err = aes.NewCipher(c.key[:])
+	if err != nil {
+		return nil, ErrInvalidAESKey
+	}
+	return c, nil
+}
+
+func isAlnum(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}
+
+// ReceiveID returns the receiver id the Crypto checks ("" = none).
+func (c *Crypto) ReceiveID() string { return c.receiveID }
+
+// Signature returns WeCom's msg_signature for the four values: the lower-case
+// hex SHA-1 of the byte-wise sorted strings concatenated.
+func (c *Crypto) Signature(timestamp, nonce, encrypt string) string {
+	var sum [sha1.Size]byte
+	c.sign(&sum, timestamp, nonce, encrypt, nil)
+	return hex.EncodeToString(sum[:])
+}
+
+// sign computes the raw signature. scratch, when long enough, is used for
+// the concatenation so that the hot path allocates nothing here.
+func (c *Crypto) sign(out *[sha1.Size]byte, timestamp, nonce, encrypt string, scratch []byte) {
+	parts := [4]string{c.token, timestamp, nonce, encrypt}
+	// insertion sort: four elements, no allocation (sort.Strings would box the array)
+	for i := 1; i < len(parts); i++ {
+		for j := i; j > 0 && parts[j] < parts[j-1]; j-- {
+			parts[j], parts[j-1] = parts[j-1], parts[j]
+		}
+	}
+	n := len(parts[0]) + len(parts[1]) + len(parts[2]) + len(parts[3])
+	buf := scratch[:0]
+	if cap(buf) < n {
+		buf = make([]byte, 0, n)
+	}
+	for _, p := range parts {
+		buf = append(buf, p...)
+	}
+	*out = sha1.Sum(buf)
+}
+
+// verify checks msgSignature in constant time.
+func (c *Crypto) verify(msgSignature, timestamp, nonce, encrypt string, scratch []byte) error {
+	if len(msgSignature) != 2*sha1.Size {
+		return ErrBadSignature
+	}
+	var want [sha1.Size]byte
+	c.sign(&want, timestamp, nonce, encrypt, scratch)
+	var got [sha1.Size]byte
+	if _, err := hex.Decode(got[:], []byte(msgSignature)); err != nil {
+		// still compare something so that timing does not reveal where parsing failed
+		subtle.ConstantTimeCompare(want[:], want[:])
+		return ErrBadSignature
+	}
+	if subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// VerifyURL answers WeCom's URL check (the GET sent when the callback is
+// saved): it verifies the signature over echostr, decrypts it and returns the
+// plaintext that must be written back as the whole response body.
+// echostr is the query value after URL-decoding (url.Values does that).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90930
+func (c *Crypto) VerifyURL(msgSignature, timestamp, nonce, echostr string) ([]byte, error) {
+	return c.Decrypt(msgSignature, timestamp, nonce, echostr)
+}
+
+// Decrypt verifies msgSignature over (token, timestamp, nonce, encrypt),
+// decrypts encrypt (the Encrypt element of a pushed body) and returns the
+// message: the event or message XML.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/91144
+func (c *Crypto) Decrypt(msgSignature, timestamp, nonce, encrypt string) ([]byte, error) {
+	msg, rid, err := c.open(msgSignature, timestamp, nonce, encrypt)
+	if err != nil {
+		return nil, err
+	}
+	if c.receiveID != "" && subtle.ConstantTimeCompare(rid, []byte(c.receiveID)) != 1 {
+		return nil, ErrReceiverMismatch
+	}
+	return msg, nil
+}
+
+// open verifies and decrypts, returning the message and the receiver id
+// without checking the latter. The result slices share one buffer.
+func (c *Crypto) open(msgSignature, timestamp, nonce, encrypt string) (msg, receiveID []byte, err error) {
+	sigLen := len(c.token) + len(timestamp) + len(nonce) + len(encrypt)
+	// One allocation serves both the signature input and the decoded ciphertext.
+	buf := make([]byte, sigLen+base64.StdEncoding.DecodedLen(len(encrypt)))
+	if err := c.verify(msgSignature, timestamp, nonce, encrypt, buf[:0:sigLen]); err != nil {
+		return nil, nil, err
+	}
+	ct := buf[sigLen:]
+	n, err := base64.StdEncoding.Decode(ct, []byte(encrypt))
+	if err != nil {
+		return nil, nil, ErrBadBase64
+	}
+	ct = ct[:n]
+	return c.openCiphertext(ct)
+}
+
+// openCiphertext decrypts ct in place and splits the plaintext.
+func (c *Crypto) openCiphertext(ct []byte) (msg, receiveID []byte, err error) {
+	if len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
+		return nil, nil, ErrBadCiphertext
+	}
+	c.cbcDecrypt(ct)
+	pad := int(ct[len(ct)-1])
+	if pad < 1 || pad > pkcs7Block || pad > len(ct) {
+		return nil, nil, ErrBadPadding
+	}
+	var bad byte
+	for _, b := range ct[len(ct)-pad:] {
+		bad |= b ^ byte(pad)
+	}
+	if bad != 0 {
+		return nil, nil, ErrBadPadding
+	}
+	pt := ct[:len(ct)-pad]
+	if len(pt) < headerLen {
+		return nil, nil, ErrBadLength
+	}
+	msgLen := binary.BigEndian.Uint32(pt[randomLen:headerLen])
+	if uint64(msgLen) > uint64(len(pt)-headerLen) {
+		return nil, nil, ErrBadLength
+	}
+	end := headerLen + int(msgLen)
+	return pt[headerLen:end:end], pt[end:], nil
+}
+
+// cbcDecrypt decrypts b (a multiple of 16 bytes) in place with IV = key[:16].
+// Written out by hand so that decryption allocates nothing.
+func (c *Crypto) cbcDecrypt(b []byte) {
+	var prev, cur [aes.BlockSize]byte
+	copy(prev[:], c.key[:aes.BlockSize])
+	for i := 0; i < len(b); i += aes.BlockSize {
+		blk := b[i : i+aes.BlockSize]
+		copy(cur[:], blk)
+		c.block.Decrypt(blk, blk)
+		subtle.XORBytes(blk, blk, prev[:])
+		prev = cur
+	}
+}
+
+// Encrypt encrypts plaintext for WeCom (a passive reply, or a test push):
+// random(16) ‖ uint32be(len) ‖ plaintext ‖ receiveID, padded to 32 bytes,
+// AES-256-CBC, base64; and signs it with timestamp and nonce.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/91144
+func (c *Crypto) Encrypt(plaintext []byte, timestamp, nonce string) (encrypt, msgSignature string, err error) {
+	var random [randomLen]byte
+	if _, err := rand.Read(random[:]); err != nil {
+		return "", "", fmt.Errorf("callback: random bytes: %w", err)
+	}
+	return c.encryptWith(random, plaintext, timestamp, nonce)
+}
+
+func (c *Crypto) encryptWith(random [randomLen]byte, plaintext []byte, timestamp, nonce string) (string, string, error) {
+	if len(plaintext) > maxPlaintext {
+		return "", "", fmt.Errorf("callback: plaintext of %d bytes is larger than %d", len(plaintext), maxPlaintext)
+	}
+	n := headerLen + len(plaintext) + len(c.receiveID)
+	pad := pkcs7Block - n%pkcs7Block
+	buf := make([]byte, n+pad)
+	copy(buf, random[:])
+	binary.BigEndian.PutUint32(buf[randomLen:], uint32(len(plaintext)))
+	copy(buf[headerLen:], plaintext)
+	copy(buf[headerLen+len(plaintext):], c.receiveID)
+	for i := n; i < len(buf); i++ {
+		buf[i] = byte(pad)
+	}
+	prev := c.key[:aes.BlockSize]
+	for i := 0; i < len(buf); i += aes.BlockSize {
+		blk := buf[i : i+aes.BlockSize]
+		subtle.XORBytes(blk, blk, prev)
+		c.block.Encrypt(blk, blk)
+		prev = blk
+	}
+	enc := base64.StdEncoding.EncodeToString(buf)
+	return enc, c.Signature(timestamp, nonce, enc), nil
+}
+
+// Reply is the XML envelope of an encrypted passive reply (被动回复), as
+// written back in the response body of a message or event push.
+type Reply struct {
+	XMLName      xml.Name `xml:"xml"`
+	Encrypt      cdata    `xml:"Encrypt"`
+	MsgSignature cdata    `xml:"MsgSignature"`
+	TimeStamp    string   `xml:"TimeStamp"`
+	Nonce        cdata    `xml:"Nonce"`
+}
+
+// cdata marshals as a CDATA section, as WeCom's own replies do.
+type cdata struct {
+	Value string `xml:",cdata"`
+}
+
+// EncryptReply encrypts a passive reply's plaintext XML and wraps it in the
+// reply envelope (Encrypt, MsgSignature, TimeStamp, Nonce). Reusing the
+// request's timestamp and nonce is allowed.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90930
+func (c *Crypto) EncryptReply(plaintext []byte, timestamp, nonce string) (*Reply, error) {
+	enc, sig, err := c.Encrypt(plaintext, timestamp, nonce)
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{Encrypt: cdata{enc}, MsgSignature: cdata{sig}, TimeStamp: timestamp, Nonce: cdata{nonce}}, nil
+}
+
+// Fields returns the envelope's values: the ciphertext, the signature, the
+// timestamp and the nonce.
+func (r *Reply) Fields() (encrypt, msgSignature, timestamp, nonce string) {
+	return r.Encrypt.Value, r.MsgSignature.Value, r.TimeStamp, r.Nonce.Value
+}
+
+// MarshalBinary returns the envelope as the XML body to write back.
+func (r *Reply) MarshalBinary() ([]byte, error) { return xml.Marshal(r) }
+
+// String describes the Crypto without its token or key, so that printing
+// or logging one never leaks them.
+func (c *Crypto) String() string {
+	return fmt.Sprintf("callback.Crypto{receiveID: %q}", c.receiveID)
+}
+
+// GoString is like String, for %#v.
+func (c *Crypto) GoString() string { return c.String() }

@@ -1,0 +1,41 @@
+// Package callback receives what WeCom pushes to a callback URL: it verifies
+// and decrypts (Crypto, WeCom's WXBizMsgCrypt scheme), parses the XML into
+// typed events, de-duplicates WeCom's re-sends and dispatches to handler
+// functions (Handler, an http.Handler).
+//
+//	h, err := callback.NewHandler(token, encodingAESKey,
+//		callback.WithReceiverID(corpID),   // required: see below
+//		callback.WithWorkers(8, 1024))     // answer at once, handle in the background
+//	h.OnAddExternalContact(func(ctx context.Context, ev *callback.ExternalContactEvent) error {
+//		return sendWelcome(ctx, ev.WelcomeCode) // valid 20 s
+//	})
+//	http.Handle("/wecom/callback", h)
+//
+// # Receiver ids
+//
+// WeCom appends a receiver id to every plaintext; checking it stops a
+// message encrypted for one app or corp being replayed to another that
+// shares the key. What it holds depends on the URL:
+//
+//	self-built app                       the corp id
+//	agent-developed (代开发) app data URL  the authorized corp's id
+//	third-party command URL (指令回调)     the suite id
+//	third-party data URL (数据回调)        the authorized corp's id (one URL, many corps)
+//	URL check of a third-party URL       the provider's corp id (reported, not documented)
+//	personal-subject apps, smart robots  empty
+//
+// A Handler must be told which ids to accept: WithReceiverID,
+// WithReceiverIDs (e.g. suite id and provider corp id on a command URL),
+// WithReceiverFunc (e.g. "is this an authorized corp?" on a data URL), or,
+// explicitly, InsecureSkipReceiverCheck. NewHandler fails without one.
+//
+// # Delivery
+//
+// WeCom waits 5 seconds for an answer (1 second for URL checks and
+// authorization events) and re-sends up to three times in all. The Handler
+// answers "success" as soon as the event is handled, or, with WithWorkers,
+// as soon as it is queued. Re-sends are recognised by a hash of the
+// decrypted XML (see DedupKey) and reach the handlers once.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90930
+package callback

@@ -1,0 +1,516 @@
+package callback
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// MaxBodySize is the largest POST body a Handler reads (1 MiB); larger
+// bodies are answered 413.
+const MaxBodySize = 1 << 20
+
+// ErrNoReceiverCheck is returned by NewHandler when no receiver option was
+// given: the receiver id must be checked (WithReceiverID, WithReceiverIDs,
+// WithReceiverFunc) or the check skipped explicitly (InsecureSkipReceiverCheck).
+var ErrNoReceiverCheck = errors.New("callback: no receiver check configured (use WithReceiverID, WithReceiverIDs, WithReceiverFunc or InsecureSkipReceiverCheck)")
+
+// ErrQueueFull is reported (and answered 503) when the worker pool's queue
+// is full; WeCom re-sends the push later.
+var ErrQueueFull = errors.New("callback: handler queue is full")
+
+// ErrClosed is answered 503 after Close.
+var ErrClosed = errors.New("callback: handler closed")
+
+// Option configures a Handler.
+type Option func(*config) error
+
+type config struct {
+	ids        map[string]struct{}
+	idFunc     func(receiveID string) bool
+	skipRecv   bool
+	store      wecom.Store
+	dedupTTL   time.Duration
+	noDedup    bool
+	workers    int
+	queue      int
+	window     time.Duration
+	now        func() time.Time
+	logger     *slog.Logger
+	onError    func(ctx context.Context, ev Event, err error)
+	timeout    time.Duration
+	answerBody string
+}
+
+// WithReceiverID accepts messages whose receiveid is id: the corp id of a
+// self-built app, or the suite id on a third-party command URL. It may be
+// combined with the other receiver options: a message is accepted when any
+// of them accepts it.
+func WithReceiverID(id string) Option {
+	return WithReceiverIDs(id)
+}
+
+// WithReceiverIDs accepts messages whose receiveid is one of ids (e.g. the
+// suite id and the provider's corp id on a third-party command URL).
+func WithReceiverIDs(ids ...string) Option {
+	return func(c *config) error {
+		for _, id := range ids {
+			if id == "" {
+				return errors.New("callback: empty receiver id (use InsecureSkipReceiverCheck to skip the check)")
+			}
+			if c.ids == nil {
+				c.ids = map[string]struct{}{}
+			}
+			c.ids[id] = struct{}{}
+		}
+		return nil
+	}
+}
+
+// WithReceiverFunc accepts messages for which fn(receiveid) is true, e.g.
+// "is this an authorized corp" on a third-party data URL, where one URL
+// serves every authorized corp. fn must be fast and safe for concurrent use.
+func WithReceiverFunc(fn func(receiveID string) bool) Option {
+	return func(c *config) error {
+		if fn == nil {
+			return errors.New("callback: nil receiver func")
+		}
+		c.idFunc = fn
+		return nil
+	}
+}
+
+// InsecureSkipReceiverCheck accepts any receiveid. The signature is still
+// verified. Only for the rare callbacks whose receiveid is empty or unknown
+// (personal-subject third-party apps, smart robots).
+func InsecureSkipReceiverCheck() Option {
+	return func(c *config) error { c.skipRecv = true; return nil }
+}
+
+// WithDedupStore sets where de-duplication claims are kept (default: an
+// in-memory store) and for how long (0: DefaultDedupTTL). Use a shared store
+// (e.g. Redis) when several instances serve the same URL.
+func WithDedupStore(s wecom.Store, ttl time.Duration) Option {
+	return func(c *config) error {
+		if s == nil {
+			return errors.New("callback: nil dedup store")
+		}
+		c.store, c.dedupTTL = s, ttl
+		return nil
+	}
+}
+
+// WithoutDedup turns de-duplication off: every delivery, re-sends included,
+// reaches the handlers.
+func WithoutDedup() Option {
+	return func(c *config) error { c.noDedup = true; return nil }
+}
+
+// WithWorkers runs handlers on a pool of n goroutines fed by a queue of
+// queue events: a push is answered as soon as it is queued. When the queue
+// is full the push is answered 503 (and its de-dup claim released), so that
+// WeCom re-sends it later. Handler failures are reported through
+// WithErrorHook and the logger. Call Close to stop the workers.
+func WithWorkers(n, queue int) Option {
+	return func(c *config) error {
+		if n < 1 || queue < 0 {
+			return fmt.Errorf("callback: WithWorkers(%d, %d): need n >= 1 and queue >= 0", n, queue)
+		}
+		c.workers, c.queue = n, queue
+		return nil
+	}
+}
+
+// WithTimestampWindow rejects (403) pushes whose timestamp differs from the
+// current time by more than d: replays of captured requests. WeCom re-sends
+// within seconds; a few minutes is a sensible window.
+func WithTimestampWindow(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return errors.New("callback: timestamp window must be positive")
+		}
+		c.window = d
+		return nil
+	}
+}
+
+// WithClock sets the clock used by WithTimestampWindow (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error { c.now = now; return nil }
+}
+
+// WithLogger sets the logger (default slog.Default()). Plaintexts, tokens
+// and keys are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error { c.logger = l; return nil }
+}
+
+// WithErrorHook calls fn for every handler failure (an error or a panic).
+func WithErrorHook(fn func(ctx context.Context, ev Event, err error)) Option {
+	return func(c *config) error { c.onError = fn; return nil }
+}
+
+// WithHandlerTimeout bounds each delivery's handlers with a context timeout.
+func WithHandlerTimeout(d time.Duration) Option {
+	return func(c *config) error { c.timeout = d; return nil }
+}
+
+// WithAnswer sets the body written for an accepted push (default "success",
+// which command URLs require; self-built apps also accept an empty body).
+func WithAnswer(body string) Option {
+	return func(c *config) error { c.answerBody = body; return nil }
+}
+
+// Handler is an http.Handler for a WeCom callback URL: GET answers the URL
+// check, POST verifies, decrypts, checks the receiver, de-duplicates, parses
+// and dispatches to the handler functions registered with the On* methods.
+//
+// Answers: 200 with the echo (GET) or "success" (POST); 400 for missing
+// parameters, a body without Encrypt, or malformed ciphertext or XML; 403
+// for a bad signature, a receiver id not accepted or a stale timestamp; 405
+// for other methods; 413 for bodies over 1 MiB; 500 when a synchronous
+// handler fails (so WeCom re-sends); 503 when the worker queue is full or
+// the Handler is closed.
+//
+// Register handlers before serving.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90930
+type Handler struct {
+	crypto *Crypto
+	cfg    config
+	dedup  *deduper
+	routes router
+
+	mu     sync.RWMutex // guards closed and the send on jobs
+	closed bool
+	jobs   chan job
+	wg     sync.WaitGroup
+}
+
+type job struct {
+	ev  Event
+	key string
+}
+
+// NewHandler returns a Handler for a callback configured with token and
+// encodingAESKey. One receiver option is required (see ErrNoReceiverCheck).
+func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) {
+	cr, err := NewCrypto(token, encodingAESKey, "")
+	if err != nil {
+		return nil, err
+	}
+	cfg := config{answerBody: "success"}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.ids == nil && cfg.idFunc == nil && !cfg.skipRecv {
+		return nil, ErrNoReceiverCheck
+	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	h := &Handler{crypto: cr, cfg: cfg}
+	if !cfg.noDedup {
+		st := cfg.store
+		if st == nil {
+			st = wecom.NewMemoryStore()
+		}
+		ttl := cfg.dedupTTL
+		if ttl <= 0 {
+			ttl = DefaultDedupTTL
+		}
+		h.dedup = &deduper{store: st, ttl: ttl}
+	}
+	if cfg.workers > 0 {
+		h.jobs = make(chan job, cfg.queue)
+		for range cfg.workers {
+			h.wg.Add(1)
+			go h.worker()
+		}
+	}
+	return h, nil
+}
+
+// Crypto returns the Handler's Crypto (it checks no receiver id itself), for
+// building passive replies with EncryptReply.
+func (h *Handler) Crypto() *Crypto { return h.crypto }
+
+// Close stops accepting pushes (503) and waits, until ctx ends, for queued
+// events to be handled.
+func (h *Handler) Close(ctx context.Context) error {
+	h.mu.Lock()
+	if !h.closed {
+		h.closed = true
+		if h.jobs != nil {
+			close(h.jobs)
+		}
+	}
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		h.serveVerify(w, r)
+	case http.MethodPost:
+		h.servePush(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	sig, ts, nonce, echo := q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), q.Get("echostr")
+	if sig == "" || ts == "" || nonce == "" || echo == "" {
+		http.Error(w, "missing msg_signature, timestamp, nonce or echostr", http.StatusBadRequest)
+		return
+	}
+	msg, _, err := h.open(sig, ts, nonce, echo)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(msg)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(msg)
+}
+
+// open verifies, decrypts, checks the timestamp window and the receiver.
+func (h *Handler) open(sig, ts, nonce, encrypt string) (msg []byte, rid string, err error) {
+	m, ridb, err := h.crypto.open(sig, ts, nonce, encrypt)
+	if err != nil {
+		return nil, "", err
+	}
+	if h.cfg.window > 0 {
+		sec, perr := strconv.ParseInt(ts, 10, 64)
+		if perr != nil {
+			return nil, "", ErrStaleTimestamp
+		}
+		d := h.cfg.now().Sub(time.Unix(sec, 0))
+		if d > h.cfg.window || d < -h.cfg.window {
+			return nil, "", ErrStaleTimestamp
+		}
+	}
+	rid = string(ridb)
+	if !h.acceptReceiver(rid) {
+		return nil, "", ErrReceiverMismatch
+	}
+	return m, rid, nil
+}
+
+func (h *Handler) acceptReceiver(rid string) bool {
+	if h.cfg.skipRecv {
+		return true
+	}
+	if _, ok := h.cfg.ids[rid]; ok {
+		return true
+	}
+	for id := range h.cfg.ids { // constant-time per candidate; the set is small
+		if subtle.ConstantTimeCompare([]byte(id), []byte(rid)) == 1 {
+			return true
+		}
+	}
+	return h.cfg.idFunc != nil && h.cfg.idFunc(rid)
+}
+
+// outer is the POST body's envelope.
+type outer struct {
+	ToUserName string `xml:"ToUserName"`
+	AgentID    string `xml:"AgentID"`
+	Encrypt    string `xml:"Encrypt"`
+}
+
+func (o *outer) set(name, v string) bool {
+	switch name {
+	case "ToUserName":
+		o.ToUserName = v
+	case "AgentID":
+		o.AgentID = v
+	case "Encrypt":
+		o.Encrypt = v
+	}
+	return true
+}
+
+func parseOuter(body string) (outer, error) {
+	var o outer
+	if parseFast(body, o.set, nil) {
+		return o, nil
+	}
+	o = outer{}
+	if err := xml.Unmarshal([]byte(body), &o); err != nil {
+		return o, fmt.Errorf("%w: %v", ErrBadXML, err)
+	}
+	return o, nil
+}
+
+func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	sig, ts, nonce := q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce")
+	if sig == "" || ts == "" || nonce == "" {
+		http.Error(w, "missing msg_signature, timestamp or nonce", http.StatusBadRequest)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodySize))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	env, err := parseOuter(string(body))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if env.Encrypt == "" {
+		h.fail(w, r, ErrMissingEncrypt)
+		return
+	}
+	msg, rid, err := h.open(sig, ts, nonce, env.Encrypt)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ev, err := ParseEvent(msg)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ev.Header().ReceiveID = rid
+
+	ctx := r.Context()
+	key := DedupKey(rid, msg)
+	fresh, derr := h.dedup.claim(ctx, key)
+	if derr != nil {
+		h.cfg.logger.WarnContext(ctx, "callback: dedup store failed; processing anyway", "kind", ev.Header().Kind(), "err", derr)
+	}
+	if !fresh {
+		h.cfg.logger.DebugContext(ctx, "callback: duplicate push ignored", "kind", ev.Header().Kind())
+		h.answer(w)
+		return
+	}
+
+	if h.jobs == nil {
+		if err := h.handle(ctx, ev, key); err != nil {
+			http.Error(w, "handler failed", http.StatusInternalServerError)
+			return
+		}
+		h.answer(w)
+		return
+	}
+	if err := h.enqueue(job{ev: ev, key: key}); err != nil {
+		_ = h.dedup.release(context.WithoutCancel(ctx), key)
+		h.cfg.logger.WarnContext(ctx, "callback: push refused", "kind", ev.Header().Kind(), "err", err)
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	h.answer(w)
+}
+
+func (h *Handler) enqueue(j job) error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed {
+		return ErrClosed
+	}
+	select {
+	case h.jobs <- j:
+		return nil
+	default:
+		return ErrQueueFull
+	}
+}
+
+func (h *Handler) worker() {
+	defer h.wg.Done()
+	for j := range h.jobs {
+		_ = h.handle(context.Background(), j.ev, j.key)
+	}
+}
+
+// handle runs the handlers of one event and records the outcome.
+func (h *Handler) handle(ctx context.Context, ev Event, key string) error {
+	ctx = context.WithoutCancel(ctx)
+	if h.cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.cfg.timeout)
+		defer cancel()
+	}
+	err := h.routes.dispatch(ctx, ev)
+	if err != nil {
+		if rerr := h.dedup.release(ctx, key); rerr != nil {
+			h.cfg.logger.WarnContext(ctx, "callback: dedup release failed", "err", rerr)
+		}
+		h.cfg.logger.ErrorContext(ctx, "callback: handler failed", "kind", ev.Header().Kind(),
+			"change_type", ev.Header().ChangeType, "err", err)
+		if h.cfg.onError != nil {
+			h.cfg.onError(ctx, ev, err)
+		}
+		return err
+	}
+	if derr := h.dedup.done(ctx, key); derr != nil {
+		h.cfg.logger.WarnContext(ctx, "callback: dedup store failed", "err", derr)
+	}
+	return nil
+}
+
+func (h *Handler) answer(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(h.cfg.answerBody)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, h.cfg.answerBody)
+}
+
+// StatusCode returns the HTTP status a Handler answers for err.
+func StatusCode(err error) int {
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, ErrBadSignature), errors.Is(err, ErrReceiverMismatch), errors.Is(err, ErrStaleTimestamp):
+		return http.StatusForbidden
+	case errors.Is(err, ErrQueueFull), errors.Is(err, ErrClosed):
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusBadRequest
+	}
+}
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := StatusCode(err)
+	h.cfg.logger.WarnContext(r.Context(), "callback: request refused", "method", r.Method, "status", code, "err", err)
+	http.Error(w, http.StatusText(code), code)
+}

@@ -1,0 +1,432 @@
+package callback
+
+import (
+	"encoding/xml"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// wire is every element the typed events read, with the tags encoding/xml
+// would use. The fast parser fills the same struct; the differential fuzz
+// target checks that both agree.
+type wire struct {
+	ToUserName   string `xml:"ToUserName"`
+	FromUserName string `xml:"FromUserName"`
+	CreateTime   int64  `xml:"CreateTime"`
+	MsgType      string `xml:"MsgType"`
+	Event        string `xml:"Event"`
+	AgentID      string `xml:"AgentID"`
+	MsgID        string `xml:"MsgId"`
+	SuiteID      string `xml:"SuiteId"`
+	AuthCorpID   string `xml:"AuthCorpId"`
+	InfoType     string `xml:"InfoType"`
+	TimeStamp    int64  `xml:"TimeStamp"`
+	ChangeType   string `xml:"ChangeType"`
+
+	UserID         string `xml:"UserID"`
+	ExternalUserID string `xml:"ExternalUserID"`
+	State          string `xml:"State"`
+	WelcomeCode    string `xml:"WelcomeCode"`
+	Source         string `xml:"Source"`
+	FailReason     string `xml:"FailReason"`
+
+	ChatID        string   `xml:"ChatId"`
+	UpdateDetail  string   `xml:"UpdateDetail"`
+	JoinScene     int64    `xml:"JoinScene"`
+	QuitScene     int64    `xml:"QuitScene"`
+	MemChangeCnt  int64    `xml:"MemChangeCnt"`
+	MemChangeList []string `xml:"MemChangeList>Item"`
+	LastMemVer    string   `xml:"LastMemVer"`
+	CurMemVer     string   `xml:"CurMemVer"`
+
+	ID         string `xml:"Id"`
+	TagType    string `xml:"TagType"`
+	StrategyID string `xml:"StrategyId"`
+
+	LinkID         string `xml:"LinkId"`
+	ExpireTime     int64  `xml:"ExpireTime"`
+	ExpireQuotaNum int64  `xml:"ExpireQuotaNum"`
+
+	SuiteTicket string `xml:"SuiteTicket"`
+	AuthCode    string `xml:"AuthCode"`
+	ExtraInfo   string `xml:"ExtraInfo"`
+
+	OpenUserID    string `xml:"OpenUserID"`
+	NewUserID     string `xml:"NewUserID"`
+	Name          string `xml:"Name"`
+	Department    string `xml:"Department"`
+	ParentID      string `xml:"ParentId"`
+	TagID         string `xml:"TagId"`
+	AddUserItems  string `xml:"AddUserItems"`
+	DelUserItems  string `xml:"DelUserItems"`
+	AddPartyItems string `xml:"AddPartyItems"`
+	DelPartyItems string `xml:"DelPartyItems"`
+
+	Content string `xml:"Content"`
+	MediaID string `xml:"MediaId"`
+	PicURL  string `xml:"PicUrl"`
+}
+
+// ParseEvent parses a decrypted message (as returned by Crypto.Decrypt) into
+// its typed event. Unknown kinds give *UnknownEvent, never an error; an error
+// means the XML is malformed (it wraps ErrBadXML).
+//
+// WeCom's event XML is a flat <xml> of elements holding text or CDATA, plus
+// MemChangeList/Item. That shape is parsed directly from the one string the
+// event keeps as Raw, without copying values; anything else (comments,
+// attributes, entities, a different root, ...) is handed to encoding/xml so
+// the result is always the same as encoding/xml's.
+func ParseEvent(plaintext []byte) (Event, error) {
+	return parseString(string(plaintext))
+}
+
+func parseString(raw string) (Event, error) {
+	var w wire
+	if err := parseWire(raw, &w); err != nil {
+		return nil, err
+	}
+	return w.event(raw), nil
+}
+
+// parseWire fills w from s, by the fast path when s has WeCom's usual shape.
+func parseWire(s string, w *wire) error {
+	if parseFast(s, w.set, w.addItem) {
+		return nil
+	}
+	*w = wire{}
+	if err := xml.Unmarshal([]byte(s), w); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadXML, err)
+	}
+	return nil
+}
+
+// parseFast reports false when s is outside the shape it handles (the caller
+// then uses encoding/xml, which either parses it or says why not). When it
+// reports true, set (and item, for MemChangeList/Item) have received exactly
+// what encoding/xml would have stored. A nil item refuses MemChangeList.
+func parseFast(s string, set func(name, val string) bool, item func(string)) bool {
+	i := skipSpace(s, 0)
+	if !strings.HasPrefix(s[i:], "<xml>") {
+		return false
+	}
+	i += len("<xml>")
+	for {
+		i = skipSpace(s, i)
+		if i >= len(s) || s[i] != '<' {
+			return false
+		}
+		if strings.HasPrefix(s[i:], "</xml>") {
+			return true // encoding/xml stops reading at the root's end too
+		}
+		name, j, ok := openTag(s, i)
+		if !ok {
+			return false
+		}
+		if name == "MemChangeList" && item != nil {
+			if j, ok = parseItems(s, j, item); !ok {
+				return false
+			}
+			i = j
+			continue
+		}
+		val, k, ok := content(s, j, name)
+		if !ok || !set(name, val) {
+			return false
+		}
+		i = k
+	}
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// openTag reads "<Name>" at s[i] and returns Name and the index after '>'.
+// Only names of ASCII letters, digits and '_' starting with a letter or '_'.
+func openTag(s string, i int) (string, int, bool) {
+	j := i + 1
+	for j < len(s) && (isAlnum(s[j]) || s[j] == '_') {
+		j++
+	}
+	if j == i+1 || j >= len(s) || s[j] != '>' || (s[i+1] >= '0' && s[i+1] <= '9') {
+		return "", 0, false
+	}
+	return s[i+1 : j], j + 1, true
+}
+
+// parseItems reads the inside of <MemChangeList> up to and including its end tag.
+func parseItems(s string, i int, item func(string)) (int, bool) {
+	for {
+		i = skipSpace(s, i)
+		if strings.HasPrefix(s[i:], "</MemChangeList>") {
+			return i + len("</MemChangeList>"), true
+		}
+		if !strings.HasPrefix(s[i:], "<Item>") {
+			return 0, false
+		}
+		v, j, ok := content(s, i+len("<Item>"), "Item")
+		if !ok {
+			return 0, false
+		}
+		item(v)
+		i = j
+	}
+}
+
+const cdataOpen, cdataClose = "<![CDATA[", "]]>"
+
+// content reads an element's character data (text and CDATA sections, no
+// child elements) starting at s[i] up to "</name>", and returns the value
+// and the index after the end tag. Values are substrings of s unless text
+// and CDATA alternate, which needs a copy.
+func content(s string, i int, name string) (string, int, bool) {
+	var val string
+	var b []byte // only when there is more than one non-empty piece
+	pieces := 0
+	add := func(p string) {
+		if p == "" {
+			return
+		}
+		pieces++
+		switch pieces {
+		case 1:
+			val = p
+		case 2:
+			b = append(append(b, val...), p...)
+		default:
+			b = append(b, p...)
+		}
+	}
+	for {
+		if i >= len(s) {
+			return "", 0, false
+		}
+		if s[i] == '<' {
+			rest := s[i:]
+			switch {
+			case strings.HasPrefix(rest, cdataOpen):
+				end := strings.Index(rest[len(cdataOpen):], cdataClose)
+				if end < 0 {
+					return "", 0, false
+				}
+				p := rest[len(cdataOpen) : len(cdataOpen)+end]
+				if !plainChars(p) {
+					return "", 0, false
+				}
+				add(p)
+				i += len(cdataOpen) + end + len(cdataClose)
+			case len(rest) >= len(name)+3 && rest[1] == '/' && rest[2:2+len(name)] == name && rest[2+len(name)] == '>':
+				if pieces > 1 {
+					val = string(b)
+				}
+				return val, i + len(name) + 3, true
+			default:
+				return "", 0, false // child element, comment, other end tag...
+			}
+			continue
+		}
+		j := i
+		for j < len(s) && s[j] != '<' {
+			j++
+		}
+		p := s[i:j]
+		if strings.IndexByte(p, '&') >= 0 || strings.Contains(p, cdataClose) || !plainChars(p) {
+			return "", 0, false
+		}
+		add(p)
+		i = j
+	}
+}
+
+// plainChars reports whether p holds only characters encoding/xml accepts
+// and would copy unchanged (so no '\r', which it rewrites to '\n').
+func plainChars(p string) bool {
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\n' && c != '\t' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(p[i:])
+		if r == utf8.RuneError && n == 1 {
+			return false
+		}
+		if !(r >= 0x80 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF) {
+			return false
+		}
+		i += n
+	}
+	return true
+}
+
+// xmlInt converts like encoding/xml does for an int64 field.
+func xmlInt(v string) (int64, bool) {
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	return n, err == nil
+}
+
+func (w *wire) addItem(v string) { w.MemChangeList = append(w.MemChangeList, v) }
+
+// set stores one element's value; false when encoding/xml would fail on it.
+func (w *wire) set(name, v string) bool {
+	var p *string
+	var n *int64
+	switch name {
+	case "ToUserName":
+		p = &w.ToUserName
+	case "FromUserName":
+		p = &w.FromUserName
+	case "CreateTime":
+		n = &w.CreateTime
+	case "MsgType":
+		p = &w.MsgType
+	case "Event":
+		p = &w.Event
+	case "AgentID":
+		p = &w.AgentID
+	case "MsgId":
+		p = &w.MsgID
+	case "SuiteId":
+		p = &w.SuiteID
+	case "AuthCorpId":
+		p = &w.AuthCorpID
+	case "InfoType":
+		p = &w.InfoType
+	case "TimeStamp":
+		n = &w.TimeStamp
+	case "ChangeType":
+		p = &w.ChangeType
+	case "UserID":
+		p = &w.UserID
+	case "ExternalUserID":
+		p = &w.ExternalUserID
+	case "State":
+		p = &w.State
+	case "WelcomeCode":
+		p = &w.WelcomeCode
+	case "Source":
+		p = &w.Source
+	case "FailReason":
+		p = &w.FailReason
+	case "ChatId":
+		p = &w.ChatID
+	case "UpdateDetail":
+		p = &w.UpdateDetail
+	case "JoinScene":
+		n = &w.JoinScene
+	case "QuitScene":
+		n = &w.QuitScene
+	case "MemChangeCnt":
+		n = &w.MemChangeCnt
+	case "LastMemVer":
+		p = &w.LastMemVer
+	case "CurMemVer":
+		p = &w.CurMemVer
+	case "Id":
+		p = &w.ID
+	case "TagType":
+		p = &w.TagType
+	case "StrategyId":
+		p = &w.StrategyID
+	case "LinkId":
+		p = &w.LinkID
+	case "ExpireTime":
+		n = &w.ExpireTime
+	case "ExpireQuotaNum":
+		n = &w.ExpireQuotaNum
+	case "SuiteTicket":
+		p = &w.SuiteTicket
+	case "AuthCode":
+		p = &w.AuthCode
+	case "ExtraInfo":
+		p = &w.ExtraInfo
+	case "OpenUserID":
+		p = &w.OpenUserID
+	case "NewUserID":
+		p = &w.NewUserID
+	case "Name":
+		p = &w.Name
+	case "Department":
+		p = &w.Department
+	case "ParentId":
+		p = &w.ParentID
+	case "TagId":
+		p = &w.TagID
+	case "AddUserItems":
+		p = &w.AddUserItems
+	case "DelUserItems":
+		p = &w.DelUserItems
+	case "AddPartyItems":
+		p = &w.AddPartyItems
+	case "DelPartyItems":
+		p = &w.DelPartyItems
+	case "Content":
+		p = &w.Content
+	case "MediaId":
+		p = &w.MediaID
+	case "PicUrl":
+		p = &w.PicURL
+	default:
+		return true // an element no typed event reads: skipped, as encoding/xml does
+	}
+	if p != nil {
+		*p = v
+		return true
+	}
+	x, ok := xmlInt(v)
+	*n = x
+	return ok
+}
+
+// event builds the typed event.
+func (w *wire) event(raw string) Event {
+	env := Envelope{
+		ToUserName: w.ToUserName, FromUserName: w.FromUserName, CreateTime: w.CreateTime,
+		MsgType: w.MsgType, Event: w.Event, AgentID: w.AgentID, MsgID: w.MsgID,
+		SuiteID: w.SuiteID, AuthCorpID: w.AuthCorpID, InfoType: w.InfoType, TimeStamp: w.TimeStamp,
+		ChangeType: ChangeType(w.ChangeType), Raw: raw,
+	}
+	switch env.Kind() {
+	case KindChangeExternalContact:
+		return &ExternalContactEvent{Envelope: env, UserID: w.UserID, ExternalUserID: w.ExternalUserID,
+			State: w.State, WelcomeCode: w.WelcomeCode, Source: DeleteSource(w.Source), FailReason: FailReason(w.FailReason)}
+	case KindChangeExternalChat:
+		return &ExternalChatEvent{Envelope: env, ChatID: w.ChatID, UpdateDetail: UpdateDetail(w.UpdateDetail),
+			JoinScene: w.JoinScene, QuitScene: w.QuitScene, MemChangeCnt: w.MemChangeCnt, MemChangeList: w.MemChangeList,
+			LastMemVer: w.LastMemVer, CurMemVer: w.CurMemVer}
+	case KindChangeExternalTag:
+		return &ExternalTagEvent{Envelope: env, ID: w.ID, TagType: TagType(w.TagType), StrategyID: w.StrategyID}
+	case KindCustomerAcquisition:
+		return &CustomerAcquisitionEvent{Envelope: env, LinkID: w.LinkID, State: w.State, UserID: w.UserID,
+			ExternalUserID: w.ExternalUserID, ExpireTime: w.ExpireTime, ExpireQuotaNum: w.ExpireQuotaNum}
+	case KindSuiteTicket:
+		return &SuiteTicketEvent{Envelope: env, SuiteTicket: w.SuiteTicket}
+	case KindCreateAuth:
+		return &CreateAuthEvent{Envelope: env, AuthCode: w.AuthCode, State: w.State, ExtraInfo: w.ExtraInfo}
+	case KindChangeAuth:
+		return &ChangeAuthEvent{Envelope: env, State: w.State, ExtraInfo: w.ExtraInfo}
+	case KindCancelAuth:
+		return &CancelAuthEvent{Envelope: env}
+	case KindResetPermanentCode:
+		return &ResetPermanentCodeEvent{Envelope: env, AuthCode: w.AuthCode}
+	case KindChangeContact:
+		return &ChangeContactEvent{Envelope: env, UserID: w.UserID, OpenUserID: w.OpenUserID, NewUserID: w.NewUserID,
+			Name: w.Name, Department: w.Department, ID: w.ID, ParentID: w.ParentID, TagID: w.TagID,
+			AddUserItems: w.AddUserItems, DelUserItems: w.DelUserItems, AddPartyItems: w.AddPartyItems, DelPartyItems: w.DelPartyItems}
+	}
+	if env.MsgType != "" && env.MsgType != "event" && env.InfoType == "" {
+		return &MessageEvent{Envelope: env, Content: w.Content, MediaID: w.MediaID, PicURL: w.PicURL}
+	}
+	return &UnknownEvent{Envelope: env}
+}
