@@ -1,0 +1,565 @@
+package wecom
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// SuiteKind says which kind of multi-tenant app a Suite is.
+type SuiteKind int
+
+const (
+	// SuiteAuto picks the kind from the suite id: ids starting with "dk"
+	// are agent-developed templates, everything else a third-party app.
+	SuiteAuto SuiteKind = iota
+	// SuiteThirdParty is a third-party app (第三方应用): corp tokens come from
+	// service/get_corp_token with the corp's permanent code.
+	SuiteThirdParty
+	// SuiteAgentDeveloped is an agent-developed app template (代开发应用模板,
+	// id "dk..."): the permanent code is the app's secret in the corp and
+	// corp tokens come from gettoken.
+	SuiteAgentDeveloped
+)
+
+func (k SuiteKind) String() string {
+	switch k {
+	case SuiteThirdParty:
+		return "third-party"
+	case SuiteAgentDeveloped:
+		return "agent-developed"
+	}
+	return "auto"
+}
+
+// SuiteConfig holds the settings of a Suite that are not shared with Client.
+// The zero value is what NewSuite uses.
+type SuiteConfig struct {
+	// Kind of app; SuiteAuto (the default) decides from the suite id.
+	Kind SuiteKind
+	// MaxCorpClients bounds how many per-corp clients Corp keeps; the least
+	// recently used one is dropped beyond it. Dropping costs little: tokens
+	// live in the Store, so a re-created client reuses them. Default 1000.
+	MaxCorpClients int
+}
+
+// DefaultMaxCorpClients is the default of SuiteConfig.MaxCorpClients.
+const DefaultMaxCorpClients = 1000
+
+// suiteTicketLife is how long WeCom accepts a suite_ticket (30 minutes).
+const suiteTicketLife = 30 * time.Minute
+
+// ErrCorpNotAuthorized is matched (errors.Is) by the errors of calls for a
+// corp that has not authorized the suite: no permanent code is stored for
+// it, or WeCom rejected the stored one (40084: the corp cancelled the
+// authorization, or the code belongs to another suite).
+var ErrCorpNotAuthorized = errors.New("wecom: corp has not authorized this suite")
+
+// ErrNoSuiteTicket is matched by the error of a suite call made before any
+// suite_ticket was given to SetTicket (WeCom pushes one every 10 minutes to
+// the command callback URL; the provider console can push one on demand).
+var ErrNoSuiteTicket = errors.New("wecom: no suite_ticket stored yet; wait for WeCom's next push (every 10 minutes) or refresh it in the provider console")
+
+// Suite is a third-party app (第三方应用) or an agent-developed app template
+// (代开发应用模板) serving many corps. It keeps the newest suite_ticket, the
+// suite_access_token and one permanent code per authorized corp, all in the
+// Store, so that every instance sharing the Store sees the same state, and it
+// hands out a *Client per authorized corp with Corp.
+//
+// Store keys (no key ever holds a secret, token or permanent code; values
+// do, so treat the Store as secret storage):
+//
+//	wecom:suite:<suite id>:ticket                          "<unix ms>:<ticket>", the newest ticket
+//	wecom:token:suite:<suite id>:<secret fingerprint>      the suite_access_token
+//	wecom:suite:<suite id>:corp:<corp id>:permanent_code   the corp's permanent code
+//	wecom:suite:<suite id>:corps                           JSON array of authorized corp ids
+//	wecom:token:suite:<suite id>:corp:<corp id>            the corp's access token
+//
+// A Suite is safe for concurrent use.
+type Suite struct {
+	id     string
+	kind   SuiteKind
+	opts   options
+	api    *Client // calls with ?suite_access_token=
+	store  Store
+	logger *slog.Logger
+
+	mu      sync.Mutex
+	max     int
+	lru     *list.List               // of *suiteCorp, most recently used first
+	clients map[string]*list.Element // corp id → element of lru
+}
+
+type suiteCorp struct {
+	corpID string
+	client *Client
+}
+
+// NewSuite returns a Suite for a third-party app (suite id "ww..."/"wx...",
+// legacy "tj...") or an agent-developed app template (id "dk..."), with the
+// suite secret from the provider console. Give every instance that serves
+// the suite the same Store (WithStore) so that tickets, tokens and permanent
+// codes are shared.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90600
+func NewSuite(suiteID, suiteSecret string, opts ...Option) *Suite {
+	return NewSuiteWith(suiteID, suiteSecret, SuiteConfig{}, opts...)
+}
+
+// NewSuiteWith is NewSuite with suite-specific settings.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97162
+func NewSuiteWith(suiteID, suiteSecret string, cfg SuiteConfig, opts ...Option) *Suite {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	o.tokenSource = nil // a Suite makes its own token sources
+	o.fill()            // one Store and one Limiter for the suite and all its corps
+	kind := cfg.Kind
+	if kind == SuiteAuto {
+		kind = SuiteThirdParty
+		if strings.HasPrefix(suiteID, "dk") {
+			kind = SuiteAgentDeveloped
+		}
+	}
+	max := cfg.MaxCorpClients
+	if max <= 0 {
+		max = DefaultMaxCorpClients
+	}
+	s := &Suite{
+		id: suiteID, kind: kind, opts: o, store: o.store, logger: o.logger,
+		max: max, lru: list.New(), clients: map[string]*list.Element{},
+	}
+	s.api = newClient(suiteID, o)
+	s.api.tokenParam = "suite_access_token"
+	key := "wecom:token:suite:" + suiteID + ":" + secretFingerprint(suiteSecret)
+	s.api.tokens = newTokenCache(key, o.store, s.fetchSuiteToken(suiteSecret), o.logger, o.now)
+	return s
+}
+
+// ID returns the suite id.
+func (s *Suite) ID() string { return s.id }
+
+// Kind returns the kind of app (never SuiteAuto).
+func (s *Suite) Kind() SuiteKind { return s.kind }
+
+func (s *Suite) ticketKey() string { return "wecom:suite:" + s.id + ":ticket" }
+func (s *Suite) corpsKey() string  { return "wecom:suite:" + s.id + ":corps" }
+func (s *Suite) codeKey(corpID string) string {
+	return "wecom:suite:" + s.id + ":corp:" + corpID + ":permanent_code"
+}
+func (s *Suite) corpTokenKey(corpID string) string {
+	return "wecom:token:suite:" + s.id + ":corp:" + corpID
+}
+
+// SetTicket stores a suite_ticket received now. Use SetTicketAt with the
+// callback's TimeStamp when it is known.
+func (s *Suite) SetTicket(ctx context.Context, ticket string) error {
+	return s.SetTicketAt(ctx, ticket, s.opts.now())
+}
+
+// SetTicketAt stores the suite_ticket WeCom pushed at time at (the
+// TimeStamp of the suite_ticket callback). The newest ticket wins: a ticket
+// older than the stored one is ignored, also when several instances store
+// tickets at once (the Store's CompareAndSwap decides). WeCom accepts a
+// ticket for 30 minutes; always using the newest is what its docs ask.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90628
+func (s *Suite) SetTicketAt(ctx context.Context, ticket string, at time.Time) error {
+	if ticket == "" {
+		return errors.New("wecom: SetTicket: empty suite_ticket")
+	}
+	if strings.ContainsAny(ticket, "\r\n") {
+		return errors.New("wecom: SetTicket: suite_ticket contains a line break")
+	}
+	val := encodeTicket(at, ticket)
+	for i := 0; i < 16; i++ {
+		cur, ok, err := s.store.Get(ctx, s.ticketKey())
+		if err != nil {
+			return fmt.Errorf("wecom: SetTicket: read store: %w", err)
+		}
+		if ok {
+			if curAt, curTicket, valid := decodeTicket(cur); valid {
+				if curTicket == ticket || !at.After(curAt) {
+					return nil // same or older than the stored one
+				}
+			}
+		} else {
+			cur = ""
+		}
+		swapped, err := s.store.CompareAndSwap(ctx, s.ticketKey(), cur, val, 0)
+		if err != nil {
+			return fmt.Errorf("wecom: SetTicket: write store: %w", err)
+		}
+		if swapped {
+			s.logger.Debug("wecom: stored suite_ticket", "suite", s.id, "at", at)
+			return nil
+		}
+	}
+	return errors.New("wecom: SetTicket: store kept changing; ticket not stored")
+}
+
+func encodeTicket(at time.Time, ticket string) string {
+	return strconv.FormatInt(at.UnixMilli(), 10) + ":" + ticket
+}
+
+func decodeTicket(v string) (time.Time, string, bool) {
+	ms, t, ok := strings.Cut(v, ":")
+	if !ok || t == "" {
+		return time.Time{}, "", false
+	}
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return time.Time{}, "", false
+	}
+	return time.UnixMilli(n), t, true
+}
+
+// ticket returns the newest stored ticket and when it was pushed.
+func (s *Suite) ticket(ctx context.Context) (string, time.Time, error) {
+	v, ok, err := s.store.Get(ctx, s.ticketKey())
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("wecom: suite %s: read suite_ticket: %w", s.id, err)
+	}
+	if !ok {
+		return "", time.Time{}, ErrNoSuiteTicket
+	}
+	at, t, valid := decodeTicket(v)
+	if !valid {
+		return "", time.Time{}, fmt.Errorf("wecom: suite %s: stored suite_ticket is malformed: %w", s.id, ErrNoSuiteTicket)
+	}
+	return t, at, nil
+}
+
+// fetchSuiteToken is the FetchFunc of the suite_access_token.
+func (s *Suite) fetchSuiteToken(secret string) FetchFunc {
+	return func(ctx context.Context) (string, time.Duration, error) {
+		ticket, at, err := s.ticket(ctx)
+		if err != nil {
+			return "", 0, err
+		}
+		body := struct {
+			SuiteID     string `json:"suite_id"`
+			SuiteSecret string `json:"suite_secret"`
+			SuiteTicket string `json:"suite_ticket"`
+		}{s.id, secret, ticket}
+		var out struct {
+			SuiteAccessToken string `json:"suite_access_token"`
+			ExpiresIn        int    `json:"expires_in"`
+		}
+		err = s.api.doUnauthenticated(ctx, &Request{Method: http.MethodPost,
+			Path: "/cgi-bin/service/get_suite_token", Body: body, Out: &out, Op: OpRead})
+		if ErrorCode(err) == CodeInvalidSuiteTicket {
+			age := s.opts.now().Sub(at).Round(time.Second)
+			return "", 0, fmt.Errorf("%w (the newest stored suite_ticket is %v old; WeCom accepts one for 30 minutes and pushes a new one every 10)", err, age)
+		}
+		if err != nil {
+			return "", 0, err
+		}
+		return out.SuiteAccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
+	}
+}
+
+// AccessToken returns the suite_access_token, cached and refreshed like a
+// corp token (40082/42009 drop it and refetch once).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90600
+func (s *Suite) AccessToken(ctx context.Context) (string, error) {
+	return s.api.AccessToken(ctx)
+}
+
+// Do calls a suite-level endpoint (one that takes ?suite_access_token=)
+// not wrapped by the SDK.
+func (s *Suite) Do(ctx context.Context, r *Request) error { return s.api.Do(ctx, r) }
+
+// Corp returns the *Client that acts for an authorized corp. Its tokens
+// come from service/get_corp_token (third-party apps) or gettoken with the
+// permanent code as secret (agent-developed apps), using the permanent code
+// stored by HandleCreateAuth; each corp has its own tokens and rate limits.
+// A corp without a stored permanent code gets an error matching
+// ErrCorpNotAuthorized on its first call. Clients are cached (see
+// SuiteConfig.MaxCorpClients), so calling Corp for every request is cheap.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90605
+func (s *Suite) Corp(corpID string) *Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.clients[corpID]; ok {
+		s.lru.MoveToFront(e)
+		return e.Value.(*suiteCorp).client
+	}
+	c := newClient(corpID, s.opts)
+	fetch := s.fetchCorpToken(c)
+	c.tokens = newTokenCache(s.corpTokenKey(corpID), s.store, fetch, s.logger, s.opts.now)
+	s.clients[corpID] = s.lru.PushFront(&suiteCorp{corpID: corpID, client: c})
+	for s.lru.Len() > s.max {
+		last := s.lru.Back()
+		s.lru.Remove(last)
+		delete(s.clients, last.Value.(*suiteCorp).corpID)
+	}
+	return c
+}
+
+// dropClient forgets the cached client of corpID, so that the next Corp
+// builds a new one (with no token in memory).
+func (s *Suite) dropClient(corpID string) {
+	s.mu.Lock()
+	if e, ok := s.clients[corpID]; ok {
+		s.lru.Remove(e)
+		delete(s.clients, corpID)
+	}
+	s.mu.Unlock()
+}
+
+// cachedClients reports how many corp clients are cached (tests).
+func (s *Suite) cachedClients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lru.Len()
+}
+
+// corpAuthError is the error for a corp that has not (or no longer)
+// authorized the suite.
+type corpAuthError struct {
+	suite, corp string
+	err         error // WeCom's answer, if any
+}
+
+func (e *corpAuthError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("wecom: suite %s: corp %s has not authorized the app (no permanent code stored; call HandleCreateAuth when it installs)", e.suite, e.corp)
+	}
+	return fmt.Sprintf("wecom: suite %s: corp %s: permanent code rejected; the corp has probably cancelled the authorization: %v", e.suite, e.corp, e.err)
+}
+
+func (e *corpAuthError) Unwrap() []error {
+	if e.err == nil {
+		return []error{ErrCorpNotAuthorized}
+	}
+	return []error{ErrCorpNotAuthorized, e.err}
+}
+
+// permanentCode returns the stored permanent code of corpID.
+func (s *Suite) permanentCode(ctx context.Context, corpID string) (string, error) {
+	code, ok, err := s.store.Get(ctx, s.codeKey(corpID))
+	if err != nil {
+		return "", fmt.Errorf("wecom: suite %s: corp %s: read permanent code: %w", s.id, corpID, err)
+	}
+	if !ok || code == "" {
+		return "", &corpAuthError{suite: s.id, corp: corpID}
+	}
+	return code, nil
+}
+
+// fetchCorpToken is the FetchFunc of a corp client. It reads the permanent
+// code at every fetch, so that a reset code is picked up.
+func (s *Suite) fetchCorpToken(c *Client) FetchFunc {
+	return func(ctx context.Context) (string, time.Duration, error) {
+		code, err := s.permanentCode(ctx, c.corpID)
+		if err != nil {
+			return "", 0, err
+		}
+		if s.kind == SuiteAgentDeveloped {
+			tok, ttl, err := c.gettoken(code)(ctx)
+			if err != nil && IsInvalidSecret(err) {
+				err = fmt.Errorf("wecom: suite %s: corp %s: the stored permanent code (the app secret) was refused; it may have been reset (reset_permanent_code): %w", s.id, c.corpID, err)
+			}
+			return tok, ttl, err
+		}
+		body := struct {
+			AuthCorpID    string `json:"auth_corpid"`
+			PermanentCode string `json:"permanent_code"`
+		}{c.corpID, code}
+		var out struct {
+			AccessToken string `json:"access_token"`
+			ExpiresIn   int    `json:"expires_in"`
+		}
+		err = s.api.Do(ctx, &Request{Method: http.MethodPost,
+			Path: "/cgi-bin/service/get_corp_token", Body: body, Out: &out, Op: OpRead})
+		if ErrorCode(err) == CodeInvalidPermanentCode {
+			return "", 0, &corpAuthError{suite: s.id, corp: c.corpID, err: err}
+		}
+		if err != nil {
+			return "", 0, err
+		}
+		return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
+	}
+}
+
+// IsAuthorized reports whether a permanent code is stored for corpID.
+func (s *Suite) IsAuthorized(ctx context.Context, corpID string) (bool, error) {
+	_, err := s.permanentCode(ctx, corpID)
+	if errors.Is(err, ErrCorpNotAuthorized) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// AuthorizedCorps returns the ids of the corps with a stored permanent code,
+// sorted, from an index entry kept in the Store.
+func (s *Suite) AuthorizedCorps(ctx context.Context) ([]string, error) {
+	v, ok, err := s.store.Get(ctx, s.corpsKey())
+	if err != nil {
+		return nil, fmt.Errorf("wecom: suite %s: read corp index: %w", s.id, err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	ids, err := decodeCorpIndex(v)
+	if err != nil {
+		return nil, fmt.Errorf("wecom: suite %s: corp index: %w", s.id, err)
+	}
+	return ids, nil
+}
+
+func decodeCorpIndex(v string) ([]string, error) {
+	var ids []string
+	if v == "" {
+		return nil, nil
+	}
+	if err := json.Unmarshal([]byte(v), &ids); err != nil {
+		return nil, fmt.Errorf("malformed: %w", err)
+	}
+	return ids, nil
+}
+
+// updateIndex adds (add) or removes corpID from the corp index.
+func (s *Suite) updateIndex(ctx context.Context, corpID string, add bool) error {
+	for i := 0; i < 32; i++ {
+		cur, ok, err := s.store.Get(ctx, s.corpsKey())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			cur = ""
+		}
+		ids, err := decodeCorpIndex(cur)
+		if err != nil {
+			ids = nil // rebuild a broken index rather than fail the install
+		}
+		i := sort.SearchStrings(ids, corpID)
+		present := i < len(ids) && ids[i] == corpID
+		switch {
+		case add && present, !add && !present:
+			return nil
+		case add:
+			ids = append(ids, "")
+			copy(ids[i+1:], ids[i:])
+			ids[i] = corpID
+		default:
+			ids = append(ids[:i], ids[i+1:]...)
+		}
+		next := ""
+		if len(ids) > 0 {
+			b, _ := json.Marshal(ids)
+			next = string(b)
+		}
+		if cur == "" && next == "" {
+			return nil
+		}
+		swapped, err := s.store.CompareAndSwap(ctx, s.corpsKey(), cur, next, 0)
+		if err != nil {
+			return err
+		}
+		if swapped {
+			return nil
+		}
+	}
+	return errors.New("store kept changing")
+}
+
+// storeAuthorization saves a corp's (new) permanent code and drops what was
+// cached for the old one.
+func (s *Suite) storeAuthorization(ctx context.Context, corpID, code string) error {
+	if corpID == "" || code == "" {
+		return fmt.Errorf("wecom: suite %s: WeCom answered without corp id or permanent code", s.id)
+	}
+	if err := s.store.Set(ctx, s.codeKey(corpID), code, 0); err != nil {
+		return fmt.Errorf("wecom: suite %s: corp %s: store permanent code: %w", s.id, corpID, err)
+	}
+	if err := s.store.Delete(ctx, s.corpTokenKey(corpID)); err != nil {
+		s.logger.Warn("wecom: dropping the old corp token failed", "suite", s.id, "corp", corpID, "error", err)
+	}
+	s.dropClient(corpID)
+	if err := s.updateIndex(ctx, corpID, true); err != nil {
+		s.logger.Warn("wecom: updating the authorized-corp index failed", "suite", s.id, "corp", corpID, "error", err)
+	}
+	return nil
+}
+
+// HandleCreateAuth exchanges the temporary auth code of an installation
+// (from the create_auth callback or the install redirect) for the corp's
+// permanent code with service/v2/get_permanent_code and stores it. The
+// exchange is not repeated after a failure that may have reached WeCom: an
+// auth code works once.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/100776
+func (s *Suite) HandleCreateAuth(ctx context.Context, authCode string) (*PermanentCodeInfo, error) {
+	info, err := s.GetPermanentCode(ctx, authCode)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.storeAuthorization(ctx, info.AuthCorpInfo.CorpID, info.PermanentCode); err != nil {
+		return nil, err
+	}
+	s.logger.Info("wecom: corp authorized the suite", "suite", s.id, "corp", info.AuthCorpInfo.CorpID)
+	return info, nil
+}
+
+// HandleResetPermanentCode handles the reset_permanent_code callback of an
+// agent-developed app (the provider reset the app's secret): it exchanges
+// the callback's auth code for the new permanent code, stores it and drops
+// the token obtained with the old one.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/100776
+func (s *Suite) HandleResetPermanentCode(ctx context.Context, authCode string) (*PermanentCodeInfo, error) {
+	info, err := s.GetPermanentCode(ctx, authCode)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.storeAuthorization(ctx, info.AuthCorpInfo.CorpID, info.PermanentCode); err != nil {
+		return nil, err
+	}
+	s.logger.Info("wecom: permanent code reset", "suite", s.id, "corp", info.AuthCorpInfo.CorpID)
+	return info, nil
+}
+
+// ForgetCorp deletes what is stored for corpID (permanent code, token,
+// index entry): call it on the cancel_auth callback.
+func (s *Suite) ForgetCorp(ctx context.Context, corpID string) error {
+	var errs []error
+	if err := s.store.Delete(ctx, s.codeKey(corpID)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.store.Delete(ctx, s.corpTokenKey(corpID)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.updateIndex(ctx, corpID, false); err != nil {
+		errs = append(errs, err)
+	}
+	s.dropClient(corpID)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("wecom: suite %s: forget corp %s: %w", s.id, corpID, err)
+	}
+	s.logger.Info("wecom: corp authorization forgotten", "suite", s.id, "corp", corpID)
+	return nil
+}
+
+// RefreshAuthInfo fetches the corp's current authorization (agent,
+// visibility, privileges) with service/v2/get_auth_info: call it on the
+// change_auth callback.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/100795
+func (s *Suite) RefreshAuthInfo(ctx context.Context, corpID string) (*AuthInfo, error) {
+	return s.GetAuthInfo(ctx, corpID)
+}
