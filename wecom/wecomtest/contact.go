@@ -1,10 +1,382 @@
 package wecomtest
 
-// contactState is a corp's customer-contact data: customers, follow users,
-// tags, contact ways. (Filled in by the contact area.)
-type contactState struct{}
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
 
-func newContactState() *contactState { return &contactState{} }
+// contactState is a corp's customer-contact data: members with the
+// customer-contact feature, customers and their follow records, corp and
+// rule-group tags, contact ways, transfers. It is guarded by Server.mu.
+type contactState struct {
+	staff      map[string]*fakeStaff
+	staffOrder []string
+	customers  map[string]*fakeCustomer
+	byUnionID  map[string]string
 
-// routeContact serves the externalcontact endpoints.
-func (s *Server) routeContact() {}
+	groups     map[string]*tagGroup
+	groupOrder []string
+	tags       map[string]*tagItem
+
+	ways     map[string]*contactWay
+	wayOrder []string
+
+	transfers []*transferRec
+	pending   int
+
+	pageLimit int // caps server-sized pages (get, transfer_result, get_unassigned_list); 0 = WeCom's sizes
+	seq       int
+}
+
+func newContactState() *contactState {
+	return &contactState{
+		staff:     map[string]*fakeStaff{},
+		customers: map[string]*fakeCustomer{},
+		byUnionID: map[string]string{},
+		groups:    map[string]*tagGroup{},
+		tags:      map[string]*tagItem{},
+		ways:      map[string]*contactWay{},
+	}
+}
+
+type fakeStaff struct {
+	userID    string
+	resigned  bool
+	dimission int64
+	customers []string // external_userids in the order they were added
+	follows   map[string]*followRec
+}
+
+// followRec is one member's relation with a customer, in WeCom's shape.
+type followRec struct {
+	UserID           string
+	Remark           string
+	Description      string
+	CreateTime       int64
+	TagIDs           []string
+	RemarkCorpName   string
+	RemarkMobiles    []string
+	RemarkPicMediaID string
+	OperUserID       string
+	AddWay           int
+	State            string
+	WechatChannels   *wireChannels
+	tempWay          bool
+}
+
+type fakeCustomer struct {
+	contact   wireExternalContact
+	followers []string // member userids in the order they added the customer
+}
+
+// --- wire types: WeCom's JSON, written here independently of the SDK ---
+
+type wireExternalContact struct {
+	ExternalUserID  string       `json:"external_userid"`
+	Name            string       `json:"name"`
+	Position        string       `json:"position,omitempty"`
+	Avatar          string       `json:"avatar,omitempty"`
+	CorpName        string       `json:"corp_name,omitempty"`
+	CorpFullName    string       `json:"corp_full_name,omitempty"`
+	Type            int          `json:"type"`
+	Gender          int          `json:"gender"`
+	UnionID         string       `json:"unionid,omitempty"`
+	ExternalProfile *wireProfile `json:"external_profile,omitempty"`
+}
+
+type wireProfile struct {
+	ExternalAttr []wireAttr `json:"external_attr"`
+}
+
+type wireAttr struct {
+	Type int    `json:"type"`
+	Name string `json:"name"`
+	Text *struct {
+		Value string `json:"value"`
+	} `json:"text,omitempty"`
+	Web *struct {
+		URL   string `json:"url"`
+		Title string `json:"title"`
+	} `json:"web,omitempty"`
+	MiniProgram *struct {
+		AppID    string `json:"appid"`
+		PagePath string `json:"pagepath"`
+		Title    string `json:"title"`
+	} `json:"miniprogram,omitempty"`
+}
+
+type wireChannels struct {
+	Nickname string `json:"nickname"`
+	Source   int    `json:"source"`
+}
+
+// --- exported helpers for tests and examples ---
+
+// ErrNotFound is returned by the contact helpers for an unknown corp,
+// member, customer or contact way.
+var ErrNotFound = errors.New("wecomtest: not found")
+
+func (s *Server) contactLocked(corpID string) (*contactState, error) {
+	c := s.corps[corpID]
+	if c == nil {
+		return nil, fmt.Errorf("%w: corp %q", ErrNotFound, corpID)
+	}
+	return c.contact, nil
+}
+
+// AddStaff enables the customer-contact feature for members of corpID, so
+// that get_follow_user_list lists them and customers can be added to them.
+func (s *Server) AddStaff(corpID string, userIDs ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, err := s.contactLocked(corpID)
+	if err != nil {
+		return err
+	}
+	for _, u := range userIDs {
+		cs.addStaff(u)
+	}
+	return nil
+}
+
+func (cs *contactState) addStaff(userID string) *fakeStaff {
+	if st := cs.staff[userID]; st != nil {
+		return st
+	}
+	st := &fakeStaff{userID: userID, follows: map[string]*followRec{}}
+	cs.staff[userID] = st
+	cs.staffOrder = append(cs.staffOrder, userID)
+	return st
+}
+
+// SeedCustomers creates n WeChat customers in corpID, spread round-robin over
+// staff (who are enabled with AddStaff), and returns their external_userids.
+// Customer i is added by staff[i%len(staff)] by QR code with state "seed".
+func (s *Server) SeedCustomers(corpID string, n int, staff []string) ([]string, error) {
+	if len(staff) == 0 && n > 0 {
+		return nil, errors.New("wecomtest: SeedCustomers needs at least one member")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, err := s.contactLocked(corpID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().Unix()
+	ids := make([]string, n)
+	for i := range n {
+		st := cs.addStaff(staff[i%len(staff)])
+		ext := cs.newCustomer(s, fmt.Sprintf("Customer %d", cs.seq+1))
+		cs.follow(st, ext, &followRec{CreateTime: now, OperUserID: ext, AddWay: 1, State: "seed"})
+		ids[i] = ext
+	}
+	return ids, nil
+}
+
+func (cs *contactState) newCustomer(s *Server, name string) string {
+	cs.seq++
+	ext := "wm" + strconv.Itoa(cs.seq) + "x" + s.newID("")[:8]
+	union := "ou" + ext
+	cs.customers[ext] = &fakeCustomer{contact: wireExternalContact{
+		ExternalUserID: ext, Name: name, Type: 1, Gender: cs.seq % 3, UnionID: union,
+		Avatar: "https://wecomtest.invalid/avatar/" + ext,
+	}}
+	cs.byUnionID[union] = ext
+	return ext
+}
+
+// follow records that st follows customer ext (the relation f, whose UserID
+// is set here). An existing relation is replaced.
+func (cs *contactState) follow(st *fakeStaff, ext string, f *followRec) {
+	f.UserID = st.userID
+	if _, ok := st.follows[ext]; !ok {
+		st.customers = append(st.customers, ext)
+		c := cs.customers[ext]
+		c.followers = append(c.followers, st.userID)
+	}
+	st.follows[ext] = f
+}
+
+// unfollow removes the relation between st and customer ext.
+func (cs *contactState) unfollow(st *fakeStaff, ext string) {
+	if _, ok := st.follows[ext]; !ok {
+		return
+	}
+	delete(st.follows, ext)
+	st.customers = removeString(st.customers, ext)
+	if c := cs.customers[ext]; c != nil {
+		c.followers = removeString(c.followers, st.userID)
+	}
+}
+
+func removeString(list []string, v string) []string {
+	for i, x := range list {
+		if x == v {
+			return append(list[:i:i], list[i+1:]...)
+		}
+	}
+	return list
+}
+
+// AddCustomerViaContactWay simulates a WeChat user scanning the contact way
+// configID and adding one of its members (chosen round-robin). With
+// externalUserID "" a new customer is created; otherwise that customer adds
+// one more member. The relation carries the way's state, add_way 1 and the
+// customer as oper_userid; it returns the customer's external_userid.
+func (s *Server) AddCustomerViaContactWay(corpID, configID, externalUserID string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, err := s.contactLocked(corpID)
+	if err != nil {
+		return "", err
+	}
+	w := cs.ways[configID]
+	if w == nil {
+		return "", fmt.Errorf("%w: contact way %q", ErrNotFound, configID)
+	}
+	if len(w.User) == 0 {
+		return "", errors.New("wecomtest: contact way has no members (departments are not modelled)")
+	}
+	userID := w.User[w.next%len(w.User)]
+	w.next++
+	st := cs.staff[userID]
+	if st == nil || st.resigned {
+		return "", fmt.Errorf("%w: member %q", ErrNotFound, userID)
+	}
+	ext := externalUserID
+	if ext == "" {
+		ext = cs.newCustomer(s, "Visitor via "+configID[:min(8, len(configID))])
+	} else if cs.customers[ext] == nil {
+		return "", fmt.Errorf("%w: customer %q", ErrNotFound, ext)
+	}
+	cs.follow(st, ext, &followRec{CreateTime: s.now().Unix(), OperUserID: ext, AddWay: 1, State: w.State, tempWay: w.IsTemp})
+	return ext, nil
+}
+
+// Followers returns the members that follow a customer, in the order they
+// added it.
+func (s *Server) Followers(corpID, externalUserID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, err := s.contactLocked(corpID)
+	if err != nil {
+		return nil
+	}
+	cs.settle(s.now())
+	if c := cs.customers[externalUserID]; c != nil {
+		return append([]string(nil), c.followers...)
+	}
+	return nil
+}
+
+// ResignStaff marks a member as resigned: they leave get_follow_user_list
+// and their customers appear in get_unassigned_list until transferred.
+func (s *Server) ResignStaff(corpID, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, err := s.contactLocked(corpID)
+	if err != nil {
+		return err
+	}
+	st := cs.staff[userID]
+	if st == nil {
+		return fmt.Errorf("%w: member %q", ErrNotFound, userID)
+	}
+	st.resigned = true
+	st.dimission = s.now().Unix()
+	return nil
+}
+
+// CompleteTakeovers finishes every waiting transfer of corpID now, as if the
+// 24 hours had passed: the customers move to their takeover members and
+// transfer_result reports status 1. It returns how many were completed.
+// (Waiting transfers also complete by themselves once the server clock,
+// WithClock, passes their takeover_time.)
+func (s *Server) CompleteTakeovers(corpID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, err := s.contactLocked(corpID)
+	if err != nil {
+		return 0
+	}
+	return cs.settleAll(s.now(), true)
+}
+
+// SetContactPageLimit caps the pages whose size WeCom fixes (follow users of
+// get: 500, transfer_result: 1000, get_unassigned_list: 1000) at n for
+// corpID, so that tests can page through small data. n <= 0 restores
+// WeCom's sizes.
+func (s *Server) SetContactPageLimit(corpID string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cs, err := s.contactLocked(corpID); err == nil {
+		cs.pageLimit = max(n, 0)
+	}
+}
+
+func (cs *contactState) pageSize(def int) int {
+	if cs.pageLimit > 0 && cs.pageLimit < def {
+		return cs.pageLimit
+	}
+	return def
+}
+
+// --- cursors: opaque to clients, plain offsets inside ---
+
+func encodeCursor(parts ...int) string {
+	s := make([]string, len(parts))
+	for i, p := range parts {
+		s[i] = strconv.Itoa(p)
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte("c:" + strings.Join(s, ":")))
+}
+
+// decodeCursor decodes a cursor of n parts; "" is all zeros.
+func decodeCursor(c string, n int) ([]int, *apiError) {
+	out := make([]int, n)
+	if c == "" {
+		return out, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	parts := strings.Split(strings.TrimPrefix(string(b), "c:"), ":")
+	if err != nil || !strings.HasPrefix(string(b), "c:") || len(parts) != n {
+		return nil, errf(40058, "invalid cursor")
+	}
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 0 {
+			return nil, errf(40058, "invalid cursor")
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// chinaMidnight rounds t down to 00:00 China time (UTC+8), as WeCom's
+// statistics do.
+func chinaMidnight(t int64) int64 {
+	const off = 8 * 3600
+	return (t+off)/86400*86400 - off
+}
+
+// handleContact registers a customer-contact route; waiting transfers whose
+// time has come are completed before the handler runs.
+func (s *Server) handleContact(method, path string, h handlerFunc) {
+	s.handle(method, path, authCorp, func(c *call) (any, *apiError) {
+		c.corp.contact.settle(c.s.now())
+		return h(c)
+	})
+}
+
+// routeContact serves the externalcontact endpoints of customers, tags,
+// contact ways, inheritance and statistics.
+func (s *Server) routeContact() {
+	s.routeContactCustomers()
+	s.routeContactTags()
+	s.routeContactWays()
+	s.routeContactTransfer()
+	s.routeContactStats()
+}

@@ -1,0 +1,158 @@
+package contact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+)
+
+// Checkpoint is a position in a Sync: the batch of members being read and
+// the batch/get_by_user cursor inside it. It is a plain value: store it
+// (e.g. as JSON) and pass it to Sync to go on from there.
+type Checkpoint struct {
+	// UserIndex is the index, in the sorted list of follow users, of the
+	// first member of the batch.
+	UserIndex int `json:"user_index"`
+	// UserID is that member's userid; on resume the batch is found by it
+	// when the follow-user list has changed in between.
+	UserID string `json:"user_id,omitempty"`
+	// Cursor is the batch/get_by_user cursor of the next page of the batch
+	// ("" for its first page).
+	Cursor string `json:"cursor,omitempty"`
+}
+
+func (c Checkpoint) String() string {
+	return fmt.Sprintf("user %d (%q) cursor %q", c.UserIndex, c.UserID, c.Cursor)
+}
+
+// SyncPage is one page of a Sync: up to Limit records (one per customer and
+// follow member) and the Checkpoint to resume from once they are processed.
+type SyncPage struct {
+	Records []CustomerRecord
+	// Next is where to resume after this page. Save it only after the
+	// records are stored: resuming from it neither repeats nor skips one.
+	Next Checkpoint
+}
+
+// SyncError is the error a Sync yields when a call fails. Checkpoint is the
+// position of the page that failed; resuming from it repeats no record that
+// was yielded and loses none.
+type SyncError struct {
+	Checkpoint Checkpoint
+	Err        error
+}
+
+func (e *SyncError) Error() string {
+	return fmt.Sprintf("contact: sync stopped at %v: %v", e.Checkpoint, e.Err)
+}
+
+func (e *SyncError) Unwrap() error { return e.Err }
+
+// CheckpointOf returns the checkpoint carried by an error of Sync.
+func CheckpointOf(err error) (Checkpoint, bool) {
+	var se *SyncError
+	if errors.As(err, &se) {
+		return se.Checkpoint, true
+	}
+	return Checkpoint{}, false
+}
+
+// SyncOptions tunes SyncWithOptions.
+type SyncOptions struct {
+	// UsersPerBatch is how many members each batch/get_by_user call names
+	// (default and maximum 100).
+	UsersPerBatch int
+	// Limit is the page size (default and maximum 100).
+	Limit int
+}
+
+// Sync streams every customer record of the corp: every member with the
+// customer-contact feature (get_follow_user_list, sorted), in batches of 100,
+// and for each batch every page of batch/get_by_user. Pages are yielded as
+// they arrive, so memory stays constant whatever the corp's size. A customer
+// followed by several members comes once per member.
+//
+// from is nil for a full sync, or a checkpoint from an earlier SyncPage.Next
+// or SyncError. After an error the iteration stops; resume with the error's
+// checkpoint (CheckpointOf). Retries of single calls are the client's.
+//
+// Resuming is exact while the follow-user list is unchanged. If the member
+// a checkpoint names has left, the sync restarts at the next member's batch
+// and records of that batch may come again.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
+func (s *Service) Sync(ctx context.Context, from *Checkpoint) iter.Seq2[*SyncPage, error] {
+	return s.SyncWithOptions(ctx, from, SyncOptions{})
+}
+
+// SyncWithOptions is Sync with smaller batches or pages.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
+func (s *Service) SyncWithOptions(ctx context.Context, from *Checkpoint, opt SyncOptions) iter.Seq2[*SyncPage, error] {
+	return func(yield func(*SyncPage, error) bool) {
+		n, limit := opt.UsersPerBatch, opt.Limit
+		if n <= 0 || n > MaxBatchUsers {
+			n = MaxBatchUsers
+		}
+		if limit <= 0 || limit > MaxBatchLimit {
+			limit = MaxBatchLimit
+		}
+		var start Checkpoint
+		if from != nil {
+			start = *from
+		}
+		if start.UserIndex < 0 {
+			yield(nil, &SyncError{Checkpoint: start, Err: invalidf("checkpoint has a negative UserIndex")})
+			return
+		}
+		users, err := s.FollowUserList(ctx)
+		if err != nil {
+			yield(nil, &SyncError{Checkpoint: start, Err: err})
+			return
+		}
+		users = slices.Clone(users)
+		slices.Sort(users)
+		users = slices.Compact(users)
+
+		idx, cursor := start.UserIndex, start.Cursor
+		if start.UserID != "" {
+			i, found := slices.BinarySearch(users, start.UserID)
+			if !found {
+				cursor = "" // the cursor belonged to another batch
+			}
+			idx = i
+		}
+		for idx < len(users) {
+			batch := users[idx:min(idx+n, len(users))]
+			for {
+				here := Checkpoint{UserIndex: idx, UserID: batch[0], Cursor: cursor}
+				resp, err := s.BatchGetByUser(ctx, &BatchGetRequest{UserIDList: batch, Cursor: cursor, Limit: limit})
+				if err != nil {
+					yield(nil, &SyncError{Checkpoint: here, Err: err})
+					return
+				}
+				last := resp.NextCursor == "" || resp.NextCursor == cursor
+				next := Checkpoint{UserIndex: idx, UserID: batch[0], Cursor: resp.NextCursor}
+				if last {
+					next = Checkpoint{UserIndex: idx + len(batch)}
+					if next.UserIndex < len(users) {
+						next.UserID = users[next.UserIndex]
+					}
+				}
+				if len(resp.ExternalContactList) > 0 || last {
+					if !yield(&SyncPage{Records: resp.ExternalContactList, Next: next}, nil) {
+						return
+					}
+				}
+				if last {
+					break
+				}
+				cursor = resp.NextCursor
+			}
+			idx += len(batch)
+			cursor = ""
+		}
+	}
+}
