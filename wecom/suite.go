@@ -405,6 +405,23 @@ func (s *Suite) IsAuthorized(ctx context.Context, corpID string) (bool, error) {
 	return err == nil, err
 }
 
+// ReceiveIDAllowed reports whether id may be the receiveid WeCom puts at
+// the end of a decrypted callback for this suite: the suite id (command
+// callbacks, 指令回调) or a corp that authorized it (data callbacks,
+// 数据回调, where one URL serves every corp). A callback handler verifying
+// the signature first can use it as its "is this one of ours?" check; the
+// provider's own corp id (seen on URL verification) is not known to the
+// Suite and must be allowed by the caller if wanted.
+func (s *Suite) ReceiveIDAllowed(ctx context.Context, id string) (bool, error) {
+	if id == "" {
+		return false, nil
+	}
+	if id == s.id {
+		return true, nil
+	}
+	return s.IsAuthorized(ctx, id)
+}
+
 // AuthorizedCorps returns the ids of the corps with a stored permanent code,
 // sorted, from an index entry kept in the Store.
 func (s *Suite) AuthorizedCorps(ctx context.Context) ([]string, error) {
@@ -512,7 +529,7 @@ func (s *Suite) HandleCreateAuth(ctx context.Context, authCode string) (*Permane
 	if err := s.storeAuthorization(ctx, info.AuthCorpInfo.CorpID, info.PermanentCode); err != nil {
 		return nil, err
 	}
-	s.logger.Info("wecom: corp authorized the suite", "suite", s.id, "corp", info.AuthCorpInfo.CorpID)
+	s.logger.Debug("wecom: corp authorized the suite", "suite", s.id, "corp", info.AuthCorpInfo.CorpID)
 	return info, nil
 }
 
@@ -530,7 +547,7 @@ func (s *Suite) HandleResetPermanentCode(ctx context.Context, authCode string) (
 	if err := s.storeAuthorization(ctx, info.AuthCorpInfo.CorpID, info.PermanentCode); err != nil {
 		return nil, err
 	}
-	s.logger.Info("wecom: permanent code reset", "suite", s.id, "corp", info.AuthCorpInfo.CorpID)
+	s.logger.Debug("wecom: permanent code reset", "suite", s.id, "corp", info.AuthCorpInfo.CorpID)
 	return info, nil
 }
 
@@ -551,7 +568,7 @@ func (s *Suite) ForgetCorp(ctx context.Context, corpID string) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("wecom: suite %s: forget corp %s: %w", s.id, corpID, err)
 	}
-	s.logger.Info("wecom: corp authorization forgotten", "suite", s.id, "corp", corpID)
+	s.logger.Debug("wecom: corp authorization forgotten", "suite", s.id, "corp", corpID)
 	return nil
 }
 

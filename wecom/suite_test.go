@@ -87,6 +87,11 @@ func TestSuiteInstallAndCallAsCorp(t *testing.T) {
 	if err != nil || len(corps) != 1 || corps[0] != "wwcorpA" {
 		t.Fatalf("AuthorizedCorps = %v, %v", corps, err)
 	}
+	for id, want := range map[string]bool{testSuiteID: true, "wwcorpA": true, "wwstranger": false, "": false} {
+		if got, err := s.ReceiveIDAllowed(ctx, id); got != want || err != nil {
+			t.Errorf("ReceiveIDAllowed(%q) = %v, %v; want %v", id, got, err, want)
+		}
+	}
 }
 
 func TestSuiteTicketNewestWinsAcrossInstances(t *testing.T) {
