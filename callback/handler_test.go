@@ -1,0 +1,520 @@
+package callback_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/wecom"
+	"github.com/scrmkit/scrm/wecom/wecomtest"
+)
+
+const (
+	token  = "QDG6eK"
+	aesKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+	corpID = "wx5823bf96d3bd56c7"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func newHandler(t *testing.T, opts ...callback.Option) *callback.Handler {
+	t.Helper()
+	h, err := callback.NewHandler(token, aesKey, append([]callback.Option{callback.WithLogger(quiet)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close(context.Background()) })
+	return h
+}
+
+func serve(t *testing.T, h http.Handler, receiveID string) (*httptest.Server, *wecomtest.Pusher) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	p := wecomtest.NewPusher(srv.URL, token, aesKey, receiveID)
+	p.Client = srv.Client()
+	p.Timeout = 2 * time.Second
+	return srv, p
+}
+
+func addEvent(ext string) []byte {
+	return wecomtest.AddExternalContactXML(corpID, "zhangsan", ext, "channel-a", "WELCOME", time.Unix(1700000000, 0))
+}
+
+func TestNewHandlerRequiresReceiverConfig(t *testing.T) {
+	t.Parallel()
+	if _, err := callback.NewHandler(token, aesKey); !errors.Is(err, callback.ErrNoReceiverCheck) {
+		t.Fatalf("no receiver option: %v", err)
+	}
+	if _, err := callback.NewHandler(token, aesKey, callback.WithReceiverID("")); err == nil {
+		t.Fatal("empty receiver id accepted")
+	}
+	if _, err := callback.NewHandler(token, "bad", callback.WithReceiverID(corpID)); !errors.Is(err, callback.ErrInvalidAESKey) {
+		t.Fatalf("bad key: %v", err)
+	}
+	if _, err := callback.NewHandler(token, aesKey, callback.InsecureSkipReceiverCheck()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := callback.NewHandler(token, aesKey, callback.WithReceiverID(corpID), callback.WithWorkers(0, 1)); err == nil {
+		t.Fatal("zero workers accepted")
+	}
+}
+
+func TestURLVerificationOfficialVector(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID(corpID))
+	target := "/cb?msg_signature=5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3&timestamp=1409659589&nonce=263014780&echostr=" +
+		"P9nAzCzyDtyTWESHep1vC5X9xho%2FqYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp%2B4RPcs8TgAE7OaBO%2BFZXvnaqQ%3D%3D"
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+	if rec.Code != 200 || rec.Body.String() != "1616140317555161061" {
+		t.Fatalf("%d %q", rec.Code, rec.Body.String())
+	}
+	// bare plaintext: exactly the bytes, no quotes, BOM or newline
+	if !bytes.Equal(rec.Body.Bytes(), []byte("1616140317555161061")) {
+		t.Fatal("body is not bare")
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, strings.Replace(target, "5c45", "5c46", 1), nil))
+	if rec.Code != http.StatusForbidden {
+		t.Fatalf("bad signature: %d", rec.Code)
+	}
+	// receiver mismatch: a handler for another corp refuses the same request
+	other := newHandler(t, callback.WithReceiverID("wwOTHER"))
+	rec = httptest.NewRecorder()
+	other.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+	if rec.Code != http.StatusForbidden {
+		t.Fatalf("receiver mismatch: %d", rec.Code)
+	}
+}
+
+func TestPostOfficialVector(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID(corpID))
+	var got *callback.MessageEvent
+	h.OnMessage("text", func(_ context.Context, m *callback.MessageEvent) error { got = m; return nil })
+	body := `<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName><Encrypt><![CDATA[RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q==]]></Encrypt><AgentID><![CDATA[218]]></AgentID></xml>`
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cb?msg_signature=477715d11cdb4164915debcba66cb864d751f3e6&timestamp=1409659813&nonce=1372623149", strings.NewReader(body)))
+	if rec.Code != 200 || rec.Body.String() != "success" {
+		t.Fatalf("%d %q", rec.Code, rec.Body.String())
+	}
+	if got == nil || got.Content != "hello" || got.ReceiveID != corpID {
+		t.Fatalf("%+v", got)
+	}
+}
+
+func TestPushAddExternalContactEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID(corpID))
+	var got []*callback.ExternalContactEvent
+	var mu sync.Mutex
+	h.OnAddExternalContact(func(_ context.Context, ev *callback.ExternalContactEvent) error {
+		mu.Lock()
+		got = append(got, ev)
+		mu.Unlock()
+		return nil
+	})
+	var others atomic.Int32
+	h.OnExternalContact(func(context.Context, *callback.ExternalContactEvent) error { others.Add(1); return nil }, callback.ChangeDelFollowUser)
+	_, p := serve(t, h, corpID)
+	res, err := p.Push(context.Background(), addEvent("wmA"))
+	if err != nil || res.Body() != "success" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if len(got) != 1 || got[0].ExternalUserID != "wmA" || got[0].State != "channel-a" || got[0].WelcomeCode != "WELCOME" || got[0].UserID != "zhangsan" {
+		t.Fatalf("%+v", got)
+	}
+	if others.Load() != 0 {
+		t.Fatal("del_follow_user handler ran for add_external_contact")
+	}
+}
+
+func TestBadRequestsAreRefusedWithoutCallingHandlers(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID(corpID))
+	var calls atomic.Int32
+	h.OnDefault(func(context.Context, callback.Event) error { calls.Add(1); return nil })
+	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { calls.Add(1); return nil })
+	p := wecomtest.NewPusher("", token, aesKey, corpID)
+	body, q, err := p.Envelope(addEvent("x"), "1700000000", "42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(query url.Values, b []byte) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cb?"+query.Encode(), bytes.NewReader(b)))
+		return rec
+	}
+	with := func(k, v string) url.Values {
+		c := url.Values{}
+		for kk, vv := range q {
+			c[kk] = vv
+		}
+		c.Set(k, v)
+		return c
+	}
+	badSig := with("msg_signature", strings.Repeat("a", 40))
+	if rec := post(badSig, body); rec.Code != http.StatusForbidden && rec.Code != http.StatusUnauthorized {
+		t.Errorf("bad signature: %d", rec.Code)
+	}
+	if rec := post(with("nonce", "43"), body); rec.Code != http.StatusForbidden {
+		t.Errorf("tampered nonce: %d", rec.Code)
+	}
+	// plaintext body, signed over an empty Encrypt: refused, never parsed
+	plain := addEvent("plain")
+	if rec := post(with("msg_signature", wecomtest.CallbackSignature(token, "1700000000", "42", "")), plain); rec.Code != http.StatusBadRequest {
+		t.Errorf("plaintext body: %d", rec.Code)
+	}
+	if rec := post(q, []byte("<xml><Encrypt>")); rec.Code != http.StatusBadRequest {
+		t.Errorf("malformed XML: %d", rec.Code)
+	}
+	// malformed ciphertext with a valid signature
+	junk := "AAAA"
+	if rec := post(with("msg_signature", wecomtest.CallbackSignature(token, "1700000000", "42", junk)), []byte("<xml><Encrypt>"+junk+"</Encrypt></xml>")); rec.Code != http.StatusBadRequest {
+		t.Errorf("malformed ciphertext: %d", rec.Code)
+	}
+	// decrypts to something that is not XML
+	enc, _ := p.Encrypt([]byte("<xml><A></B></xml>"))
+	if rec := post(with("msg_signature", wecomtest.CallbackSignature(token, "1700000000", "42", enc)), []byte("<xml><Encrypt>"+enc+"</Encrypt></xml>")); rec.Code != http.StatusBadRequest {
+		t.Errorf("malformed inner XML: %d", rec.Code)
+	}
+	big := append([]byte("<xml><Encrypt>"), bytes.Repeat([]byte("A"), callback.MaxBodySize)...)
+	if rec := post(q, big); rec.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("big body: %d", rec.Code)
+	}
+	if rec := post(url.Values{}, body); rec.Code != http.StatusBadRequest {
+		t.Errorf("no query: %d", rec.Code)
+	}
+	// another corp's receiveid, correctly signed and encrypted
+	p2 := wecomtest.NewPusher("", token, aesKey, "wwOTHERCORP")
+	body2, q2, _ := p2.Envelope(addEvent("y"), "1700000000", "42")
+	if rec := post(q2, body2); rec.Code != http.StatusForbidden {
+		t.Errorf("receiver mismatch: %d", rec.Code)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPut, "/cb", nil))
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("PUT: %d", rec.Code)
+	}
+	if calls.Load() != 0 {
+		t.Fatalf("handlers ran %d times for refused requests", calls.Load())
+	}
+	if rec := post(q, body); rec.Code != 200 || calls.Load() != 1 {
+		t.Fatalf("the good request: %d, %d calls", rec.Code, calls.Load())
+	}
+}
+
+func TestTimestampWindowRejectsReplays(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1700000000, 0)
+	h := newHandler(t, callback.WithReceiverID(corpID), callback.WithTimestampWindow(5*time.Minute),
+		callback.WithClock(func() time.Time { return now }))
+	var calls atomic.Int32
+	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { calls.Add(1); return nil })
+	p := wecomtest.NewPusher("", token, aesKey, corpID)
+	for _, tc := range []struct {
+		ts   int64
+		want int
+	}{{now.Unix() - 3600, 403}, {now.Unix() + 3600, 403}, {now.Unix() - 60, 200}} {
+		body, q, _ := p.Envelope(addEvent(strconv.FormatInt(tc.ts, 10)), strconv.FormatInt(tc.ts, 10), "1")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cb?"+q.Encode(), bytes.NewReader(body)))
+		if rec.Code != tc.want {
+			t.Errorf("ts %d: %d", tc.ts, rec.Code)
+		}
+	}
+	if calls.Load() != 1 {
+		t.Fatal(calls.Load())
+	}
+}
+
+func TestReceiverSetAndFunc(t *testing.T) {
+	t.Parallel()
+	authorized := map[string]bool{"wwCorpA": true, "wwCorpB": true}
+	h := newHandler(t, callback.WithReceiverIDs("suite1", "provider"),
+		callback.WithReceiverFunc(func(id string) bool { return authorized[id] }))
+	var seen sync.Map
+	h.OnDefault(func(_ context.Context, ev callback.Event) error { seen.Store(ev.Header().ReceiveID, true); return nil })
+	for id, ok := range map[string]bool{"suite1": true, "provider": true, "wwCorpA": true, "wwCorpB": true, "wwCorpC": false} {
+		p := wecomtest.NewPusher("", token, aesKey, id)
+		body, q, _ := p.Envelope([]byte("<xml><InfoType>x</InfoType><AuthCorpId>"+id+"</AuthCorpId></xml>"), "1", "2")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cb?"+q.Encode(), bytes.NewReader(body)))
+		if (rec.Code == 200) != ok {
+			t.Errorf("%s: %d", id, rec.Code)
+		}
+		if _, got := seen.Load(id); got != ok {
+			t.Errorf("%s: handled %v", id, got)
+		}
+	}
+}
+
+func TestCommandEventsDispatch(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID("suite1"))
+	var ticket, code string
+	h.OnSuiteTicket(func(_ context.Context, ev *callback.SuiteTicketEvent) error { ticket = ev.SuiteTicket; return nil })
+	h.OnCreateAuth(func(_ context.Context, ev *callback.CreateAuthEvent) error { code = ev.AuthCode + "/" + ev.State; return nil })
+	_, p := serve(t, h, "suite1")
+	at := time.Unix(1700000000, 0)
+	if _, err := p.Push(context.Background(), wecomtest.SuiteTicketXML("suite1", "TICKET", at)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Push(context.Background(), wecomtest.CreateAuthXML("suite1", "AUTH", "st", at)); err != nil {
+		t.Fatal(err)
+	}
+	if ticket != "TICKET" || code != "AUTH/st" {
+		t.Fatalf("%q %q", ticket, code)
+	}
+}
+
+func TestUnknownEventsReachDefaultRaw(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID(corpID))
+	var raw string
+	var typed bool
+	h.OnDefault(func(_ context.Context, ev callback.Event) error {
+		_, typed = ev.(*callback.UnknownEvent)
+		raw = ev.Header().Raw
+		return nil
+	})
+	_, p := serve(t, h, corpID)
+	x := "<xml><ToUserName>c</ToUserName><MsgType>event</MsgType><Event>something_new</Event><Foo>1</Foo></xml>"
+	res, err := p.Push(context.Background(), []byte(x))
+	if err != nil || res.Status() != 200 {
+		t.Fatal(res, err)
+	}
+	if raw != x || !typed {
+		t.Fatalf("%q %v", raw, typed)
+	}
+}
+
+// WeCom re-sends a push that was answered late; the handler runs once.
+func TestDedupOfLateAnswerResends(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID(corpID))
+	var calls atomic.Int32
+	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error {
+		if calls.Add(1) == 1 {
+			time.Sleep(150 * time.Millisecond) // slower than the pusher's patience
+		}
+		return nil
+	})
+	_, p := serve(t, h, corpID)
+	p.Timeout = 50 * time.Millisecond
+	res, err := p.Push(context.Background(), addEvent("dup"))
+	if err != nil {
+		t.Fatal(res, err)
+	}
+	if len(res.Attempts) < 2 {
+		t.Fatalf("expected a re-send, got %+v", res.Attempts)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if calls.Load() != 1 {
+		t.Fatalf("handler ran %d times", calls.Load())
+	}
+	// a different event in the same second is not a duplicate
+	if _, err := p.Push(context.Background(), addEvent("other")); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 2 {
+		t.Fatalf("distinct event deduplicated: %d", calls.Load())
+	}
+}
+
+// A failed handler releases its claim: the re-send is processed again.
+func TestFailedHandlerIsRetried(t *testing.T) {
+	t.Parallel()
+	var hooked atomic.Int32
+	h := newHandler(t, callback.WithReceiverID(corpID),
+		callback.WithErrorHook(func(context.Context, callback.Event, error) { hooked.Add(1) }))
+	var calls atomic.Int32
+	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error {
+		if calls.Add(1) == 1 {
+			return errors.New("database down")
+		}
+		return nil
+	})
+	_, p := serve(t, h, corpID)
+	res, err := p.Push(context.Background(), addEvent("retry"))
+	if err != nil || len(res.Attempts) != 2 || res.Attempts[0].Status != 500 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if calls.Load() != 2 || hooked.Load() != 1 {
+		t.Fatalf("calls %d hooks %d", calls.Load(), hooked.Load())
+	}
+	// now done: a further re-send is a duplicate
+	if _, err := p.Push(context.Background(), addEvent("retry")); err != nil || calls.Load() != 2 {
+		t.Fatalf("after success: %d %v", calls.Load(), err)
+	}
+}
+
+func TestPanickingHandlerIsAFailure(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID(corpID))
+	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { panic("boom") })
+	_, p := serve(t, h, corpID)
+	p.Attempts = 1
+	res, _ := p.Push(context.Background(), addEvent("panic"))
+	if res.Status() != 500 {
+		t.Fatal(res.Status())
+	}
+}
+
+func TestWithoutDedup(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID(corpID), callback.WithoutDedup())
+	var calls atomic.Int32
+	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { calls.Add(1); return nil })
+	_, p := serve(t, h, corpID)
+	for range 2 {
+		if _, err := p.Push(context.Background(), addEvent("same")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls.Load() != 2 {
+		t.Fatal(calls.Load())
+	}
+}
+
+// Dedup through a shared store: two handlers (two instances) see one event once.
+func TestDedupSharedStore(t *testing.T) {
+	t.Parallel()
+	store := wecom.NewMemoryStore()
+	var calls atomic.Int32
+	fn := func(context.Context, *callback.ExternalContactEvent) error { calls.Add(1); return nil }
+	h1 := newHandler(t, callback.WithReceiverID(corpID), callback.WithDedupStore(store, time.Minute))
+	h2 := newHandler(t, callback.WithReceiverID(corpID), callback.WithDedupStore(store, time.Minute))
+	h1.OnAddExternalContact(fn)
+	h2.OnAddExternalContact(fn)
+	_, p1 := serve(t, h1, corpID)
+	_, p2 := serve(t, h2, corpID)
+	ev := addEvent("shared")
+	if _, err := p1.Push(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p2.Push(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 {
+		t.Fatal(calls.Load())
+	}
+}
+
+func TestWorkersAnswerBeforeSlowHandlers(t *testing.T) {
+	t.Parallel()
+	var hookErr atomic.Value
+	h := newHandler(t, callback.WithReceiverID(corpID), callback.WithWorkers(1, 1),
+		callback.WithErrorHook(func(_ context.Context, _ callback.Event, err error) { hookErr.Store(err) }))
+	release := make(chan struct{})
+	started := make(chan struct{}, 4)
+	var calls atomic.Int32
+	h.OnAddExternalContact(func(_ context.Context, ev *callback.ExternalContactEvent) error {
+		calls.Add(1)
+		started <- struct{}{}
+		<-release
+		if ev.ExternalUserID == "fail" {
+			return errors.New("slow failure")
+		}
+		return nil
+	})
+	_, p := serve(t, h, corpID)
+	p.Timeout = time.Second
+	p.Attempts = 1
+	// 1st: taken by the worker, which blocks; answered at once
+	t0 := time.Now()
+	if res, err := p.Push(context.Background(), addEvent("fail")); err != nil || res.Body() != "success" {
+		t.Fatal(res, err)
+	}
+	<-started
+	// 2nd: waits in the queue (size 1); answered at once
+	if res, err := p.Push(context.Background(), addEvent("b")); err != nil || res.Body() != "success" {
+		t.Fatal(res, err)
+	}
+	if time.Since(t0) > 500*time.Millisecond {
+		t.Fatal("answers waited for the handler")
+	}
+	// 3rd: queue full -> 503, so WeCom re-sends later
+	res, _ := p.Push(context.Background(), addEvent("c"))
+	if res.Status() != http.StatusServiceUnavailable {
+		t.Fatalf("queue full: %d", res.Status())
+	}
+	close(release)
+	if err := h.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 2 {
+		t.Fatalf("calls %d", calls.Load())
+	}
+	if e, _ := hookErr.Load().(error); e == nil || !strings.Contains(e.Error(), "slow failure") {
+		t.Fatalf("hook: %v", e)
+	}
+	// the refused event was released: after Close it is 503, but a new handler
+	// sharing nothing would accept it; and a closed handler refuses pushes
+	res, _ = p.Push(context.Background(), addEvent("c"))
+	if res.Status() != http.StatusServiceUnavailable {
+		t.Fatalf("after close: %d", res.Status())
+	}
+}
+
+func TestStatusCode(t *testing.T) {
+	t.Parallel()
+	for err, want := range map[error]int{
+		nil: 200, callback.ErrBadSignature: 403, callback.ErrReceiverMismatch: 403, callback.ErrStaleTimestamp: 403,
+		callback.ErrBadPadding: 400, callback.ErrMissingEncrypt: 400, callback.ErrBadXML: 400, callback.ErrQueueFull: 503,
+	} {
+		if got := callback.StatusCode(err); got != want {
+			t.Errorf("%v: %d", err, got)
+		}
+	}
+}
+
+func TestLogsHoldNoSecrets(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(b)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h, err := callback.NewHandler(token, aesKey, callback.WithReceiverID(corpID), callback.WithLogger(logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { return errors.New("fail") })
+	_, p := serve(t, h, corpID)
+	p.Attempts = 1
+	_, _ = p.Push(context.Background(), addEvent("secret-customer"))
+	_, p2 := serve(t, h, "wwOTHER")
+	p2.Attempts = 1
+	_, _ = p2.Push(context.Background(), addEvent("x"))
+	mu.Lock()
+	defer mu.Unlock()
+	s := buf.String()
+	if !strings.Contains(s, "handler failed") {
+		t.Fatalf("no failure log: %s", s)
+	}
+	for _, secret := range []string{token, aesKey, "secret-customer", "WELCOME"} {
+		if strings.Contains(s, secret) {
+			t.Fatalf("log contains %q: %s", secret, s)
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
