@@ -108,6 +108,10 @@ func mayHaveReached(err error) bool {
 	if errors.As(err, &te) {
 		return te.written
 	}
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.StatusCode >= 500 // a 4xx from a proxy was refused, not processed
+	}
 	return true
 }
 
