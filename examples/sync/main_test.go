@@ -1,0 +1,37 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestRunAgainstFake(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), &out, func(string) string { return "" }); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	s := out.String()
+	for _, want := range []string{"10000 customers over 8 members", "then stopped", "sync complete", "10000 records", "none lost or repeated"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "FAILED") {
+		t.Errorf("a step failed:\n%s", s)
+	}
+}
+
+func TestRunFailsWithoutServer(t *testing.T) {
+	env := map[string]string{"WECOM_CORP_ID": "ww1", "WECOM_CORP_SECRET": "s", "WECOM_BASE_URL": "http://127.0.0.1:1"}
+	var out bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := run(ctx, &out, func(k string) string { return env[k] }); err == nil {
+		t.Fatalf("run succeeded against a closed port:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "FAILED") {
+		t.Errorf("no failed step printed:\n%s", out.String())
+	}
+}
