@@ -676,8 +676,11 @@ func BenchmarkSuiteCorpCached(b *testing.B) {
 	})
 }
 
+// BenchmarkSuiteCorpCall measures one corp call against the fake over
+// loopback, without the client-side rate limiter (which, at WeCom's
+// 10,000/min per API, would dominate after its burst).
 func BenchmarkSuiteCorpCall(b *testing.B) {
-	srv, s := suiteEnv(b, testSuiteID)
+	srv, s := suiteEnv(b, testSuiteID, wecom.WithLimiter(wecom.NewMemoryLimiter(wecom.Limit{}, nil)))
 	install(b, srv, s, "wwcorpA")
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -96,21 +96,27 @@ func (s *Server) AddSuite(suiteID, secret string) {
 	}
 }
 
+// suiteLocked returns the suite, or an empty stand-in for an id never
+// added (so that helpers given a wrong id answer zero values instead of
+// panicking); s.mu is held.
 func (s *Server) suiteLocked(suiteID string) *fakeSuite {
-	fs := s.suite.suites[suiteID]
-	if fs == nil {
-		panic("wecomtest: unknown suite " + suiteID + " (call AddSuite first)")
+	if fs := s.suite.suites[suiteID]; fs != nil {
+		return fs
 	}
-	return fs
+	return &fakeSuite{id: suiteID, tickets: map[string]time.Time{}, auths: map[string]*authorization{}, corpTokenN: map[string]int{}}
 }
 
 // NewSuiteTicket issues a new suite_ticket for suiteID, as WeCom does every
 // 10 minutes, and returns it; hand it to Suite.SetTicket (or push it to the
-// command callback URL). Tickets are accepted for SuiteTicketLife.
+// command callback URL). Tickets are accepted for SuiteTicketLife. An
+// unknown suite id gets "".
 func (s *Server) NewSuiteTicket(suiteID string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fs := s.suiteLocked(suiteID)
+	fs := s.suite.suites[suiteID]
+	if fs == nil {
+		return ""
+	}
 	t := s.newID("ticket-")
 	fs.tickets[t] = s.now()
 	return t
@@ -148,11 +154,13 @@ func (s *Server) StartSuiteTickets(suiteID string, period time.Duration, push fu
 // 10 minutes) that get_permanent_code exchanges for a permanent code. For an
 // agent-developed template the permanent code also becomes the corp's app
 // secret for gettoken (the fake keeps one app secret per corp, so use a corp
-// of its own for such an install).
+// of its own for such an install). An unknown suite id gets "".
 func (s *Server) Install(suiteID, corpID string) (authCode string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.suiteLocked(suiteID)
+	if s.suite.suites[suiteID] == nil || corpID == "" {
+		return ""
+	}
 	s.addCorpLocked(corpID, "")
 	return s.newAuthCodeLocked(suiteID, corpID)
 }

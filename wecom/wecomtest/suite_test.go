@@ -184,4 +184,11 @@ func TestFakeSuiteTokenRequired(t *testing.T) {
 	if got := code(post(t, s, "/cgi-bin/service/corpid_to_opencorpid", "provider_access_token=forged", `{"corpid":"x"}`)); got != 40082 {
 		t.Errorf("forged provider token: errcode %d", got)
 	}
+	// Helpers given a suite that was never added answer zero values.
+	s.Uninstall("wwghost", "wwc")
+	s.SetAppAdmins("wwghost", "wwc")
+	if s.NewSuiteTicket("wwghost") != "" || s.Install("wwghost", "wwc") != "" || s.PermanentCode("wwghost", "wwc") != "" ||
+		s.AgentID("wwghost", "wwc") != 0 || s.SuiteTokenFetches("wwghost") != 0 || s.CorpTokenFetches("wwghost", "wwc") != 0 {
+		t.Error("unknown suite: non-zero answer")
+	}
 }
