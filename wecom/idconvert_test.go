@@ -14,7 +14,7 @@ func TestIDConverterThirdParty(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, s := suiteEnv(t, testSuiteID)
-	install(t, srv, s, "wwcorpA")
+	installCorp(t, srv, s, "wwcorpA")
 	conv := wecom.NewIDConverter(s.Corp("wwcorpA"))
 
 	pairs, err := conv.NewExternalUserIDs(ctx, []string{"wmAAA", "wmsvc_BBB"})
@@ -102,7 +102,7 @@ func TestIDConverterServiceAndBack(t *testing.T) {
 	ctx := context.Background()
 	const tpl = "dktemplate000002"
 	srv, dk := suiteEnv(t, tpl)
-	install(t, srv, dk, "wwdkcorp2")
+	installCorp(t, srv, dk, "wwdkcorp2")
 	svc, err := wecom.NewIDConverter(dk.Corp("wwdkcorp2")).ToServiceExternalUserID(ctx, "wmEEE")
 	if err != nil || svc != wecomtest.ServiceExternalUserID("wmEEE") {
 		t.Fatalf("to_service = %q, %v", svc, err)
@@ -114,7 +114,7 @@ func TestIDConverterServiceAndBack(t *testing.T) {
 	if err := s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)); err != nil {
 		t.Fatal(err)
 	}
-	install(t, srv, s, srv.CorpID)
+	installCorp(t, srv, s, srv.CorpID)
 	selfBuilt := wecom.NewIDConverter(srv.Client())
 	back, err := selfBuilt.FromServiceExternalUserID(ctx, svc, srv.AgentID(testSuiteID, srv.CorpID))
 	if err != nil || back != "wmEEE" {

@@ -36,7 +36,7 @@ func suiteEnv(t testing.TB, suiteID string, opts ...wecom.Option) (*wecomtest.Se
 }
 
 // install runs an installation of the suite by corpID end to end.
-func install(t testing.TB, srv *wecomtest.Server, s *wecom.Suite, corpID string) *wecom.PermanentCodeInfo {
+func installCorp(t testing.TB, srv *wecomtest.Server, s *wecom.Suite, corpID string) *wecom.PermanentCodeInfo {
 	t.Helper()
 	info, err := s.HandleCreateAuth(context.Background(), srv.Install(s.ID(), corpID))
 	if err != nil {
@@ -55,7 +55,7 @@ func TestSuiteInstallAndCallAsCorp(t *testing.T) {
 	if s.Kind() != wecom.SuiteThirdParty {
 		t.Fatalf("kind %v, want third-party", s.Kind())
 	}
-	info := install(t, srv, s, "wwcorpA")
+	info := installCorp(t, srv, s, "wwcorpA")
 	if info.PermanentCode != srv.PermanentCode(testSuiteID, "wwcorpA") {
 		t.Fatal("permanent code in the answer differs from the one the server issued")
 	}
@@ -160,7 +160,7 @@ func TestSuiteConcurrentFirstCallsShareOneCorpToken(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, s := suiteEnv(t, testSuiteID)
-	install(t, srv, s, "wwcorpA")
+	installCorp(t, srv, s, "wwcorpA")
 	srv.ResetRequests()
 
 	// The corp's client has not been built yet: every caller starts cold.
@@ -192,7 +192,7 @@ func TestSuiteCancelledAuthorization(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, s := suiteEnv(t, testSuiteID)
-	install(t, srv, s, "wwcorpA")
+	installCorp(t, srv, s, "wwcorpA")
 	if _, err := s.Corp("wwcorpA").CallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestSuiteRestartReloadsFromStore(t *testing.T) {
 	ctx := context.Background()
 	store := wecom.NewMemoryStore()
 	srv, s1 := suiteEnv(t, testSuiteID, wecom.WithStore(store))
-	install(t, srv, s1, "wwcorpA")
+	installCorp(t, srv, s1, "wwcorpA")
 	if _, err := s1.Corp("wwcorpA").CallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -273,8 +273,8 @@ func TestSuiteTokensPerCorpAreSeparate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, s := suiteEnv(t, testSuiteID)
-	install(t, srv, s, "wwcorpA")
-	install(t, srv, s, "wwcorpB")
+	installCorp(t, srv, s, "wwcorpA")
+	installCorp(t, srv, s, "wwcorpB")
 	ta, err := s.Corp("wwcorpA").AccessToken(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -400,7 +400,7 @@ func TestSuiteAuthInfoAndV1(t *testing.T) {
 	if s := fmt.Sprint(v1); strings.Contains(s, v1.PermanentCode) || strings.Contains(s, v1.AccessToken) {
 		t.Fatalf("String leaks secrets: %s", s)
 	}
-	install(t, srv, s, "wwcorpA") // v1 did not store anything: install again the usual way
+	installCorp(t, srv, s, "wwcorpA") // v1 did not store anything: install again the usual way
 	v2, err := s.GetAuthInfo(ctx, "wwcorpA")
 	if err != nil {
 		t.Fatal(err)
@@ -443,7 +443,7 @@ func TestSuiteCorpClientCacheIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []string{"wwc1", "wwc2", "wwc3"} {
-		install(t, srv, s, c)
+		installCorp(t, srv, s, c)
 	}
 	first := s.Corp("wwc1")
 	if _, err := first.CallbackIPs(ctx); err != nil {
@@ -466,35 +466,35 @@ func TestSuiteCorpClientCacheIsBounded(t *testing.T) {
 	}
 }
 
-// recordingStore remembers every key it was asked about.
-type recordingStore struct {
+// keyRecordingStore remembers every key it was asked about.
+type keyRecordingStore struct {
 	*wecom.MemoryStore
 	mu   sync.Mutex
 	keys []string
 }
 
-func (r *recordingStore) note(k string) {
+func (r *keyRecordingStore) note(k string) {
 	r.mu.Lock()
 	r.keys = append(r.keys, k)
 	r.mu.Unlock()
 }
 
-func (r *recordingStore) Get(ctx context.Context, k string) (string, bool, error) {
+func (r *keyRecordingStore) Get(ctx context.Context, k string) (string, bool, error) {
 	r.note(k)
 	return r.MemoryStore.Get(ctx, k)
 }
 
-func (r *recordingStore) Set(ctx context.Context, k, v string, ttl time.Duration) error {
+func (r *keyRecordingStore) Set(ctx context.Context, k, v string, ttl time.Duration) error {
 	r.note(k)
 	return r.MemoryStore.Set(ctx, k, v, ttl)
 }
 
-func (r *recordingStore) Delete(ctx context.Context, k string) error {
+func (r *keyRecordingStore) Delete(ctx context.Context, k string) error {
 	r.note(k)
 	return r.MemoryStore.Delete(ctx, k)
 }
 
-func (r *recordingStore) CompareAndSwap(ctx context.Context, k, old, v string, ttl time.Duration) (bool, error) {
+func (r *keyRecordingStore) CompareAndSwap(ctx context.Context, k, old, v string, ttl time.Duration) (bool, error) {
 	r.note(k)
 	return r.MemoryStore.CompareAndSwap(ctx, k, old, v, ttl)
 }
@@ -502,7 +502,7 @@ func (r *recordingStore) CompareAndSwap(ctx context.Context, k, old, v string, t
 func TestSuiteSecretsStayOutOfKeysErrorsAndLogs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := &recordingStore{MemoryStore: wecom.NewMemoryStore()}
+	store := &keyRecordingStore{MemoryStore: wecom.NewMemoryStore()}
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, s := suiteEnv(t, testSuiteID, wecom.WithStore(store), wecom.WithLogger(logger))
@@ -510,7 +510,7 @@ func TestSuiteSecretsStayOutOfKeysErrorsAndLogs(t *testing.T) {
 	var secrets []string
 	var errs []error
 	for _, c := range []string{"wwcorpA", "wwcorpB"} {
-		info := install(t, srv, s, c)
+		info := installCorp(t, srv, s, c)
 		secrets = append(secrets, info.PermanentCode)
 		logger.Info("installed", "info", info) // LogValue must hide the code
 		if _, err := s.Corp(c).CallbackIPs(ctx); err != nil {
@@ -574,7 +574,7 @@ func TestAgentDevelopedSuite(t *testing.T) {
 	if s.Kind() != wecom.SuiteAgentDeveloped {
 		t.Fatalf("kind %v for a dk template", s.Kind())
 	}
-	info := install(t, srv, s, "wwdkcorp")
+	info := installCorp(t, srv, s, "wwdkcorp")
 	if _, err := s.Corp("wwdkcorp").CallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -664,7 +664,7 @@ func TestSuiteTicketsFromGenerator(t *testing.T) {
 
 func BenchmarkSuiteCorpCached(b *testing.B) {
 	srv, s := suiteEnv(b, testSuiteID)
-	install(b, srv, s, "wwcorpA")
+	installCorp(b, srv, s, "wwcorpA")
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -681,7 +681,7 @@ func BenchmarkSuiteCorpCached(b *testing.B) {
 // 10,000/min per API, would dominate after its burst).
 func BenchmarkSuiteCorpCall(b *testing.B) {
 	srv, s := suiteEnv(b, testSuiteID, wecom.WithLimiter(wecom.NewMemoryLimiter(wecom.Limit{}, nil)))
-	install(b, srv, s, "wwcorpA")
+	installCorp(b, srv, s, "wwcorpA")
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
