@@ -31,6 +31,7 @@ const (
 	SuiteAgentDeveloped
 )
 
+// String names the kind.
 func (k SuiteKind) String() string {
 	switch k {
 	case SuiteThirdParty:
@@ -396,7 +397,10 @@ func (s *Suite) fetchCorpToken(c *Client) FetchFunc {
 	}
 }
 
-// IsAuthorized reports whether a permanent code is stored for corpID.
+// IsAuthorized reports whether a permanent code is stored for corpID. A
+// corp that cancelled the authorization stays reported until ForgetCorp
+// (call it on the cancel_auth callback); its calls fail with
+// ErrCorpNotAuthorized meanwhile.
 func (s *Suite) IsAuthorized(ctx context.Context, corpID string) (bool, error) {
 	_, err := s.permanentCode(ctx, corpID)
 	if errors.Is(err, ErrCorpNotAuthorized) {
@@ -464,17 +468,17 @@ func (s *Suite) updateIndex(ctx context.Context, corpID string, add bool) error 
 		if err != nil {
 			ids = nil // rebuild a broken index rather than fail the install
 		}
-		i := sort.SearchStrings(ids, corpID)
-		present := i < len(ids) && ids[i] == corpID
+		pos := sort.SearchStrings(ids, corpID)
+		present := pos < len(ids) && ids[pos] == corpID
 		switch {
 		case add && present, !add && !present:
 			return nil
 		case add:
 			ids = append(ids, "")
-			copy(ids[i+1:], ids[i:])
-			ids[i] = corpID
+			copy(ids[pos+1:], ids[pos:])
+			ids[pos] = corpID
 		default:
-			ids = append(ids[:i], ids[i+1:]...)
+			ids = append(ids[:pos], ids[pos+1:]...)
 		}
 		next := ""
 		if len(ids) > 0 {
