@@ -112,6 +112,7 @@ const (
 	TransferNoRecord     TransferStatus = 5 // no transfer record (in-service transfers only)
 )
 
+// String returns the status in words.
 func (s TransferStatus) String() string {
 	switch s {
 	case TransferDone:

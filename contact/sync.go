@@ -23,6 +23,7 @@ type Checkpoint struct {
 	Cursor string `json:"cursor,omitempty"`
 }
 
+// String describes the position for logs; it holds no secret.
 func (c Checkpoint) String() string {
 	return fmt.Sprintf("user %d (%q) cursor %q", c.UserIndex, c.UserID, c.Cursor)
 }
@@ -44,10 +45,12 @@ type SyncError struct {
 	Err        error
 }
 
+// Error describes the failure and where to resume.
 func (e *SyncError) Error() string {
 	return fmt.Sprintf("contact: sync stopped at %v: %v", e.Checkpoint, e.Err)
 }
 
+// Unwrap returns the failed call's error (e.g. a *wecom.Error).
 func (e *SyncError) Unwrap() error { return e.Err }
 
 // CheckpointOf returns the checkpoint carried by an error of Sync.
