@@ -279,3 +279,34 @@ func TestUnionIDToExternalUserID(t *testing.T) {
 	_, err = svc.UnionIDToExternalUserID(bg, "ou", "")
 	wantInvalid(t, err)
 }
+
+func TestGetWeComCustomerProfile(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	ids := seed(t, srv, 10, "a")
+	d, err := svc.Get(bg, ids[9], "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := d.ExternalContact
+	if ec.Type != contact.CustomerWeCom || ec.UnionID != "" || ec.CorpName == "" || ec.CorpFullName == "" || ec.Position == "" {
+		t.Fatalf("WeCom customer = %+v", ec)
+	}
+	p := ec.ExternalProfile
+	if p == nil || len(p.ExternalAttr) != 3 {
+		t.Fatalf("external_profile = %+v", p)
+	}
+	if a := p.ExternalAttr[0]; a.Type != contact.AttrText || a.Text == nil || a.Text.Value != "Buyer" {
+		t.Fatalf("text attr = %+v", a)
+	}
+	if a := p.ExternalAttr[1]; a.Type != contact.AttrWeb || a.Web == nil || a.Web.URL == "" {
+		t.Fatalf("web attr = %+v", a)
+	}
+	if a := p.ExternalAttr[2]; a.Type != contact.AttrMiniProgram || a.MiniProgram == nil || a.MiniProgram.AppID == "" || a.MiniProgram.PagePath != "/index" {
+		t.Fatalf("miniprogram attr = %+v", a)
+	}
+	resp, err := svc.BatchGetByUser(bg, &contact.BatchGetRequest{UserIDList: []string{"a"}})
+	if err != nil || resp.ExternalContactList[9].ExternalContact.ExternalProfile == nil {
+		t.Fatalf("batch lost the profile: %v", err)
+	}
+}

@@ -152,9 +152,12 @@ func (cs *contactState) addStaff(userID string) *fakeStaff {
 	return st
 }
 
-// SeedCustomers creates n WeChat customers in corpID, spread round-robin over
-// staff (who are enabled with AddStaff), and returns their external_userids.
+// SeedCustomers creates n customers in corpID, spread round-robin over staff
+// (who are enabled with AddStaff), and returns their external_userids.
 // Customer i is added by staff[i%len(staff)] by QR code with state "seed".
+// Every tenth customer the corp gets is a WeCom user of another corp (type 2,
+// with corp names and an external_profile); the others are WeChat users with
+// a unionid.
 func (s *Server) SeedCustomers(corpID string, n int, staff []string) ([]string, error) {
 	if len(staff) == 0 && n > 0 {
 		return nil, errors.New("wecomtest: SeedCustomers needs at least one member")
@@ -178,6 +181,29 @@ func (s *Server) SeedCustomers(corpID string, n int, staff []string) ([]string, 
 
 func (cs *contactState) newCustomer(s *Server, name string) string {
 	cs.seq++
+	if cs.seq%10 == 0 {
+		// every tenth customer is a WeCom user of another corp
+		ext := "wo" + strconv.Itoa(cs.seq) + "x" + s.newID("")[:8]
+		p := &wireProfile{ExternalAttr: make([]wireAttr, 3)}
+		p.ExternalAttr[0].Name, p.ExternalAttr[0].Text = "Title", &struct {
+			Value string `json:"value"`
+		}{"Buyer"}
+		p.ExternalAttr[1].Type, p.ExternalAttr[1].Name, p.ExternalAttr[1].Web = 1, "Site", &struct {
+			URL   string `json:"url"`
+			Title string `json:"title"`
+		}{"https://example.invalid", "Home"}
+		p.ExternalAttr[2].Type, p.ExternalAttr[2].Name, p.ExternalAttr[2].MiniProgram = 2, "Shop", &struct {
+			AppID    string `json:"appid"`
+			PagePath string `json:"pagepath"`
+			Title    string `json:"title"`
+		}{"wx0000000000000001", "/index", "Shop"}
+		cs.customers[ext] = &fakeCustomer{contact: wireExternalContact{
+			ExternalUserID: ext, Name: name, Type: 2, Gender: cs.seq % 3, Position: "Manager",
+			CorpName: "Partner", CorpFullName: "Partner Trading Co., Ltd.", ExternalProfile: p,
+			Avatar: "https://wecomtest.invalid/avatar/" + ext,
+		}}
+		return ext
+	}
 	ext := "wm" + strconv.Itoa(cs.seq) + "x" + s.newID("")[:8]
 	union := "ou" + ext
 	cs.customers[ext] = &fakeCustomer{contact: wireExternalContact{
