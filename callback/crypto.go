@@ -228,17 +228,8 @@ func (c *Crypto) openCiphertext(ct []byte) (msg, receiveID []byte, err error) {
 }
 
 // cbcDecrypt decrypts b (a multiple of 16 bytes) in place with IV = key[:16].
-// Written out by hand so that decryption allocates nothing.
 func (c *Crypto) cbcDecrypt(b []byte) {
-	var prev, cur [aes.BlockSize]byte
-	copy(prev[:], c.key[:aes.BlockSize])
-	for i := 0; i < len(b); i += aes.BlockSize {
-		blk := b[i : i+aes.BlockSize]
-		copy(cur[:], blk)
-		c.block.Decrypt(blk, blk)
-		subtle.XORBytes(blk, blk, prev[:])
-		prev = cur
-	}
+	cipher.NewCBCDecrypter(c.block, c.key[:aes.BlockSize]).CryptBlocks(b, b)
 }
 
 // Encrypt encrypts plaintext for WeCom (a passive reply, or a test push):

@@ -338,4 +338,3 @@ func TestPaddingOf32ExactBlock(t *testing.T) {
 		t.Fatal(got, err)
 	}
 }
-

@@ -350,21 +350,28 @@ type outer struct {
 	Encrypt    string `xml:"Encrypt"`
 }
 
-func (o *outer) set(name, v string) bool {
-	switch name {
-	case "ToUserName":
-		o.ToUserName = v
-	case "AgentID":
-		o.AgentID = v
-	case "Encrypt":
-		o.Encrypt = v
+// fill runs the fast scanner (see wire.fill); false: use encoding/xml.
+func (o *outer) fill(body string) bool {
+	sc := scanner{s: body}
+	for {
+		switch name, v := sc.next(); name {
+		case "":
+			return sc.done
+		case itemName:
+			return false // not an envelope element; let encoding/xml judge
+		case "ToUserName":
+			o.ToUserName = v
+		case "AgentID":
+			o.AgentID = v
+		case "Encrypt":
+			o.Encrypt = v
+		}
 	}
-	return true
 }
 
 func parseOuter(body string) (outer, error) {
 	var o outer
-	if parseFast(body, o.set, nil) {
+	if o.fill(body) {
 		return o, nil
 	}
 	o = outer{}

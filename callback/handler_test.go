@@ -267,7 +267,10 @@ func TestCommandEventsDispatch(t *testing.T) {
 	h := newHandler(t, callback.WithReceiverID("suite1"))
 	var ticket, code string
 	h.OnSuiteTicket(func(_ context.Context, ev *callback.SuiteTicketEvent) error { ticket = ev.SuiteTicket; return nil })
-	h.OnCreateAuth(func(_ context.Context, ev *callback.CreateAuthEvent) error { code = ev.AuthCode + "/" + ev.State; return nil })
+	h.OnCreateAuth(func(_ context.Context, ev *callback.CreateAuthEvent) error {
+		code = ev.AuthCode + "/" + ev.State
+		return nil
+	})
 	_, p := serve(t, h, "suite1")
 	at := time.Unix(1700000000, 0)
 	if _, err := p.Push(context.Background(), wecomtest.SuiteTicketXML("suite1", "TICKET", at)); err != nil {

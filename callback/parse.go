@@ -92,51 +92,98 @@ func parseString(raw string) (Event, error) {
 
 // parseWire fills w from s, by the fast path when s has WeCom's usual shape.
 func parseWire(s string, w *wire) error {
-	if parseFast(s, w.set, w.addItem) {
+	if w.fill(s) {
 		return nil
 	}
-	*w = wire{}
-	if err := xml.Unmarshal([]byte(s), w); err != nil {
+	ref := new(wire) // a separate value, so that w itself never escapes
+	if err := xml.Unmarshal([]byte(s), ref); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadXML, err)
 	}
+	*w = *ref
 	return nil
 }
 
-// parseFast reports false when s is outside the shape it handles (the caller
-// then uses encoding/xml, which either parses it or says why not). When it
-// reports true, set (and item, for MemChangeList/Item) have received exactly
-// what encoding/xml would have stored. A nil item refuses MemChangeList.
-func parseFast(s string, set func(name, val string) bool, item func(string)) bool {
-	i := skipSpace(s, 0)
-	if !strings.HasPrefix(s[i:], "<xml>") {
-		return false
-	}
-	i += len("<xml>")
+// fill runs the fast scanner over s; false means "not the usual shape".
+func (w *wire) fill(s string) bool {
+	sc := scanner{s: s}
 	for {
-		i = skipSpace(s, i)
-		if i >= len(s) || s[i] != '<' {
-			return false
-		}
-		if strings.HasPrefix(s[i:], "</xml>") {
-			return true // encoding/xml stops reading at the root's end too
-		}
-		name, j, ok := openTag(s, i)
-		if !ok {
-			return false
-		}
-		if name == "MemChangeList" && item != nil {
-			if j, ok = parseItems(s, j, item); !ok {
+		switch name, val := sc.next(); name {
+		case "":
+			return sc.done
+		case itemName:
+			w.MemChangeList = append(w.MemChangeList, val)
+		default:
+			if !w.set(name, val) {
 				return false
 			}
-			i = j
-			continue
 		}
-		val, k, ok := content(s, j, name)
-		if !ok || !set(name, val) {
-			return false
-		}
-		i = k
 	}
+}
+
+// itemName is what scanner.next reports for each MemChangeList/Item.
+const itemName = "MemChangeList>Item"
+
+// scanner reads WeCom's flat event XML: optional white space, <xml>, then
+// elements <Name>value</Name> (value: text and CDATA sections) separated by
+// white space, and </xml>; MemChangeList holds <Item> elements. Anything
+// else (comments, attributes, entities, '\r' in values, a different root,
+// nesting, ...) stops it with done == false, and the caller falls back to
+// encoding/xml: within its shape the scanner gives exactly encoding/xml's
+// result, and outside it encoding/xml decides. Values are substrings of s.
+type scanner struct {
+	s       string
+	i       int
+	started bool // <xml> seen
+	inList  bool // inside <MemChangeList>
+	done    bool // </xml> reached: success
+}
+
+// next returns the next element's name and value, itemName for a list item,
+// or "" at the end (done tells success from bail-out).
+func (sc *scanner) next() (name, val string) {
+	s := sc.s
+	i := skipSpace(s, sc.i)
+	if !sc.started {
+		if !strings.HasPrefix(s[i:], "<xml>") {
+			return "", ""
+		}
+		sc.started = true
+		i = skipSpace(s, i+len("<xml>"))
+	}
+	if sc.inList {
+		if strings.HasPrefix(s[i:], "</MemChangeList>") {
+			sc.inList = false
+			i = skipSpace(s, i+len("</MemChangeList>"))
+		} else if strings.HasPrefix(s[i:], "<Item>") {
+			v, j, ok := content(s, i+len("<Item>"), "Item")
+			if !ok {
+				return "", ""
+			}
+			sc.i = j
+			return itemName, v
+		} else {
+			return "", ""
+		}
+	}
+	if strings.HasPrefix(s[i:], "</xml>") {
+		sc.done = true // encoding/xml stops reading at the root's end too
+		return "", ""
+	}
+	n, j, ok := openTag(s, i)
+	if !ok {
+		return "", ""
+	}
+	if n == "MemChangeList" {
+		sc.inList = true
+		sc.i = j
+		return sc.next()
+	}
+	v, k, ok := content(s, j, n)
+	if !ok {
+		return "", ""
+	}
+	sc.i = k
+	return n, v
 }
 
 func skipSpace(s string, i int) int {
@@ -149,6 +196,9 @@ func skipSpace(s string, i int) int {
 // openTag reads "<Name>" at s[i] and returns Name and the index after '>'.
 // Only names of ASCII letters, digits and '_' starting with a letter or '_'.
 func openTag(s string, i int) (string, int, bool) {
+	if i >= len(s) || s[i] != '<' {
+		return "", 0, false
+	}
 	j := i + 1
 	for j < len(s) && (isAlnum(s[j]) || s[j] == '_') {
 		j++
@@ -159,38 +209,52 @@ func openTag(s string, i int) (string, int, bool) {
 	return s[i+1 : j], j + 1, true
 }
 
-// parseItems reads the inside of <MemChangeList> up to and including its end tag.
-func parseItems(s string, i int, item func(string)) (int, bool) {
-	for {
-		i = skipSpace(s, i)
-		if strings.HasPrefix(s[i:], "</MemChangeList>") {
-			return i + len("</MemChangeList>"), true
-		}
-		if !strings.HasPrefix(s[i:], "<Item>") {
-			return 0, false
-		}
-		v, j, ok := content(s, i+len("<Item>"), "Item")
-		if !ok {
-			return 0, false
-		}
-		item(v)
-		i = j
-	}
-}
-
 const cdataOpen, cdataClose = "<![CDATA[", "]]>"
 
 // content reads an element's character data (text and CDATA sections, no
 // child elements) starting at s[i] up to "</name>", and returns the value
-// and the index after the end tag. Values are substrings of s unless text
-// and CDATA alternate, which needs a copy.
+// and the index after the end tag. The value is a substring of s unless
+// several non-empty pieces must be joined.
 func content(s string, i int, name string) (string, int, bool) {
 	var val string
 	var b []byte // only when there is more than one non-empty piece
 	pieces := 0
-	add := func(p string) {
+	for {
+		var p string
+		if i >= len(s) {
+			return "", 0, false
+		}
+		if s[i] != '<' {
+			// text up to the next '<'
+			j := strings.IndexByte(s[i:], '<')
+			if j < 0 {
+				return "", 0, false
+			}
+			p = s[i : i+j]
+			if !plainChars(p, true) {
+				return "", 0, false
+			}
+			i += j
+		} else if rest := s[i:]; strings.HasPrefix(rest, cdataOpen) {
+			end := strings.Index(rest[len(cdataOpen):], cdataClose)
+			if end < 0 {
+				return "", 0, false
+			}
+			p = rest[len(cdataOpen) : len(cdataOpen)+end]
+			if !plainChars(p, false) {
+				return "", 0, false
+			}
+			i += len(cdataOpen) + end + len(cdataClose)
+		} else if len(rest) >= len(name)+3 && rest[1] == '/' && rest[2+len(name)] == '>' && rest[2:2+len(name)] == name {
+			if pieces > 1 {
+				val = string(b)
+			}
+			return val, i + len(name) + 3, true
+		} else {
+			return "", 0, false // a child element, a comment, another end tag...
+		}
 		if p == "" {
-			return
+			continue
 		}
 		pieces++
 		switch pieces {
@@ -202,54 +266,23 @@ func content(s string, i int, name string) (string, int, bool) {
 			b = append(b, p...)
 		}
 	}
-	for {
-		if i >= len(s) {
-			return "", 0, false
-		}
-		if s[i] == '<' {
-			rest := s[i:]
-			switch {
-			case strings.HasPrefix(rest, cdataOpen):
-				end := strings.Index(rest[len(cdataOpen):], cdataClose)
-				if end < 0 {
-					return "", 0, false
-				}
-				p := rest[len(cdataOpen) : len(cdataOpen)+end]
-				if !plainChars(p) {
-					return "", 0, false
-				}
-				add(p)
-				i += len(cdataOpen) + end + len(cdataClose)
-			case len(rest) >= len(name)+3 && rest[1] == '/' && rest[2:2+len(name)] == name && rest[2+len(name)] == '>':
-				if pieces > 1 {
-					val = string(b)
-				}
-				return val, i + len(name) + 3, true
-			default:
-				return "", 0, false // child element, comment, other end tag...
-			}
-			continue
-		}
-		j := i
-		for j < len(s) && s[j] != '<' {
-			j++
-		}
-		p := s[i:j]
-		if strings.IndexByte(p, '&') >= 0 || strings.Contains(p, cdataClose) || !plainChars(p) {
-			return "", 0, false
-		}
-		add(p)
-		i = j
-	}
 }
 
 // plainChars reports whether p holds only characters encoding/xml accepts
-// and would copy unchanged (so no '\r', which it rewrites to '\n').
-func plainChars(p string) bool {
+// and copies unchanged: no '\r' (rewritten to '\n'), and in text (not
+// CDATA) no '&' (an entity) and no "]]>".
+func plainChars(p string, text bool) bool {
 	for i := 0; i < len(p); {
 		c := p[i]
+		if c >= 0x20 && c < utf8.RuneSelf {
+			if text && (c == '&' || c == '>' && i >= 2 && p[i-1] == ']' && p[i-2] == ']') {
+				return false
+			}
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\n' && c != '\t' {
+			if c != '\n' && c != '\t' {
 				return false
 			}
 			i++
@@ -275,8 +308,6 @@ func xmlInt(v string) (int64, bool) {
 	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 	return n, err == nil
 }
-
-func (w *wire) addItem(v string) { w.MemChangeList = append(w.MemChangeList, v) }
 
 // set stores one element's value; false when encoding/xml would fail on it.
 func (w *wire) set(name, v string) bool {

@@ -88,11 +88,15 @@ func TestParseExternalContact(t *testing.T) {
 		want func(*ExternalContactEvent) bool
 	}{
 		{`<xml><MsgType>event</MsgType><Event>change_external_contact</Event><ChangeType>del_external_contact</ChangeType><Source><![CDATA[DELETE_BY_TRANSFER]]></Source></xml>`,
-			func(e *ExternalContactEvent) bool { return e.Source == DeleteByTransfer && e.ChangeType == ChangeDelExternalContact }},
+			func(e *ExternalContactEvent) bool {
+				return e.Source == DeleteByTransfer && e.ChangeType == ChangeDelExternalContact
+			}},
 		{`<xml><MsgType>event</MsgType><Event>change_external_contact</Event><ChangeType>transfer_fail</ChangeType><FailReason><![CDATA[customer_refused]]></FailReason></xml>`,
 			func(e *ExternalContactEvent) bool { return e.FailReason == FailCustomerRefused }},
 		{`<xml><MsgType>event</MsgType><Event>change_external_contact</Event><ChangeType>add_half_external_contact</ChangeType><State>s</State><WelcomeCode>w</WelcomeCode></xml>`,
-			func(e *ExternalContactEvent) bool { return e.State == "s" && e.WelcomeCode == "w" && e.ChangeType == ChangeAddHalfExternalContact }},
+			func(e *ExternalContactEvent) bool {
+				return e.State == "s" && e.WelcomeCode == "w" && e.ChangeType == ChangeAddHalfExternalContact
+			}},
 	} {
 		e, ok := parse(t, tc.xml).(*ExternalContactEvent)
 		if !ok || !tc.want(e) {
@@ -188,7 +192,7 @@ func TestFastPathCoverage(t *testing.T) {
 	t.Parallel()
 	for _, s := range []string{sampleAddContact, sampleChatUpdate, sampleTag, sampleSuiteTicket, sampleCreateAuth, sampleThirdPartyAdd, sampleReset, vMsgPlain} {
 		var w wire
-		if !parseFast(s, w.set, w.addItem) {
+		if !w.fill(s) {
 			t.Errorf("fast path refused %.60q", s)
 		}
 	}
