@@ -29,8 +29,8 @@ func (r *router) add(kind EventKind, changes []ChangeType, fn func(context.Conte
 
 // dispatch runs every matching handler in registration order, or the
 // default handlers when none matches. Errors are joined; a panic becomes an
-// error.
-func (r *router) dispatch(ctx context.Context, ev Event) error {
+// error. handled is false when no function at all was registered for ev.
+func (r *router) dispatch(ctx context.Context, ev Event) (handled bool, err error) {
 	env := ev.Header()
 	kind := env.Kind()
 	r.mu.RLock()
@@ -45,13 +45,16 @@ func (r *router) dispatch(ctx context.Context, ev Event) error {
 		fns = r.def
 	}
 	r.mu.RUnlock()
+	if len(fns) == 0 {
+		return false, nil
+	}
 	var errs []error
 	for _, fn := range fns {
 		if err := safeCall(ctx, fn, ev); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return true, errors.Join(errs...)
 }
 
 func safeCall(ctx context.Context, fn func(context.Context, Event) error, ev Event) (err error) {

@@ -477,7 +477,11 @@ func (h *Handler) handle(ctx context.Context, ev Event, key string) error {
 		ctx, cancel = context.WithTimeout(ctx, h.cfg.timeout)
 		defer cancel()
 	}
-	err := h.routes.dispatch(ctx, ev)
+	handled, err := h.routes.dispatch(ctx, ev)
+	if !handled {
+		h.cfg.logger.InfoContext(ctx, "callback: no handler for push (register OnDefault to receive it)",
+			"kind", ev.Header().Kind(), "change_type", ev.Header().ChangeType)
+	}
 	if err != nil {
 		if rerr := h.dedup.release(ctx, key); rerr != nil {
 			h.cfg.logger.WarnContext(ctx, "callback: dedup release failed", "err", rerr)
