@@ -82,8 +82,10 @@ func NewCrypto(token, encodingAESKey, receiveID string) (*Crypto, error) {
 	if len(encodingAESKey) != encKeyLen {
 		return nil, ErrInvalidAESKey
 	}
+	// WeCom generates keys from [a-zA-Z0-9]; the rest of the standard base64
+	// alphabet is accepted too, anything else is refused.
 	for i := 0; i < len(encodingAESKey); i++ {
-		if !isAlnum(encodingAESKey[i]) {
+		if b := encodingAESKey[i]; !isAlnum(b) && b != '+' && b != '/' {
 			return nil, ErrInvalidAESKey
 		}
 	}

@@ -212,7 +212,8 @@ func TestNewCryptoRefusesBadSettings(t *testing.T) {
 	cases := map[string][2]string{
 		"short key":       {vToken, vAESKey[:42]},
 		"long key":        {vToken, vAESKey + "A"},
-		"non-base64 char": {vToken, vAESKey[:42] + "+"},
+		"non-base64 char": {vToken, vAESKey[:42] + "-"},
+		"url-safe char":   {vToken, vAESKey[:42] + "_"},
 		"padding char":    {vToken, vAESKey[:42] + "="},
 		"empty key":       {vToken, ""},
 		"empty token":     {"", vAESKey},

@@ -224,11 +224,16 @@ func CallbackSignature(token, timestamp, nonce, encrypt string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// NewEncodingAESKey returns a random valid EncodingAESKey (43 characters).
+// NewEncodingAESKey returns a random EncodingAESKey as WeCom's console
+// makes them: 43 characters from [a-zA-Z0-9].
 func NewEncodingAESKey() string {
-	var k [32]byte
-	_, _ = rand.Read(k[:])
-	return strings.TrimSuffix(base64.StdEncoding.EncodeToString(k[:]), "=")
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	var b [43]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b[:])
 }
 
 func randomNonce() string {

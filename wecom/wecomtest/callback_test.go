@@ -170,8 +170,11 @@ func TestVerifyURLRequest(t *testing.T) {
 func TestNewEncodingAESKey(t *testing.T) {
 	t.Parallel()
 	k := wecomtest.NewEncodingAESKey()
-	if len(k) != 43 {
+	if len(k) != 43 || strings.ContainsAny(k, "+/=") {
 		t.Fatal(k)
+	}
+	if k == wecomtest.NewEncodingAESKey() {
+		t.Fatal("not random")
 	}
 	if _, err := wecomtest.NewPusher("", "t", k, "").Encrypt([]byte("x")); err != nil {
 		t.Fatal(err)
