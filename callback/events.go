@@ -230,8 +230,11 @@ type CustomerAcquisitionEvent struct {
 	State          string
 	UserID         string
 	ExternalUserID string
-	ExpireTime     int64
-	ExpireQuotaNum int64
+	// ExpireTime and ExpireQuotaNum (quota_expire_soon) are kept as sent:
+	// their format is not documented, and a number that failed to parse
+	// must not lose the event.
+	ExpireTime     string
+	ExpireQuotaNum string
 }
 
 // SuiteTicketEvent is suite_ticket, pushed every 10 minutes to a third-party

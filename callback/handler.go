@@ -432,6 +432,11 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if h.jobs == nil {
+		if h.isClosed() {
+			_ = h.dedup.release(context.WithoutCancel(ctx), key)
+			http.Error(w, ErrClosed.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		if err := h.handle(ctx, ev, key); err != nil {
 			http.Error(w, "handler failed", http.StatusInternalServerError)
 			return
@@ -446,6 +451,12 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.answer(w)
+}
+
+func (h *Handler) isClosed() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.closed
 }
 
 func (h *Handler) enqueue(j job) error {

@@ -377,6 +377,22 @@ func TestPanickingHandlerIsAFailure(t *testing.T) {
 	}
 }
 
+func TestClosedSyncHandlerRefuses(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID(corpID))
+	var calls atomic.Int32
+	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { calls.Add(1); return nil })
+	_, p := serve(t, h, corpID)
+	p.Attempts = 1
+	if err := h.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := p.Push(context.Background(), addEvent("closed"))
+	if res.Status() != http.StatusServiceUnavailable || calls.Load() != 0 {
+		t.Fatalf("%d, %d calls", res.Status(), calls.Load())
+	}
+}
+
 func TestWithoutDedup(t *testing.T) {
 	t.Parallel()
 	h := newHandler(t, callback.WithReceiverID(corpID), callback.WithoutDedup())

@@ -47,8 +47,8 @@ type wire struct {
 	StrategyID string `xml:"StrategyId"`
 
 	LinkID         string `xml:"LinkId"`
-	ExpireTime     int64  `xml:"ExpireTime"`
-	ExpireQuotaNum int64  `xml:"ExpireQuotaNum"`
+	ExpireTime     string `xml:"ExpireTime"`
+	ExpireQuotaNum string `xml:"ExpireQuotaNum"`
 
 	SuiteTicket string `xml:"SuiteTicket"`
 	AuthCode    string `xml:"AuthCode"`
@@ -390,9 +390,9 @@ func (w *wire) set(name, v string) bool {
 	case "LinkId":
 		p = &w.LinkID
 	case "ExpireTime":
-		n = &w.ExpireTime
+		p = &w.ExpireTime
 	case "ExpireQuotaNum":
-		n = &w.ExpireQuotaNum
+		p = &w.ExpireQuotaNum
 	case "SuiteTicket":
 		p = &w.SuiteTicket
 	case "AuthCode":

@@ -160,7 +160,7 @@ func TestParseCommandEvents(t *testing.T) {
 		t.Fatalf("%+v", cc)
 	}
 	acq, ok := parse(t, `<xml><ToUserName>c</ToUserName><MsgType>event</MsgType><Event>customer_acquisition</Event><ChangeType>quota_expire_soon</ChangeType><ExpireTime>1700000000</ExpireTime><ExpireQuotaNum>5</ExpireQuotaNum><LinkId>L</LinkId></xml>`).(*CustomerAcquisitionEvent)
-	if !ok || acq.ExpireTime != 1700000000 || acq.ExpireQuotaNum != 5 || acq.LinkID != "L" || acq.ChangeType != ChangeQuotaExpireSoon {
+	if !ok || acq.ExpireTime != "1700000000" || acq.ExpireQuotaNum != "5" || acq.LinkID != "L" || acq.ChangeType != ChangeQuotaExpireSoon {
 		t.Fatalf("%+v", acq)
 	}
 }
