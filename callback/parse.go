@@ -237,7 +237,7 @@ func content(s string, i int, name string) (string, int, bool) {
 			}
 			i += j
 		} else if rest := s[i:]; strings.HasPrefix(rest, cdataOpen) {
-			end := strings.Index(rest[len(cdataOpen):], cdataClose)
+			end := indexCDATAEnd(rest[len(cdataOpen):])
 			if end < 0 {
 				return "", 0, false
 			}
@@ -266,6 +266,23 @@ func content(s string, i int, name string) (string, int, bool) {
 		default:
 			b = append(b, p...)
 		}
+	}
+}
+
+// indexCDATAEnd is strings.Index(s, "]]>"), quicker for short values that
+// rarely hold a ']'.
+func indexCDATAEnd(s string) int {
+	off := 0
+	for {
+		j := strings.IndexByte(s[off:], ']')
+		if j < 0 {
+			return -1
+		}
+		k := off + j
+		if k+2 < len(s) && s[k+1] == ']' && s[k+2] == '>' {
+			return k
+		}
+		off = k + 1
 	}
 }
 
