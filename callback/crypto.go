@@ -282,8 +282,22 @@ func (c *Crypto) encryptWith(random [randomLen]byte, plaintext []byte, timestamp
 }
 
 // Reply is the XML envelope of an encrypted passive reply (被动回复), as
-// written back in the response body of a message or event push.
+// written back in the response body of a message or event push:
+//
+//	<xml><Encrypt><![CDATA[...]]></Encrypt><MsgSignature><![CDATA[...]]></MsgSignature>
+//	<TimeStamp>1409659813</TimeStamp><Nonce><![CDATA[...]]></Nonce></xml>
 type Reply struct {
+	Encrypt      string // base64 ciphertext of the reply XML
+	MsgSignature string // signature over (token, TimeStamp, Nonce, Encrypt)
+	TimeStamp    string
+	Nonce        string
+}
+
+type cdata struct {
+	Value string `xml:",cdata"`
+}
+
+type replyXML struct {
 	XMLName      xml.Name `xml:"xml"`
 	Encrypt      cdata    `xml:"Encrypt"`
 	MsgSignature cdata    `xml:"MsgSignature"`
@@ -291,10 +305,14 @@ type Reply struct {
 	Nonce        cdata    `xml:"Nonce"`
 }
 
-// cdata marshals as a CDATA section, as WeCom's own replies do.
-type cdata struct {
-	Value string `xml:",cdata"`
+// MarshalXML writes the envelope with CDATA sections, as WeCom's samples do.
+func (r Reply) MarshalXML(e *xml.Encoder, _ xml.StartElement) error {
+	return e.Encode(replyXML{Encrypt: cdata{r.Encrypt}, MsgSignature: cdata{r.MsgSignature},
+		TimeStamp: r.TimeStamp, Nonce: cdata{r.Nonce}})
 }
+
+// MarshalBinary returns the envelope as the XML body to write back.
+func (r Reply) MarshalBinary() ([]byte, error) { return xml.Marshal(r) }
 
 // EncryptReply encrypts a passive reply's plaintext XML and wraps it in the
 // reply envelope (Encrypt, MsgSignature, TimeStamp, Nonce). Reusing the
@@ -306,17 +324,8 @@ func (c *Crypto) EncryptReply(plaintext []byte, timestamp, nonce string) (*Reply
 	if err != nil {
 		return nil, err
 	}
-	return &Reply{Encrypt: cdata{enc}, MsgSignature: cdata{sig}, TimeStamp: timestamp, Nonce: cdata{nonce}}, nil
+	return &Reply{Encrypt: enc, MsgSignature: sig, TimeStamp: timestamp, Nonce: nonce}, nil
 }
-
-// Fields returns the envelope's values: the ciphertext, the signature, the
-// timestamp and the nonce.
-func (r *Reply) Fields() (encrypt, msgSignature, timestamp, nonce string) {
-	return r.Encrypt.Value, r.MsgSignature.Value, r.TimeStamp, r.Nonce.Value
-}
-
-// MarshalBinary returns the envelope as the XML body to write back.
-func (r *Reply) MarshalBinary() ([]byte, error) { return xml.Marshal(r) }
 
 // String describes the Crypto without its token or key, so that printing
 // or logging one never leaks them.

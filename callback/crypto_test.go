@@ -167,8 +167,8 @@ func TestEncryptReplyEnvelope(t *testing.T) {
 	if err != nil || string(got) != "<xml><Content><![CDATA[hi]]></Content></xml>" {
 		t.Fatalf("reply does not decrypt: %q %v", got, err)
 	}
-	if e, s2, ts, n := r.Fields(); e != back.Encrypt || s2 != back.MsgSignature || ts != back.TimeStamp || n != back.Nonce {
-		t.Fatal("Fields disagree with the XML")
+	if r.Encrypt != back.Encrypt || r.MsgSignature != back.MsgSignature || r.TimeStamp != back.TimeStamp || r.Nonce != back.Nonce {
+		t.Fatal("fields disagree with the XML")
 	}
 }
 
