@@ -1,11 +1,15 @@
-// Command quickstart walks through scrmkit's core client. With no
-// WECOM_CORP_ID set it starts the fake WeCom (wecomtest) in-process, so it
-// runs anywhere with no credentials:
+// Command quickstart walks through an SCRM flow with scrmkit: token, channel
+// code (联系我) with a state, a customer adding a member through it, the
+// add_external_contact callback, the customer's details, tagging, and what
+// the client does when WeCom is flaky. With no WECOM_CORP_ID set it starts
+// the fake WeCom (wecomtest) in-process, so it runs anywhere with no
+// credentials:
 //
 //	go run ./examples/quickstart
 //
 // With WECOM_CORP_ID, WECOM_CORP_SECRET (and optionally WECOM_BASE_URL) set,
-// it talks to that server instead.
+// it talks to that server instead and runs the steps that need no simulated
+// customer.
 package main
 
 import (
@@ -16,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scrmkit/scrm/contact"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -29,7 +34,7 @@ func main() {
 	}
 }
 
-// step prints one line per step and stops at the first failure.
+// stepper prints one line per step and stops at the first failure.
 type stepper struct {
 	out io.Writer
 	n   int
@@ -39,90 +44,195 @@ func (s *stepper) do(name string, f func() (string, error)) error {
 	s.n++
 	detail, err := f()
 	if err != nil {
-		fmt.Fprintf(s.out, "%2d. %-34s FAILED: %v\n", s.n, name, err)
+		fmt.Fprintf(s.out, "%2d. %-38s FAILED: %v\n", s.n, name, err)
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	fmt.Fprintf(s.out, "%2d. %-34s ok  %s\n", s.n, name, detail)
+	fmt.Fprintf(s.out, "%2d. %-38s ok  %s\n", s.n, name, detail)
 	return nil
+}
+
+// flow is the state the steps share.
+type flow struct {
+	ctx      context.Context
+	client   *wecom.Client
+	contacts *contact.Service
+	fake     *wecomtest.Server // nil against a real WeCom
+	staff    string
+	configID string
+	customer string
+	event    string // what the callback handler saw
 }
 
 func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	s := &stepper{out: out}
-	var (
-		client *wecom.Client
-		fake   *wecomtest.Server
-	)
-	if err := s.do("connect", func() (string, error) {
-		if corp := getenv("WECOM_CORP_ID"); corp != "" {
-			opts := []wecom.Option{}
-			if base := getenv("WECOM_BASE_URL"); base != "" {
-				opts = append(opts, wecom.WithBaseURL(base))
-			}
-			client = wecom.New(corp, getenv("WECOM_CORP_SECRET"), opts...)
-			return "corp " + corp, nil
-		}
-		fake = wecomtest.New()
-		client = fake.Client()
-		return "no WECOM_CORP_ID: started the fake WeCom at " + fake.URL, nil
-	}); err != nil {
+	f := &flow{ctx: ctx}
+	if err := s.do("connect", func() (string, error) { return f.connect(getenv) }); err != nil {
 		return err
 	}
-	if fake != nil {
-		defer fake.Close()
+	if f.fake != nil {
+		defer f.fake.Close()
 	}
+	steps := []struct {
+		name     string
+		fakeOnly bool
+		fn       func() (string, error)
+	}{
+		{"fetch access token", false, f.token},
+		{"list API domain IPs", false, f.ips},
+		{"upload temporary media", false, f.upload},
+		{"find staff with customer contact", false, f.followUsers},
+		{"create a channel code (联系我)", false, f.addContactWay},
+		{"customer scans it; callback arrives", true, f.customerAdds},
+		{"read the customer and its state", true, f.readCustomer},
+		{"tag the customer", true, f.tag},
+		{"delete the channel code", false, f.delContactWay},
+		{"retry through 'system busy' (-1)", true, f.retryBusy},
+		{"refresh an expired token (42001)", true, f.refreshToken},
+	}
+	for _, st := range steps {
+		if st.fakeOnly && f.fake == nil {
+			continue
+		}
+		if f.staff == "" && f.fake == nil && strings.Contains(st.name, "channel code") {
+			continue // a real corp with no staff enabled for customer contact
+		}
+		if err := s.do(st.name, st.fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-	if err := s.do("fetch access token", func() (string, error) {
-		tok, err := client.AccessToken(ctx)
-		if err != nil {
-			return "", err
+func (f *flow) connect(getenv func(string) string) (string, error) {
+	if corp := getenv("WECOM_CORP_ID"); corp != "" {
+		var opts []wecom.Option
+		if base := getenv("WECOM_BASE_URL"); base != "" {
+			opts = append(opts, wecom.WithBaseURL(base))
 		}
-		// Never print a token; its length is enough to show it arrived.
-		return fmt.Sprintf("%d characters, cached for the next calls", len(tok)), nil
-	}); err != nil {
-		return err
+		f.client = wecom.New(corp, getenv("WECOM_CORP_SECRET"), opts...)
+		f.contacts = contact.New(f.client)
+		return "corp " + corp, nil
 	}
+	f.fake = wecomtest.New()
+	if err := f.fake.AddStaff(f.fake.CorpID, "zhangsan", "lisi"); err != nil {
+		return "", err
+	}
+	f.client = f.fake.Client()
+	f.contacts = contact.New(f.client)
+	return "no WECOM_CORP_ID: started the fake WeCom at " + f.fake.URL, nil
+}
 
-	if err := s.do("list API domain IPs", func() (string, error) {
-		ips, err := client.APIDomainIPs(ctx)
-		if err != nil {
-			return "", err
-		}
-		return strings.Join(ips, ", "), nil
-	}); err != nil {
-		return err
+func (f *flow) token() (string, error) {
+	tok, err := f.client.AccessToken(f.ctx)
+	if err != nil {
+		return "", err
 	}
+	// Never print a token; its length shows it arrived.
+	return fmt.Sprintf("%d characters, cached for the next calls", len(tok)), nil
+}
 
-	if err := s.do("upload temporary media", func() (string, error) {
-		m, err := client.UploadMedia(ctx, wecom.MediaFile, "scrmkit-quickstart.txt",
-			strings.NewReader("hello from scrmkit"))
-		if err != nil {
-			return "", err
-		}
-		return "media_id " + m.MediaID + " (valid three days)", nil
-	}); err != nil {
-		return err
-	}
+func (f *flow) ips() (string, error) {
+	ips, err := f.client.APIDomainIPs(f.ctx)
+	return strings.Join(ips, ", "), err
+}
 
-	if fake == nil {
-		return nil
+func (f *flow) upload() (string, error) {
+	m, err := f.client.UploadMedia(f.ctx, wecom.MediaFile, "scrmkit-quickstart.txt", strings.NewReader("hello from scrmkit"))
+	if err != nil {
+		return "", err
 	}
-	// The rest shows the fake's fault injection: what a flaky WeCom looks
-	// like to the client.
-	if err := s.do("retry through a 'system busy' (-1)", func() (string, error) {
-		fake.Fail("/cgi-bin/get_api_domain_ip", wecomtest.Fault{Errcode: -1, Times: 2})
-		before := fake.Count("/cgi-bin/get_api_domain_ip")
-		if _, err := client.APIDomainIPs(ctx); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("succeeded after %d attempts", fake.Count("/cgi-bin/get_api_domain_ip")-before), nil
-	}); err != nil {
-		return err
+	return "media_id " + m.MediaID + " (valid three days)", nil
+}
+
+func (f *flow) followUsers() (string, error) {
+	users, err := f.contacts.FollowUserList(f.ctx)
+	if err != nil {
+		return "", err
 	}
-	return s.do("refresh an expired token (42001)", func() (string, error) {
-		fake.ExpireTokens(fake.CorpID)
-		if _, err := client.APIDomainIPs(ctx); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("gettoken called %d times in all", fake.TokenFetches(fake.CorpID)), nil
+	if len(users) > 0 {
+		f.staff = users[0]
+	}
+	return fmt.Sprintf("%d member(s): %s", len(users), strings.Join(users, ", ")), nil
+}
+
+func (f *flow) addContactWay() (string, error) {
+	way, err := f.contacts.AddContactWay(f.ctx, &contact.AddContactWayRequest{
+		Type:   contact.ContactWaySingle,
+		Scene:  contact.SceneQRCode,
+		Remark: "quickstart",
+		State:  "quickstart-ad-1",
+		User:   []string{f.staff},
 	})
+	if err != nil {
+		return "", err
+	}
+	f.configID = way.ConfigID
+	return fmt.Sprintf("config_id %s for %s, state quickstart-ad-1", way.ConfigID, f.staff), nil
+}
+
+func (f *flow) readCustomer() (string, error) {
+	ids, err := f.contacts.List(f.ctx, f.staff)
+	if err != nil {
+		return "", err
+	}
+	d, err := f.contacts.Get(f.ctx, f.customer, "")
+	if err != nil {
+		return "", err
+	}
+	for _, fu := range d.FollowUser {
+		if fu.UserID == f.staff {
+			return fmt.Sprintf("%s has %d customer(s); %q came with state %q", f.staff, len(ids), d.ExternalContact.Name, fu.State), nil
+		}
+	}
+	return "", fmt.Errorf("customer %s is not followed by %s", f.customer, f.staff)
+}
+
+func (f *flow) tag() (string, error) {
+	g, err := f.contacts.AddCorpTag(f.ctx, &contact.AddCorpTagRequest{
+		GroupName: "来源", Tag: []contact.NewTag{{Name: "朋友圈广告"}},
+	})
+	if err != nil {
+		return "", err
+	}
+	err = f.contacts.MarkTag(f.ctx, &contact.MarkTagRequest{UserID: f.staff, ExternalUserID: f.customer, AddTag: []string{g.Tag[0].ID}})
+	if err != nil {
+		return "", err
+	}
+	d, err := f.contacts.Get(f.ctx, f.customer, "")
+	if err != nil {
+		return "", err
+	}
+	for _, fu := range d.FollowUser {
+		for _, t := range fu.Tags {
+			if t.TagID == g.Tag[0].ID {
+				return "tag " + t.GroupName + "/" + t.TagName + " is on the customer", nil
+			}
+		}
+	}
+	return "", fmt.Errorf("tag not visible on the customer")
+}
+
+func (f *flow) delContactWay() (string, error) {
+	if f.configID == "" {
+		return "nothing to delete", nil
+	}
+	return "deleted " + f.configID, f.contacts.DelContactWay(f.ctx, f.configID)
+}
+
+func (f *flow) retryBusy() (string, error) {
+	const p = "/cgi-bin/get_api_domain_ip"
+	f.fake.Fail(p, wecomtest.Fault{Errcode: -1, Times: 2})
+	before := f.fake.Count(p)
+	if _, err := f.client.APIDomainIPs(f.ctx); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("succeeded after %d attempts", f.fake.Count(p)-before), nil
+}
+
+func (f *flow) refreshToken() (string, error) {
+	f.fake.ExpireTokens(f.fake.CorpID)
+	if _, err := f.client.APIDomainIPs(f.ctx); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("gettoken called %d times in all", f.fake.TokenFetches(f.fake.CorpID)), nil
 }
