@@ -522,7 +522,9 @@ func (s *Suite) storeAuthorization(ctx context.Context, corpID, code string) err
 // (from the create_auth callback or the install redirect) for the corp's
 // permanent code with service/v2/get_permanent_code and stores it. The
 // exchange is not repeated after a failure that may have reached WeCom: an
-// auth code works once.
+// auth code works once. When the exchange succeeded but the Store failed,
+// the answer is returned along with the error, so that the permanent code
+// is not lost: store it later with SetPermanentCode.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/100776
 func (s *Suite) HandleCreateAuth(ctx context.Context, authCode string) (*PermanentCodeInfo, error) {
@@ -531,7 +533,7 @@ func (s *Suite) HandleCreateAuth(ctx context.Context, authCode string) (*Permane
 		return nil, err
 	}
 	if err := s.storeAuthorization(ctx, info.AuthCorpInfo.CorpID, info.PermanentCode); err != nil {
-		return nil, err
+		return info, err
 	}
 	s.logger.Debug("wecom: corp authorized the suite", "suite", s.id, "corp", info.AuthCorpInfo.CorpID)
 	return info, nil
@@ -540,7 +542,8 @@ func (s *Suite) HandleCreateAuth(ctx context.Context, authCode string) (*Permane
 // HandleResetPermanentCode handles the reset_permanent_code callback of an
 // agent-developed app (the provider reset the app's secret): it exchanges
 // the callback's auth code for the new permanent code, stores it and drops
-// the token obtained with the old one.
+// the token obtained with the old one. Like HandleCreateAuth, it returns
+// the answer along with the error when only the Store failed.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/100776
 func (s *Suite) HandleResetPermanentCode(ctx context.Context, authCode string) (*PermanentCodeInfo, error) {
@@ -549,10 +552,20 @@ func (s *Suite) HandleResetPermanentCode(ctx context.Context, authCode string) (
 		return nil, err
 	}
 	if err := s.storeAuthorization(ctx, info.AuthCorpInfo.CorpID, info.PermanentCode); err != nil {
-		return nil, err
+		return info, err
 	}
 	s.logger.Debug("wecom: permanent code reset", "suite", s.id, "corp", info.AuthCorpInfo.CorpID)
 	return info, nil
+}
+
+// SetPermanentCode stores a permanent code obtained elsewhere: one that
+// HandleCreateAuth returned along with a Store error, or codes migrated
+// from another system. The corp's cached token and client are dropped.
+func (s *Suite) SetPermanentCode(ctx context.Context, corpID, permanentCode string) error {
+	if corpID == "" || permanentCode == "" {
+		return fmt.Errorf("wecom: suite %s: SetPermanentCode: corp id and permanent code are required", s.id)
+	}
+	return s.storeAuthorization(ctx, corpID, permanentCode)
 }
 
 // ForgetCorp deletes what is stored for corpID (permanent code, token,
