@@ -287,6 +287,7 @@ func TestDecryptErrors(t *testing.T) {
 		{"ok", layout("hello", vReceiveID, 64-n, byte(64-n), 5), nil},
 		{"pad byte zero", layout("hello", vReceiveID, 64-n, 0, 5), ErrBadPadding},
 		{"pad > 32", append(layout("hello", vReceiveID, 64-n-1, 0x21, 5), 0x21), ErrBadPadding},
+		{"pad 53, all bytes equal", layout("hello", vReceiveID, 96-n, byte(96-n), 5), ErrBadPadding},
 		{"pad bytes differ", append(layout("hello", vReceiveID, 64-n-1, 7, 5), byte(64-n)), ErrBadPadding},
 		{"length past end", layout("hello", vReceiveID, 64-n, byte(64-n), 500), ErrBadLength},
 		{"length huge", layout("hello", vReceiveID, 64-n, byte(64-n), 0xffffffff), ErrBadLength},

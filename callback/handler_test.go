@@ -144,7 +144,14 @@ func TestPushAddExternalContactEndToEnd(t *testing.T) {
 
 func TestBadRequestsAreRefusedWithoutCallingHandlers(t *testing.T) {
 	t.Parallel()
-	h := newHandler(t, callback.WithReceiverID(corpID))
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return logs.Write(b)
+	}), nil))
+	h := newHandler(t, callback.WithReceiverID(corpID), callback.WithLogger(logger))
 	var calls atomic.Int32
 	h.OnDefault(func(context.Context, callback.Event) error { calls.Add(1); return nil })
 	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { calls.Add(1); return nil })
@@ -178,6 +185,11 @@ func TestBadRequestsAreRefusedWithoutCallingHandlers(t *testing.T) {
 	if rec := post(with("msg_signature", wecomtest.CallbackSignature(token, "1700000000", "42", "")), plain); rec.Code != http.StatusBadRequest {
 		t.Errorf("plaintext body: %d", rec.Code)
 	}
+	logMu.Lock()
+	if !strings.Contains(logs.String(), callback.ErrMissingEncrypt.Error()) {
+		t.Errorf("plaintext body not refused as such: %s", logs.String())
+	}
+	logMu.Unlock()
 	if rec := post(q, []byte("<xml><Encrypt>")); rec.Code != http.StatusBadRequest {
 		t.Errorf("malformed XML: %d", rec.Code)
 	}
@@ -439,6 +451,8 @@ func TestWorkersAnswerBeforeSlowHandlers(t *testing.T) {
 	h := newHandler(t, callback.WithReceiverID(corpID), callback.WithWorkers(1, 1),
 		callback.WithErrorHook(func(_ context.Context, _ callback.Event, err error) { hookErr.Store(err) }))
 	release := make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(unblock) // runs before the handler's Close, even when the test fails early
 	started := make(chan struct{}, 4)
 	var calls atomic.Int32
 	h.OnAddExternalContact(func(_ context.Context, ev *callback.ExternalContactEvent) error {
@@ -471,7 +485,7 @@ func TestWorkersAnswerBeforeSlowHandlers(t *testing.T) {
 	if res.Status() != http.StatusServiceUnavailable {
 		t.Fatalf("queue full: %d", res.Status())
 	}
-	close(release)
+	unblock()
 	if err := h.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
