@@ -204,6 +204,7 @@ func TestFastPathCoverage(t *testing.T) {
 		`<xml><UserID>a<![CDATA[b]]>c</UserID></xml>`,
 		`<root><UserID>a</UserID></root>`,
 		`<xml><MemChangeList/><UserID/></xml>`,
+		`<xml><UserID><![CDATA[a]]bc<![CDATA[]]></UserID><State><![CDATA[x]]]]></State></xml>`,
 	}
 	for _, s := range odd {
 		var fast, ref wire
