@@ -1,0 +1,328 @@
+package callback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// Defaults of the worker pool NewSuiteCommandHandler starts unless a
+// WithWorkers option is given: authorization events must be answered within
+// 1000 ms, so they are answered when queued and handled afterwards.
+const (
+	SuiteCommandWorkers = 4
+	SuiteCommandQueue   = 256
+)
+
+// suiteExchangeTimeout bounds a permanent-code exchange whose context has
+// no deadline (the auth code itself lives 10 minutes).
+const suiteExchangeTimeout = 30 * time.Second
+
+// suiteTicketMaxLen is the longest suite_ticket the docs allow (512 bytes).
+const suiteTicketMaxLen = 512
+
+// suiteReceiverTimeout bounds the Store lookup of a data URL's receiver check.
+const suiteReceiverTimeout = 2 * time.Second
+
+// SuiteHooks are called by the handlers NewSuiteCommandHandlerWith
+// registers, after the Suite's state was updated. Each may be nil. An error
+// returned is reported like any handler failure (WithErrorHook, the logger).
+type SuiteHooks struct {
+	// Authorized is called when a create_auth's auth code was exchanged
+	// and the corp's permanent code stored. info.PermanentCode is a secret.
+	Authorized func(ctx context.Context, ev *CreateAuthEvent, info *wecom.PermanentCodeInfo) error
+	// AuthChanged is called on change_auth with the corp's refreshed
+	// authorization (service/v2/get_auth_info).
+	AuthChanged func(ctx context.Context, ev *ChangeAuthEvent, info *wecom.AuthInfo) error
+	// Cancelled is called on cancel_auth after the Suite forgot the corp;
+	// delete the corp's data here, as WeCom asks.
+	Cancelled func(ctx context.Context, ev *CancelAuthEvent) error
+	// PermanentCodeReset is called when a reset_permanent_code's auth code
+	// (agent-developed apps) was exchanged and the new code stored.
+	PermanentCodeReset func(ctx context.Context, ev *ResetPermanentCodeEvent, info *wecom.PermanentCodeInfo) error
+}
+
+// SuiteAuthCodeError reports a create_auth or reset_permanent_code whose
+// auth code could not be turned into a stored permanent code. WeCom has
+// already been answered (it wants an answer within 1000 ms) and will not
+// re-send, so the error carries what is needed to finish by hand: AuthCode
+// (valid once, for 10 minutes from the push) or, when only the Store
+// failed, Info with the permanent code. Retry does either. Error leaves
+// both out; pick the value up with errors.As in the WithErrorHook function.
+type SuiteAuthCodeError struct {
+	SuiteID string
+	Kind    EventKind // KindCreateAuth or KindResetPermanentCode
+	// AuthCode is the temporary auth code of the push; it is not part of
+	// Error. Exchanging it again fails if the first exchange reached WeCom.
+	AuthCode string
+	// State is the State of a create_auth.
+	State string
+	// Info is set when WeCom answered but storing the permanent code
+	// failed; Info.PermanentCode is a secret (Info's String and LogValue
+	// leave it out).
+	Info *wecom.PermanentCodeInfo
+	Err  error
+
+	suite *wecom.Suite
+}
+
+// Error describes the failure without the auth code or permanent code.
+func (e *SuiteAuthCodeError) Error() string {
+	if e.Info != nil {
+		return fmt.Sprintf("callback: suite %s: %s: corp %s authorized but its permanent code was not stored (SuiteAuthCodeError.Retry stores it): %v",
+			e.SuiteID, e.Kind, e.Info.AuthCorpInfo.CorpID, e.Err)
+	}
+	return fmt.Sprintf("callback: suite %s: %s: exchanging the auth code failed (SuiteAuthCodeError.AuthCode holds it for 10 minutes): %v",
+		e.SuiteID, e.Kind, e.Err)
+}
+
+// Unwrap returns the underlying failure.
+func (e *SuiteAuthCodeError) Unwrap() error { return e.Err }
+
+// Retry finishes the authorization: it stores Info's permanent code when
+// WeCom had answered, or else exchanges AuthCode again. It returns the
+// stored authorization.
+func (e *SuiteAuthCodeError) Retry(ctx context.Context) (*wecom.PermanentCodeInfo, error) {
+	if e.suite == nil {
+		return nil, errors.New("callback: SuiteAuthCodeError.Retry: no suite")
+	}
+	if e.Info != nil {
+		if err := e.suite.SetPermanentCode(ctx, e.Info.AuthCorpInfo.CorpID, e.Info.PermanentCode); err != nil {
+			return nil, err
+		}
+		return e.Info, nil
+	}
+	if e.Kind == KindResetPermanentCode {
+		return e.suite.HandleResetPermanentCode(ctx, e.AuthCode)
+	}
+	return e.suite.HandleCreateAuth(ctx, e.AuthCode)
+}
+
+// NewSuiteCommandHandler returns a Handler for the command callback URL
+// (指令回调) of a third-party app or agent-developed template, wired to
+// suite: it accepts pushes whose receiveid is the suite id and
+//
+//   - suite_ticket: stores the ticket with Suite.SetTicketAt at the push's
+//     TimeStamp, so an older ticket delivered late never replaces a newer one;
+//   - create_auth: exchanges the auth code for the corp's permanent code and
+//     stores it (Suite.HandleCreateAuth);
+//   - change_auth: fetches the corp's authorization (Suite.RefreshAuthInfo);
+//   - cancel_auth: forgets the corp (Suite.ForgetCorp);
+//   - reset_permanent_code: exchanges the auth code for the new permanent
+//     code (Suite.HandleResetPermanentCode).
+//
+// Events naming another suite (SuiteId) are logged and ignored. The Handler
+// runs on a worker pool (SuiteCommandWorkers, SuiteCommandQueue; a
+// WithWorkers option overrides it), so WeCom is answered within its 1000 ms
+// before the exchange with WeCom starts. A failed exchange is logged and
+// reported to the WithErrorHook function as a *SuiteAuthCodeError that keeps
+// the auth code. Register more handlers (e.g. OnExternalContact, which
+// third-party apps also receive here) on the returned Handler; accept the
+// provider's corp id as well with WithReceiverIDs if the URL check uses it.
+// Close the Handler when done.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90642
+func NewSuiteCommandHandler(suite *wecom.Suite, token, encodingAESKey string, opts ...Option) (*Handler, error) {
+	return NewSuiteCommandHandlerWith(suite, token, encodingAESKey, SuiteHooks{}, opts...)
+}
+
+// NewSuiteCommandHandlerWith is NewSuiteCommandHandler with hooks called
+// after each authorization event was applied.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90628
+func NewSuiteCommandHandlerWith(suite *wecom.Suite, token, encodingAESKey string, hooks SuiteHooks, opts ...Option) (*Handler, error) {
+	if suite == nil {
+		return nil, errors.New("callback: NewSuiteCommandHandler: nil suite")
+	}
+	if suite.ID() == "" {
+		return nil, errors.New("callback: NewSuiteCommandHandler: the suite has an empty id")
+	}
+	all := make([]Option, 0, len(opts)+2)
+	all = append(all, WithWorkers(SuiteCommandWorkers, SuiteCommandQueue), WithReceiverID(suite.ID()))
+	all = append(all, opts...)
+	h, err := NewHandler(token, encodingAESKey, all...)
+	if err != nil {
+		return nil, err
+	}
+	sh := &suiteCommands{h: h, suite: suite, hooks: hooks}
+	h.OnSuiteTicket(sh.ticket)
+	h.OnCreateAuth(sh.createAuth)
+	h.OnChangeAuth(sh.changeAuth)
+	h.OnCancelAuth(sh.cancelAuth)
+	h.OnResetPermanentCode(sh.resetPermanentCode)
+	return h, nil
+}
+
+type suiteCommands struct {
+	h     *Handler
+	suite *wecom.Suite
+	hooks SuiteHooks
+}
+
+// ours reports whether ev is for this suite; others are logged and ignored.
+func (sc *suiteCommands) ours(ctx context.Context, ev *Envelope) bool {
+	if ev.SuiteID == "" || ev.SuiteID == sc.suite.ID() {
+		return true
+	}
+	sc.h.cfg.logger.WarnContext(ctx, "callback: command event for another suite ignored",
+		"suite", sc.suite.ID(), "event_suite", ev.SuiteID, "kind", ev.Kind())
+	return false
+}
+
+func withExchangeTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, suiteExchangeTimeout)
+}
+
+func (sc *suiteCommands) ticket(ctx context.Context, ev *SuiteTicketEvent) error {
+	if !sc.ours(ctx, &ev.Envelope) {
+		return nil
+	}
+	if n := len(ev.SuiteTicket); n == 0 || n > suiteTicketMaxLen {
+		return fmt.Errorf("callback: suite %s: suite_ticket of %d bytes (want 1 to %d)", sc.suite.ID(), n, suiteTicketMaxLen)
+	}
+	at := time.Unix(ev.TimeStamp, 0)
+	if ev.TimeStamp <= 0 {
+		at = sc.h.cfg.now()
+		sc.h.cfg.logger.WarnContext(ctx, "callback: suite_ticket without TimeStamp; stored as received now", "suite", sc.suite.ID())
+	}
+	return sc.suite.SetTicketAt(ctx, ev.SuiteTicket, at)
+}
+
+func (sc *suiteCommands) exchangeFailed(ctx context.Context, kind EventKind, ev *Envelope, authCode, state string, info *wecom.PermanentCodeInfo, err error) error {
+	e := &SuiteAuthCodeError{SuiteID: sc.suite.ID(), Kind: kind, AuthCode: authCode, State: state, Info: info, Err: err, suite: sc.suite}
+	sc.h.cfg.logger.ErrorContext(ctx, "callback: authorization not completed; the error hook receives a SuiteAuthCodeError to retry it",
+		"suite", sc.suite.ID(), "kind", kind, "exchanged_not_stored", info != nil, "pushed_at", ev.TimeStamp)
+	return e
+}
+
+func (sc *suiteCommands) createAuth(ctx context.Context, ev *CreateAuthEvent) error {
+	if !sc.ours(ctx, &ev.Envelope) {
+		return nil
+	}
+	xctx, cancel := withExchangeTimeout(ctx)
+	defer cancel()
+	info, err := sc.suite.HandleCreateAuth(xctx, ev.AuthCode)
+	if err != nil {
+		return sc.exchangeFailed(ctx, KindCreateAuth, &ev.Envelope, ev.AuthCode, ev.State, info, err)
+	}
+	sc.h.cfg.logger.InfoContext(ctx, "callback: corp authorized the suite", "suite", sc.suite.ID(), "corp", info.AuthCorpInfo.CorpID)
+	if sc.hooks.Authorized != nil {
+		return sc.hooks.Authorized(ctx, ev, info)
+	}
+	return nil
+}
+
+func (sc *suiteCommands) resetPermanentCode(ctx context.Context, ev *ResetPermanentCodeEvent) error {
+	if !sc.ours(ctx, &ev.Envelope) {
+		return nil
+	}
+	xctx, cancel := withExchangeTimeout(ctx)
+	defer cancel()
+	info, err := sc.suite.HandleResetPermanentCode(xctx, ev.AuthCode)
+	if err != nil {
+		return sc.exchangeFailed(ctx, KindResetPermanentCode, &ev.Envelope, ev.AuthCode, "", info, err)
+	}
+	sc.h.cfg.logger.InfoContext(ctx, "callback: permanent code reset", "suite", sc.suite.ID(), "corp", info.AuthCorpInfo.CorpID)
+	if sc.hooks.PermanentCodeReset != nil {
+		return sc.hooks.PermanentCodeReset(ctx, ev, info)
+	}
+	return nil
+}
+
+func (sc *suiteCommands) changeAuth(ctx context.Context, ev *ChangeAuthEvent) error {
+	if !sc.ours(ctx, &ev.Envelope) {
+		return nil
+	}
+	if ev.AuthCorpID == "" {
+		return fmt.Errorf("callback: suite %s: change_auth without AuthCorpId", sc.suite.ID())
+	}
+	xctx, cancel := withExchangeTimeout(ctx)
+	defer cancel()
+	info, err := sc.suite.RefreshAuthInfo(xctx, ev.AuthCorpID)
+	if err != nil {
+		return fmt.Errorf("callback: suite %s: change_auth of corp %s: %w", sc.suite.ID(), ev.AuthCorpID, err)
+	}
+	if sc.hooks.AuthChanged != nil {
+		return sc.hooks.AuthChanged(ctx, ev, info)
+	}
+	return nil
+}
+
+func (sc *suiteCommands) cancelAuth(ctx context.Context, ev *CancelAuthEvent) error {
+	if !sc.ours(ctx, &ev.Envelope) {
+		return nil
+	}
+	if ev.AuthCorpID == "" {
+		return fmt.Errorf("callback: suite %s: cancel_auth without AuthCorpId", sc.suite.ID())
+	}
+	if err := sc.suite.ForgetCorp(ctx, ev.AuthCorpID); err != nil {
+		return err
+	}
+	sc.h.cfg.logger.InfoContext(ctx, "callback: corp cancelled its authorization", "suite", sc.suite.ID(), "corp", ev.AuthCorpID)
+	if sc.hooks.Cancelled != nil {
+		return sc.hooks.Cancelled(ctx, ev)
+	}
+	return nil
+}
+
+// NewSuiteDataHandler returns a Handler for the data callback URL (数据回调)
+// of a third-party app or agent-developed app: one URL for every corp, where
+// the receiveid is the corp the push comes from. It accepts exactly the
+// corps that authorized suite, as the Store says (Suite.IsAuthorized), so
+// that every instance sharing the Store agrees and a corp that cancelled is
+// refused (403) from then on. A Store failure refuses the push (WeCom
+// re-sends) and is logged. Register event handlers on the returned Handler;
+// further receiver options (e.g. WithReceiverIDs with the provider's corp id
+// for the URL check, or a WithReceiverFunc) accept ids in addition.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/91116
+func NewSuiteDataHandler(suite *wecom.Suite, token, encodingAESKey string, opts ...Option) (*Handler, error) {
+	if suite == nil {
+		return nil, errors.New("callback: NewSuiteDataHandler: nil suite")
+	}
+	var h *Handler
+	allowed := func(rid string) bool {
+		if rid == "" || rid == suite.ID() {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), suiteReceiverTimeout)
+		defer cancel()
+		ok, err := suite.IsAuthorized(ctx, rid)
+		if err != nil {
+			h.cfg.logger.WarnContext(ctx, "callback: receiver check failed; push refused", "suite", suite.ID(), "corp", rid, "err", err)
+			return false
+		}
+		if !ok {
+			h.cfg.logger.DebugContext(ctx, "callback: push from a corp that has not authorized the suite", "suite", suite.ID(), "corp", rid)
+		}
+		return ok
+	}
+	// A receiver func among opts would replace ours: combine the two.
+	var probe config
+	for _, o := range opts {
+		if o != nil {
+			if err := o(&probe); err != nil {
+				return nil, err
+			}
+		}
+	}
+	check := allowed
+	if theirs := probe.idFunc; theirs != nil {
+		check = func(rid string) bool { return theirs(rid) || allowed(rid) }
+	}
+	all := make([]Option, 0, len(opts)+1)
+	all = append(all, opts...)
+	all = append(all, WithReceiverFunc(check))
+	var err error
+	h, err = NewHandler(token, encodingAESKey, all...)
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
