@@ -167,7 +167,7 @@ func (h *Handler) OnChangeContact(fn func(context.Context, *ChangeContactEvent) 
 // OnMessage registers fn for users' messages of the given MsgType (text,
 // image, ...).
 //
-// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90239
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/96467
 func (h *Handler) OnMessage(msgType string, fn func(context.Context, *MessageEvent) error) {
 	on(h, EventKind(msgType), nil, fn)
 }

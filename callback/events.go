@@ -306,7 +306,7 @@ type ChangeContactEvent struct {
 // MessageEvent is a user's message to the app (MsgType other than "event").
 // Only the common fields are typed; the rest is in Raw.
 //
-// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90239
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/96467
 type MessageEvent struct {
 	Envelope
 	Content string

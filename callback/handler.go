@@ -419,7 +419,9 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 	}
 	ev.Header().ReceiveID = rid
 
-	ctx := r.Context()
+	// Store calls and handlers outlive the request: WeCom dropping the
+	// connection after 5 s must not abandon work that has started.
+	ctx := context.WithoutCancel(r.Context())
 	key := DedupKey(rid, msg)
 	fresh, derr := h.dedup.claim(ctx, key)
 	if derr != nil {
@@ -433,7 +435,7 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 
 	if h.jobs == nil {
 		if h.isClosed() {
-			_ = h.dedup.release(context.WithoutCancel(ctx), key)
+			_ = h.dedup.release(ctx, key)
 			http.Error(w, ErrClosed.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -445,7 +447,7 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.enqueue(job{ev: ev, key: key}); err != nil {
-		_ = h.dedup.release(context.WithoutCancel(ctx), key)
+		_ = h.dedup.release(ctx, key)
 		h.cfg.logger.WarnContext(ctx, "callback: push refused", "kind", ev.Header().Kind(), "err", err)
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
