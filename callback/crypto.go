@@ -185,6 +185,9 @@ func (c *Crypto) Decrypt(msgSignature, timestamp, nonce, encrypt string) ([]byte
 // open verifies and decrypts, returning the message and the receiver id
 // without checking the latter. The result slices share one buffer.
 func (c *Crypto) open(msgSignature, timestamp, nonce, encrypt string) (msg, receiveID []byte, err error) {
+	if c == nil || c.block == nil {
+		return nil, nil, ErrInvalidAESKey // a Crypto not made by NewCrypto
+	}
 	// The signature input is built on the stack when it fits.
 	var scratch [2048]byte
 	if err := c.verify(msgSignature, timestamp, nonce, encrypt, scratch[:0]); err != nil {
@@ -249,6 +252,9 @@ func (c *Crypto) cbcDecrypt(b []byte) {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/91144
 func (c *Crypto) Encrypt(plaintext []byte, timestamp, nonce string) (encrypt, msgSignature string, err error) {
+	if c == nil || c.block == nil {
+		return "", "", ErrInvalidAESKey
+	}
 	var random [randomLen]byte
 	if _, err := rand.Read(random[:]); err != nil {
 		return "", "", fmt.Errorf("callback: random bytes: %w", err)

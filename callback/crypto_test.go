@@ -11,6 +11,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
@@ -338,5 +340,22 @@ func TestPaddingOf32ExactBlock(t *testing.T) {
 	}
 	if got, err := c.Decrypt(sig, "1", "2", enc); err != nil || string(got) != msg {
 		t.Fatal(got, err)
+	}
+}
+
+func TestZeroValuesDoNotPanic(t *testing.T) {
+	t.Parallel()
+	var c Crypto
+	if _, err := c.Decrypt(c.Signature("1", "2", "AAAA"), "1", "2", "AAAA"); !errors.Is(err, ErrInvalidAESKey) {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Encrypt([]byte("x"), "1", "2"); !errors.Is(err, ErrInvalidAESKey) {
+		t.Fatal(err)
+	}
+	var h Handler
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/?msg_signature=a&timestamp=1&nonce=2", strings.NewReader("<xml/>")))
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatal(rec.Code)
 	}
 }

@@ -276,6 +276,10 @@ func (h *Handler) Close(ctx context.Context) error {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h == nil || h.crypto == nil {
+		http.Error(w, "callback: Handler not made by NewHandler", http.StatusInternalServerError)
+		return
+	}
 	switch r.Method {
 	case http.MethodGet:
 		h.serveVerify(w, r)
