@@ -27,7 +27,9 @@ import (
 // handler fails (or panics) the claim is released, so a later re-send runs
 // the handlers again; and the answer to a synchronous delivery is then 500
 // so that WeCom has reason to re-send. A delivery that finds its key pending
-// or done is answered "success" without calling any handler.
+// or done is answered "success" without calling any handler: a re-send that
+// arrives while the first delivery is still being handled does not start a
+// second run. A pending claim left by a crashed process expires with the TTL.
 //
 // The store is a wecom.Store (in-memory by default; a Redis store shares the
 // claims across instances). If the store fails, the event is processed
