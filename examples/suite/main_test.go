@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scrmkit/scrm/wecom/wecomtest"
+)
+
+func TestRunAgainstFake(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), &out, func(string) string { return "" }, ""); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	s := out.String()
+	for _, want := range []string{
+		"suite_access_token obtained with the pushed ticket",
+		"install wwdemocorpgamma", "permanent code stored",
+		"[wwdemocorpalpha wwdemocorpbeta wwdemocorpgamma]",
+		"2 members with customer contact", "4 members with customer contact",
+		"3 add_external_contact pushes handled",
+		"cancel_auth pushed, corp forgotten",
+		"calls for wwdemocorpgamma fail     ok  wecom.ErrCorpNotAuthorized",
+		"data URL refuses wwdemocorpgamma   ok  403",
+		"3 permanent-code exchanges, 1 suite tokens",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "FAILED") || strings.Count(s, "\n") != 16 {
+		t.Errorf("want 16 successful steps:\n%s", s)
+	}
+}
+
+func TestServeNeedsAllSettings(t *testing.T) {
+	env := map[string]string{"WECOM_SUITE_ID": "wwlive", "WECOM_SUITE_SECRET": "s"}
+	var out bytes.Buffer
+	err := run(context.Background(), &out, func(k string) string { return env[k] }, "127.0.0.1:0")
+	if err == nil || !strings.Contains(out.String(), "FAILED") || !strings.Contains(out.String(), "WECOM_CALLBACK_TOKEN") {
+		t.Fatalf("run without callback settings: %v\n%s", err, out.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a server.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestServeLive(t *testing.T) {
+	fake := wecomtest.NewServer(t)
+	const suiteID = "wwlivesuite0001"
+	fake.AddSuite(suiteID, "live-secret")
+	key := wecomtest.NewEncodingAESKey()
+	env := map[string]string{
+		"WECOM_SUITE_ID": suiteID, "WECOM_SUITE_SECRET": "live-secret",
+		"WECOM_CALLBACK_TOKEN": "livetoken", "WECOM_CALLBACK_AES_KEY": key, "WECOM_BASE_URL": fake.URL,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, &out, func(k string) string { return env[k] }, "127.0.0.1:0") }()
+
+	urlRE := regexp.MustCompile(`command URL (http://\S+/suite/command)`)
+	var cmdURL string
+	for deadline := time.Now().Add(5 * time.Second); cmdURL == "" && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			cmdURL = m[1]
+		}
+	}
+	if cmdURL == "" {
+		t.Fatalf("no command URL printed:\n%s", out.String())
+	}
+
+	// WeCom's URL check, then an installation.
+	p := wecomtest.NewPusher(cmdURL, "livetoken", key, suiteID)
+	req, err := p.VerifyURLRequest(ctx, "echo-1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "echo-1234" {
+		t.Fatalf("URL check answered %d %q", resp.StatusCode, body)
+	}
+	cb := fake.ConfigureSuiteCallback(suiteID, cmdURL, "livetoken", key)
+	if _, err := cb.PushNewTicket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cb.InstallAndPush(ctx, "wwlivecorp"); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "corp wwlivecorp (Corp wwlivecorp) installed the app"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("installation not handled:\n%s", out.String())
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v\n%s", err, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop")
+	}
+	if !strings.Contains(out.String(), "shut down") {
+		t.Errorf("no shutdown step:\n%s", out.String())
+	}
+}
