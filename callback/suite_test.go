@@ -584,3 +584,73 @@ func TestSuiteHandlerConstructors(t *testing.T) {
 		}
 	}
 }
+
+// suiteNoLimit lets a fuzz run call the fake faster than WeCom's limits.
+type suiteNoLimit struct{}
+
+func (suiteNoLimit) Wait(context.Context, string, string) error { return nil }
+
+// FuzzSuiteCommandPush pushes arbitrary decrypted XML through a suite's
+// command handler: it must answer 200 or 400, and no handler may panic.
+func FuzzSuiteCommandPush(f *testing.F) {
+	const suiteID = "wwcbfuzzsuite01"
+	srv := wecomtest.New()
+	f.Cleanup(srv.Close)
+	srv.AddSuite(suiteID, suiteTestSecret)
+	suite := wecom.NewSuite(suiteID, suiteTestSecret, srv.ClientOptions(wecom.WithLogger(suiteQuiet), wecom.WithLimiter(suiteNoLimit{}))...)
+	if err := suite.SetTicket(context.Background(), srv.NewSuiteTicket(suiteID)); err != nil {
+		f.Fatal(err)
+	}
+	key := wecomtest.NewEncodingAESKey()
+	at := time.Unix(1700000000, 0)
+	f.Add(wecomtest.SuiteTicketXML(suiteID, "ticket-1", at))
+	f.Add(wecomtest.SuiteTicketXML(suiteID, "", at))
+	f.Add(wecomtest.SuiteTicketXML("wwother", "ticket-2", at))
+	f.Add([]byte("<xml><SuiteId>" + suiteID + "</SuiteId><InfoType>suite_ticket</InfoType><SuiteTicket>t</SuiteTicket></xml>"))
+	f.Add(wecomtest.CreateAuthXML(suiteID, srv.Install(suiteID, "wwfuzzcorp"), "s", at))
+	f.Add(wecomtest.CreateAuthXML(suiteID, "short", "", at))
+	f.Add(wecomtest.ChangeAuthXML(suiteID, "wwfuzzcorp", "", at))
+	f.Add(wecomtest.ChangeAuthXML(suiteID, "", "", at))
+	f.Add(wecomtest.CancelAuthXML(suiteID, "wwfuzzcorp", at))
+	f.Add(wecomtest.CancelAuthXML(suiteID, "", at))
+	f.Add(wecomtest.ResetPermanentCodeXML(suiteID, strings.Repeat("c", 64), at))
+	f.Add([]byte("<xml><InfoType>create_auth</InfoType></xml>"))
+	f.Add([]byte("not xml"))
+	f.Fuzz(func(t *testing.T, plain []byte) {
+		var (
+			mu     sync.Mutex
+			failed []error
+		)
+		h, err := callback.NewSuiteCommandHandler(suite, suiteTestToken, key, callback.WithLogger(suiteQuiet),
+			callback.WithWorkers(1, 4), callback.WithHandlerTimeout(2*time.Second),
+			callback.WithErrorHook(func(_ context.Context, _ callback.Event, err error) {
+				mu.Lock()
+				failed = append(failed, err)
+				mu.Unlock()
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := wecomtest.NewPusher("http://unused", suiteTestToken, key, suiteID)
+		body, q, err := p.Envelope(plain, "1700000000", "12345")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest(http.MethodPost, "/?"+q.Encode(), bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if err := h.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest {
+			t.Fatalf("answered %d for %q", rec.Code, plain)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, err := range failed {
+			if strings.Contains(err.Error(), "panicked") {
+				t.Fatalf("handler panicked for %q: %v", plain, err)
+			}
+		}
+	})
+}
