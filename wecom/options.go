@@ -87,7 +87,8 @@ func WithRetryPolicy(p RetryPolicy) Option { return func(o *options) { o.retry =
 func WithLimiter(l Limiter) Option { return func(o *options) { o.limiter = l } }
 
 // WithRateLimit overrides WeCom's default per-API limit (10,000/min and
-// 150,000/h per corp) for one path, e.g. "/cgi-bin/externalcontact/add_moment_task".
+// 150,000/h per corp) for one path, e.g. /cgi-bin/externalcontact/add_moment_task
+// (10 a minute per corp).
 // It applies to the default limiter only.
 func WithRateLimit(path string, l Limit) Option {
 	return func(o *options) {

@@ -51,7 +51,7 @@ type bucketPair struct {
 
 // NewMemoryLimiter returns a Limiter with def as the limit of every path,
 // except those named in overrides (keys are paths like
-// "/cgi-bin/externalcontact/add_moment_task").
+// /cgi-bin/externalcontact/add_moment_task, where WeCom allows 10 a minute).
 func NewMemoryLimiter(def Limit, overrides map[string]Limit) *MemoryLimiter {
 	o := make(map[string]Limit, len(overrides))
 	for p, l := range overrides {
