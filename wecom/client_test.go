@@ -282,7 +282,7 @@ func TestClient_WriteRetriedWhenNeverSent(t *testing.T) {
 
 type staticToken string
 
-func (s staticToken) Token(context.Context) (string, error)    { return string(s), nil }
+func (s staticToken) Token(context.Context) (string, error)  { return string(s), nil }
 func (staticToken) Invalidate(context.Context, string) error { return nil }
 
 func TestClient_ContextCancelSurfacesAsCtxErr(t *testing.T) {

@@ -140,10 +140,10 @@ func TestTokenCache_InvalidateOnlyDropsTheFailedToken(t *testing.T) {
 	store := NewMemoryStore()
 	c := newTestCache(f, clk, store)
 	ctx := context.Background()
-	_, _ = c.Token(ctx)             // tok-1
-	_ = c.Invalidate(ctx, "tok-1")  // dropped
-	tok, _ := c.Token(ctx)          // tok-2
-	_ = c.Invalidate(ctx, "tok-1")  // a late caller with the old token
+	_, _ = c.Token(ctx)            // tok-1
+	_ = c.Invalidate(ctx, "tok-1") // dropped
+	tok, _ := c.Token(ctx)         // tok-2
+	_ = c.Invalidate(ctx, "tok-1") // a late caller with the old token
 	if again, _ := c.Token(ctx); again != tok || tok != "tok-2" {
 		t.Fatalf("late invalidation of a replaced token dropped %q (now %q)", tok, again)
 	}
