@@ -25,6 +25,10 @@ type options struct {
 	userAgent   string
 	sleep       func(context.Context, time.Duration) error
 	now         func() time.Time
+
+	// Suite-only settings (ignored by New).
+	suiteKind      SuiteKind
+	maxCorpClients int
 }
 
 func defaultOptions() options {
@@ -102,6 +106,17 @@ func WithRateLimit(path string, l Limit) Option {
 // WithTokenSource replaces how access tokens are obtained and cached, for
 // callers that manage tokens themselves.
 func WithTokenSource(ts TokenSource) Option { return func(o *options) { o.tokenSource = ts } }
+
+// WithSuiteKind sets the kind of app a Suite is. The default, SuiteAuto,
+// decides from the suite id ("dk..." is an agent-developed template). New
+// ignores it.
+func WithSuiteKind(k SuiteKind) Option { return func(o *options) { o.suiteKind = k } }
+
+// WithMaxCorpClients bounds how many per-corp clients a Suite keeps; the
+// least recently used one is dropped beyond it (default
+// DefaultMaxCorpClients). Dropping costs little: tokens live in the Store, so
+// a re-created client reuses them. New ignores it.
+func WithMaxCorpClients(n int) Option { return func(o *options) { o.maxCorpClients = n } }
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }

@@ -42,18 +42,8 @@ func (k SuiteKind) String() string {
 	return "auto"
 }
 
-// SuiteConfig holds the settings of a Suite that are not shared with Client.
-// The zero value is what NewSuite uses.
-type SuiteConfig struct {
-	// Kind of app; SuiteAuto (the default) decides from the suite id.
-	Kind SuiteKind
-	// MaxCorpClients bounds how many per-corp clients Corp keeps; the least
-	// recently used one is dropped beyond it. Dropping costs little: tokens
-	// live in the Store, so a re-created client reuses them. Default 1000.
-	MaxCorpClients int
-}
-
-// DefaultMaxCorpClients is the default of SuiteConfig.MaxCorpClients.
+// DefaultMaxCorpClients is how many per-corp clients a Suite keeps unless
+// WithMaxCorpClients says otherwise.
 const DefaultMaxCorpClients = 1000
 
 // suiteTicketLife is how long WeCom accepts a suite_ticket (30 minutes).
@@ -109,31 +99,26 @@ type suiteCorp struct {
 // legacy "tj...") or an agent-developed app template (id "dk..."), with the
 // suite secret from the provider console. Give every instance that serves
 // the suite the same Store (WithStore) so that tickets, tokens and permanent
-// codes are shared.
+// codes are shared. WithSuiteKind and WithMaxCorpClients set what is
+// particular to suites.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90600
+// and https://developer.work.weixin.qq.com/document/path/97162
 func NewSuite(suiteID, suiteSecret string, opts ...Option) *Suite {
-	return NewSuiteWith(suiteID, suiteSecret, SuiteConfig{}, opts...)
-}
-
-// NewSuiteWith is NewSuite with suite-specific settings.
-//
-// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97162
-func NewSuiteWith(suiteID, suiteSecret string, cfg SuiteConfig, opts ...Option) *Suite {
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
 	}
 	o.tokenSource = nil // a Suite makes its own token sources
 	o.fill()            // one Store and one Limiter for the suite and all its corps
-	kind := cfg.Kind
+	kind := o.suiteKind
 	if kind == SuiteAuto {
 		kind = SuiteThirdParty
 		if strings.HasPrefix(suiteID, "dk") {
 			kind = SuiteAgentDeveloped
 		}
 	}
-	max := cfg.MaxCorpClients
+	max := o.maxCorpClients
 	if max <= 0 {
 		max = DefaultMaxCorpClients
 	}
@@ -289,7 +274,7 @@ func (s *Suite) Do(ctx context.Context, r *Request) error { return s.api.Do(ctx,
 // stored by HandleCreateAuth; each corp has its own tokens and rate limits.
 // A corp without a stored permanent code gets an error matching
 // ErrCorpNotAuthorized on its first call. Clients are cached (see
-// SuiteConfig.MaxCorpClients), so calling Corp for every request is cheap.
+// WithMaxCorpClients), so calling Corp for every request is cheap.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90605
 func (s *Suite) Corp(corpID string) *Client {

@@ -438,7 +438,7 @@ func TestSuiteCorpClientCacheIsBounded(t *testing.T) {
 	ctx := context.Background()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite(testSuiteID, testSuiteSecret)
-	s := wecom.NewSuiteWith(testSuiteID, testSuiteSecret, wecom.SuiteConfig{MaxCorpClients: 2}, srv.ClientOptions()...)
+	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.ClientOptions(wecom.WithMaxCorpClients(2))...)
 	if err := s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)); err != nil {
 		t.Fatal(err)
 	}
@@ -621,7 +621,7 @@ func TestAgentDevelopedSuite(t *testing.T) {
 
 func TestSuiteExplicitKind(t *testing.T) {
 	t.Parallel()
-	s := wecom.NewSuiteWith("wwlooksthirdparty", "x", wecom.SuiteConfig{Kind: wecom.SuiteAgentDeveloped})
+	s := wecom.NewSuite("wwlooksthirdparty", "x", wecom.WithSuiteKind(wecom.SuiteAgentDeveloped))
 	if s.Kind() != wecom.SuiteAgentDeveloped {
 		t.Fatalf("explicit kind ignored: %v", s.Kind())
 	}
