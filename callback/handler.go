@@ -50,6 +50,7 @@ type config struct {
 	onError    func(ctx context.Context, ev Event, err error)
 	timeout    time.Duration
 	answerBody string
+	suiteHooks SuiteHooks // NewSuiteCommandHandler only
 }
 
 // WithReceiverID accepts messages whose receiveid is id: the corp id of a

@@ -27,8 +27,8 @@ const suiteTicketMaxLen = 512
 // suiteReceiverTimeout bounds the Store lookup of a data URL's receiver check.
 const suiteReceiverTimeout = 2 * time.Second
 
-// SuiteHooks are called by the handlers NewSuiteCommandHandlerWith
-// registers, after the Suite's state was updated. Each may be nil. An error
+// SuiteHooks are called by the handlers NewSuiteCommandHandler registers,
+// after the Suite's state was updated; give them with WithSuiteHooks. Each may be nil. An error
 // returned is reported like any handler failure (WithErrorHook, the logger).
 type SuiteHooks struct {
 	// Authorized is called when a create_auth's auth code was exchanged
@@ -126,14 +126,6 @@ func (e *SuiteAuthCodeError) Retry(ctx context.Context) (*wecom.PermanentCodeInf
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90642
 func NewSuiteCommandHandler(suite *wecom.Suite, token, encodingAESKey string, opts ...Option) (*Handler, error) {
-	return NewSuiteCommandHandlerWith(suite, token, encodingAESKey, SuiteHooks{}, opts...)
-}
-
-// NewSuiteCommandHandlerWith is NewSuiteCommandHandler with hooks called
-// after each authorization event was applied.
-//
-// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90628
-func NewSuiteCommandHandlerWith(suite *wecom.Suite, token, encodingAESKey string, hooks SuiteHooks, opts ...Option) (*Handler, error) {
 	if suite == nil {
 		return nil, errors.New("callback: NewSuiteCommandHandler: nil suite")
 	}
@@ -147,13 +139,25 @@ func NewSuiteCommandHandlerWith(suite *wecom.Suite, token, encodingAESKey string
 	if err != nil {
 		return nil, err
 	}
-	sh := &suiteCommands{h: h, suite: suite, hooks: hooks}
+	sh := &suiteCommands{h: h, suite: suite, hooks: h.cfg.suiteHooks}
 	h.OnSuiteTicket(sh.ticket)
 	h.OnCreateAuth(sh.createAuth)
 	h.OnChangeAuth(sh.changeAuth)
 	h.OnCancelAuth(sh.cancelAuth)
 	h.OnResetPermanentCode(sh.resetPermanentCode)
 	return h, nil
+}
+
+// WithSuiteHooks gives NewSuiteCommandHandler functions to call after each
+// authorization event was applied to the Suite (e.g. to provision or delete
+// a corp's data). Other handlers ignore it.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90628
+func WithSuiteHooks(h SuiteHooks) Option {
+	return func(c *config) error {
+		c.suiteHooks = h
+		return nil
+	}
 }
 
 type suiteCommands struct {

@@ -96,7 +96,7 @@ func (r *suiteRig) start(opts ...callback.Option) {
 			r.changed <- struct{}{}
 		}),
 	}
-	cmd, err := callback.NewSuiteCommandHandlerWith(r.suite, suiteTestToken, r.key, hooks, append(base, opts...)...)
+	cmd, err := callback.NewSuiteCommandHandler(r.suite, suiteTestToken, r.key, append(append(base, callback.WithSuiteHooks(hooks)), opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string, addr st
 
 // handlers builds the command and data handlers of suite, served by one mux.
 func handlers(suite *wecom.Suite, token, aesKey string, logger *slog.Logger, hooks callback.SuiteHooks, opts ...callback.Option) (http.Handler, func(), *callback.Handler, error) {
-	cmd, err := callback.NewSuiteCommandHandlerWith(suite, token, aesKey, hooks, append([]callback.Option{callback.WithLogger(logger)}, opts...)...)
+	cmd, err := callback.NewSuiteCommandHandler(suite, token, aesKey, append([]callback.Option{callback.WithLogger(logger), callback.WithSuiteHooks(hooks)}, opts...)...)
 	if err != nil {
 		return nil, nil, nil, err
 	}
