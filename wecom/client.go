@@ -281,6 +281,13 @@ func (c *Client) send(ctx context.Context, method, path, tok string, r *Request,
 // decodeEnvelope checks errcode and decodes data into out. Some WeCom
 // endpoints (get_suite_token, get_corp_token) leave errcode out on success.
 func decodeEnvelope(path string, data []byte, out any) error {
+	if out != nil && okPrefix(data) {
+		// The common success answer: decode once, straight into out.
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("wecom: %s: decode answer: %w", path, err)
+		}
+		return nil
+	}
 	var env struct {
 		Code *int   `json:"errcode"`
 		Msg  string `json:"errmsg"`
@@ -300,10 +307,28 @@ func decodeEnvelope(path string, data []byte, out any) error {
 	return nil
 }
 
+// okPrefix reports whether data is a success answer in WeCom's usual form:
+// an object whose first key is errcode with value 0, and no other errcode
+// key anywhere (inside a JSON string the quotes would be escaped, so every
+// match is a key). Such an answer needs no separate envelope decode.
+func okPrefix(data []byte) bool {
+	i := 0
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n') {
+		i++
+	}
+	rest := data[i:]
+	const head = `{"errcode":0,`
+	return bytes.HasPrefix(rest, []byte(head)) &&
+		bytes.Count(rest, []byte(`"errcode"`)) == 1
+}
+
 // normalizePath turns "externalcontact/list", "cgi-bin/externalcontact/list"
 // and "/cgi-bin/externalcontact/list" into the last form, and drops any
 // query string that was pasted into the path.
 func normalizePath(p string) string {
+	if strings.HasPrefix(p, "/cgi-bin/") && strings.IndexByte(p, '?') < 0 {
+		return p
+	}
 	if i := strings.IndexByte(p, '?'); i >= 0 {
 		p = p[:i]
 	}

@@ -1,6 +1,7 @@
 package wecom
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -48,5 +49,29 @@ func FuzzRedactURL(f *testing.F) {
 	f.Add("::::")
 	f.Fuzz(func(t *testing.T, raw string) {
 		_ = redactURL(raw)
+	})
+}
+
+// FuzzOKPrefixAgreesWithFullDecode checks the single-decode fast path: for
+// every input it takes, the two-step decode finds errcode 0 as well.
+func FuzzOKPrefixAgreesWithFullDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"errcode":0,"errmsg":"ok","ip_list":["1.2.3.4"]}`,
+		`{"errcode":0,"errmsg":"ok","x":{"errcode":5}}`,
+		`{"errcode":0,"errmsg":"\"errcode\":1"}`,
+		` {"errcode":0,"a":1}`, `{"errcode":0,}`, `{"errcode":0,"errcode":40001}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !okPrefix(data) {
+			return
+		}
+		var env struct {
+			Code *int `json:"errcode"`
+		}
+		if err := json.Unmarshal(data, &env); err == nil && (env.Code == nil || *env.Code != 0) {
+			t.Fatalf("fast path took %q but errcode is %v", data, env.Code)
+		}
 	})
 }
