@@ -89,7 +89,7 @@ func FuzzSyncResume(f *testing.F) {
 			return
 		}
 		seen := map[string]bool{}
-		for page, err := range svc.SyncWithOptions(bg, &cp, contact.SyncOptions{UsersPerBatch: 2, Limit: 7}) {
+		for page, err := range svc.Sync(bg, &cp, contact.SyncBatchUsers(2), contact.SyncPageSize(7)) {
 			if err != nil {
 				return // bad cursors are WeCom's to refuse
 			}

@@ -62,20 +62,32 @@ func CheckpointOf(err error) (Checkpoint, bool) {
 	return Checkpoint{}, false
 }
 
-// SyncOptions tunes SyncWithOptions.
-type SyncOptions struct {
-	// UsersPerBatch is how many members each batch/get_by_user call names
-	// (default and maximum 100).
-	UsersPerBatch int
-	// Limit is the page size (default and maximum 100).
-	Limit int
+// SyncOption tunes a Sync.
+type SyncOption func(*syncConfig)
+
+type syncConfig struct {
+	batchUsers int
+	pageSize   int
+}
+
+// SyncBatchUsers sets how many members each batch/get_by_user call names
+// (default and maximum 100; n <= 0 keeps the default).
+func SyncBatchUsers(n int) SyncOption {
+	return func(c *syncConfig) { c.batchUsers = n }
+}
+
+// SyncPageSize sets the page size of batch/get_by_user (default and maximum
+// 100; n <= 0 keeps the default).
+func SyncPageSize(n int) SyncOption {
+	return func(c *syncConfig) { c.pageSize = n }
 }
 
 // Sync streams every customer record of the corp: every member with the
-// customer-contact feature (get_follow_user_list, sorted), in batches of 100,
-// and for each batch every page of batch/get_by_user. Pages are yielded as
-// they arrive, so memory stays constant whatever the corp's size. A customer
-// followed by several members comes once per member.
+// customer-contact feature (get_follow_user_list, sorted), in batches of 100
+// (SyncBatchUsers), and for each batch every page of batch/get_by_user
+// (SyncPageSize). Pages are yielded as they arrive, so memory stays constant
+// whatever the corp's size. A customer followed by several members comes
+// once per member.
 //
 // from is nil for a full sync, or a checkpoint from an earlier SyncPage.Next
 // or SyncError. After an error the iteration stops; resume with the error's
@@ -86,16 +98,15 @@ type SyncOptions struct {
 // and records of that batch may come again.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
-func (s *Service) Sync(ctx context.Context, from *Checkpoint) iter.Seq2[*SyncPage, error] {
-	return s.SyncWithOptions(ctx, from, SyncOptions{})
-}
-
-// SyncWithOptions is Sync with smaller batches or pages.
-//
-// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
-func (s *Service) SyncWithOptions(ctx context.Context, from *Checkpoint, opt SyncOptions) iter.Seq2[*SyncPage, error] {
+func (s *Service) Sync(ctx context.Context, from *Checkpoint, opts ...SyncOption) iter.Seq2[*SyncPage, error] {
+	var cfg syncConfig
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
 	return func(yield func(*SyncPage, error) bool) {
-		n, limit := opt.UsersPerBatch, opt.Limit
+		n, limit := cfg.batchUsers, cfg.pageSize
 		if n <= 0 || n > MaxBatchUsers {
 			n = MaxBatchUsers
 		}

@@ -58,7 +58,7 @@ func TestSyncAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	pages, err := drain(t, svc.SyncWithOptions(bg, nil, contact.SyncOptions{UsersPerBatch: 3, Limit: 40}), seen)
+	pages, err := drain(t, svc.Sync(bg, nil, contact.SyncBatchUsers(3), contact.SyncPageSize(40)), seen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestSyncSurvivesFaults(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	seed(t, srv, 600, staffNames(5)...)
-	seq := svc.SyncWithOptions(bg, nil, contact.SyncOptions{UsersPerBatch: 2, Limit: 50})
+	seq := svc.Sync(bg, nil, contact.SyncBatchUsers(2), contact.SyncPageSize(50))
 	seen := map[string]bool{}
 	i := 0
 	for page, err := range seq {
@@ -154,7 +154,7 @@ func TestSyncResume(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t, wecom.WithRetryPolicy(wecom.NoRetry))
 	seed(t, srv, 500, staffNames(6)...)
-	opt := contact.SyncOptions{UsersPerBatch: 4, Limit: 30}
+	opts := []contact.SyncOption{contact.SyncBatchUsers(4), contact.SyncPageSize(30)}
 	faults := []wecomtest.Fault{
 		{Errcode: -1}, {Errcode: 45009}, {HTTPStatus: 503}, {Errcode: 48002},
 	}
@@ -164,7 +164,7 @@ func TestSyncResume(t *testing.T) {
 	for round := 0; ; round++ {
 		pages := 0
 		var failed error
-		for page, err := range svc.SyncWithOptions(bg, from, opt) {
+		for page, err := range svc.Sync(bg, from, opts...) {
 			if err != nil {
 				failed = err
 				break
@@ -217,7 +217,7 @@ func TestSyncResumeFaultBeyondRetries(t *testing.T) {
 	seen := map[string]bool{}
 	var failed error
 	pages := 0
-	for page, err := range svc.SyncWithOptions(bg, nil, contact.SyncOptions{Limit: 60}) {
+	for page, err := range svc.Sync(bg, nil, contact.SyncPageSize(60)) {
 		if err != nil {
 			failed = err
 			break
@@ -272,7 +272,7 @@ func TestSyncResumeAfterMemberLeft(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	cp := &contact.Checkpoint{UserIndex: 1, UserID: "b", Cursor: "stale"}
-	if _, err := drain(t, svc.SyncWithOptions(bg, cp, contact.SyncOptions{UsersPerBatch: 1}), seen); err != nil {
+	if _, err := drain(t, svc.Sync(bg, cp, contact.SyncBatchUsers(1)), seen); err != nil {
 		t.Fatal(err)
 	}
 	if len(seen) != 2 || !seen[ids[2]+"/c"] {
