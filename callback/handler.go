@@ -2,7 +2,6 @@ package callback
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -339,11 +338,6 @@ func (h *Handler) acceptReceiver(rid string) bool {
 	}
 	if _, ok := h.cfg.ids[rid]; ok {
 		return true
-	}
-	for id := range h.cfg.ids { // constant-time per candidate; the set is small
-		if subtle.ConstantTimeCompare([]byte(id), []byte(rid)) == 1 {
-			return true
-		}
 	}
 	return h.cfg.idFunc != nil && h.cfg.idFunc(rid)
 }
