@@ -72,7 +72,11 @@ type Crypto struct {
 // encodingAESKey. receiveID is the id WeCom appends to every plaintext (the
 // corp id for a self-built app, the suite id on a third-party command URL,
 // see the package documentation); Decrypt and VerifyURL refuse other ids with
-// ErrReceiverMismatch. An empty receiveID skips that check.
+// ErrReceiverMismatch, and Encrypt appends it.
+//
+// An empty receiveID skips the receiver check: Decrypt and VerifyURL then
+// accept a message addressed to any receiver, and Encrypt appends no id.
+// Give the id whenever it is known.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/91144
 func NewCrypto(token, encodingAESKey, receiveID string) (*Crypto, error) {
@@ -317,8 +321,17 @@ func (r Reply) MarshalXML(e *xml.Encoder, _ xml.StartElement) error {
 		TimeStamp: r.TimeStamp, Nonce: cdata{r.Nonce}})
 }
 
-// MarshalBinary returns the envelope as the XML body to write back.
-func (r Reply) MarshalBinary() ([]byte, error) { return xml.Marshal(r) }
+// Bytes returns the envelope as the XML body to write back
+// (xml.Marshal(r) gives the same bytes).
+func (r Reply) Bytes() []byte {
+	b, err := xml.Marshal(r)
+	if err != nil {
+		// Unreachable: the envelope holds four strings, which encoding/xml
+		// always manages to write (escaped, or in split CDATA sections).
+		return nil
+	}
+	return b
+}
 
 // EncryptReply encrypts a passive reply's plaintext XML and wraps it in the
 // reply envelope (Encrypt, MsgSignature, TimeStamp, Nonce). Reusing the

@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/sha1"
+	"encoding"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -149,9 +150,12 @@ func TestEncryptReplyEnvelope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := r.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
+	b := r.Bytes()
+	if m, err := xml.Marshal(r); err != nil || !bytes.Equal(m, b) {
+		t.Fatalf("xml.Marshal = %s, %v; Bytes = %s", m, err, b)
+	}
+	if _, ok := any(r).(encoding.BinaryMarshaler); ok {
+		t.Fatal("Reply is an encoding.BinaryMarshaler, but its bytes are XML")
 	}
 	s := string(b)
 	for _, want := range []string{"<xml><Encrypt><![CDATA[", "<MsgSignature><![CDATA[", "<TimeStamp>1409659813</TimeStamp>", "<Nonce><![CDATA[1372623149]]></Nonce></xml>"} {
