@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/scrmkit/scrm/wecom"
@@ -50,8 +51,9 @@ type SuiteHooks struct {
 // already been answered (it wants an answer within 1000 ms) and will not
 // re-send, so the error carries what is needed to finish by hand: AuthCode
 // (valid once, for 10 minutes from the push) or, when only the Store
-// failed, Info with the permanent code. Retry does either. Error leaves
-// both out; pick the value up with errors.As in the WithErrorHook function.
+// failed, Info with the permanent code. Retry does either. Error, String,
+// GoString (%#v) and LogValue leave both out; pick the value up with
+// errors.As in the WithErrorHook function.
 type SuiteAuthCodeError struct {
 	SuiteID string
 	Kind    EventKind // KindCreateAuth or KindResetPermanentCode
@@ -81,6 +83,32 @@ func (e *SuiteAuthCodeError) Error() string {
 
 // Unwrap returns the underlying failure.
 func (e *SuiteAuthCodeError) Unwrap() error { return e.Err }
+
+// String is Error: neither the auth code nor the permanent code.
+func (e *SuiteAuthCodeError) String() string { return e.Error() }
+
+// GoString describes the error for %#v without the auth code or the
+// permanent code.
+func (e *SuiteAuthCodeError) GoString() string {
+	info := "nil"
+	if e.Info != nil {
+		info = e.Info.String()
+	}
+	return fmt.Sprintf("&callback.SuiteAuthCodeError{SuiteID: %q, Kind: %q, AuthCode: REDACTED, State: %q, Info: %s, Err: %v}",
+		e.SuiteID, e.Kind, e.State, info, e.Err)
+}
+
+// LogValue keeps the auth code and the permanent code out of logs.
+func (e *SuiteAuthCodeError) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("suite", e.SuiteID), slog.String("kind", string(e.Kind)), slog.String("state", e.State)}
+	if e.Info != nil {
+		attrs = append(attrs, slog.String("corp", e.Info.AuthCorpInfo.CorpID), slog.Bool("exchanged_not_stored", true))
+	}
+	if e.Err != nil {
+		attrs = append(attrs, slog.String("err", e.Err.Error()))
+	}
+	return slog.GroupValue(attrs...)
+}
 
 // Retry finishes the authorization: it stores Info's permanent code when
 // WeCom had answered, or else exchanges AuthCode again. It returns the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -653,4 +654,33 @@ func FuzzSuiteCommandPush(f *testing.F) {
 			}
 		}
 	})
+}
+
+// No way of printing or logging a SuiteAuthCodeError shows the auth code
+// or the permanent code.
+func TestSuiteAuthCodeErrorHidesCodes(t *testing.T) {
+	t.Parallel()
+	const authCode, permCode = "AUTHCODE-SECRET-1", "PERMCODE-SECRET-2"
+	for _, e := range []*callback.SuiteAuthCodeError{
+		{SuiteID: "wwsuite", Kind: callback.KindCreateAuth, AuthCode: authCode, State: "st", Err: errors.New("down")},
+		{SuiteID: "wwsuite", Kind: callback.KindCreateAuth, AuthCode: authCode, State: "st", Err: errors.New("down"),
+			Info: &wecom.PermanentCodeInfo{PermanentCode: permCode, AuthCorpInfo: wecom.CorpRef{CorpID: "wwcorp"}}},
+	} {
+		var err error = e
+		var buf bytes.Buffer
+		slog.New(slog.NewTextHandler(&buf, nil)).Error("x", "err", err, "e", e)
+		slog.New(slog.NewJSONHandler(&buf, nil)).Error("x", "err", err, "e", e)
+		outs := []string{e.Error(), e.String(), e.GoString(), buf.String()}
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			outs = append(outs, fmt.Sprintf(verb, e), fmt.Sprintf(verb, err))
+		}
+		for _, out := range outs {
+			if strings.Contains(out, authCode) || strings.Contains(out, permCode) {
+				t.Fatalf("leaks a code: %s", out)
+			}
+		}
+		if !strings.Contains(fmt.Sprintf("%#v", e), "wwsuite") {
+			t.Fatalf("%%#v says nothing useful: %#v", e)
+		}
+	}
 }
