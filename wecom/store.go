@@ -38,16 +38,54 @@ type Locker interface {
 	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(), err error)
 }
 
-// MemoryStore is the default Store: process-local, backed by go-cache.
+// MemoryStore is the default Store: process-local, backed by go-cache. It
+// is also a Locker, so that clients of one process sharing it (a Suite's
+// corp clients, say) fetch each token once.
 type MemoryStore struct {
 	mu sync.Mutex // serialises CompareAndSwap against Set/Delete
 	c  *gocache.Cache
+
+	lmu   sync.Mutex
+	locks map[string]chan struct{} // held locks; closed on release
 }
 
 // NewMemoryStore returns an empty in-memory Store. Expired entries are swept
 // every minute.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{c: gocache.New(gocache.NoExpiration, time.Minute)}
+	return &MemoryStore{c: gocache.New(gocache.NoExpiration, time.Minute), locks: map[string]chan struct{}{}}
+}
+
+// Lock implements Locker for the process: it blocks until no one else in
+// this process holds key, or ctx ends. The ttl is not needed in-process
+// (the lock dies with the process) and is ignored; call unlock once done.
+func (m *MemoryStore) Lock(ctx context.Context, key string, _ time.Duration) (func(), error) {
+	for {
+		m.lmu.Lock()
+		if m.locks == nil {
+			m.locks = map[string]chan struct{}{}
+		}
+		held, busy := m.locks[key]
+		if !busy {
+			ch := make(chan struct{})
+			m.locks[key] = ch
+			m.lmu.Unlock()
+			var once sync.Once
+			return func() {
+				once.Do(func() {
+					m.lmu.Lock()
+					delete(m.locks, key)
+					m.lmu.Unlock()
+					close(ch)
+				})
+			}, nil
+		}
+		m.lmu.Unlock()
+		select {
+		case <-held:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 func ttlOf(ttl time.Duration) time.Duration {

@@ -49,6 +49,10 @@ const DefaultMaxCorpClients = 1000
 // suiteTicketLife is how long WeCom accepts a suite_ticket (30 minutes).
 const suiteTicketLife = 30 * time.Minute
 
+// ticketClockSkew is how far in the future a ticket's stamp may lie before
+// it is taken for a skewed clock.
+const ticketClockSkew = time.Minute
+
 // ErrCorpNotAuthorized is matched (errors.Is) by the errors of calls for a
 // corp that has not authorized the suite: no permanent code is stored for
 // it, or WeCom rejected the stored one (40084: the corp cancelled the
@@ -144,6 +148,9 @@ func (s *Suite) corpsKey() string  { return "wecom:suite:" + s.id + ":corps" }
 func (s *Suite) codeKey(corpID string) string {
 	return "wecom:suite:" + s.id + ":corp:" + corpID + ":permanent_code"
 }
+func (s *Suite) refusedKey(corpID string) string {
+	return "wecom:suite:" + s.id + ":corp:" + corpID + ":refused"
+}
 func (s *Suite) corpTokenKey(corpID string) string {
 	return "wecom:token:suite:" + s.id + ":corp:" + corpID
 }
@@ -168,6 +175,12 @@ func (s *Suite) SetTicketAt(ctx context.Context, ticket string, at time.Time) er
 	if strings.ContainsAny(ticket, "\r\n") {
 		return errors.New("wecom: SetTicket: suite_ticket contains a line break")
 	}
+	now := s.opts.now()
+	if at.After(now.Add(ticketClockSkew)) {
+		// A stamp from the future would make every real ticket look older.
+		s.logger.Warn("wecom: suite_ticket stamped in the future; using the local time", "suite", s.id, "at", at)
+		at = now
+	}
 	val := encodeTicket(at, ticket)
 	for i := 0; i < 16; i++ {
 		cur, ok, err := s.store.Get(ctx, s.ticketKey())
@@ -175,7 +188,10 @@ func (s *Suite) SetTicketAt(ctx context.Context, ticket string, at time.Time) er
 			return fmt.Errorf("wecom: SetTicket: read store: %w", err)
 		}
 		if ok {
-			if curAt, curTicket, valid := decodeTicket(cur); valid {
+			// A stored ticket wins unless it is malformed, stamped in the
+			// future (a skewed clock wrote it) or past WeCom's 30 minutes.
+			if curAt, curTicket, valid := decodeTicket(cur); valid &&
+				!curAt.After(now.Add(ticketClockSkew)) && now.Sub(curAt) < suiteTicketLife {
 				if curTicket == ticket || !at.After(curAt) {
 					return nil // same or older than the stored one
 				}
@@ -319,9 +335,13 @@ func (s *Suite) cachedClients() int {
 type corpAuthError struct {
 	suite, corp string
 	err         error // WeCom's answer, if any
+	refused     bool  // WeCom refused this code recently; not sent again
 }
 
 func (e *corpAuthError) Error() string {
+	if e.refused {
+		return fmt.Sprintf("wecom: suite %s: corp %s: WeCom refused the stored permanent code less than %v ago; not sending it again (the corp may have cancelled the authorization, or the code was reset)", e.suite, e.corp, refusedFor)
+	}
 	if e.err == nil {
 		return fmt.Sprintf("wecom: suite %s: corp %s has not authorized the app (no permanent code stored; call HandleCreateAuth when it installs)", e.suite, e.corp)
 	}
@@ -347,18 +367,36 @@ func (s *Suite) permanentCode(ctx context.Context, corpID string) (string, error
 	return code, nil
 }
 
+// refusedFor is how long a permanent code WeCom refused (40084, or 40001
+// for an agent-developed app's secret) is not offered again. Repeated
+// wrong-secret gettoken calls get the caller's IP banned for an hour, for
+// every corp it serves.
+const refusedFor = 5 * time.Minute
+
 // fetchCorpToken is the FetchFunc of a corp client. It reads the permanent
-// code at every fetch, so that a reset code is picked up.
+// code at every fetch, so that a reset code is picked up. A code WeCom has
+// refused is not sent again for refusedFor (shared through the Store): the
+// call fails at once with ErrCorpNotAuthorized.
 func (s *Suite) fetchCorpToken(c *Client) FetchFunc {
 	return func(ctx context.Context) (string, time.Duration, error) {
 		code, err := s.permanentCode(ctx, c.corpID)
 		if err != nil {
 			return "", 0, err
 		}
+		fp := secretFingerprint(code)
+		if mark, ok, err := s.store.Get(ctx, s.refusedKey(c.corpID)); err == nil && ok && mark == fp {
+			return "", 0, &corpAuthError{suite: s.id, corp: c.corpID, refused: true}
+		}
+		refused := func(err error) error {
+			if serr := s.store.Set(ctx, s.refusedKey(c.corpID), fp, refusedFor); serr != nil {
+				s.logger.Warn("wecom: remembering a refused permanent code failed", "suite", s.id, "corp", c.corpID, "error", serr)
+			}
+			return &corpAuthError{suite: s.id, corp: c.corpID, err: err}
+		}
 		if s.kind == SuiteAgentDeveloped {
 			tok, ttl, err := c.gettoken(code)(ctx)
 			if err != nil && IsInvalidSecret(err) {
-				err = fmt.Errorf("wecom: suite %s: corp %s: the stored permanent code (the app secret) was refused; it may have been reset (reset_permanent_code): %w", s.id, c.corpID, err)
+				return "", 0, refused(err)
 			}
 			return tok, ttl, err
 		}
@@ -373,7 +411,7 @@ func (s *Suite) fetchCorpToken(c *Client) FetchFunc {
 		err = s.api.Do(ctx, &Request{Method: http.MethodPost,
 			Path: "/cgi-bin/service/get_corp_token", Body: body, Out: &out, Op: OpRead})
 		if ErrorCode(err) == CodeInvalidPermanentCode {
-			return "", 0, &corpAuthError{suite: s.id, corp: c.corpID, err: err}
+			return "", 0, refused(err)
 		}
 		if err != nil {
 			return "", 0, err
@@ -439,9 +477,19 @@ func decodeCorpIndex(v string) ([]string, error) {
 	return ids, nil
 }
 
-// updateIndex adds (add) or removes corpID from the corp index.
-func (s *Suite) updateIndex(ctx context.Context, corpID string, add bool) error {
-	for i := 0; i < 32; i++ {
+// syncIndex makes the corp index agree with whether a permanent code is
+// stored for corpID: present if it is, absent if not. Installs and
+// uninstalls call it after changing the code, so whichever of two racing
+// calls (on any instance) runs last leaves the index matching the code. The
+// code key stays the authority (IsAuthorized); the index only lists.
+func (s *Suite) syncIndex(ctx context.Context, corpID string) error {
+	const attempts = 64
+	wait := time.Millisecond
+	for i := 0; i < attempts; i++ {
+		_, has, err := s.store.Get(ctx, s.codeKey(corpID))
+		if err != nil {
+			return err
+		}
 		cur, ok, err := s.store.Get(ctx, s.corpsKey())
 		if err != nil {
 			return err
@@ -451,14 +499,15 @@ func (s *Suite) updateIndex(ctx context.Context, corpID string, add bool) error 
 		}
 		ids, err := decodeCorpIndex(cur)
 		if err != nil {
-			ids = nil // rebuild a broken index rather than fail the install
+			// Never rebuild by throwing the other corps away.
+			return fmt.Errorf("%w; delete or repair the key %s", err, s.corpsKey())
 		}
 		pos := sort.SearchStrings(ids, corpID)
 		present := pos < len(ids) && ids[pos] == corpID
 		switch {
-		case add && present, !add && !present:
+		case has == present:
 			return nil
-		case add:
+		case has:
 			ids = append(ids, "")
 			copy(ids[pos+1:], ids[pos:])
 			ids[pos] = corpID
@@ -470,18 +519,19 @@ func (s *Suite) updateIndex(ctx context.Context, corpID string, add bool) error 
 			b, _ := json.Marshal(ids)
 			next = string(b)
 		}
-		if cur == "" && next == "" {
-			return nil
-		}
 		swapped, err := s.store.CompareAndSwap(ctx, s.corpsKey(), cur, next, 0)
 		if err != nil {
 			return err
 		}
 		if swapped {
-			return nil
+			continue // check again: the code may have changed meanwhile
 		}
+		if err := s.opts.sleep(ctx, jitter(wait)); err != nil {
+			return err
+		}
+		wait = min(2*wait, 50*time.Millisecond)
 	}
-	return errors.New("store kept changing")
+	return fmt.Errorf("the index kept changing over %d attempts", attempts)
 }
 
 // storeAuthorization saves a corp's (new) permanent code and drops what was
@@ -493,14 +543,32 @@ func (s *Suite) storeAuthorization(ctx context.Context, corpID, code string) err
 	if err := s.store.Set(ctx, s.codeKey(corpID), code, 0); err != nil {
 		return fmt.Errorf("wecom: suite %s: corp %s: store permanent code: %w", s.id, corpID, err)
 	}
-	if err := s.store.Delete(ctx, s.corpTokenKey(corpID)); err != nil {
+	if err := s.store.Delete(ctx, s.refusedKey(corpID)); err != nil {
+		s.logger.Warn("wecom: clearing a refused-code mark failed", "suite", s.id, "corp", corpID, "error", err)
+	}
+	if err := s.dropCorpToken(ctx, corpID); err != nil {
 		s.logger.Warn("wecom: dropping the old corp token failed", "suite", s.id, "corp", corpID, "error", err)
 	}
 	s.dropClient(corpID)
-	if err := s.updateIndex(ctx, corpID, true); err != nil {
-		s.logger.Warn("wecom: updating the authorized-corp index failed", "suite", s.id, "corp", corpID, "error", err)
+	if err := s.syncIndex(ctx, corpID); err != nil {
+		return fmt.Errorf("wecom: suite %s: corp %s: permanent code stored, but the authorized-corp index was not updated: %w", s.id, corpID, err)
 	}
 	return nil
+}
+
+// dropCorpToken deletes the corp's stored token. With a Locker store it does
+// so under the token's fetch lock, so that a fetch that read the old
+// permanent code cannot store its token after the delete.
+func (s *Suite) dropCorpToken(ctx context.Context, corpID string) error {
+	key := s.corpTokenKey(corpID)
+	if l, ok := s.store.(Locker); ok {
+		unlock, err := l.Lock(ctx, key+":lock", fetchTimeout)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	return s.store.Delete(ctx, key)
 }
 
 // HandleCreateAuth exchanges the temporary auth code of an installation
@@ -560,10 +628,13 @@ func (s *Suite) ForgetCorp(ctx context.Context, corpID string) error {
 	if err := s.store.Delete(ctx, s.codeKey(corpID)); err != nil {
 		errs = append(errs, err)
 	}
-	if err := s.store.Delete(ctx, s.corpTokenKey(corpID)); err != nil {
+	if err := s.dropCorpToken(ctx, corpID); err != nil {
 		errs = append(errs, err)
 	}
-	if err := s.updateIndex(ctx, corpID, false); err != nil {
+	if err := s.store.Delete(ctx, s.refusedKey(corpID)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.syncIndex(ctx, corpID); err != nil {
 		errs = append(errs, err)
 	}
 	s.dropClient(corpID)

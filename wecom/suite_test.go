@@ -130,7 +130,7 @@ func TestSuiteTicketNewestWinsAcrossInstances(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			at := t0.Add(time.Duration(rand.IntN(1_000_000)) * time.Millisecond)
+			at := t0.Add(time.Duration(1+rand.IntN(50_000)) * time.Millisecond) // within the clock-skew allowance
 			ticket := fmt.Sprintf("race-ticket-%d", i)
 			s := a
 			if i%2 == 1 {
@@ -689,5 +689,52 @@ func BenchmarkSuiteCorpCall(b *testing.B) {
 		if _, err := s.Corp("wwcorpA").CallbackIPs(ctx); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestSuiteRefusedPermanentCodeIsNotResent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, s := suiteEnv(t, testSuiteID)
+	installCorp(t, srv, s, "wwcorpR")
+	srv.Uninstall(testSuiteID, "wwcorpR")
+	before := srv.Count("/cgi-bin/service/get_corp_token")
+	for i := range 20 {
+		_, err := s.Corp("wwcorpR").CallbackIPs(ctx)
+		if !errors.Is(err, wecom.ErrCorpNotAuthorized) {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if n := srv.Count("/cgi-bin/service/get_corp_token") - before; n != 1 {
+		t.Fatalf("a refused permanent code was sent %d times", n)
+	}
+	// A new installation stores a new code, which is tried at once.
+	installCorp(t, srv, s, "wwcorpR")
+	if _, err := s.Corp("wwcorpR").CallbackIPs(ctx); err != nil {
+		t.Fatalf("after re-install: %v", err)
+	}
+}
+
+func TestAgentDevelopedRefusedSecretIsNotResent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const tpl = "dktemplate000002"
+	srv, s := suiteEnv(t, tpl)
+	installCorp(t, srv, s, "wwdkrefused")
+	srv.SetSecret("wwdkrefused", "secret-reset-elsewhere")
+	srv.ExpireTokens("wwdkrefused")
+	before := srv.Count("/cgi-bin/gettoken")
+	_, err := s.Corp("wwdkrefused").CallbackIPs(ctx)
+	if !errors.Is(err, wecom.ErrCorpNotAuthorized) || !wecom.IsInvalidSecret(err) {
+		t.Fatalf("first call: %v", err)
+	}
+	for i := range 20 {
+		if _, err := s.Corp("wwdkrefused").CallbackIPs(ctx); !errors.Is(err, wecom.ErrCorpNotAuthorized) {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	// Repeated wrong-secret gettoken calls get an IP banned: one is enough.
+	if n := srv.Count("/cgi-bin/gettoken") - before; n != 1 {
+		t.Fatalf("gettoken with a refused secret called %d times", n)
 	}
 }
