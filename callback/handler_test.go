@@ -551,3 +551,42 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// A callback URL with a query string of its own (one URL per tenant, say)
+// keeps it: the Pusher adds its parameters instead of appending a second "?".
+func TestPusherKeepsTheURLQuery(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID(corpID))
+	var calls atomic.Int32
+	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { calls.Add(1); return nil })
+	var tenants sync.Map
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tenants.Store(r.Method+" "+r.URL.Query().Get("tenant"), true)
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p := wecomtest.NewPusher(srv.URL+"/cb?tenant=a", token, aesKey, corpID)
+	p.Client = srv.Client()
+	p.Attempts = 1
+	if res, err := p.Push(context.Background(), addEvent("q")); err != nil || calls.Load() != 1 {
+		t.Fatalf("%+v %v, %d calls", res, err, calls.Load())
+	}
+	u, err := p.VerifyURL("5927460289013")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.Client().Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(b) != "5927460289013" {
+		t.Fatalf("URL check: %d %q", res.StatusCode, b)
+	}
+	for _, k := range []string{"POST a", "GET a"} {
+		if _, ok := tenants.Load(k); !ok {
+			t.Fatalf("%s: the URL's own query was lost", k)
+		}
+	}
+}

@@ -29,7 +29,7 @@ import (
 //	p := wecomtest.NewPusher(srv.URL, token, aesKey, corpID)
 //	res, err := p.Push(ctx, wecomtest.AddExternalContactXML(corpID, "zhangsan", "wmEXT", "channel-a", "WELCOME", time.Now()))
 type Pusher struct {
-	URL            string       // the callback URL
+	URL            string       // the callback URL; it may have a query string of its own
 	Token          string       // the callback's Token
 	EncodingAESKey string       // the callback's EncodingAESKey (43 characters)
 	ReceiveID      string       // appended to every plaintext (corp id, suite id, ...)
@@ -131,7 +131,11 @@ func (p *Pusher) post(ctx context.Context, query url.Values, body []byte) Attemp
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, p.URL+"?"+query.Encode(), bytes.NewReader(body))
+	target, err := p.target(query)
+	if err != nil {
+		return Attempt{Err: err}
+	}
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return Attempt{Err: err}
 	}
@@ -150,6 +154,22 @@ func (p *Pusher) post(ctx context.Context, query url.Values, body []byte) Attemp
 		return Attempt{Status: resp.StatusCode, Err: err}
 	}
 	return Attempt{Status: resp.StatusCode, Body: string(b)}
+}
+
+// target returns the callback URL with query added to the query string it
+// may already have (e.g. "https://example.com/cb?tenant=a"); query's
+// parameters replace any of the same name.
+func (p *Pusher) target(query url.Values) (string, error) {
+	u, err := url.Parse(p.URL)
+	if err != nil {
+		return "", fmt.Errorf("wecomtest: callback URL: %w", err)
+	}
+	q := u.Query()
+	for k, vs := range query {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 // Envelope returns the POST body WeCom would send for plaintext
@@ -212,7 +232,7 @@ func (p *Pusher) VerifyURL(echo string) (string, error) {
 	nonce := randomNonce()
 	q := url.Values{"msg_signature": {CallbackSignature(p.Token, ts, nonce, enc)}, "timestamp": {ts},
 		"nonce": {nonce}, "echostr": {enc}}
-	return p.URL + "?" + q.Encode(), nil
+	return p.target(q)
 }
 
 // CallbackSignature is WeCom's msg_signature: hex SHA-1 of the four strings
