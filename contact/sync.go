@@ -2,6 +2,8 @@ package contact
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"iter"
@@ -11,6 +13,13 @@ import (
 // Checkpoint is a position in a Sync: the batch of members being read and
 // the batch/get_by_user cursor inside it. It is a plain value: store it
 // (e.g. as JSON) and pass it to Sync to go on from there.
+//
+// A cursor is only valid for the userid_list it was issued for. On resume
+// Sync recomputes the batch; when it differs from the one the cursor belongs
+// to (a member joined or left inside it, another SyncBatchUsers, or a
+// checkpoint stored before Batch existed), the cursor is dropped and that
+// batch is read again from its first page: records of that batch may come
+// again, none is skipped.
 type Checkpoint struct {
 	// UserIndex is the index, in the sorted list of follow users, of the
 	// first member of the batch.
@@ -21,19 +30,35 @@ type Checkpoint struct {
 	// Cursor is the batch/get_by_user cursor of the next page of the batch
 	// ("" for its first page).
 	Cursor string `json:"cursor,omitempty"`
+	// Batch identifies the batch Cursor was issued for: a digest of its
+	// userids (see batchID). Set whenever Cursor is.
+	Batch string `json:"batch,omitempty"`
 }
 
 // String describes the position for logs; it holds no secret.
 func (c Checkpoint) String() string {
-	return fmt.Sprintf("user %d (%q) cursor %q", c.UserIndex, c.UserID, c.Cursor)
+	return fmt.Sprintf("user %d (%q) cursor %q batch %q", c.UserIndex, c.UserID, c.Cursor, c.Batch)
 }
 
-// SyncPage is one page of a Sync: up to Limit records (one per customer and
-// follow member) and the Checkpoint to resume from once they are processed.
+// batchID is a short digest of a batch's userids, in order: 16 hex digits
+// of SHA-256 over the userids, each followed by a NUL byte.
+func batchID(batch []string) string {
+	h := sha256.New()
+	for _, u := range batch {
+		h.Write([]byte(u))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// SyncPage is one page of a Sync: up to SyncPageSize records (one per
+// customer and follow member) and the Checkpoint to resume from once they
+// are processed.
 type SyncPage struct {
 	Records []CustomerRecord
 	// Next is where to resume after this page. Save it only after the
-	// records are stored: resuming from it neither repeats nor skips one.
+	// records are stored: while the follow-user list is unchanged, resuming
+	// from it neither repeats nor skips one (see Checkpoint otherwise).
 	Next Checkpoint
 }
 
@@ -93,9 +118,12 @@ func SyncPageSize(n int) SyncOption {
 // or SyncError. After an error the iteration stops; resume with the error's
 // checkpoint (CheckpointOf). Retries of single calls are the client's.
 //
-// Resuming is exact while the follow-user list is unchanged. If the member
-// a checkpoint names has left, the sync restarts at the next member's batch
-// and records of that batch may come again.
+// Resuming is exact while the follow-user list and the options are
+// unchanged. If the member a checkpoint names has left, the sync restarts at
+// the next member's batch; if the batch a checkpoint's cursor was issued for
+// has changed (a member joined or left inside it, another SyncBatchUsers),
+// that batch restarts from its first page. Either way records of that batch
+// may come again and none is skipped.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
 func (s *Service) Sync(ctx context.Context, from *Checkpoint, opts ...SyncOption) iter.Seq2[*SyncPage, error] {
@@ -140,15 +168,24 @@ func (s *Service) Sync(ctx context.Context, from *Checkpoint, opts ...SyncOption
 		}
 		for idx < len(users) {
 			batch := users[idx:min(idx+n, len(users))]
+			id := batchID(batch)
+			if cursor != "" && start.Batch != id {
+				// the cursor was issued for another userid_list (or the
+				// checkpoint does not say which): read this batch again
+				cursor = ""
+			}
 			for {
 				here := Checkpoint{UserIndex: idx, UserID: batch[0], Cursor: cursor}
+				if cursor != "" {
+					here.Batch = id
+				}
 				resp, err := s.BatchGetByUser(ctx, &BatchGetRequest{UserIDList: batch, Cursor: cursor, Limit: limit})
 				if err != nil {
 					yield(nil, &SyncError{Checkpoint: here, Err: err})
 					return
 				}
 				last := resp.NextCursor == "" || resp.NextCursor == cursor
-				next := Checkpoint{UserIndex: idx, UserID: batch[0], Cursor: resp.NextCursor}
+				next := Checkpoint{UserIndex: idx, UserID: batch[0], Cursor: resp.NextCursor, Batch: id}
 				if last {
 					next = Checkpoint{UserIndex: idx + len(batch)}
 					if next.UserIndex < len(users) {

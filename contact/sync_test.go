@@ -321,3 +321,166 @@ func BenchmarkSync(b *testing.B) {
 	}
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
 }
+
+// collect runs a sync to its end or first error, counting each record; a
+// record may come more than once (resuming can repeat a batch).
+func collect(seq func(func(*contact.SyncPage, error) bool), seen map[string]int) (pages int, err error) {
+	for page, err := range seq {
+		if err != nil {
+			return pages, err
+		}
+		pages++
+		for _, r := range page.Records {
+			seen[key(r)]++
+		}
+	}
+	return pages, nil
+}
+
+// firstBatchCursor returns the cursor of the first batch/get_by_user call
+// after the first skip requests the server got.
+func firstBatchCursor(t *testing.T, srv *wecomtest.Server, skip int) string {
+	t.Helper()
+	for _, r := range srv.Requests()[skip:] {
+		if r.Path != batchPath {
+			continue
+		}
+		var body struct {
+			Cursor string `json:"cursor"`
+		}
+		if err := json.Unmarshal(r.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		return body.Cursor
+	}
+	t.Fatal("no batch/get_by_user call")
+	return ""
+}
+
+// TestSyncResumeAfterMemberJoinedBatch stops a sync after one page whose
+// cursor points into the second member of the batch, adds a member that
+// sorts between the first two, and resumes: the saved cursor was issued for
+// the old batch, so the batch is read again from its first page. Records
+// may repeat; none may be lost.
+func TestSyncResumeAfterMemberJoinedBatch(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	seed(t, srv, 30, "a", "c", "d") // ten customers each
+	seen := map[string]int{}
+	var cp contact.Checkpoint
+	pages := 0
+	for page, err := range svc.Sync(bg, nil, contact.SyncPageSize(12)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, r := range page.Records {
+			seen[key(r)]++
+		}
+		cp = page.Next
+		break // stop after one page: a's ten records and two of c's
+	}
+	if pages != 1 || cp.Cursor == "" || cp.UserID != "a" {
+		t.Fatalf("after one page: %d pages, checkpoint %+v", pages, cp)
+	}
+	// the checkpoint travels as JSON, as a caller would store it
+	b, err := json.Marshal(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var from contact.Checkpoint
+	if err := json.Unmarshal(b, &from); err != nil || from != cp {
+		t.Fatalf("checkpoint round trip %s: %v", b, err)
+	}
+
+	seed(t, srv, 6, "b") // "b" sorts between "a" and "c"
+	want := map[string]bool{}
+	for _, u := range []string{"a", "b", "c", "d"} {
+		ids, err := svc.List(bg, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			want[id+"/"+u] = true
+		}
+	}
+	if len(want) != 36 {
+		t.Fatalf("%d relations, want 36", len(want))
+	}
+	before := len(srv.Requests())
+	if n, err := collect(svc.Sync(bg, &from, contact.SyncPageSize(12)), seen); err != nil || n == 0 {
+		t.Fatalf("resume: %d pages, %v", n, err)
+	}
+	if c := firstBatchCursor(t, srv, before); c != "" {
+		t.Errorf("resumed with the old batch's cursor %q", c)
+	}
+	for k := range want {
+		if seen[k] == 0 {
+			t.Errorf("record %s lost after resuming", k)
+		}
+	}
+	if len(seen) != len(want) {
+		t.Fatalf("%d distinct records, want %d", len(seen), len(want))
+	}
+}
+
+// TestSyncResumeBatchChanged resumes checkpoints whose batch differs from
+// the one the cursor was issued for (another SyncBatchUsers; an older
+// checkpoint that does not identify its batch): the cursor is dropped and
+// the batch read from its first page, losing nothing. An unchanged batch
+// keeps its cursor.
+func TestSyncResumeBatchChanged(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	seed(t, srv, 40, "a", "b", "c", "d")
+	seen := map[string]int{}
+	var cp contact.Checkpoint
+	for page, err := range svc.Sync(bg, nil, contact.SyncBatchUsers(2), contact.SyncPageSize(3)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Records {
+			seen[key(r)]++
+		}
+		cp = page.Next
+		break
+	}
+	if cp.Cursor == "" {
+		t.Fatalf("no mid-batch checkpoint: %+v", cp)
+	}
+
+	// same batch: the cursor is kept
+	before := len(srv.Requests())
+	for range svc.Sync(bg, &cp, contact.SyncBatchUsers(2), contact.SyncPageSize(3)) {
+		break
+	}
+	if c := firstBatchCursor(t, srv, before); c != cp.Cursor {
+		t.Fatalf("unchanged batch resumed with cursor %q, want %q", c, cp.Cursor)
+	}
+
+	// another batch size: the cursor is dropped
+	before = len(srv.Requests())
+	if _, err := collect(svc.Sync(bg, &cp, contact.SyncBatchUsers(3), contact.SyncPageSize(3)), seen); err != nil {
+		t.Fatal(err)
+	}
+	if c := firstBatchCursor(t, srv, before); c != "" {
+		t.Fatalf("resumed a batch of three with the cursor %q of a batch of two", c)
+	}
+	if len(seen) != 40 {
+		t.Fatalf("%d distinct records after resuming with another batch size, want 40", len(seen))
+	}
+
+	// a checkpoint stored before checkpoints named their batch: restart it
+	var old contact.Checkpoint
+	if err := json.Unmarshal([]byte(`{"user_index":0,"user_id":"a","cursor":"`+cp.Cursor+`"}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	before = len(srv.Requests())
+	got := map[string]int{}
+	if _, err := collect(svc.Sync(bg, &old, contact.SyncBatchUsers(2), contact.SyncPageSize(3)), got); err != nil {
+		t.Fatal(err)
+	}
+	if c := firstBatchCursor(t, srv, before); c != "" || len(got) != 40 {
+		t.Fatalf("old checkpoint: first cursor %q, %d records", c, len(got))
+	}
+}
