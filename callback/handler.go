@@ -99,7 +99,9 @@ func InsecureSkipReceiverCheck() Option {
 
 // WithDedupStore sets where de-duplication claims are kept (default: an
 // in-memory store) and for how long (0: DefaultDedupTTL). Use a shared store
-// (e.g. Redis) when several instances serve the same URL.
+// (e.g. Redis) when several instances serve the same URL. The lifetime must
+// be at least twice the WithTimestampWindow window. NewHandler refuses
+// WithDedupStore together with WithoutDedup.
 func WithDedupStore(s wecom.Store, ttl time.Duration) Option {
 	return func(c *config) error {
 		if s == nil {
@@ -111,7 +113,7 @@ func WithDedupStore(s wecom.Store, ttl time.Duration) Option {
 }
 
 // WithoutDedup turns de-duplication off: every delivery, re-sends included,
-// reaches the handlers.
+// reaches the handlers. NewHandler refuses it together with WithDedupStore.
 func WithoutDedup() Option {
 	return func(c *config) error { c.noDedup = true; return nil }
 }
@@ -134,6 +136,12 @@ func WithWorkers(n, queue int) Option {
 // WithTimestampWindow rejects (403) pushes whose timestamp differs from the
 // current time by more than d: replays of captured requests. WeCom re-sends
 // within seconds; a few minutes is a sensible window.
+//
+// Inside the window a replay is caught by de-duplication, so the window must
+// not outlast the de-dup entries: a push is accepted from d before its
+// timestamp to d after it, and NewHandler refuses a window for which 2×d is
+// longer than the de-dup lifetime (DefaultDedupTTL, or the WithDedupStore
+// ttl); with DefaultDedupTTL the longest window is 5 minutes.
 func WithTimestampWindow(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -160,9 +168,17 @@ func WithErrorHook(fn func(ctx context.Context, ev Event, err error)) Option {
 	return func(c *config) error { c.onError = fn; return nil }
 }
 
-// WithHandlerTimeout bounds each delivery's handlers with a context timeout.
+// WithHandlerTimeout bounds each delivery's handlers with a context
+// timeout; d must be positive. The de-dup store calls after the handlers
+// are not bound by it (they have their own short timeout).
 func WithHandlerTimeout(d time.Duration) Option {
-	return func(c *config) error { c.timeout = d; return nil }
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("callback: WithHandlerTimeout(%v): the timeout must be positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
 }
 
 // WithAnswer sets the body written for an accepted push (default "success",
@@ -221,6 +237,18 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 	if cfg.ids == nil && cfg.idFunc == nil && !cfg.skipRecv {
 		return nil, ErrNoReceiverCheck
 	}
+	if cfg.noDedup && cfg.store != nil {
+		return nil, errors.New("callback: WithDedupStore and WithoutDedup contradict each other: give one")
+	}
+	ttl := cfg.dedupTTL
+	if ttl <= 0 {
+		ttl = DefaultDedupTTL
+	}
+	if !cfg.noDedup && cfg.window > 0 && 2*cfg.window > ttl {
+		return nil, fmt.Errorf("callback: WithTimestampWindow(%v) outlasts the de-dup lifetime %v: a push is accepted "+
+			"for %v around its timestamp, so a replay after its de-dup entry expired would be handled again; "+
+			"use a window of at most %v or a longer ttl in WithDedupStore", cfg.window, ttl, 2*cfg.window, ttl/2)
+	}
 	if cfg.now == nil {
 		cfg.now = time.Now
 	}
@@ -232,10 +260,6 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 		st := cfg.store
 		if st == nil {
 			st = wecom.NewMemoryStore()
-		}
-		ttl := cfg.dedupTTL
-		if ttl <= 0 {
-			ttl = DefaultDedupTTL
 		}
 		h.dedup = &deduper{store: st, ttl: ttl}
 	}

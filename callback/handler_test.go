@@ -590,3 +590,48 @@ func TestPusherKeepsTheURLQuery(t *testing.T) {
 		}
 	}
 }
+
+func TestNewHandlerRefusesContradictoryOptions(t *testing.T) {
+	t.Parallel()
+	for name, opts := range map[string][]callback.Option{
+		"zero handler timeout":     {callback.WithHandlerTimeout(0)},
+		"negative handler timeout": {callback.WithHandlerTimeout(-time.Second)},
+		"dedup store without dedup": {callback.WithDedupStore(wecom.NewMemoryStore(), time.Minute),
+			callback.WithoutDedup()},
+		"without dedup, then a dedup store": {callback.WithoutDedup(),
+			callback.WithDedupStore(wecom.NewMemoryStore(), time.Minute)},
+	} {
+		if _, err := callback.NewHandler(token, aesKey, append(opts, callback.WithReceiverID(corpID))...); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// A timestamp window during which a push stays acceptable for longer than
+// its de-dup entry lives would let a captured push be replayed once the
+// entry expired: NewHandler refuses it.
+func TestTimestampWindowMustNotOutlastDedup(t *testing.T) {
+	t.Parallel()
+	store := wecom.NewMemoryStore()
+	for _, tc := range []struct {
+		name string
+		opts []callback.Option
+		ok   bool
+	}{
+		{"default ttl, 5 min", []callback.Option{callback.WithTimestampWindow(5 * time.Minute)}, true},
+		{"default ttl, 6 min", []callback.Option{callback.WithTimestampWindow(6 * time.Minute)}, false},
+		{"default ttl, 1 h", []callback.Option{callback.WithTimestampWindow(time.Hour)}, false},
+		{"store ttl 0 means default", []callback.Option{callback.WithDedupStore(store, 0), callback.WithTimestampWindow(6 * time.Minute)}, false},
+		{"store ttl 1 min", []callback.Option{callback.WithDedupStore(store, time.Minute), callback.WithTimestampWindow(5 * time.Minute)}, false},
+		{"store ttl 1 h", []callback.Option{callback.WithTimestampWindow(30 * time.Minute), callback.WithDedupStore(store, time.Hour)}, true},
+		{"no dedup", []callback.Option{callback.WithoutDedup(), callback.WithTimestampWindow(time.Hour)}, true},
+	} {
+		_, err := callback.NewHandler(token, aesKey, append(tc.opts, callback.WithReceiverID(corpID))...)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "de-dup") {
+			t.Errorf("%s: unclear error: %v", tc.name, err)
+		}
+	}
+}
