@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"context"
+	"errors"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -34,6 +35,10 @@ func Batch[T, R any](ctx context.Context, items []T, size, concurrency int, fn B
 		out[i].Item = it
 	}
 	if len(items) == 0 {
+		return out
+	}
+	if fn == nil {
+		markFailed(out, errors.New("wecom: Batch: nil chunk function"))
 		return out
 	}
 	if size <= 0 {

@@ -108,6 +108,9 @@ func (c *Client) CorpID() string { return c.corpID }
 // number of concurrent callers with a cold cache share one gettoken call.
 // Never log or return the token to a browser.
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
+	if c == nil || c.tokens == nil {
+		return "", errors.New("wecom: AccessToken on a nil or zero Client; create one with New")
+	}
 	return c.tokens.Token(ctx)
 }
 
@@ -152,8 +155,17 @@ func (c *Client) Post(ctx context.Context, path string, body, out any) error {
 // matching ErrOutcomeUnknown for a write that failed after it may have
 // reached WeCom.
 func (c *Client) Do(ctx context.Context, r *Request) error {
+	if c == nil || c.http == nil {
+		return errors.New("wecom: Do on a nil or zero Client; create one with New")
+	}
 	if c.baseErr != nil {
 		return c.baseErr
+	}
+	if r == nil || strings.Trim(r.Path, "/") == "" {
+		return errors.New("wecom: Do: a request with an endpoint path is required")
+	}
+	if ctx == nil {
+		return errors.New("wecom: Do: nil context")
 	}
 	path := normalizePath(r.Path)
 	method := r.Method

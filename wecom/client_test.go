@@ -482,3 +482,38 @@ func TestClient_SilentByDefault(t *testing.T) {
 		t.Fatal("default logger is not silent")
 	}
 }
+
+func TestClient_BadInputIsAnErrorNotAPanic(t *testing.T) {
+	t.Parallel()
+	srv := wecomtest.NewServer(t)
+	c := srv.Client()
+	var zero wecom.Client
+	var nilClient *wecom.Client
+	for name, err := range map[string]error{
+		"nil request":   c.Do(t.Context(), nil),
+		"empty path":    c.Get(t.Context(), "", nil, nil),
+		"slash path":    c.Post(t.Context(), "/", struct{}{}, nil),
+		"zero client":   zero.Get(t.Context(), ipPath, nil, nil),
+		"nil client":    nilClient.Get(t.Context(), ipPath, nil, nil),
+		"unmarshalable": c.Post(t.Context(), ipPath, func() {}, nil),
+	} {
+		if err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := zero.AccessToken(t.Context()); err == nil {
+		t.Error("zero client AccessToken: no error")
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Fatalf("%d requests sent for bad input", n)
+	}
+	for _, err := range wecom.Paginate[int](t.Context(), "", nil) {
+		if err == nil {
+			t.Fatal("nil page function: no error")
+		}
+	}
+	res := wecom.Batch[int, int](t.Context(), []int{1, 2}, 1, 1, nil)
+	if res[0].Err == nil || res[1].Err == nil {
+		t.Fatal("nil chunk function: no per-item error")
+	}
+}

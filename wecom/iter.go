@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"context"
+	"errors"
 	"iter"
 )
 
@@ -23,6 +24,11 @@ type PageFunc[T any] func(ctx context.Context, cursor string) (items []T, next s
 //	}
 func Paginate[T any](ctx context.Context, start string, fetch PageFunc[T]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
+		if fetch == nil {
+			var zero T
+			yield(zero, errors.New("wecom: Paginate: nil page function"))
+			return
+		}
 		cursor := start
 		seen := map[string]struct{}{}
 		for {
