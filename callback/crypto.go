@@ -165,6 +165,11 @@ func (c *Crypto) verify(msgSignature, timestamp, nonce, encrypt string, scratch 
 // plaintext that must be written back as the whole response body.
 // echostr is the query value after URL-decoding (url.Values does that).
 //
+// A push's Encrypt is signed the same way as an echostr, so VerifyURL also
+// decrypts a captured push sent as a URL check. Before echoing the result,
+// check that it looks like WeCom's echostr (a short random string, no '<'),
+// as Handler does.
+//
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90930
 func (c *Crypto) VerifyURL(msgSignature, timestamp, nonce, echostr string) ([]byte, error) {
 	return c.Decrypt(msgSignature, timestamp, nonce, echostr)

@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -192,7 +193,9 @@ func WithAnswer(body string) Option {
 // and dispatches to the handler functions registered with the On* methods.
 //
 // Answers: 200 with the echo (GET) or "success" (POST); 400 for missing
-// parameters, a body without Encrypt, or malformed ciphertext or XML; 403
+// parameters, a body without Encrypt, malformed ciphertext or XML, or a URL
+// check whose echostr decrypts to something longer than 128 bytes or
+// containing '<' (a push's ciphertext, which must not be echoed); 403
 // for a bad signature, a receiver id not accepted or a stale timestamp; 405
 // for other methods; 413 for bodies over 1 MiB; 500 when a synchronous
 // handler fails (so WeCom re-sends); 503 when the worker queue is full or
@@ -327,10 +330,29 @@ func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if !looksLikeEchostr(msg) {
+		// A push's Encrypt is signed the same way: sent as echostr it would
+		// decrypt, and echoing it would hand out the event's plaintext.
+		h.log(r.Context(), slog.LevelWarn, "callback: URL check refused: the decrypted echostr is not a short random string (a push's ciphertext sent as a URL check?)",
+			"len", len(msg))
+		http.Error(w, "echostr is not a URL-check string", http.StatusBadRequest)
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(msg)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(msg)
+}
+
+// maxEchostrLen bounds the decrypted echostr of a URL check: WeCom sends a
+// short random string (digits, in the docs' examples).
+const maxEchostrLen = 128
+
+// looksLikeEchostr reports whether a decrypted echostr may be echoed: short
+// and not XML, so that a push's ciphertext re-sent as a URL check is not
+// answered with the push's plaintext.
+func looksLikeEchostr(msg []byte) bool {
+	return len(msg) <= maxEchostrLen && bytes.IndexByte(msg, '<') < 0
 }
 
 // open verifies, decrypts, checks the timestamp window and the receiver.
@@ -558,6 +580,13 @@ func StatusCode(err error) int {
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := StatusCode(err)
-	h.cfg.logger.WarnContext(r.Context(), "callback: request refused", "method", r.Method, "status", code, "err", err)
+	h.log(r.Context(), slog.LevelWarn, "callback: request refused", "method", r.Method, "status", code, "err", err)
 	http.Error(w, http.StatusText(code), code)
+}
+
+// log writes one log line. The logger is user code: a panic in it is
+// swallowed rather than allowed to end a worker goroutine (and the process).
+func (h *Handler) log(ctx context.Context, level slog.Level, msg string, args ...any) {
+	defer func() { _ = recover() }()
+	h.cfg.logger.Log(ctx, level, msg, args...)
 }

@@ -3,6 +3,7 @@ package callback_test
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"io"
 	"log/slog"
@@ -633,5 +634,67 @@ func TestTimestampWindowMustNotOutlastDedup(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), "de-dup") {
 			t.Errorf("%s: unclear error: %v", tc.name, err)
 		}
+	}
+}
+
+// A captured push's Encrypt, signed like an echostr, sent as a URL check: it
+// decrypts, but the Handler refuses to echo the event XML.
+func TestURLCheckRefusesAPushCiphertext(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(b)
+	}), nil))
+	h := newHandler(t, callback.WithReceiverID(corpID), callback.WithLogger(logger))
+	p := wecomtest.NewPusher("", token, aesKey, corpID)
+	get := func(q url.Values) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/cb?"+q.Encode(), nil))
+		return rec
+	}
+	for name, plain := range map[string][]byte{
+		"event XML":         addEvent("secret-customer"),
+		"129 bytes, no XML": bytes.Repeat([]byte("7"), 129),
+		"short, with a tag": []byte("1<b"),
+	} {
+		enc, err := p.Encrypt(plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := url.Values{"msg_signature": {wecomtest.CallbackSignature(token, "1700000000", "42", enc)},
+			"timestamp": {"1700000000"}, "nonce": {"42"}, "echostr": {enc}}
+		rec := get(q)
+		if rec.Code != http.StatusBadRequest || bytes.Contains(rec.Body.Bytes(), plain) || rec.Body.Len() > 64 {
+			t.Errorf("%s: %d %q", name, rec.Code, rec.Body.String())
+		}
+	}
+	// a real push's envelope, its Encrypt re-sent as echostr
+	body, q, err := p.Envelope(addEvent("secret-customer"), "1700000000", "43")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct{ Encrypt string }
+	if err := xml.Unmarshal(body, &env); err != nil {
+		t.Fatal(err)
+	}
+	q.Set("echostr", env.Encrypt)
+	if rec := get(q); rec.Code != http.StatusBadRequest || strings.Contains(rec.Body.String(), "secret-customer") {
+		t.Fatalf("captured push: %d %q", rec.Code, rec.Body.String())
+	}
+	mu.Lock()
+	if s := logs.String(); strings.Contains(s, "secret-customer") || !strings.Contains(s, "level=WARN") {
+		t.Errorf("log: %s", s)
+	}
+	mu.Unlock()
+	// an echostr of 128 bytes is still a URL check
+	echo := strings.Repeat("9", 128)
+	enc, _ := p.Encrypt([]byte(echo))
+	ok := url.Values{"msg_signature": {wecomtest.CallbackSignature(token, "1700000000", "44", enc)},
+		"timestamp": {"1700000000"}, "nonce": {"44"}, "echostr": {enc}}
+	if rec := get(ok); rec.Code != 200 || rec.Body.String() != echo {
+		t.Fatalf("128-byte echostr: %d %q", rec.Code, rec.Body.String())
 	}
 }
