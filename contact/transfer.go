@@ -2,10 +2,36 @@ package contact
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/scrmkit/scrm/wecom"
 )
+
+// ErrNoTransferResult is matched (errors.Is) by the per-customer error of
+// TransferCustomers and ResignedTransferCustomers for a customer that WeCom's
+// answer does not name. The call reached WeCom, so the transfer may have
+// started: the error also matches wecom.ErrOutcomeUnknown and is not
+// retryable. Check TransferResult (or ResignedTransferResult) before sending
+// it again; each customer can be transferred at most twice in 90 days.
+var ErrNoTransferResult = errors.New("contact: customer missing from WeCom's transfer answer; the transfer may have started")
+
+// noTransferResultError is the error of one customer missing from a
+// transfer answer.
+type noTransferResultError struct {
+	path           string
+	externalUserID string
+}
+
+func (e *noTransferResultError) Error() string {
+	return "contact: " + e.path + ": customer " + e.externalUserID +
+		" missing from WeCom's answer; the transfer may have started, check the transfer result before sending it again"
+}
+
+// Is matches ErrNoTransferResult and wecom.ErrOutcomeUnknown.
+func (e *noTransferResultError) Is(target error) bool {
+	return target == ErrNoTransferResult || target == wecom.ErrOutcomeUnknown
+}
 
 // TransferRequest hands customers of one member over to another.
 type TransferRequest struct {
@@ -26,6 +52,11 @@ type TransferResult struct {
 }
 
 func (r *TransferRequest) validate(resigned bool) error {
+	return firstErr(r.validateFields(resigned), maxItems("ExternalUserID", r.ExternalUserID, MaxTransferCustomers))
+}
+
+// validateFields checks everything but the number of customers per call.
+func (r *TransferRequest) validateFields(resigned bool) error {
 	if err := firstErr(required("HandoverUserID", r.HandoverUserID), required("TakeoverUserID", r.TakeoverUserID)); err != nil {
 		return err
 	}
@@ -35,8 +66,7 @@ func (r *TransferRequest) validate(resigned bool) error {
 	if resigned && r.TransferSuccessMsg != "" {
 		return invalidf("TransferSuccessMsg is not accepted for resigned members' customers")
 	}
-	return firstErr(maxItems("ExternalUserID", r.ExternalUserID, MaxTransferCustomers),
-		maxChars("TransferSuccessMsg", r.TransferSuccessMsg, 200))
+	return maxChars("TransferSuccessMsg", r.TransferSuccessMsg, 200)
 }
 
 // TransferCustomer starts handing over up to 100 customers of an in-service
@@ -85,25 +115,30 @@ func (s *Service) ResignedTransferCustomer(ctx context.Context, req *TransferReq
 // member: req.ExternalUserID is split into calls of 100, at most concurrency
 // at a time (wecom.DefaultBatchConcurrency when <= 0). The result has one
 // entry per customer in order; its Err is a *wecom.Error with WeCom's
-// per-customer errcode, or the error of its whole call.
+// per-customer errcode, ErrNoTransferResult when WeCom's answer leaves the
+// customer out, or the error of its whole call. The error is for a request
+// refused before anything is sent (ErrInvalidArgument).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92125
-func (s *Service) TransferCustomers(ctx context.Context, req *TransferRequest, concurrency int) []wecom.BatchResult[string, struct{}] {
-	return s.transferBatch(ctx, req, concurrency, s.TransferCustomer, "/cgi-bin/externalcontact/transfer_customer")
+func (s *Service) TransferCustomers(ctx context.Context, req *TransferRequest, concurrency int) ([]wecom.BatchResult[string, struct{}], error) {
+	return s.transferBatch(ctx, req, false, concurrency, s.TransferCustomer, "/cgi-bin/externalcontact/transfer_customer")
 }
 
 // ResignedTransferCustomers is TransferCustomers for a resigned member's
 // customers.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94081
-func (s *Service) ResignedTransferCustomers(ctx context.Context, req *TransferRequest, concurrency int) []wecom.BatchResult[string, struct{}] {
-	return s.transferBatch(ctx, req, concurrency, s.ResignedTransferCustomer, "/cgi-bin/externalcontact/resigned/transfer_customer")
+func (s *Service) ResignedTransferCustomers(ctx context.Context, req *TransferRequest, concurrency int) ([]wecom.BatchResult[string, struct{}], error) {
+	return s.transferBatch(ctx, req, true, concurrency, s.ResignedTransferCustomer, "/cgi-bin/externalcontact/resigned/transfer_customer")
 }
 
-func (s *Service) transferBatch(ctx context.Context, req *TransferRequest, concurrency int,
-	call func(context.Context, *TransferRequest) ([]TransferResult, error), path string) []wecom.BatchResult[string, struct{}] {
+func (s *Service) transferBatch(ctx context.Context, req *TransferRequest, resigned bool, concurrency int,
+	call func(context.Context, *TransferRequest) ([]TransferResult, error), path string) ([]wecom.BatchResult[string, struct{}], error) {
 	if req == nil {
-		return nil
+		return nil, invalidf("request is nil")
+	}
+	if err := req.validateFields(resigned); err != nil {
+		return nil, err
 	}
 	return wecom.Batch(ctx, req.ExternalUserID, MaxTransferCustomers, concurrency,
 		func(ctx context.Context, chunk []string, out []wecom.BatchResult[string, struct{}]) error {
@@ -121,13 +156,13 @@ func (s *Service) transferBatch(ctx context.Context, req *TransferRequest, concu
 				code, ok := codes[out[i].Item]
 				switch {
 				case !ok:
-					out[i].Err = &wecom.Error{Code: -1, Msg: "customer missing from WeCom's answer", Path: path}
+					out[i].Err = &noTransferResultError{path: path, externalUserID: out[i].Item}
 				case code != 0:
 					out[i].Err = &wecom.Error{Code: code, Msg: "transfer not started for this customer", Path: path}
 				}
 			}
 			return nil
-		})
+		}), nil
 }
 
 // TransferStatusRequest asks for the handover state of the customers moved

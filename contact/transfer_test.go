@@ -1,8 +1,14 @@
 package contact_test
 
 import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,10 +25,10 @@ func TestTransferCustomersInChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	items := append(append([]string{}, ids...), "wmghost")
-	res := svc.TransferCustomers(bg, &contact.TransferRequest{HandoverUserID: "old", TakeoverUserID: "new",
+	res, err := svc.TransferCustomers(bg, &contact.TransferRequest{HandoverUserID: "old", TakeoverUserID: "new",
 		ExternalUserID: items, TransferSuccessMsg: "new owner"}, 2)
-	if len(res) != 151 {
-		t.Fatalf("%d results", len(res))
+	if err != nil || len(res) != 151 {
+		t.Fatalf("%d results, %v", len(res), err)
 	}
 	for i, r := range res[:150] {
 		if r.Err != nil || r.Item != ids[i] {
@@ -101,7 +107,22 @@ func TestTransferValidation(t *testing.T) {
 	wantInvalid(t, err)
 	_, err = svc.ResignedTransferCustomer(bg, &contact.TransferRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids[:1], TransferSuccessMsg: "x"})
 	wantInvalid(t, err)
-	if n := srv.Count("/cgi-bin/externalcontact/transfer_customer"); n != 0 {
+	// the batch forms refuse a bad request as a whole, nil included
+	for _, req := range []*contact.TransferRequest{nil, {HandoverUserID: "a", ExternalUserID: ids}, {HandoverUserID: "a", TakeoverUserID: "b"}} {
+		res, err := svc.TransferCustomers(bg, req, 0)
+		wantInvalid(t, err)
+		if res != nil {
+			t.Fatalf("results %v with a refused request", res)
+		}
+	}
+	res0, err := svc.ResignedTransferCustomers(bg, nil, 0)
+	wantInvalid(t, err)
+	_, err2 := svc.ResignedTransferCustomers(bg, &contact.TransferRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids, TransferSuccessMsg: "x"}, 0)
+	wantInvalid(t, err2)
+	if res0 != nil {
+		t.Fatalf("results %v for a nil request", res0)
+	}
+	if n := srv.Count("/cgi-bin/externalcontact/transfer_customer") + srv.Count("/cgi-bin/externalcontact/resigned/transfer_customer"); n != 0 {
 		t.Fatal("invalid transfer reached WeCom")
 	}
 	err = svc.Client().Post(bg, "/cgi-bin/externalcontact/transfer_customer",
@@ -191,7 +212,10 @@ func TestResignedInheritance(t *testing.T) {
 		t.Fatalf("resigned member still listed: %v", users)
 	}
 
-	res := svc.ResignedTransferCustomers(bg, &contact.TransferRequest{HandoverUserID: "gone", TakeoverUserID: "heir", ExternalUserID: unassigned}, 0)
+	res, err := svc.ResignedTransferCustomers(bg, &contact.TransferRequest{HandoverUserID: "gone", TakeoverUserID: "heir", ExternalUserID: unassigned}, 0)
+	if err != nil || len(res) != len(unassigned) || len(res) == 0 {
+		t.Fatalf("%d results for %d customers, %v", len(res), len(unassigned), err)
+	}
 	for _, r := range res {
 		if r.Err != nil {
 			t.Fatal(r.Err)
@@ -225,4 +249,47 @@ func TestResignedInheritance(t *testing.T) {
 	}
 	_, err = svc.UnassignedList(bg, &contact.UnassignedRequest{PageSize: 1001})
 	wantInvalid(t, err)
+}
+
+// TestTransferCustomerMissingFromAnswer serves a transfer answer that does
+// not name one of the customers sent: its result is ErrNoTransferResult,
+// which also matches wecom.ErrOutcomeUnknown, is no *wecom.Error and is not
+// retryable (the transfer may have started; each customer can be moved only
+// twice in 90 days).
+func TestTransferCustomerMissingFromAnswer(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/cgi-bin/gettoken":
+			io.WriteString(w, `{"errcode":0,"errmsg":"ok","access_token":"tok","expires_in":7200}`)
+		case "/cgi-bin/externalcontact/transfer_customer":
+			calls.Add(1)
+			io.WriteString(w, `{"errcode":0,"errmsg":"ok","customer":[{"external_userid":"wmA","errcode":0},{"external_userid":"wmC","errcode":40128}]}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer ts.Close()
+	svc := contact.New(wecom.New("ww1", "secret", wecom.WithBaseURL(ts.URL)))
+	res, err := svc.TransferCustomers(bg, &contact.TransferRequest{HandoverUserID: "old", TakeoverUserID: "new",
+		ExternalUserID: []string{"wmA", "wmB", "wmC"}}, 1)
+	if err != nil || len(res) != 3 || res[0].Err != nil || wecom.ErrorCode(res[2].Err) != 40128 {
+		t.Fatalf("results = %+v", res)
+	}
+	err = res[1].Err
+	if !errors.Is(err, contact.ErrNoTransferResult) || !errors.Is(err, wecom.ErrOutcomeUnknown) {
+		t.Fatalf("missing customer: %v, want ErrNoTransferResult and wecom.ErrOutcomeUnknown", err)
+	}
+	var we *wecom.Error
+	if errors.As(err, &we) || wecom.IsRetryable(err) {
+		t.Fatalf("missing customer: %#v reads as a WeCom errcode or as retryable", err)
+	}
+	if !strings.Contains(err.Error(), "wmB") {
+		t.Fatalf("error %q does not name the customer", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d transfer calls, want 1", n)
+	}
 }
