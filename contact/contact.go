@@ -68,6 +68,28 @@ const (
 	MaxStatsIDs = 100
 )
 
+// IsNotFound reports whether err is WeCom's answer that the tag, tag group
+// (40068, invalid tag or group id) or contact way (41044, invalid
+// config_id) named in the call does not exist.
+//
+// Deletes (DelCorpTag, DelStrategyTag, DelContactWay) are repeated by the
+// client when an attempt may have failed in transit; if the first attempt
+// had in fact succeeded, the repetition is told the thing does not exist.
+// After a delete, an error for which IsNotFound is true means it is gone.
+func IsNotFound(err error) bool {
+	switch wecom.ErrorCode(err) {
+	case codeInvalidTagID, codeInvalidConfigID:
+		return true
+	}
+	return false
+}
+
+// WeCom's errcodes for an unknown id in the calls of this package.
+const (
+	codeInvalidTagID    = 40068
+	codeInvalidConfigID = 41044
+)
+
 func required(name, v string) error {
 	if v == "" {
 		return invalidf("%s is required", name)

@@ -272,7 +272,10 @@ func (s *Service) UpdateContactWay(ctx context.Context, req *UpdateContactWayReq
 	return s.idempotent(ctx, "/cgi-bin/externalcontact/update_contact_way", req, nil)
 }
 
-// DelContactWay deletes a contact way.
+// DelContactWay deletes a contact way. The client repeats it after a
+// failure in transit; when the first attempt had already deleted it, the
+// repetition fails with errcode 41044: an error for which IsNotFound is true
+// means it is gone.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
 func (s *Service) DelContactWay(ctx context.Context, configID string) error {

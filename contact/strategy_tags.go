@@ -86,7 +86,10 @@ type DelStrategyTagRequest struct {
 	GroupID []string `json:"group_id,omitempty"`
 }
 
-// DelStrategyTag deletes rule-group tags or tag groups.
+// DelStrategyTag deletes rule-group tags or tag groups. The client repeats
+// it after a failure in transit; when the first attempt had already deleted
+// them, the repetition fails with errcode 40068: an error for which
+// IsNotFound is true means they are gone.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94882
 func (s *Service) DelStrategyTag(ctx context.Context, req *DelStrategyTagRequest) error {

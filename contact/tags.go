@@ -135,7 +135,10 @@ type DelCorpTagRequest struct {
 	AgentID int      `json:"agentid,omitempty"` // legacy multi-app suites only
 }
 
-// DelCorpTag deletes corp tags or tag groups.
+// DelCorpTag deletes corp tags or tag groups. The client repeats it after a
+// failure in transit; when the first attempt had already deleted them, the
+// repetition fails with errcode 40068: an error for which IsNotFound is true
+// means they are gone.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92117
 func (s *Service) DelCorpTag(ctx context.Context, req *DelCorpTagRequest) error {

@@ -1,0 +1,128 @@
+package contact_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// loseAnswer delivers the first request for path to the server and then
+// drops its answer, as a connection reset after WeCom acted would.
+type loseAnswer struct {
+	path string
+	once sync.Once
+}
+
+var errAnswerLost = errors.New("connection reset after the request was sent")
+
+func (l *loseAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil || !strings.HasSuffix(r.URL.Path, l.path) {
+		return resp, err
+	}
+	lost := false
+	l.once.Do(func() { lost = true })
+	if !lost {
+		return resp, nil
+	}
+	resp.Body.Close()
+	return nil, errAnswerLost
+}
+
+// TestDeleteAnswerLost deletes a contact way, a corp tag and a rule-group
+// tag whose first answer is lost: the client repeats the delete, WeCom
+// answers "not found", and IsNotFound tells the caller the thing is gone.
+func TestDeleteAnswerLost(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, path string
+		del        func(*testing.T, *contact.Service) (error, func() bool)
+	}{
+		{"contact way", "/del_contact_way", func(t *testing.T, svc *contact.Service) (error, func() bool) {
+			w, err := svc.AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode, User: []string{"a"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return svc.DelContactWay(bg, w.ConfigID), func() bool {
+				_, err := svc.GetContactWay(bg, w.ConfigID)
+				return contact.IsNotFound(err)
+			}
+		}},
+		{"corp tag", "/del_corp_tag", func(t *testing.T, svc *contact.Service) (error, func() bool) {
+			g, err := svc.AddCorpTag(bg, &contact.AddCorpTagRequest{GroupName: "G", Tag: []contact.NewTag{{Name: "x"}, {Name: "y"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return svc.DelCorpTag(bg, &contact.DelCorpTagRequest{TagID: []string{g.Tag[0].ID}}), func() bool {
+				gs, err := svc.CorpTagList(bg, nil)
+				return err == nil && len(gs) == 1 && len(gs[0].Tag) == 1
+			}
+		}},
+		{"rule-group tag", "/del_strategy_tag", func(t *testing.T, svc *contact.Service) (error, func() bool) {
+			g, err := svc.AddStrategyTag(bg, &contact.AddStrategyTagRequest{StrategyID: 1, GroupName: "G", Tag: []contact.NewTag{{Name: "x"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return svc.DelStrategyTag(bg, &contact.DelStrategyTagRequest{GroupID: []string{g.GroupID}}), func() bool {
+				gs, err := svc.StrategyTagList(bg, nil)
+				return err == nil && len(gs) == 0
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, _ := setup(t)
+			seed(t, srv, 0, "a")
+			svc := contact.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: &loseAnswer{path: tc.path}})))
+			err, gone := tc.del(t, svc)
+			if err == nil {
+				t.Fatal("the repeated delete succeeded; want WeCom's not-found answer")
+			}
+			if !contact.IsNotFound(err) {
+				t.Fatalf("repeated delete: %v; IsNotFound = false", err)
+			}
+			if n := srv.Count("/cgi-bin/externalcontact" + tc.path); n != 2 {
+				t.Fatalf("%d delete calls, want 2 (the lost one and its repetition)", n)
+			}
+			if !gone() {
+				t.Fatal("not deleted")
+			}
+		})
+	}
+}
+
+func TestIsNotFound(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	seed(t, srv, 0, "a")
+	for _, err := range []error{
+		svc.DelContactWay(bg, "cwnone"),
+		svc.DelCorpTag(bg, &contact.DelCorpTagRequest{TagID: []string{"etnone"}}),
+		svc.DelCorpTag(bg, &contact.DelCorpTagRequest{GroupID: []string{"etnone"}}),
+		svc.DelStrategyTag(bg, &contact.DelStrategyTagRequest{TagID: []string{"stnone"}}),
+		svc.EditCorpTag(bg, &contact.EditCorpTagRequest{ID: "etnone", Name: "x"}),
+	} {
+		if !contact.IsNotFound(err) {
+			t.Errorf("%v: IsNotFound = false", err)
+		}
+	}
+	for _, err := range []error{
+		nil,
+		errors.New("other"),
+		&wecom.Error{Code: 40058},
+		&wecom.Error{Code: -1},
+		svc.DelCorpTag(bg, nil), // refused before sending
+	} {
+		if contact.IsNotFound(err) {
+			t.Errorf("%v: IsNotFound = true", err)
+		}
+	}
+	if !contact.IsNotFound(&wecom.Error{Code: 41044}) || !contact.IsNotFound(&wecom.Error{Code: 40068}) {
+		t.Error("IsNotFound misses 41044 or 40068")
+	}
+}
