@@ -26,10 +26,26 @@ import (
 // When the handlers succeed the key becomes "done" for the TTL. When a
 // handler fails (or panics) the claim is released, so a later re-send runs
 // the handlers again; and the answer to a synchronous delivery is then 500
-// so that WeCom has reason to re-send. A delivery that finds its key pending
-// or done is answered "success" without calling any handler: a re-send that
-// arrives while the first delivery is still being handled does not start a
-// second run. A pending claim left by a crashed process expires with the TTL.
+// so that WeCom has reason to re-send. The store calls use a context of
+// their own (a few seconds), not the handlers' WithHandlerTimeout, so that a
+// handler that used up its time still has its claim released or marked done.
+//
+// A delivery that finds its key done is answered "success" without calling
+// any handler. One that finds it pending (a re-send that arrives while the
+// first delivery is still being handled, here or on another instance) does
+// not start a second run either; its answer depends on the mode:
+//
+//   - synchronous (no WithWorkers): 503, because the first run may still
+//     fail, and "success" would stop WeCom's re-sends and lose the event; a
+//     later re-send finds the key done (answered "success") or released
+//     (handled again);
+//   - WithWorkers: "success", because the first delivery was already
+//     answered "success" when it was queued. A queued event whose handlers
+//     fail is reported through WithErrorHook and the logger, and its claim
+//     released, but WeCom does not deliver it again: it was told "success".
+//
+// A pending claim left by a crashed process expires with the TTL; until then
+// synchronous deliveries of that event are answered 503.
 //
 // The store is a wecom.Store (in-memory by default; a Redis store shares the
 // claims across instances). If the store fails, the event is processed
@@ -61,16 +77,43 @@ type deduper struct {
 	ttl   time.Duration
 }
 
-// claim reports whether the caller should process the event.
-func (d *deduper) claim(ctx context.Context, key string) (bool, error) {
+// claimState is what a delivery found when claiming its key.
+type claimState int
+
+const (
+	claimFresh   claimState = iota // the caller holds the claim: run the handlers
+	claimPending                   // another delivery holds it and is being handled
+	claimDone                      // the event was handled
+)
+
+// claim claims key for the caller, or reports who has it. When the store
+// fails on the claim itself, the result is claimFresh (process anyway); when
+// it fails reading an existing claim, claimPending.
+func (d *deduper) claim(ctx context.Context, key string) (claimState, error) {
 	if d == nil {
-		return true, nil
+		return claimFresh, nil
 	}
-	ok, err := d.store.CompareAndSwap(ctx, key, "", dedupPending, d.ttl)
-	if err != nil {
-		return true, err
+	for range 2 {
+		ok, err := d.store.CompareAndSwap(ctx, key, "", dedupPending, d.ttl)
+		if err != nil {
+			return claimFresh, err
+		}
+		if ok {
+			return claimFresh, nil
+		}
+		v, found, err := d.store.Get(ctx, key)
+		if err != nil {
+			return claimPending, err
+		}
+		if found {
+			if v == dedupDone {
+				return claimDone, nil
+			}
+			return claimPending, nil
+		}
+		// released (or expired) between the two calls: claim again
 	}
-	return ok, nil
+	return claimPending, nil
 }
 
 func (d *deduper) done(ctx context.Context, key string) error {

@@ -35,7 +35,11 @@
 // authorization events) and re-sends up to three times in all. The Handler
 // answers "success" as soon as the event is handled, or, with WithWorkers,
 // as soon as it is queued. Re-sends are recognised by a hash of the
-// decrypted XML (see DedupKey) and reach the handlers once.
+// decrypted XML (see DedupKey) and reach the handlers once. Without
+// WithWorkers a failed handler is answered 500 and a re-send that arrives
+// while the first delivery still runs 503, so that WeCom keeps re-sending
+// until the event was handled; with WithWorkers WeCom has its "success"
+// already, and a failure reaches only WithErrorHook and the logger.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90930
 package callback

@@ -120,10 +120,13 @@ func WithoutDedup() Option {
 }
 
 // WithWorkers runs handlers on a pool of n goroutines fed by a queue of
-// queue events: a push is answered as soon as it is queued. When the queue
-// is full the push is answered 503 (and its de-dup claim released), so that
-// WeCom re-sends it later. Handler failures are reported through
-// WithErrorHook and the logger. Call Close to stop the workers.
+// queue events: a push is answered "success" as soon as it is queued. When
+// the queue is full the push is answered 503 (and its de-dup claim
+// released), so that WeCom re-sends it later. Handler failures are reported
+// through WithErrorHook and the logger only: WeCom was already told
+// "success" and does not deliver the event again, so a handler that must
+// not lose events has to retry (or record the event) itself. Call Close to
+// stop the workers.
 func WithWorkers(n, queue int) Option {
 	return func(c *config) error {
 		if n < 1 || queue < 0 {
@@ -165,6 +168,10 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithErrorHook calls fn for every handler failure (an error or a panic).
+// fn is called from the worker goroutines and from the goroutines serving
+// requests, so it must be safe for concurrent use. Its ctx carries the
+// request's values but no deadline (not the WithHandlerTimeout one). A panic
+// in fn is recovered and logged.
 func WithErrorHook(fn func(ctx context.Context, ev Event, err error)) Option {
 	return func(c *config) error { c.onError = fn; return nil }
 }
@@ -198,8 +205,11 @@ func WithAnswer(body string) Option {
 // containing '<' (a push's ciphertext, which must not be echoed); 403
 // for a bad signature, a receiver id not accepted or a stale timestamp; 405
 // for other methods; 413 for bodies over 1 MiB; 500 when a synchronous
-// handler fails (so WeCom re-sends); 503 when the worker queue is full or
-// the Handler is closed.
+// handler fails (so WeCom re-sends); 503 when the worker queue is full, the
+// Handler is closed, or (without WithWorkers) a re-send arrives while the
+// first delivery of the push is still being handled (so that WeCom re-sends
+// again in case that first run fails). A re-send of a push already handled
+// is answered "success" without calling the handlers.
 //
 // Register handlers before serving.
 //
@@ -210,10 +220,11 @@ type Handler struct {
 	dedup  *deduper
 	routes router
 
-	mu     sync.RWMutex // guards closed and the send on jobs
-	closed bool
-	jobs   chan job
-	wg     sync.WaitGroup
+	mu      sync.RWMutex // guards closed, running, and the send on jobs
+	closed  bool
+	running int           // live workers plus synchronous deliveries being handled
+	drained chan struct{} // closed once closed is set and running is 0
+	jobs    chan job
 }
 
 type job struct {
@@ -258,7 +269,7 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
-	h := &Handler{crypto: cr, cfg: cfg}
+	h := &Handler{crypto: cr, cfg: cfg, drained: make(chan struct{})}
 	if !cfg.noDedup {
 		st := cfg.store
 		if st == nil {
@@ -268,8 +279,8 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 	}
 	if cfg.workers > 0 {
 		h.jobs = make(chan job, cfg.queue)
+		h.running = cfg.workers
 		for range cfg.workers {
-			h.wg.Add(1)
 			go h.worker()
 		}
 	}
@@ -280,8 +291,14 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 // building passive replies with EncryptReply.
 func (h *Handler) Crypto() *Crypto { return h.crypto }
 
-// Close stops accepting pushes (503) and waits, until ctx ends, for queued
-// events to be handled.
+// Close stops accepting pushes: from then on each is answered 503 (and its
+// de-dup claim released), so that WeCom re-sends it later. Close then waits
+// for the work already accepted: the synchronous deliveries whose handlers
+// are running and, with WithWorkers, every queued event, which the workers
+// still handle. It returns nil when all of it has finished, or ctx.Err() when
+// ctx ends first; the handlers still running then go on in the background
+// (Close leaves no goroutine of its own behind). Close may be called again,
+// e.g. with a longer deadline.
 func (h *Handler) Close(ctx context.Context) error {
 	h.mu.Lock()
 	if !h.closed {
@@ -289,15 +306,37 @@ func (h *Handler) Close(ctx context.Context) error {
 		if h.jobs != nil {
 			close(h.jobs)
 		}
+		if h.running == 0 {
+			close(h.drained)
+		}
 	}
 	h.mu.Unlock()
-	done := make(chan struct{})
-	go func() { h.wg.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-h.drained:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// enter counts a synchronous delivery in; false after Close.
+func (h *Handler) enter() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.running++
+	return true
+}
+
+// exit counts a synchronous delivery or a worker out.
+func (h *Handler) exit() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.running--
+	if h.closed && h.running == 0 {
+		close(h.drained)
 	}
 }
 
@@ -468,23 +507,42 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 	// connection after 5 s must not abandon work that has started.
 	ctx := context.WithoutCancel(r.Context())
 	key := DedupKey(rid, msg)
-	fresh, derr := h.dedup.claim(ctx, key)
+	state, derr := h.claim(ctx, key)
 	if derr != nil {
-		h.cfg.logger.WarnContext(ctx, "callback: dedup store failed; processing anyway", "kind", ev.Header().Kind(), "err", derr)
+		if state == claimFresh {
+			h.log(ctx, slog.LevelWarn, "callback: dedup store failed; processing anyway", "kind", ev.Header().Kind(), "err", derr)
+		} else {
+			h.log(ctx, slog.LevelWarn, "callback: dedup store failed reading a claim", "kind", ev.Header().Kind(), "err", derr)
+		}
 	}
-	if !fresh {
-		h.cfg.logger.DebugContext(ctx, "callback: duplicate push ignored", "kind", ev.Header().Kind())
+	switch {
+	case state == claimDone:
+		h.log(ctx, slog.LevelDebug, "callback: duplicate push ignored", "kind", ev.Header().Kind())
+		h.answer(w)
+		return
+	case state == claimPending && h.jobs == nil:
+		// The first delivery is still being handled (here or on another
+		// instance) and may yet fail: "success" would stop WeCom's re-sends.
+		h.log(ctx, slog.LevelDebug, "callback: re-send while the push is still being handled; answered 503 so WeCom re-sends it later",
+			"kind", ev.Header().Kind())
+		http.Error(w, "push is still being handled; re-send later", http.StatusServiceUnavailable)
+		return
+	case state == claimPending:
+		// Worker mode: the first delivery was answered when it was queued.
+		h.log(ctx, slog.LevelDebug, "callback: duplicate of a queued push ignored", "kind", ev.Header().Kind())
 		h.answer(w)
 		return
 	}
 
 	if h.jobs == nil {
-		if h.isClosed() {
-			_ = h.dedup.release(ctx, key)
+		if !h.enter() {
+			h.release(ctx, key)
 			http.Error(w, ErrClosed.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		if err := h.handle(ctx, ev, key); err != nil {
+		err := h.handle(ctx, ev, key)
+		h.exit()
+		if err != nil {
 			http.Error(w, "handler failed", http.StatusInternalServerError)
 			return
 		}
@@ -492,18 +550,12 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.enqueue(job{ev: ev, key: key}); err != nil {
-		_ = h.dedup.release(ctx, key)
-		h.cfg.logger.WarnContext(ctx, "callback: push refused", "kind", ev.Header().Kind(), "err", err)
+		h.release(ctx, key)
+		h.log(ctx, slog.LevelWarn, "callback: push refused", "kind", ev.Header().Kind(), "err", err)
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	h.answer(w)
-}
-
-func (h *Handler) isClosed() bool {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.closed
 }
 
 func (h *Handler) enqueue(j job) error {
@@ -521,40 +573,96 @@ func (h *Handler) enqueue(j job) error {
 }
 
 func (h *Handler) worker() {
-	defer h.wg.Done()
+	defer h.exit()
 	for j := range h.jobs {
-		_ = h.handle(context.Background(), j.ev, j.key)
+		h.runJob(j)
+	}
+}
+
+// runJob handles one queued event. handle already guards the user code it
+// calls besides the handlers (the error hook, the logger); this is the last
+// line of defence of the worker goroutine, where a panic would end the
+// process.
+func (h *Handler) runJob(j job) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.log(context.Background(), slog.LevelError, "callback: panic while handling a queued push", "panic", fmt.Sprint(p))
+		}
+	}()
+	_ = h.handle(context.Background(), j.ev, j.key)
+}
+
+// dedupStoreTimeout bounds each de-dup store call. The calls get a context
+// of their own, not the handlers' (WithHandlerTimeout): a handler that used
+// up its time must not leave its claim pending, which would turn WeCom's
+// re-sends away until the claim expires.
+const dedupStoreTimeout = 5 * time.Second
+
+func storeContext(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(parent), dedupStoreTimeout)
+}
+
+func (h *Handler) claim(parent context.Context, key string) (claimState, error) {
+	ctx, cancel := storeContext(parent)
+	defer cancel()
+	return h.dedup.claim(ctx, key)
+}
+
+func (h *Handler) release(parent context.Context, key string) {
+	ctx, cancel := storeContext(parent)
+	defer cancel()
+	if err := h.dedup.release(ctx, key); err != nil {
+		h.log(ctx, slog.LevelWarn, "callback: dedup release failed; re-sends are turned away until the claim expires", "err", err)
+	}
+}
+
+func (h *Handler) markDone(parent context.Context, key string) {
+	ctx, cancel := storeContext(parent)
+	defer cancel()
+	if err := h.dedup.done(ctx, key); err != nil {
+		h.log(ctx, slog.LevelWarn, "callback: dedup store failed", "err", err)
 	}
 }
 
 // handle runs the handlers of one event and records the outcome.
-func (h *Handler) handle(ctx context.Context, ev Event, key string) error {
-	ctx = context.WithoutCancel(ctx)
+func (h *Handler) handle(parent context.Context, ev Event, key string) error {
+	// base is taken before the handler timeout: the store calls and the
+	// error hook must work after a handler used up its time.
+	base := context.WithoutCancel(parent)
+	ctx := base
 	if h.cfg.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.cfg.timeout)
+		ctx, cancel = context.WithTimeout(base, h.cfg.timeout)
 		defer cancel()
 	}
 	handled, err := h.routes.dispatch(ctx, ev)
 	if !handled {
-		h.cfg.logger.InfoContext(ctx, "callback: no handler for push (register OnDefault to receive it)",
+		h.log(base, slog.LevelInfo, "callback: no handler for push (register OnDefault to receive it)",
 			"kind", ev.Header().Kind(), "change_type", ev.Header().ChangeType)
 	}
 	if err != nil {
-		if rerr := h.dedup.release(ctx, key); rerr != nil {
-			h.cfg.logger.WarnContext(ctx, "callback: dedup release failed", "err", rerr)
-		}
-		h.cfg.logger.ErrorContext(ctx, "callback: handler failed", "kind", ev.Header().Kind(),
+		h.release(base, key)
+		h.log(base, slog.LevelError, "callback: handler failed", "kind", ev.Header().Kind(),
 			"change_type", ev.Header().ChangeType, "err", err)
-		if h.cfg.onError != nil {
-			h.cfg.onError(ctx, ev, err)
-		}
+		h.callErrorHook(base, ev, err)
 		return err
 	}
-	if derr := h.dedup.done(ctx, key); derr != nil {
-		h.cfg.logger.WarnContext(ctx, "callback: dedup store failed", "err", derr)
-	}
+	h.markDone(base, key)
 	return nil
+}
+
+// callErrorHook calls the WithErrorHook function, turning a panic in it
+// into a log line: on a worker goroutine it would end the process.
+func (h *Handler) callErrorHook(ctx context.Context, ev Event, err error) {
+	if h.cfg.onError == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			h.log(ctx, slog.LevelError, "callback: error hook panicked", "kind", ev.Header().Kind(), "panic", fmt.Sprint(p))
+		}
+	}()
+	h.cfg.onError(ctx, ev, err)
 }
 
 func (h *Handler) answer(w http.ResponseWriter) {

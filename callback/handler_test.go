@@ -318,7 +318,28 @@ func TestUnknownEventsReachDefaultRaw(t *testing.T) {
 	}
 }
 
-// WeCom re-sends a push that was answered late; the handler runs once.
+// pushUntilOK pushes plaintext again and again (one attempt each) until it
+// is acknowledged, as WeCom's later re-sends would, and returns the result.
+func pushUntilOK(t *testing.T, p *wecomtest.Pusher, plaintext []byte) *wecomtest.PushResult {
+	t.Helper()
+	q := *p
+	q.Attempts = 1
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res, err := q.Push(context.Background(), plaintext)
+		if err == nil {
+			return res
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never acknowledged: %+v %v", res, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// WeCom re-sends a push that was answered late; the handler runs once. The
+// re-sends that arrive while it runs are answered 503 (synchronous mode), a
+// later one "success".
 func TestDedupOfLateAnswerResends(t *testing.T) {
 	t.Parallel()
 	h := newHandler(t, callback.WithReceiverID(corpID))
@@ -331,14 +352,18 @@ func TestDedupOfLateAnswerResends(t *testing.T) {
 	})
 	_, p := serve(t, h, corpID)
 	p.Timeout = 50 * time.Millisecond
-	res, err := p.Push(context.Background(), addEvent("dup"))
-	if err != nil {
-		t.Fatal(res, err)
-	}
+	res, _ := p.Push(context.Background(), addEvent("dup"))
 	if len(res.Attempts) < 2 {
 		t.Fatalf("expected a re-send, got %+v", res.Attempts)
 	}
-	time.Sleep(200 * time.Millisecond)
+	for _, a := range res.Attempts[1:] {
+		if a.Err == nil && a.Status != http.StatusServiceUnavailable {
+			t.Fatalf("re-send during the first run answered %d %q", a.Status, a.Body)
+		}
+	}
+	if res := pushUntilOK(t, p, addEvent("dup")); res.Body() != "success" {
+		t.Fatalf("%+v", res)
+	}
 	if calls.Load() != 1 {
 		t.Fatalf("handler ran %d times", calls.Load())
 	}
@@ -348,6 +373,74 @@ func TestDedupOfLateAnswerResends(t *testing.T) {
 	}
 	if calls.Load() != 2 {
 		t.Fatalf("distinct event deduplicated: %d", calls.Load())
+	}
+}
+
+// Synchronous mode: a re-send that finds the first delivery still running
+// is not acknowledged, because the first run may fail; when it does, a
+// later re-send is handled again and the event is not lost.
+func TestSyncResendWhileFirstRunIsPending(t *testing.T) {
+	t.Parallel()
+	var hooked atomic.Int32
+	h := newHandler(t, callback.WithReceiverID(corpID),
+		callback.WithErrorHook(func(context.Context, callback.Event, error) { hooked.Add(1) }))
+	var calls atomic.Int32
+	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error {
+		if calls.Add(1) == 1 {
+			time.Sleep(200 * time.Millisecond) // WeCom gives up on this attempt
+			return errors.New("database down")
+		}
+		return nil
+	})
+	_, p := serve(t, h, corpID)
+	p.Timeout = 50 * time.Millisecond
+	p.Attempts = 2
+	res, err := p.Push(context.Background(), addEvent("slow-fail"))
+	if err == nil || res.OK {
+		t.Fatalf("a re-send was acknowledged while the first run was pending: %+v", res.Attempts)
+	}
+	if len(res.Attempts) != 2 || res.Attempts[0].Err == nil || res.Attempts[1].Status != http.StatusServiceUnavailable {
+		t.Fatalf("%+v", res.Attempts)
+	}
+	// WeCom keeps re-sending; once the first run failed, the event is handled again
+	pushUntilOK(t, p, addEvent("slow-fail"))
+	if calls.Load() != 2 || hooked.Load() != 1 {
+		t.Fatalf("calls %d, hooks %d", calls.Load(), hooked.Load())
+	}
+}
+
+// Worker mode: the first delivery was acknowledged when queued, so a re-send
+// that finds it pending is acknowledged too, and the handler runs once.
+func TestWorkersAcknowledgeResendWhilePending(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID(corpID), callback.WithWorkers(1, 1))
+	release := make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(unblock)
+	started := make(chan struct{}, 1)
+	var calls atomic.Int32
+	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error {
+		calls.Add(1)
+		started <- struct{}{}
+		<-release
+		return nil
+	})
+	_, p := serve(t, h, corpID)
+	p.Attempts = 1
+	for i := range 2 {
+		if res, err := p.Push(context.Background(), addEvent("queued")); err != nil || res.Body() != "success" {
+			t.Fatalf("delivery %d: %+v %v", i+1, res, err)
+		}
+		if i == 0 {
+			<-started
+		}
+	}
+	unblock()
+	if err := h.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("calls %d", calls.Load())
 	}
 }
 
@@ -696,5 +789,164 @@ func TestURLCheckRefusesAPushCiphertext(t *testing.T) {
 		"timestamp": {"1700000000"}, "nonce": {"44"}, "echostr": {enc}}
 	if rec := get(ok); rec.Code != 200 || rec.Body.String() != echo {
 		t.Fatalf("128-byte echostr: %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+// ctxStore refuses calls whose context is done, as a network store does.
+type ctxStore struct{ *wecom.MemoryStore }
+
+func (s ctxStore) Get(ctx context.Context, key string) (string, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return "", false, err
+	}
+	return s.MemoryStore.Get(ctx, key)
+}
+
+func (s ctxStore) Set(ctx context.Context, key, value string, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.MemoryStore.Set(ctx, key, value, ttl)
+}
+
+func (s ctxStore) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.MemoryStore.Delete(ctx, key)
+}
+
+func (s ctxStore) CompareAndSwap(ctx context.Context, key, old, value string, ttl time.Duration) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	return s.MemoryStore.CompareAndSwap(ctx, key, old, value, ttl)
+}
+
+// A handler that uses up its WithHandlerTimeout still gets its claim
+// released (on failure) or marked done (on success): the store calls have
+// their own context.
+func TestStoreCallsOutliveTheHandlerTimeout(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID(corpID), callback.WithHandlerTimeout(30*time.Millisecond),
+		callback.WithDedupStore(ctxStore{wecom.NewMemoryStore()}, time.Minute))
+	var mu sync.Mutex
+	calls := map[string]int{}
+	h.OnAddExternalContact(func(ctx context.Context, ev *callback.ExternalContactEvent) error {
+		mu.Lock()
+		calls[ev.ExternalUserID]++
+		n := calls[ev.ExternalUserID]
+		mu.Unlock()
+		<-ctx.Done() // uses up its time
+		if ev.ExternalUserID == "fails" && n == 1 {
+			return ctx.Err()
+		}
+		return nil
+	})
+	count := func(id string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return calls[id]
+	}
+	_, p := serve(t, h, corpID)
+	p.Attempts = 1
+	if res, _ := p.Push(context.Background(), addEvent("fails")); res.Status() != http.StatusInternalServerError {
+		t.Fatalf("failing run: %+v", res)
+	}
+	// released: WeCom's re-send is handled again
+	if res, err := p.Push(context.Background(), addEvent("fails")); err != nil || count("fails") != 2 {
+		t.Fatalf("re-send after a timed-out failure: %+v %v, %d calls", res, err, count("fails"))
+	}
+	if res, err := p.Push(context.Background(), addEvent("ok")); err != nil || count("ok") != 1 {
+		t.Fatalf("slow success: %+v %v", res, err)
+	}
+	// done: a re-send is acknowledged without a second run
+	if res, err := p.Push(context.Background(), addEvent("ok")); err != nil || res.Body() != "success" || count("ok") != 1 {
+		t.Fatalf("re-send after a slow success: %+v %v, %d calls", res, err, count("ok"))
+	}
+}
+
+// panicLog is a slog.Handler that panics on every record.
+type panicLog struct{}
+
+func (panicLog) Enabled(context.Context, slog.Level) bool  { return true }
+func (panicLog) Handle(context.Context, slog.Record) error { panic("logger down") }
+func (l panicLog) WithAttrs([]slog.Attr) slog.Handler      { return l }
+func (l panicLog) WithGroup(string) slog.Handler           { return l }
+
+// A panic in the error hook (or the logger) on a worker goroutine is
+// recovered: the process survives and the workers go on.
+func TestErrorHookAndLoggerPanicsAreRecovered(t *testing.T) {
+	t.Parallel()
+	for name, logger := range map[string]*slog.Logger{"quiet logger": quiet, "panicking logger": slog.New(panicLog{})} {
+		for _, workers := range []bool{true, false} {
+			var calls, hooks atomic.Int32
+			opts := []callback.Option{callback.WithReceiverID(corpID), callback.WithLogger(logger),
+				callback.WithErrorHook(func(context.Context, callback.Event, error) { hooks.Add(1); panic("hook down") })}
+			want := 500
+			if workers {
+				opts = append(opts, callback.WithWorkers(1, 4))
+				want = 200
+			}
+			h := newHandler(t, opts...)
+			h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error {
+				calls.Add(1)
+				return errors.New("fail")
+			})
+			_, p := serve(t, h, corpID)
+			p.Attempts = 1
+			for i := range 3 {
+				res, _ := p.Push(context.Background(), addEvent("hook-"+strconv.Itoa(i)))
+				if res.Status() != want {
+					t.Fatalf("%s, workers %v: push %d: %+v", name, workers, i, res.Attempts)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := h.Close(ctx)
+			cancel()
+			if err != nil || calls.Load() != 3 || hooks.Load() != 3 {
+				t.Fatalf("%s, workers %v: Close %v, %d calls, %d hooks", name, workers, err, calls.Load(), hooks.Load())
+			}
+		}
+	}
+}
+
+// In synchronous mode Close waits for the handlers already running.
+func TestCloseWaitsForSynchronousHandlers(t *testing.T) {
+	t.Parallel()
+	h := newHandler(t, callback.WithReceiverID(corpID))
+	started, release := make(chan struct{}), make(chan struct{})
+	var finished atomic.Bool
+	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error {
+		close(started)
+		<-release
+		time.Sleep(20 * time.Millisecond)
+		finished.Store(true)
+		return nil
+	})
+	_, p := serve(t, h, corpID)
+	unblock := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(unblock) // before the server's Close, which waits for the request
+	p.Attempts = 1
+	pushed := make(chan *wecomtest.PushResult, 1)
+	go func() {
+		res, _ := p.Push(context.Background(), addEvent("closing"))
+		pushed <- res
+	}()
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := h.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close while a handler runs: %v", err)
+	}
+	unblock()
+	if err := h.Close(context.Background()); err != nil || !finished.Load() {
+		t.Fatalf("Close returned %v before the handler finished (%v)", err, finished.Load())
+	}
+	if res := <-pushed; res.Body() != "success" {
+		t.Fatalf("the running push: %+v", res)
+	}
+	if res, _ := p.Push(context.Background(), addEvent("after")); res.Status() != http.StatusServiceUnavailable {
+		t.Fatalf("after Close: %+v", res)
 	}
 }
