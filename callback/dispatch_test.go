@@ -3,6 +3,7 @@ package callback_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -126,26 +127,41 @@ func TestHandlerTimeoutAndAnswer(t *testing.T) {
 	}
 }
 
-// A passive reply built with the handler's Crypto decrypts on WeCom's side.
+// A passive reply built by the Handler carries the event's receiver id, as
+// WeCom's own library's replies do: a receiver-checking Crypto decrypts it.
 func TestPassiveReplyWithHandlerCrypto(t *testing.T) {
 	t.Parallel()
 	h := newHandler(t, callback.WithReceiverID(corpID))
 	if h.Crypto().ReceiveID() != "" {
 		t.Fatal("the handler's Crypto should not check receivers itself")
 	}
+	evs := make(chan callback.Event, 1)
+	h.OnAddExternalContact(func(_ context.Context, ev *callback.ExternalContactEvent) error { evs <- ev; return nil })
+	_, p := serve(t, h, corpID)
+	if _, err := p.Push(context.Background(), addEvent("reply")); err != nil {
+		t.Fatal(err)
+	}
+	ev := <-evs
+	r, err := h.EncryptReply(ev, []byte("<xml><MsgType>text</MsgType></xml>"), "1700000000", "9")
+	if err != nil {
+		t.Fatal(err)
+	}
 	c, err := callback.NewCrypto(token, aesKey, corpID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := c.EncryptReply([]byte("<xml><MsgType>text</MsgType></xml>"), "1700000000", "9")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := h.Crypto().Decrypt(r.MsgSignature, r.TimeStamp, r.Nonce, r.Encrypt)
+	got, err := c.Decrypt(r.MsgSignature, r.TimeStamp, r.Nonce, r.Encrypt)
 	if err != nil || string(got) != "<xml><MsgType>text</MsgType></xml>" {
 		t.Fatal(string(got), err)
 	}
+	other, _ := callback.NewCrypto(token, aesKey, "wwOTHER")
+	if _, err := other.Decrypt(r.MsgSignature, r.TimeStamp, r.Nonce, r.Encrypt); !errors.Is(err, callback.ErrReceiverMismatch) {
+		t.Fatalf("another receiver: %v", err)
+	}
 	if wecomtest.CallbackSignature(token, r.TimeStamp, r.Nonce, r.Encrypt) != r.MsgSignature {
 		t.Fatal("signature differs from WeCom's recipe")
+	}
+	if _, err := h.EncryptReply(nil, []byte("<xml/>"), "1", "2"); err == nil {
+		t.Fatal("nil event accepted")
 	}
 }

@@ -287,9 +287,25 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 	return h, nil
 }
 
-// Crypto returns the Handler's Crypto (it checks no receiver id itself), for
-// building passive replies with EncryptReply.
+// Crypto returns the Handler's Crypto. Its receiver id is empty: it checks
+// none when decrypting (the Handler checks receivers itself) and appends
+// none when encrypting. Do not build passive replies with it: WeCom's own
+// library appends the receiver id to a reply, and Handler.EncryptReply does.
 func (h *Handler) Crypto() *Crypto { return h.crypto }
+
+// EncryptReply encrypts a passive reply (被动回复) to ev, a push this Handler
+// received, as Crypto.EncryptReply does, with ev's receiver id
+// (ev.Header().ReceiveID) appended, as WeCom's own library does.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90930
+func (h *Handler) EncryptReply(ev Event, plaintext []byte, timestamp, nonce string) (*Reply, error) {
+	if ev == nil || ev.Header() == nil {
+		return nil, errors.New("callback: EncryptReply: no event")
+	}
+	c := *h.crypto
+	c.receiveID = ev.Header().ReceiveID
+	return c.EncryptReply(plaintext, timestamp, nonce)
+}
 
 // Close stops accepting pushes: from then on each is answered 503 (and its
 // de-dup claim released), so that WeCom re-sends it later. Close then waits
