@@ -66,6 +66,15 @@ const (
 	// MaxStatsIDs is the most userids (and the most partyids) of
 	// get_user_behavior_data.
 	MaxStatsIDs = 100
+	// MaxStatsDays is how far back, in days, get_user_behavior_data has data.
+	MaxStatsDays = 180
+
+	// Closing messages (Conclusions) of temporary-session contact ways, in
+	// bytes of UTF-8.
+	MaxConclusionTextBytes      = 4000 // text.content
+	MaxConclusionLinkTitleBytes = 128  // link.title
+	MaxConclusionLinkDescBytes  = 512  // link.desc
+	MaxConclusionMiniTitleBytes = 64   // miniprogram.title
 )
 
 // IsNotFound reports whether err is WeCom's answer that the tag, tag group
@@ -100,6 +109,13 @@ func required(name, v string) error {
 func maxChars(name, v string, n int) error {
 	if c := utf8.RuneCountInString(v); c > n {
 		return invalidf("%s is %d characters long; WeCom allows at most %d", name, c, n)
+	}
+	return nil
+}
+
+func maxBytes(name, v string, n int) error {
+	if len(v) > n {
+		return invalidf("%s is %d bytes long; WeCom allows at most %d", name, len(v), n)
 	}
 	return nil
 }
@@ -144,3 +160,7 @@ func (s *Service) get(ctx context.Context, path string, q url.Values, out any) e
 // Bool returns a pointer to v, for the request fields whose server default
 // is true (SkipVerify, MarkSource): nil leaves WeCom's default in place.
 func Bool(v bool) *bool { return &v }
+
+// Uint32 returns a pointer to v, for the request fields where 0 is a value
+// to send and nil leaves the current one (EditCorpTagRequest.Order).
+func Uint32(v uint32) *uint32 { return &v }

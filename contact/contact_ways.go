@@ -9,12 +9,34 @@ import (
 
 // Conclusions is the closing message of a temporary-session contact way.
 // Text may come with one of Image, Link and MiniProgram (WeCom uses the first
-// set of image > link > miniprogram).
+// set of image > link > miniprogram); they cannot all be nil.
 type Conclusions struct {
 	Text        *ConclusionText        `json:"text,omitempty"`
 	Image       *ConclusionImage       `json:"image,omitempty"`
 	Link        *ConclusionLink        `json:"link,omitempty"`
 	MiniProgram *ConclusionMiniProgram `json:"miniprogram,omitempty"`
+}
+
+// validate checks the documented limits; c may be nil.
+func (c *Conclusions) validate() error {
+	if c == nil {
+		return nil
+	}
+	if c.Text == nil && c.Image == nil && c.Link == nil && c.MiniProgram == nil {
+		return invalidf("Conclusions needs Text, Image, Link or MiniProgram")
+	}
+	var errs []error
+	if c.Text != nil {
+		errs = append(errs, maxBytes("Conclusions.Text.Content", c.Text.Content, MaxConclusionTextBytes))
+	}
+	if c.Link != nil {
+		errs = append(errs, maxBytes("Conclusions.Link.Title", c.Link.Title, MaxConclusionLinkTitleBytes),
+			maxBytes("Conclusions.Link.Desc", c.Link.Desc, MaxConclusionLinkDescBytes))
+	}
+	if c.MiniProgram != nil {
+		errs = append(errs, maxBytes("Conclusions.MiniProgram.Title", c.MiniProgram.Title, MaxConclusionMiniTitleBytes))
+	}
+	return firstErr(errs...)
 }
 
 // ConclusionText is a text closing message (at most 4000 bytes).
@@ -60,6 +82,8 @@ type AddContactWayRequest struct {
 	User  []string `json:"user,omitempty"`  // exactly one for ContactWaySingle
 	Party []int    `json:"party,omitempty"` // departments, ContactWayMulti only
 	// Temporary-session mode (medical corps only, single member).
+	// ExpiresIn, ChatExpiresIn, UnionID and Conclusions apply to it only
+	// and are refused when IsTemp is false.
 	IsTemp        bool   `json:"is_temp,omitempty"`
 	ExpiresIn     int    `json:"expires_in,omitempty"`      // QR validity in seconds (default 7 days, at most 14)
 	ChatExpiresIn int    `json:"chat_expires_in,omitempty"` // session validity in seconds (default 24 h, at most 14 days)
@@ -68,15 +92,16 @@ type AddContactWayRequest struct {
 	IsExclusive bool `json:"is_exclusive,omitempty"`
 	// MarkSource: nil leaves WeCom's default, true; effective for
 	// marketing (营销获客) apps only.
-	MarkSource  *bool        `json:"mark_source,omitempty"`
+	MarkSource *bool `json:"mark_source,omitempty"`
+	// Conclusions is sent to the customer when a temporary session ends.
 	Conclusions *Conclusions `json:"conclusions,omitempty"`
 }
 
 const maxTempSeconds = 14 * 24 * 3600
 
-func validateWayCommon(remark, state string, users []string, expiresIn, chatExpiresIn int) error {
+func validateWayCommon(remark, state string, users []string, expiresIn, chatExpiresIn int, concl *Conclusions) error {
 	if err := firstErr(maxChars("Remark", remark, 30), maxChars("State", state, MaxStateLen),
-		maxItems("User", users, MaxContactWayUsers)); err != nil {
+		maxItems("User", users, MaxContactWayUsers), concl.validate()); err != nil {
 		return err
 	}
 	if expiresIn < 0 || expiresIn > maxTempSeconds {
@@ -107,7 +132,10 @@ func (r *AddContactWayRequest) validate() error {
 	if r.Scene != SceneMiniProgram && r.Scene != SceneQRCode {
 		return invalidf("Scene is %d; want SceneMiniProgram or SceneQRCode", r.Scene)
 	}
-	return validateWayCommon(r.Remark, r.State, r.User, r.ExpiresIn, r.ChatExpiresIn)
+	if !r.IsTemp && (r.ExpiresIn != 0 || r.ChatExpiresIn != 0 || r.UnionID != "" || r.Conclusions != nil) {
+		return invalidf("ExpiresIn, ChatExpiresIn, UnionID and Conclusions apply to temporary sessions only (IsTemp)")
+	}
+	return validateWayCommon(r.Remark, r.State, r.User, r.ExpiresIn, r.ChatExpiresIn, r.Conclusions)
 }
 
 // AddContactWayResponse is the answer of AddContactWay.
@@ -188,12 +216,16 @@ type ListContactWaysRequest struct {
 	Limit     int            `json:"limit,omitempty"` // default 100, at most 1000
 }
 
+// ContactWayRef is a contact way as list_contact_way names it: by its
+// config id only.
+type ContactWayRef struct {
+	ConfigID string `json:"config_id"`
+}
+
 // ListContactWaysResponse is one page of config ids.
 type ListContactWaysResponse struct {
-	ContactWay []struct {
-		ConfigID string `json:"config_id"`
-	} `json:"contact_way"`
-	NextCursor string `json:"next_cursor"`
+	ContactWay []ContactWayRef `json:"contact_way"`
+	NextCursor string          `json:"next_cursor"`
 }
 
 // ListContactWays returns one page of contact way config ids; use
@@ -243,15 +275,20 @@ func (s *Service) ListContactWaysIter(ctx context.Context, req *ListContactWaysR
 
 // UpdateContactWayRequest changes a contact way. User and Party replace the
 // lists wholesale: send the full lists you want. Type, Scene and IsTemp
-// cannot be changed.
+// cannot be changed. Zero fields are not sent and leave the current value.
 type UpdateContactWayRequest struct {
-	ConfigID      string       `json:"config_id"`
-	Remark        string       `json:"remark,omitempty"`
-	SkipVerify    *bool        `json:"skip_verify,omitempty"`
-	Style         int          `json:"style,omitempty"`
-	State         string       `json:"state,omitempty"`
-	User          []string     `json:"user,omitempty"`
-	Party         []int        `json:"party,omitempty"`
+	ConfigID string `json:"config_id"`
+	// Remark and State overwrite the current ones (at most 30 characters
+	// each). An empty one is not sent: WeCom documents no way to clear
+	// them, so they can be replaced but not removed.
+	Remark     string   `json:"remark,omitempty"`
+	SkipVerify *bool    `json:"skip_verify,omitempty"`
+	Style      int      `json:"style,omitempty"` // SceneMiniProgram only
+	State      string   `json:"state,omitempty"`
+	User       []string `json:"user,omitempty"`
+	Party      []int    `json:"party,omitempty"` // ContactWayMulti only
+	// ExpiresIn, ChatExpiresIn, UnionID and Conclusions apply to
+	// temporary-session ways only; WeCom refuses them for others.
 	ExpiresIn     int          `json:"expires_in,omitempty"`
 	ChatExpiresIn int          `json:"chat_expires_in,omitempty"`
 	UnionID       string       `json:"unionid,omitempty"`
@@ -266,7 +303,7 @@ func (s *Service) UpdateContactWay(ctx context.Context, req *UpdateContactWayReq
 		return invalidf("request is nil")
 	}
 	if err := firstErr(required("ConfigID", req.ConfigID),
-		validateWayCommon(req.Remark, req.State, req.User, req.ExpiresIn, req.ChatExpiresIn)); err != nil {
+		validateWayCommon(req.Remark, req.State, req.User, req.ExpiresIn, req.ChatExpiresIn, req.Conclusions)); err != nil {
 		return err
 	}
 	return s.idempotent(ctx, "/cgi-bin/externalcontact/update_contact_way", req, nil)

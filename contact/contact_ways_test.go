@@ -121,6 +121,9 @@ func TestContactWayLifecycle(t *testing.T) {
 	if err != nil || len(first.ContactWay) != 2 || first.NextCursor == "" {
 		t.Fatalf("first page = %+v, %v", first, err)
 	}
+	if want := []contact.ContactWayRef{{ConfigID: ids[0]}, {ConfigID: ids[1]}}; !slices.Equal(first.ContactWay, want) {
+		t.Fatalf("first page = %+v, want %+v", first.ContactWay, want)
+	}
 	var listed []string
 	for id, err := range svc.ListContactWaysIter(bg, &contact.ListContactWaysRequest{Limit: 2}) {
 		if err != nil {

@@ -82,6 +82,12 @@ func (cs *contactState) checkWayFields(remark, state *string, users []string, ex
 	if concl != nil && concl.Text != nil && len(concl.Text.Content) > 4000 {
 		return errf(40058, "conclusion text longer than 4000 bytes")
 	}
+	if concl != nil && concl.Link != nil && (len(concl.Link.Title) > 128 || len(concl.Link.Desc) > 512) {
+		return errf(40058, "conclusion link title longer than 128 bytes or desc longer than 512 bytes")
+	}
+	if concl != nil && concl.MiniProgram != nil && len(concl.MiniProgram.Title) > 64 {
+		return errf(40058, "conclusion miniprogram title longer than 64 bytes")
+	}
 	return nil
 }
 
