@@ -60,11 +60,14 @@ func (s *Service) AddStrategyTag(ctx context.Context, req *AddStrategyTagRequest
 }
 
 // EditStrategyTagRequest renames or reorders a rule-group tag or tag group.
-// A tag cannot be moved to another rule group.
+// A tag cannot be moved to another rule group. At least one of Name and
+// Order must be set.
 type EditStrategyTagRequest struct {
-	ID    string `json:"id"`
-	Name  string `json:"name,omitempty"`
-	Order uint32 `json:"order,omitempty"`
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"` // at most 30 characters; "" keeps the name
+	// Order is the new order (larger first; 0 allowed, see Uint32); nil
+	// keeps it.
+	Order *uint32 `json:"order,omitempty"`
 }
 
 // EditStrategyTag renames or reorders a rule-group tag or tag group.
@@ -74,7 +77,7 @@ func (s *Service) EditStrategyTag(ctx context.Context, req *EditStrategyTagReque
 	if req == nil {
 		return invalidf("request is nil")
 	}
-	if err := firstErr(required("ID", req.ID), maxChars("Name", req.Name, MaxTagNameLen)); err != nil {
+	if err := validateEditTag(req.ID, req.Name, req.Order); err != nil {
 		return err
 	}
 	return s.idempotent(ctx, "/cgi-bin/externalcontact/edit_strategy_tag", req, nil)

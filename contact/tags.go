@@ -107,11 +107,24 @@ func (s *Service) AddCorpTag(ctx context.Context, req *AddCorpTagRequest) (*TagG
 }
 
 // EditCorpTagRequest renames or reorders a tag or a tag group (ID is either).
+// At least one of Name and Order must be set.
 type EditCorpTagRequest struct {
-	ID      string `json:"id"`
-	Name    string `json:"name,omitempty"` // at most 30 characters
-	Order   uint32 `json:"order,omitempty"`
-	AgentID int    `json:"agentid,omitempty"` // legacy multi-app suites only
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"` // at most 30 characters; "" keeps the name
+	// Order is the new order (larger first; 0 allowed, see Uint32); nil
+	// keeps it.
+	Order   *uint32 `json:"order,omitempty"`
+	AgentID int     `json:"agentid,omitempty"` // legacy multi-app suites only
+}
+
+func validateEditTag(id, name string, order *uint32) error {
+	if err := firstErr(required("ID", id), maxChars("Name", name, MaxTagNameLen)); err != nil {
+		return err
+	}
+	if name == "" && order == nil {
+		return invalidf("the edit changes nothing: set Name or Order")
+	}
+	return nil
 }
 
 // EditCorpTag renames or reorders a corp tag or tag group.
@@ -121,7 +134,7 @@ func (s *Service) EditCorpTag(ctx context.Context, req *EditCorpTagRequest) erro
 	if req == nil {
 		return invalidf("request is nil")
 	}
-	if err := firstErr(required("ID", req.ID), maxChars("Name", req.Name, MaxTagNameLen)); err != nil {
+	if err := validateEditTag(req.ID, req.Name, req.Order); err != nil {
 		return err
 	}
 	return s.idempotent(ctx, "/cgi-bin/externalcontact/edit_corp_tag", req, nil)

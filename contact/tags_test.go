@@ -41,7 +41,7 @@ func TestCorpTags(t *testing.T) {
 		t.Fatalf("by tag id = %+v, %v", one, err)
 	}
 
-	if err := svc.EditCorpTag(bg, &contact.EditCorpTagRequest{ID: g.Tag[0].ID, Name: "small", Order: 9}); err != nil {
+	if err := svc.EditCorpTag(bg, &contact.EditCorpTagRequest{ID: g.Tag[0].ID, Name: "small", Order: contact.Uint32(9)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.EditCorpTag(bg, &contact.EditCorpTagRequest{ID: g.GroupID, Name: "Spend"}); err != nil {
