@@ -2,6 +2,7 @@ package contact
 
 import (
 	"context"
+	"encoding/json"
 	"iter"
 	"net/url"
 
@@ -188,9 +189,23 @@ type RemarkRequest struct {
 	Remark         string `json:"remark,omitempty"`         // at most 20 characters
 	Description    string `json:"description,omitempty"`    // at most 150 characters
 	RemarkCompany  string `json:"remark_company,omitempty"` // at most 20 characters; WeChat customers only
-	// RemarkMobiles replaces every remark phone number; []string{""} clears them.
+	// RemarkMobiles replaces every remark phone number. nil leaves them; an
+	// empty, non-nil slice clears them (sent as [""], which is how WeCom
+	// documents clearing; []string{""} does the same).
 	RemarkMobiles    []string `json:"remark_mobiles,omitempty"`
 	RemarkPicMediaID string   `json:"remark_pic_mediaid,omitempty"` // a media_id from media upload
+}
+
+// MarshalJSON encodes the request as WeCom expects it: an empty, non-nil
+// RemarkMobiles becomes [""] (clear every remark phone number) instead of
+// being left out.
+func (r RemarkRequest) MarshalJSON() ([]byte, error) {
+	type plain RemarkRequest
+	p := plain(r)
+	if p.RemarkMobiles != nil && len(p.RemarkMobiles) == 0 {
+		p.RemarkMobiles = []string{""}
+	}
+	return json.Marshal(p)
 }
 
 func (r *RemarkRequest) validate() error {
