@@ -34,6 +34,15 @@ type BehaviorData struct {
 
 const maxStatsSpan = 30 * 24 * time.Hour
 
+// chinaTime is UTC+8, the zone WeCom's statistics days begin in.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// chinaMidnight is 00:00 China time of t's day.
+func chinaMidnight(t time.Time) time.Time {
+	y, m, d := t.In(chinaTime).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, chinaTime)
+}
+
 // UserBehaviorData returns daily contact statistics.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92132
@@ -52,6 +61,9 @@ func (s *Service) UserBehaviorData(ctx context.Context, req *BehaviorRequest) ([
 	}
 	if req.EndTime.Time().Sub(req.StartTime.Time()) > maxStatsSpan {
 		return nil, invalidf("the time range spans more than 30 days")
+	}
+	if oldest := chinaMidnight(time.Now()).AddDate(0, 0, -MaxStatsDays); req.StartTime.Time().Before(oldest) {
+		return nil, invalidf("StartTime is more than %d days back; WeCom keeps %d days of statistics", MaxStatsDays, MaxStatsDays)
 	}
 	var out struct {
 		BehaviorData []BehaviorData `json:"behavior_data"`
