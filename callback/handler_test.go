@@ -542,7 +542,8 @@ func TestDedupSharedStore(t *testing.T) {
 func TestWorkersAnswerBeforeSlowHandlers(t *testing.T) {
 	t.Parallel()
 	var hookErr atomic.Value
-	h := newHandler(t, callback.WithReceiverID(corpID), callback.WithWorkers(1, 1),
+	store := wecom.NewMemoryStore()
+	h := newHandler(t, callback.WithReceiverID(corpID), callback.WithWorkers(1, 1), callback.WithDedupStore(store, time.Minute),
 		callback.WithErrorHook(func(_ context.Context, _ callback.Event, err error) { hookErr.Store(err) }))
 	release := make(chan struct{})
 	unblock := sync.OnceFunc(func() { close(release) })
@@ -589,11 +590,32 @@ func TestWorkersAnswerBeforeSlowHandlers(t *testing.T) {
 	if e, _ := hookErr.Load().(error); e == nil || !strings.Contains(e.Error(), "slow failure") {
 		t.Fatalf("hook: %v", e)
 	}
-	// the refused event was released: after Close it is 503, but a new handler
-	// sharing nothing would accept it; and a closed handler refuses pushes
+	// a closed handler refuses pushes
 	res, _ = p.Push(context.Background(), addEvent("c"))
 	if res.Status() != http.StatusServiceUnavailable {
 		t.Fatalf("after close: %d", res.Status())
+	}
+	// the claims of the event refused for a full queue, of the failed one and
+	// of the refusals after Close were released: another instance sharing the
+	// store handles those events; the one handled is a duplicate there
+	h2 := newHandler(t, callback.WithReceiverID(corpID), callback.WithDedupStore(store, time.Minute))
+	var handled sync.Map
+	h2.OnAddExternalContact(func(_ context.Context, ev *callback.ExternalContactEvent) error {
+		handled.Store(ev.ExternalUserID, true)
+		return nil
+	})
+	_, p2 := serve(t, h2, corpID)
+	p2.Attempts = 1
+	for _, ext := range []string{"c", "fail", "b"} {
+		if res, err := p2.Push(context.Background(), addEvent(ext)); err != nil || res.Body() != "success" {
+			t.Fatalf("%s on the second instance: %+v %v", ext, res, err)
+		}
+	}
+	_, c := handled.Load("c")
+	_, f := handled.Load("fail")
+	_, b := handled.Load("b")
+	if !c || !f || b {
+		t.Fatalf("second instance handled c %v, fail %v, b %v; want true, true, false", c, f, b)
 	}
 }
 
