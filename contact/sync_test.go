@@ -250,14 +250,30 @@ func TestSyncFollowUserListError(t *testing.T) {
 	seed(t, srv, 10, "a")
 	srv.Fail("/cgi-bin/externalcontact/get_follow_user_list", wecomtest.Fault{Errcode: -1})
 	from := &contact.Checkpoint{UserIndex: 0, UserID: "a", Cursor: "abc"}
-	for _, err := range svc.Sync(bg, from) {
+	n := 0
+	for page, err := range svc.Sync(bg, from) {
+		n++
 		cp, ok := contact.CheckpointOf(err)
-		if !ok || cp != *from || wecom.ErrorCode(err) != -1 {
-			t.Fatalf("err = %v, cp %+v", err, cp)
+		if page != nil || !ok || cp != *from || wecom.ErrorCode(err) != -1 {
+			t.Fatalf("page %v, err = %v, cp %+v", page, err, cp)
 		}
 	}
-	for _, err := range svc.Sync(bg, &contact.Checkpoint{UserIndex: -1}) {
+	if n != 1 {
+		t.Fatalf("%d yields, want the one error", n)
+	}
+	n = 0
+	for page, err := range svc.Sync(bg, &contact.Checkpoint{UserIndex: -1}) {
+		n++
+		if page != nil {
+			t.Fatalf("page %v with a negative UserIndex", page)
+		}
 		wantInvalid(t, err)
+	}
+	if n != 1 {
+		t.Fatalf("%d yields for a negative UserIndex, want the one error", n)
+	}
+	if c := srv.Count(batchPath); c != 0 {
+		t.Fatalf("%d batch calls after failures before the first", c)
 	}
 }
 
