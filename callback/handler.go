@@ -258,7 +258,7 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 	if ttl <= 0 {
 		ttl = DefaultDedupTTL
 	}
-	if !cfg.noDedup && cfg.window > 0 && 2*cfg.window > ttl {
+	if !cfg.noDedup && cfg.window > ttl/2 { // 2×window > ttl, without overflowing
 		return nil, fmt.Errorf("callback: WithTimestampWindow(%v) outlasts the de-dup lifetime %v: a push is accepted "+
 			"for %v around its timestamp, so a replay after its de-dup entry expired would be handled again; "+
 			"use a window of at most %v or a longer ttl in WithDedupStore", cfg.window, ttl, 2*cfg.window, ttl/2)

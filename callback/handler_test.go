@@ -737,6 +737,7 @@ func TestTimestampWindowMustNotOutlastDedup(t *testing.T) {
 		{"default ttl, 5 min", []callback.Option{callback.WithTimestampWindow(5 * time.Minute)}, true},
 		{"default ttl, 6 min", []callback.Option{callback.WithTimestampWindow(6 * time.Minute)}, false},
 		{"default ttl, 1 h", []callback.Option{callback.WithTimestampWindow(time.Hour)}, false},
+		{"default ttl, 200 years", []callback.Option{callback.WithTimestampWindow(200 * 365 * 24 * time.Hour)}, false},
 		{"store ttl 0 means default", []callback.Option{callback.WithDedupStore(store, 0), callback.WithTimestampWindow(6 * time.Minute)}, false},
 		{"store ttl 1 min", []callback.Option{callback.WithDedupStore(store, time.Minute), callback.WithTimestampWindow(5 * time.Minute)}, false},
 		{"store ttl 1 h", []callback.Option{callback.WithTimestampWindow(30 * time.Minute), callback.WithDedupStore(store, time.Hour)}, true},
