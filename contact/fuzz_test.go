@@ -123,6 +123,20 @@ func FuzzSyncResume(f *testing.F) {
 	f.Add([]byte(`{"user_index":99,"user_id":"zz"}`))
 	f.Add([]byte(`{"user_index":-3}`))
 	f.Add([]byte(`{"user_index":1,"user_id":"b","cursor":"not-a-cursor"}`))
+	// real mid-batch checkpoints, which name their batch
+	n := 0
+	for page, err := range svc.Sync(bg, nil, contact.SyncBatchUsers(2), contact.SyncPageSize(7)) {
+		if err != nil {
+			f.Fatal(err)
+		}
+		if page.Next.Cursor != "" {
+			b, _ := json.Marshal(page.Next)
+			f.Add(b)
+			if n++; n == 3 {
+				break
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var cp contact.Checkpoint
 		if err := json.Unmarshal(data, &cp); err != nil {
