@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/examples/internal/steps"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -32,23 +33,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "quickstart failed:", err)
 		os.Exit(1)
 	}
-}
-
-// stepper prints one line per step and stops at the first failure.
-type stepper struct {
-	out io.Writer
-	n   int
-}
-
-func (s *stepper) do(name string, f func() (string, error)) error {
-	s.n++
-	detail, err := f()
-	if err != nil {
-		fmt.Fprintf(s.out, "%2d. %-38s FAILED: %v\n", s.n, name, err)
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	fmt.Fprintf(s.out, "%2d. %-38s ok  %s\n", s.n, name, detail)
-	return nil
 }
 
 // flow is the state the steps share.
@@ -64,9 +48,9 @@ type flow struct {
 }
 
 func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
-	s := &stepper{out: out}
+	s := steps.New(out, 38)
 	f := &flow{ctx: ctx}
-	if err := s.do("connect", func() (string, error) { return f.connect(getenv) }); err != nil {
+	if err := s.Do("connect", func() (string, error) { return f.connect(getenv) }); err != nil {
 		return err
 	}
 	if f.fake != nil {
@@ -96,7 +80,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		if f.staff == "" && f.fake == nil && strings.Contains(st.name, "channel code") {
 			continue // a real corp with no staff enabled for customer contact
 		}
-		if err := s.do(st.name, st.fn); err != nil {
+		if err := s.Do(st.name, st.fn); err != nil {
 			return err
 		}
 	}

@@ -36,6 +36,7 @@ import (
 
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/examples/internal/steps"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -57,25 +58,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "suite failed:", err)
 		os.Exit(1)
 	}
-}
-
-// stepper prints one line per step and stops at the first failure.
-type stepper struct {
-	out io.Writer
-	n   int
-}
-
-func (s *stepper) do(name string, f func() (string, error)) error {
-	s.n++
-	start := time.Now()
-	detail, err := f()
-	took := time.Since(start).Round(time.Microsecond)
-	if err != nil {
-		fmt.Fprintf(s.out, "%2d. %-34s FAILED after %v: %v\n", s.n, name, took, err)
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	fmt.Fprintf(s.out, "%2d. %-34s ok  %s (%v)\n", s.n, name, detail, took)
-	return nil
 }
 
 func run(ctx context.Context, out io.Writer, getenv func(string) string, addr string) error {
@@ -112,13 +94,13 @@ func handlers(suite *wecom.Suite, token, aesKey string, logger *slog.Logger, hoo
 
 // serve runs the callback URLs of a real suite until ctx ends.
 func serve(ctx context.Context, out io.Writer, getenv func(string) string, addr string) error {
-	s := &stepper{out: out}
+	s := steps.New(out, 34)
 	var (
 		mux      http.Handler
 		closeAll func()
 		ln       net.Listener
 	)
-	if err := s.do("configure", func() (string, error) {
+	if err := s.Do("configure", func() (string, error) {
 		id, secret := getenv("WECOM_SUITE_ID"), getenv("WECOM_SUITE_SECRET")
 		token, key := getenv("WECOM_CALLBACK_TOKEN"), getenv("WECOM_CALLBACK_AES_KEY")
 		if secret == "" || token == "" || key == "" {
@@ -165,7 +147,7 @@ func serve(ctx context.Context, out io.Writer, getenv func(string) string, addr 
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return s.do("shut down", func() (string, error) { return "", hs.Shutdown(sctx) })
+	return s.Do("shut down", func() (string, error) { return "", hs.Shutdown(sctx) })
 }
 
 // waitFor polls cond until it holds or ctx ends.
@@ -185,7 +167,7 @@ func waitFor(ctx context.Context, cond func() (bool, error)) error {
 
 // demo plays a suite's life against the fake WeCom.
 func demo(ctx context.Context, out io.Writer) error {
-	s := &stepper{out: out}
+	s := steps.New(out, 34)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var (
 		fake     *wecomtest.Server
@@ -198,7 +180,7 @@ func demo(ctx context.Context, out io.Writer) error {
 		dataSeen atomic.Int64
 		failed   atomic.Pointer[error] // the last failure the command handler reported
 	)
-	if err := s.do("start the fake WeCom", func() (string, error) {
+	if err := s.Do("start the fake WeCom", func() (string, error) {
 		fake = wecomtest.New()
 		fake.AddSuite(demoSuiteID, demoSuiteSecret)
 		return "no WECOM_SUITE_ID: fake WeCom at " + fake.URL, nil
@@ -207,7 +189,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	}
 	defer fake.Close()
 
-	if err := s.do("serve the callback URLs", func() (string, error) {
+	if err := s.Do("serve the callback URLs", func() (string, error) {
 		suite = wecom.NewSuite(demoSuiteID, demoSuiteSecret, fake.ClientOptions(wecom.WithLogger(quiet))...)
 		var (
 			mux http.Handler
@@ -240,7 +222,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	cb = fake.ConfigureSuiteCallback(demoSuiteID, srv.URL+"/suite/command", demoToken, key)
 	stopTickets := cb.StartTicketPush(10 * time.Minute) // the first push is immediate
 	defer stopTickets()
-	if err := s.do("suite_ticket arrives by push", func() (string, error) {
+	if err := s.Do("suite_ticket arrives by push", func() (string, error) {
 		err := waitFor(ctx, func() (bool, error) {
 			if err := handlerErr(); err != nil {
 				return false, err
@@ -257,7 +239,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	}
 
 	for i, corp := range demoCorps {
-		if err := s.do("install "+corp, func() (string, error) {
+		if err := s.Do("install "+corp, func() (string, error) {
 			if _, err := cb.InstallAndPush(ctx, corp); err != nil {
 				return "", err
 			}
@@ -279,7 +261,7 @@ func demo(ctx context.Context, out io.Writer) error {
 			return err
 		}
 	}
-	if err := s.do("authorized corps", func() (string, error) {
+	if err := s.Do("authorized corps", func() (string, error) {
 		corps, err := suite.AuthorizedCorps(ctx)
 		if err == nil && len(corps) != len(demoCorps) {
 			err = fmt.Errorf("%d corps authorized, want %d", len(corps), len(demoCorps))
@@ -290,7 +272,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	}
 
 	for _, corp := range demoCorps {
-		if err := s.do("follow users of "+corp, func() (string, error) {
+		if err := s.Do("follow users of "+corp, func() (string, error) {
 			users, err := contact.New(suite.Corp(corp)).FollowUserList(ctx)
 			return fmt.Sprintf("%d members with customer contact", len(users)), err
 		}); err != nil {
@@ -303,7 +285,7 @@ func demo(ctx context.Context, out io.Writer) error {
 		p.Attempts = 1
 		return p.Push(ctx, wecomtest.AddExternalContactXML(corp, "member1", "wmdemo-"+corp, "", "", time.Now()))
 	}
-	if err := s.do("data URL accepts each corp", func() (string, error) {
+	if err := s.Do("data URL accepts each corp", func() (string, error) {
 		for _, corp := range demoCorps {
 			if _, err := pushData(corp); err != nil {
 				return "", fmt.Errorf("%s: %w", corp, err)
@@ -315,7 +297,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	}
 
 	gone := demoCorps[len(demoCorps)-1]
-	if err := s.do("uninstall "+gone, func() (string, error) {
+	if err := s.Do("uninstall "+gone, func() (string, error) {
 		if err := cb.UninstallAndPush(ctx, gone); err != nil {
 			return "", err
 		}
@@ -330,7 +312,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	if err := s.do("calls for "+gone+" fail", func() (string, error) {
+	if err := s.Do("calls for "+gone+" fail", func() (string, error) {
 		_, err := contact.New(suite.Corp(gone)).FollowUserList(ctx)
 		if !errors.Is(err, wecom.ErrCorpNotAuthorized) {
 			return "", fmt.Errorf("got %v, want an error matching wecom.ErrCorpNotAuthorized", err)
@@ -339,7 +321,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	if err := s.do("data URL refuses "+gone, func() (string, error) {
+	if err := s.Do("data URL refuses "+gone, func() (string, error) {
 		res, err := pushData(gone)
 		if err == nil || res.Status() != http.StatusForbidden {
 			return "", fmt.Errorf("answered %d, want 403", res.Status())
@@ -348,7 +330,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	if err := s.do("the other corps still work", func() (string, error) {
+	if err := s.Do("the other corps still work", func() (string, error) {
 		for _, corp := range demoCorps[:len(demoCorps)-1] {
 			if _, err := contact.New(suite.Corp(corp)).FollowUserList(ctx); err != nil {
 				return "", fmt.Errorf("%s: %w", corp, err)
@@ -358,7 +340,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	return s.do("stop", func() (string, error) {
+	return s.Do("stop", func() (string, error) {
 		if err := stopTickets(); err != nil {
 			return "", err
 		}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/examples/internal/steps"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -40,32 +41,13 @@ func main() {
 	}
 }
 
-type stepper struct {
-	out io.Writer
-	n   int
-}
-
-// do runs one step and prints one line with its result and duration.
-func (s *stepper) do(name string, f func() (string, error)) error {
-	s.n++
-	start := time.Now()
-	detail, err := f()
-	took := time.Since(start).Round(time.Microsecond)
-	if err != nil {
-		fmt.Fprintf(s.out, "%2d. %-28s FAILED after %v: %v\n", s.n, name, took, err)
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	fmt.Fprintf(s.out, "%2d. %-28s ok  %s (%v)\n", s.n, name, detail, took)
-	return nil
-}
-
 func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
-	s := &stepper{out: out}
+	s := steps.New(out, 28)
 	var (
 		client *wecom.Client
 		fake   *wecomtest.Server
 	)
-	if err := s.do("connect", func() (string, error) {
+	if err := s.Do("connect", func() (string, error) {
 		if corp := getenv("WECOM_CORP_ID"); corp != "" {
 			var opts []wecom.Option
 			if base := getenv("WECOM_BASE_URL"); base != "" {
@@ -82,7 +64,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	}
 	if fake != nil {
 		defer fake.Close()
-		if err := s.do("seed the fake", func() (string, error) {
+		if err := s.Do("seed the fake", func() (string, error) {
 			staff := make([]string, seedMembers)
 			for i := range staff {
 				staff[i] = fmt.Sprintf("member%02d", i+1)
@@ -98,7 +80,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	}
 
 	svc := contact.New(client)
-	if err := s.do("list follow users", func() (string, error) {
+	if err := s.Do("list follow users", func() (string, error) {
 		users, err := svc.FollowUserList(ctx)
 		return fmt.Sprintf("%d members with customer contact", len(users)), err
 	}); err != nil {
@@ -113,7 +95,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	)
 	for pass := 1; ; pass++ {
 		var stopped error
-		err := s.do(fmt.Sprintf("sync pass %d", pass), func() (string, error) {
+		err := s.Do(fmt.Sprintf("sync pass %d", pass), func() (string, error) {
 			n := 0
 			for page, err := range svc.Sync(ctx, from) {
 				if err != nil {
@@ -151,7 +133,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		}
 	}
 
-	return s.do("check the result", func() (string, error) {
+	return s.Do("check the result", func() (string, error) {
 		rate := float64(total) / time.Since(start).Seconds()
 		if fake != nil && (len(seen) != total || total != seedCustomers) {
 			return "", fmt.Errorf("%d records, %d distinct, want %d", total, len(seen), seedCustomers)

@@ -1,0 +1,26 @@
+package steps
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestPrinter(t *testing.T) {
+	var b bytes.Buffer
+	p := New(&b, 6)
+	if err := p.Do("one", func() (string, error) { return "fine", nil }); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := p.Do("two", func() (string, error) { return "", boom })
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "two") {
+		t.Fatalf("err = %v", err)
+	}
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], " 1. one    ok  fine (") ||
+		!strings.HasPrefix(lines[1], " 2. two    FAILED after ") || !strings.HasSuffix(lines[1], ": boom") {
+		t.Fatalf("output:\n%s", b.String())
+	}
+}
