@@ -88,13 +88,13 @@ const (
 	UpdateChangeNotice UpdateDetail = "change_notice"
 )
 
-// TagType says whether a change_external_tag event is about a tag or a tag group.
-type TagType string
+// TagTarget says whether a change_external_tag event is about a tag or a tag group.
+type TagTarget string
 
-// TagType values.
+// TagTarget values.
 const (
-	TagTypeTag   TagType = "tag"
-	TagTypeGroup TagType = "tag_group"
+	TagTargetTag   TagTarget = "tag"
+	TagTargetGroup TagTarget = "tag_group"
 )
 
 // DeleteSource is the Source of a del_external_contact event.
@@ -216,9 +216,9 @@ type ExternalChatEvent struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92130
 type ExternalTagEvent struct {
 	Envelope
-	ID         string  // tag or group id; for shuffle, empty = the order of all groups changed
-	TagType    TagType // tag or tag_group (not for shuffle)
-	StrategyID string  // the tag's strategy group, when it has one
+	ID         string    // tag or group id; for shuffle, empty = the order of all groups changed
+	TagType    TagTarget // tag or tag_group (not for shuffle)
+	StrategyID string    // the tag's strategy group, when it has one
 }
 
 // CustomerAcquisitionEvent is customer_acquisition (获客助手 links).

@@ -471,7 +471,7 @@ func (w *wire) event(raw string) Event {
 			JoinScene: w.JoinScene, QuitScene: w.QuitScene, MemChangeCnt: w.MemChangeCnt, MemChangeList: w.MemChangeList,
 			LastMemVer: w.LastMemVer, CurMemVer: w.CurMemVer}
 	case KindChangeExternalTag:
-		return &ExternalTagEvent{Envelope: env, ID: w.ID, TagType: TagType(w.TagType), StrategyID: w.StrategyID}
+		return &ExternalTagEvent{Envelope: env, ID: w.ID, TagType: TagTarget(w.TagType), StrategyID: w.StrategyID}
 	case KindCustomerAcquisition:
 		return &CustomerAcquisitionEvent{Envelope: env, LinkID: w.LinkID, State: w.State, UserID: w.UserID,
 			ExternalUserID: w.ExternalUserID, ExpireTime: w.ExpireTime, ExpireQuotaNum: w.ExpireQuotaNum}

@@ -121,7 +121,7 @@ func TestParseExternalChat(t *testing.T) {
 func TestParseExternalTag(t *testing.T) {
 	t.Parallel()
 	ev, ok := parse(t, sampleTag).(*ExternalTagEvent)
-	if !ok || ev.ID != "TAG_ID" || ev.TagType != TagTypeTag || ev.StrategyID != "1" || ev.ChangeType != ChangeTagCreate {
+	if !ok || ev.ID != "TAG_ID" || ev.TagType != TagTargetTag || ev.StrategyID != "1" || ev.ChangeType != ChangeTagCreate {
 		t.Fatalf("%+v", ev)
 	}
 	sh, ok := parse(t, `<xml><MsgType>event</MsgType><Event>change_external_tag</Event><Id></Id><ChangeType>shuffle</ChangeType></xml>`).(*ExternalTagEvent)

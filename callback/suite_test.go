@@ -242,7 +242,7 @@ func TestSuiteCreateAuthOverTheWire(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("IsAuthorized = %v, %v", ok, err)
 	}
-	if ips, err := r.suite.Corp("wwcbcorpA").CallbackIPs(ctx); err != nil || len(ips) == 0 {
+	if ips, err := r.suite.Corp("wwcbcorpA").GetCallbackIPs(ctx); err != nil || len(ips) == 0 {
 		t.Fatalf("the corp client does not work: %v, %v", ips, err)
 	}
 	if n := r.srv.CorpTokenFetches(r.suiteID, "wwcbcorpA"); n != 1 {
@@ -394,7 +394,7 @@ func TestSuiteCancelledAuthorizationIsRefused(t *testing.T) {
 	if res, err := r.dataPusher("wwcbcorpX").Push(ctx, push); err != nil || res.Status() != http.StatusOK {
 		t.Fatalf("data push of an authorized corp: %v, %v", res, err)
 	}
-	if _, err := r.suite.Corp("wwcbcorpX").CallbackIPs(ctx); err != nil {
+	if _, err := r.suite.Corp("wwcbcorpX").GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
 
@@ -407,7 +407,7 @@ func TestSuiteCancelledAuthorizationIsRefused(t *testing.T) {
 	if err == nil || res.Status() != http.StatusForbidden {
 		t.Fatalf("data push of a cancelled corp answered %d, %v; want 403", res.Status(), err)
 	}
-	_, err = r.suite.Corp("wwcbcorpX").CallbackIPs(ctx)
+	_, err = r.suite.Corp("wwcbcorpX").GetCallbackIPs(ctx)
 	if !errors.Is(err, wecom.ErrCorpNotAuthorized) {
 		t.Fatalf("call for a cancelled corp: %v, want ErrCorpNotAuthorized", err)
 	}
@@ -415,7 +415,7 @@ func TestSuiteCancelledAuthorizationIsRefused(t *testing.T) {
 	if res, err := r.dataPusher("wwcbcorpY").Push(ctx, wecomtest.AddExternalContactXML("wwcbcorpY", "lisi", "wmEXT3", "", "", time.Now())); err != nil || res.Status() != http.StatusOK {
 		t.Fatalf("data push of the other corp: %v", err)
 	}
-	if _, err := r.suite.Corp("wwcbcorpY").CallbackIPs(ctx); err != nil {
+	if _, err := r.suite.Corp("wwcbcorpY").GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// Neither the suite id nor strangers are data-URL senders.
@@ -437,7 +437,7 @@ func TestSuiteRestartReloadsFromTheStore(t *testing.T) {
 	r := newSuiteRig(t, "wwcbsuite00007")
 	ticket := r.pushTicket()
 	r.install("wwcbcorpR")
-	if _, err := r.suite.Corp("wwcbcorpR").CallbackIPs(ctx); err != nil {
+	if _, err := r.suite.Corp("wwcbcorpR").GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	exchanges := r.srv.Count("/cgi-bin/service/v2/get_permanent_code")
@@ -450,7 +450,7 @@ func TestSuiteRestartReloadsFromTheStore(t *testing.T) {
 	if got := r.storedTicket(); got != ticket {
 		t.Fatalf("ticket after restart %q, want %q", got, ticket)
 	}
-	if _, err := r.suite.Corp("wwcbcorpR").CallbackIPs(ctx); err != nil {
+	if _, err := r.suite.Corp("wwcbcorpR").GetCallbackIPs(ctx); err != nil {
 		t.Fatalf("call after restart: %v", err)
 	}
 	if res, err := r.dataPusher("wwcbcorpR").Push(ctx, wecomtest.AddExternalContactXML("wwcbcorpR", "u", "wmR", "", "", time.Now())); err != nil {
@@ -527,7 +527,7 @@ func TestSuiteResetPermanentCode(t *testing.T) {
 	r.pushTicket()
 	r.install("wwcbdkcorp")
 	old := r.srv.PermanentCode(r.suiteID, "wwcbdkcorp")
-	if _, err := r.suite.Corp("wwcbdkcorp").CallbackIPs(ctx); err != nil {
+	if _, err := r.suite.Corp("wwcbdkcorp").GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.cb.ResetPermanentCodeAndPush(ctx, "wwcbdkcorp"); err != nil {
@@ -538,7 +538,7 @@ func TestSuiteResetPermanentCode(t *testing.T) {
 		t.Fatal("the fake did not issue a new code")
 	}
 	fetches := r.srv.TokenFetches("wwcbdkcorp")
-	if _, err := r.suite.Corp("wwcbdkcorp").CallbackIPs(ctx); err != nil {
+	if _, err := r.suite.Corp("wwcbdkcorp").GetCallbackIPs(ctx); err != nil {
 		t.Fatalf("call with the new secret: %v", err)
 	}
 	if n := r.srv.TokenFetches("wwcbdkcorp"); n != fetches+1 {

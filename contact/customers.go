@@ -9,11 +9,11 @@ import (
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// FollowUserList returns the userids of the members that have the
+// ListFollowUsers returns the userids of the members that have the
 // customer-contact feature, within the app's visible range.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92571
-func (s *Service) FollowUserList(ctx context.Context) ([]string, error) {
+func (s *Service) ListFollowUsers(ctx context.Context) ([]string, error) {
 	var out struct {
 		FollowUser []string `json:"follow_user"`
 	}
@@ -51,7 +51,7 @@ type CustomerDetail struct {
 }
 
 // Get returns a customer with one page (500) of its follow users; cursor is
-// "" for the first page. Use FollowUsersIter to read every follow user.
+// "" for the first page. Use GetIter to read every follow user.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92114
 func (s *Service) Get(ctx context.Context, externalUserID, cursor string) (*CustomerDetail, error) {
@@ -69,11 +69,11 @@ func (s *Service) Get(ctx context.Context, externalUserID, cursor string) (*Cust
 	return &out, nil
 }
 
-// FollowUsersIter yields every follow user of a customer, page after page
+// GetIter yields every follow user of a customer, page after page
 // of Get.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92114
-func (s *Service) FollowUsersIter(ctx context.Context, externalUserID string) iter.Seq2[*FollowUser, error] {
+func (s *Service) GetIter(ctx context.Context, externalUserID string) iter.Seq2[*FollowUser, error] {
 	return wecom.Paginate(ctx, "", func(ctx context.Context, cursor string) ([]*FollowUser, string, error) {
 		d, err := s.Get(ctx, externalUserID, cursor)
 		if err != nil {
@@ -148,7 +148,7 @@ func (s *Service) BatchGetByUserIter(ctx context.Context, req *BatchGetRequest) 
 	})
 }
 
-// BatchGetByUsers reads every customer record of any number of members:
+// BatchGetByUserMany reads every customer record of any number of members:
 // the userids are split into chunks of 100, each chunk is read to its end
 // (pages of limit records, 0 for 100), at most concurrency chunks at a time
 // (wecom.DefaultBatchConcurrency when <= 0), all under the client's rate
@@ -157,7 +157,7 @@ func (s *Service) BatchGetByUserIter(ctx context.Context, req *BatchGetRequest) 
 // use Sync to stream a whole corp.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
-func (s *Service) BatchGetByUsers(ctx context.Context, userIDs []string, limit, concurrency int) []wecom.BatchResult[string, []CustomerRecord] {
+func (s *Service) BatchGetByUserMany(ctx context.Context, userIDs []string, limit, concurrency int) []wecom.BatchResult[string, []CustomerRecord] {
 	if limit == 0 {
 		limit = MaxBatchLimit
 	}

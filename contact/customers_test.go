@@ -14,7 +14,7 @@ func TestFollowUserListAndList(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	ids := seed(t, srv, 5, "alice", "bob")
-	users, err := svc.FollowUserList(bg)
+	users, err := svc.ListFollowUsers(bg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestGetAndFollowUsersIter(t *testing.T) {
 		t.Fatalf("first page: %v, %+v", err, d)
 	}
 	var got []string
-	for fu, err := range svc.FollowUsersIter(bg, ids[0]) {
+	for fu, err := range svc.GetIter(bg, ids[0]) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +188,7 @@ func TestBatchGetByUsersChunks(t *testing.T) {
 	}
 	seed(t, srv, 460, staff...)
 	users := append(append([]string{}, staff...), "ghost") // the last chunk fails: ghost is unknown
-	res := svc.BatchGetByUsers(bg, users, 0, 2)
+	res := svc.BatchGetByUserMany(bg, users, 0, 2)
 	if len(res) != len(users) {
 		t.Fatalf("%d results", len(res))
 	}

@@ -59,7 +59,7 @@ func TestDeleteAnswerLost(t *testing.T) {
 				t.Fatal(err)
 			}
 			return svc.DelCorpTag(bg, &contact.DelCorpTagRequest{TagID: []string{g.Tag[0].ID}}), func() bool {
-				gs, err := svc.CorpTagList(bg, nil)
+				gs, err := svc.ListCorpTags(bg, nil)
 				return err == nil && len(gs) == 1 && len(gs[0].Tag) == 1
 			}
 		}},
@@ -69,7 +69,7 @@ func TestDeleteAnswerLost(t *testing.T) {
 				t.Fatal(err)
 			}
 			return svc.DelStrategyTag(bg, &contact.DelStrategyTagRequest{GroupID: []string{g.GroupID}}), func() bool {
-				gs, err := svc.StrategyTagList(bg, nil)
+				gs, err := svc.ListStrategyTags(bg, nil)
 				return err == nil && len(gs) == 0
 			}
 		}},

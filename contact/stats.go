@@ -43,10 +43,10 @@ func chinaMidnight(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, chinaTime)
 }
 
-// UserBehaviorData returns daily contact statistics.
+// GetUserBehaviorData returns daily contact statistics.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92132
-func (s *Service) UserBehaviorData(ctx context.Context, req *BehaviorRequest) ([]BehaviorData, error) {
+func (s *Service) GetUserBehaviorData(ctx context.Context, req *BehaviorRequest) ([]BehaviorData, error) {
 	if req == nil {
 		return nil, invalidf("request is nil")
 	}

@@ -14,7 +14,7 @@ func TestUserBehaviorData(t *testing.T) {
 	seed(t, srv, 6, "a", "b")
 	now := time.Now()
 	start := wecom.UnixTime(now.Add(-48 * time.Hour).Unix())
-	data, err := svc.UserBehaviorData(bg, &contact.BehaviorRequest{UserID: []string{"a"}, StartTime: start, EndTime: wecom.UnixTime(now.Unix())})
+	data, err := svc.GetUserBehaviorData(bg, &contact.BehaviorRequest{UserID: []string{"a"}, StartTime: start, EndTime: wecom.UnixTime(now.Unix())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestUserBehaviorData(t *testing.T) {
 		{UserID: make([]string, 101), StartTime: start, EndTime: start},
 	}
 	for _, r := range bad {
-		_, err := svc.UserBehaviorData(bg, r)
+		_, err := svc.GetUserBehaviorData(bg, r)
 		wantInvalid(t, err)
 	}
 	err = svc.Client().Do(bg, &wecom.Request{Path: "/cgi-bin/externalcontact/get_user_behavior_data", Op: wecom.OpRead,

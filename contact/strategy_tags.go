@@ -2,7 +2,7 @@ package contact
 
 import "context"
 
-// StrategyTagFilter selects rule-group tags for StrategyTagList. Zero values
+// StrategyTagFilter selects rule-group tags for ListStrategyTags. Zero values
 // mean every tag the app created.
 type StrategyTagFilter struct {
 	StrategyID int      `json:"strategy_id,omitempty"`
@@ -10,10 +10,10 @@ type StrategyTagFilter struct {
 	GroupID    []string `json:"group_id,omitempty"`
 }
 
-// StrategyTagList returns rule-group (规则组) tags, grouped. filter may be nil.
+// ListStrategyTags returns rule-group (规则组) tags, grouped. filter may be nil.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94882
-func (s *Service) StrategyTagList(ctx context.Context, filter *StrategyTagFilter) ([]TagGroup, error) {
+func (s *Service) ListStrategyTags(ctx context.Context, filter *StrategyTagFilter) ([]TagGroup, error) {
 	if filter == nil {
 		filter = &StrategyTagFilter{}
 	}

@@ -149,7 +149,7 @@ func (s *Service) Sync(ctx context.Context, from *Checkpoint, opts ...SyncOption
 			yield(nil, &SyncError{Checkpoint: start, Err: invalidf("checkpoint has a negative UserIndex")})
 			return
 		}
-		users, err := s.FollowUserList(ctx)
+		users, err := s.ListFollowUsers(ctx)
 		if err != nil {
 			yield(nil, &SyncError{Checkpoint: start, Err: err})
 			return

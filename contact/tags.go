@@ -28,17 +28,17 @@ type Tag struct {
 	Deleted    bool           `json:"deleted,omitempty"`
 }
 
-// TagFilter selects tags for CorpTagList and StrategyTagList. Both empty
+// TagFilter selects tags for ListCorpTags and ListStrategyTags. Both empty
 // means every tag; when GroupID is set, TagID is ignored by WeCom.
 type TagFilter struct {
 	TagID   []string `json:"tag_id,omitempty"`
 	GroupID []string `json:"group_id,omitempty"`
 }
 
-// CorpTagList returns the corp's customer tags, grouped. filter may be nil.
+// ListCorpTags returns the corp's customer tags, grouped. filter may be nil.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92117
-func (s *Service) CorpTagList(ctx context.Context, filter *TagFilter) ([]TagGroup, error) {
+func (s *Service) ListCorpTags(ctx context.Context, filter *TagFilter) ([]TagGroup, error) {
 	if filter == nil {
 		filter = &TagFilter{}
 	}
@@ -193,13 +193,13 @@ func (s *Service) MarkTag(ctx context.Context, req *MarkTagRequest) error {
 	return s.idempotent(ctx, "/cgi-bin/externalcontact/mark_tag", req, nil)
 }
 
-// MarkTags runs MarkTag for each request, at most concurrency at a time
+// MarkTagMany runs MarkTag for each request, at most concurrency at a time
 // (wecom.DefaultBatchConcurrency when <= 0), under the client's rate limiter.
 // WeCom tags one relation per call, so each request is its own item; the
 // result has one entry per request, in order, with its own error.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92118
-func (s *Service) MarkTags(ctx context.Context, reqs []MarkTagRequest, concurrency int) []wecom.BatchResult[MarkTagRequest, struct{}] {
+func (s *Service) MarkTagMany(ctx context.Context, reqs []MarkTagRequest, concurrency int) []wecom.BatchResult[MarkTagRequest, struct{}] {
 	return wecom.Batch(ctx, reqs, 1, concurrency,
 		func(ctx context.Context, chunk []MarkTagRequest, out []wecom.BatchResult[MarkTagRequest, struct{}]) error {
 			return s.MarkTag(ctx, &chunk[0])

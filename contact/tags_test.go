@@ -32,11 +32,11 @@ func TestCorpTags(t *testing.T) {
 	_, err = svc.AddCorpTag(bg, &contact.AddCorpTagRequest{GroupID: g.GroupID, Tag: []contact.NewTag{{Name: "none"}}})
 	wantCode(t, err, 40071)
 
-	all, err := svc.CorpTagList(bg, nil)
+	all, err := svc.ListCorpTags(bg, nil)
 	if err != nil || len(all) != 1 || len(all[0].Tag) != 3 {
 		t.Fatalf("list = %+v, %v", all, err)
 	}
-	one, err := svc.CorpTagList(bg, &contact.TagFilter{TagID: []string{g.Tag[1].ID}})
+	one, err := svc.ListCorpTags(bg, &contact.TagFilter{TagID: []string{g.Tag[1].ID}})
 	if err != nil || len(one) != 1 || len(one[0].Tag) != 1 || one[0].Tag[0].Name != ">10k" {
 		t.Fatalf("by tag id = %+v, %v", one, err)
 	}
@@ -49,7 +49,7 @@ func TestCorpTags(t *testing.T) {
 	}
 	wantCode(t, svc.EditCorpTag(bg, &contact.EditCorpTagRequest{ID: g.Tag[0].ID, Name: ">10k"}), 40071)
 	wantCode(t, svc.EditCorpTag(bg, &contact.EditCorpTagRequest{ID: "etnone", Name: "x"}), 40068)
-	all, _ = svc.CorpTagList(bg, &contact.TagFilter{GroupID: []string{g.GroupID}})
+	all, _ = svc.ListCorpTags(bg, &contact.TagFilter{GroupID: []string{g.GroupID}})
 	if all[0].GroupName != "Spend" || all[0].Tag[0].Name != "small" || all[0].Tag[0].Order != 9 {
 		t.Fatalf("after edit: %+v", all)
 	}
@@ -57,7 +57,7 @@ func TestCorpTags(t *testing.T) {
 	if err := svc.DelCorpTag(bg, &contact.DelCorpTagRequest{TagID: []string{g.Tag[0].ID}}); err != nil {
 		t.Fatal(err)
 	}
-	one, _ = svc.CorpTagList(bg, &contact.TagFilter{TagID: []string{g.Tag[0].ID}})
+	one, _ = svc.ListCorpTags(bg, &contact.TagFilter{TagID: []string{g.Tag[0].ID}})
 	if len(one) != 1 || !one[0].Tag[0].Deleted {
 		t.Fatalf("deleted tag by id = %+v", one)
 	}
@@ -65,7 +65,7 @@ func TestCorpTags(t *testing.T) {
 	if err := svc.DelCorpTag(bg, &contact.DelCorpTagRequest{TagID: []string{g.Tag[1].ID, g2.Tag[0].ID}}); err != nil {
 		t.Fatal(err)
 	}
-	all, _ = svc.CorpTagList(bg, nil)
+	all, _ = svc.ListCorpTags(bg, nil)
 	if len(all) != 0 {
 		t.Fatalf("after deleting every tag: %+v", all)
 	}
@@ -119,7 +119,7 @@ func TestMarkTagShowsInCustomer(t *testing.T) {
 		{UserID: "a", ExternalUserID: "wmnobody", AddTag: []string{silver}},
 		{UserID: "a", ExternalUserID: ids[2], AddTag: []string{silver, gold}},
 	}
-	res := svc.MarkTags(bg, reqs, 2)
+	res := svc.MarkTagMany(bg, reqs, 2)
 	if res[0].Err != nil || wecom.ErrorCode(res[1].Err) != 40096 || res[2].Err != nil {
 		t.Fatalf("results = %+v", res)
 	}
@@ -146,14 +146,14 @@ func TestStrategyTags(t *testing.T) {
 	if _, err := svc.AddCorpTag(bg, &contact.AddCorpTagRequest{GroupName: "Corp", Tag: []contact.NewTag{{Name: "c1"}}}); err != nil {
 		t.Fatal(err)
 	}
-	list, err := svc.StrategyTagList(bg, &contact.StrategyTagFilter{StrategyID: 7})
+	list, err := svc.ListStrategyTags(bg, &contact.StrategyTagFilter{StrategyID: 7})
 	if err != nil || len(list) != 1 || list[0].GroupName != "Rule" {
 		t.Fatalf("strategy list = %+v, %v", list, err)
 	}
-	if list, _ := svc.StrategyTagList(bg, &contact.StrategyTagFilter{StrategyID: 8}); len(list) != 0 {
+	if list, _ := svc.ListStrategyTags(bg, &contact.StrategyTagFilter{StrategyID: 8}); len(list) != 0 {
 		t.Fatalf("other rule group = %+v", list)
 	}
-	if corp, _ := svc.CorpTagList(bg, nil); len(corp) != 1 || corp[0].GroupName != "Corp" {
+	if corp, _ := svc.ListCorpTags(bg, nil); len(corp) != 1 || corp[0].GroupName != "Corp" {
 		t.Fatalf("corp list mixes rule-group tags: %+v", corp)
 	}
 	if err := svc.EditStrategyTag(bg, &contact.EditStrategyTagRequest{ID: g.Tag[0].ID, Name: "r1b"}); err != nil {
@@ -172,7 +172,7 @@ func TestStrategyTags(t *testing.T) {
 	if err := svc.DelStrategyTag(bg, &contact.DelStrategyTagRequest{GroupID: []string{g.GroupID}}); err != nil {
 		t.Fatal(err)
 	}
-	if list, _ := svc.StrategyTagList(bg, nil); len(list) != 0 {
+	if list, _ := svc.ListStrategyTags(bg, nil); len(list) != 0 {
 		t.Fatalf("after delete: %+v", list)
 	}
 	_, err = svc.AddStrategyTag(bg, &contact.AddStrategyTagRequest{GroupName: "x", Tag: []contact.NewTag{{Name: "y"}}})

@@ -9,7 +9,7 @@ import (
 )
 
 // ErrNoTransferResult is matched (errors.Is) by the per-customer error of
-// TransferCustomers and ResignedTransferCustomers for a customer that WeCom's
+// TransferCustomerMany and ResignedTransferCustomerMany for a customer that WeCom's
 // answer does not name. The call reached WeCom, so the transfer may have
 // started: the error also matches wecom.ErrOutcomeUnknown and is not
 // retryable. Check TransferResult (or ResignedTransferResult) before sending
@@ -111,7 +111,7 @@ func (s *Service) ResignedTransferCustomer(ctx context.Context, req *TransferReq
 	return out.Customer, nil
 }
 
-// TransferCustomers hands over any number of customers of an in-service
+// TransferCustomerMany hands over any number of customers of an in-service
 // member: req.ExternalUserID is split into calls of 100, at most concurrency
 // at a time (wecom.DefaultBatchConcurrency when <= 0). The result has one
 // entry per customer in order; its Err is a *wecom.Error with WeCom's
@@ -120,15 +120,15 @@ func (s *Service) ResignedTransferCustomer(ctx context.Context, req *TransferReq
 // refused before anything is sent (ErrInvalidArgument).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92125
-func (s *Service) TransferCustomers(ctx context.Context, req *TransferRequest, concurrency int) ([]wecom.BatchResult[string, struct{}], error) {
+func (s *Service) TransferCustomerMany(ctx context.Context, req *TransferRequest, concurrency int) ([]wecom.BatchResult[string, struct{}], error) {
 	return s.transferBatch(ctx, req, false, concurrency, s.TransferCustomer, "/cgi-bin/externalcontact/transfer_customer")
 }
 
-// ResignedTransferCustomers is TransferCustomers for a resigned member's
+// ResignedTransferCustomerMany is TransferCustomerMany for a resigned member's
 // customers.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94081
-func (s *Service) ResignedTransferCustomers(ctx context.Context, req *TransferRequest, concurrency int) ([]wecom.BatchResult[string, struct{}], error) {
+func (s *Service) ResignedTransferCustomerMany(ctx context.Context, req *TransferRequest, concurrency int) ([]wecom.BatchResult[string, struct{}], error) {
 	return s.transferBatch(ctx, req, true, concurrency, s.ResignedTransferCustomer, "/cgi-bin/externalcontact/resigned/transfer_customer")
 }
 
@@ -274,12 +274,12 @@ type UnassignedResponse struct {
 	NextCursor string               `json:"next_cursor"`
 }
 
-// UnassignedList returns one page of the customers of resigned members that
+// ListUnassigned returns one page of the customers of resigned members that
 // still wait to be handed over. Resigned members with only groups are not
 // listed.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92124
-func (s *Service) UnassignedList(ctx context.Context, req *UnassignedRequest) (*UnassignedResponse, error) {
+func (s *Service) ListUnassigned(ctx context.Context, req *UnassignedRequest) (*UnassignedResponse, error) {
 	if req == nil {
 		req = &UnassignedRequest{}
 	}
@@ -293,11 +293,11 @@ func (s *Service) UnassignedList(ctx context.Context, req *UnassignedRequest) (*
 	return &out, nil
 }
 
-// UnassignedIter yields every unassigned customer, starting at req.Cursor.
+// ListUnassignedIter yields every unassigned customer, starting at req.Cursor.
 // req may be nil and is not modified.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92124
-func (s *Service) UnassignedIter(ctx context.Context, req *UnassignedRequest) iter.Seq2[*UnassignedCustomer, error] {
+func (s *Service) ListUnassignedIter(ctx context.Context, req *UnassignedRequest) iter.Seq2[*UnassignedCustomer, error] {
 	var r UnassignedRequest
 	if req != nil {
 		r = *req
@@ -305,7 +305,7 @@ func (s *Service) UnassignedIter(ctx context.Context, req *UnassignedRequest) it
 	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]*UnassignedCustomer, string, error) {
 		page := r
 		page.Cursor = cursor
-		resp, err := s.UnassignedList(ctx, &page)
+		resp, err := s.ListUnassigned(ctx, &page)
 		if err != nil {
 			return nil, "", err
 		}

@@ -25,7 +25,7 @@ func TestTransferCustomersInChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	items := append(append([]string{}, ids...), "wmghost")
-	res, err := svc.TransferCustomers(bg, &contact.TransferRequest{HandoverUserID: "old", TakeoverUserID: "new",
+	res, err := svc.TransferCustomerMany(bg, &contact.TransferRequest{HandoverUserID: "old", TakeoverUserID: "new",
 		ExternalUserID: items, TransferSuccessMsg: "new owner"}, 2)
 	if err != nil || len(res) != 151 {
 		t.Fatalf("%d results, %v", len(res), err)
@@ -109,15 +109,15 @@ func TestTransferValidation(t *testing.T) {
 	wantInvalid(t, err)
 	// the batch forms refuse a bad request as a whole, nil included
 	for _, req := range []*contact.TransferRequest{nil, {HandoverUserID: "a", ExternalUserID: ids}, {HandoverUserID: "a", TakeoverUserID: "b"}} {
-		res, err := svc.TransferCustomers(bg, req, 0)
+		res, err := svc.TransferCustomerMany(bg, req, 0)
 		wantInvalid(t, err)
 		if res != nil {
 			t.Fatalf("results %v with a refused request", res)
 		}
 	}
-	res0, err := svc.ResignedTransferCustomers(bg, nil, 0)
+	res0, err := svc.ResignedTransferCustomerMany(bg, nil, 0)
 	wantInvalid(t, err)
-	_, err2 := svc.ResignedTransferCustomers(bg, &contact.TransferRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids, TransferSuccessMsg: "x"}, 0)
+	_, err2 := svc.ResignedTransferCustomerMany(bg, &contact.TransferRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids, TransferSuccessMsg: "x"}, 0)
 	wantInvalid(t, err2)
 	if res0 != nil {
 		t.Fatalf("results %v for a nil request", res0)
@@ -189,7 +189,7 @@ func TestResignedInheritance(t *testing.T) {
 	}
 	srv.SetContactPageLimit(srv.CorpID, 2)
 	var unassigned []string
-	for u, err := range svc.UnassignedIter(bg, nil) {
+	for u, err := range svc.ListUnassignedIter(bg, nil) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,18 +201,18 @@ func TestResignedInheritance(t *testing.T) {
 	if want := []string{ids[0], ids[2], ids[4]}; !slices.Equal(unassigned, want) {
 		t.Fatalf("unassigned %v, want %v", unassigned, want)
 	}
-	page, err := svc.UnassignedList(bg, &contact.UnassignedRequest{PageSize: 1000})
+	page, err := svc.ListUnassigned(bg, &contact.UnassignedRequest{PageSize: 1000})
 	if err != nil || len(page.Info) != 2 || page.IsLast {
 		t.Fatalf("page = %+v, %v", page, err)
 	}
 	if body := lastBody(t, srv, "/cgi-bin/externalcontact/get_unassigned_list"); body["page_size"] != 1000.0 {
 		t.Fatalf("body = %v", body)
 	}
-	if users, _ := svc.FollowUserList(bg); slices.Contains(users, "gone") {
+	if users, _ := svc.ListFollowUsers(bg); slices.Contains(users, "gone") {
 		t.Fatalf("resigned member still listed: %v", users)
 	}
 
-	res, err := svc.ResignedTransferCustomers(bg, &contact.TransferRequest{HandoverUserID: "gone", TakeoverUserID: "heir", ExternalUserID: unassigned}, 0)
+	res, err := svc.ResignedTransferCustomerMany(bg, &contact.TransferRequest{HandoverUserID: "gone", TakeoverUserID: "heir", ExternalUserID: unassigned}, 0)
 	if err != nil || len(res) != len(unassigned) || len(res) == 0 {
 		t.Fatalf("%d results for %d customers, %v", len(res), len(unassigned), err)
 	}
@@ -225,7 +225,7 @@ func TestResignedInheritance(t *testing.T) {
 		t.Fatalf("body = %v", body)
 	}
 	// in transfer: no longer unassigned
-	if page, _ := svc.UnassignedList(bg, nil); len(page.Info) != 0 || !page.IsLast {
+	if page, _ := svc.ListUnassigned(bg, nil); len(page.Info) != 0 || !page.IsLast {
 		t.Fatalf("after transfer: %+v", page)
 	}
 	srv.CompleteTakeovers(srv.CorpID)
@@ -247,7 +247,7 @@ func TestResignedInheritance(t *testing.T) {
 	if l, _ := svc.List(bg, "heir"); len(l) != 3 {
 		t.Fatalf("heir has %v", l)
 	}
-	_, err = svc.UnassignedList(bg, &contact.UnassignedRequest{PageSize: 1001})
+	_, err = svc.ListUnassigned(bg, &contact.UnassignedRequest{PageSize: 1001})
 	wantInvalid(t, err)
 }
 
@@ -273,7 +273,7 @@ func TestTransferCustomerMissingFromAnswer(t *testing.T) {
 	}))
 	defer ts.Close()
 	svc := contact.New(wecom.New("ww1", "secret", wecom.WithBaseURL(ts.URL)))
-	res, err := svc.TransferCustomers(bg, &contact.TransferRequest{HandoverUserID: "old", TakeoverUserID: "new",
+	res, err := svc.TransferCustomerMany(bg, &contact.TransferRequest{HandoverUserID: "old", TakeoverUserID: "new",
 		ExternalUserID: []string{"wmA", "wmB", "wmC"}}, 1)
 	if err != nil || len(res) != 3 || res[0].Err != nil || wecom.ErrorCode(res[2].Err) != 40128 {
 		t.Fatalf("results = %+v", res)

@@ -159,7 +159,7 @@ func TestEditTagOrderZero(t *testing.T) {
 	if body := lastBody(t, srv, "/cgi-bin/externalcontact/edit_corp_tag"); body["order"] != nil {
 		t.Fatalf("nil Order sent: %v", body)
 	}
-	all, err := svc.CorpTagList(bg, nil)
+	all, err := svc.ListCorpTags(bg, nil)
 	if err != nil || len(all) != 1 || all[0].Order != 0 || all[0].Tag[0].Order != 0 || all[0].Tag[0].Name != "y" {
 		t.Fatalf("after edit: %+v, %v", all, err)
 	}
@@ -174,7 +174,7 @@ func TestEditTagOrderZero(t *testing.T) {
 	if body := lastBody(t, srv, "/cgi-bin/externalcontact/edit_strategy_tag"); body["order"] != float64(0) {
 		t.Fatalf("body = %v", body)
 	}
-	sl, err := svc.StrategyTagList(bg, nil)
+	sl, err := svc.ListStrategyTags(bg, nil)
 	if err != nil || len(sl) != 1 || sl[0].Tag[0].Order != 0 {
 		t.Fatalf("after edit: %+v, %v", sl, err)
 	}
@@ -220,12 +220,12 @@ func TestUserBehaviorDataWindow(t *testing.T) {
 	seed(t, srv, 1, "a")
 	day := 24 * time.Hour
 	at := func(d time.Duration) wecom.UnixTime { return wecom.UnixTime(time.Now().Add(d).Unix()) }
-	_, err := svc.UserBehaviorData(bg, &contact.BehaviorRequest{UserID: []string{"a"}, StartTime: at(-182 * day), EndTime: at(-170 * day)})
+	_, err := svc.GetUserBehaviorData(bg, &contact.BehaviorRequest{UserID: []string{"a"}, StartTime: at(-182 * day), EndTime: at(-170 * day)})
 	wantInvalid(t, err)
 	if n := srv.Count("/cgi-bin/externalcontact/get_user_behavior_data"); n != 0 {
 		t.Fatalf("%d calls for a refused request", n)
 	}
-	if _, err := svc.UserBehaviorData(bg, &contact.BehaviorRequest{UserID: []string{"a"}, StartTime: at(-179 * day), EndTime: at(-170 * day)}); err != nil {
+	if _, err := svc.GetUserBehaviorData(bg, &contact.BehaviorRequest{UserID: []string{"a"}, StartTime: at(-179 * day), EndTime: at(-170 * day)}); err != nil {
 		t.Fatalf("179 days back: %v", err)
 	}
 }

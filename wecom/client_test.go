@@ -39,11 +39,11 @@ func TestClient_Contracts(t *testing.T) {
 		t.Fatalf("Get: %v %v", out, err)
 	}
 	// The path may be given without /cgi-bin/.
-	if ips, err := c.APIDomainIPs(t.Context()); err != nil || len(ips) != 2 {
-		t.Fatalf("APIDomainIPs: %v %v", ips, err)
+	if ips, err := c.GetAPIDomainIPs(t.Context()); err != nil || len(ips) != 2 {
+		t.Fatalf("GetAPIDomainIPs: %v %v", ips, err)
 	}
-	if ips, err := c.CallbackIPs(t.Context()); err != nil || len(ips) != 2 {
-		t.Fatalf("CallbackIPs: %v %v", ips, err)
+	if ips, err := c.GetCallbackIPs(t.Context()); err != nil || len(ips) != 2 {
+		t.Fatalf("GetCallbackIPs: %v %v", ips, err)
 	}
 	if err := c.Get(t.Context(), "get_api_domain_ip", nil, &out); err != nil {
 		t.Fatalf("short path: %v", err)
@@ -87,7 +87,7 @@ func TestClient_ConcurrentColdCallsFetchOneToken(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := c.APIDomainIPs(context.Background()); err != nil {
+			if _, err := c.GetAPIDomainIPs(context.Background()); err != nil {
 				failed.Add(1)
 			}
 		}()
@@ -111,7 +111,7 @@ func TestClient_StaleTokenRefreshedOnceAndCallRetriedOnce(t *testing.T) {
 			t.Parallel()
 			srv := wecomtest.NewServer(t)
 			c := srv.Client(wecom.WithRetryPolicy(wecom.NoRetry))
-			if _, err := c.APIDomainIPs(t.Context()); err != nil {
+			if _, err := c.GetAPIDomainIPs(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			tc.stale(srv)
@@ -122,7 +122,7 @@ func TestClient_StaleTokenRefreshedOnceAndCallRetriedOnce(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					if _, err := c.APIDomainIPs(context.Background()); err != nil {
+					if _, err := c.GetAPIDomainIPs(context.Background()); err != nil {
 						failed.Add(1)
 					}
 				}()
@@ -183,7 +183,7 @@ func TestClient_RetriesTransientFailuresOfReads(t *testing.T) {
 		srv := wecomtest.NewServer(t)
 		c := srv.Client()
 		srv.Fail(ipPath, f)
-		if _, err := c.APIDomainIPs(t.Context()); err != nil {
+		if _, err := c.GetAPIDomainIPs(t.Context()); err != nil {
 			t.Fatalf("%+v: %v", f, err)
 		}
 		if n := srv.Count(ipPath); n != f.Times+1 {

@@ -44,6 +44,17 @@
 // Paginate turns a cursor endpoint into an iter.Seq2; Batch runs API-sized
 // chunks of a long list with bounded concurrency and reports per item.
 //
+// # Naming
+//
+// Every package follows the same rules (CONTRIBUTING.md has them in full):
+// an API area is a Service built with New(client); a method that makes one
+// call is named after its endpoint, verb first (add_contact_way is
+// AddContactWay; get_x_list and list_x are ListXs; get_x is GetX); the
+// method that walks every page of it adds Iter (ListContactWaysIter); the
+// one that takes any number of inputs and chunks them into calls adds Many
+// (MarkTagMany). Free functions are kept for what calls no API: error
+// predicates, pointer helpers, parsers, Paginate and Batch.
+//
 // # Testing
 //
 // Package wecomtest is an in-process fake WeCom: Server.Client returns a

@@ -15,12 +15,12 @@ func Example() {
 	c := srv.Client()
 	ctx := context.Background()
 
-	ips, err := c.APIDomainIPs(ctx)
+	ips, err := c.GetAPIDomainIPs(ctx)
 	fmt.Println(ips, err)
 
 	// A WeCom error answer is a *wecom.Error.
 	srv.Fail("/cgi-bin/get_api_domain_ip", wecomtest.Fault{Errcode: 60020, Errmsg: "not allow to access from your ip"})
-	_, err = c.APIDomainIPs(ctx)
+	_, err = c.GetAPIDomainIPs(ctx)
 	var we *wecom.Error
 	if errors.As(err, &we) {
 		fmt.Println(we.Code, we.Path)

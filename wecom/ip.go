@@ -2,20 +2,20 @@ package wecom
 
 import "context"
 
-// APIDomainIPs returns the IP ranges of WeCom's API domain (the addresses
+// GetAPIDomainIPs returns the IP ranges of WeCom's API domain (the addresses
 // qyapi.weixin.qq.com resolves to), for firewall rules. WeCom advises pulling
 // them daily: old and new ranges overlap for a while when they change.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92520
-func (c *Client) APIDomainIPs(ctx context.Context) ([]string, error) {
+func (c *Client) GetAPIDomainIPs(ctx context.Context) ([]string, error) {
 	return c.ipList(ctx, "/cgi-bin/get_api_domain_ip")
 }
 
-// CallbackIPs returns the IP ranges WeCom sends callbacks from, for firewall
+// GetCallbackIPs returns the IP ranges WeCom sends callbacks from, for firewall
 // rules on the callback URL.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92521
-func (c *Client) CallbackIPs(ctx context.Context) ([]string, error) {
+func (c *Client) GetCallbackIPs(ctx context.Context) ([]string, error) {
 	return c.ipList(ctx, "/cgi-bin/getcallbackip")
 }
 

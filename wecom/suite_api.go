@@ -374,12 +374,12 @@ type AppAdmin struct {
 	AuthType   AdminAuthType `json:"auth_type"`
 }
 
-// GetAdminList returns the app's admins in corpID (external admins
+// ListAdmins returns the app's admins in corpID (external admins
 // excluded) through the legacy suite-token endpoint service/get_admin_list,
-// which WeCom no longer maintains: prefer AppAdminList.
+// which WeCom no longer maintains: prefer Client.ListAdmins on Corp(corpID).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90606
-func (s *Suite) GetAdminList(ctx context.Context, corpID string, agentID int) ([]AppAdmin, error) {
+func (s *Suite) ListAdmins(ctx context.Context, corpID string, agentID int) ([]AppAdmin, error) {
 	if corpID == "" || agentID == 0 {
 		return nil, fmt.Errorf("wecom: get_admin_list: corp id and agentid are required")
 	}
@@ -396,12 +396,12 @@ func (s *Suite) GetAdminList(ctx context.Context, corpID string, agentID int) ([
 	return out.Admin, nil
 }
 
-// AppAdminList returns the admins of the app that c acts as (a third-party
+// ListAdmins returns the admins of the app that c acts as (a third-party
 // app's corp client from Suite.Corp, or an agent-developed app's client)
 // with agent/get_admin_list. Under member authorization the list is empty.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/100072
-func AppAdminList(ctx context.Context, c *Client) ([]AppAdmin, error) {
+func (c *Client) ListAdmins(ctx context.Context) ([]AppAdmin, error) {
 	var out struct {
 		Admin []AppAdmin `json:"admin"`
 	}

@@ -66,16 +66,16 @@ func TestSuiteInstallAndCallAsCorp(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("IsAuthorized = %v, %v", ok, err)
 	}
-	ips, err := s.Corp("wwcorpA").CallbackIPs(ctx)
+	ips, err := s.Corp("wwcorpA").GetCallbackIPs(ctx)
 	if err != nil || len(ips) == 0 {
-		t.Fatalf("CallbackIPs = %v, %v", ips, err)
+		t.Fatalf("GetCallbackIPs = %v, %v", ips, err)
 	}
 	if s.Corp("wwcorpA").CorpID() != "wwcorpA" {
 		t.Fatal("corp client has the wrong corp id")
 	}
-	admins, err := wecom.AppAdminList(ctx, s.Corp("wwcorpA"))
+	admins, err := s.Corp("wwcorpA").ListAdmins(ctx)
 	if err != nil || len(admins) != 1 || admins[0].UserID != "installer" || admins[0].AuthType != wecom.AdminMayManage {
-		t.Fatalf("AppAdminList = %+v, %v", admins, err)
+		t.Fatalf("ListAdmins = %+v, %v", admins, err)
 	}
 	if n := srv.CorpTokenFetches(testSuiteID, "wwcorpA"); n != 1 {
 		t.Fatalf("get_corp_token issued %d tokens, want 1", n)
@@ -170,7 +170,7 @@ func TestSuiteConcurrentFirstCallsShareOneCorpToken(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := s.Corp("wwcorpA").CallbackIPs(ctx); err != nil {
+			if _, err := s.Corp("wwcorpA").GetCallbackIPs(ctx); err != nil {
 				errs <- err
 			}
 		}()
@@ -193,12 +193,12 @@ func TestSuiteCancelledAuthorization(t *testing.T) {
 	ctx := context.Background()
 	srv, s := suiteEnv(t, testSuiteID)
 	installCorp(t, srv, s, "wwcorpA")
-	if _, err := s.Corp("wwcorpA").CallbackIPs(ctx); err != nil {
+	if _, err := s.Corp("wwcorpA").GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	srv.Uninstall(testSuiteID, "wwcorpA")
 
-	_, err := s.Corp("wwcorpA").CallbackIPs(ctx)
+	_, err := s.Corp("wwcorpA").GetCallbackIPs(ctx)
 	if !errors.Is(err, wecom.ErrCorpNotAuthorized) || wecom.ErrorCode(err) != wecom.CodeInvalidPermanentCode {
 		t.Fatalf("call after cancel_auth: %v; want ErrCorpNotAuthorized carrying 40084", err)
 	}
@@ -219,7 +219,7 @@ func TestSuiteCancelledAuthorization(t *testing.T) {
 		t.Fatalf("AuthorizedCorps after ForgetCorp = %v", corps)
 	}
 	before := srv.Count("/cgi-bin/service/get_corp_token")
-	_, err = s.Corp("wwcorpA").CallbackIPs(ctx)
+	_, err = s.Corp("wwcorpA").GetCallbackIPs(ctx)
 	if !errors.Is(err, wecom.ErrCorpNotAuthorized) || !strings.Contains(err.Error(), "no permanent code") {
 		t.Fatalf("call for a forgotten corp: %v", err)
 	}
@@ -231,7 +231,7 @@ func TestSuiteCancelledAuthorization(t *testing.T) {
 func TestSuiteUnknownCorpFailsClearly(t *testing.T) {
 	t.Parallel()
 	srv, s := suiteEnv(t, testSuiteID)
-	_, err := s.Corp("wwnobody").CallbackIPs(context.Background())
+	_, err := s.Corp("wwnobody").GetCallbackIPs(context.Background())
 	if !errors.Is(err, wecom.ErrCorpNotAuthorized) || !strings.Contains(err.Error(), "wwnobody") {
 		t.Fatalf("got %v", err)
 	}
@@ -246,7 +246,7 @@ func TestSuiteRestartReloadsFromStore(t *testing.T) {
 	store := wecom.NewMemoryStore()
 	srv, s1 := suiteEnv(t, testSuiteID, wecom.WithStore(store))
 	installCorp(t, srv, s1, "wwcorpA")
-	if _, err := s1.Corp("wwcorpA").CallbackIPs(ctx); err != nil {
+	if _, err := s1.Corp("wwcorpA").GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	srv.ResetRequests()
@@ -255,7 +255,7 @@ func TestSuiteRestartReloadsFromStore(t *testing.T) {
 	if ok, _ := s2.IsAuthorized(ctx, "wwcorpA"); !ok {
 		t.Fatal("restarted suite lost the authorization")
 	}
-	if _, err := s2.Corp("wwcorpA").CallbackIPs(ctx); err != nil {
+	if _, err := s2.Corp("wwcorpA").GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s2.GetAuthInfo(ctx, "wwcorpA"); err != nil {
@@ -288,7 +288,7 @@ func TestSuiteTokensPerCorpAreSeparate(t *testing.T) {
 	}
 	srv.ExpireTokens("wwcorpA")
 	for _, c := range []string{"wwcorpA", "wwcorpB"} {
-		if _, err := s.Corp(c).CallbackIPs(ctx); err != nil {
+		if _, err := s.Corp(c).GetCallbackIPs(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -424,11 +424,11 @@ func TestSuiteAuthInfoAndV1(t *testing.T) {
 		t.Fatalf("RefreshAuthInfo = %+v, %v", refreshed, err)
 	}
 	srv.SetAppAdmins(testSuiteID, "wwcorpA", wecomtest.AppAdmin{UserID: "boss", AuthType: 1}, wecomtest.AppAdmin{UserID: "clerk"})
-	admins, err := s.GetAdminList(ctx, "wwcorpA", agent.AgentID)
+	admins, err := s.ListAdmins(ctx, "wwcorpA", agent.AgentID)
 	if err != nil || len(admins) != 2 || admins[1].UserID != "clerk" || admins[1].AuthType != wecom.AdminMayMessage || admins[0].OpenUserID == "" {
-		t.Fatalf("GetAdminList = %+v, %v", admins, err)
+		t.Fatalf("ListAdmins = %+v, %v", admins, err)
 	}
-	if _, err := s.GetAdminList(ctx, "wwcorpA", 0); err == nil {
+	if _, err := s.ListAdmins(ctx, "wwcorpA", 0); err == nil {
 		t.Fatal("agentid 0 accepted")
 	}
 }
@@ -446,7 +446,7 @@ func TestSuiteCorpClientCacheIsBounded(t *testing.T) {
 		installCorp(t, srv, s, c)
 	}
 	first := s.Corp("wwc1")
-	if _, err := first.CallbackIPs(ctx); err != nil {
+	if _, err := first.GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if s.Corp("wwc1") != first {
@@ -458,7 +458,7 @@ func TestSuiteCorpClientCacheIsBounded(t *testing.T) {
 	if again == first {
 		t.Fatal("the least recently used client was not dropped")
 	}
-	if _, err := again.CallbackIPs(ctx); err != nil {
+	if _, err := again.GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.CorpTokenFetches(testSuiteID, "wwc1"); n != 1 {
@@ -513,7 +513,7 @@ func TestSuiteSecretsStayOutOfKeysErrorsAndLogs(t *testing.T) {
 		info := installCorp(t, srv, s, c)
 		secrets = append(secrets, info.PermanentCode)
 		logger.Info("installed", "info", info) // LogValue must hide the code
-		if _, err := s.Corp(c).CallbackIPs(ctx); err != nil {
+		if _, err := s.Corp(c).GetCallbackIPs(ctx); err != nil {
 			t.Fatal(err)
 		}
 		tok, _ := s.Corp(c).AccessToken(ctx)
@@ -525,11 +525,11 @@ func TestSuiteSecretsStayOutOfKeysErrorsAndLogs(t *testing.T) {
 	srv.ExpireSuiteTokens(testSuiteID)
 	srv.ExpireTokens("wwcorpA")
 	srv.Uninstall(testSuiteID, "wwcorpB")
-	_, err := s.Corp("wwcorpB").CallbackIPs(ctx)
+	_, err := s.Corp("wwcorpB").GetCallbackIPs(ctx)
 	errs = append(errs, err)
 	_, err = s.GetAuthInfo(ctx, "wwcorpB")
 	errs = append(errs, err)
-	_, err = s.Corp("wwcorpA").CallbackIPs(ctx)
+	_, err = s.Corp("wwcorpA").GetCallbackIPs(ctx)
 	errs = append(errs, err)
 	if err := s.ForgetCorp(ctx, "wwcorpB"); err != nil {
 		t.Fatal(err)
@@ -575,7 +575,7 @@ func TestAgentDevelopedSuite(t *testing.T) {
 		t.Fatalf("kind %v for a dk template", s.Kind())
 	}
 	info := installCorp(t, srv, s, "wwdkcorp")
-	if _, err := s.Corp("wwdkcorp").CallbackIPs(ctx); err != nil {
+	if _, err := s.Corp("wwdkcorp").GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if g, c := srv.Count("/cgi-bin/gettoken"), srv.Count("/cgi-bin/service/get_corp_token"); g != 1 || c != 0 {
@@ -583,15 +583,15 @@ func TestAgentDevelopedSuite(t *testing.T) {
 	}
 	// The permanent code works as an ordinary app secret.
 	direct := wecom.New("wwdkcorp", info.PermanentCode, srv.ClientOptions()...)
-	if _, err := direct.CallbackIPs(ctx); err != nil {
+	if _, err := direct.GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	auth, err := s.GetAuthInfo(ctx, "wwdkcorp")
 	if err != nil || !auth.AuthInfo.Agent[0].IsCustomizedApp {
 		t.Fatalf("auth info %+v, %v", auth, err)
 	}
-	if admins, err := wecom.AppAdminList(ctx, s.Corp("wwdkcorp")); err != nil || len(admins) != 1 {
-		t.Fatalf("AppAdminList = %v, %v", admins, err)
+	if admins, err := s.Corp("wwdkcorp").ListAdmins(ctx); err != nil || len(admins) != 1 {
+		t.Fatalf("ListAdmins = %v, %v", admins, err)
 	}
 
 	// reset_permanent_code: the new code replaces the old secret.
@@ -610,7 +610,7 @@ func TestAgentDevelopedSuite(t *testing.T) {
 	if tokAfter == tokBefore {
 		t.Fatal("the token of the old secret was kept after reset_permanent_code")
 	}
-	if _, err := s.Corp("wwdkcorp").CallbackIPs(ctx); err != nil {
+	if _, err := s.Corp("wwdkcorp").GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	old := wecom.New("wwdkcorp", info.PermanentCode, srv.ClientOptions()...)
@@ -686,7 +686,7 @@ func BenchmarkSuiteCorpCall(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := s.Corp("wwcorpA").CallbackIPs(ctx); err != nil {
+		if _, err := s.Corp("wwcorpA").GetCallbackIPs(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -700,7 +700,7 @@ func TestSuiteRefusedPermanentCodeIsNotResent(t *testing.T) {
 	srv.Uninstall(testSuiteID, "wwcorpR")
 	before := srv.Count("/cgi-bin/service/get_corp_token")
 	for i := range 20 {
-		_, err := s.Corp("wwcorpR").CallbackIPs(ctx)
+		_, err := s.Corp("wwcorpR").GetCallbackIPs(ctx)
 		if !errors.Is(err, wecom.ErrCorpNotAuthorized) {
 			t.Fatalf("call %d: %v", i, err)
 		}
@@ -710,7 +710,7 @@ func TestSuiteRefusedPermanentCodeIsNotResent(t *testing.T) {
 	}
 	// A new installation stores a new code, which is tried at once.
 	installCorp(t, srv, s, "wwcorpR")
-	if _, err := s.Corp("wwcorpR").CallbackIPs(ctx); err != nil {
+	if _, err := s.Corp("wwcorpR").GetCallbackIPs(ctx); err != nil {
 		t.Fatalf("after re-install: %v", err)
 	}
 }
@@ -724,12 +724,12 @@ func TestAgentDevelopedRefusedSecretIsNotResent(t *testing.T) {
 	srv.SetSecret("wwdkrefused", "secret-reset-elsewhere")
 	srv.ExpireTokens("wwdkrefused")
 	before := srv.Count("/cgi-bin/gettoken")
-	_, err := s.Corp("wwdkrefused").CallbackIPs(ctx)
+	_, err := s.Corp("wwdkrefused").GetCallbackIPs(ctx)
 	if !errors.Is(err, wecom.ErrCorpNotAuthorized) || !wecom.IsInvalidSecret(err) {
 		t.Fatalf("first call: %v", err)
 	}
 	for i := range 20 {
-		if _, err := s.Corp("wwdkrefused").CallbackIPs(ctx); !errors.Is(err, wecom.ErrCorpNotAuthorized) {
+		if _, err := s.Corp("wwdkrefused").GetCallbackIPs(ctx); !errors.Is(err, wecom.ErrCorpNotAuthorized) {
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}

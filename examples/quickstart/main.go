@@ -116,7 +116,7 @@ func (f *flow) token() (string, error) {
 }
 
 func (f *flow) ips() (string, error) {
-	ips, err := f.client.APIDomainIPs(f.ctx)
+	ips, err := f.client.GetAPIDomainIPs(f.ctx)
 	return strings.Join(ips, ", "), err
 }
 
@@ -129,7 +129,7 @@ func (f *flow) upload() (string, error) {
 }
 
 func (f *flow) followUsers() (string, error) {
-	users, err := f.contacts.FollowUserList(f.ctx)
+	users, err := f.contacts.ListFollowUsers(f.ctx)
 	if err != nil {
 		return "", err
 	}
@@ -207,7 +207,7 @@ func (f *flow) retryBusy() (string, error) {
 	const p = "/cgi-bin/get_api_domain_ip"
 	f.fake.Fail(p, wecomtest.Fault{Errcode: -1, Times: 2})
 	before := f.fake.Count(p)
-	if _, err := f.client.APIDomainIPs(f.ctx); err != nil {
+	if _, err := f.client.GetAPIDomainIPs(f.ctx); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("succeeded after %d attempts", f.fake.Count(p)-before), nil
@@ -215,7 +215,7 @@ func (f *flow) retryBusy() (string, error) {
 
 func (f *flow) refreshToken() (string, error) {
 	f.fake.ExpireTokens(f.fake.CorpID)
-	if _, err := f.client.APIDomainIPs(f.ctx); err != nil {
+	if _, err := f.client.GetAPIDomainIPs(f.ctx); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("gettoken called %d times in all", f.fake.TokenFetches(f.fake.CorpID)), nil

@@ -273,7 +273,7 @@ func demo(ctx context.Context, out io.Writer) error {
 
 	for _, corp := range demoCorps {
 		if err := s.Do("follow users of "+corp, func() (string, error) {
-			users, err := contact.New(suite.Corp(corp)).FollowUserList(ctx)
+			users, err := contact.New(suite.Corp(corp)).ListFollowUsers(ctx)
 			return fmt.Sprintf("%d members with customer contact", len(users)), err
 		}); err != nil {
 			return err
@@ -313,7 +313,7 @@ func demo(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	if err := s.Do("calls for "+gone+" fail", func() (string, error) {
-		_, err := contact.New(suite.Corp(gone)).FollowUserList(ctx)
+		_, err := contact.New(suite.Corp(gone)).ListFollowUsers(ctx)
 		if !errors.Is(err, wecom.ErrCorpNotAuthorized) {
 			return "", fmt.Errorf("got %v, want an error matching wecom.ErrCorpNotAuthorized", err)
 		}
@@ -332,7 +332,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	}
 	if err := s.Do("the other corps still work", func() (string, error) {
 		for _, corp := range demoCorps[:len(demoCorps)-1] {
-			if _, err := contact.New(suite.Corp(corp)).FollowUserList(ctx); err != nil {
+			if _, err := contact.New(suite.Corp(corp)).ListFollowUsers(ctx); err != nil {
 				return "", fmt.Errorf("%s: %w", corp, err)
 			}
 		}

@@ -81,7 +81,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 
 	svc := contact.New(client)
 	if err := s.Do("list follow users", func() (string, error) {
-		users, err := svc.FollowUserList(ctx)
+		users, err := svc.ListFollowUsers(ctx)
 		return fmt.Sprintf("%d members with customer contact", len(users)), err
 	}); err != nil {
 		return err
