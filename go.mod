@@ -4,9 +4,14 @@ go 1.24
 
 require (
 	github.com/go-resty/resty/v2 v2.16.5
+	github.com/jarcoal/httpmock v1.4.2
 	github.com/patrickmn/go-cache v2.1.0+incompatible
+	github.com/stretchr/testify v1.12.1
 	golang.org/x/sync v0.10.0
 	golang.org/x/time v0.8.0
 )
 
-require golang.org/x/net v0.43.0 // indirect
+require (
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/net v0.43.0 // indirect
+)

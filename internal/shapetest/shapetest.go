@@ -1,0 +1,97 @@
+// Package shapetest pins the exact HTTP request one typed call sends, with
+// httpmock plugged into the client's transport. It is for the SDK's own
+// request-shape tests: each test registers the one request it expects and
+// the answer to give, makes the call, and the helper checks method, path,
+// query and JSON body, and that the request was made exactly once.
+package shapetest
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// BaseURL is the base URL of clients built here; nothing listens on it.
+const BaseURL = "http://wecom.shapetest"
+
+// Token is the access token the mocked gettoken issues.
+const Token = "shapetest-token"
+
+// Mock is an httpmock transport answering gettoken, plus the expectations
+// registered with Expect.
+type Mock struct {
+	t  testing.TB
+	mt *httpmock.MockTransport
+}
+
+// New returns a client for corp "wwshape" wired to a fresh Mock. Retries are
+// off, so one call is one request.
+func New(t testing.TB, opts ...wecom.Option) (*wecom.Client, *Mock) {
+	t.Helper()
+	m := &Mock{t: t, mt: httpmock.NewMockTransport()}
+	m.mt.RegisterResponder(http.MethodGet, BaseURL+"/cgi-bin/gettoken",
+		httpmock.NewStringResponder(200, `{"errcode":0,"errmsg":"ok","access_token":"`+Token+`","expires_in":7200}`))
+	base := []wecom.Option{
+		wecom.WithBaseURL(BaseURL),
+		wecom.WithHTTPClient(&http.Client{Transport: m.mt}),
+		wecom.WithRetryPolicy(wecom.NoRetry),
+	}
+	return wecom.New("wwshape", "shape-secret", append(base, opts...)...), m
+}
+
+// Transport returns the mock transport, for clients built elsewhere
+// (a Suite, say).
+func (m *Mock) Transport() *httpmock.MockTransport { return m.mt }
+
+// Call is the request a typed method must send.
+type Call struct {
+	Method string     // http.MethodGet or http.MethodPost
+	Path   string     // "/cgi-bin/..."
+	Query  url.Values // besides access_token; nil for none
+	Body   string     // the JSON body, compared with JSONEq; "" for no body
+}
+
+// Expect registers want: the request must match it exactly, and it must be
+// made exactly once before the test ends. answer is the JSON WeCom answers
+// ("" for a plain success).
+func (m *Mock) Expect(want Call, answer string) {
+	t := m.t
+	t.Helper()
+	if answer == "" {
+		answer = `{"errcode":0,"errmsg":"ok"}`
+	}
+	calls := 0
+	m.mt.RegisterResponder(want.Method, BaseURL+want.Path, func(r *http.Request) (*http.Response, error) {
+		calls++
+		q := r.URL.Query()
+		assert.Equal(t, Token, q.Get("access_token"), "%s: access_token", want.Path)
+		q.Del("access_token")
+		wantQ := want.Query
+		if wantQ == nil {
+			wantQ = url.Values{}
+		}
+		assert.Equal(t, wantQ, q, "%s: query", want.Path)
+		var body []byte
+		if r.Body != nil {
+			body, _ = io.ReadAll(r.Body)
+		}
+		if want.Body == "" {
+			assert.Empty(t, string(body), "%s: body", want.Path)
+		} else {
+			assert.JSONEq(t, want.Body, string(body), "%s: body", want.Path)
+		}
+		resp := httpmock.NewStringResponse(200, answer)
+		resp.Header.Set("Content-Type", "application/json")
+		return resp, nil
+	})
+	t.Cleanup(func() {
+		require.Equal(t, 1, calls, "%s %s: requests made", want.Method, want.Path)
+	})
+}
