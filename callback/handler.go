@@ -37,6 +37,7 @@ type Option func(*config) error
 
 type config struct {
 	ids        map[string]struct{}
+	checkIDs   map[string]struct{} // accepted on GET URL checks only
 	idFunc     func(receiveID string) bool
 	skipRecv   bool
 	store      wecom.Store
@@ -51,6 +52,9 @@ type config struct {
 	timeout    time.Duration
 	answerBody string
 	suiteHooks SuiteHooks // NewSuiteCommandHandler only
+	// receiverHint completes the error of a refused receiver id (the suite
+	// handlers say what to configure).
+	receiverHint string
 }
 
 // WithReceiverID accepts messages whose receiveid is id: the corp id of a
@@ -87,6 +91,28 @@ func WithReceiverFunc(fn func(receiveID string) bool) Option {
 			return errors.New("callback: nil receiver func")
 		}
 		c.idFunc = fn
+		return nil
+	}
+}
+
+// WithURLCheckReceiverIDs accepts ids as the receiveid of GET URL checks
+// only; pushes (POST) with them are refused. A third-party app's command and
+// data URLs need it: WeCom encrypts their URL checks for the provider's own
+// corp id (NewSuiteCommandHandler and NewSuiteDataHandler add it from
+// wecom.WithProviderCorpID), while the pushes carry the suite id or the
+// authorized corp's id. It does not count as a receiver check for
+// ErrNoReceiverCheck.
+func WithURLCheckReceiverIDs(ids ...string) Option {
+	return func(c *config) error {
+		for _, id := range ids {
+			if id == "" {
+				return errors.New("callback: empty URL-check receiver id")
+			}
+			if c.checkIDs == nil {
+				c.checkIDs = map[string]struct{}{}
+			}
+			c.checkIDs[id] = struct{}{}
+		}
 		return nil
 	}
 }
@@ -380,7 +406,7 @@ func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing msg_signature, timestamp, nonce or echostr", http.StatusBadRequest)
 		return
 	}
-	msg, _, err := h.open(sig, ts, nonce, echo)
+	msg, _, err := h.open(sig, ts, nonce, echo, true)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -410,8 +436,9 @@ func looksLikeEchostr(msg []byte) bool {
 	return len(msg) <= maxEchostrLen && bytes.IndexByte(msg, '<') < 0
 }
 
-// open verifies, decrypts, checks the timestamp window and the receiver.
-func (h *Handler) open(sig, ts, nonce, encrypt string) (msg []byte, rid string, err error) {
+// open verifies, decrypts, checks the timestamp window and the receiver
+// (with the URL-check-only ids too when urlCheck).
+func (h *Handler) open(sig, ts, nonce, encrypt string, urlCheck bool) (msg []byte, rid string, err error) {
 	m, ridb, err := h.crypto.open(sig, ts, nonce, encrypt)
 	if err != nil {
 		return nil, "", err
@@ -427,11 +454,38 @@ func (h *Handler) open(sig, ts, nonce, encrypt string) (msg []byte, rid string, 
 		}
 	}
 	rid = string(ridb)
+	if urlCheck {
+		if _, ok := h.cfg.checkIDs[rid]; ok {
+			return m, rid, nil
+		}
+	}
 	if !h.acceptReceiver(rid) {
-		return nil, "", ErrReceiverMismatch
+		return nil, "", &receiverError{id: rid, urlCheck: urlCheck, hint: h.cfg.receiverHint}
 	}
 	return m, rid, nil
 }
+
+// receiverError is ErrReceiverMismatch with the id that was refused (a corp
+// or suite id, not a secret) and what to configure.
+type receiverError struct {
+	id       string
+	urlCheck bool
+	hint     string
+}
+
+func (e *receiverError) Error() string {
+	what := "push"
+	if e.urlCheck {
+		what = "URL check"
+	}
+	msg := fmt.Sprintf("%v: %s for receiver id %q", ErrReceiverMismatch, what, e.id)
+	if e.hint != "" {
+		msg += "; " + e.hint
+	}
+	return msg
+}
+
+func (e *receiverError) Unwrap() error { return ErrReceiverMismatch }
 
 func (h *Handler) acceptReceiver(rid string) bool {
 	if h.cfg.skipRecv {
@@ -507,7 +561,7 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, ErrMissingEncrypt)
 		return
 	}
-	msg, rid, err := h.open(sig, ts, nonce, env.Encrypt)
+	msg, rid, err := h.open(sig, ts, nonce, env.Encrypt, false)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -148,9 +148,12 @@ func (e *SuiteAuthCodeError) Retry(ctx context.Context) (*wecom.PermanentCodeInf
 // before the exchange with WeCom starts. A failed exchange is logged and
 // reported to the WithErrorHook function as a *SuiteAuthCodeError that keeps
 // the auth code. Register more handlers (e.g. OnExternalContact, which
-// third-party apps also receive here) on the returned Handler; accept the
-// provider's corp id as well with WithReceiverIDs if the URL check uses it.
-// Close the Handler when done.
+// third-party apps also receive here) on the returned Handler.
+//
+// GET URL checks are accepted for the suite id and for the provider's own
+// corp id, for which WeCom encrypts them: give it to the Suite with
+// wecom.WithProviderCorpID, or the console cannot save the URL. Pushes are
+// accepted for the suite id only. Close the Handler when done.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90642
 func NewSuiteCommandHandler(suite *wecom.Suite, token, encodingAESKey string, opts ...Option) (*Handler, error) {
@@ -160,8 +163,9 @@ func NewSuiteCommandHandler(suite *wecom.Suite, token, encodingAESKey string, op
 	if suite.ID() == "" {
 		return nil, errors.New("callback: NewSuiteCommandHandler: the suite has an empty id")
 	}
-	all := make([]Option, 0, len(opts)+2)
+	all := make([]Option, 0, len(opts)+4)
 	all = append(all, WithWorkers(SuiteCommandWorkers, SuiteCommandQueue), WithReceiverID(suite.ID()))
+	all = append(all, suiteURLCheckOptions(suite, false)...)
 	all = append(all, opts...)
 	h, err := NewHandler(token, encodingAESKey, all...)
 	if err != nil {
@@ -303,15 +307,42 @@ func (sc *suiteCommands) cancelAuth(ctx context.Context, ev *CancelAuthEvent) er
 	return nil
 }
 
+// suiteURLCheckOptions accepts, on GET URL checks only, the provider's corp
+// id (wecom.WithProviderCorpID), for which WeCom encrypts the URL checks of
+// both suite URLs, and on the data URL the suite id as well. Without a
+// provider corp id, a refused URL check says what to configure.
+func suiteURLCheckOptions(suite *wecom.Suite, dataURL bool) []Option {
+	var ids []string
+	if p := suite.ProviderCorpID(); p != "" {
+		ids = append(ids, p)
+	}
+	if dataURL {
+		ids = append(ids, suite.ID())
+	}
+	opts := []Option{}
+	if len(ids) > 0 {
+		opts = append(opts, WithURLCheckReceiverIDs(ids...))
+	}
+	if suite.ProviderCorpID() == "" {
+		opts = append(opts, func(c *config) error {
+			c.receiverHint = "WeCom encrypts the URL checks of a third-party app for the provider's own corp id: give the Suite wecom.WithProviderCorpID"
+			return nil
+		})
+	}
+	return opts
+}
+
 // NewSuiteDataHandler returns a Handler for the data callback URL (数据回调)
 // of a third-party app or agent-developed app: one URL for every corp, where
 // the receiveid is the corp the push comes from. It accepts exactly the
 // corps that authorized suite, as the Store says (Suite.IsAuthorized), so
 // that every instance sharing the Store agrees and a corp that cancelled is
 // refused (403) from then on. A Store failure refuses the push (WeCom
-// re-sends) and is logged. Register event handlers on the returned Handler;
-// further receiver options (e.g. WithReceiverIDs with the provider's corp id
-// for the URL check, or a WithReceiverFunc) accept ids in addition.
+// re-sends) and is logged. GET URL checks are accepted for the provider's
+// own corp id (wecom.WithProviderCorpID), for which WeCom encrypts them, and
+// for the suite id; pushes with either are refused. Register event handlers
+// on the returned Handler; further receiver options (WithReceiverIDs, a
+// WithReceiverFunc) accept ids in addition.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/91116
 func NewSuiteDataHandler(suite *wecom.Suite, token, encodingAESKey string, opts ...Option) (*Handler, error) {
@@ -348,7 +379,8 @@ func NewSuiteDataHandler(suite *wecom.Suite, token, encodingAESKey string, opts 
 	if theirs := probe.idFunc; theirs != nil {
 		check = func(rid string) bool { return theirs(rid) || allowed(rid) }
 	}
-	all := make([]Option, 0, len(opts)+1)
+	all := make([]Option, 0, len(opts)+3)
+	all = append(all, suiteURLCheckOptions(suite, true)...)
 	all = append(all, opts...)
 	all = append(all, WithReceiverFunc(check))
 	var err error

@@ -29,6 +29,7 @@ type options struct {
 	// Suite-only settings (ignored by New).
 	suiteKind      SuiteKind
 	maxCorpClients int
+	providerCorpID string
 }
 
 func defaultOptions() options {
@@ -117,6 +118,17 @@ func WithSuiteKind(k SuiteKind) Option { return func(o *options) { o.suiteKind =
 // DefaultMaxCorpClients). Dropping costs little: tokens live in the Store, so
 // a re-created client reuses them. New ignores it.
 func WithMaxCorpClients(n int) Option { return func(o *options) { o.maxCorpClients = n } }
+
+// WithProviderCorpID gives a Suite the provider's own corp id (服务商的
+// corpid, shown in the provider console under 通用开发参数). WeCom encrypts the
+// GET URL check of a third-party app's command URL and data URL for that id,
+// while the pushes themselves carry the suite id (command URL) or the
+// authorized corp's id (data URL); callback.NewSuiteCommandHandler and
+// callback.NewSuiteDataHandler accept it on URL checks only. Without it a
+// vendor cannot save its callback URLs in the console. New ignores it.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90968
+func WithProviderCorpID(id string) Option { return func(o *options) { o.providerCorpID = id } }
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }

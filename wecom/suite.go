@@ -143,6 +143,10 @@ func (s *Suite) ID() string { return s.id }
 // Kind returns the kind of app (never SuiteAuto).
 func (s *Suite) Kind() SuiteKind { return s.kind }
 
+// ProviderCorpID returns the provider's own corp id given with
+// WithProviderCorpID, or "" when none was given.
+func (s *Suite) ProviderCorpID() string { return s.opts.providerCorpID }
+
 func (s *Suite) ticketKey() string { return "wecom:suite:" + s.id + ":ticket" }
 func (s *Suite) corpsKey() string  { return "wecom:suite:" + s.id + ":corps" }
 func (s *Suite) codeKey(corpID string) string {

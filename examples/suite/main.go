@@ -13,9 +13,10 @@
 //	go run ./examples/suite
 //
 // With WECOM_SUITE_ID, WECOM_SUITE_SECRET, WECOM_CALLBACK_TOKEN,
-// WECOM_CALLBACK_AES_KEY (and optionally WECOM_BASE_URL) set, it serves the
-// command URL at /suite/command and the data URL at /suite/data on -addr
-// (default :8080) until interrupted.
+// WECOM_CALLBACK_AES_KEY and WECOM_PROVIDER_CORP_ID (the provider's own corp
+// id, for which WeCom encrypts the URL checks; optionally WECOM_BASE_URL)
+// set, it serves the command URL at /suite/command and the data URL at
+// /suite/data on -addr (default :8080) until interrupted.
 package main
 
 import (
@@ -103,10 +104,12 @@ func serve(ctx context.Context, out io.Writer, getenv func(string) string, addr 
 	if err := s.Do("configure", func() (string, error) {
 		id, secret := getenv("WECOM_SUITE_ID"), getenv("WECOM_SUITE_SECRET")
 		token, key := getenv("WECOM_CALLBACK_TOKEN"), getenv("WECOM_CALLBACK_AES_KEY")
-		if secret == "" || token == "" || key == "" {
-			return "", errors.New("WECOM_SUITE_SECRET, WECOM_CALLBACK_TOKEN and WECOM_CALLBACK_AES_KEY are required with WECOM_SUITE_ID")
+		provider := getenv("WECOM_PROVIDER_CORP_ID")
+		if secret == "" || token == "" || key == "" || provider == "" {
+			return "", errors.New("WECOM_SUITE_SECRET, WECOM_CALLBACK_TOKEN, WECOM_CALLBACK_AES_KEY and WECOM_PROVIDER_CORP_ID are required with WECOM_SUITE_ID")
 		}
-		var opts []wecom.Option
+		// URL checks of both callback URLs are encrypted for the provider's corp id.
+		opts := []wecom.Option{wecom.WithProviderCorpID(provider)}
 		if base := getenv("WECOM_BASE_URL"); base != "" {
 			opts = append(opts, wecom.WithBaseURL(base))
 		}

@@ -75,6 +75,7 @@ func TestServeLive(t *testing.T) {
 	env := map[string]string{
 		"WECOM_SUITE_ID": suiteID, "WECOM_SUITE_SECRET": "live-secret",
 		"WECOM_CALLBACK_TOKEN": "livetoken", "WECOM_CALLBACK_AES_KEY": key, "WECOM_BASE_URL": fake.URL,
+		"WECOM_PROVIDER_CORP_ID": "wwliveprovider01",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -93,20 +94,23 @@ func TestServeLive(t *testing.T) {
 		t.Fatalf("no command URL printed:\n%s", out.String())
 	}
 
-	// WeCom's URL check, then an installation.
-	p := wecomtest.NewPusher(cmdURL, "livetoken", key, suiteID)
-	req, err := p.VerifyURLRequest(ctx, "echo-1234")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || string(body) != "echo-1234" {
-		t.Fatalf("URL check answered %d %q", resp.StatusCode, body)
+	// WeCom's URL checks of both URLs are encrypted for the provider's corp
+	// id; then an installation.
+	for _, u := range []string{cmdURL, strings.Replace(cmdURL, "/suite/command", "/suite/data", 1)} {
+		p := wecomtest.NewPusher(u, "livetoken", key, "wwliveprovider01")
+		req, err := p.VerifyURLRequest(ctx, "echo-1234")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || string(body) != "echo-1234" {
+			t.Fatalf("URL check of %s answered %d %q", u, resp.StatusCode, body)
+		}
 	}
 	cb := fake.ConfigureSuiteCallback(suiteID, cmdURL, "livetoken", key)
 	if _, err := cb.PushNewTicket(ctx); err != nil {
