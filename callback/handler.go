@@ -55,6 +55,9 @@ type config struct {
 	// receiverHint completes the error of a refused receiver id (the suite
 	// handlers say what to configure).
 	receiverHint string
+	// syncKinds are handled before the push is answered even WithWorkers
+	// (the command handler stores suite tickets so).
+	syncKinds map[EventKind]bool
 }
 
 // WithReceiverID accepts messages whose receiveid is id: the corp id of a
@@ -251,6 +254,9 @@ type Handler struct {
 	running int           // live workers plus synchronous deliveries being handled
 	drained chan struct{} // closed once closed is set and running is 0
 	jobs    chan job
+	// closers stop background work (the suite exchange runner) on Close;
+	// set before the Handler serves.
+	closers []func()
 }
 
 type job struct {
@@ -343,7 +349,8 @@ func (h *Handler) EncryptReply(ev Event, plaintext []byte, timestamp, nonce stri
 // e.g. with a longer deadline.
 func (h *Handler) Close(ctx context.Context) error {
 	h.mu.Lock()
-	if !h.closed {
+	first := !h.closed
+	if first {
 		h.closed = true
 		if h.jobs != nil {
 			close(h.jobs)
@@ -353,12 +360,31 @@ func (h *Handler) Close(ctx context.Context) error {
 		}
 	}
 	h.mu.Unlock()
+	if first {
+		for _, stop := range h.closers {
+			stop()
+		}
+	}
 	select {
 	case <-h.drained:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// startBackground runs run on a goroutine counted like a worker: Close
+// cancels its context and waits for it to return. Call it before serving.
+func (h *Handler) startBackground(run func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.mu.Lock()
+	h.running++
+	h.mu.Unlock()
+	h.closers = append(h.closers, cancel)
+	go func() {
+		defer h.exit()
+		run(ctx)
+	}()
 }
 
 // enter counts a synchronous delivery in; false after Close.
@@ -585,12 +611,13 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 			h.log(ctx, slog.LevelWarn, "callback: dedup store failed reading a claim", "kind", ev.Header().Kind(), "err", derr)
 		}
 	}
+	inline := h.jobs == nil || h.cfg.syncKinds[ev.Header().Kind()]
 	switch {
 	case state == claimDone:
 		h.log(ctx, slog.LevelDebug, "callback: duplicate push ignored", "kind", ev.Header().Kind())
 		h.answer(w)
 		return
-	case state == claimPending && h.jobs == nil:
+	case state == claimPending && inline:
 		// The first delivery is still being handled (here or on another
 		// instance) and may yet fail: "success" would stop WeCom's re-sends.
 		h.log(ctx, slog.LevelDebug, "callback: re-send while the push is still being handled; answered 503 so WeCom re-sends it later",
@@ -604,7 +631,7 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if h.jobs == nil {
+	if inline {
 		if !h.enter() {
 			h.release(ctx, key)
 			http.Error(w, ErrClosed.Error(), http.StatusServiceUnavailable)

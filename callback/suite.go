@@ -29,8 +29,11 @@ const suiteTicketMaxLen = 512
 const suiteReceiverTimeout = 2 * time.Second
 
 // SuiteHooks are called by the handlers NewSuiteCommandHandler registers,
-// after the Suite's state was updated; give them with WithSuiteHooks. Each may be nil. An error
-// returned is reported like any handler failure (WithErrorHook, the logger).
+// after the Suite's state was updated, so that an application (a UI, a
+// test) learns of each outcome without polling; give them with
+// WithSuiteHooks. Each may be nil. An error returned is reported like any
+// handler failure (WithErrorHook, the logger). A failed exchange reaches
+// the error hook as a *SuiteAuthCodeError.
 type SuiteHooks struct {
 	// Authorized is called when a create_auth's auth code was exchanged
 	// and the corp's permanent code stored. info.PermanentCode is a secret.
@@ -44,6 +47,13 @@ type SuiteHooks struct {
 	// PermanentCodeReset is called when a reset_permanent_code's auth code
 	// (agent-developed apps) was exchanged and the new code stored.
 	PermanentCodeReset func(ctx context.Context, ev *ResetPermanentCodeEvent, info *wecom.PermanentCodeInfo) error
+	// ExchangeDeferred is called when an auth-code exchange (ev is a
+	// *CreateAuthEvent or *ResetPermanentCodeEvent) failed without spending
+	// the code, e.g. because no suite_ticket has arrived yet, and was kept
+	// to be tried again. Authorized or PermanentCodeReset follows when it
+	// succeeds; the error hook hears of it when it fails for good (the code
+	// expired: ErrAuthCodeExpired, or WeCom refused it).
+	ExchangeDeferred func(ctx context.Context, ev Event, err error)
 }
 
 // SuiteAuthCodeError reports a create_auth or reset_permanent_code whose
@@ -134,20 +144,25 @@ func (e *SuiteAuthCodeError) Retry(ctx context.Context) (*wecom.PermanentCodeInf
 // suite: it accepts pushes whose receiveid is the suite id and
 //
 //   - suite_ticket: stores the ticket with Suite.SetTicketAt at the push's
-//     TimeStamp, so an older ticket delivered late never replaces a newer one;
+//     TimeStamp, so an older ticket delivered late never replaces a newer
+//     one, before answering the push (one Store write);
 //   - create_auth: exchanges the auth code for the corp's permanent code and
-//     stores it (Suite.HandleCreateAuth);
+//     stores it (Suite.HandleCreateAuth); an exchange that fails without
+//     spending the code (no ticket yet, a transient failure) is kept in the
+//     Store and tried again, by any instance sharing it, when a ticket lands
+//     or after a backoff, until the code expires (SuiteHooks.ExchangeDeferred);
 //   - change_auth: fetches the corp's authorization (Suite.RefreshAuthInfo);
 //   - cancel_auth: forgets the corp (Suite.ForgetCorp);
 //   - reset_permanent_code: exchanges the auth code for the new permanent
-//     code (Suite.HandleResetPermanentCode).
+//     code (Suite.HandleResetPermanentCode), kept and retried like create_auth.
 //
 // Events naming another suite (SuiteId) are logged and ignored. The Handler
 // runs on a worker pool (SuiteCommandWorkers, SuiteCommandQueue; a
 // WithWorkers option overrides it), so WeCom is answered within its 1000 ms
-// before the exchange with WeCom starts. A failed exchange is logged and
-// reported to the WithErrorHook function as a *SuiteAuthCodeError that keeps
-// the auth code. Register more handlers (e.g. OnExternalContact, which
+// before the exchange with WeCom starts. An exchange that failed for good is
+// logged and reported to the WithErrorHook function as a *SuiteAuthCodeError
+// that keeps the auth code. The outcomes reach the SuiteHooks
+// (WithSuiteHooks). Register more handlers (e.g. OnExternalContact, which
 // third-party apps also receive here) on the returned Handler.
 //
 // GET URL checks are accepted for the suite id and for the provider's own
@@ -166,12 +181,20 @@ func NewSuiteCommandHandler(suite *wecom.Suite, token, encodingAESKey string, op
 	all := make([]Option, 0, len(opts)+4)
 	all = append(all, WithWorkers(SuiteCommandWorkers, SuiteCommandQueue), WithReceiverID(suite.ID()))
 	all = append(all, suiteURLCheckOptions(suite, false)...)
+	all = append(all, func(c *config) error {
+		// A ticket is stored before its push is answered: an install
+		// handled right after must find it.
+		c.syncKinds = map[EventKind]bool{KindSuiteTicket: true}
+		return nil
+	})
 	all = append(all, opts...)
 	h, err := NewHandler(token, encodingAESKey, all...)
 	if err != nil {
 		return nil, err
 	}
 	sh := &suiteCommands{h: h, suite: suite, hooks: h.cfg.suiteHooks}
+	sh.ex = newExchanger(sh)
+	h.startBackground(sh.ex.run)
 	h.OnSuiteTicket(sh.ticket)
 	h.OnCreateAuth(sh.createAuth)
 	h.OnChangeAuth(sh.changeAuth)
@@ -196,6 +219,7 @@ type suiteCommands struct {
 	h     *Handler
 	suite *wecom.Suite
 	hooks SuiteHooks
+	ex    *exchanger
 }
 
 // ours reports whether ev is for this suite; others are logged and ignored.
@@ -227,13 +251,17 @@ func (sc *suiteCommands) ticket(ctx context.Context, ev *SuiteTicketEvent) error
 		at = sc.h.cfg.now()
 		sc.h.cfg.logger.WarnContext(ctx, "callback: suite_ticket without TimeStamp; stored as received now", "suite", sc.suite.ID())
 	}
-	return sc.suite.SetTicketAt(ctx, ev.SuiteTicket, at)
+	if err := sc.suite.SetTicketAt(ctx, ev.SuiteTicket, at); err != nil {
+		return err
+	}
+	sc.ex.kick(true) // exchanges waiting for a ticket can go now
+	return nil
 }
 
 func (sc *suiteCommands) exchangeFailed(ctx context.Context, kind EventKind, ev *Envelope, authCode, state string, info *wecom.PermanentCodeInfo, err error) error {
 	e := &SuiteAuthCodeError{SuiteID: sc.suite.ID(), Kind: kind, AuthCode: authCode, State: state, Info: info, Err: err, suite: sc.suite}
-	sc.h.cfg.logger.ErrorContext(ctx, "callback: authorization not completed; the error hook receives a SuiteAuthCodeError to retry it",
-		"suite", sc.suite.ID(), "kind", kind, "exchanged_not_stored", info != nil, "pushed_at", ev.TimeStamp)
+	sc.h.log(ctx, slog.LevelError, "callback: authorization not completed; the error hook receives a SuiteAuthCodeError to retry it",
+		"suite", sc.suite.ID(), "kind", kind, "exchanged_not_stored", info != nil, "pushed_at", ev.TimeStamp, "err", err)
 	return e
 }
 
@@ -241,34 +269,95 @@ func (sc *suiteCommands) createAuth(ctx context.Context, ev *CreateAuthEvent) er
 	if !sc.ours(ctx, &ev.Envelope) {
 		return nil
 	}
-	xctx, cancel := withExchangeTimeout(ctx)
-	defer cancel()
-	info, err := sc.suite.HandleCreateAuth(xctx, ev.AuthCode)
-	if err != nil {
-		return sc.exchangeFailed(ctx, KindCreateAuth, &ev.Envelope, ev.AuthCode, ev.State, info, err)
-	}
-	sc.h.cfg.logger.InfoContext(ctx, "callback: corp authorized the suite", "suite", sc.suite.ID(), "corp", info.AuthCorpInfo.CorpID)
-	if sc.hooks.Authorized != nil {
-		return sc.hooks.Authorized(ctx, ev, info)
-	}
-	return nil
+	return sc.handleExchange(ctx, ev)
 }
 
 func (sc *suiteCommands) resetPermanentCode(ctx context.Context, ev *ResetPermanentCodeEvent) error {
 	if !sc.ours(ctx, &ev.Envelope) {
 		return nil
 	}
+	return sc.handleExchange(ctx, ev)
+}
+
+// handleExchange exchanges the auth code of a create_auth or
+// reset_permanent_code push. A failure that left the code unspent (no
+// ticket yet, say) keeps the exchange in the Store to be tried again (see
+// exchanger); anything else is reported.
+func (sc *suiteCommands) handleExchange(ctx context.Context, ev Event) error {
 	xctx, cancel := withExchangeTimeout(ctx)
 	defer cancel()
-	info, err := sc.suite.HandleResetPermanentCode(xctx, ev.AuthCode)
-	if err != nil {
-		return sc.exchangeFailed(ctx, KindResetPermanentCode, &ev.Envelope, ev.AuthCode, "", info, err)
+	info, err := sc.exchange(xctx, ev)
+	if err != nil && info == nil && !exchangeSpent(err) {
+		_, env, code, _ := exchangeFields(ev)
+		kerr := sc.ex.keep(ctx, env.Kind(), env, code, err)
+		if kerr == nil {
+			sc.h.log(ctx, slog.LevelInfo, "callback: auth-code exchange deferred; it is tried again when a suite_ticket lands or after a backoff",
+				"suite", sc.suite.ID(), "kind", env.Kind(), "err", err)
+			if sc.hooks.ExchangeDeferred != nil {
+				if herr := safeCall(ctx, func(ctx context.Context, ev Event) error { sc.hooks.ExchangeDeferred(ctx, ev, err); return nil }, ev); herr != nil {
+					sc.h.log(ctx, slog.LevelWarn, "callback: ExchangeDeferred hook failed", "err", herr)
+				}
+			}
+			return nil
+		}
+		err = fmt.Errorf("%w; keeping it for a later attempt failed too: %v", err, kerr)
 	}
-	sc.h.cfg.logger.InfoContext(ctx, "callback: permanent code reset", "suite", sc.suite.ID(), "corp", info.AuthCorpInfo.CorpID)
-	if sc.hooks.PermanentCodeReset != nil {
-		return sc.hooks.PermanentCodeReset(ctx, ev, info)
+	return sc.result(ctx, ev, info, err)
+}
+
+// exchange calls the Suite for ev's auth code.
+func (sc *suiteCommands) exchange(ctx context.Context, ev Event) (*wecom.PermanentCodeInfo, error) {
+	switch e := ev.(type) {
+	case *CreateAuthEvent:
+		return sc.suite.HandleCreateAuth(ctx, e.AuthCode)
+	case *ResetPermanentCodeEvent:
+		return sc.suite.HandleResetPermanentCode(ctx, e.AuthCode)
+	}
+	return nil, fmt.Errorf("callback: %s is not an authorization with an auth code", ev.Header().Kind())
+}
+
+// exchangeFields returns what a SuiteAuthCodeError needs from ev.
+func exchangeFields(ev Event) (kind EventKind, env *Envelope, authCode, state string) {
+	switch e := ev.(type) {
+	case *CreateAuthEvent:
+		return KindCreateAuth, &e.Envelope, e.AuthCode, e.State
+	case *ResetPermanentCodeEvent:
+		return KindResetPermanentCode, &e.Envelope, e.AuthCode, ""
+	}
+	return ev.Header().Kind(), ev.Header(), "", ""
+}
+
+// result calls the outcome's hook, or returns the failure to report.
+func (sc *suiteCommands) result(ctx context.Context, ev Event, info *wecom.PermanentCodeInfo, err error) error {
+	kind, env, code, state := exchangeFields(ev)
+	if err != nil {
+		return sc.exchangeFailed(ctx, kind, env, code, state, info, err)
+	}
+	corp := info.AuthCorpInfo.CorpID
+	switch e := ev.(type) {
+	case *CreateAuthEvent:
+		sc.h.log(ctx, slog.LevelInfo, "callback: corp authorized the suite", "suite", sc.suite.ID(), "corp", corp)
+		if sc.hooks.Authorized != nil {
+			return sc.hooks.Authorized(ctx, e, info)
+		}
+	case *ResetPermanentCodeEvent:
+		sc.h.log(ctx, slog.LevelInfo, "callback: permanent code reset", "suite", sc.suite.ID(), "corp", corp)
+		if sc.hooks.PermanentCodeReset != nil {
+			return sc.hooks.PermanentCodeReset(ctx, e, info)
+		}
 	}
 	return nil
+}
+
+// outcome is result for exchanges finished by the exchanger, outside any
+// delivery: it reports a failure itself.
+func (sc *suiteCommands) outcome(ctx context.Context, ev Event, info *wecom.PermanentCodeInfo, err error) {
+	if rerr := safeCall(ctx, func(ctx context.Context, ev Event) error { return sc.result(ctx, ev, info, err) }, ev); rerr != nil {
+		if err == nil {
+			sc.h.log(ctx, slog.LevelError, "callback: suite hook failed", "kind", ev.Header().Kind(), "err", rerr)
+		}
+		sc.h.callErrorHook(ctx, ev, rerr)
+	}
 }
 
 func (sc *suiteCommands) changeAuth(ctx context.Context, ev *ChangeAuthEvent) error {

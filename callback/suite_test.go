@@ -643,7 +643,9 @@ func FuzzSuiteCommandPush(f *testing.F) {
 		if err := h.Close(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest {
+		// 500: a suite_ticket is stored before the answer, and a ticket
+		// that cannot be stored fails its push (WeCom re-sends it).
+		if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest && rec.Code != http.StatusInternalServerError {
 			t.Fatalf("answered %d for %q", rec.Code, plain)
 		}
 		mu.Lock()

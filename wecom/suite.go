@@ -143,6 +143,11 @@ func (s *Suite) ID() string { return s.id }
 // Kind returns the kind of app (never SuiteAuto).
 func (s *Suite) Kind() SuiteKind { return s.kind }
 
+// Store returns the Store the suite keeps its state in (WithStore), for
+// helpers that keep suite-wide state beside it (package callback keeps
+// auth-code exchanges waiting for a ticket there).
+func (s *Suite) Store() Store { return s.store }
+
 // ProviderCorpID returns the provider's own corp id given with
 // WithProviderCorpID, or "" when none was given.
 func (s *Suite) ProviderCorpID() string { return s.opts.providerCorpID }
