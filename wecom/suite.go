@@ -602,13 +602,21 @@ func (s *Suite) HandleCreateAuth(ctx context.Context, authCode string) (*Permane
 }
 
 // HandleResetPermanentCode handles the reset_permanent_code callback of an
-// agent-developed app (the provider reset the app's secret): it exchanges
-// the callback's auth code for the new permanent code, stores it and drops
-// the token obtained with the old one. Like HandleCreateAuth, it returns
-// the answer along with the error when only the Store failed.
+// agent-developed app template (the provider clicked 重新获取secret): as
+// 97175 says, the callback's auth code is exchanged through the
+// agent-developed secret flow (代开发授权应用secret的获取, 97163), which is
+// service/v2/get_permanent_code with the template's suite_access_token; the
+// answer's permanent_code is the app's new secret. It stores the new secret
+// and drops the token obtained with the old one. Third-party suites have no
+// such event: they get an error and nothing is sent. Like HandleCreateAuth,
+// it returns the answer along with the error when only the Store failed.
 //
-// WeCom API docs: https://developer.work.weixin.qq.com/document/path/100776
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97175
+// and https://developer.work.weixin.qq.com/document/path/97163
 func (s *Suite) HandleResetPermanentCode(ctx context.Context, authCode string) (*PermanentCodeInfo, error) {
+	if s.kind != SuiteAgentDeveloped {
+		return nil, fmt.Errorf("wecom: suite %s is a %s app: reset_permanent_code exists for agent-developed templates (dk...) only; nothing was sent", s.id, s.kind)
+	}
 	info, err := s.GetPermanentCode(ctx, authCode)
 	if err != nil {
 		return nil, err

@@ -46,6 +46,24 @@ func New(t testing.TB, opts ...wecom.Option) (*wecom.Client, *Mock) {
 	return wecom.New("wwshape", "shape-secret", append(base, opts...)...), m
 }
 
+// NewSuite returns a Suite wired to a fresh Mock, with a suite_ticket stored
+// and get_suite_token answered, so that one suite call is one request with
+// ?suite_access_token=Token.
+func NewSuite(t testing.TB, suiteID string, opts ...wecom.Option) (*wecom.Suite, *Mock) {
+	t.Helper()
+	m := &Mock{t: t, mt: httpmock.NewMockTransport()}
+	m.mt.RegisterResponder(http.MethodPost, BaseURL+"/cgi-bin/service/get_suite_token",
+		httpmock.NewStringResponder(200, `{"errcode":0,"errmsg":"ok","suite_access_token":"`+Token+`","expires_in":7200}`))
+	base := []wecom.Option{
+		wecom.WithBaseURL(BaseURL),
+		wecom.WithHTTPClient(&http.Client{Transport: m.mt}),
+		wecom.WithRetryPolicy(wecom.NoRetry),
+	}
+	s := wecom.NewSuite(suiteID, "shape-suite-secret", append(base, opts...)...)
+	require.NoError(t, s.SetTicket(t.Context(), "shape-ticket"))
+	return s, m
+}
+
 // Transport returns the mock transport, for clients built elsewhere
 // (a Suite, say).
 func (m *Mock) Transport() *httpmock.MockTransport { return m.mt }
@@ -58,7 +76,8 @@ type Call struct {
 	Body   string     // the JSON body, compared with JSONEq; "" for no body
 }
 
-// Expect registers want: the request must match it exactly, and it must be
+// Expect registers want: the request must match it exactly (the token in
+// access_token, or suite_access_token for suite calls), and it must be
 // made exactly once before the test ends. answer is the JSON WeCom answers
 // ("" for a plain success).
 func (m *Mock) Expect(want Call, answer string) {
@@ -71,8 +90,12 @@ func (m *Mock) Expect(want Call, answer string) {
 	m.mt.RegisterResponder(want.Method, BaseURL+want.Path, func(r *http.Request) (*http.Response, error) {
 		calls++
 		q := r.URL.Query()
-		assert.Equal(t, Token, q.Get("access_token"), "%s: access_token", want.Path)
-		q.Del("access_token")
+		param := "access_token"
+		if q.Has("suite_access_token") {
+			param = "suite_access_token"
+		}
+		assert.Equal(t, Token, q.Get(param), "%s: %s", want.Path, param)
+		q.Del(param)
 		wantQ := want.Query
 		if wantQ == nil {
 			wantQ = url.Values{}
