@@ -454,8 +454,31 @@ func (w *wire) set(name, v string) bool {
 	return ok
 }
 
+// trimEnums trims surrounding whitespace from the elements that name a
+// kind, an enum value, an id or a single-token credential: WeCom's own
+// samples have it (90628's suite_ticket sample is
+// "<InfoType> <![CDATA[suite_ticket]]></InfoType>"), and none of these
+// values can contain it. Free-text elements (names, Content, State,
+// ExtraInfo) keep theirs. Trimming a value without such space copies
+// nothing.
+func (w *wire) trimEnums() {
+	for _, p := range [...]*string{
+		&w.ToUserName, &w.FromUserName, &w.MsgType, &w.Event, &w.AgentID, &w.MsgID, &w.SuiteID,
+		&w.AuthCorpID, &w.InfoType, &w.ChangeType, &w.UserID, &w.ExternalUserID, &w.WelcomeCode,
+		&w.Source, &w.FailReason, &w.ChatID, &w.UpdateDetail, &w.LastMemVer, &w.CurMemVer, &w.ID,
+		&w.TagType, &w.StrategyID, &w.LinkID, &w.SuiteTicket, &w.AuthCode, &w.OpenUserID, &w.NewUserID,
+		&w.ParentID, &w.TagID, &w.MediaID,
+	} {
+		*p = strings.TrimSpace(*p)
+	}
+	for i, id := range w.MemChangeList {
+		w.MemChangeList[i] = strings.TrimSpace(id)
+	}
+}
+
 // event builds the typed event.
 func (w *wire) event(raw string) Event {
+	w.trimEnums()
 	env := Envelope{
 		ToUserName: w.ToUserName, FromUserName: w.FromUserName, CreateTime: w.CreateTime,
 		MsgType: w.MsgType, Event: w.Event, AgentID: w.AgentID, MsgID: w.MsgID,
