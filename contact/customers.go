@@ -3,6 +3,8 @@ package contact
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"iter"
 	"net/url"
 
@@ -98,6 +100,38 @@ type BatchGetRequest struct {
 type BatchGetResponse struct {
 	ExternalContactList []CustomerRecord `json:"external_contact_list"`
 	NextCursor          string           `json:"next_cursor"` // "" on the last page
+	// FailInfo lists the members whose customers WeCom left out: those
+	// without an interop licence (互通许可). When every member of the
+	// request lacks one, WeCom answers errcode 701008 instead (IsUnlicensed).
+	FailInfo *BatchFailInfo `json:"fail_info,omitempty"`
+}
+
+// BatchFailInfo is batch/get_by_user's fail_info.
+type BatchFailInfo struct {
+	// UnlicensedUserIDList are the members of the request that have no
+	// interop licence; their customers are not in the answer.
+	UnlicensedUserIDList []string `json:"unlicensed_userid_list,omitempty"`
+}
+
+// Unlicensed returns the members of the request that WeCom reported
+// without an interop licence, or nil.
+func (r *BatchGetResponse) Unlicensed() []string {
+	if r == nil || r.FailInfo == nil {
+		return nil
+	}
+	return r.FailInfo.UnlicensedUserIDList
+}
+
+// ErrUnlicensed is matched (errors.Is) by the per-member error
+// BatchGetByUserMany reports for a member WeCom listed without an interop
+// licence (互通许可); IsUnlicensed is true for it and for errcode 701008.
+var ErrUnlicensed = errors.New("contact: the member has no interop licence (互通许可); WeCom leaves its customers out")
+
+// IsUnlicensed reports whether err says members have no interop licence:
+// WeCom's errcode 701008 (every member of a batch/get_by_user request lacks
+// one) or ErrUnlicensed.
+func IsUnlicensed(err error) bool {
+	return errors.Is(err, ErrUnlicensed) || wecom.ErrorCode(err) == wecom.CodeNoInteropLicense
 }
 
 func (r *BatchGetRequest) validate() error {
@@ -111,7 +145,9 @@ func (r *BatchGetRequest) validate() error {
 }
 
 // BatchGetByUser returns one page of the customers of up to 100 members,
-// one record per (customer, member) pair.
+// one record per (customer, member) pair. Members without an interop
+// licence are left out and listed in the answer's FailInfo; when all of
+// them lack one the error is WeCom's 701008 (IsUnlicensed).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
 func (s *Service) BatchGetByUser(ctx context.Context, req *BatchGetRequest) (*BatchGetResponse, error) {
@@ -129,7 +165,9 @@ func (s *Service) BatchGetByUser(ctx context.Context, req *BatchGetRequest) (*Ba
 }
 
 // BatchGetByUserIter yields every record of batch/get_by_user for req's
-// members, starting at req.Cursor. req is not modified.
+// members, starting at req.Cursor. req is not modified. It yields records
+// only: members WeCom leaves out for want of an interop licence are not
+// reported here (use BatchGetByUserMany or Sync, which report them).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
 func (s *Service) BatchGetByUserIter(ctx context.Context, req *BatchGetRequest) iter.Seq2[*CustomerRecord, error] {
@@ -153,8 +191,10 @@ func (s *Service) BatchGetByUserIter(ctx context.Context, req *BatchGetRequest) 
 // (pages of limit records, 0 for 100), at most concurrency chunks at a time
 // (wecom.DefaultBatchConcurrency when <= 0), all under the client's rate
 // limiter. The result has one entry per userid in order; a chunk that fails
-// marks each of its userids with the error. It holds every record in memory:
-// use Sync to stream a whole corp.
+// marks each of its userids with the error; a member WeCom reports without an
+// interop licence gets an error matching ErrUnlicensed (IsUnlicensed), and a
+// chunk of such members WeCom's 701008. It holds every record in memory: use
+// Sync to stream a whole corp.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
 func (s *Service) BatchGetByUserMany(ctx context.Context, userIDs []string, limit, concurrency int) []wecom.BatchResult[string, []CustomerRecord] {
@@ -167,16 +207,29 @@ func (s *Service) BatchGetByUserMany(ctx context.Context, userIDs []string, limi
 			for i, u := range chunk {
 				index[u] = append(index[u], i)
 			}
-			req := &BatchGetRequest{UserIDList: chunk, Limit: limit}
-			for rec, err := range s.BatchGetByUserIter(ctx, req) {
+			req := BatchGetRequest{UserIDList: chunk, Limit: limit}
+			for {
+				resp, err := s.BatchGetByUser(ctx, &req)
 				if err != nil {
 					return err
 				}
-				for _, i := range index[rec.FollowInfo.UserID] {
-					out[i].Value = append(out[i].Value, *rec)
+				for _, rec := range resp.ExternalContactList {
+					for _, i := range index[rec.FollowInfo.UserID] {
+						out[i].Value = append(out[i].Value, rec)
+					}
 				}
+				for _, u := range resp.Unlicensed() {
+					for _, i := range index[u] {
+						if out[i].Err == nil {
+							out[i].Err = fmt.Errorf("%w: %s", ErrUnlicensed, u)
+						}
+					}
+				}
+				if resp.NextCursor == "" || resp.NextCursor == req.Cursor {
+					return nil
+				}
+				req.Cursor = resp.NextCursor
 			}
-			return nil
 		})
 }
 

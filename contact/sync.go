@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+
+	"github.com/scrmkit/scrm/wecom"
 )
 
 // Checkpoint is a position in a Sync: the batch of members being read and
@@ -56,6 +58,12 @@ func batchID(batch []string) string {
 // are processed.
 type SyncPage struct {
 	Records []CustomerRecord
+	// Unlicensed lists members of the current batch that WeCom reported
+	// without an interop licence (互通许可): their customers are not in the
+	// sync. Each is reported once per sync, on the first page that shows it;
+	// a batch whose members all lack one (WeCom's 701008) comes as a page
+	// with no records, all of them here, and the sync goes on.
+	Unlicensed []string
 	// Next is where to resume after this page. Save it only after the
 	// records are stored: while the follow-user list is unchanged, resuming
 	// from it neither repeats nor skips one (see Checkpoint otherwise).
@@ -112,7 +120,9 @@ func SyncPageSize(n int) SyncOption {
 // (SyncBatchUsers), and for each batch every page of batch/get_by_user
 // (SyncPageSize). Pages are yielded as they arrive, so memory stays constant
 // whatever the corp's size. A customer followed by several members comes
-// once per member.
+// once per member. Members without an interop licence (互通许可) have their
+// customers left out by WeCom; Sync reports them in SyncPage.Unlicensed and
+// goes on, also when a whole batch lacks licences.
 //
 // from is nil for a full sync, or a checkpoint from an earlier SyncPage.Next
 // or SyncError. After an error the iteration stops; resume with the error's
@@ -166,6 +176,7 @@ func (s *Service) Sync(ctx context.Context, from *Checkpoint, opts ...SyncOption
 			}
 			idx = i
 		}
+		reported := map[string]struct{}{} // unlicensed members already reported
 		for idx < len(users) {
 			batch := users[idx:min(idx+n, len(users))]
 			id := batchID(batch)
@@ -180,6 +191,11 @@ func (s *Service) Sync(ctx context.Context, from *Checkpoint, opts ...SyncOption
 					here.Batch = id
 				}
 				resp, err := s.BatchGetByUser(ctx, &BatchGetRequest{UserIDList: batch, Cursor: cursor, Limit: limit})
+				if wecom.ErrorCode(err) == wecom.CodeNoInteropLicense {
+					// Every member of the batch lacks a licence: report
+					// them and go on with the next batch.
+					resp, err = &BatchGetResponse{FailInfo: &BatchFailInfo{UnlicensedUserIDList: batch}}, nil
+				}
 				if err != nil {
 					yield(nil, &SyncError{Checkpoint: here, Err: err})
 					return
@@ -192,8 +208,15 @@ func (s *Service) Sync(ctx context.Context, from *Checkpoint, opts ...SyncOption
 						next.UserID = users[next.UserIndex]
 					}
 				}
-				if len(resp.ExternalContactList) > 0 || last {
-					if !yield(&SyncPage{Records: resp.ExternalContactList, Next: next}, nil) {
+				var fresh []string
+				for _, u := range resp.Unlicensed() {
+					if _, seen := reported[u]; !seen {
+						reported[u] = struct{}{}
+						fresh = append(fresh, u)
+					}
+				}
+				if len(resp.ExternalContactList) > 0 || len(fresh) > 0 || last {
+					if !yield(&SyncPage{Records: resp.ExternalContactList, Unlicensed: fresh, Next: next}, nil) {
 						return
 					}
 				}

@@ -27,6 +27,7 @@ const (
 	CodeConcurrencyLimit     = 45033 // too many concurrent calls
 	CodeAPIForbidden         = 48002
 	CodeIPNotAllowed         = 60020
+	CodeNoInteropLicense     = 701008 // the members have no interop licence (互通许可)
 )
 
 // Error is returned for every response whose errcode is not 0. Use errors.As
@@ -55,6 +56,8 @@ func (e *Error) Error() string {
 		b.WriteString(" (the corp secret is wrong, was reset, or the app is disabled; not retried)")
 	case CodeIPNotAllowed:
 		b.WriteString(" (the caller's IP is not on the trusted-IP list)")
+	case CodeNoInteropLicense:
+		b.WriteString(" (the members named have no interop licence (互通许可); buy or assign one in the admin console)")
 	}
 	return b.String()
 }

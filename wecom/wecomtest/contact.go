@@ -43,11 +43,12 @@ func newContactState() *contactState {
 }
 
 type fakeStaff struct {
-	userID    string
-	resigned  bool
-	dimission int64
-	customers []string // external_userids in the order they were added
-	follows   map[string]*followRec
+	userID     string
+	resigned   bool
+	unlicensed bool // no interop licence (互通许可): batch/get_by_user leaves its customers out
+	dimission  int64
+	customers  []string // external_userids in the order they were added
+	follows    map[string]*followRec
 }
 
 // followRec is one member's relation with a customer, in WeCom's shape.

@@ -1,6 +1,7 @@
 package wecomtest
 
 import (
+	"fmt"
 	"net/http"
 	"unicode/utf8"
 )
@@ -75,6 +76,28 @@ func (cs *contactState) activeStaff(userID string) *fakeStaff {
 	if st := cs.staff[userID]; st != nil && !st.resigned {
 		return st
 	}
+	return nil
+}
+
+// SetUnlicensed marks a member as having (unlicensed false) or lacking
+// (true) an interop licence (互通许可). As WeCom does, batch/get_by_user then
+// leaves that member's customers out and lists the member in
+// fail_info.unlicensed_userid_list, and answers 701008 when every member it
+// was asked for lacks one.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
+func (s *Server) SetUnlicensed(corpID, userID string, unlicensed bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, err := s.contactLocked(corpID)
+	if err != nil {
+		return err
+	}
+	st := cs.staff[userID]
+	if st == nil {
+		return fmt.Errorf("wecomtest: corp %s has no member %q", corpID, userID)
+	}
+	st.unlicensed = unlicensed
 	return nil
 }
 
@@ -174,11 +197,19 @@ func (s *Server) routeContactCustomers() {
 		}
 		cs := c.corp.contact
 		staff := make([]*fakeStaff, len(req.UserIDList))
+		var unlicensed []string
 		for i, u := range req.UserIDList {
 			if cs.staff[u] == nil {
 				return nil, errf(40003, "invalid userid "+u)
 			}
 			staff[i] = cs.activeStaff(u) // nil for a resigned member: nothing to list
+			if staff[i] != nil && staff[i].unlicensed {
+				unlicensed = append(unlicensed, u)
+				staff[i] = nil // its customers are left out
+			}
+		}
+		if len(unlicensed) == len(req.UserIDList) {
+			return nil, errf(701008, "no valid interop license for the userids")
 		}
 		pos, aerr := decodeCursor(req.Cursor, 2)
 		if aerr != nil {
@@ -188,10 +219,17 @@ func (s *Server) routeContactCustomers() {
 			ExternalContact wireExternalContact `json:"external_contact"`
 			FollowInfo      wireFollowInfo      `json:"follow_info"`
 		}
+		type failInfo struct {
+			UnlicensedUserIDList []string `json:"unlicensed_userid_list"`
+		}
 		out := struct {
-			ExternalContactList []item `json:"external_contact_list"`
-			NextCursor          string `json:"next_cursor"`
+			ExternalContactList []item    `json:"external_contact_list"`
+			NextCursor          string    `json:"next_cursor"`
+			FailInfo            *failInfo `json:"fail_info,omitempty"`
 		}{ExternalContactList: make([]item, 0, limit)}
+		if len(unlicensed) > 0 {
+			out.FailInfo = &failInfo{UnlicensedUserIDList: unlicensed}
+		}
 		ui, off := pos[0], pos[1]
 		for ui < len(staff) && len(out.ExternalContactList) < limit {
 			st := staff[ui]
