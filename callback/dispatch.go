@@ -8,6 +8,12 @@ import (
 	"sync"
 )
 
+// Registering a nil function is a mistake that would drop every event it
+// was meant for while answering WeCom "success": the Handler records it
+// (Err) and refuses every request with 500 from then on, so that WeCom
+// re-sends and the console's URL check fails, until a Handler is built
+// without the mistake.
+
 // router maps event kinds (and change types) to handler functions.
 type router struct {
 	mu     sync.RWMutex
@@ -69,6 +75,7 @@ func safeCall(ctx context.Context, fn func(context.Context, Event) error, ev Eve
 // on registers fn for events of kind whose concrete type is E.
 func on[E Event](h *Handler, kind EventKind, changes []ChangeType, fn func(context.Context, E) error) {
 	if fn == nil {
+		h.misconfigured(fmt.Sprintf("a nil function was registered for %q events", kind))
 		return
 	}
 	h.routes.add(kind, changes, func(ctx context.Context, ev Event) error {
@@ -175,15 +182,18 @@ func (h *Handler) OnMessage(msgType string, fn func(context.Context, *MessageEve
 // On registers fn for any event kind, with the Event as parsed (for kinds
 // this package has no typed event for, an *UnknownEvent).
 func (h *Handler) On(kind EventKind, fn func(context.Context, Event) error, changes ...ChangeType) {
-	if fn != nil {
-		h.routes.add(kind, changes, fn)
+	if fn == nil {
+		h.misconfigured(fmt.Sprintf("a nil function was registered for %q events (On)", kind))
+		return
 	}
+	h.routes.add(kind, changes, fn)
 }
 
 // OnDefault registers fn for every push no other handler matched, unknown
 // kinds included: nothing is dropped silently.
 func (h *Handler) OnDefault(fn func(context.Context, Event) error) {
 	if fn == nil {
+		h.misconfigured("a nil function was registered with OnDefault")
 		return
 	}
 	h.routes.mu.Lock()

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/scrmkit/scrm/wecom"
@@ -190,15 +191,17 @@ func WithClock(now func() time.Time) Option {
 	return func(c *config) error { c.now = now; return nil }
 }
 
-// WithLogger sets the logger (default slog.Default()). Plaintexts, tokens
-// and keys are never logged.
+// WithLogger sets the logger. The package is silent by default, like
+// wecom. Plaintexts, tokens and keys are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.logger = l; return nil }
 }
 
-// WithErrorHook calls fn for every handler failure (an error or a panic).
-// fn is called from the worker goroutines and from the goroutines serving
-// requests, so it must be safe for concurrent use. Its ctx carries the
+// WithErrorHook calls fn for every handler failure (an error or a panic),
+// and with a nil ev for a push whose signature was valid but which does not
+// decrypt (the EncodingAESKey is probably wrong). fn is called from the
+// worker goroutines and from the goroutines serving requests, so it must be
+// safe for concurrent use. Its ctx carries the
 // request's values but no deadline (not the WithHandlerTimeout one). A panic
 // in fn is recovered and logged.
 func WithErrorHook(fn func(ctx context.Context, ev Event, err error)) Option {
@@ -257,6 +260,32 @@ type Handler struct {
 	// closers stop background work (the suite exchange runner) on Close;
 	// set before the Handler serves.
 	closers []func()
+	// misconfig holds the registration mistakes (nil handler functions);
+	// while it is set every request is refused.
+	misconfig atomic.Pointer[error]
+	confMu    sync.Mutex
+}
+
+// misconfigured records a registration mistake and logs it.
+func (h *Handler) misconfigured(what string) {
+	h.confMu.Lock()
+	defer h.confMu.Unlock()
+	err := fmt.Errorf("callback: %s; the Handler refuses every request with 500 until it is built without the mistake", what)
+	if prev := h.misconfig.Load(); prev != nil {
+		err = errors.Join(*prev, err)
+	}
+	h.misconfig.Store(&err)
+	h.log(context.Background(), slog.LevelError, "callback: handler misconfigured", "err", err)
+}
+
+// Err returns the Handler's registration mistakes (a nil handler function
+// given to an On method), or nil. While it is not nil, every request is
+// answered 500.
+func (h *Handler) Err() error {
+	if p := h.misconfig.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 type job struct {
@@ -299,7 +328,7 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 		cfg.now = time.Now
 	}
 	if cfg.logger == nil {
-		cfg.logger = slog.Default()
+		cfg.logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{crypto: cr, cfg: cfg, drained: make(chan struct{})}
 	if !cfg.noDedup {
@@ -412,6 +441,11 @@ func (h *Handler) exit() {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h == nil || h.crypto == nil {
 		http.Error(w, "callback: Handler not made by NewHandler", http.StatusInternalServerError)
+		return
+	}
+	if p := h.misconfig.Load(); p != nil {
+		h.log(r.Context(), slog.LevelError, "callback: request refused: the Handler is misconfigured", "err", *p)
+		http.Error(w, "callback handler misconfigured", http.StatusInternalServerError)
 		return
 	}
 	switch r.Method {
@@ -756,7 +790,11 @@ func (h *Handler) callErrorHook(ctx context.Context, ev Event, err error) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			h.log(ctx, slog.LevelError, "callback: error hook panicked", "kind", ev.Header().Kind(), "panic", fmt.Sprint(p))
+			kind := EventKind("")
+			if ev != nil && ev.Header() != nil {
+				kind = ev.Header().Kind()
+			}
+			h.log(ctx, slog.LevelError, "callback: error hook panicked", "kind", kind, "panic", fmt.Sprint(p))
 		}
 	}()
 	h.cfg.onError(ctx, ev, err)
@@ -785,9 +823,27 @@ func StatusCode(err error) int {
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := StatusCode(err)
-	h.log(r.Context(), slog.LevelWarn, "callback: request refused", "method", r.Method, "status", code, "err", err)
+	if errors.Is(err, ErrBadPadding) || errors.Is(err, ErrBadLength) {
+		// The signature (made with the Token) was valid, yet the
+		// ciphertext does not decrypt: the key is the likely culprit.
+		err = &keyError{err: err}
+		h.log(r.Context(), slog.LevelError, "callback: request refused", "method", r.Method, "status", code, "err", err)
+		h.callErrorHook(context.WithoutCancel(r.Context()), nil, err)
+	} else {
+		h.log(r.Context(), slog.LevelWarn, "callback: request refused", "method", r.Method, "status", code, "err", err)
+	}
 	http.Error(w, http.StatusText(code), code)
 }
+
+// keyError is a decryption failure after a valid signature.
+type keyError struct{ err error }
+
+func (e *keyError) Error() string {
+	return e.err.Error() + ": the signature is valid but the message does not decrypt, so the EncodingAESKey is probably wrong " +
+		"(check it against the callback settings in the admin or provider console)"
+}
+
+func (e *keyError) Unwrap() error { return e.err }
 
 // log writes one log line. The logger is user code: a panic in it is
 // swallowed rather than allowed to end a worker goroutine (and the process).

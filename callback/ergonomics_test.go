@@ -1,0 +1,109 @@
+package callback_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/wecom/wecomtest"
+)
+
+// A nil handler function makes the Handler refuse every request (500) and
+// say why, instead of answering "success" and dropping the events.
+func TestNilHandlerFunctionIsRefusedLoudly(t *testing.T) {
+	for name, register := range map[string]func(h *callback.Handler){
+		"OnAddExternalContact": func(h *callback.Handler) { h.OnAddExternalContact(nil) },
+		"OnExternalChat":       func(h *callback.Handler) { h.OnExternalChat(nil) },
+		"On":                   func(h *callback.Handler) { h.On("anything", nil) },
+		"OnDefault":            func(h *callback.Handler) { h.OnDefault(nil) },
+		"OnMessage":            func(h *callback.Handler) { h.OnMessage("text", nil) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHandler(t, callback.WithReceiverID(corpID))
+			called := false
+			h.OnDefault(func(context.Context, callback.Event) error { called = true; return nil })
+			require.NoError(t, h.Err())
+			register(h)
+			require.Error(t, h.Err())
+			assert.Contains(t, h.Err().Error(), "nil function")
+
+			_, p := serve(t, h, corpID)
+			p.Attempts = 1
+			res, _ := p.Push(context.Background(), addEvent("wmNIL"))
+			require.NotNil(t, res)
+			assert.Equal(t, http.StatusInternalServerError, res.Status())
+			assert.False(t, called, "no handler may run")
+
+			req, err := p.VerifyURLRequest(context.Background(), "12345")
+			require.NoError(t, err)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusInternalServerError, resp.StatusCode, "the console's URL check fails too")
+		})
+	}
+}
+
+// A push signed with the right Token but encrypted with another key says
+// the EncodingAESKey is probably wrong, in the log and the error hook; the
+// HTTP answer stays terse.
+func TestWrongEncodingAESKeyIsNamed(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		hooked   []error
+		hookedEv []callback.Event
+		logs     bytes.Buffer
+	)
+	h := newHandler(t, callback.WithReceiverID(corpID),
+		callback.WithLogger(slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))),
+		callback.WithErrorHook(func(_ context.Context, ev callback.Event, err error) {
+			mu.Lock()
+			hooked, hookedEv = append(hooked, err), append(hookedEv, ev)
+			mu.Unlock()
+		}))
+	srv, _ := serve(t, h, corpID)
+	other := wecomtest.NewPusher(srv.URL, token, wecomtest.NewEncodingAESKey(), corpID)
+	other.Attempts = 1
+	for range 5 { // each push has fresh random bytes; every one must fail the same way
+		res, _ := other.Push(context.Background(), addEvent("wmKEY"))
+		require.NotNil(t, res)
+		assert.Equal(t, http.StatusBadRequest, res.Status())
+		assert.NotContains(t, res.Body(), "EncodingAESKey")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, hooked, 5)
+	for i, err := range hooked {
+		assert.Nil(t, hookedEv[i])
+		assert.Contains(t, err.Error(), "EncodingAESKey is probably wrong")
+		assert.True(t, errors.Is(err, callback.ErrBadPadding) || errors.Is(err, callback.ErrBadLength), "%v", err)
+	}
+	assert.Contains(t, logs.String(), "EncodingAESKey is probably wrong")
+}
+
+// Without WithLogger the package writes nothing, not even to slog.Default.
+func TestHandlerIsSilentByDefault(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+
+	h, err := callback.NewHandler(token, aesKey, callback.WithReceiverID(corpID))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = h.Close(context.Background()) })
+	srv, p := serve(t, h, corpID)
+	p.Attempts = 1
+	_, _ = p.Push(context.Background(), addEvent("wmSILENT")) // no handler: logged at Info
+	bad := wecomtest.NewPusher(srv.URL, "wrongtoken", aesKey, corpID)
+	bad.Attempts = 1
+	_, _ = bad.Push(context.Background(), addEvent("wmSILENT2")) // refused: logged at Warn
+	assert.Empty(t, buf.String())
+}
