@@ -12,6 +12,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Errors returned by Crypto and Handler. They are sentinel values: test them
@@ -81,26 +82,33 @@ type Crypto struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/91144
 func NewCrypto(token, encodingAESKey, receiveID string) (*Crypto, error) {
 	if token == "" || len(token) > maxTokenLen {
-		return nil, ErrInvalidToken
+		return nil, fmt.Errorf("%w: it has %d characters; copy the Token from the callback settings", ErrInvalidToken, len(token))
 	}
+	// The messages say what is wrong with the key, never what it is.
 	if len(encodingAESKey) != encKeyLen {
-		return nil, ErrInvalidAESKey
+		hint := ""
+		if strings.TrimSpace(encodingAESKey) != encodingAESKey {
+			hint = " (it has surrounding whitespace)"
+		} else if len(encodingAESKey) == encKeyLen+1 && encodingAESKey[encKeyLen] == '=' {
+			hint = " (drop the trailing '=': WeCom's key has none)"
+		}
+		return nil, fmt.Errorf("%w: it has %d characters%s; copy the EncodingAESKey from the callback settings", ErrInvalidAESKey, len(encodingAESKey), hint)
 	}
 	// WeCom generates keys from [a-zA-Z0-9]; the rest of the standard base64
 	// alphabet is accepted too, anything else is refused.
 	for i := 0; i < len(encodingAESKey); i++ {
 		if b := encodingAESKey[i]; !isAlnum(b) && b != '+' && b != '/' {
-			return nil, ErrInvalidAESKey
+			return nil, fmt.Errorf("%w: character %d is not a letter, digit, '+' or '/'", ErrInvalidAESKey, i+1)
 		}
 	}
 	c := &Crypto{token: token, receiveID: receiveID}
 	n, err := base64.StdEncoding.Decode(c.key[:], []byte(encodingAESKey+"="))
 	if err != nil || n != aesKeyLen {
-		return nil, ErrInvalidAESKey
+		return nil, fmt.Errorf("%w: it does not decode to a 32-byte key", ErrInvalidAESKey)
 	}
 	c.block, err = aes.NewCipher(c.key[:])
 	if err != nil {
-		return nil, ErrInvalidAESKey
+		return nil, fmt.Errorf("%w: %v", ErrInvalidAESKey, err)
 	}
 	return c, nil
 }

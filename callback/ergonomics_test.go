@@ -107,3 +107,23 @@ func TestHandlerIsSilentByDefault(t *testing.T) {
 	_, _ = bad.Push(context.Background(), addEvent("wmSILENT2")) // refused: logged at Warn
 	assert.Empty(t, buf.String())
 }
+
+func TestBadKeyAndTokenErrorsSayWhatIsWrong(t *testing.T) {
+	good := wecomtest.NewEncodingAESKey()
+	for _, tc := range []struct {
+		key, want string
+	}{
+		{good[:42], "it has 42 characters"},
+		{good + "=", "drop the trailing '='"},
+		{" " + good[:42] + " ", "surrounding whitespace"},
+		{good[:10] + "-" + good[11:], "character 11 is not a letter, digit"},
+	} {
+		_, err := callback.NewCrypto(token, tc.key, corpID)
+		require.ErrorIs(t, err, callback.ErrInvalidAESKey)
+		assert.Contains(t, err.Error(), tc.want)
+		assert.NotContains(t, err.Error(), tc.key[:20], "the key must not appear in the error")
+	}
+	_, err := callback.NewCrypto("", good, corpID)
+	require.ErrorIs(t, err, callback.ErrInvalidToken)
+	assert.Contains(t, err.Error(), "0 characters")
+}

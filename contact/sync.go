@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 
 	"github.com/scrmkit/scrm/wecom"
 )
@@ -39,7 +40,19 @@ type Checkpoint struct {
 
 // String describes the position for logs; it holds no secret.
 func (c Checkpoint) String() string {
-	return fmt.Sprintf("user %d (%q) cursor %q batch %q", c.UserIndex, c.UserID, c.Cursor, c.Batch)
+	var b strings.Builder
+	switch {
+	case c.UserIndex == 0 && c.UserID == "":
+		b.WriteString("the start")
+	case c.UserID == "":
+		fmt.Fprintf(&b, "member #%d", c.UserIndex+1)
+	default:
+		fmt.Fprintf(&b, "member #%d (%s)", c.UserIndex+1, c.UserID)
+	}
+	if c.Cursor != "" {
+		fmt.Fprintf(&b, ", within its batch %s (cursor %q)", c.Batch, c.Cursor)
+	}
+	return b.String()
 }
 
 // batchID is a short digest of a batch's userids, in order: 16 hex digits
@@ -80,7 +93,11 @@ type SyncError struct {
 
 // Error describes the failure and where to resume.
 func (e *SyncError) Error() string {
-	return fmt.Sprintf("contact: sync stopped at %v: %v", e.Checkpoint, e.Err)
+	what := "failed"
+	if errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded) {
+		what = "was stopped"
+	}
+	return fmt.Sprintf("contact: sync %s at %v: %v; resume from contact.CheckpointOf(err) with Sync(ctx, &checkpoint)", what, e.Checkpoint, e.Err)
 }
 
 // Unwrap returns the failed call's error (e.g. a *wecom.Error).

@@ -351,8 +351,13 @@ func (e *corpAuthError) Error() string {
 	if e.refused {
 		return fmt.Sprintf("wecom: suite %s: corp %s: WeCom refused the stored permanent code less than %v ago; not sending it again (the corp may have cancelled the authorization, or the code was reset)", e.suite, e.corp, refusedFor)
 	}
+	if e.corp == "" {
+		return fmt.Sprintf("wecom: suite %s: Corp was given an empty corp id; pass an authorized corp's id (the AuthCorpId of its callbacks, or one of Suite.AuthorizedCorps)", e.suite)
+	}
 	if e.err == nil {
-		return fmt.Sprintf("wecom: suite %s: corp %s has not authorized the app (no permanent code stored; call HandleCreateAuth when it installs)", e.suite, e.corp)
+		return fmt.Sprintf("wecom: suite %s: corp %s has not installed the app, or has removed it: no permanent code is stored for it. "+
+			"Its calls work once it installs the app (the command handler stores the code from create_auth; "+
+			"a code obtained elsewhere goes in with SetPermanentCode)", e.suite, e.corp)
 	}
 	return fmt.Sprintf("wecom: suite %s: corp %s: permanent code rejected; the corp has probably cancelled the authorization: %v", e.suite, e.corp, e.err)
 }
