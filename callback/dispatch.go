@@ -120,11 +120,45 @@ func (h *Handler) OnExternalTag(fn func(context.Context, *ExternalTagEvent) erro
 }
 
 // OnCustomerAcquisition registers fn for customer_acquisition events of the
-// given change types (none: all).
+// given change types (none: all), in the app form and the third-party form.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97299
 func (h *Handler) OnCustomerAcquisition(fn func(context.Context, *CustomerAcquisitionEvent) error, changes ...ChangeType) {
 	on(h, KindCustomerAcquisition, changes, fn)
+}
+
+// OnAcquisitionPermitChange registers fn for
+// customer_acquisition_permit_change (third-party command URL).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92277
+func (h *Handler) OnAcquisitionPermitChange(fn func(context.Context, *AcquisitionPermitChangeEvent) error) {
+	on(h, KindCustomerAcquisitionPermitChange, nil, fn)
+}
+
+// OnDataPermission registers fn for auth_data_permission and
+// expire_remind_data_permission (third-party command URL).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/101587
+func (h *Handler) OnDataPermission(fn func(context.Context, *DataPermissionEvent) error) {
+	on(h, KindAuthDataPermission, nil, fn)
+	on(h, KindExpireRemindDataPermission, nil, fn)
+}
+
+// OnSpecialAuth registers fn for approve_special_auth and
+// cancel_special_auth (third-party command URL).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/98959
+func (h *Handler) OnSpecialAuth(fn func(context.Context, *SpecialAuthEvent) error) {
+	on(h, KindApproveSpecialAuth, nil, fn)
+	on(h, KindCancelSpecialAuth, nil, fn)
+}
+
+// OnExternalUserIDMigration registers fn for agree_external_userid_migration
+// (third-party command URL).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/96516
+func (h *Handler) OnExternalUserIDMigration(fn func(context.Context, *ExternalUserIDMigrationEvent) error) {
+	on(h, KindAgreeExternalUserIDMigration, nil, fn)
 }
 
 // OnSuiteTicket registers fn for suite_ticket (third-party command URL).

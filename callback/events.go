@@ -1,5 +1,10 @@
 package callback
 
+import (
+	"strconv"
+	"time"
+)
+
 // EventKind names what was pushed: the Event of an app event (MsgType
 // "event"), the InfoType of a third-party command event, or the MsgType of a
 // user message.
@@ -63,6 +68,18 @@ const (
 	ChangeFriendRequest       ChangeType = "friend_request"
 	ChangeCustomerStartChat   ChangeType = "customer_start_chat"
 	ChangeMessageFromCustomer ChangeType = "message_from_customer"
+)
+
+// ChangeTypes of customer_acquisition that only the acquisition component
+// of a third-party provider receives (99485, updated 2025-11-05): the
+// provider's own usage running low, exhausted or consumed, and a change of
+// the price the provider pays per link use. The values are the ones other
+// SDKs use: the sections of 99485 that hold them could not be read.
+const (
+	ChangeServiceBalanceLow       ChangeType = "service_balance_low"
+	ChangeServiceBalanceExhausted ChangeType = "service_balance_exhausted"
+	ChangeServiceBalanceConsumed  ChangeType = "service_balance_consumed"
+	ChangeChangePrice             ChangeType = "change_price"
 )
 
 // ChangeTypes of change_contact (third-party contact sync).
@@ -221,20 +238,83 @@ type ExternalTagEvent struct {
 	StrategyID string    // the tag's strategy group, when it has one
 }
 
-// CustomerAcquisitionEvent is customer_acquisition (获客助手 links).
+// CustomerAcquisitionEvent is customer_acquisition (获客助手): in the app
+// form (Event, self-built and agent-developed apps, 97299) or the
+// third-party form (InfoType on the command URL, 97402; the acquisition
+// component, 99485). ChangeType says which of these happened; each sets the
+// fields named:
+//
+//   - balance_low (fewer than 20 uses left), balance_exhausted,
+//     balance_increased (from 0 to more): no fields;
+//   - link_unavailable, delete_link (deleted in the admin console; deleting
+//     through the API pushes nothing): LinkID;
+//   - quota_expire_soon: ExpireTime, ExpireQuotaNum;
+//   - open_profile (a customer opened the member's profile through a link;
+//     some industries only), friend_request (a customer sent a friend
+//     request through a link whose customer_channel is set): LinkID, State;
+//   - customer_start_chat (the member's first message from the customer):
+//     UserID, ExternalUserID, LinkID;
+//   - message_from_customer (further messages): ChatKey, the input of
+//     customer_acquisition/get_chat_info, valid 30 minutes (100135, 101361);
+//     older pushes also carried UserID, ExternalUserID and ChatSeq;
+//   - the component's service_balance_low, service_balance_exhausted,
+//     service_balance_consumed (LinkID, State, OnceKey) and change_price
+//     (Price in fen, EffectiveTime).
+//
+// Read on the official pages: the envelopes, the balance events, open_profile
+// (LinkId, State), friend_request (LinkId) and the ChatKey name. The other
+// fields are the ones other SDKs read: the sections of 97299, 97402 and 99485
+// that document them could not be read. Numbers are kept as sent, so that a
+// value that does not parse never loses the event; the methods convert them.
+// 99485's tables spell the InfoType customer_aqcuisition; its samples, and
+// the pushes, say customer_acquisition.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97299
+// and https://developer.work.weixin.qq.com/document/path/99485
 type CustomerAcquisitionEvent struct {
 	Envelope
-	LinkID         string
-	State          string
-	UserID         string
-	ExternalUserID string
-	// ExpireTime and ExpireQuotaNum (quota_expire_soon) are kept as sent:
-	// their format is not documented, and a number that failed to parse
-	// must not lose the event.
-	ExpireTime     string
-	ExpireQuotaNum string
+	LinkID         string // LinkId
+	State          string // the link's customer_channel
+	UserID         string // the member
+	ExternalUserID string // the customer
+	ExpireTime     string // quota_expire_soon: when the quota expires, unix seconds
+	ExpireQuotaNum string // quota_expire_soon: how many uses expire
+	// ChatKey (message_from_customer) identifies the conversation for
+	// customer_acquisition/get_chat_info for 30 minutes. Treat it as a
+	// credential: do not log it.
+	ChatKey       string
+	ChatSeq       string // message_from_customer (older pushes): how many messages the member got
+	OnceKey       string // service_balance_consumed: the once_key of the use
+	Price         string // change_price: the new price per use, in fen
+	EffectiveTime string // change_price: when the price applies, unix seconds
+}
+
+// ExpireAt returns ExpireTime as a time, and false when it is absent or not
+// a number.
+func (e *CustomerAcquisitionEvent) ExpireAt() (time.Time, bool) { return unixField(e.ExpireTime) }
+
+// EffectiveAt returns EffectiveTime as a time, and false when it is absent
+// or not a number.
+func (e *CustomerAcquisitionEvent) EffectiveAt() (time.Time, bool) { return unixField(e.EffectiveTime) }
+
+// ExpiringQuota returns ExpireQuotaNum, and false when it is absent or not
+// a number.
+func (e *CustomerAcquisitionEvent) ExpiringQuota() (int64, bool) { return intField(e.ExpireQuotaNum) }
+
+// PriceFen returns Price (fen), and false when it is absent or not a number.
+func (e *CustomerAcquisitionEvent) PriceFen() (int64, bool) { return intField(e.Price) }
+
+func intField(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+func unixField(s string) (time.Time, bool) {
+	n, ok := intField(s)
+	if !ok || n <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(n, 0), true
 }
 
 // SuiteTicketEvent is suite_ticket, pushed every 10 minutes to a third-party

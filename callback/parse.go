@@ -49,6 +49,14 @@ type wire struct {
 	LinkID         string `xml:"LinkId"`
 	ExpireTime     string `xml:"ExpireTime"`
 	ExpireQuotaNum string `xml:"ExpireQuotaNum"`
+	ChatKey        string `xml:"ChatKey"`
+	ChatSeq        string `xml:"ChatSeq"`
+	OnceKey        string `xml:"OnceKey"`
+	Price          string `xml:"Price"`
+	EffectiveTime  string `xml:"EffectiveTime"`
+
+	AuthType      string `xml:"AuthType"`
+	ServiceCorpID string `xml:"ServiceCorpId"`
 
 	SuiteTicket string `xml:"SuiteTicket"`
 	AuthCode    string `xml:"AuthCode"`
@@ -410,6 +418,20 @@ func (w *wire) set(name, v string) bool {
 		p = &w.ExpireTime
 	case "ExpireQuotaNum":
 		p = &w.ExpireQuotaNum
+	case "ChatKey":
+		p = &w.ChatKey
+	case "ChatSeq":
+		p = &w.ChatSeq
+	case "OnceKey":
+		p = &w.OnceKey
+	case "Price":
+		p = &w.Price
+	case "EffectiveTime":
+		p = &w.EffectiveTime
+	case "AuthType":
+		p = &w.AuthType
+	case "ServiceCorpId":
+		p = &w.ServiceCorpID
 	case "SuiteTicket":
 		p = &w.SuiteTicket
 	case "AuthCode":
@@ -467,7 +489,8 @@ func (w *wire) trimEnums() {
 		&w.AuthCorpID, &w.InfoType, &w.ChangeType, &w.UserID, &w.ExternalUserID, &w.WelcomeCode,
 		&w.Source, &w.FailReason, &w.ChatID, &w.UpdateDetail, &w.LastMemVer, &w.CurMemVer, &w.ID,
 		&w.TagType, &w.StrategyID, &w.LinkID, &w.SuiteTicket, &w.AuthCode, &w.OpenUserID, &w.NewUserID,
-		&w.ParentID, &w.TagID, &w.MediaID,
+		&w.ParentID, &w.TagID, &w.MediaID, &w.ExpireTime, &w.ExpireQuotaNum, &w.ChatKey, &w.ChatSeq,
+		&w.OnceKey, &w.Price, &w.EffectiveTime, &w.AuthType, &w.ServiceCorpID,
 	} {
 		*p = strings.TrimSpace(*p)
 	}
@@ -497,7 +520,16 @@ func (w *wire) event(raw string) Event {
 		return &ExternalTagEvent{Envelope: env, ID: w.ID, TagType: TagTarget(w.TagType), StrategyID: w.StrategyID}
 	case KindCustomerAcquisition:
 		return &CustomerAcquisitionEvent{Envelope: env, LinkID: w.LinkID, State: w.State, UserID: w.UserID,
-			ExternalUserID: w.ExternalUserID, ExpireTime: w.ExpireTime, ExpireQuotaNum: w.ExpireQuotaNum}
+			ExternalUserID: w.ExternalUserID, ExpireTime: w.ExpireTime, ExpireQuotaNum: w.ExpireQuotaNum,
+			ChatKey: w.ChatKey, ChatSeq: w.ChatSeq, OnceKey: w.OnceKey, Price: w.Price, EffectiveTime: w.EffectiveTime}
+	case KindCustomerAcquisitionPermitChange:
+		return &AcquisitionPermitChangeEvent{Envelope: env}
+	case KindAuthDataPermission, KindExpireRemindDataPermission:
+		return &DataPermissionEvent{Envelope: env, AuthType: DataPermissionType(w.AuthType)}
+	case KindApproveSpecialAuth, KindCancelSpecialAuth:
+		return &SpecialAuthEvent{Envelope: env, AuthType: w.AuthType}
+	case KindAgreeExternalUserIDMigration:
+		return &ExternalUserIDMigrationEvent{Envelope: env, ServiceCorpID: w.ServiceCorpID}
 	case KindSuiteTicket:
 		return &SuiteTicketEvent{Envelope: env, SuiteTicket: w.SuiteTicket}
 	case KindCreateAuth:

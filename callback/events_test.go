@@ -1,0 +1,145 @@
+package callback_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scrmkit/scrm/callback"
+)
+
+func parse[E callback.Event](t *testing.T, xml string) E {
+	t.Helper()
+	ev, err := callback.ParseEvent([]byte(xml))
+	require.NoError(t, err)
+	e, ok := ev.(E)
+	require.True(t, ok, "parsed as %T (kind %q)", ev, ev.Header().Kind())
+	return e
+}
+
+const suiteEnv = `<SuiteId><![CDATA[ww4asffe99e54c0f4c]]></SuiteId><AuthCorpId><![CDATA[wxf8b4f85f3a794e77]]></AuthCorpId>`
+
+func TestAcquisitionEvents(t *testing.T) {
+	// 99485's open_profile sample.
+	e := parse[*callback.CustomerAcquisitionEvent](t, `<xml>
+	<SuiteId><![CDATA[ww4asffe99e54c0f4c]]></SuiteId>
+	<AuthCorpId><![CDATA[wxf8b4f85f3a794e77]]></AuthCorpId>
+	<InfoType><![CDATA[customer_acquisition]]></InfoType>
+	<TimeStamp>1689171577</TimeStamp>
+	<ChangeType><![CDATA[open_profile]]></ChangeType>
+	<LinkId><![CDATA[cawcdea7783d7330c6]]></LinkId>
+	<State><![CDATA[STATE]]></State>
+</xml>`)
+	assert.Equal(t, callback.ChangeOpenProfile, e.ChangeType)
+	assert.Equal(t, "cawcdea7783d7330c6", e.LinkID)
+	assert.Equal(t, "STATE", e.State)
+	assert.Equal(t, "wxf8b4f85f3a794e77", e.CorpID())
+
+	// 97299's app form.
+	e = parse[*callback.CustomerAcquisitionEvent](t, `<xml><ToUserName><![CDATA[toUser]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>
+<CreateTime>1403610513</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[customer_acquisition]]></Event>
+<ChangeType><![CDATA[balance_low]]></ChangeType></xml>`)
+	assert.Equal(t, callback.ChangeBalanceLow, e.ChangeType)
+	assert.Equal(t, "toUser", e.CorpID())
+
+	e = parse[*callback.CustomerAcquisitionEvent](t, `<xml>`+suiteEnv+`<InfoType>customer_acquisition</InfoType><TimeStamp>1</TimeStamp>
+<ChangeType>message_from_customer</ChangeType><LinkId>cawLINK</LinkId><ChatKey><![CDATA[CHATKEY-1]]></ChatKey></xml>`)
+	assert.Equal(t, callback.ChangeMessageFromCustomer, e.ChangeType)
+	assert.Equal(t, "CHATKEY-1", e.ChatKey)
+
+	e = parse[*callback.CustomerAcquisitionEvent](t, `<xml>`+suiteEnv+`<InfoType>customer_acquisition</InfoType><TimeStamp>1</TimeStamp>
+<ChangeType>quota_expire_soon</ChangeType><ExpireTime>1701000000</ExpireTime><ExpireQuotaNum>20</ExpireQuotaNum></xml>`)
+	at, ok := e.ExpireAt()
+	require.True(t, ok)
+	assert.Equal(t, time.Unix(1701000000, 0), at)
+	n, ok := e.ExpiringQuota()
+	assert.True(t, ok)
+	assert.EqualValues(t, 20, n)
+
+	e = parse[*callback.CustomerAcquisitionEvent](t, `<xml>`+suiteEnv+`<InfoType>customer_acquisition</InfoType><TimeStamp>1</TimeStamp>
+<ChangeType>change_price</ChangeType><Price>30000</Price><EffectiveTime>1709222400</EffectiveTime></xml>`)
+	assert.Equal(t, callback.ChangeChangePrice, e.ChangeType)
+	fen, ok := e.PriceFen()
+	assert.True(t, ok)
+	assert.EqualValues(t, 30000, fen)
+	_, ok = e.EffectiveAt()
+	assert.True(t, ok)
+
+	// A number that does not parse loses nothing.
+	e = parse[*callback.CustomerAcquisitionEvent](t, `<xml>`+suiteEnv+`<InfoType>customer_acquisition</InfoType><TimeStamp>1</TimeStamp>
+<ChangeType>quota_expire_soon</ChangeType><ExpireTime>2024-01-01</ExpireTime></xml>`)
+	assert.Equal(t, "2024-01-01", e.ExpireTime)
+	_, ok = e.ExpireAt()
+	assert.False(t, ok)
+
+	e = parse[*callback.CustomerAcquisitionEvent](t, `<xml>`+suiteEnv+`<InfoType>customer_acquisition</InfoType><TimeStamp>1</TimeStamp>
+<ChangeType>service_balance_consumed</ChangeType><LinkId>l</LinkId><State>s</State><OnceKey>ok1</OnceKey></xml>`)
+	assert.Equal(t, callback.ChangeServiceBalanceConsumed, e.ChangeType)
+	assert.Equal(t, "ok1", e.OnceKey)
+}
+
+func TestAuthorizationEvents(t *testing.T) {
+	// 101587's sample.
+	dp := parse[*callback.DataPermissionEvent](t, `<xml>
+	<SuiteId><![CDATA[ww4asffe99e54c0f4c]]></SuiteId>
+	<AuthCorpId><![CDATA[wxf8b4f85f3a794e77]]></AuthCorpId>
+	<InfoType><![CDATA[auth_data_permission]]></InfoType>
+	<TimeStamp>1403610513</TimeStamp>
+	<AuthType><![CDATA[data_zone_chat]]></AuthType>
+</xml>`)
+	assert.Equal(t, callback.DataPermissionZoneChat, dp.AuthType)
+	assert.Equal(t, callback.KindAuthDataPermission, dp.Kind())
+	dp = parse[*callback.DataPermissionEvent](t, `<xml>`+suiteEnv+`<InfoType>expire_remind_data_permission</InfoType><TimeStamp>1</TimeStamp><AuthType>data_zone_chat</AuthType></xml>`)
+	assert.Equal(t, callback.KindExpireRemindDataPermission, dp.Kind())
+
+	// 98959's samples.
+	for _, kind := range []string{"approve_special_auth", "cancel_special_auth"} {
+		sa := parse[*callback.SpecialAuthEvent](t, `<xml>
+	<SuiteId><![CDATA[ww4asffe99e54c0f4c]]></SuiteId>
+	<AuthCorpId><![CDATA[wxf8b4f85f3a794e77]]></AuthCorpId>
+	<InfoType><![CDATA[`+kind+`]]></InfoType>
+	<TimeStamp>1403610513</TimeStamp>
+	<AuthType><![CDATA[customer_acquisition]]></AuthType>
+</xml>`)
+		assert.Equal(t, "customer_acquisition", sa.AuthType)
+		assert.Equal(t, kind == "approve_special_auth", sa.Approved())
+	}
+
+	parse[*callback.AcquisitionPermitChangeEvent](t, `<xml>`+suiteEnv+`<InfoType><![CDATA[customer_acquisition_permit_change]]></InfoType><TimeStamp>1403610513</TimeStamp></xml>`)
+	mig := parse[*callback.ExternalUserIDMigrationEvent](t, `<xml><ServiceCorpId><![CDATA[wwprovider]]></ServiceCorpId><InfoType><![CDATA[agree_external_userid_migration]]></InfoType>
+<AuthCorpId><![CDATA[wwcorp]]></AuthCorpId><TimeStamp>1403610513</TimeStamp></xml>`)
+	assert.Equal(t, "wwprovider", mig.ServiceCorpID)
+	assert.Equal(t, "wwcorp", mig.CorpID())
+}
+
+func TestAuthorizationEventsDispatch(t *testing.T) {
+	h := newHandler(t, callback.WithReceiverID("ww4asffe99e54c0f4c"))
+	var got []string
+	h.OnDataPermission(func(_ context.Context, e *callback.DataPermissionEvent) error {
+		got = append(got, string(e.Kind()))
+		return nil
+	})
+	h.OnSpecialAuth(func(_ context.Context, e *callback.SpecialAuthEvent) error {
+		got = append(got, string(e.Kind()))
+		return nil
+	})
+	h.OnAcquisitionPermitChange(func(_ context.Context, e *callback.AcquisitionPermitChangeEvent) error {
+		got = append(got, string(e.Kind()))
+		return nil
+	})
+	h.OnExternalUserIDMigration(func(_ context.Context, e *callback.ExternalUserIDMigrationEvent) error {
+		got = append(got, string(e.Kind()))
+		return nil
+	})
+	_, p := serve(t, h, "ww4asffe99e54c0f4c")
+	kinds := []string{"auth_data_permission", "expire_remind_data_permission", "approve_special_auth", "cancel_special_auth",
+		"customer_acquisition_permit_change", "agree_external_userid_migration"}
+	for _, k := range kinds {
+		_, err := p.Push(context.Background(), []byte(`<xml>`+suiteEnv+`<InfoType>`+k+`</InfoType><TimeStamp>5</TimeStamp><AuthType>x</AuthType></xml>`))
+		require.NoError(t, err)
+	}
+	assert.Equal(t, kinds, got)
+}
