@@ -71,9 +71,14 @@ func TestClient_ErrcodeBecomesError(t *testing.T) {
 	if wecom.IsRetryable(err) || wecom.IsRateLimited(err) || wecom.IsTokenExpired(err) {
 		t.Fatal("84061 misclassified")
 	}
-	// Unknown paths answer an errcode from the fake too.
-	if err := c.Get(t.Context(), "/cgi-bin/nope", nil, nil); wecom.ErrorCode(err) == 0 {
+	// An unknown path is an HTTP 404, not an errcode, and is not retried.
+	err = c.Get(t.Context(), "/cgi-bin/nope", nil, nil)
+	var he *wecom.HTTPError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusNotFound || wecom.ErrorCode(err) != 0 || wecom.IsRetryable(err) {
 		t.Fatalf("unknown path: %v", err)
+	}
+	if n := srv.Count("/cgi-bin/nope"); n != 1 {
+		t.Fatalf("unknown path requested %d times, want 1", n)
 	}
 }
 

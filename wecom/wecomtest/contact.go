@@ -29,6 +29,8 @@ type contactState struct {
 
 	pageLimit int // caps server-sized pages (get, transfer_result, get_unassigned_list); 0 = WeCom's sizes
 	seq       int
+
+	welcomeCodes map[string]*welcomeCode // app_callback.go
 }
 
 func newContactState() *contactState {
@@ -39,13 +41,16 @@ func newContactState() *contactState {
 		groups:    map[string]*tagGroup{},
 		tags:      map[string]*tagItem{},
 		ways:      map[string]*contactWay{},
+
+		welcomeCodes: map[string]*welcomeCode{},
 	}
 }
 
 type fakeStaff struct {
 	userID     string
-	resigned   bool
-	unlicensed bool // no interop licence (互通许可): batch/get_by_user leaves its customers out
+	resigned       bool
+	unlicensed     bool // no interop licence (互通许可): batch/get_by_user leaves its customers out
+	consoleWelcome bool // a welcome message is set for the member in the admin console: no WelcomeCode
 	dimission  int64
 	customers  []string // external_userids in the order they were added
 	follows    map[string]*followRec
@@ -256,31 +261,42 @@ func removeString(list []string, v string) []string {
 func (s *Server) AddCustomerViaContactWay(corpID, configID, externalUserID string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	add, err := s.addViaContactWayLocked(corpID, configID, externalUserID)
+	return add.ExternalUserID, err
+}
+
+// wayAdd is what adding a customer through a contact way did.
+type wayAdd struct {
+	ExternalUserID, UserID, State string
+	consoleWelcome                bool
+}
+
+func (s *Server) addViaContactWayLocked(corpID, configID, externalUserID string) (wayAdd, error) {
 	cs, err := s.contactLocked(corpID)
 	if err != nil {
-		return "", err
+		return wayAdd{}, err
 	}
 	w := cs.ways[configID]
 	if w == nil {
-		return "", fmt.Errorf("%w: contact way %q", ErrNotFound, configID)
+		return wayAdd{}, fmt.Errorf("%w: contact way %q", ErrNotFound, configID)
 	}
 	if len(w.User) == 0 {
-		return "", errors.New("wecomtest: contact way has no members (departments are not modelled)")
+		return wayAdd{}, errors.New("wecomtest: contact way has no members (departments are not modelled)")
 	}
 	userID := w.User[w.next%len(w.User)]
 	w.next++
 	st := cs.staff[userID]
 	if st == nil || st.resigned {
-		return "", fmt.Errorf("%w: member %q", ErrNotFound, userID)
+		return wayAdd{}, fmt.Errorf("%w: member %q", ErrNotFound, userID)
 	}
 	ext := externalUserID
 	if ext == "" {
 		ext = cs.newCustomer(s, "Visitor via "+configID[:min(8, len(configID))])
 	} else if cs.customers[ext] == nil {
-		return "", fmt.Errorf("%w: customer %q", ErrNotFound, ext)
+		return wayAdd{}, fmt.Errorf("%w: customer %q", ErrNotFound, ext)
 	}
 	cs.follow(st, ext, &followRec{CreateTime: s.now().Unix(), OperUserID: ext, AddWay: 1, State: w.State, tempWay: w.IsTemp})
-	return ext, nil
+	return wayAdd{ExternalUserID: ext, UserID: userID, State: w.State, consoleWelcome: st.consoleWelcome}, nil
 }
 
 // Followers returns the members that follow a customer, in the order they

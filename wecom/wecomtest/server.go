@@ -122,8 +122,9 @@ func New(opts ...Option) *Server {
 	s.AddCorp(s.CorpID, s.Secret)
 	s.routes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// A path WeCom does not serve gets an HTTP 404, not an errcode.
 		s.record(r, nil, "")
-		writeJSON(w, errBody(404, "fake WeCom: unknown path "+r.URL.Path))
+		http.NotFound(w, r)
 	})
 	s.srv = httptest.NewServer(s.mux)
 	s.URL = s.srv.URL
