@@ -47,13 +47,13 @@ func newContactState() *contactState {
 }
 
 type fakeStaff struct {
-	userID     string
+	userID         string
 	resigned       bool
 	unlicensed     bool // no interop licence (互通许可): batch/get_by_user leaves its customers out
 	consoleWelcome bool // a welcome message is set for the member in the admin console: no WelcomeCode
-	dimission  int64
-	customers  []string // external_userids in the order they were added
-	follows    map[string]*followRec
+	dimission      int64
+	customers      []string // external_userids in the order they were added
+	follows        map[string]*followRec
 }
 
 // followRec is one member's relation with a customer, in WeCom's shape.
