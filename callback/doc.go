@@ -7,7 +7,8 @@
 //		callback.WithReceiverID(corpID),   // required: see below
 //		callback.WithWorkers(8, 1024))     // answer at once, handle in the background
 //	h.OnAddExternalContact(func(ctx context.Context, ev *callback.ExternalContactEvent) error {
-//		return sendWelcome(ctx, ev.WelcomeCode) // valid 20 s
+//		log.Printf("%s came through channel %q", ev.ExternalUserID, ev.State)
+//		return nil // ev.WelcomeCode is valid for 20 s
 //	})
 //	http.Handle("/wecom/callback", h)
 //
@@ -21,13 +22,15 @@
 //	agent-developed (代开发) app data URL  the authorized corp's id
 //	third-party command URL (指令回调)     the suite id
 //	third-party data URL (数据回调)        the authorized corp's id (one URL, many corps)
-//	URL check of a third-party URL       the provider's corp id (reported, not documented)
+//	URL check of a third-party URL       the provider's corp id (WeCom staff's answer; not in the docs)
 //	personal-subject apps, smart robots  empty
 //
 // A Handler must be told which ids to accept: WithReceiverID,
-// WithReceiverIDs (e.g. suite id and provider corp id on a command URL),
-// WithReceiverFunc (e.g. "is this an authorized corp?" on a data URL), or,
-// explicitly, InsecureSkipReceiverCheck. NewHandler fails without one.
+// WithReceiverIDs, WithReceiverFunc (e.g. "is this an authorized corp?" on
+// a data URL), or, explicitly, InsecureSkipReceiverCheck. NewHandler fails
+// without one. WithURLCheckReceiverIDs accepts ids on URL checks only:
+// NewSuiteCommandHandler and NewSuiteDataHandler use it for the provider's
+// corp id (wecom.WithProviderCorpID).
 //
 // # Delivery
 //
@@ -39,7 +42,13 @@
 // WithWorkers a failed handler is answered 500 and a re-send that arrives
 // while the first delivery still runs 503, so that WeCom keeps re-sending
 // until the event was handled; with WithWorkers WeCom has its "success"
-// already, and a failure reaches only WithErrorHook and the logger.
+// already and does not send the event again: a failure reaches only
+// WithErrorHook and the logger, so record the event there if it must not
+// be lost.
+//
+// The package is silent by default (WithLogger). A nil handler function
+// given to an On method makes the Handler refuse every request (Handler.Err
+// says why) instead of dropping events.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90930
 package callback
