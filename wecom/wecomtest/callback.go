@@ -106,7 +106,7 @@ func (p *Pusher) Push(ctx context.Context, plaintext []byte) (*PushResult, error
 			res.OK = true
 			return res, nil
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil && i < attempts-1 { // after the last attempt, report its outcome
 			return res, ctx.Err()
 		}
 	}

@@ -109,7 +109,7 @@ func (cb *SuiteCallback) StartTicketPush(period time.Duration) (stop func() erro
 		} else {
 			_, err = cb.PushTicket(ctx, ticket, cb.now())
 		}
-		if err != nil && ctx.Err() == nil {
+		if err != nil && !errors.Is(err, context.Canceled) { // a push cut short by stop is not a failure
 			mu.Lock()
 			errs = append(errs, err)
 			mu.Unlock()

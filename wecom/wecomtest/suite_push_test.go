@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -239,7 +240,9 @@ func TestSuiteCallbackPushFailuresAreReported(t *testing.T) {
 	ctx := context.Background()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite("wwpushsuite04", "sec")
+	var refused atomic.Int32
 	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		refused.Add(1)
 		http.Error(w, "no", http.StatusForbidden)
 	}))
 	t.Cleanup(refuse.Close)
@@ -248,8 +251,13 @@ func TestSuiteCallbackPushFailuresAreReported(t *testing.T) {
 	if err == nil || code == "" {
 		t.Fatalf("InstallAndPush to a refusing URL = %q, %v; want the auth code and an error", code, err)
 	}
+	before := refused.Load()
 	stop := cb.StartTicketPush(time.Hour)
-	time.Sleep(50 * time.Millisecond) // the first push happens at once
+	// The first push happens at once; wait until all its attempts were
+	// refused (3 deliveries), however busy the machine.
+	for deadline := time.Now().Add(10 * time.Second); refused.Load() < before+3 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if err := stop(); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Fatalf("stop() = %v, want the refused push", err)
 	}
