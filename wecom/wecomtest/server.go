@@ -76,6 +76,7 @@ type Corp struct {
 	tokenFetches int
 	media        map[string]MediaFile
 	contact      *contactState
+	acquisition  *acquisitionState
 }
 
 // MediaFile is an upload the server has accepted.
@@ -192,6 +193,7 @@ func (s *Server) addCorpLocked(corpID, secret string) *Corp {
 		return c
 	}
 	c := &Corp{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState()}
+	c.acquisition = newAcquisitionState()
 	s.corps[corpID] = c
 	return c
 }
@@ -442,4 +444,5 @@ func (s *Server) routes() {
 	s.routeMedia()
 	s.routeContact()
 	s.routeSuite()
+	s.routeAcquisition()
 }
