@@ -3,6 +3,7 @@ package acquisition_test
 import (
 	"context"
 	"encoding/json"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,3 +70,15 @@ func raw(t testing.TB, srv *wecomtest.Server, path string, body any) error {
 }
 
 func wecomtestFault(code int) wecomtest.Fault { return wecomtest.Fault{Errcode: code} }
+
+// clock is a settable clock for the fake, safe for concurrent use.
+type clock struct{ ns atomic.Int64 }
+
+func newClock(t time.Time) *clock {
+	c := &clock{}
+	c.ns.Store(t.UnixNano())
+	return c
+}
+
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
