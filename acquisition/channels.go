@@ -137,8 +137,13 @@ type ChannelLink struct {
 	State string `json:"state"`
 	// URL is the link's URL with customer_channel=State: publish this one.
 	URL string `json:"url"`
+}
 
-	Pending string `json:"pending,omitempty"` // creation in progress (internal)
+// record is what the Store holds for a channel: its link, or a claim on
+// creating it (Pending set).
+type record struct {
+	ChannelLink
+	Pending string `json:"pending,omitempty"`
 }
 
 func (c *Channels) channelKey(channel string) string {
@@ -148,12 +153,12 @@ func (c *Channels) channelKey(channel string) string {
 func (c *Channels) stateKey(state string) string { return c.ns + "state:" + state }
 func (c *Channels) linkKey(linkID string) string { return c.ns + "link:" + linkID }
 
-func (c *Channels) load(ctx context.Context, channel string) (*ChannelLink, error) {
+func (c *Channels) load(ctx context.Context, channel string) (*record, error) {
 	raw, ok, err := c.store.Get(ctx, c.channelKey(channel))
 	if err != nil || !ok {
 		return nil, err
 	}
-	var l ChannelLink
+	var l record
 	if err := json.Unmarshal([]byte(raw), &l); err != nil || l.Channel != channel {
 		return nil, fmt.Errorf("acquisition: the stored mapping of channel %q is corrupt", channel)
 	}
@@ -167,7 +172,7 @@ func (c *Channels) Lookup(ctx context.Context, channel string) (link *ChannelLin
 	if err != nil || l == nil || l.Pending != "" {
 		return nil, false, err
 	}
-	return l, true, nil
+	return &l.ChannelLink, true, nil
 }
 
 // Ensure returns the channel's link, creating it the first time. When
@@ -185,12 +190,12 @@ func (c *Channels) Ensure(ctx context.Context, channel string) (*ChannelLink, er
 			return nil, err
 		}
 		if l != nil && l.Pending == "" {
-			return l, nil
+			return &l.ChannelLink, nil
 		}
 		if l == nil {
 			var nonce [8]byte
 			_, _ = rand.Read(nonce[:])
-			pending, _ := json.Marshal(ChannelLink{Channel: channel, Pending: hex.EncodeToString(nonce[:])})
+			pending, _ := json.Marshal(record{ChannelLink: ChannelLink{Channel: channel}, Pending: hex.EncodeToString(nonce[:])})
 			won, err := c.store.CompareAndSwap(ctx, c.channelKey(channel), "", string(pending), c.pendingTTL)
 			if err != nil {
 				return nil, err
@@ -260,7 +265,7 @@ func (c *Channels) create(ctx context.Context, channel, pending string) (*Channe
 		// Our claim expired and another caller took over: keep theirs.
 		if other, lerr := c.load(ctx, channel); lerr == nil && other != nil && other.Pending == "" && other.LinkID != link.LinkID {
 			_ = c.svc.DeleteLink(context.WithoutCancel(ctx), link.LinkID)
-			return other, nil
+			return &other.ChannelLink, nil
 		}
 		if err := c.store.Set(ctx, c.channelKey(channel), string(final), 0); err != nil {
 			return nil, err

@@ -77,7 +77,7 @@ func TestChannelsTakeOverAnExpiredClaim(t *testing.T) {
 	ch := internalChannels(t, svc, store)
 	ch.poll = time.Millisecond
 	ctx := context.Background()
-	stale, _ := json.Marshal(ChannelLink{Channel: "c", Pending: "dead"})
+	stale, _ := json.Marshal(record{ChannelLink: ChannelLink{Channel: "c"}, Pending: "dead"})
 	require.NoError(t, store.Set(ctx, ch.channelKey("c"), string(stale), 30*time.Millisecond))
 	l, err := ch.Ensure(ctx, "c")
 	require.NoError(t, err)
@@ -104,7 +104,7 @@ func TestChannelsLateCreatorYields(t *testing.T) {
 	ctx := context.Background()
 	slow := internalChannels(t, svc, store)
 	fast := internalChannels(t, svc, store)
-	pending, _ := json.Marshal(ChannelLink{Channel: "e", Pending: "slow"})
+	pending, _ := json.Marshal(record{ChannelLink: ChannelLink{Channel: "e"}, Pending: "slow"})
 	won, err := store.CompareAndSwap(ctx, slow.channelKey("e"), "", string(pending), 0)
 	require.NoError(t, err)
 	require.True(t, won)

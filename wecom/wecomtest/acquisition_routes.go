@@ -6,11 +6,12 @@ import (
 )
 
 // Errcodes the acquisition routes answer. The docs name none for these
-// endpoints: 40058 (invalid parameter) for input the docs limit, 40003
-// (invalid userid) for members the corp does not have, 48002 (API
-// forbidden) for another app's link, an expired ChatKey's stand-in for
-// "unknown", and for get_permit called by an app that is not a
-// marketing-acquisition app.
+// endpoints, so the fake uses WeCom's global ones: 40058 (invalid
+// parameter) for input beyond the documented limits, an unknown or deleted
+// link and an unknown or expired ChatKey; 40003 (invalid userid) for a
+// member the corp does not have with customer contact; 48002 (API
+// forbidden) for another app's link and for get_permit from an app that is
+// not a marketing-acquisition app.
 const (
 	acqCodeInvalid   = 40058
 	acqCodeUserID    = 40003
