@@ -76,6 +76,7 @@ type Corp struct {
 	tokenFetches int
 	media        map[string]MediaFile
 	contact      *contactState
+	acquisition  *acquisitionState
 }
 
 // MediaFile is an upload the server has accepted.
@@ -193,6 +194,7 @@ func (s *Server) addCorpLocked(corpID, secret string) *Corp {
 		return c
 	}
 	c := &Corp{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState()}
+	c.acquisition = newAcquisitionState()
 	s.corps[corpID] = c
 	return c
 }
@@ -443,4 +445,5 @@ func (s *Server) routes() {
 	s.routeMedia()
 	s.routeContact()
 	s.routeSuite()
+	s.routeAcquisition()
 }

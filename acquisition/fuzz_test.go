@@ -1,0 +1,100 @@
+package acquisition
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// FuzzLinkName: a link name always fits WeCom's limit and ends with its
+// state, whatever the channel.
+func FuzzLinkName(f *testing.F) {
+	for _, s := range []string{"", "spring", "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十", "\x00\xff\xfe", "a#b#c", strings.Repeat("x", 100)} {
+		f.Add(s)
+	}
+	code := stateCode("ch")
+	f.Fuzz(func(t *testing.T, channel string) {
+		st := code(channel, 0)
+		name := linkName(channel, st)
+		if n := utf8.RuneCountInString(name); n > MaxLinkNameLen {
+			t.Fatalf("%q: %d characters", name, n)
+		}
+		if !strings.HasSuffix(name, "#"+st) {
+			t.Fatalf("%q lacks its state %q", name, st)
+		}
+		if len(st) > MaxChannelBytes || st != code(channel, 0) || st == code(channel, 1) {
+			t.Fatalf("state %q is not a stable short code", st)
+		}
+	})
+}
+
+// FuzzChannelURL: adding a channel to a link URL never panics, and the
+// channel comes back out of the URL unchanged.
+func FuzzChannelURL(f *testing.F) {
+	f.Add("https://work.weixin.qq.com/ca/cawcde123", "spring")
+	f.Add("https://work.weixin.qq.com/ca/x?comp_scene=abc", "a&b=c d")
+	f.Add("not a url", "x")
+	f.Add("https://h/%zz", "")
+	f.Add("http://[::1]:80/ca?customer_channel=old", "新")
+	f.Fuzz(func(t *testing.T, raw, channel string) {
+		u, err := withChannel(raw, channel)
+		if err != nil {
+			return
+		}
+		p, err := url.Parse(u)
+		if err != nil {
+			t.Fatalf("%q made %q, which does not parse: %v", raw, u, err)
+		}
+		if got := p.Query().Get("customer_channel"); got != channel {
+			t.Fatalf("customer_channel %q, want %q (URL %q)", got, channel, u)
+		}
+	})
+}
+
+// FuzzStoredMapping: whatever a shared Store holds for a channel, Lookup
+// and Resolve answer without panicking.
+func FuzzStoredMapping(f *testing.F) {
+	f.Add(`{"channel":"c","link_id":"ca1","state":"chx","url":"https://h/ca1"}`)
+	f.Add(`{"channel":"other"}`)
+	f.Add(`{"channel":"c","pending":"x"}`)
+	f.Add(`not json`)
+	f.Add(``)
+	f.Fuzz(func(t *testing.T, value string) {
+		store := wecom.NewMemoryStore()
+		ch := &Channels{store: store, ns: "t:", code: stateCode("ch"), poll: time.Millisecond, pendingTTL: time.Second}
+		ctx := context.Background()
+		_ = store.Set(ctx, ch.channelKey("c"), value, 0)
+		_ = store.Set(ctx, ch.stateKey("chx"), value, 0)
+		l, ok, err := ch.Lookup(ctx, "c")
+		if ok && (err != nil || l == nil || l.Channel != "c") {
+			t.Fatalf("Lookup(%q) = %+v, %v, %v", value, l, ok, err)
+		}
+		if _, _, err := ch.Resolve(ctx, "chx"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzCheckWindow: the statistic window check never panics and accepts
+// only windows within the documented limits.
+func FuzzCheckWindow(f *testing.F) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	f.Add(now.Unix()-86400, now.Unix())
+	f.Add(int64(0), int64(0))
+	f.Add(now.Unix(), now.Unix()-1)
+	f.Add(int64(-1<<63), int64(1<<63-1))
+	f.Add(now.Unix()-181*86400, now.Unix()-180*86400)
+	f.Fuzz(func(t *testing.T, start, end int64) {
+		if checkWindow(wecom.UnixTime(start), wecom.UnixTime(end), now) != nil {
+			return
+		}
+		if end < start || end-start > MaxStatisticDays*86400 || start < now.Unix()-(MaxStatisticAgeDays+1)*86400 {
+			t.Fatalf("accepted [%d, %d]", start, end)
+		}
+	})
+}

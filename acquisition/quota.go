@@ -1,0 +1,102 @@
+package acquisition
+
+import (
+	"context"
+	"time"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// Quota is the corp's acquisition usage quota (使用量): each customer added
+// through a link uses one.
+type Quota struct {
+	// Total is the doc's 历史累计使用量: every unit of quota the corp has
+	// had.
+	Total int64 `json:"total"`
+	// Balance is what is left (剩余使用量). Below BalanceLowThreshold WeCom
+	// pushes balance_low; at 0 balance_exhausted, and links stop adding
+	// customers.
+	Balance int64 `json:"balance"`
+	// QuotaList splits the balance by expiry date.
+	QuotaList []QuotaBatch `json:"quota_list"`
+}
+
+// QuotaBatch is part of the balance that expires at the same time.
+type QuotaBatch struct {
+	// ExpireDate is 00:00 of the day the batch expires; the exact moment
+	// depends on when it was bought.
+	ExpireDate wecom.UnixTime `json:"expire_date"`
+	Balance    int64          `json:"balance"`
+}
+
+// GetQuota returns the corp's remaining quota and when it expires (endpoint
+// customer_acquisition_quota, a GET).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97375
+func (s *Service) GetQuota(ctx context.Context) (*Quota, error) {
+	var out Quota
+	if err := s.c.Get(ctx, "/cgi-bin/externalcontact/customer_acquisition_quota", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetStatisticRequest asks for one link's counts over whole days. WeCom
+// counts by day (each time is taken as its day, both days included), keeps
+// the last MaxStatisticAgeDays days, and takes windows of at most
+// MaxStatisticDays days: StartTime and EndTime may be at most 30 days apart.
+type GetStatisticRequest struct {
+	LinkID    string         `json:"link_id"`
+	StartTime wecom.UnixTime `json:"start_time"`
+	EndTime   wecom.UnixTime `json:"end_time"`
+}
+
+// Statistic is a link's counts over a window.
+type Statistic struct {
+	ClickLinkCustomerCnt int64 `json:"click_link_customer_cnt"` // customers who tapped the link
+	NewCustomerCnt       int64 `json:"new_customer_cnt"`        // customers added through it
+}
+
+// GetStatistic returns how many customers tapped a link and how many it
+// added in a window. The window is checked against the documented limits
+// before anything is sent, with the local clock: StartTime at most
+// MaxStatisticAgeDays days ago (counting China's days, UTC+8), EndTime not
+// before StartTime and at most MaxStatisticDays days after it.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97375
+func (s *Service) GetStatistic(ctx context.Context, req *GetStatisticRequest) (*Statistic, error) {
+	if req == nil {
+		return nil, invalidf("request is nil")
+	}
+	if err := firstErr(required("LinkID", req.LinkID), checkWindow(req.StartTime, req.EndTime, time.Now())); err != nil {
+		return nil, err
+	}
+	var out Statistic
+	if err := s.read(ctx, "/cgi-bin/externalcontact/customer_acquisition/statistic", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// chinaZone is UTC+8, the zone WeCom's daily statistics use.
+var chinaZone = time.FixedZone("CST", 8*3600)
+
+// checkWindow applies statistic's documented window to [start, end] at now.
+func checkWindow(start, end wecom.UnixTime, now time.Time) error {
+	if start <= 0 || end <= 0 {
+		return invalidf("StartTime and EndTime are required")
+	}
+	if end < start {
+		return invalidf("EndTime is before StartTime")
+	}
+	if end-start > MaxStatisticDays*24*3600 {
+		return invalidf("the window is %.1f days wide; WeCom allows at most %d", float64(end-start)/86400, MaxStatisticDays)
+	}
+	y, m, d := now.In(chinaZone).Date()
+	oldest := time.Date(y, m, d, 0, 0, 0, 0, chinaZone).AddDate(0, 0, -MaxStatisticAgeDays)
+	if start.Time().Before(oldest) {
+		return invalidf("StartTime %s is more than %d days ago; WeCom keeps the last %d days",
+			start.Time().In(chinaZone).Format(time.DateOnly), MaxStatisticAgeDays, MaxStatisticAgeDays)
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package acquisition_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scrmkit/scrm/acquisition"
+	"github.com/scrmkit/scrm/wecom"
+)
+
+const pathStatistic = "/cgi-bin/externalcontact/customer_acquisition/statistic"
+
+func TestStatisticCountsTapsAndAdds(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	ctx := context.Background()
+	link := newLink(t, svc, "stats", "zhangsan")
+	other := newLink(t, svc, "other", "lisi")
+	for range 4 {
+		_, err := srv.TapAcquisitionLink(srv.CorpID, link.LinkID, "a")
+		require.NoError(t, err)
+	}
+	_, err := srv.TapAcquisitionLink(srv.CorpID, other.LinkID, "")
+	require.NoError(t, err)
+	require.NoError(t, srv.SetAcquisitionLinkUnavailable(srv.CorpID, other.LinkID))
+
+	now := time.Now()
+	st, err := svc.GetStatistic(ctx, &acquisition.GetStatisticRequest{LinkID: link.LinkID,
+		StartTime: wecom.UnixTime(now.Add(-24 * time.Hour).Unix()), EndTime: wecom.UnixTime(now.Unix())})
+	require.NoError(t, err)
+	assert.EqualValues(t, 4, st.ClickLinkCustomerCnt)
+	assert.EqualValues(t, 4, st.NewCustomerCnt)
+
+	// A day without taps counts nothing.
+	st, err = svc.GetStatistic(ctx, &acquisition.GetStatisticRequest{LinkID: link.LinkID,
+		StartTime: wecom.UnixTime(now.Add(-10 * 24 * time.Hour).Unix()), EndTime: wecom.UnixTime(now.Add(-9 * 24 * time.Hour).Unix())})
+	require.NoError(t, err)
+	assert.Zero(t, st.NewCustomerCnt)
+}
+
+// statistic's documented window is checked before sending.
+func TestStatisticWindowIsCheckedBeforeSending(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	ctx := context.Background()
+	now := time.Now()
+	at := func(d time.Duration) wecom.UnixTime { return wecom.UnixTime(now.Add(d).Unix()) }
+	const day = 24 * time.Hour
+	for _, req := range []*acquisition.GetStatisticRequest{
+		nil,
+		{StartTime: at(-day), EndTime: at(0)}, // no link
+		{LinkID: "ca", EndTime: at(0)},        // no start
+		{LinkID: "ca", StartTime: at(0), EndTime: at(-day)},                  // reversed
+		{LinkID: "ca", StartTime: at(-31 * day), EndTime: at(0)},             // over 30 days
+		{LinkID: "ca", StartTime: at(-30*day - time.Second), EndTime: at(0)}, // just over
+		{LinkID: "ca", StartTime: at(-200 * day), EndTime: at(-190 * day)},   // older than 180 days
+	} {
+		_, err := svc.GetStatistic(ctx, req)
+		assert.ErrorIs(t, err, acquisition.ErrInvalidArgument, "%+v", req)
+	}
+	assert.Zero(t, srv.Count(pathStatistic))
+
+	link := newLink(t, svc, "w", "zhangsan")
+	_, err := svc.GetStatistic(ctx, &acquisition.GetStatisticRequest{LinkID: link.LinkID, StartTime: at(-30 * day), EndTime: at(0)})
+	assert.NoError(t, err, "exactly 30 days is allowed")
+	_, err = svc.GetStatistic(ctx, &acquisition.GetStatisticRequest{LinkID: link.LinkID, StartTime: at(-179 * day), EndTime: at(-170 * day)})
+	assert.NoError(t, err, "179 days ago is kept")
+
+	// The fake refuses the same windows with 40058.
+	for _, body := range []map[string]any{
+		{"link_id": link.LinkID, "start_time": at(-31 * day), "end_time": at(0)},
+		{"link_id": link.LinkID, "start_time": at(0), "end_time": at(-day)},
+		{"link_id": link.LinkID, "start_time": at(-200 * day), "end_time": at(-190 * day)},
+		{"link_id": link.LinkID},
+	} {
+		assert.Equal(t, 40058, wecom.ErrorCode(raw(t, srv, pathStatistic, body)), "%v", body)
+	}
+}
