@@ -19,7 +19,6 @@ package main
 
 import (
 	"context"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -297,13 +296,6 @@ func (f *flow) acquisitionEvents() []*callback.CustomerAcquisitionEvent {
 	return append([]*callback.CustomerAcquisitionEvent(nil), f.acqs...)
 }
 
-// chatKeyOf reads the ChatKey element of a message_from_customer push.
-func chatKeyOf(raw string) string {
-	var v struct{ ChatKey string }
-	_ = xml.Unmarshal([]byte(raw), &v)
-	return v.ChatKey
-}
-
 func (f *flow) chatInfo() (string, error) {
 	f.mu.Lock()
 	first := f.adds[0]
@@ -317,7 +309,7 @@ func (f *flow) chatInfo() (string, error) {
 		if ev.ChangeType != callback.ChangeMessageFromCustomer {
 			continue
 		}
-		info, err := f.svc.GetChatInfo(f.ctx, chatKeyOf(ev.Raw)) // within 30 minutes of the push
+		info, err := f.svc.GetChatInfo(f.ctx, ev.ChatKey) // within 30 minutes of the push
 		if err != nil {
 			return "", err
 		}
