@@ -27,6 +27,8 @@ type contactState struct {
 	transfers []*transferRec
 	pending   int
 
+	strategies *strategyState // customer rule groups (contact_strategy.go)
+
 	pageLimit int // caps server-sized pages (get, transfer_result, get_unassigned_list); 0 = WeCom's sizes
 	seq       int
 }
@@ -39,6 +41,8 @@ func newContactState() *contactState {
 		groups:    map[string]*tagGroup{},
 		tags:      map[string]*tagItem{},
 		ways:      map[string]*contactWay{},
+
+		strategies: newStrategyState(),
 	}
 }
 
@@ -405,4 +409,5 @@ func (s *Server) routeContact() {
 	s.routeContactWays()
 	s.routeContactTransfer()
 	s.routeContactStats()
+	s.routeContactStrategy()
 }
