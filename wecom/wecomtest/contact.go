@@ -28,6 +28,7 @@ type contactState struct {
 	pending   int
 
 	strategies *strategyState // customer rule groups (contact_strategy.go)
+	albums     *albumState    // product albums (contact_album.go)
 
 	pageLimit int // caps server-sized pages (get, transfer_result, get_unassigned_list); 0 = WeCom's sizes
 	seq       int
@@ -43,6 +44,7 @@ func newContactState() *contactState {
 		ways:      map[string]*contactWay{},
 
 		strategies: newStrategyState(),
+		albums:     newAlbumState(),
 	}
 }
 
@@ -410,4 +412,5 @@ func (s *Server) routeContact() {
 	s.routeContactTransfer()
 	s.routeContactStats()
 	s.routeContactStrategy()
+	s.routeContactAlbum()
 }
