@@ -27,8 +27,9 @@ type contactState struct {
 	transfers []*transferRec
 	pending   int
 
-	strategies *strategyState // customer rule groups (contact_strategy.go)
-	albums     *albumState    // product albums (contact_album.go)
+	strategies *strategyState  // customer rule groups (contact_strategy.go)
+	albums     *albumState     // product albums (contact_album.go)
+	intercepts *interceptState // sensitive-word rules (contact_intercept.go)
 
 	pageLimit int // caps server-sized pages (get, transfer_result, get_unassigned_list); 0 = WeCom's sizes
 	seq       int
@@ -45,6 +46,7 @@ func newContactState() *contactState {
 
 		strategies: newStrategyState(),
 		albums:     newAlbumState(),
+		intercepts: newInterceptState(),
 	}
 }
 
@@ -413,4 +415,5 @@ func (s *Server) routeContact() {
 	s.routeContactStats()
 	s.routeContactStrategy()
 	s.routeContactAlbum()
+	s.routeContactIntercept()
 }
