@@ -30,6 +30,7 @@ type contactState struct {
 	strategies *strategyState  // customer rule groups (contact_strategy.go)
 	albums     *albumState     // product albums (contact_album.go)
 	intercepts *interceptState // sensitive-word rules (contact_intercept.go)
+	served     *servedState    // served contacts besides customers (contact_list.go)
 
 	pageLimit int // caps server-sized pages (get, transfer_result, get_unassigned_list); 0 = WeCom's sizes
 	seq       int
@@ -47,6 +48,7 @@ func newContactState() *contactState {
 		strategies: newStrategyState(),
 		albums:     newAlbumState(),
 		intercepts: newInterceptState(),
+		served:     newServedState(),
 	}
 }
 
@@ -416,4 +418,5 @@ func (s *Server) routeContact() {
 	s.routeContactStrategy()
 	s.routeContactAlbum()
 	s.routeContactIntercept()
+	s.routeContactList()
 }
