@@ -31,6 +31,7 @@ type contactState struct {
 	albums     *albumState     // product albums (contact_album.go)
 	intercepts *interceptState // sensitive-word rules (contact_intercept.go)
 	served     *servedState    // served contacts besides customers (contact_list.go)
+	idconv     *idconvState    // open_userids and pending_ids issued (suite_idconvert.go)
 
 	pageLimit int // caps server-sized pages (get, transfer_result, get_unassigned_list); 0 = WeCom's sizes
 	seq       int
@@ -49,6 +50,7 @@ func newContactState() *contactState {
 		albums:     newAlbumState(),
 		intercepts: newInterceptState(),
 		served:     newServedState(),
+		idconv:     newIDConvState(),
 	}
 }
 
