@@ -1,8 +1,9 @@
 // Package contact wraps WeCom's customer-contact (客户联系) APIs: customers
 // and their follow users, remarks, corp and rule-group (strategy) tags,
-// channel codes 「联系我」, customer inheritance (在职/离职继承) and the
-// member contact statistics, plus a resumable bulk sync of every customer of
-// a corp.
+// channel codes 「联系我」, customer inheritance (在职/离职继承), the member
+// contact statistics, customer rule groups (客户联系规则组), product albums
+// (商品图册), sensitive-word rules (聊天敏感词) and served contacts, plus a
+// resumable bulk sync of every customer of a corp.
 //
 //	svc := contact.New(wecom.New(corpID, secret))
 //	ids, err := svc.List(ctx, "zhangsan")

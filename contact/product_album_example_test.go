@@ -1,0 +1,46 @@
+package contact_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/wecom"
+	"github.com/scrmkit/scrm/wecom/wecomtest"
+)
+
+// A product album: the image goes up through the core attachment upload,
+// the price is in fen.
+func ExampleService_AddProductAlbum() {
+	ctx := context.Background()
+	srv := wecomtest.New() // a fake WeCom; use wecom.New(corpID, secret) for the real one
+	defer srv.Close()
+	c := srv.Client()
+	contacts := contact.New(c)
+
+	img, err := c.UploadAttachment(ctx, wecom.MediaImage, wecom.AttachmentProductAlbum, "cup.png", strings.NewReader("\x89PNG..."))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = contacts.AddProductAlbum(ctx, &contact.AddProductAlbumRequest{
+		Description: "Thermos cup 500 ml",
+		Price:       12900, // fen: 129.00 yuan
+		ProductSN:   "CUP500",
+		Attachments: []contact.ProductAttachment{contact.ImageAttachment(img.MediaID)},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for p, err := range contacts.ListProductAlbumsIter(ctx, nil) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s: %d.%02d yuan, %d image(s)\n", p.Description, p.Price/100, p.Price%100, len(p.Attachments))
+	}
+	// Output:
+	// Thermos cup 500 ml: 129.00 yuan, 1 image(s)
+}
