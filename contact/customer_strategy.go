@@ -7,21 +7,6 @@ import (
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// Customer rule groups (客户联系规则组) group members and departments under
-// admins with a set of customer-contact privileges.
-//
-// Since 2023-12-01 an app sees and manages only the rule groups it created
-// itself: list, get, get_range, edit and del ignore (or refuse) groups made
-// by another app or in the admin console. Rule-group tags of a group are
-// managed with ListStrategyTags and friends.
-//
-// WeCom documents create and edit as calls that must not run concurrently
-// (该接口仅支持串行调用). A Service runs its CreateCustomerStrategy and
-// EditCustomerStrategy calls one at a time, so keep one Service per corp
-// and share it; Services that do not share one (several processes, or
-// several Services for the same corp) must serialise those calls
-// themselves, e.g. with a lock from wecom/redisstore.
-
 // Documented limits of the rule-group endpoints.
 const (
 	// MaxStrategyAdmins is the most admins a rule group may have (and one
@@ -138,7 +123,21 @@ func AllCustomerStrategyPrivileges() *CustomerStrategyPrivilege {
 	}
 }
 
-// CustomerStrategy is a rule group as customer_strategy/get returns it.
+// CustomerStrategy is a customer rule group (客户联系规则组) as
+// customer_strategy/get returns it: admins with a set of customer-contact
+// privileges over a range of members and departments.
+//
+// Since 2023-12-01 an app sees and manages only the rule groups it created
+// itself: list, get, get_range, edit and del ignore (or refuse) groups made
+// by another app or in the admin console. A group's rule-group tags are
+// managed with ListStrategyTags and friends.
+//
+// WeCom documents create and edit as calls that must not run concurrently
+// (该接口仅支持串行调用). A Service runs its CreateCustomerStrategy and
+// EditCustomerStrategy calls one at a time, so keep one Service per corp
+// and share it; callers that do not share one (several processes, or
+// several Services for the same corp) must serialise those calls
+// themselves, e.g. with a lock from wecom/redisstore.
 type CustomerStrategy struct {
 	StrategyID   int            `json:"strategy_id"`
 	ParentID     int            `json:"parent_id"` // 0 for a top-level group
@@ -332,10 +331,10 @@ func (r *CreateCustomerStrategyRequest) validate() error {
 }
 
 // CreateCustomerStrategy creates a rule group and returns its id. Calls of
-// one Service run one at a time, as WeCom requires (see the note on rule
-// groups above). It is not retried once it may have reached WeCom: such a
-// failure matches wecom.ErrOutcomeUnknown, and ListCustomerStrategies shows
-// whether the group was made.
+// one Service run one at a time, as WeCom requires (see CustomerStrategy).
+// It is not retried once it may have reached WeCom: such a failure matches
+// wecom.ErrOutcomeUnknown, and ListCustomerStrategies shows whether the
+// group was made.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
 func (s *Service) CreateCustomerStrategy(ctx context.Context, req *CreateCustomerStrategyRequest) (int, error) {
@@ -378,9 +377,9 @@ func (r *EditCustomerStrategyRequest) validate() error {
 }
 
 // EditCustomerStrategy changes a rule group this app created. Calls of one
-// Service run one at a time, as WeCom requires (see the note on rule groups
-// above). The client repeats it after a failure in transit: repeating it
-// leaves the same group.
+// Service run one at a time, as WeCom requires (see CustomerStrategy). The
+// client repeats it after a failure in transit: repeating it leaves the
+// same group.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
 func (s *Service) EditCustomerStrategy(ctx context.Context, req *EditCustomerStrategyRequest) error {

@@ -10,20 +10,6 @@ import (
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// Sensitive-word rules (聊天敏感词) warn members, or block the message, when
-// they send customers a listed word or a phone number, email address or red
-// packet. Every app can read every rule of the corp; an app may update and
-// delete only the rules it created. A corp has at most MaxInterceptRules.
-//
-// The update body is not the add body with an id:
-//   - semantics: add takes a top-level semantics_list; update (like get's
-//     answer) nests it in extra_rule, and an extra_rule with an empty list
-//     clears them (InterceptExtraRule);
-//   - range: add takes the whole applicable_range; update takes changes,
-//     add_applicable_range and remove_applicable_range;
-//   - every field but rule_id is optional on update; an empty word_list is
-//     ignored there (it cannot empty the list).
-
 // Documented limits of the sensitive-word rule endpoints.
 const (
 	// MaxInterceptRuleNameLen is the longest rule name, in characters.
@@ -135,7 +121,8 @@ func validateInterceptType(t InterceptType, optional bool) error {
 	return invalidf("InterceptType is %d; WeCom knows 1 (warn and block) and 2 (warn only)", t)
 }
 
-// AddInterceptRuleRequest creates a sensitive-word rule.
+// AddInterceptRuleRequest creates a sensitive-word rule. Its shape differs
+// from UpdateInterceptRuleRequest's (see there).
 type AddInterceptRuleRequest struct {
 	RuleName      string               `json:"rule_name"`                // required, 1 to 20 characters
 	WordList      []string             `json:"word_list"`                // required, 1 to 300 words of 1 to 32 characters
@@ -216,8 +203,12 @@ func (s *Service) ListInterceptRules(ctx context.Context) ([]InterceptRuleSummar
 	return out.RuleList, nil
 }
 
-// InterceptRule is a sensitive-word rule as get_intercept_rule returns it.
-// Its range lists only members and departments in the app's visible range.
+// InterceptRule is a sensitive-word rule (聊天敏感词) as get_intercept_rule
+// returns it. A rule warns members, or blocks the message, when they send
+// customers a listed word or a phone number, email address or red packet.
+// Every app can read every rule of the corp (the range lists only members
+// and departments in the app's visible range); an app may update and
+// delete only the rules it created. A corp has at most MaxInterceptRules.
 type InterceptRule struct {
 	RuleID          string              `json:"rule_id"`
 	RuleName        string              `json:"rule_name"`
@@ -266,9 +257,16 @@ func (s *Service) GetInterceptRule(ctx context.Context, ruleID string) (*Interce
 }
 
 // UpdateInterceptRuleRequest changes a sensitive-word rule. Only RuleID is
-// required; zero fields are not sent and keep what is there. Its shape
-// differs from AddInterceptRuleRequest: see the note on sensitive-word rules
-// above.
+// required; zero fields are not sent and keep what is there.
+//
+// The update body is not the add body with an id:
+//   - semantics: add takes a top-level semantics_list; update (like get's
+//     answer) nests it in extra_rule, and an extra_rule with an empty list
+//     clears them (InterceptExtraRule);
+//   - range: add takes the whole applicable_range; update takes changes,
+//     add_applicable_range and remove_applicable_range;
+//   - every field but rule_id is optional on update; an empty word_list is
+//     ignored there (it cannot empty the list).
 type UpdateInterceptRuleRequest struct {
 	RuleID   string `json:"rule_id"`
 	RuleName string `json:"rule_name,omitempty"` // at most 20 characters

@@ -7,14 +7,6 @@ import (
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// Product albums (商品图册) are the corp's products that members send to
-// customers. Images are attachments: upload each with
-//
-//	m, err := c.UploadAttachment(ctx, wecom.MediaImage, wecom.AttachmentProductAlbum, "cup.png", f)
-//
-// and put m.MediaID in an ImageAttachment. Every app can read every album
-// of the corp; an app may update and delete only the albums it created.
-
 // Documented limits of the product album endpoints.
 const (
 	// MaxProductDescriptionLen is the longest description, in characters.
@@ -56,8 +48,16 @@ func ImageAttachment(mediaID string) ProductAttachment {
 	return ProductAttachment{Type: ProductAttachmentImage, Image: &AttachmentImage{MediaID: mediaID}}
 }
 
-// ProductAlbum is a product as get_product_album and get_product_album_list
-// return it.
+// ProductAlbum is a product of the corp's product album (商品图册), which
+// members send to customers, as get_product_album and
+// get_product_album_list return it. Every app can read every album of the
+// corp; an app may update and delete only the albums it created.
+//
+// Images are attachments: upload each with
+//
+//	m, err := c.UploadAttachment(ctx, wecom.MediaImage, wecom.AttachmentProductAlbum, "cup.png", f)
+//
+// and put m.MediaID in an ImageAttachment.
 type ProductAlbum struct {
 	// ProductID is absent from get_product_album's field table but present
 	// in its example; the list has it in both.

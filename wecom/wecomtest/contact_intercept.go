@@ -172,9 +172,9 @@ func (s *Server) routeContactIntercept() {
 			InterceptType   int                `json:"intercept_type"`
 			ApplicableRange wireInterceptRange `json:"applicable_range"`
 			CreateTime      int64              `json:"create_time"`
-		}{RuleID: num, RuleName: r.name, WordList: append([]string{}, r.words...), InterceptType: r.itype,
-			ApplicableRange: wireInterceptRange{UserList: append([]string{}, r.users...), DepartmentList: append([]int{}, r.depts...)},
-			CreateTime:      r.created}
+		}{RuleID: num, RuleName: r.name, WordList: append([]string{}, r.words...), InterceptType: r.itype, CreateTime: r.created}
+		rule.ApplicableRange.UserList = append([]string{}, r.users...)
+		rule.ApplicableRange.DepartmentList = append([]int{}, r.depts...)
 		rule.ExtraRule.SemanticsList = append([]int{}, r.semantics...)
 		return map[string]any{"rule": rule}, nil
 	})

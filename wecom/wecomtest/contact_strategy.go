@@ -160,7 +160,8 @@ func checkStrategyNodes(nodes []wireStrategyRange) *apiError {
 }
 
 // withinParent reports whether every node is in the parent's range (a
-// child group manages a subset of its parent's range).
+// child group manages a subset of its parent's range). Department
+// membership is not modelled: a child may name only nodes its parent names.
 func withinParent(parent *fakeStrategy, nodes []wireStrategyRange) bool {
 	for _, n := range nodes {
 		if !slices.Contains(parent.nodes, n) {
