@@ -91,3 +91,26 @@ func TestListContactsLimits(t *testing.T) {
 	assert.Empty(t, srv.Requests())
 	wantCode(t, svc.Client().Post(bg, "/cgi-bin/externalcontact/contact_list", map[string]any{"cursor": "garbage"}, nil), wecom.CodeInvalidParameter)
 }
+
+// A page that fails ends the iteration with its error, once.
+func TestListContactsIterStopsOnError(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	seed(t, srv, 5, "zhangsan")
+	n, errs := 0, 0
+	for c, err := range svc.ListContactsIter(bg, &contact.ListContactsRequest{Limit: 2}) {
+		if err != nil {
+			wantCode(t, err, 60011)
+			errs++
+			continue
+		}
+		require.NotNil(t, c)
+		n++
+		if n == 2 { // the next page fails
+			srv.Fail("/cgi-bin/externalcontact/contact_list", wecomtest.Fault{Errcode: 60011})
+		}
+	}
+	assert.Equal(t, 2, n)
+	assert.Equal(t, 1, errs)
+	assert.Equal(t, 2, srv.Count("/cgi-bin/externalcontact/contact_list"))
+}
