@@ -1,8 +1,9 @@
 // Package contact wraps WeCom's customer-contact (客户联系) APIs: customers
 // and their follow users, remarks, corp and rule-group (strategy) tags,
-// channel codes 「联系我」, customer inheritance (在职/离职继承) and the
-// member contact statistics, plus a resumable bulk sync of every customer of
-// a corp.
+// channel codes 「联系我」, customer inheritance (在职/离职继承), the member
+// contact statistics, customer rule groups (客户联系规则组), product albums
+// (商品图册), sensitive-word rules (聊天敏感词) and served contacts, plus a
+// resumable bulk sync of every customer of a corp.
 //
 //	svc := contact.New(wecom.New(corpID, secret))
 //	ids, err := svc.List(ctx, "zhangsan")
@@ -28,10 +29,13 @@ import (
 // concurrent use.
 type Service struct {
 	c *wecom.Client
+	// strategyMu (capacity 1) runs rule-group create and edit one at a
+	// time, as WeCom requires (customer_strategy.go).
+	strategyMu chan struct{}
 }
 
 // New returns a Service that calls WeCom through c.
-func New(c *wecom.Client) *Service { return &Service{c: c} }
+func New(c *wecom.Client) *Service { return &Service{c: c, strategyMu: make(chan struct{}, 1)} }
 
 // Client returns the client the Service calls through.
 func (s *Service) Client() *wecom.Client { return s.c }

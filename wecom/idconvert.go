@@ -208,3 +208,128 @@ func (s *IDConverter) ExternalTagIDs(ctx context.Context, tagIDs []string) (*Ext
 	}
 	return &out, nil
 }
+
+// OpenUserIDPair maps a provider-subject (encrypted) open_userid to the
+// corp's userid.
+type OpenUserIDPair struct {
+	OpenUserID string `json:"open_userid"`
+	UserID     string `json:"userid"`
+}
+
+// OpenUserIDResult is the answer of BatchOpenUserIDToUserID.
+type OpenUserIDResult struct {
+	UserIDList []OpenUserIDPair `json:"userid_list"`
+	// InvalidOpenUserIDList holds the ids that could not be converted
+	// (WeCom lists a plain userid given by mistake here too).
+	InvalidOpenUserIDList []string `json:"invalid_open_userid_list"`
+}
+
+// BatchOpenUserIDToUserID converts open_userids (at most 1000) obtained by
+// the agent-developed or third-party app sourceAgentID to the corp's plain
+// userids. Call it with a self-built app's client; each member must be in
+// the visible range of both apps. sourceAgentID 0 leaves source_agentid out,
+// as for the open_userids an intelligent robot (智能机器人) receives.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95884
+func (s *IDConverter) BatchOpenUserIDToUserID(ctx context.Context, openUserIDs []string, sourceAgentID int) (*OpenUserIDResult, error) {
+	if err := checkIDList("batch/openuserid_to_userid", openUserIDs); err != nil {
+		return nil, err
+	}
+	if sourceAgentID < 0 {
+		return nil, fmt.Errorf("wecom: batch/openuserid_to_userid: source_agentid %d is negative", sourceAgentID)
+	}
+	body := struct {
+		List          []string `json:"open_userid_list"`
+		SourceAgentID int      `json:"source_agentid,omitempty"`
+	}{openUserIDs, sourceAgentID}
+	var out OpenUserIDResult
+	err := s.c.Do(ctx, &Request{Method: http.MethodPost, Path: "/cgi-bin/batch/openuserid_to_userid", Body: body, Out: &out, Op: OpRead})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// maxPendingIDs is the documented cap of external_userid_to_pending_id.
+const maxPendingIDs = 100
+
+// PendingIDPair maps an external_userid to the pending_id that
+// UnionIDToExternalUserID gave for the same WeChat user before they became
+// a customer.
+type PendingIDPair struct {
+	ExternalUserID string `json:"external_userid"`
+	PendingID      string `json:"pending_id"`
+}
+
+// BatchExternalUserIDToPendingID looks up, for customers (at most 100), the
+// pending_id that UnionIDToExternalUserID returned for them while they were
+// not yet customers, linking unionid → pending_id → external_userid. A
+// pending_id lives 90 days; customers without one are left out of the
+// answer. With chatID set, only the owner of that customer group must be in
+// the app's visible range and ids outside the group are ignored; without
+// it, the customers' follow users must be. Third-party and agent-developed
+// apps only.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97108
+// (section "external_userid查询pending_id", which could not be read on the
+// official page; its fields follow the page 97357 describes for the
+// upstream/downstream twin and agree with other SDKs).
+func (s *IDConverter) BatchExternalUserIDToPendingID(ctx context.Context, chatID string, externalUserIDs []string) ([]PendingIDPair, error) {
+	if len(externalUserIDs) == 0 {
+		return nil, fmt.Errorf("wecom: idconvert/batch/external_userid_to_pending_id: no ids given")
+	}
+	if len(externalUserIDs) > maxPendingIDs {
+		return nil, fmt.Errorf("wecom: idconvert/batch/external_userid_to_pending_id: %d ids given, at most %d per call", len(externalUserIDs), maxPendingIDs)
+	}
+	body := struct {
+		ChatID string   `json:"chat_id,omitempty"`
+		List   []string `json:"external_userid"`
+	}{chatID, externalUserIDs}
+	var out struct {
+		Result []PendingIDPair `json:"result"`
+	}
+	err := s.c.Do(ctx, &Request{Method: http.MethodPost, Path: "/cgi-bin/idconvert/batch/external_userid_to_pending_id", Body: body, Out: &out, Op: OpRead})
+	if err != nil {
+		return nil, err
+	}
+	return out.Result, nil
+}
+
+// UnionID3rdRequest asks for the external_userids of a WeChat user who uses
+// the provider's mini program or official account.
+type UnionID3rdRequest struct {
+	UnionID string `json:"unionid"` // required
+	OpenID  string `json:"openid"`  // required; from the same mini program / official account
+	// CorpID limits the answer to one authorizing corp; WeCom asks for it
+	// whenever it is known (it is faster) and requires it for customer
+	// groups. Empty searches every corp that authorized the suite.
+	CorpID string `json:"corpid,omitempty"`
+}
+
+// CorpExternalUserID is a customer's external_userid in one corp.
+type CorpExternalUserID struct {
+	CorpID         string `json:"corpid"`
+	ExternalUserID string `json:"external_userid"`
+}
+
+// UnionIDToExternalUserID3rd converts a WeChat unionid and openid of the
+// provider's own subject into the external_userids the suite sees, one per
+// corp where the user is a customer (or parent, or in a customer group). It
+// is a suite_access_token call. WeCom allows 50,000 calls an hour and
+// 240,000 a day per provider and wants them triggered by the user, never
+// run in bulk.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95878
+func (s *Suite) UnionIDToExternalUserID3rd(ctx context.Context, req UnionID3rdRequest) ([]CorpExternalUserID, error) {
+	if req.UnionID == "" || req.OpenID == "" {
+		return nil, fmt.Errorf("wecom: unionid_to_external_userid_3rd: unionid and openid are both required")
+	}
+	var out struct {
+		Info []CorpExternalUserID `json:"external_userid_info"`
+	}
+	err := s.api.Do(ctx, &Request{Method: http.MethodPost, Path: "/cgi-bin/service/externalcontact/unionid_to_external_userid_3rd", Body: req, Out: &out, Op: OpRead})
+	if err != nil {
+		return nil, err
+	}
+	return out.Info, nil
+}

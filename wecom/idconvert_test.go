@@ -3,8 +3,14 @@ package wecom_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -123,4 +129,160 @@ func TestIDConverterServiceAndBack(t *testing.T) {
 	if _, err := selfBuilt.FromServiceExternalUserID(ctx, svc, 42); wecom.ErrorCode(err) != 40056 {
 		t.Fatalf("unknown source agent: %v", err)
 	}
+}
+
+func TestBatchOpenUserIDToUserID(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, s := suiteEnv(t, testSuiteID)
+	installCorp(t, srv, s, srv.CorpID)
+	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	agentID := srv.AgentID(testSuiteID, srv.CorpID)
+
+	admins, err := s.ListAdmins(ctx, srv.CorpID, agentID)
+	require.NoError(t, err)
+	require.Len(t, admins, 1)
+	lisi := srv.OpenUserID(testSuiteID, srv.CorpID, "lisi")
+	staff := srv.OpenUserID(testSuiteID, srv.CorpID, "zhangsan")
+
+	conv := wecom.NewIDConverter(srv.Client()) // the corp's self-built app
+	res, err := conv.BatchOpenUserIDToUserID(ctx, []string{lisi, admins[0].OpenUserID, "zhangsan", staff, "bogus"}, agentID)
+	require.NoError(t, err)
+	assert.Equal(t, []wecom.OpenUserIDPair{{OpenUserID: lisi, UserID: "lisi"}, {OpenUserID: admins[0].OpenUserID, UserID: admins[0].UserID},
+		{OpenUserID: staff, UserID: "zhangsan"}}, res.UserIDList)
+	assert.Equal(t, []string{"zhangsan", "bogus"}, res.InvalidOpenUserIDList)
+
+	// Without source_agentid (ids an intelligent robot got) it is left out.
+	res, err = conv.BatchOpenUserIDToUserID(ctx, []string{lisi}, 0)
+	require.NoError(t, err)
+	assert.Len(t, res.UserIDList, 1)
+	assert.NotContains(t, string(srv.Requests()[len(srv.Requests())-1].Body), "source_agentid")
+
+	_, err = conv.BatchOpenUserIDToUserID(ctx, []string{lisi}, agentID+7)
+	assert.Equal(t, 40056, wecom.ErrorCode(err))
+	// Only a self-built app may call it.
+	_, err = wecom.NewIDConverter(s.Corp(srv.CorpID)).BatchOpenUserIDToUserID(ctx, []string{lisi}, agentID)
+	assert.Equal(t, wecom.CodeAPIForbidden, wecom.ErrorCode(err))
+}
+
+func TestBatchExternalUserIDToPendingID(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	srv := wecomtest.NewServer(t, wecomtest.WithClock(clock))
+	srv.AddSuite(testSuiteID, testSuiteSecret)
+	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.ClientOptions()...)
+	require.NoError(t, s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)))
+	installCorp(t, srv, s, "wwcorpA")
+	conv := wecom.NewIDConverter(s.Corp("wwcorpA"))
+
+	// A WeChat user met in the provider's mini program is not a customer
+	// yet: a pending_id stands for them.
+	res, err := conv.UnionIDToExternalUserID(ctx, wecom.UnionIDRequest{UnionID: "union-9", OpenID: "open-9", SubjectType: wecom.SubjectProvider})
+	require.NoError(t, err)
+	require.NotEmpty(t, res.PendingID)
+	// They become a customer; the pending_id links them back.
+	srv.LinkUnionID("wwcorpA", "union-9", "wmNEW")
+	newID := wecomtest.ServiceExternalUserID("wmNEW")
+	pairs, err := conv.BatchExternalUserIDToPendingID(ctx, "", []string{newID, wecomtest.ServiceExternalUserID("wmOTHER")})
+	require.NoError(t, err)
+	assert.Equal(t, []wecom.PendingIDPair{{ExternalUserID: newID, PendingID: res.PendingID}}, pairs)
+	assert.JSONEq(t, `{"external_userid":["`+newID+`","`+wecomtest.ServiceExternalUserID("wmOTHER")+`"]}`, string(srv.Requests()[len(srv.Requests())-1].Body))
+
+	pairs, err = conv.BatchExternalUserIDToPendingID(ctx, "wrchat1", []string{newID})
+	require.NoError(t, err)
+	assert.Len(t, pairs, 1)
+
+	// A pending_id lives 90 days.
+	mu.Lock()
+	now = now.Add(90 * 24 * time.Hour)
+	mu.Unlock()
+	require.NoError(t, s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)))
+	pairs, err = conv.BatchExternalUserIDToPendingID(ctx, "", []string{newID})
+	require.NoError(t, err)
+	assert.Empty(t, pairs)
+
+	// Third-party and agent-developed apps only.
+	_, err = wecom.NewIDConverter(srv.Client()).BatchExternalUserIDToPendingID(ctx, "", []string{newID})
+	assert.Equal(t, wecom.CodeAPIForbidden, wecom.ErrorCode(err))
+}
+
+func TestUnionIDToExternalUserID3rd(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, s := suiteEnv(t, testSuiteID)
+	installCorp(t, srv, s, "wwcorpB")
+	installCorp(t, srv, s, "wwcorpA")
+	srv.LinkUnionID("wwcorpA", "union-x", "wmA1")
+	srv.LinkUnionID("wwcorpB", "union-x", "wmB1")
+
+	got, err := s.UnionIDToExternalUserID3rd(ctx, wecom.UnionID3rdRequest{UnionID: "union-x", OpenID: "open-x"})
+	require.NoError(t, err)
+	assert.Equal(t, []wecom.CorpExternalUserID{
+		{CorpID: "wwcorpA", ExternalUserID: wecomtest.ServiceExternalUserID("wmA1")},
+		{CorpID: "wwcorpB", ExternalUserID: wecomtest.ServiceExternalUserID("wmB1")},
+	}, got)
+	last := srv.Requests()[len(srv.Requests())-1]
+	assert.NotEmpty(t, last.Query.Get("suite_access_token"), "a suite-token call")
+	assert.Empty(t, last.Query.Get("access_token"))
+
+	got, err = s.UnionIDToExternalUserID3rd(ctx, wecom.UnionID3rdRequest{UnionID: "union-x", OpenID: "open-x", CorpID: "wwcorpB"})
+	require.NoError(t, err)
+	assert.Equal(t, []wecom.CorpExternalUserID{{CorpID: "wwcorpB", ExternalUserID: wecomtest.ServiceExternalUserID("wmB1")}}, got)
+	got, err = s.UnionIDToExternalUserID3rd(ctx, wecom.UnionID3rdRequest{UnionID: "stranger", OpenID: "open-y"})
+	require.NoError(t, err)
+	assert.Empty(t, got)
+
+	// An expired suite token is refreshed and the call made once more.
+	srv.ExpireSuiteTokens(testSuiteID)
+	_, err = s.UnionIDToExternalUserID3rd(ctx, wecom.UnionID3rdRequest{UnionID: "union-x", OpenID: "open-x"})
+	require.NoError(t, err)
+}
+
+func TestNewConversionsValidateBeforeCalling(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, s := suiteEnv(t, testSuiteID)
+	srv.ResetRequests()
+	conv := wecom.NewIDConverter(srv.Client())
+	many := make([]string, 1001)
+	for i := range many {
+		many[i] = fmt.Sprintf("id%d", i)
+	}
+	_, err := conv.BatchOpenUserIDToUserID(ctx, nil, 1)
+	assert.Error(t, err)
+	_, err = conv.BatchOpenUserIDToUserID(ctx, many, 1)
+	assert.ErrorContains(t, err, "1000")
+	_, err = conv.BatchOpenUserIDToUserID(ctx, []string{"x"}, -1)
+	assert.Error(t, err)
+	_, err = conv.BatchExternalUserIDToPendingID(ctx, "", nil)
+	assert.Error(t, err)
+	_, err = conv.BatchExternalUserIDToPendingID(ctx, "", many[:101])
+	assert.ErrorContains(t, err, "100")
+	_, err = s.UnionIDToExternalUserID3rd(ctx, wecom.UnionID3rdRequest{UnionID: "u"})
+	assert.Error(t, err)
+	_, err = s.UnionIDToExternalUserID3rd(ctx, wecom.UnionID3rdRequest{OpenID: "o"})
+	assert.Error(t, err)
+	assert.Empty(t, srv.Requests(), "invalid input reached WeCom")
+}
+
+// The fake answers the documented limits itself.
+func TestNewConversionsFakeLimits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, s := suiteEnv(t, testSuiteID)
+	installCorp(t, srv, s, srv.CorpID)
+	many := make([]string, 1001)
+	for i := range many {
+		many[i] = "x"
+	}
+	err := srv.Client().Post(ctx, "/cgi-bin/batch/openuserid_to_userid", map[string]any{"open_userid_list": many}, nil)
+	assert.Equal(t, wecom.CodeInvalidParameter, wecom.ErrorCode(err))
+	err = s.Corp(srv.CorpID).Post(ctx, "/cgi-bin/idconvert/batch/external_userid_to_pending_id", map[string]any{"external_userid": many[:101]}, nil)
+	assert.Equal(t, wecom.CodeInvalidParameter, wecom.ErrorCode(err))
+	err = s.Do(ctx, &wecom.Request{Method: http.MethodPost, Path: "/cgi-bin/service/externalcontact/unionid_to_external_userid_3rd",
+		Body: map[string]any{"unionid": "u"}, Op: wecom.OpRead})
+	assert.Equal(t, wecom.CodeInvalidParameter, wecom.ErrorCode(err))
 }

@@ -27,6 +27,12 @@ type contactState struct {
 	transfers []*transferRec
 	pending   int
 
+	strategies *strategyState  // customer rule groups (contact_strategy.go)
+	albums     *albumState     // product albums (contact_album.go)
+	intercepts *interceptState // sensitive-word rules (contact_intercept.go)
+	served     *servedState    // served contacts besides customers (contact_list.go)
+	idconv     *idconvState    // open_userids and pending_ids issued (suite_idconvert.go)
+
 	pageLimit int // caps server-sized pages (get, transfer_result, get_unassigned_list); 0 = WeCom's sizes
 	seq       int
 
@@ -43,6 +49,11 @@ func newContactState() *contactState {
 		ways:      map[string]*contactWay{},
 
 		welcomeCodes: map[string]*welcomeCode{},
+		strategies:   newStrategyState(),
+		albums:       newAlbumState(),
+		intercepts:   newInterceptState(),
+		served:       newServedState(),
+		idconv:       newIDConvState(),
 	}
 }
 
@@ -422,4 +433,8 @@ func (s *Server) routeContact() {
 	s.routeContactWays()
 	s.routeContactTransfer()
 	s.routeContactStats()
+	s.routeContactStrategy()
+	s.routeContactAlbum()
+	s.routeContactIntercept()
+	s.routeContactList()
 }

@@ -2,7 +2,9 @@ package wecomtest
 
 import (
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 )
 
 // The fake's id spaces: a corp-subject external_userid "wm..." becomes the
@@ -51,10 +53,12 @@ func (s *Server) routeIDConvert() {
 		if st := req.SubjectType; st != nil && *st != 0 && *st != 1 {
 			return nil, errf(40058, "invalid subject_type")
 		}
-		if id, ok := c.s.suite.unionIDs[c.corp.ID+"\x00"+req.UnionID]; ok {
+		if id := c.s.customerByUnionIDLocked(c.corp, req.UnionID); id != "" {
 			return map[string]any{"external_userid": toServiceUserID(id)}, nil
 		}
-		return map[string]any{"pending_id": pseudoID("pd", c.corp.ID, req.UnionID)}, nil
+		pending := pseudoID("pd", c.corp.ID, req.UnionID)
+		c.corp.contact.idconv.pending[req.UnionID] = pendingRec{id: pending, issued: c.s.now()}
+		return map[string]any{"pending_id": pending}, nil
 	})
 
 	convert := func(withChat bool) handlerFunc {
@@ -174,5 +178,208 @@ func (s *Server) routeIDConvert() {
 			}
 		}
 		return map[string]any{"items": items, "invalid_external_tagid_list": invalid}, nil
+	})
+
+	s.routeIDConvertMore()
+}
+
+// idconvState records what the id conversions issued in a corp; Server.mu
+// guards it.
+type idconvState struct {
+	openUserIDs map[string]openUserRef // open_userid → whom it stands for
+	pending     map[string]pendingRec  // unionid → pending_id issued for it
+}
+
+func newIDConvState() *idconvState {
+	return &idconvState{openUserIDs: map[string]openUserRef{}, pending: map[string]pendingRec{}}
+}
+
+type openUserRef struct{ suite, userID string }
+
+type pendingRec struct {
+	id     string
+	issued time.Time
+}
+
+// pendingLife is how long a pending_id links a unionid to the customer it
+// becomes.
+const pendingLife = 90 * 24 * time.Hour
+
+// OpenUserID returns the open_userid (encrypted userid) the suite's app
+// sees for member userID of corpID, as batch/openuserid_to_userid takes it.
+func (s *Server) OpenUserID(suiteID, corpID, userID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := pseudoID("wo", suiteID, corpID, userID)
+	if c := s.corps[corpID]; c != nil {
+		c.contact.idconv.openUserIDs[id] = openUserRef{suite: suiteID, userID: userID}
+	}
+	return id
+}
+
+// resolveOpenUserID finds whom open_userid id stands for: one issued by
+// OpenUserID, or the id of a member or app admin the fake knows (as
+// service/get_admin_list hands them out). s.mu is held.
+func (s *Server) resolveOpenUserID(corp *Corp, id string) (openUserRef, bool) {
+	if ref, ok := corp.contact.idconv.openUserIDs[id]; ok {
+		return ref, true
+	}
+	for sid, fs := range s.suite.suites {
+		a := fs.auths[corp.ID]
+		if a == nil || a.cancelled {
+			continue
+		}
+		users := slices.Clone(corp.contact.staffOrder)
+		for _, ad := range a.admins {
+			users = append(users, ad.UserID)
+		}
+		for _, u := range users {
+			if pseudoID("wo", sid, corp.ID, u) == id {
+				return openUserRef{suite: sid, userID: u}, true
+			}
+		}
+	}
+	return openUserRef{}, false
+}
+
+// customerByUnionIDLocked returns the corp-subject external_userid of the
+// customer with unionID (linked with LinkUnionID, or a seeded WeChat
+// customer), or "". s.mu is held.
+func (s *Server) customerByUnionIDLocked(corp *Corp, unionID string) string {
+	if id, ok := s.suite.unionIDs[corp.ID+"\x00"+unionID]; ok {
+		return id
+	}
+	return corp.contact.byUnionID[unionID]
+}
+
+// unionIDOfLocked is the inverse of customerByUnionIDLocked. s.mu is held.
+func (s *Server) unionIDOfLocked(corp *Corp, externalUserID string) string {
+	prefix := corp.ID + "\x00"
+	for k, v := range s.suite.unionIDs {
+		if v == externalUserID && strings.HasPrefix(k, prefix) {
+			return strings.TrimPrefix(k, prefix)
+		}
+	}
+	if cu := corp.contact.customers[externalUserID]; cu != nil {
+		return cu.contact.UnionID
+	}
+	return ""
+}
+
+func (s *Server) routeIDConvertMore() {
+	const maxOpenUserIDs, maxPendingIDs = 1000, 100
+
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95884
+	s.handle(http.MethodPost, "/cgi-bin/batch/openuserid_to_userid", authCorp, func(c *call) (any, *apiError) {
+		if c.s.appAuthLocked(c) != nil {
+			return nil, errf(48002, "api forbidden: self-built apps only")
+		}
+		var req struct {
+			List          []string `json:"open_userid_list"`
+			SourceAgentID int      `json:"source_agentid"`
+		}
+		if e := c.decode(&req); e != nil {
+			return nil, e
+		}
+		if len(req.List) == 0 || len(req.List) > maxOpenUserIDs {
+			return nil, errf(40058, "open_userid_list must hold 1 to 1000 ids")
+		}
+		source := ""
+		if req.SourceAgentID != 0 {
+			for sid, fs := range c.s.suite.suites {
+				if a := fs.auths[c.corp.ID]; a != nil && !a.cancelled && a.agentID == req.SourceAgentID {
+					source = sid
+				}
+			}
+			if source == "" {
+				return nil, errf(40056, "invalid source_agentid")
+			}
+		}
+		type pair struct {
+			OpenUserID string `json:"open_userid"`
+			UserID     string `json:"userid"`
+		}
+		found, invalid := []pair{}, []string{}
+		for _, id := range req.List {
+			ref, ok := c.s.resolveOpenUserID(c.corp, id)
+			if !ok || (source != "" && ref.suite != source) {
+				invalid = append(invalid, id)
+				continue
+			}
+			found = append(found, pair{id, ref.userID})
+		}
+		return map[string]any{"userid_list": found, "invalid_open_userid_list": invalid}, nil
+	})
+
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95878
+	s.handle(http.MethodPost, "/cgi-bin/service/externalcontact/unionid_to_external_userid_3rd", authNone, func(c *call) (any, *apiError) {
+		fs, e := c.suiteCall()
+		if e != nil {
+			return nil, e
+		}
+		var req struct {
+			UnionID string `json:"unionid"`
+			OpenID  string `json:"openid"`
+			CorpID  string `json:"corpid"`
+		}
+		if e := c.decode(&req); e != nil {
+			return nil, e
+		}
+		if req.UnionID == "" || req.OpenID == "" {
+			return nil, errf(40058, "unionid and openid are required")
+		}
+		type info struct {
+			CorpID         string `json:"corpid"`
+			ExternalUserID string `json:"external_userid"`
+		}
+		out := []info{}
+		var corps []string
+		for id, a := range fs.auths {
+			if !a.cancelled && (req.CorpID == "" || req.CorpID == id) {
+				corps = append(corps, id)
+			}
+		}
+		slices.Sort(corps)
+		for _, id := range corps {
+			corp := c.s.corps[id]
+			if corp == nil {
+				continue
+			}
+			if ext := c.s.customerByUnionIDLocked(corp, req.UnionID); ext != "" {
+				out = append(out, info{id, toServiceUserID(ext)})
+			}
+		}
+		return map[string]any{"external_userid_info": out}, nil
+	})
+
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97108
+	s.handle(http.MethodPost, "/cgi-bin/idconvert/batch/external_userid_to_pending_id", authCorp, func(c *call) (any, *apiError) {
+		if c.s.appAuthLocked(c) == nil {
+			return nil, errf(48002, "api forbidden: third-party or agent-developed apps only")
+		}
+		var req struct {
+			ChatID string   `json:"chat_id"`
+			List   []string `json:"external_userid"`
+		}
+		if e := c.decode(&req); e != nil {
+			return nil, e
+		}
+		if len(req.List) == 0 || len(req.List) > maxPendingIDs {
+			return nil, errf(40058, "external_userid must hold 1 to 100 ids")
+		}
+		type pair struct {
+			ExternalUserID string `json:"external_userid"`
+			PendingID      string `json:"pending_id"`
+		}
+		out := []pair{}
+		for _, id := range req.List {
+			union := c.s.unionIDOfLocked(c.corp, strings.TrimPrefix(id, svcUserPrefix))
+			rec, ok := c.corp.contact.idconv.pending[union]
+			if union == "" || !ok || c.s.now().Sub(rec.issued) >= pendingLife {
+				continue
+			}
+			out = append(out, pair{id, rec.id})
+		}
+		return map[string]any{"result": out}, nil
 	})
 }

@@ -1,0 +1,425 @@
+package contact
+
+import (
+	"context"
+	"iter"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// Documented limits of the rule-group endpoints.
+const (
+	// MaxStrategyAdmins is the most admins a rule group may have (and one
+	// call may set).
+	MaxStrategyAdmins = 20
+	// MaxStrategyRangeNodes is the most range nodes one create or edit call
+	// may configure; EditCustomerStrategy checks RangeAdd and RangeDel each
+	// against it.
+	MaxStrategyRangeNodes = 100
+	// MaxStrategyPageLimit is the largest page size of customer_strategy/list
+	// and get_range (also WeCom's default).
+	MaxStrategyPageLimit = 1000
+	// MaxStrategyDepth is how deep rule groups may nest, and
+	// MaxStrategyRangeTotal how many range nodes one group may hold in all.
+	// WeCom enforces both; the SDK cannot check them before sending.
+	MaxStrategyDepth      = 5
+	MaxStrategyRangeTotal = 3000
+)
+
+// StrategyRangeType says whether a range node of a rule group is a member
+// or a department.
+type StrategyRangeType int
+
+// Range node types.
+const (
+	StrategyRangeUser  StrategyRangeType = 1 // a member (UserID)
+	StrategyRangeParty StrategyRangeType = 2 // a department (PartyID)
+)
+
+// StrategyRange is one node of a rule group's management range.
+type StrategyRange struct {
+	Type    StrategyRangeType `json:"type"`
+	UserID  string            `json:"userid,omitempty"`  // StrategyRangeUser only
+	PartyID int               `json:"partyid,omitempty"` // StrategyRangeParty only
+}
+
+// UserRange is the range node of member userID.
+func UserRange(userID string) StrategyRange {
+	return StrategyRange{Type: StrategyRangeUser, UserID: userID}
+}
+
+// PartyRange is the range node of department partyID.
+func PartyRange(partyID int) StrategyRange {
+	return StrategyRange{Type: StrategyRangeParty, PartyID: partyID}
+}
+
+func (r StrategyRange) validate(field string, i int) error {
+	switch r.Type {
+	case StrategyRangeUser:
+		if r.UserID == "" || r.PartyID != 0 {
+			return invalidf("%s[%d]: a member node needs UserID and no PartyID", field, i)
+		}
+	case StrategyRangeParty:
+		if r.PartyID <= 0 || r.UserID != "" {
+			return invalidf("%s[%d]: a department node needs PartyID > 0 and no UserID", field, i)
+		}
+	default:
+		return invalidf("%s[%d]: Type %d is neither StrategyRangeUser nor StrategyRangeParty", field, i, r.Type)
+	}
+	return nil
+}
+
+func validateRanges(field string, nodes []StrategyRange) error {
+	if err := maxItems(field, nodes, MaxStrategyRangeNodes); err != nil {
+		return err
+	}
+	for i, n := range nodes {
+		if err := n.validate(field, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CustomerStrategyPrivilege is what the admins of a rule group may do. It is
+// sent whole: every field goes out as it is, true or false. The first five
+// are base privileges WeCom keeps on whatever is sent; the others default to
+// true when a group is created without a Privilege (see
+// AllCustomerStrategyPrivileges).
+type CustomerStrategyPrivilege struct {
+	ViewCustomerList        bool `json:"view_customer_list"`         // base: view the customer list
+	ViewCustomerData        bool `json:"view_customer_data"`         // base: view customer statistics
+	ViewRoomList            bool `json:"view_room_list"`             // base: view the group chat list
+	ContactMe               bool `json:"contact_me"`                 // base: use contact-me codes
+	JoinRoom                bool `json:"join_room"`                  // base: join group chats
+	ShareCustomer           bool `json:"share_customer"`             // share customers with other members
+	OperResignCustomer      bool `json:"oper_resign_customer"`       // assign resigned members' customers
+	OperResignGroup         bool `json:"oper_resign_group"`          // assign resigned members' groups
+	SendCustomerMsg         bool `json:"send_customer_msg"`          // send messages to customers
+	EditWelcomeMsg          bool `json:"edit_welcome_msg"`           // configure welcome messages
+	ViewBehaviorData        bool `json:"view_behavior_data"`         // view members' contact statistics
+	ViewRoomData            bool `json:"view_room_data"`             // view group chat statistics
+	SendGroupMsg            bool `json:"send_group_msg"`             // send messages to customer groups
+	RoomDeduplication       bool `json:"room_deduplication"`         // de-duplicate customer groups
+	RapidReply              bool `json:"rapid_reply"`                // configure quick replies
+	OnjobCustomerTransfer   bool `json:"onjob_customer_transfer"`    // transfer serving members' customers
+	EditAntiSpamRule        bool `json:"edit_anti_spam_rule"`        // edit anti-harassment rules
+	ExportCustomerList      bool `json:"export_customer_list"`       // export the customer list
+	ExportCustomerData      bool `json:"export_customer_data"`       // export members' customer statistics
+	ExportCustomerGroupList bool `json:"export_customer_group_list"` // export the customer group list
+	ManageCustomerTag       bool `json:"manage_customer_tag"`        // configure corp customer tags
+}
+
+// AllCustomerStrategyPrivileges returns a privilege set with everything
+// allowed: what WeCom gives a new group without a Privilege. Clear the
+// fields to withhold and send it.
+func AllCustomerStrategyPrivileges() *CustomerStrategyPrivilege {
+	return &CustomerStrategyPrivilege{
+		ViewCustomerList: true, ViewCustomerData: true, ViewRoomList: true, ContactMe: true, JoinRoom: true,
+		ShareCustomer: true, OperResignCustomer: true, OperResignGroup: true, SendCustomerMsg: true,
+		EditWelcomeMsg: true, ViewBehaviorData: true, ViewRoomData: true, SendGroupMsg: true,
+		RoomDeduplication: true, RapidReply: true, OnjobCustomerTransfer: true, EditAntiSpamRule: true,
+		ExportCustomerList: true, ExportCustomerData: true, ExportCustomerGroupList: true, ManageCustomerTag: true,
+	}
+}
+
+// CustomerStrategy is a customer rule group (客户联系规则组) as
+// customer_strategy/get returns it: admins with a set of customer-contact
+// privileges over a range of members and departments.
+//
+// Since 2023-12-01 an app sees and manages only the rule groups it created
+// itself: list, get, get_range, edit and del ignore (or refuse) groups made
+// by another app or in the admin console. A group's rule-group tags are
+// managed with ListStrategyTags and friends.
+//
+// WeCom documents create and edit as calls that must not run concurrently
+// (该接口仅支持串行调用). A Service runs its CreateCustomerStrategy and
+// EditCustomerStrategy calls one at a time, so keep one Service per corp
+// and share it; callers that do not share one (several processes, or
+// several Services for the same corp) must serialise those calls
+// themselves, e.g. with a lock from wecom/redisstore.
+type CustomerStrategy struct {
+	StrategyID   int            `json:"strategy_id"`
+	ParentID     int            `json:"parent_id"` // 0 for a top-level group
+	StrategyName string         `json:"strategy_name"`
+	CreateTime   wecom.UnixTime `json:"create_time"`
+	AdminList    []string       `json:"admin_list"`
+	// Privilege of a child group is its parent's: a child inherits it
+	// wholly and what was sent for it is ignored.
+	Privilege CustomerStrategyPrivilege `json:"privilege"`
+}
+
+// ListCustomerStrategiesRequest pages through the rule groups the app
+// created. The zero value asks for the first page of WeCom's default size.
+type ListCustomerStrategiesRequest struct {
+	Cursor string `json:"cursor,omitempty"`
+	Limit  int    `json:"limit,omitempty"` // 1 to 1000; 0 for WeCom's default (1000)
+}
+
+// CustomerStrategyRef is an entry of customer_strategy/list.
+type CustomerStrategyRef struct {
+	StrategyID int `json:"strategy_id"`
+}
+
+// ListCustomerStrategiesResponse is one page of rule-group ids.
+type ListCustomerStrategiesResponse struct {
+	Strategy   []CustomerStrategyRef `json:"strategy"`
+	NextCursor string                `json:"next_cursor"` // "" on the last page
+}
+
+func checkPageLimit(limit, max int) error {
+	if limit < 0 || limit > max {
+		return invalidf("Limit is %d; WeCom allows 1 to %d (0 for its default)", limit, max)
+	}
+	return nil
+}
+
+// ListCustomerStrategies returns one page of the ids of the rule groups this
+// app created. req may be nil.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
+func (s *Service) ListCustomerStrategies(ctx context.Context, req *ListCustomerStrategiesRequest) (*ListCustomerStrategiesResponse, error) {
+	if req == nil {
+		req = &ListCustomerStrategiesRequest{}
+	}
+	if err := checkPageLimit(req.Limit, MaxStrategyPageLimit); err != nil {
+		return nil, err
+	}
+	var out ListCustomerStrategiesResponse
+	if err := s.read(ctx, "/cgi-bin/externalcontact/customer_strategy/list", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListCustomerStrategiesIter yields the id of every rule group this app
+// created, starting at req.Cursor. req may be nil and is not modified.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
+func (s *Service) ListCustomerStrategiesIter(ctx context.Context, req *ListCustomerStrategiesRequest) iter.Seq2[int, error] {
+	var r ListCustomerStrategiesRequest
+	if req != nil {
+		r = *req
+	}
+	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]int, string, error) {
+		page := r
+		page.Cursor = cursor
+		resp, err := s.ListCustomerStrategies(ctx, &page)
+		if err != nil {
+			return nil, "", err
+		}
+		ids := make([]int, len(resp.Strategy))
+		for i, st := range resp.Strategy {
+			ids[i] = st.StrategyID
+		}
+		return ids, resp.NextCursor, nil
+	})
+}
+
+type strategyIDBody struct {
+	StrategyID int `json:"strategy_id"`
+}
+
+func checkStrategyID(id int) error {
+	if id <= 0 {
+		return invalidf("StrategyID is %d; a rule group id is a positive number", id)
+	}
+	return nil
+}
+
+// GetCustomerStrategy returns a rule group this app created.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
+func (s *Service) GetCustomerStrategy(ctx context.Context, strategyID int) (*CustomerStrategy, error) {
+	if err := checkStrategyID(strategyID); err != nil {
+		return nil, err
+	}
+	var out struct {
+		Strategy CustomerStrategy `json:"strategy"`
+	}
+	if err := s.read(ctx, "/cgi-bin/externalcontact/customer_strategy/get", strategyIDBody{strategyID}, &out); err != nil {
+		return nil, err
+	}
+	return &out.Strategy, nil
+}
+
+// GetCustomerStrategyRangeRequest pages through a rule group's range.
+type GetCustomerStrategyRangeRequest struct {
+	StrategyID int    `json:"strategy_id"`
+	Cursor     string `json:"cursor,omitempty"`
+	Limit      int    `json:"limit,omitempty"` // nodes per page, 1 to 1000; 0 for WeCom's default (1000)
+}
+
+// GetCustomerStrategyRangeResponse is one page of a rule group's range.
+type GetCustomerStrategyRangeResponse struct {
+	Range      []StrategyRange `json:"range"`
+	NextCursor string          `json:"next_cursor"` // "" on the last page
+}
+
+func (r *GetCustomerStrategyRangeRequest) validate() error {
+	if r == nil {
+		return invalidf("request is nil")
+	}
+	return firstErr(checkStrategyID(r.StrategyID), checkPageLimit(r.Limit, MaxStrategyPageLimit))
+}
+
+// GetCustomerStrategyRange returns one page of the members and departments a
+// rule group manages.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
+func (s *Service) GetCustomerStrategyRange(ctx context.Context, req *GetCustomerStrategyRangeRequest) (*GetCustomerStrategyRangeResponse, error) {
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	var out GetCustomerStrategyRangeResponse
+	if err := s.read(ctx, "/cgi-bin/externalcontact/customer_strategy/get_range", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetCustomerStrategyRangeIter yields every node of a rule group's range,
+// starting at req.Cursor. req is not modified.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
+func (s *Service) GetCustomerStrategyRangeIter(ctx context.Context, req *GetCustomerStrategyRangeRequest) iter.Seq2[*StrategyRange, error] {
+	if err := req.validate(); err != nil {
+		return errSeq[*StrategyRange](err)
+	}
+	r := *req
+	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]*StrategyRange, string, error) {
+		page := r
+		page.Cursor = cursor
+		resp, err := s.GetCustomerStrategyRange(ctx, &page)
+		if err != nil {
+			return nil, "", err
+		}
+		return pointersTo(resp.Range), resp.NextCursor, nil
+	})
+}
+
+// CreateCustomerStrategyRequest creates a rule group. A group with a
+// ParentID must manage a subset of its parent's range and inherits the
+// parent's privileges (Privilege is ignored); groups nest at most
+// MaxStrategyDepth deep.
+type CreateCustomerStrategyRequest struct {
+	ParentID     int    `json:"parent_id,omitempty"` // 0 for a top-level group
+	StrategyName string `json:"strategy_name"`       // required
+	// AdminList names the group's admins (not the super admin): 1 to
+	// MaxStrategyAdmins userids.
+	AdminList []string `json:"admin_list"`
+	// Privilege nil leaves WeCom's defaults (everything allowed).
+	Privilege *CustomerStrategyPrivilege `json:"privilege,omitempty"`
+	// Range is at most MaxStrategyRangeNodes nodes.
+	Range []StrategyRange `json:"range,omitempty"`
+}
+
+func (r *CreateCustomerStrategyRequest) validate() error {
+	if r == nil {
+		return invalidf("request is nil")
+	}
+	if r.ParentID < 0 {
+		return invalidf("ParentID is %d; use 0 for a top-level group", r.ParentID)
+	}
+	if r.StrategyName == "" {
+		return invalidf("StrategyName is required")
+	}
+	if len(r.AdminList) == 0 {
+		return invalidf("AdminList is required: name 1 to %d admins", MaxStrategyAdmins)
+	}
+	return firstErr(maxItems("AdminList", r.AdminList, MaxStrategyAdmins), validateRanges("Range", r.Range))
+}
+
+// CreateCustomerStrategy creates a rule group and returns its id. Calls of
+// one Service run one at a time, as WeCom requires (see CustomerStrategy).
+// It is not retried once it may have reached WeCom: such a failure matches
+// wecom.ErrOutcomeUnknown, and ListCustomerStrategies shows whether the
+// group was made.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
+func (s *Service) CreateCustomerStrategy(ctx context.Context, req *CreateCustomerStrategyRequest) (int, error) {
+	if err := req.validate(); err != nil {
+		return 0, err
+	}
+	var out strategyIDBody
+	err := s.serialStrategy(ctx, func() error {
+		return s.write(ctx, "/cgi-bin/externalcontact/customer_strategy/create", req, &out)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return out.StrategyID, nil
+}
+
+// EditCustomerStrategyRequest changes a rule group. Zero fields are not sent
+// and leave what is there.
+type EditCustomerStrategyRequest struct {
+	StrategyID   int    `json:"strategy_id"`
+	StrategyName string `json:"strategy_name,omitempty"`
+	// AdminList, when not empty, replaces the admins (at most
+	// MaxStrategyAdmins).
+	AdminList []string `json:"admin_list,omitempty"`
+	// Privilege, when set, replaces the privileges whole (ignored for a
+	// child group, which keeps its parent's).
+	Privilege *CustomerStrategyPrivilege `json:"privilege,omitempty"`
+	// RangeAdd and RangeDel add nodes to and remove nodes from the range,
+	// at most MaxStrategyRangeNodes each.
+	RangeAdd []StrategyRange `json:"range_add,omitempty"`
+	RangeDel []StrategyRange `json:"range_del,omitempty"`
+}
+
+func (r *EditCustomerStrategyRequest) validate() error {
+	if r == nil {
+		return invalidf("request is nil")
+	}
+	return firstErr(checkStrategyID(r.StrategyID), maxItems("AdminList", r.AdminList, MaxStrategyAdmins),
+		validateRanges("RangeAdd", r.RangeAdd), validateRanges("RangeDel", r.RangeDel))
+}
+
+// EditCustomerStrategy changes a rule group this app created. Calls of one
+// Service run one at a time, as WeCom requires (see CustomerStrategy). The
+// client repeats it after a failure in transit: repeating it leaves the
+// same group.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
+func (s *Service) EditCustomerStrategy(ctx context.Context, req *EditCustomerStrategyRequest) error {
+	if err := req.validate(); err != nil {
+		return err
+	}
+	return s.serialStrategy(ctx, func() error {
+		return s.idempotent(ctx, "/cgi-bin/externalcontact/customer_strategy/edit", req, nil)
+	})
+}
+
+// DelCustomerStrategy deletes a rule group this app created. The client
+// repeats it after a failure in transit; when the first attempt had deleted
+// the group, the repetition is told it does not exist.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
+func (s *Service) DelCustomerStrategy(ctx context.Context, strategyID int) error {
+	if err := checkStrategyID(strategyID); err != nil {
+		return err
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/customer_strategy/del", strategyIDBody{strategyID}, nil)
+}
+
+// serialStrategy runs fn while holding the Service's rule-group lock, or
+// gives up when ctx ends first.
+func (s *Service) serialStrategy(ctx context.Context, fn func() error) error {
+	select {
+	case s.strategyMu <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.strategyMu }()
+	return fn()
+}
+
+// pointersTo returns pointers to the elements of items.
+func pointersTo[T any](items []T) []*T {
+	out := make([]*T, len(items))
+	for i := range items {
+		out[i] = &items[i]
+	}
+	return out
+}

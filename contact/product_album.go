@@ -1,0 +1,262 @@
+package contact
+
+import (
+	"context"
+	"iter"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// Documented limits of the product album endpoints.
+const (
+	// MaxProductDescriptionLen is the longest description, in characters.
+	MaxProductDescriptionLen = 300
+	// MaxProductPrice is the highest price, in fen (50,000 yuan).
+	MaxProductPrice = 5_000_000
+	// MaxProductSNBytes is the longest product code (letters and digits).
+	MaxProductSNBytes = 128
+	// MaxProductAttachments is the most images an album may hold.
+	MaxProductAttachments = 9
+	// MaxProductPageLimit is the largest page size of
+	// get_product_album_list (its default is 50; WeCom falls back to the
+	// default for larger values, the SDK refuses them).
+	MaxProductPageLimit = 100
+)
+
+// ProductAttachmentType is the kind of a product attachment; WeCom accepts
+// images only.
+type ProductAttachmentType string
+
+// ProductAttachmentImage is the only attachment type WeCom accepts.
+const ProductAttachmentImage ProductAttachmentType = "image"
+
+// ProductAttachment is one attachment of a product album.
+type ProductAttachment struct {
+	Type  ProductAttachmentType `json:"type"`
+	Image *AttachmentImage      `json:"image,omitempty"`
+}
+
+// AttachmentImage names an image by its media_id. On the way in it must come
+// from wecom.Client.UploadAttachment with wecom.AttachmentProductAlbum; on
+// the way out it is a temporary media id to download.
+type AttachmentImage struct {
+	MediaID string `json:"media_id"`
+}
+
+// ImageAttachment is the attachment of the uploaded image mediaID.
+func ImageAttachment(mediaID string) ProductAttachment {
+	return ProductAttachment{Type: ProductAttachmentImage, Image: &AttachmentImage{MediaID: mediaID}}
+}
+
+// ProductAlbum is a product of the corp's product album (商品图册), which
+// members send to customers, as get_product_album and
+// get_product_album_list return it. Every app can read every album of the
+// corp; an app may update and delete only the albums it created.
+//
+// Images are attachments: upload each with
+//
+//	m, err := c.UploadAttachment(ctx, wecom.MediaImage, wecom.AttachmentProductAlbum, "cup.png", f)
+//
+// and put m.MediaID in an ImageAttachment.
+type ProductAlbum struct {
+	// ProductID is absent from get_product_album's field table but present
+	// in its example; the list has it in both.
+	ProductID   string              `json:"product_id"`
+	Description string              `json:"description"`
+	Price       uint32              `json:"price"` // in fen
+	ProductSN   string              `json:"product_sn,omitempty"`
+	CreateTime  wecom.UnixTime      `json:"create_time,omitempty"` // get_product_album only
+	Attachments []ProductAttachment `json:"attachments"`
+}
+
+func validateProductSN(sn string) error {
+	if err := maxBytes("ProductSN", sn, MaxProductSNBytes); err != nil {
+		return err
+	}
+	for i := 0; i < len(sn); i++ {
+		c := sn[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return invalidf("ProductSN %q: WeCom accepts letters and digits only", sn)
+		}
+	}
+	return nil
+}
+
+func validateProductPrice(price uint32) error {
+	if price > MaxProductPrice {
+		return invalidf("Price is %d fen; WeCom allows at most %d (50,000 yuan)", price, MaxProductPrice)
+	}
+	return nil
+}
+
+func validateAttachments(atts []ProductAttachment) error {
+	if err := maxItems("Attachments", atts, MaxProductAttachments); err != nil {
+		return err
+	}
+	for i, a := range atts {
+		if a.Type != ProductAttachmentImage {
+			return invalidf("Attachments[%d]: type %q; WeCom accepts %q only", i, a.Type, ProductAttachmentImage)
+		}
+		if a.Image == nil || a.Image.MediaID == "" {
+			return invalidf("Attachments[%d]: the image's MediaID is required", i)
+		}
+	}
+	return nil
+}
+
+// AddProductAlbumRequest creates a product album.
+type AddProductAlbumRequest struct {
+	Description string `json:"description"` // required: name and selling points, at most 300 characters
+	Price       uint32 `json:"price"`       // required, in fen, at most MaxProductPrice
+	ProductSN   string `json:"product_sn,omitempty"`
+	// Attachments are 1 to MaxProductAttachments images.
+	Attachments []ProductAttachment `json:"attachments"`
+}
+
+func (r *AddProductAlbumRequest) validate() error {
+	if r == nil {
+		return invalidf("request is nil")
+	}
+	if r.Description == "" {
+		return invalidf("Description is required")
+	}
+	if len(r.Attachments) == 0 {
+		return invalidf("Attachments is required: 1 to %d images", MaxProductAttachments)
+	}
+	return firstErr(maxChars("Description", r.Description, MaxProductDescriptionLen),
+		validateProductPrice(r.Price), validateProductSN(r.ProductSN), validateAttachments(r.Attachments))
+}
+
+// AddProductAlbum creates a product album and returns its product_id. It is
+// not retried once it may have reached WeCom: such a failure matches
+// wecom.ErrOutcomeUnknown.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95096
+func (s *Service) AddProductAlbum(ctx context.Context, req *AddProductAlbumRequest) (string, error) {
+	if err := req.validate(); err != nil {
+		return "", err
+	}
+	var out productIDBody
+	if err := s.write(ctx, "/cgi-bin/externalcontact/add_product_album", req, &out); err != nil {
+		return "", err
+	}
+	return out.ProductID, nil
+}
+
+type productIDBody struct {
+	ProductID string `json:"product_id"`
+}
+
+// GetProductAlbum returns one product album of the corp.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95096
+func (s *Service) GetProductAlbum(ctx context.Context, productID string) (*ProductAlbum, error) {
+	if err := required("productID", productID); err != nil {
+		return nil, err
+	}
+	var out struct {
+		Product ProductAlbum `json:"product"`
+	}
+	if err := s.read(ctx, "/cgi-bin/externalcontact/get_product_album", productIDBody{productID}, &out); err != nil {
+		return nil, err
+	}
+	return &out.Product, nil
+}
+
+// ListProductAlbumsRequest pages through the product albums.
+type ListProductAlbumsRequest struct {
+	Limit  int    `json:"limit,omitempty"` // 1 to 100; 0 for WeCom's default (50)
+	Cursor string `json:"cursor,omitempty"`
+}
+
+// ListProductAlbumsResponse is one page of product albums.
+type ListProductAlbumsResponse struct {
+	NextCursor  string         `json:"next_cursor"` // "" on the last page
+	ProductList []ProductAlbum `json:"product_list"`
+}
+
+// ListProductAlbums returns one page of product albums. req may be nil. A
+// self-built app's page holds what its visible range allows.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95096
+func (s *Service) ListProductAlbums(ctx context.Context, req *ListProductAlbumsRequest) (*ListProductAlbumsResponse, error) {
+	if req == nil {
+		req = &ListProductAlbumsRequest{}
+	}
+	if err := checkPageLimit(req.Limit, MaxProductPageLimit); err != nil {
+		return nil, err
+	}
+	var out ListProductAlbumsResponse
+	if err := s.read(ctx, "/cgi-bin/externalcontact/get_product_album_list", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListProductAlbumsIter yields every product album, starting at req.Cursor.
+// req may be nil and is not modified.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95096
+func (s *Service) ListProductAlbumsIter(ctx context.Context, req *ListProductAlbumsRequest) iter.Seq2[*ProductAlbum, error] {
+	var r ListProductAlbumsRequest
+	if req != nil {
+		r = *req
+	}
+	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]*ProductAlbum, string, error) {
+		page := r
+		page.Cursor = cursor
+		resp, err := s.ListProductAlbums(ctx, &page)
+		if err != nil {
+			return nil, "", err
+		}
+		return pointersTo(resp.ProductList), resp.NextCursor, nil
+	})
+}
+
+// UpdateProductAlbumRequest changes a product album. Only ProductID is
+// required: zero fields are not sent and keep what is there (so a product
+// code can be replaced but not removed).
+type UpdateProductAlbumRequest struct {
+	ProductID   string  `json:"product_id"`
+	Description string  `json:"description,omitempty"` // at most 300 characters
+	Price       *uint32 `json:"price,omitempty"`       // in fen; nil keeps the price (see Uint32)
+	ProductSN   string  `json:"product_sn,omitempty"`
+	// Attachments, when not empty, replace the images (at most
+	// MaxProductAttachments).
+	Attachments []ProductAttachment `json:"attachments,omitempty"`
+}
+
+func (r *UpdateProductAlbumRequest) validate() error {
+	if r == nil {
+		return invalidf("request is nil")
+	}
+	errs := []error{required("ProductID", r.ProductID), maxChars("Description", r.Description, MaxProductDescriptionLen),
+		validateProductSN(r.ProductSN), validateAttachments(r.Attachments)}
+	if r.Price != nil {
+		errs = append(errs, validateProductPrice(*r.Price))
+	}
+	return firstErr(errs...)
+}
+
+// UpdateProductAlbum changes a product album this app created. The client
+// repeats it after a failure in transit: repeating it leaves the same album.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95096
+func (s *Service) UpdateProductAlbum(ctx context.Context, req *UpdateProductAlbumRequest) error {
+	if err := req.validate(); err != nil {
+		return err
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/update_product_album", req, nil)
+}
+
+// DeleteProductAlbum deletes a product album this app created. The client
+// repeats it after a failure in transit; when the first attempt had deleted
+// the album, the repetition is told it does not exist.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95096
+func (s *Service) DeleteProductAlbum(ctx context.Context, productID string) error {
+	if err := required("productID", productID); err != nil {
+		return err
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/delete_product_album", productIDBody{productID}, nil)
+}
