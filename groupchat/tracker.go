@@ -163,9 +163,9 @@ func (t *Tracker) HandleEvent(ctx context.Context, ev *callback.ExternalChatEven
 		t.gone.Add(1)
 		err = t.store.Delete(ctx, ev.ChatID)
 	case callback.ChangeChatCreate:
-		var cur *TrackedChat
-		if cur, err = t.store.Load(ctx, ev.ChatID); err == nil {
-			_, err = t.read(ctx, ev.ChatID, cur, nil)
+		var prev versions
+		if prev, err = t.storedVersions(ctx, ev.ChatID); err == nil {
+			_, err = t.read(ctx, ev.ChatID, prev, nil)
 		}
 	case callback.ChangeChatUpdate:
 		err = t.update(ctx, ev)
@@ -179,44 +179,77 @@ func (t *Tracker) HandleEvent(ctx context.Context, ev *callback.ExternalChatEven
 }
 
 func (t *Tracker) update(ctx context.Context, ev *callback.ExternalChatEvent) error {
-	cur, err := t.store.Load(ctx, ev.ChatID)
-	if err != nil {
-		return err
-	}
 	memberEvent := ev.UpdateDetail == callback.UpdateAddMember || ev.UpdateDetail == callback.UpdateDelMember
 	// complete: the event names every member that changed
 	complete := len(ev.MemChangeList) > 0 && int(ev.MemChangeCnt) <= len(ev.MemChangeList)
-	var delta *callback.ExternalChatEvent
-	switch {
-	case cur == nil || ev.LastMemVer == "" || ev.CurMemVer == "":
-		// nothing to compare: read the group
-	case !memberEvent:
-		if cur.MemberVersion != ev.LastMemVer {
+	var (
+		read  bool
+		delta *callback.ExternalChatEvent
+		prev  versions
+	)
+	err := t.store.Update(ctx, ev.ChatID, func(cur *TrackedChat) bool {
+		read = true
+		switch {
+		case cur == nil:
+			return false
+		case ev.LastMemVer == "" || ev.CurMemVer == "":
+			// nothing to compare: read the group
+		case !memberEvent:
+			if cur.MemberVersion != ev.LastMemVer {
+				t.gap(ev, cur)
+			}
+		case cur.MemberVersion == ev.LastMemVer: // the next event in sequence
+			if ev.UpdateDetail == callback.UpdateDelMember && complete {
+				removeMembers(cur, ev.MemChangeList)
+				cur.setVersion(ev.CurMemVer)
+				cur.UpdatedAt = t.now()
+				t.local.Add(1)
+				read = false
+				return true
+			}
+			if complete {
+				delta = ev
+			}
+		case cur.MemberVersion == ev.CurMemVer || slices.Contains(cur.PastVersions, ev.CurMemVer):
+			// applied already: a re-send, or an older event arriving late
+			t.dups.Add(1)
+			read = false
+			return false
+		default:
 			t.gap(ev, cur)
+			if complete {
+				delta = ev
+			}
 		}
-	case cur.MemberVersion == ev.LastMemVer: // the next event in sequence
-		if ev.UpdateDetail == callback.UpdateDelMember && complete {
-			removeMembers(cur, ev.MemChangeList)
-			cur.setVersion(ev.CurMemVer)
-			cur.UpdatedAt = t.now()
-			t.local.Add(1)
-			return t.store.Save(ctx, cur)
-		}
-		if complete {
-			delta = ev
-		}
-	case cur.MemberVersion == ev.CurMemVer || slices.Contains(cur.PastVersions, ev.CurMemVer):
-		// applied already: a re-send, or an older event arriving late
-		t.dups.Add(1)
-		return nil
-	default:
-		t.gap(ev, cur)
-		if complete {
-			delta = ev
-		}
+		prev = versions{current: cur.MemberVersion, past: slices.Clone(cur.PastVersions), tracked: true}
+		return false
+	})
+	if err != nil || !read {
+		return err
 	}
-	_, err = t.read(ctx, ev.ChatID, cur, delta)
+	_, err = t.read(ctx, ev.ChatID, prev, delta)
 	return err
+}
+
+// versions are the member versions of a stored group, carried over to
+// what replaces it.
+type versions struct {
+	current string
+	past    []string
+	tracked bool
+}
+
+// storedVersions returns the versions of the stored group, without
+// copying its members.
+func (t *Tracker) storedVersions(ctx context.Context, chatID string) (versions, error) {
+	var v versions
+	err := t.store.Update(ctx, chatID, func(c *TrackedChat) bool {
+		if c != nil {
+			v = versions{current: c.MemberVersion, past: slices.Clone(c.PastVersions), tracked: true}
+		}
+		return false
+	})
+	return v, err
 }
 
 // gap counts and logs an event showing that an earlier one was missed.
@@ -226,11 +259,11 @@ func (t *Tracker) gap(ev *callback.ExternalChatEvent, cur *TrackedChat) {
 		"stored_version", cur.MemberVersion, "last_mem_ver", ev.LastMemVer)
 }
 
-// read fetches the group and stores it in place of cur (nil when not
-// tracked). When delta is given and WeCom's answer is still the version
+// read fetches the group and stores it in place of the one whose versions
+// are prev. When delta is given and WeCom's answer is still the version
 // before it, delta's change is applied on top. The chat is locked by the
 // caller.
-func (t *Tracker) read(ctx context.Context, chatID string, cur *TrackedChat, delta *callback.ExternalChatEvent) (*TrackedChat, error) {
+func (t *Tracker) read(ctx context.Context, chatID string, prev versions, delta *callback.ExternalChatEvent) (*TrackedChat, error) {
 	t.fetches.Add(1)
 	g, err := t.fetch(ctx, chatID)
 	if err != nil {
@@ -241,10 +274,10 @@ func (t *Tracker) read(ctx context.Context, chatID string, cur *TrackedChat, del
 		return nil, err
 	}
 	c := fromGroupChat(chatID, g)
-	if cur != nil {
-		c.PastVersions = cur.PastVersions
+	if prev.tracked {
+		c.PastVersions = prev.past
 		v := c.MemberVersion
-		c.MemberVersion = cur.MemberVersion
+		c.MemberVersion = prev.current
 		c.setVersion(v)
 	}
 	if delta != nil && g.MemberVersion != delta.CurMemVer && g.MemberVersion == delta.LastMemVer {
@@ -309,11 +342,11 @@ func (t *Tracker) Refresh(ctx context.Context, chatID string) (*TrackedChat, err
 	}
 	unlock := t.lock(chatID)
 	defer unlock()
-	cur, err := t.store.Load(ctx, chatID)
+	prev, err := t.storedVersions(ctx, chatID)
 	if err != nil {
 		return nil, err
 	}
-	return t.read(ctx, chatID, cur, nil)
+	return t.read(ctx, chatID, prev, nil)
 }
 
 // Sync reads every group req selects (see ListIter; req may be nil) and

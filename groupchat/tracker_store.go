@@ -106,6 +106,11 @@ type TrackerStore interface {
 	// Load returns the group, or nil and no error when it is not tracked.
 	// The caller may modify what is returned: return a copy.
 	Load(ctx context.Context, chatID string) (*TrackedChat, error)
+	// Update calls fn with the stored group, or nil when it is not
+	// tracked, as one read-modify-write; when fn returns true, the group
+	// as fn left it is stored. fn may change the group in place and does
+	// not keep it. This is the Tracker's path for every update event.
+	Update(ctx context.Context, chatID string, fn func(c *TrackedChat) bool) error
 	// Save stores the group, replacing what was kept. The Tracker does not
 	// touch chat after handing it over.
 	Save(ctx context.Context, chat *TrackedChat) error
@@ -143,29 +148,50 @@ func (m *MemoryTrackerStore) Save(_ context.Context, chat *TrackedChat) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.unindex(chat.ChatID)
-	m.chats[chat.ChatID] = chat
-	for i := range chat.Members {
-		if st := chat.Members[i].State; st != "" {
-			set := m.byState[st]
-			if set == nil {
-				set = map[string]struct{}{}
-				m.byState[st] = set
-			}
-			set[chat.ChatID] = struct{}{}
-		}
+	var old []string
+	if prev := m.chats[chat.ChatID]; prev != nil {
+		old = statesOf(prev)
 	}
+	m.chats[chat.ChatID] = chat
+	m.reindex(chat.ChatID, old, statesOf(chat))
 	return nil
 }
 
-// unindex removes chatID's entries from the state index; m.mu is held.
-func (m *MemoryTrackerStore) unindex(chatID string) {
-	old := m.chats[chatID]
-	if old == nil {
-		return
+// Update implements TrackerStore: fn works on the stored group itself,
+// under the store's lock.
+func (m *MemoryTrackerStore) Update(_ context.Context, chatID string, fn func(c *TrackedChat) bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.chats[chatID]
+	var old []string
+	if c != nil {
+		old = statesOf(c)
 	}
-	for i := range old.Members {
-		st := old.Members[i].State
+	if !fn(c) || c == nil {
+		return nil
+	}
+	m.reindex(chatID, old, statesOf(c))
+	return nil
+}
+
+// statesOf returns the distinct non-empty states of c's members.
+func statesOf(c *TrackedChat) []string {
+	var out []string
+	for i := range c.Members {
+		if st := c.Members[i].State; st != "" && !slices.Contains(out, st) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// reindex moves chatID in the state index from the old states to the new;
+// m.mu is held.
+func (m *MemoryTrackerStore) reindex(chatID string, old, cur []string) {
+	for _, st := range old {
+		if slices.Contains(cur, st) {
+			continue
+		}
 		if set := m.byState[st]; set != nil {
 			delete(set, chatID)
 			if len(set) == 0 {
@@ -173,13 +199,23 @@ func (m *MemoryTrackerStore) unindex(chatID string) {
 			}
 		}
 	}
+	for _, st := range cur {
+		set := m.byState[st]
+		if set == nil {
+			set = map[string]struct{}{}
+			m.byState[st] = set
+		}
+		set[chatID] = struct{}{}
+	}
 }
 
 // Delete implements TrackerStore.
 func (m *MemoryTrackerStore) Delete(_ context.Context, chatID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.unindex(chatID)
+	if c := m.chats[chatID]; c != nil {
+		m.reindex(chatID, statesOf(c), nil)
+	}
 	delete(m.chats, chatID)
 	return nil
 }
