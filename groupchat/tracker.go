@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"slices"
 	"sync"
@@ -128,9 +127,11 @@ func (t *Tracker) Stats() TrackerStats {
 }
 
 func (t *Tracker) lock(chatID string) func() {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(chatID))
-	mu := &t.locks[h.Sum32()%uint32(len(t.locks))]
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(chatID); i++ {
+		h = (h ^ uint32(chatID[i])) * 16777619
+	}
+	mu := &t.locks[h%uint32(len(t.locks))]
 	mu.Lock()
 	return mu.Unlock
 }
