@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"slices"
+	"strings"
 
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/groupchat"
@@ -56,20 +57,22 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	var groups []string
+	var groups []*groupchat.TrackedChat
 	for _, j := range joins {
-		if !slices.Contains(groups, j.ChatID) {
-			groups = append(groups, j.ChatID)
+		if c, _ := tracker.Chat(ctx, j.ChatID); !slices.ContainsFunc(groups, func(g *groupchat.TrackedChat) bool { return g.ChatID == c.ChatID }) {
+			groups = append(groups, c)
 		}
 	}
-	for _, id := range groups {
-		c, _ := tracker.Chat(ctx, id)
+	slices.SortFunc(groups, func(a, b *groupchat.TrackedChat) int { return strings.Compare(a.Name, b.Name) })
+	var ids []string
+	for _, c := range groups {
 		fmt.Printf("%s: %d members, owner %s\n", c.Name, len(c.Members), c.Owner)
+		ids = append(ids, c.ChatID)
 	}
 
 	// zhangsan resigns; the groups go to lisi
 	_ = srv.ResignStaff(srv.CorpID, "zhangsan")
-	res, err := svc.TransferMany(ctx, &groupchat.TransferRequest{ChatIDList: groups, NewOwner: "lisi"}, 0)
+	res, err := svc.TransferMany(ctx, &groupchat.TransferRequest{ChatIDList: ids, NewOwner: "lisi"}, 0)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -80,7 +83,7 @@ func Example() {
 		}
 	}
 	_ = srv.DeliverGroupChatEvents(ctx, srv.CorpID)
-	c, _ := tracker.Chat(ctx, groups[0])
+	c, _ := tracker.Chat(ctx, ids[0])
 	fmt.Println("inherited:", len(res), "groups; owner now", c.Owner)
 	// Output:
 	// Fans1: 3 members, owner zhangsan
