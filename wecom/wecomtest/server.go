@@ -77,6 +77,7 @@ type Corp struct {
 	media        map[string]MediaFile
 	contact      *contactState
 	acquisition  *acquisitionState
+	groupchat    *groupChatState
 }
 
 // MediaFile is an upload the server has accepted.
@@ -193,7 +194,7 @@ func (s *Server) addCorpLocked(corpID, secret string) *Corp {
 	if c, ok := s.corps[corpID]; ok {
 		return c
 	}
-	c := &Corp{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState()}
+	c := &Corp{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState(), groupchat: newGroupChatState()}
 	c.acquisition = newAcquisitionState()
 	s.corps[corpID] = c
 	return c
@@ -444,6 +445,7 @@ func (s *Server) routes() {
 	s.routeIP()
 	s.routeMedia()
 	s.routeContact()
+	s.routeGroupChat()
 	s.routeSuite()
 	s.routeAcquisition()
 }

@@ -1,0 +1,237 @@
+package groupchat
+
+import (
+	"context"
+	"iter"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// ChatStatus is a group's inheritance state (group_chat_list.status), also
+// used as groupchat/list's status filter.
+type ChatStatus int
+
+// Chat statuses.
+const (
+	// ChatNormal: the owner is in service. As ListRequest.StatusFilter, 0
+	// means every group, whatever its status.
+	ChatNormal        ChatStatus = 0
+	ChatOwnerResigned ChatStatus = 1 // the owner left; waiting to be inherited (离职待继承)
+	ChatInheriting    ChatStatus = 2 // being inherited (离职继承中)
+	ChatInherited     ChatStatus = 3 // inherited (离职继承完成)
+)
+
+// MemberType says whether a group member is one of the corp's members or
+// an external contact.
+type MemberType int
+
+// Member types.
+const (
+	MemberInternal MemberType = 1 // a member of the corp (企业成员)
+	MemberExternal MemberType = 2 // an external contact (外部联系人)
+)
+
+// JoinScene is how a member joined a group, as groupchat/get reports it.
+// (The change_external_chat event uses another scale: see
+// callback.ExternalChatEvent.JoinScene.)
+type JoinScene int
+
+// Join scenes.
+const (
+	JoinInvited    JoinScene = 1 // invited directly by a member of the group
+	JoinInviteLink JoinScene = 2 // invited through an invitation link
+	JoinQRCode     JoinScene = 3 // scanned the group's QR code (join ways included)
+)
+
+// OwnerFilter restricts a call to groups owned by the given members.
+type OwnerFilter struct {
+	UserIDList []string `json:"userid_list"` // at most 100
+}
+
+func (f *OwnerFilter) validate() error {
+	if f == nil {
+		return nil
+	}
+	return firstErr(maxItems("OwnerFilter.UserIDList", f.UserIDList, MaxOwnerFilter), noEmpty("OwnerFilter.UserIDList", f.UserIDList))
+}
+
+// ListRequest pages through the customer groups.
+type ListRequest struct {
+	// StatusFilter keeps the groups in one inheritance state; 0 keeps all.
+	StatusFilter ChatStatus `json:"status_filter,omitempty"`
+	// OwnerFilter keeps the groups of these owners. Without it WeCom lists
+	// the groups of every owner in the app's visible range and fails with
+	// 81017 when that range has more than 1000 people. The groups of a
+	// resigned owner are listed only when the owner is named here.
+	OwnerFilter *OwnerFilter `json:"owner_filter,omitempty"`
+	Cursor      string       `json:"cursor,omitempty"`
+	// Limit is the page size, 1 to 1000: WeCom requires it. ListIter uses
+	// 1000 when it is 0.
+	Limit int `json:"limit"`
+}
+
+func (r *ListRequest) validate() error {
+	if r.StatusFilter < ChatNormal || r.StatusFilter > ChatInherited {
+		return invalidf("StatusFilter is %d; want 0 to 3", r.StatusFilter)
+	}
+	if r.Limit < 1 || r.Limit > MaxListLimit {
+		return invalidf("Limit is %d; WeCom requires 1 to %d", r.Limit, MaxListLimit)
+	}
+	return r.OwnerFilter.validate()
+}
+
+// ChatRef is a group as groupchat/list names it.
+type ChatRef struct {
+	ChatID string     `json:"chat_id"`
+	Status ChatStatus `json:"status"`
+}
+
+// ListResponse is one page of groups.
+type ListResponse struct {
+	GroupChatList []ChatRef `json:"group_chat_list"`
+	NextCursor    string    `json:"next_cursor"` // "" on the last page
+}
+
+// List returns one page of the customer groups req selects; use Get for a
+// group's details.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92120
+func (s *Service) List(ctx context.Context, req *ListRequest) (*ListResponse, error) {
+	if req == nil {
+		return nil, invalidf("request is nil")
+	}
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	var out ListResponse
+	if err := s.read(ctx, "/cgi-bin/externalcontact/groupchat/list", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListIter yields every group req selects, starting at req.Cursor, with
+// pages of req.Limit (1000 when 0). req may be nil and is not modified.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92120
+func (s *Service) ListIter(ctx context.Context, req *ListRequest) iter.Seq2[*ChatRef, error] {
+	var r ListRequest
+	if req != nil {
+		r = *req
+	}
+	if r.Limit == 0 {
+		r.Limit = MaxListLimit
+	}
+	if err := r.validate(); err != nil {
+		return errSeq[*ChatRef](err)
+	}
+	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]*ChatRef, string, error) {
+		page := r
+		page.Cursor = cursor
+		resp, err := s.List(ctx, &page)
+		if err != nil {
+			return nil, "", err
+		}
+		refs := make([]*ChatRef, len(resp.GroupChatList))
+		for i := range resp.GroupChatList {
+			refs[i] = &resp.GroupChatList[i]
+		}
+		return refs, resp.NextCursor, nil
+	})
+}
+
+// GroupChat is one customer group with its members.
+type GroupChat struct {
+	ChatID     string         `json:"chat_id"`
+	Name       string         `json:"name"`
+	Owner      string         `json:"owner"` // the owner's userid
+	CreateTime wecom.UnixTime `json:"create_time"`
+	Notice     string         `json:"notice"`
+	MemberList []Member       `json:"member_list"`
+	AdminList  []Admin        `json:"admin_list"`
+	// MemberVersion changes whenever the member list does; compare it with
+	// the LastMemVer and CurMemVer of change_external_chat events to spot
+	// a missed event (Tracker does).
+	MemberVersion string `json:"member_version"`
+}
+
+// Member is one member of a group.
+type Member struct {
+	// UserID is a member's userid (MemberInternal) or an external
+	// contact's external_userid (MemberExternal).
+	UserID string     `json:"userid"`
+	Type   MemberType `json:"type"`
+	// UnionID is the WeChat unionid of WeChat users (friends of a member or
+	// not), when the corp bound a WeChat developer account. Not given to
+	// third-party apps.
+	UnionID   string         `json:"unionid,omitempty"`
+	JoinTime  wecom.UnixTime `json:"join_time"`
+	JoinScene JoinScene      `json:"join_scene"`
+	// Invitor is the member who invited this one; set only when a member
+	// of the corp did.
+	Invitor       *Invitor `json:"invitor,omitempty"`
+	GroupNickname string   `json:"group_nickname,omitempty"`
+	// Name is the WeChat name, or a WeCom user's external alias or real
+	// name; only when Get was asked for names.
+	Name string `json:"name,omitempty"`
+	// State is the State of the join way (加入群聊) the member came
+	// through, when that way had one. WeCom documents it in the appendix
+	// of the join-way page, not in the groupchat/get field table.
+	State string `json:"state,omitempty"`
+}
+
+// Invitor is the member who invited someone into a group.
+type Invitor struct {
+	UserID string `json:"userid"`
+}
+
+// Admin is a group administrator.
+type Admin struct {
+	UserID string `json:"userid"`
+}
+
+// Get returns one group with its members; with needName each member's name
+// is included. WeCom updates some data asynchronously after a change event:
+// an answer right after one may still be the old state.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92122
+func (s *Service) Get(ctx context.Context, chatID string, needName bool) (*GroupChat, error) {
+	if err := required("chatID", chatID); err != nil {
+		return nil, err
+	}
+	body := struct {
+		ChatID   string `json:"chat_id"`
+		NeedName int    `json:"need_name,omitempty"`
+	}{ChatID: chatID}
+	if needName {
+		body.NeedName = 1
+	}
+	var out struct {
+		GroupChat GroupChat `json:"group_chat"`
+	}
+	if err := s.read(ctx, "/cgi-bin/externalcontact/groupchat/get", body, &out); err != nil {
+		return nil, err
+	}
+	return &out.GroupChat, nil
+}
+
+// OpenGIDToChatID converts the opengid a mini program gets in a WeChat group
+// (wx.getGroupEnterInfo) into the customer group's chat_id. Only groups of
+// the caller's corp whose owner is in the app's visible range convert.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94822
+func (s *Service) OpenGIDToChatID(ctx context.Context, opengid string) (string, error) {
+	if err := required("opengid", opengid); err != nil {
+		return "", err
+	}
+	body := struct {
+		OpenGID string `json:"opengid"`
+	}{opengid}
+	var out struct {
+		ChatID string `json:"chat_id"`
+	}
+	if err := s.read(ctx, "/cgi-bin/externalcontact/opengid_to_chatid", body, &out); err != nil {
+		return "", err
+	}
+	return out.ChatID, nil
+}

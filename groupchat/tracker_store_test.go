@@ -1,0 +1,81 @@
+package groupchat_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scrmkit/scrm/groupchat"
+)
+
+func TestMemoryTrackerStoreIndexesStates(t *testing.T) {
+	t.Parallel()
+	s := groupchat.NewMemoryTrackerStore()
+	a := &groupchat.TrackedChat{ChatID: "wrA", MemberVersion: "v1", Members: []groupchat.Member{
+		{UserID: "owner"}, {UserID: "m1", State: "x", JoinTime: 3}, {UserID: "m2", State: "y", JoinTime: 1},
+		{UserID: "m3", State: "x", JoinTime: 2, Invitor: &groupchat.Invitor{UserID: "owner"}}}}
+	require.NoError(t, s.Save(bg, a))
+	require.NoError(t, s.Save(bg, &groupchat.TrackedChat{ChatID: "wrB", Members: []groupchat.Member{{UserID: "m9", State: "x", JoinTime: 2}}}))
+
+	joins, err := s.Joins(bg, "x")
+	require.NoError(t, err)
+	var got []string
+	for _, j := range joins {
+		got = append(got, j.ChatID+"/"+j.Member.UserID)
+	}
+	assert.Equal(t, []string{"wrA/m3", "wrB/m9", "wrA/m1"}, got, "by join time, then group and member")
+
+	// what Joins and Load return is a copy
+	joins[0].Member.Invitor.UserID = "changed"
+	c, err := s.Load(bg, "wrA")
+	require.NoError(t, err)
+	c.Members[3].Invitor.UserID = "changed too"
+	c.Members = nil
+	again, err := s.Load(bg, "wrA")
+	require.NoError(t, err)
+	assert.Equal(t, "owner", again.Members[3].Invitor.UserID)
+
+	// Update in place re-indexes what changed
+	require.NoError(t, s.Update(bg, "wrA", func(c *groupchat.TrackedChat) bool {
+		c.Members = c.Members[:1] // only the owner stays
+		return true
+	}))
+	joins, err = s.Joins(bg, "x")
+	require.NoError(t, err)
+	require.Len(t, joins, 1)
+	assert.Equal(t, "wrB", joins[0].ChatID)
+	joins, err = s.Joins(bg, "y")
+	require.NoError(t, err)
+	assert.Empty(t, joins)
+
+	// an update that reports no change stores nothing new in the index
+	require.NoError(t, s.Update(bg, "wrB", func(c *groupchat.TrackedChat) bool { return false }))
+	called := false
+	require.NoError(t, s.Update(bg, "wrNone", func(c *groupchat.TrackedChat) bool {
+		called = true
+		assert.Nil(t, c)
+		return true
+	}))
+	assert.True(t, called)
+
+	require.NoError(t, s.Delete(bg, "wrB"))
+	require.NoError(t, s.Delete(bg, "wrB"))
+	joins, err = s.Joins(bg, "x")
+	require.NoError(t, err)
+	assert.Empty(t, joins)
+	assert.Equal(t, 1, s.Len())
+
+	requireInvalid(t, s.Save(bg, nil))
+	requireInvalid(t, s.Save(bg, &groupchat.TrackedChat{}))
+	_, err = s.Joins(bg, "")
+	requireInvalid(t, err)
+}
+
+func TestTrackedChatVersionsAndClone(t *testing.T) {
+	t.Parallel()
+	var c *groupchat.TrackedChat
+	assert.Nil(t, c.Clone())
+	c = &groupchat.TrackedChat{ChatID: "wr", Members: []groupchat.Member{{UserID: "a"}}, Pending: []string{"b"}}
+	assert.Equal(t, []string{"a", "b"}, c.MemberIDs())
+}

@@ -1,0 +1,337 @@
+package groupchat_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/groupchat"
+	"github.com/scrmkit/scrm/wecom/wecomtest"
+)
+
+const getPath = "/cgi-bin/externalcontact/groupchat/get"
+
+// requireInSync checks that the tracker's copy of chatID has exactly the
+// fake's members, no pending ones, and the fake's member version.
+func requireInSync(t *testing.T, e *tracked, chatID string) *groupchat.TrackedChat {
+	t.Helper()
+	c, err := e.tr.Chat(bg, chatID)
+	require.NoError(t, err)
+	require.NotNil(t, c, "chat %s is tracked", chatID)
+	assert.Equal(t, e.srv.GroupChatMembers(e.srv.CorpID, chatID), ids(c.Members))
+	assert.Empty(t, c.Pending)
+	g, err := e.svc.Get(bg, chatID, false)
+	require.NoError(t, err)
+	assert.Equal(t, g.MemberVersion, c.MemberVersion)
+	return c
+}
+
+func TestTrackerFollowsAJoinWay(t *testing.T) {
+	t.Parallel()
+	e := setupTracked(t, nil)
+	srv := e.srv
+	srv.SetGroupChatCapacity(srv.CorpID, 4)
+	first := newChat(t, srv, "owner1", "Club")
+	cfg, err := e.svc.AddJoinWay(bg, &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, ChatIDList: []string{first},
+		RoomBaseName: "Club", RoomBaseID: 2, State: "spring"})
+	require.NoError(t, err)
+
+	joined := map[string]string{} // customer → group
+	var last string
+	for range 7 {
+		chat, ext, err := srv.JoinViaJoinWay(bg, srv.CorpID, cfg, "")
+		require.NoError(t, err)
+		joined[ext], last = chat, chat
+	}
+	// someone invited directly has no state
+	direct := customers(t, srv, 1, "owner1")[0]
+	require.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, last, []string{direct}, ""))
+
+	joins, err := e.tr.Joins(bg, "spring")
+	require.NoError(t, err)
+	require.Len(t, joins, 7)
+	for _, j := range joins {
+		assert.Equal(t, joined[j.Member.UserID], j.ChatID)
+		assert.Equal(t, groupchat.JoinQRCode, j.Member.JoinScene)
+		assert.Equal(t, "spring", j.Member.State)
+	}
+	rooms := map[string]bool{}
+	for _, chat := range joined {
+		rooms[chat] = true
+	}
+	assert.Len(t, rooms, 3, "the group filled up twice: two new rooms")
+	for chat := range rooms {
+		requireInSync(t, e, chat)
+	}
+	c, err := e.tr.Chat(bg, last)
+	require.NoError(t, err)
+	assert.Contains(t, ids(c.Members), direct)
+	assert.Empty(t, c.Members[len(c.Members)-1].State)
+	st := e.tr.Stats()
+	assert.Zero(t, st.Gaps)
+	// a read per create (3) and per add_member (8), but for the first
+	// joins of the new rooms: the create's read saw them already
+	assert.EqualValues(t, 3+8-2, st.Fetches)
+	assert.EqualValues(t, 2, st.Duplicates)
+
+	empty, err := e.tr.Joins(bg, "autumn")
+	require.NoError(t, err)
+	assert.Empty(t, empty)
+	_, err = e.tr.Joins(bg, "")
+	requireInvalid(t, err)
+}
+
+func TestTrackerAppliesLeavingWithoutCallingWeCom(t *testing.T) {
+	t.Parallel()
+	e := setupTracked(t, nil)
+	srv := e.srv
+	cust := customers(t, srv, 5, "owner1")
+	chat := newChat(t, srv, "owner1", "g", cust...)
+	before := srv.Count(getPath)
+	require.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chat, cust[1:3], false))
+	require.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chat, cust[4:], true))
+	assert.Equal(t, before, srv.Count(getPath), "del_member in sequence needs no read")
+	assert.EqualValues(t, 2, e.tr.Stats().Local)
+	requireInSync(t, e, chat)
+}
+
+func TestTrackerRepairsAMissedEvent(t *testing.T) {
+	t.Parallel()
+	e := setupTracked(t, nil)
+	srv := e.srv
+	cust := customers(t, srv, 6, "owner1")
+	chat := newChat(t, srv, "owner1", "g", cust[:4]...)
+
+	// the callback misses a departure; the next departure shows the gap
+	srv.DropGroupChatEvents(srv.CorpID, 1)
+	require.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chat, cust[:1], false))
+	c, err := e.tr.Chat(bg, chat)
+	require.NoError(t, err)
+	assert.Contains(t, ids(c.Members), cust[0], "the tracker has not seen it yet")
+
+	before := srv.Count(getPath)
+	require.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chat, cust[1:2], false))
+	assert.Equal(t, before+1, srv.Count(getPath), "the gap makes the tracker read the group")
+	st := e.tr.Stats()
+	assert.EqualValues(t, 1, st.Gaps)
+	assert.Zero(t, st.Local)
+	requireInSync(t, e, chat)
+
+	// a missed join is repaired by the next change of any kind
+	srv.DropGroupChatEvents(srv.CorpID, 1)
+	require.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, chat, cust[4:5], ""))
+	require.NoError(t, srv.RenameGroupChat(bg, srv.CorpID, chat, "renamed"))
+	c = requireInSync(t, e, chat)
+	assert.Equal(t, "renamed", c.Name)
+	assert.EqualValues(t, 2, e.tr.Stats().Gaps)
+}
+
+func TestTrackerSkipsAReSentEvent(t *testing.T) {
+	t.Parallel()
+	// without de-duplication in the handler, the re-send reaches the tracker
+	e := setupTracked(t, []callback.Option{callback.WithoutDedup()})
+	srv := e.srv
+	cust := customers(t, srv, 3, "owner1")
+	chat := newChat(t, srv, "owner1", "g")
+	require.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, chat, cust[:2], ""))
+	require.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chat, cust[:1], false))
+	events := srv.GroupChatEvents(srv.CorpID)
+	require.Len(t, events, 3)
+
+	before := srv.Count(getPath)
+	for _, ev := range events[1:] { // WeCom re-sends the join and the leave
+		_, err := e.pusher.Push(bg, wecomtest.ExternalChatXML(srv.CorpID, ev))
+		require.NoError(t, err)
+	}
+	assert.Equal(t, before, srv.Count(getPath), "a re-send is recognised by its versions: no read")
+	st := e.tr.Stats()
+	assert.EqualValues(t, 2, st.Duplicates, "the join (older than the stored state) and the leave (the stored state)")
+	assert.Zero(t, st.Gaps)
+	requireInSync(t, e, chat)
+
+	// a member who left and comes back: the event leads to a past version
+	// only if versions repeat; the fake's do not, WeCom's might. Either
+	// way an event in sequence is applied.
+	require.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, chat, cust[:1], ""))
+	requireInSync(t, e, chat)
+	assert.EqualValues(t, 2, e.tr.Stats().Duplicates)
+}
+
+func TestTrackerWaitsForLaggingReads(t *testing.T) {
+	t.Parallel()
+	e := setupTracked(t, nil)
+	srv := e.srv
+	chat := newChat(t, srv, "owner1", "g")
+	cfg, err := e.svc.AddJoinWay(bg, &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, ChatIDList: []string{chat}, State: "ad"})
+	require.NoError(t, err)
+
+	// groupchat/get still shows the group before the join
+	srv.SetGroupChatLag(srv.CorpID, 1)
+	_, ext, err := srv.JoinViaJoinWay(bg, srv.CorpID, cfg, "")
+	require.NoError(t, err)
+	c, err := e.tr.Chat(bg, chat)
+	require.NoError(t, err)
+	assert.Equal(t, []string{ext}, c.Pending, "announced but not yet readable")
+	assert.NotContains(t, ids(c.Members), ext)
+	assert.Equal(t, []string{"owner1", ext}, c.MemberIDs())
+	joins, err := e.tr.Joins(bg, "ad")
+	require.NoError(t, err)
+	assert.Empty(t, joins, "the state arrives with the next read")
+
+	// the next event applies in sequence on top of the pending state
+	_, ext2, err := srv.JoinViaJoinWay(bg, srv.CorpID, cfg, "")
+	require.NoError(t, err)
+	assert.Zero(t, e.tr.Stats().Gaps)
+	c = requireInSync(t, e, chat)
+	assert.Subset(t, ids(c.Members), []string{ext, ext2})
+	joins, err = e.tr.Joins(bg, "ad")
+	require.NoError(t, err)
+	assert.Len(t, joins, 2)
+
+	// a lagging read for a departure: the event is applied on top
+	srv.SetGroupChatLag(srv.CorpID, 1)
+	srv.DropGroupChatEvents(srv.CorpID, 1)
+	require.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, chat, customers(t, srv, 1, "owner1"), ""))
+	require.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chat, []string{ext}, false))
+	c, err = e.tr.Chat(bg, chat)
+	require.NoError(t, err)
+	assert.NotContains(t, c.MemberIDs(), ext)
+	_, err = e.tr.Refresh(bg, chat)
+	require.NoError(t, err)
+	requireInSync(t, e, chat)
+}
+
+func TestTrackerOwnerChangesAndDismissals(t *testing.T) {
+	t.Parallel()
+	e := setupTracked(t, nil)
+	srv := e.srv
+	cust := customers(t, srv, 2, "owner1")
+	a := newChat(t, srv, "owner1", "a", cust...)
+	b := newChat(t, srv, "owner1", "b")
+
+	require.NoError(t, srv.SetGroupChatOwner(bg, srv.CorpID, a, "owner2"))
+	c := requireInSync(t, e, a)
+	assert.Equal(t, "owner2", c.Owner)
+	require.NoError(t, srv.SetGroupChatNotice(bg, srv.CorpID, a, "hello"))
+	c, err := e.tr.Chat(bg, a)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", c.Notice)
+
+	// an inheritance through the API: the fake pushes change_owner in the background
+	require.NoError(t, srv.ResignStaff(srv.CorpID, "owner1"))
+	res, err := e.svc.TransferMany(bg, &groupchat.TransferRequest{ChatIDList: []string{b}, NewOwner: "heir"}, 0)
+	require.NoError(t, err)
+	require.NoError(t, res[0].Err)
+	require.NoError(t, srv.DeliverGroupChatEvents(bg, srv.CorpID))
+	c = requireInSync(t, e, b)
+	assert.Equal(t, "heir", c.Owner)
+
+	require.NoError(t, srv.DismissGroupChat(bg, srv.CorpID, a))
+	c, err = e.tr.Chat(bg, a)
+	require.NoError(t, err)
+	assert.Nil(t, c)
+	// a late event for the dismissed group: the read says it is gone
+	require.NoError(t, e.tr.HandleEvent(bg, &callback.ExternalChatEvent{Envelope: callback.Envelope{ToUserName: srv.CorpID},
+		ChatID: a, UpdateDetail: callback.UpdateChangeName, LastMemVer: "x", CurMemVer: "x"}), "unknown change type is ignored")
+	ev := &callback.ExternalChatEvent{ChatID: a, UpdateDetail: callback.UpdateChangeName}
+	ev.ToUserName, ev.ChangeType = srv.CorpID, callback.ChangeChatUpdate
+	require.NoError(t, e.tr.HandleEvent(bg, ev))
+	c, err = e.tr.Chat(bg, a)
+	require.NoError(t, err)
+	assert.Nil(t, c)
+	assert.EqualValues(t, 2, e.tr.Stats().Gone)
+}
+
+func TestTrackerIgnoresOtherCorpsAndBadEvents(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	tr := groupchat.NewTracker(svc)
+	ev := &callback.ExternalChatEvent{ChatID: "wr1"}
+	ev.ToUserName, ev.ChangeType = "wwothercorp", callback.ChangeChatCreate
+	require.NoError(t, tr.HandleEvent(bg, ev))
+	assert.EqualValues(t, 1, tr.Stats().Ignored)
+	assert.Zero(t, srv.Count(getPath))
+
+	ev = &callback.ExternalChatEvent{}
+	ev.ToUserName, ev.ChangeType = srv.CorpID, callback.ChangeChatCreate
+	require.ErrorIs(t, tr.HandleEvent(bg, ev), groupchat.ErrBadEvent)
+	require.NoError(t, tr.HandleEvent(bg, nil))
+
+	// a read that fails is reported, so that WeCom's re-send can retry it
+	srv.Fail(getPath, wecomtest.Fault{Errcode: 60011, Times: 1})
+	ev = &callback.ExternalChatEvent{ChatID: "wr1"}
+	ev.ToUserName, ev.ChangeType = srv.CorpID, callback.ChangeChatCreate
+	err := tr.HandleEvent(bg, ev)
+	requireCode(t, err, 60011)
+}
+
+func TestTrackerSyncAndRefresh(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	cust := customers(t, srv, 3, "owner1")
+	var chats []string
+	for range 5 {
+		chats = append(chats, newChat(t, srv, "owner1", "old", cust...))
+	}
+	store := groupchat.NewMemoryTrackerStore()
+	tr := groupchat.NewTracker(svc, groupchat.WithTrackerStore(store), groupchat.WithMemberNames())
+	n, err := tr.Sync(bg, &groupchat.ListRequest{Limit: 2})
+	require.NoError(t, err)
+	assert.Equal(t, 5, n)
+	assert.Equal(t, 5, store.Len())
+	c, err := tr.Chat(bg, chats[0])
+	require.NoError(t, err)
+	assert.NotEmpty(t, c.Members[1].Name, "WithMemberNames reads names")
+
+	require.NoError(t, srv.DismissGroupChat(bg, srv.CorpID, chats[0]))
+	c, err = tr.Refresh(bg, chats[0])
+	require.NoError(t, err)
+	assert.Nil(t, c, "a group that is gone is forgotten")
+	assert.Equal(t, 4, store.Len())
+	_, err = tr.Refresh(bg, "")
+	requireInvalid(t, err)
+}
+
+func TestTrackerConcurrentEvents(t *testing.T) {
+	t.Parallel()
+	e := setupTracked(t, []callback.Option{callback.WithWorkers(4, 256)})
+	t.Cleanup(func() { _ = e.h.Close(context.Background()) })
+	srv := e.srv
+	srv.SetGroupChatCapacity(srv.CorpID, 500)
+	chats := []string{newChat(t, srv, "owner1", "a"), newChat(t, srv, "owner2", "b")}
+	cfg, err := e.svc.AddJoinWay(bg, &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, ChatIDList: chats[:1], State: "busy"})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 15 {
+				if w%2 == 0 {
+					_, _, err := srv.JoinViaJoinWay(bg, srv.CorpID, cfg, "")
+					assert.NoError(t, err)
+				} else {
+					c := customers(t, srv, 1, "owner1")
+					assert.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, chats[1], c, ""))
+					if i%3 == 0 {
+						assert.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chats[1], c, true))
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, e.h.Close(context.Background())) // every queued event handled
+	for _, chat := range chats {
+		requireInSync(t, e, chat)
+	}
+	joins, err := e.tr.Joins(bg, "busy")
+	require.NoError(t, err)
+	assert.Len(t, joins, 30)
+	assert.True(t, slices.IsSortedFunc(joins, func(a, b groupchat.Join) int { return int(a.Member.JoinTime - b.Member.JoinTime) }))
+}
