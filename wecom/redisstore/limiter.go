@@ -89,12 +89,16 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local maxwait = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local wait = 0
+local fields = {}
+for i = 1, n do fields[i] = tostring(i) end
+local cur = redis.call('HMGET', KEYS[1], unpack(fields))
 local tats = {}
+local set = {}
 local last = now
 for i = 1, n do
   local T = tonumber(ARGV[1 + 2 * i])
   local burst = tonumber(ARGV[2 + 2 * i])
-  local tat = tonumber(redis.call('HGET', KEYS[1], tostring(i)) or '0')
+  local tat = tonumber(cur[i] or '0') or 0
   if tat < now then tat = now end
   local new = tat + T
   local w = new - burst * T - now
@@ -106,8 +110,10 @@ if maxwait >= 0 and wait > maxwait then
   return {1, math.ceil(wait)}
 end
 for i = 1, n do
-  redis.call('HSET', KEYS[1], tostring(i), string.format('%.0f', tats[i]))
+  set[2 * i - 1] = fields[i]
+  set[2 * i] = string.format('%.0f', tats[i])
 end
+redis.call('HSET', KEYS[1], unpack(set))
 redis.call('PEXPIRE', KEYS[1], math.ceil((last - now) / 1000) + 1000)
 return {0, math.ceil(wait)}`)
 
