@@ -563,7 +563,11 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 	if err := h.enqueue(ctx, d); err != nil {
 		h.release(ctx, key)
 		h.log(ctx, slog.LevelWarn, "callback: push refused", "kind", ev.Header().Kind(), "err", err)
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		msg := "push not queued; re-send later" // a queue's own error (addresses, say) stays in the log
+		if errors.Is(err, ErrQueueFull) || errors.Is(err, ErrClosed) {
+			msg = err.Error()
+		}
+		http.Error(w, msg, http.StatusServiceUnavailable)
 		return
 	}
 	h.answer(w)

@@ -148,6 +148,7 @@ func TestQueueRefusalAnswers503(t *testing.T) {
 	p.Attempts = 1
 	res, _ := p.Push(context.Background(), addEvent("refused"))
 	require.Equal(t, http.StatusServiceUnavailable, res.Status())
+	require.NotContains(t, res.Body(), "connection refused", "the queue's error stays in the log")
 	q.mu.Lock()
 	q.refuse = nil
 	q.mu.Unlock()

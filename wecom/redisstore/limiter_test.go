@@ -148,8 +148,8 @@ func TestFourClientsStayUnderTheLimitTogether(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		const (
 			path    = "/cgi-bin/get_api_domain_ip"
-			limit   = 20
-			window  = 400 * time.Millisecond
+			limit   = 30
+			window  = time.Second
 			clients = 4
 			each    = 12
 		)
