@@ -155,7 +155,8 @@ func (l *Limiter) rules(path string) []rule {
 // Wait implements wecom.Limiter: it blocks until one call to path for
 // corpID may go out, or ctx ends. When the wait would outlast ctx's
 // deadline it returns context.DeadlineExceeded at once, without taking a
-// slot, as wecom.MemoryLimiter does.
+// slot, as wecom.MemoryLimiter does. A wait cut short by ctx otherwise
+// leaves its slot taken: the shared budget errs on the safe side.
 func (l *Limiter) Wait(ctx context.Context, corpID, path string) error {
 	path = normalizePath(path)
 	rs := l.rules(path)
