@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -233,7 +234,7 @@ func (q *Queue) ensureGroup(ctx context.Context) error {
 }
 
 func isBusyGroup(err error) bool {
-	return err != nil && len(err.Error()) >= 9 && err.Error()[:9] == "BUSYGROUP"
+	return err != nil && strings.HasPrefix(err.Error(), "BUSYGROUP")
 }
 
 // Close implements callback.Queue: it stops reading (within PollInterval)

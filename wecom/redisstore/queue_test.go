@@ -436,3 +436,21 @@ func TestBackoffDoublesUpToTheVisibilityTimeout(t *testing.T) {
 	}
 	assert.Equal(t, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}, got)
 }
+
+// A stream deleted under running workers (a FLUSHALL, say) is re-created
+// with its group, and pushes flow again.
+func TestQueueSurvivesALostStream(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, b backend) {
+		prefix := testPrefix(t, b)
+		var runs atomic.Int32
+		in := newInstance(t, b, prefix, fastQueue("lost"), func(h *callback.Handler) {
+			h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { runs.Add(1); return nil })
+		})
+		require.NoError(t, in.store.rdb.Del(context.Background(), in.queue.stream).Err())
+		time.Sleep(50 * time.Millisecond) // let a read fail on the missing group
+		_, err := in.p.Push(context.Background(), addEvent("wmLost"))
+		require.NoError(t, err)
+		eventually(t, "handled after the stream came back", func() bool { return runs.Load() == 1 })
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -169,7 +170,7 @@ func (q *Queue) claim(ctx context.Context, cursor string, n int) ([]entry, strin
 }
 
 func isNoGroup(err error) bool {
-	return err != nil && len(err.Error()) >= 7 && err.Error()[:7] == "NOGROUP"
+	return err != nil && strings.Contains(err.Error(), "NOGROUP") // inside a script the error may be wrapped
 }
 
 func pairs(fv []any) map[string]string {
