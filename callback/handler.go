@@ -44,8 +44,7 @@ type config struct {
 	store      wecom.Store
 	dedupTTL   time.Duration
 	noDedup    bool
-	workers    int
-	queue      int
+	queue      Queue // WithQueue or WithWorkers; nil: handle before answering
 	window     time.Duration
 	now        func() time.Time
 	logger     *slog.Logger
@@ -155,14 +154,15 @@ func WithoutDedup() Option {
 // released), so that WeCom re-sends it later. Handler failures are reported
 // through WithErrorHook and the logger only: WeCom was already told
 // "success" and does not deliver the event again, so a handler that must
-// not lose events has to retry (or record the event) itself. Call Close to
-// stop the workers.
+// not lose events has to retry (or record the event) itself, or use a
+// durable Queue (WithQueue) instead. Call Close to stop the workers.
+// WithWorkers and WithQueue replace each other; the last one wins.
 func WithWorkers(n, queue int) Option {
 	return func(c *config) error {
 		if n < 1 || queue < 0 {
 			return fmt.Errorf("callback: WithWorkers(%d, %d): need n >= 1 and queue >= 0", n, queue)
 		}
-		c.workers, c.queue = n, queue
+		c.queue = newMemoryQueue(n, queue)
 		return nil
 	}
 }
@@ -252,11 +252,10 @@ type Handler struct {
 	dedup  *deduper
 	routes router
 
-	mu      sync.RWMutex // guards closed, running, and the send on jobs
+	mu      sync.RWMutex // guards closed, running, and Enqueue calls
 	closed  bool
-	running int           // live workers plus synchronous deliveries being handled
+	running int           // synchronous deliveries being handled, plus background runners (startBackground)
 	drained chan struct{} // closed once closed is set and running is 0
-	jobs    chan job
 	// closers stop background work (the suite exchange runner) on Close;
 	// set before the Handler serves.
 	closers []func()
@@ -286,11 +285,6 @@ func (h *Handler) Err() error {
 		return *p
 	}
 	return nil
-}
-
-type job struct {
-	ev  Event
-	key string
 }
 
 // NewHandler returns a Handler for a callback configured with token and
@@ -338,11 +332,9 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 		}
 		h.dedup = &deduper{store: st, ttl: ttl}
 	}
-	if cfg.workers > 0 {
-		h.jobs = make(chan job, cfg.queue)
-		h.running = cfg.workers
-		for range cfg.workers {
-			go h.worker()
+	if cfg.queue != nil {
+		if err := cfg.queue.Start(h.runDelivery); err != nil {
+			return nil, fmt.Errorf("callback: starting the queue: %w", err)
 		}
 	}
 	return h, nil
@@ -371,19 +363,16 @@ func (h *Handler) EncryptReply(ev Event, plaintext []byte, timestamp, nonce stri
 // Close stops accepting pushes: from then on each is answered 503 (and its
 // de-dup claim released), so that WeCom re-sends it later. Close then waits
 // for the work already accepted: the synchronous deliveries whose handlers
-// are running and, with WithWorkers, every queued event, which the workers
-// still handle. It returns nil when all of it has finished, or ctx.Err() when
-// ctx ends first; the handlers still running then go on in the background
-// (Close leaves no goroutine of its own behind). Close may be called again,
-// e.g. with a longer deadline.
+// are running and the queue's work (Queue.Close): with WithWorkers, every
+// queued event, which the workers still handle. It returns nil when all of
+// it has finished, or ctx.Err() when ctx ends first; the handlers still
+// running then go on in the background (Close leaves no goroutine of its
+// own behind). Close may be called again, e.g. with a longer deadline.
 func (h *Handler) Close(ctx context.Context) error {
 	h.mu.Lock()
 	first := !h.closed
 	if first {
 		h.closed = true
-		if h.jobs != nil {
-			close(h.jobs)
-		}
 		if h.running == 0 {
 			close(h.drained)
 		}
@@ -392,6 +381,11 @@ func (h *Handler) Close(ctx context.Context) error {
 	if first {
 		for _, stop := range h.closers {
 			stop()
+		}
+	}
+	if h.cfg.queue != nil {
+		if err := h.cfg.queue.Close(ctx); err != nil {
+			return err
 		}
 	}
 	select {
@@ -427,7 +421,7 @@ func (h *Handler) enter() bool {
 	return true
 }
 
-// exit counts a synchronous delivery or a worker out.
+// exit counts a synchronous delivery out.
 func (h *Handler) exit() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -645,7 +639,7 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 			h.log(ctx, slog.LevelWarn, "callback: dedup store failed reading a claim", "kind", ev.Header().Kind(), "err", derr)
 		}
 	}
-	inline := h.jobs == nil || h.cfg.syncKinds[ev.Header().Kind()]
+	inline := h.cfg.queue == nil || h.cfg.syncKinds[ev.Header().Kind()]
 	switch {
 	case state == claimDone:
 		h.log(ctx, slog.LevelDebug, "callback: duplicate push ignored", "kind", ev.Header().Kind())
@@ -680,47 +674,29 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		h.answer(w)
 		return
 	}
-	if err := h.enqueue(job{ev: ev, key: key}); err != nil {
+	d := &Delivery{MsgSignature: sig, Timestamp: ts, Nonce: nonce, Encrypt: env.Encrypt, ev: ev, key: key}
+	if err := h.enqueue(ctx, d); err != nil {
 		h.release(ctx, key)
 		h.log(ctx, slog.LevelWarn, "callback: push refused", "kind", ev.Header().Kind(), "err", err)
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		msg := "push not queued; re-send later" // a queue's own error (addresses, say) stays in the log
+		if errors.Is(err, ErrQueueFull) || errors.Is(err, ErrClosed) {
+			msg = err.Error()
+		}
+		http.Error(w, msg, http.StatusServiceUnavailable)
 		return
 	}
 	h.answer(w)
 }
 
-func (h *Handler) enqueue(j job) error {
+func (h *Handler) enqueue(ctx context.Context, d *Delivery) error {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.closed {
 		return ErrClosed
 	}
-	select {
-	case h.jobs <- j:
-		return nil
-	default:
-		return ErrQueueFull
-	}
-}
-
-func (h *Handler) worker() {
-	defer h.exit()
-	for j := range h.jobs {
-		h.runJob(j)
-	}
-}
-
-// runJob handles one queued event. handle already guards the user code it
-// calls besides the handlers (the error hook, the logger); this is the last
-// line of defence of the worker goroutine, where a panic would end the
-// process.
-func (h *Handler) runJob(j job) {
-	defer func() {
-		if p := recover(); p != nil {
-			h.log(context.Background(), slog.LevelError, "callback: panic while handling a queued push", "panic", fmt.Sprint(p))
-		}
-	}()
-	_ = h.handle(context.Background(), j.ev, j.key)
+	ctx, cancel := storeContext(ctx)
+	defer cancel()
+	return h.cfg.queue.Enqueue(ctx, d)
 }
 
 // dedupStoreTimeout bounds each de-dup store call. The calls get a context

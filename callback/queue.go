@@ -1,0 +1,196 @@
+package callback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+)
+
+// Queue carries the pushes a Handler accepted to the goroutines that run
+// their handler functions. The Handler answers WeCom "success" as soon as
+// Enqueue returned nil, and WeCom does not re-send an answered push, so the
+// Queue decides what survives a crash or a failing handler:
+//
+//   - WithWorkers (the in-process default) keeps pushes in memory, runs each
+//     once and reports a failure to WithErrorHook and the logger only;
+//   - a durable queue (redisstore.Queue keeps pushes in a Redis stream,
+//     still encrypted as WeCom sent them) keeps each push until its
+//     handlers succeeded, retries failures and parks what keeps failing as
+//     a dead letter to replay; pushes left behind by a crashed instance are
+//     run by another one.
+//
+// A push reaches Enqueue after its de-duplication claim was taken, so a
+// re-send of it (on any instance sharing the de-dup store) is not queued
+// again while it waits or runs.
+type Queue interface {
+	// Start is called once, by NewHandler, with the function that runs one
+	// delivery's handlers. The queue calls run from goroutines of its own.
+	// run returns nil when the handlers succeeded or the event had been
+	// handled already; an error matching ErrUndeliverable means that no
+	// retry can succeed.
+	Start(run func(ctx context.Context, d *Delivery) error) error
+	// Enqueue accepts d, or fails: the Handler then releases the push's
+	// de-dup claim and answers 503, so that WeCom re-sends it later.
+	// ErrQueueFull and ErrClosed are the usual refusals.
+	Enqueue(ctx context.Context, d *Delivery) error
+	// Close stops taking pushes and waits for the runs in progress (and,
+	// for an in-process queue, for the pushes still queued) to end, or for
+	// ctx to end. Handler.Close calls it; it may be called again.
+	Close(ctx context.Context) error
+}
+
+// Delivery is one accepted push on its way to the handler functions. Its
+// exported fields are the push as WeCom sent it, still encrypted: the
+// msg_signature, timestamp and nonce of the URL and the Encrypt element of
+// the body. A durable queue stores those four strings and hands them back
+// in a Delivery of its own; the Handler then verifies, decrypts and parses
+// them again, so no plaintext is kept at rest.
+type Delivery struct {
+	MsgSignature string
+	Timestamp    string
+	Nonce        string
+	Encrypt      string
+	// Attempt numbers the runs of this push's handlers, from 1. A queue
+	// that retries sets it; handlers read it with DeliveryFromContext.
+	Attempt int
+
+	// Set by the Handler for in-process queues: the parsed event and its
+	// de-dup key. A Delivery read back from storage has neither.
+	ev  Event
+	key string
+}
+
+// ErrUndeliverable is matched by the error of a run whose stored push can
+// never be handled: it no longer verifies, decrypts or parses (the
+// callback's Token or EncodingAESKey changed since it was queued, or the
+// stored copy was damaged). A durable queue parks such a push as a dead
+// letter at once instead of retrying it.
+var ErrUndeliverable = errors.New("callback: stored push cannot be opened")
+
+type deliveryKey struct{}
+
+// DeliveryFromContext returns the Delivery whose handlers ctx was made for
+// (handler functions and the WithErrorHook function get such a ctx when a
+// Queue runs them), e.g. to tell a retry (Attempt > 1) from a first run.
+func DeliveryFromContext(ctx context.Context) (*Delivery, bool) {
+	d, ok := ctx.Value(deliveryKey{}).(*Delivery)
+	return d, ok
+}
+
+// WithQueue hands accepted pushes to q instead of running their handlers
+// before answering: WeCom is answered "success" once q accepted the push.
+// It replaces WithWorkers (the in-process queue); the last of the two
+// options wins. NewHandler starts q and Handler.Close closes it; give each
+// Handler a Queue of its own.
+func WithQueue(q Queue) Option {
+	return func(c *config) error {
+		if q == nil {
+			return errors.New("callback: nil queue")
+		}
+		c.queue = q
+		return nil
+	}
+}
+
+// OpenDelivery verifies, decrypts and parses a delivery that a durable
+// queue stored (a dead letter, say), as this Handler would before running
+// it. The timestamp window and the receiver check are not applied again:
+// both were checked when the push arrived. The error matches
+// ErrUndeliverable.
+func (h *Handler) OpenDelivery(d *Delivery) (Event, error) {
+	ev, _, err := h.openDelivery(d)
+	return ev, err
+}
+
+func (h *Handler) openDelivery(d *Delivery) (Event, string, error) {
+	if d == nil {
+		return nil, "", fmt.Errorf("%w: no delivery", ErrUndeliverable)
+	}
+	if d.ev != nil {
+		return d.ev, d.key, nil
+	}
+	msg, ridb, err := h.crypto.open(d.MsgSignature, d.Timestamp, d.Nonce, d.Encrypt)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrUndeliverable, err)
+	}
+	rid := string(ridb)
+	ev, err := ParseEvent(msg)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrUndeliverable, err)
+	}
+	ev.Header().ReceiveID = rid
+	return ev, DedupKey(rid, msg), nil
+}
+
+// runDelivery is the function a Queue calls for each delivery. An
+// in-process delivery is handled as before queues existed (a failure
+// releases the de-dup claim). A stored delivery is opened again; if its
+// event was handled already (a run that succeeded but was not
+// acknowledged), nothing runs. A failure keeps its claim: re-sends of the
+// push stay answered "success" without running while the queue retries.
+func (h *Handler) runDelivery(ctx context.Context, d *Delivery) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("callback: panic while handling a queued push: %v", p)
+			h.log(context.Background(), slog.LevelError, "callback: panic while handling a queued push", "panic", fmt.Sprint(p))
+		}
+	}()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx = context.WithValue(ctx, deliveryKey{}, d)
+	if d != nil && d.ev != nil {
+		return h.handle(ctx, d.ev, d.key)
+	}
+	ev, key, err := h.openDelivery(d)
+	if err != nil {
+		h.log(ctx, slog.LevelError, "callback: stored push cannot be opened", "err", err)
+		return err
+	}
+	if h.isDone(ctx, key) {
+		h.log(ctx, slog.LevelDebug, "callback: stored push was handled already", "kind", ev.Header().Kind())
+		return nil
+	}
+	return h.handleStored(ctx, ev, key, d.Attempt)
+}
+
+// isDone reports whether the de-dup store marks key handled; a store
+// failure counts as not handled (a possible duplicate beats a lost event).
+func (h *Handler) isDone(parent context.Context, key string) bool {
+	if h.dedup == nil {
+		return false
+	}
+	ctx, cancel := storeContext(parent)
+	defer cancel()
+	v, ok, err := h.dedup.store.Get(ctx, key)
+	if err != nil {
+		h.log(ctx, slog.LevelWarn, "callback: dedup store failed; running the stored push", "err", err)
+		return false
+	}
+	return ok && v == dedupDone
+}
+
+// handleStored runs the handlers of a push read back from a durable queue.
+func (h *Handler) handleStored(parent context.Context, ev Event, key string, attempt int) error {
+	base := context.WithoutCancel(parent)
+	ctx := parent
+	if h.cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(parent, h.cfg.timeout)
+		defer cancel()
+	}
+	handled, err := h.routes.dispatch(ctx, ev)
+	if !handled {
+		h.log(base, slog.LevelInfo, "callback: no handler for push (register OnDefault to receive it)",
+			"kind", ev.Header().Kind(), "change_type", ev.Header().ChangeType)
+	}
+	if err != nil {
+		h.log(base, slog.LevelError, "callback: handler failed; the queue decides whether to retry", "kind", ev.Header().Kind(),
+			"change_type", ev.Header().ChangeType, "attempt", attempt, "err", err)
+		h.callErrorHook(base, ev, err)
+		return err
+	}
+	h.markDone(base, key)
+	return nil
+}

@@ -1,0 +1,131 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/scrmkit/scrm/callback"
+)
+
+// DeadLetter is a push whose handlers kept failing (or that could no
+// longer be opened), parked in the dead-letter stream. Delivery holds the
+// push still encrypted: Handler.OpenDelivery decrypts and parses it.
+type DeadLetter struct {
+	ID         string // id in the dead-letter stream; give it to Replay
+	Delivery   callback.Delivery
+	ReceivedAt time.Time // when the Handler queued it
+	FailedAt   time.Time // when it was parked
+	Attempts   int       // runs made
+	// Err is the text of the last error (at most 1 KiB), as the handler
+	// returned it: keep customer data out of handler errors.
+	Err string
+}
+
+// ErrNoDeadLetter is returned by Replay and DeleteDeadLetter for an id
+// that is not in the dead-letter stream.
+var ErrNoDeadLetter = errors.New("redisstore: no such dead letter")
+
+// ListDeadLetters returns up to n dead letters (n <= 0: 100), oldest
+// first, starting after the id after ("" from the first).
+func (q *Queue) ListDeadLetters(ctx context.Context, after string, n int) ([]DeadLetter, error) {
+	if n <= 0 {
+		n = 100
+	}
+	start := "-"
+	if after != "" {
+		start = "(" + after
+	}
+	msgs, err := q.s.rdb.XRangeN(ctx, q.dead, start, "+", int64(n)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: listing dead letters: %w", err)
+	}
+	out := make([]DeadLetter, 0, len(msgs))
+	for _, m := range msgs {
+		f := func(k string) string { s, _ := m.Values[k].(string); return s }
+		att, _ := strconv.Atoi(f(fAttempts))
+		out = append(out, DeadLetter{
+			ID:         m.ID,
+			Delivery:   callback.Delivery{MsgSignature: f(fSig), Timestamp: f(fTS), Nonce: f(fNonce), Encrypt: f(fEnc), Attempt: att},
+			ReceivedAt: parseMillis(f(fAt)),
+			FailedAt:   parseMillis(f(fFailed)),
+			Attempts:   att,
+			Err:        f(fErr),
+		})
+	}
+	return out, nil
+}
+
+// replayScript moves a dead letter back to the stream as a new push (its
+// runs counted from 1 again).
+// KEYS[1] stream, KEYS[2] dead letters; ARGV[1] the dead letter's id.
+var replayScript = redis.NewScript(`
+local e = redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1])
+if #e == 0 then return false end
+local f = e[1][2]
+local keep = {}
+for i = 1, #f, 2 do
+  local k = f[i]
+  if k == 'sig' or k == 'ts' or k == 'nonce' or k == 'enc' or k == 'at' then
+    keep[#keep + 1] = k
+    keep[#keep + 1] = f[i + 1]
+  end
+end
+local id = redis.call('XADD', KEYS[1], '*', unpack(keep))
+redis.call('XDEL', KEYS[2], ARGV[1])
+return id`)
+
+// Replay sends the dead letter id back to the queue, with MaxAttempts
+// fresh runs, and returns its new id in the stream. Fix what made it fail
+// first.
+func (q *Queue) Replay(ctx context.Context, id string) (string, error) {
+	newID, err := replayScript.Run(ctx, q.s.rdb, []string{q.stream, q.dead}, id).Text()
+	if errors.Is(err, redis.Nil) {
+		return "", fmt.Errorf("%w: %s", ErrNoDeadLetter, id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("redisstore: replaying dead letter %s: %w", id, err)
+	}
+	return newID, nil
+}
+
+// DeleteDeadLetter drops the dead letter id for good.
+func (q *Queue) DeleteDeadLetter(ctx context.Context, id string) error {
+	n, err := q.s.rdb.XDel(ctx, q.dead, id).Result()
+	if err != nil {
+		return fmt.Errorf("redisstore: deleting dead letter %s: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: %s", ErrNoDeadLetter, id)
+	}
+	return nil
+}
+
+// QueueStats counts a queue's pushes.
+type QueueStats struct {
+	Queued      int64 // in the stream: waiting, running or waiting for a retry
+	Pending     int64 // taken by a worker and not acknowledged (running or waiting for a retry)
+	DeadLetters int64
+}
+
+// Stats counts the queue's pushes across every instance.
+func (q *Queue) Stats(ctx context.Context) (QueueStats, error) {
+	var st QueueStats
+	pipe := q.s.rdb.Pipeline()
+	xl := pipe.XLen(ctx, q.stream)
+	dl := pipe.XLen(ctx, q.dead)
+	pe := pipe.XPending(ctx, q.stream, q.o.Group)
+	_, err := pipe.Exec(ctx)
+	if err != nil && !isNoGroup(err) && !errors.Is(err, redis.Nil) {
+		return st, fmt.Errorf("redisstore: queue stats: %w", err)
+	}
+	st.Queued, st.DeadLetters = xl.Val(), dl.Val()
+	if p := pe.Val(); p != nil {
+		st.Pending = p.Count
+	}
+	return st, nil
+}
