@@ -76,6 +76,7 @@ type Corp struct {
 	tokenFetches int
 	media        map[string]MediaFile
 	contact      *contactState
+	message      *messageState
 }
 
 // MediaFile is an upload the server has accepted.
@@ -191,7 +192,7 @@ func (s *Server) addCorpLocked(corpID, secret string) *Corp {
 	if c, ok := s.corps[corpID]; ok {
 		return c
 	}
-	c := &Corp{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState()}
+	c := &Corp{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState(), message: newMessageState()}
 	s.corps[corpID] = c
 	return c
 }
@@ -441,5 +442,6 @@ func (s *Server) routes() {
 	s.routeIP()
 	s.routeMedia()
 	s.routeContact()
+	s.routeMessage()
 	s.routeSuite()
 }
