@@ -251,10 +251,11 @@ func (j *MomentJob) Wait(ctx context.Context) (*MomentTaskOutcome, error) {
 		if waited >= MomentJobLifetime {
 			return nil, fmt.Errorf("message: moment job %s still not finished after %s", j.JobID, MomentJobLifetime)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		d := min(wait, MomentJobLifetime-waited) // the last pause ends with the job's life
+		if err := sleep(ctx, d); err != nil {
 			return nil, err
 		}
-		waited += wait
+		waited += d
 		wait = min(wait*2, maxWait)
 	}
 }
