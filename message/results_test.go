@@ -16,18 +16,18 @@ import (
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
 
-// inFlight is a transport that counts the requests for one path in flight
-// at once.
+// inFlight is a transport that counts the requests it matches that are in
+// flight at once.
 type inFlight struct {
-	base http.RoundTripper
-	path string
+	base  http.RoundTripper
+	match func(path string) bool
 
 	mu       sync.Mutex
 	now, max int
 }
 
 func (f *inFlight) RoundTrip(r *http.Request) (*http.Response, error) {
-	if !strings.HasSuffix(r.URL.Path, f.path) {
+	if !f.match(r.URL.Path) {
 		return f.base.RoundTrip(r)
 	}
 	f.mu.Lock()
@@ -71,7 +71,7 @@ func resultsFixture(t *testing.T, srv *wecomtest.Server, svc *message.Service) (
 func TestMassSendResults_Aggregates(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
-	flight := &inFlight{base: srv.HTTPClient().Transport, path: "get_groupmsg_send_result"}
+	flight := &inFlight{base: srv.HTTPClient().Transport, match: func(p string) bool { return strings.HasSuffix(p, "get_groupmsg_send_result") }}
 	svc := message.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: flight})))
 	msgID, ids := resultsFixture(t, srv, svc)
 	srv.SetContactPageLimit(srv.CorpID, 3) // several pages per sender
