@@ -23,6 +23,15 @@ func (t SendTotals) Total() int {
 	return t.Unsent + t.Sent + t.NotFriend + t.QuotaReached + t.Other
 }
 
+// Add adds o to t, e.g. to total the tasks of one MassSend.
+func (t *SendTotals) Add(o SendTotals) {
+	t.Unsent += o.Unsent
+	t.Sent += o.Sent
+	t.NotFriend += o.NotFriend
+	t.QuotaReached += o.QuotaReached
+	t.Other += o.Other
+}
+
 func (t *SendTotals) add(st SendStatus) {
 	switch st {
 	case SendUnsent:
