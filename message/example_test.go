@@ -85,3 +85,56 @@ func ExampleMomentJob_Wait() {
 	// Output:
 	// post created; unknown senders: [wangwu]
 }
+
+// sendSpringSale is the code of the README's section on this package.
+func sendSpringSale(ctx context.Context, c *wecom.Client, customers []string, png []byte) error {
+	msgs := message.New(c)
+	poster, err := msgs.Attachment(ctx, message.MsgImage, wecom.MediaFromBytes("sale.png", png)) // uploaded once, reused for 3 days
+	if err != nil {
+		return err
+	}
+	tasks, err := msgs.MassSend(ctx, &message.MassSendRequest{ // any audience, split into the fewest tasks
+		Audience:    message.Audience{ExternalUserIDs: customers}, // or Senders, TagFilter, Groups
+		Text:        &message.Text{Content: "Spring sale: 20% off this week"},
+		Attachments: []message.Attachment{poster},
+	})
+	if err != nil {
+		return err
+	}
+	for _, task := range tasks {
+		if task.Err != nil { // a *message.MaybeCreatedError names the window to list before retrying
+			return task.Err
+		}
+		report, err := msgs.MassSendResults(ctx, &message.MassSendResultsRequest{MsgID: task.MsgID}, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%d of %d senders sent: %+v\n", report.SendersSent, len(report.Senders), report.Totals)
+	}
+
+	jobID, err := msgs.AddMomentTask(ctx, &message.AddMomentTaskRequest{Text: &message.Text{Content: "New in store"}})
+	if err != nil {
+		return err
+	}
+	res, err := msgs.MomentJob(jobID).Wait(ctx) // polls get_moment_task_result with backoff
+	if err != nil {
+		return err
+	}
+	fmt.Println("Moments post created:", res.MomentID != "", "unknown senders:", len(res.InvalidSenderList.UserList))
+	return nil
+}
+
+func ExampleService_MassSend() {
+	srv := wecomtest.New()
+	defer srv.Close()
+	_ = srv.AddStaff(srv.CorpID, "zhangsan")
+	customers, _ := srv.SeedCustomers(srv.CorpID, 3, []string{"zhangsan"})
+	srv.SetMomentJobDelay(srv.CorpID, 0)
+
+	if err := sendSpringSale(context.Background(), srv.Client(), customers, []byte("…png…")); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// 0 of 1 senders sent: {Unsent:3 Sent:0 NotFriend:0 QuotaReached:0 Other:0}
+	// Moments post created: true unknown senders: 0
+}
