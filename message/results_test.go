@@ -109,6 +109,12 @@ func TestMassSendResults_Aggregates(t *testing.T) {
 	assert.LessOrEqual(t, flight.Max(), 2)
 	assert.GreaterOrEqual(t, flight.Max(), 1)
 
+	// Totals of several tasks add up.
+	var sum message.SendTotals
+	sum.Add(rep.Totals)
+	sum.Add(message.SendTotals{Unsent: 1, Sent: 2, NotFriend: 3, QuotaReached: 4, Other: 5})
+	assert.Equal(t, message.SendTotals{Unsent: 5, Sent: 9, NotFriend: 7, QuotaReached: 5, Other: 5}, sum)
+
 	// Without a window the record is not looked up; each may be nil.
 	srv.ResetRequests()
 	rep, err = svc.MassSendResults(bg, &message.MassSendResultsRequest{MsgID: msgID}, nil)
