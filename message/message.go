@@ -56,7 +56,7 @@ func New(c *wecom.Client) *Service {
 
 // WithMediaCache makes the Service upload attachment files through m (to
 // share one cache with other packages, or to set its margin) and returns
-// the Service.
+// the Service. Call it before the Service is used.
 func (s *Service) WithMediaCache(m *wecom.MediaCache) *Service {
 	if m != nil {
 		s.media = m

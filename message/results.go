@@ -85,8 +85,9 @@ type MassSendReport struct {
 // SendResult is passed to each as soon as it is read (each may be nil; it is
 // called from the calling goroutine, one result at a time; returning an
 // error stops the reading and returns that error). The report holds the
-// totals per status, overall and per sender. Group sends list only the
-// groups sent to.
+// totals per status, overall and per sender; after an error, what was read
+// until then. Group sends list only the groups sent to. With a window, the
+// task's record is looked up in get_groupmsg_list_v2 meanwhile.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93338
 func (s *Service) MassSendResults(ctx context.Context, req *MassSendResultsRequest, each func(*SendResult) error) (*MassSendReport, error) {
@@ -105,27 +106,57 @@ func (s *Service) MassSendResults(ctx context.Context, req *MassSendResultsReque
 		}
 	}
 	rep := &MassSendReport{MsgID: req.MsgID}
-	if list != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The record is looked up while the senders and recipients are read.
+	var (
+		record    *GroupMsg
+		recordErr error
+		found     = make(chan struct{})
+	)
+	go func() {
+		defer close(found)
+		if list == nil {
+			return
+		}
 		for m, err := range s.ListGroupMsgsIter(ctx, list) {
 			if err != nil {
-				return nil, err
+				recordErr = err
+				return
 			}
 			if m.MsgID == req.MsgID {
-				rep.Record = m
-				break
+				record = m
+				return
 			}
 		}
+	}()
+	err := s.readSenders(ctx, req, rep)
+	if err == nil {
+		err = s.readRecipients(ctx, req, rep, each)
 	}
+	if err != nil {
+		cancel()
+	}
+	<-found
+	rep.Record = record
+	if err == nil {
+		err = recordErr
+	}
+	return rep, err
+}
+
+// readSenders pages every sender's task into rep.
+func (s *Service) readSenders(ctx context.Context, req *MassSendResultsRequest, rep *MassSendReport) error {
 	for t, err := range s.GetGroupMsgTaskIter(ctx, &GetGroupMsgTaskRequest{MsgID: req.MsgID, Limit: MaxGroupMsgTaskLimit}) {
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rep.Senders = append(rep.Senders, SenderResult{Task: *t})
 		if t.Status == TaskSent {
 			rep.SendersSent++
 		}
 	}
-	return rep, s.readRecipients(ctx, req, rep, each)
+	return nil
 }
 
 // readRecipients pages every sender's results with bounded concurrency

@@ -28,8 +28,9 @@ type SentWelcome struct {
 
 // IssueWelcomeCode issues a welcome code for a customer who has just added
 // member userID, as WeCom puts one in the add_external_contact event: it is
-// valid for 20 s of the server clock (WithClock) and works once. Simulated
-// scans of a contact way issue theirs through it. It returns "" for an
+// valid for 20 s of the server clock (WithClock) and works once
+// (send_welcome_msg answers 41050 after 20 s, 41051 once used). Simulated
+// scans of a contact way can issue theirs through it. It returns "" for an
 // unknown corp.
 func (s *Server) IssueWelcomeCode(corpID, userID, externalUserID string) string {
 	s.mu.Lock()
@@ -38,6 +39,12 @@ func (s *Server) IssueWelcomeCode(corpID, userID, externalUserID string) string 
 	if c == nil {
 		return ""
 	}
+	return s.issueWelcomeCodeLocked(c, userID, externalUserID)
+}
+
+// issueWelcomeCodeLocked is IssueWelcomeCode for code that holds s.mu
+// already (a simulated scan adding a customer, say).
+func (s *Server) issueWelcomeCodeLocked(c *Corp, userID, externalUserID string) string {
 	code := s.newID("wc")
 	c.message.welcomeCodes[code] = &welcomeCode{userID: userID, externalUserID: externalUserID, issued: s.now()}
 	return code

@@ -82,6 +82,9 @@ type momentInteraction struct {
 // SetMomentJobDelay sets how long add_moment_task jobs of corpID take on
 // the server clock (default 2 s). Tests give the server a fake clock
 // (WithClock) and move it instead of sleeping.
+//
+// As WeCom does, the server allows 10 add_moment_task calls a minute per
+// corp and answers 45009 beyond; SetRateLimit(path, 0, 0) lifts that.
 func (s *Server) SetMomentJobDelay(corpID string, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
