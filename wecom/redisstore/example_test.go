@@ -29,7 +29,9 @@ func Example() {
 	corpID, secret, token, aesKey := fake.CorpID, fake.Secret, "callbacktoken", wecomtest.NewEncodingAESKey()
 	encryptionKey := make([]byte, 32) // 32 random bytes from your secret manager
 
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	addr := mr.Addr() // your Redis's address
+
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
 	store, err := redisstore.New(ctx, rdb, redisstore.WithPrefix("myapp:"), redisstore.WithEncryptionKey(encryptionKey))
 	if err != nil {

@@ -2,45 +2,16 @@ package wecomtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
 )
 
 // WelcomeCodeLife is how long a welcome code works after the
-// add_external_contact push that carries it (20 seconds), once.
+// add_external_contact push that carries it (20 seconds), once. Codes are
+// issued by IssueWelcomeCode (message_welcome.go) and spent by
+// send_welcome_msg.
 const WelcomeCodeLife = 20 * time.Second
-
-// welcomeCode is a WelcomeCode the fake issued.
-type welcomeCode struct {
-	userID, externalUserID string
-	expires                time.Time
-	used                   bool
-}
-
-// IssueWelcomeCode issues a welcome code for the relation of member userID
-// with customer externalUserID in corpID: valid for WelcomeCodeLife from now
-// (the server's clock) and once, as WeCom's. ScanContactWay issues one per
-// scan; call this to push an add_external_contact of your own.
-func (s *Server) IssueWelcomeCode(corpID, userID, externalUserID string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cs, err := s.contactLocked(corpID)
-	if err != nil {
-		return "", err
-	}
-	return s.issueWelcomeCodeLocked(cs, userID, externalUserID), nil
-}
-
-func (s *Server) issueWelcomeCodeLocked(cs *contactState, userID, externalUserID string) string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	code := "WELCOME" + hex.EncodeToString(b[:])
-	cs.welcomeCodes[code] = &welcomeCode{userID: userID, externalUserID: externalUserID, expires: s.now().Add(WelcomeCodeLife)}
-	return code
-}
 
 // SetConsoleWelcome says whether member userID has a welcome message set in
 // the admin console (配置了欢迎语). WeCom then sends that message itself and
@@ -130,7 +101,7 @@ func (cb *AppCallback) ScanContactWayAs(ctx context.Context, configID, externalU
 	if err == nil {
 		scan = &Scan{ExternalUserID: add.ExternalUserID, UserID: add.UserID, State: add.State}
 		if !add.consoleWelcome {
-			scan.WelcomeCode = s.issueWelcomeCodeLocked(s.corps[cb.corpID].contact, add.UserID, add.ExternalUserID)
+			scan.WelcomeCode = s.issueWelcomeCodeLocked(s.corps[cb.corpID], add.UserID, add.ExternalUserID)
 		}
 		at = s.now()
 	}
@@ -164,13 +135,13 @@ func (s *Server) WelcomeCode(corpID, code string) WelcomeCodeStatus {
 	if c == nil {
 		return WelcomeCodeUnknown
 	}
-	w := c.contact.welcomeCodes[code]
+	w := c.message.welcomeCodes[code]
 	switch {
 	case w == nil:
 		return WelcomeCodeUnknown
 	case w.used:
 		return WelcomeCodeUsed
-	case !s.now().Before(w.expires):
+	case !s.now().Before(w.issued.Add(WelcomeCodeLife)):
 		return WelcomeCodeExpired
 	}
 	return WelcomeCodeValid

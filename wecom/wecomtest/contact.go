@@ -35,8 +35,6 @@ type contactState struct {
 
 	pageLimit int // caps server-sized pages (get, transfer_result, get_unassigned_list); 0 = WeCom's sizes
 	seq       int
-
-	welcomeCodes map[string]*welcomeCode // app_callback.go
 }
 
 func newContactState() *contactState {
@@ -48,12 +46,11 @@ func newContactState() *contactState {
 		tags:      map[string]*tagItem{},
 		ways:      map[string]*contactWay{},
 
-		welcomeCodes: map[string]*welcomeCode{},
-		strategies:   newStrategyState(),
-		albums:       newAlbumState(),
-		intercepts:   newInterceptState(),
-		served:       newServedState(),
-		idconv:       newIDConvState(),
+		strategies: newStrategyState(),
+		albums:     newAlbumState(),
+		intercepts: newInterceptState(),
+		served:     newServedState(),
+		idconv:     newIDConvState(),
 	}
 }
 

@@ -78,6 +78,7 @@ type Corp struct {
 	contact      *contactState
 	acquisition  *acquisitionState
 	groupchat    *groupChatState
+	message      *messageState
 }
 
 // MediaFile is an upload the server has accepted.
@@ -194,8 +195,8 @@ func (s *Server) addCorpLocked(corpID, secret string) *Corp {
 	if c, ok := s.corps[corpID]; ok {
 		return c
 	}
-	c := &Corp{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState(), groupchat: newGroupChatState()}
-	c.acquisition = newAcquisitionState()
+	c := &Corp{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState(),
+		groupchat: newGroupChatState(), message: newMessageState(), acquisition: newAcquisitionState()}
 	s.corps[corpID] = c
 	return c
 }
@@ -446,6 +447,7 @@ func (s *Server) routes() {
 	s.routeMedia()
 	s.routeContact()
 	s.routeGroupChat()
+	s.routeMessage()
 	s.routeSuite()
 	s.routeAcquisition()
 }

@@ -1,0 +1,246 @@
+package message
+
+import (
+	"context"
+	"strings"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// Documented limits of message content (mass sends, welcome messages and
+// group welcome templates), in bytes of UTF-8.
+const (
+	// MaxAttachments is the most attachments one mass send or welcome
+	// message carries.
+	MaxAttachments = 9
+	// MaxTextBytes is the longest text.content of a mass send or a welcome
+	// message.
+	MaxTextBytes             = 4000
+	MaxLinkTitleBytes        = 128
+	MaxLinkDescBytes         = 512
+	MaxLinkURLBytes          = 2048 // link.url and link.picurl of add_msg_template
+	MaxMiniProgramTitleBytes = 64
+)
+
+// MsgType is the kind of an attachment.
+type MsgType string
+
+const (
+	MsgImage       MsgType = "image"
+	MsgLink        MsgType = "link"
+	MsgMiniProgram MsgType = "miniprogram"
+	MsgVideo       MsgType = "video"
+	MsgFile        MsgType = "file"
+)
+
+// Text is a text message. Group welcome templates replace %NICKNAME% in it
+// with the customer's nickname; mass sends and welcome messages send it as
+// written.
+type Text struct {
+	Content string `json:"content"`
+}
+
+// Attachment is one attachment of a mass send or welcome message: MsgType
+// and the one matching field. Build it with the constructors (ImageAttachment,
+// LinkAttachment...) or, from a file, with Service.Attachment.
+type Attachment struct {
+	MsgType     MsgType      `json:"msgtype"`
+	Image       *Image       `json:"image,omitempty"`
+	Link        *Link        `json:"link,omitempty"`
+	MiniProgram *MiniProgram `json:"miniprogram,omitempty"`
+	Video       *Video       `json:"video,omitempty"`
+	File        *File        `json:"file,omitempty"`
+}
+
+// Image is an image: a temporary media id, or the URL of an image uploaded
+// with Client.UploadImage. WeCom uses MediaID when both are set; answers
+// give MediaID when they can, PicURL otherwise.
+type Image struct {
+	MediaID string `json:"media_id,omitempty"`
+	PicURL  string `json:"pic_url,omitempty"`
+}
+
+// Link is a link card.
+type Link struct {
+	Title  string `json:"title"`            // at most 128 bytes
+	PicURL string `json:"picurl,omitempty"` // cover URL, at most 2048 bytes
+	Desc   string `json:"desc,omitempty"`   // at most 512 bytes
+	URL    string `json:"url"`              // http(s) URL, at most 2048 bytes
+}
+
+// MiniProgram is a mini-program card; the mini-program must be associated
+// with the corp.
+type MiniProgram struct {
+	Title      string `json:"title"`        // at most 64 bytes
+	PicMediaID string `json:"pic_media_id"` // cover, temporary media (520×416 recommended)
+	AppID      string `json:"appid"`
+	Page       string `json:"page"` // page path, e.g. "/pages/index.html"
+}
+
+// Video is a video (temporary media, MP4, at most 10 MB).
+type Video struct {
+	MediaID string `json:"media_id"`
+}
+
+// File is a file (temporary media, at most 20 MB).
+type File struct {
+	MediaID string `json:"media_id"`
+}
+
+// ImageAttachment is an image attachment of a temporary media id.
+func ImageAttachment(mediaID string) Attachment {
+	return Attachment{MsgType: MsgImage, Image: &Image{MediaID: mediaID}}
+}
+
+// ImageURLAttachment is an image attachment of a URL from Client.UploadImage.
+func ImageURLAttachment(picURL string) Attachment {
+	return Attachment{MsgType: MsgImage, Image: &Image{PicURL: picURL}}
+}
+
+// LinkAttachment is a link card attachment.
+func LinkAttachment(l Link) Attachment { return Attachment{MsgType: MsgLink, Link: &l} }
+
+// MiniProgramAttachment is a mini-program card attachment.
+func MiniProgramAttachment(m MiniProgram) Attachment {
+	return Attachment{MsgType: MsgMiniProgram, MiniProgram: &m}
+}
+
+// VideoAttachment is a video attachment of a temporary media id.
+func VideoAttachment(mediaID string) Attachment {
+	return Attachment{MsgType: MsgVideo, Video: &Video{MediaID: mediaID}}
+}
+
+// FileAttachment is a file attachment of a temporary media id.
+func FileAttachment(mediaID string) Attachment {
+	return Attachment{MsgType: MsgFile, File: &File{MediaID: mediaID}}
+}
+
+// Attachment uploads src as temporary media (once; see wecom.MediaCache)
+// and returns it as an attachment of type typ: MsgImage, MsgVideo or
+// MsgFile. For a mini-program card with a cover from a file, upload the
+// cover with MediaCache().UploadMedia and use MiniProgramAttachment.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90253
+func (s *Service) Attachment(ctx context.Context, typ MsgType, src *wecom.MediaSource) (Attachment, error) {
+	var mt wecom.MediaType
+	switch typ {
+	case MsgImage:
+		mt = wecom.MediaImage
+	case MsgVideo:
+		mt = wecom.MediaVideo
+	case MsgFile:
+		mt = wecom.MediaFile
+	default:
+		return Attachment{}, invalidf("an attachment from a file is an image, a video or a file, not %q", typ)
+	}
+	if src == nil {
+		return Attachment{}, invalidf("nil media source")
+	}
+	md, err := s.media.UploadMedia(ctx, mt, src)
+	if err != nil {
+		return Attachment{}, err
+	}
+	switch typ {
+	case MsgImage:
+		return ImageAttachment(md.MediaID), nil
+	case MsgVideo:
+		return VideoAttachment(md.MediaID), nil
+	}
+	return FileAttachment(md.MediaID), nil
+}
+
+// validateText checks text against max bytes; text may be nil.
+func validateText(text *Text, max int) error {
+	if text == nil {
+		return nil
+	}
+	return maxBytes("Text.Content", text.Content, max)
+}
+
+func validateAttachments(as []Attachment) error {
+	if err := maxItems("Attachments", as, MaxAttachments); err != nil {
+		return err
+	}
+	for i := range as {
+		if err := as[i].validate(); err != nil {
+			return invalidf("Attachments[%d]: %s", i, strings.TrimPrefix(err.Error(), "message: "))
+		}
+	}
+	return nil
+}
+
+// validate checks that the attachment holds exactly the object its MsgType
+// names, with the documented required fields and limits.
+func (a *Attachment) validate() error {
+	set := 0
+	for _, p := range []bool{a.Image != nil, a.Link != nil, a.MiniProgram != nil, a.Video != nil, a.File != nil} {
+		if p {
+			set++
+		}
+	}
+	var match bool
+	switch a.MsgType {
+	case MsgImage:
+		match = a.Image != nil
+	case MsgLink:
+		match = a.Link != nil
+	case MsgMiniProgram:
+		match = a.MiniProgram != nil
+	case MsgVideo:
+		match = a.Video != nil
+	case MsgFile:
+		match = a.File != nil
+	default:
+		return invalidf("MsgType %q is not image, link, miniprogram, video or file", a.MsgType)
+	}
+	if !match || set != 1 {
+		return invalidf("MsgType %q needs exactly its own object (%s) set", a.MsgType, a.MsgType)
+	}
+	switch {
+	case a.Image != nil:
+		return a.Image.validate()
+	case a.Link != nil:
+		return a.Link.validate(true)
+	case a.MiniProgram != nil:
+		return a.MiniProgram.validate()
+	case a.Video != nil:
+		return required("Video.MediaID", a.Video.MediaID)
+	}
+	return required("File.MediaID", a.File.MediaID)
+}
+
+func (im *Image) validate() error {
+	if im.MediaID == "" && im.PicURL == "" {
+		return invalidf("Image needs MediaID or PicURL")
+	}
+	return nil
+}
+
+// validate checks a link card; urlLimits applies add_msg_template's 2048-byte
+// limit on url and picurl (the welcome APIs document none).
+func (l *Link) validate(urlLimits bool) error {
+	if err := firstErr(required("Link.Title", l.Title), required("Link.URL", l.URL),
+		maxBytes("Link.Title", l.Title, MaxLinkTitleBytes), maxBytes("Link.Desc", l.Desc, MaxLinkDescBytes)); err != nil {
+		return err
+	}
+	if urlLimits {
+		if err := firstErr(maxBytes("Link.URL", l.URL, MaxLinkURLBytes), maxBytes("Link.PicURL", l.PicURL, MaxLinkURLBytes)); err != nil {
+			return err
+		}
+	}
+	if !hasHTTPScheme(l.URL) {
+		return invalidf("Link.URL %q must start with http:// or https:// (WeCom answers 45034)", l.URL)
+	}
+	return nil
+}
+
+func (m *MiniProgram) validate() error {
+	return firstErr(required("MiniProgram.Title", m.Title), required("MiniProgram.PicMediaID", m.PicMediaID),
+		required("MiniProgram.AppID", m.AppID), required("MiniProgram.Page", m.Page),
+		maxBytes("MiniProgram.Title", m.Title, MaxMiniProgramTitleBytes))
+}
+
+func hasHTTPScheme(u string) bool {
+	l := strings.ToLower(u)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
+}

@@ -1,0 +1,159 @@
+package message
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Limits of group welcome templates.
+const (
+	// MaxGroupWelcomeTemplates is how many templates a corp's library holds.
+	MaxGroupWelcomeTemplates = 100
+	// MaxGroupWelcomeAddTextBytes is the longest text of a new template;
+	// the edit call documents MaxTextBytes (4000) instead.
+	MaxGroupWelcomeAddTextBytes = 3000
+)
+
+// GroupWelcomeTemplate is the content of a group welcome template (入群欢迎语
+// 素材). Text may contain %NICKNAME% (case-sensitive, any number of times),
+// replaced by the customer's nickname. Text comes with at most one other
+// item: when several are set WeCom uses the first of image, link,
+// miniprogram, file, video. They cannot all be nil. Get answers an image
+// with PicURL only.
+type GroupWelcomeTemplate struct {
+	Text        *Text        `json:"text,omitempty"`
+	Image       *Image       `json:"image,omitempty"`
+	Link        *Link        `json:"link,omitempty"`
+	MiniProgram *MiniProgram `json:"miniprogram,omitempty"`
+	File        *File        `json:"file,omitempty"`
+	Video       *Video       `json:"video,omitempty"`
+}
+
+func (t *GroupWelcomeTemplate) validate(maxText int) error {
+	if t.Text == nil && t.Image == nil && t.Link == nil && t.MiniProgram == nil && t.File == nil && t.Video == nil {
+		return invalidf("a group welcome template needs Text, Image, Link, MiniProgram, File or Video")
+	}
+	var errs []error
+	errs = append(errs, validateText(t.Text, maxText))
+	if t.Image != nil {
+		errs = append(errs, t.Image.validate())
+	}
+	if t.Link != nil {
+		errs = append(errs, t.Link.validate(false))
+	}
+	if t.MiniProgram != nil {
+		errs = append(errs, t.MiniProgram.validate())
+	}
+	if t.File != nil {
+		errs = append(errs, required("File.MediaID", t.File.MediaID))
+	}
+	if t.Video != nil {
+		errs = append(errs, required("Video.MediaID", t.Video.MediaID))
+	}
+	return firstErr(errs...)
+}
+
+// AddGroupWelcomeTemplateRequest adds a template to the corp's library.
+type AddGroupWelcomeTemplateRequest struct {
+	GroupWelcomeTemplate
+	// AgentID is needed by legacy third-party multi-app suites only.
+	AgentID int
+	// Notify: nil leaves WeCom's default (members are told to apply the
+	// template to their groups); false does not tell them.
+	Notify *bool
+}
+
+// MarshalJSON writes the template with agentid and notify (0 or 1).
+func (r AddGroupWelcomeTemplateRequest) MarshalJSON() ([]byte, error) {
+	type wire struct {
+		GroupWelcomeTemplate
+		AgentID int  `json:"agentid,omitempty"`
+		Notify  *int `json:"notify,omitempty"`
+	}
+	w := wire{GroupWelcomeTemplate: r.GroupWelcomeTemplate, AgentID: r.AgentID}
+	if r.Notify != nil {
+		n := 0
+		if *r.Notify {
+			n = 1
+		}
+		w.Notify = &n
+	}
+	return json.Marshal(w)
+}
+
+// AddGroupWelcomeTemplate adds a group welcome template and returns its
+// template_id. It is never re-sent once it may have reached WeCom: WeCom
+// has no call that lists templates, so on a *MaybeCreatedError check the
+// admin console (客户联系 → 入群欢迎语) before adding it again.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92366
+func (s *Service) AddGroupWelcomeTemplate(ctx context.Context, req *AddGroupWelcomeTemplateRequest) (string, error) {
+	if req == nil {
+		return "", invalidf("request is nil")
+	}
+	if err := req.validate(MaxGroupWelcomeAddTextBytes); err != nil {
+		return "", err
+	}
+	var out struct {
+		TemplateID string `json:"template_id"`
+	}
+	err := s.create(ctx, "/cgi-bin/externalcontact/group_welcome_template/add", req, &out, func(since, until time.Time) string {
+		return "WeCom has no call listing group welcome templates: look in the admin console (客户联系 → 入群欢迎语) for one added " + windowHint(since, until)
+	})
+	if err != nil {
+		return "", err
+	}
+	return out.TemplateID, nil
+}
+
+// EditGroupWelcomeTemplateRequest replaces the content of a template the
+// calling app created (others answer 41058).
+type EditGroupWelcomeTemplateRequest struct {
+	TemplateID string `json:"template_id"`
+	GroupWelcomeTemplate
+	AgentID int `json:"agentid,omitempty"`
+}
+
+// EditGroupWelcomeTemplate changes a group welcome template.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92366
+func (s *Service) EditGroupWelcomeTemplate(ctx context.Context, req *EditGroupWelcomeTemplateRequest) error {
+	if req == nil {
+		return invalidf("request is nil")
+	}
+	if err := firstErr(required("TemplateID", req.TemplateID), req.validate(MaxTextBytes)); err != nil {
+		return err
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/group_welcome_template/edit", req, nil)
+}
+
+type templateIDBody struct {
+	TemplateID string `json:"template_id"`
+	AgentID    int    `json:"agentid,omitempty"`
+}
+
+// GetGroupWelcomeTemplate returns a group welcome template's content.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92366
+func (s *Service) GetGroupWelcomeTemplate(ctx context.Context, templateID string) (*GroupWelcomeTemplate, error) {
+	if err := required("templateID", templateID); err != nil {
+		return nil, err
+	}
+	var out GroupWelcomeTemplate
+	if err := s.read(ctx, "/cgi-bin/externalcontact/group_welcome_template/get", templateIDBody{TemplateID: templateID}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DelGroupWelcomeTemplate deletes a template the calling app created.
+// agentID is for legacy third-party multi-app suites only (0 otherwise).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92366
+func (s *Service) DelGroupWelcomeTemplate(ctx context.Context, templateID string, agentID int) error {
+	if err := required("templateID", templateID); err != nil {
+		return err
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/group_welcome_template/del", templateIDBody{templateID, agentID}, nil)
+}

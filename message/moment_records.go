@@ -1,0 +1,335 @@
+package message
+
+import (
+	"context"
+	"iter"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// Page sizes and windows of the Moments record endpoints.
+const (
+	MaxMomentListLimit       = 20   // get_moment_list (default 20)
+	MaxMomentTaskLimit       = 1000 // get_moment_task (default 500)
+	MaxMomentCustomerLimit   = 1000 // get_moment_customer_list (default 500)
+	MaxMomentSendResultLimit = 5000 // get_moment_send_result (default 3000)
+	// MaxMomentListDays is the longest window of get_moment_list.
+	MaxMomentListDays = 30
+)
+
+// VisibleType says who can see a Moments post.
+type VisibleType int
+
+const (
+	VisiblePartly VisibleType = 0 // only customers with the chosen tags
+	VisiblePublic VisibleType = 1
+)
+
+// PublishStatus is whether a member has posted a corp Moments post.
+type PublishStatus int
+
+const (
+	NotPublished PublishStatus = 0
+	Published    PublishStatus = 1
+)
+
+// ListMomentsRequest selects Moments posts created strictly between
+// StartTime and EndTime (required, at most 30 days apart).
+type ListMomentsRequest struct {
+	StartTime  wecom.UnixTime `json:"start_time"`
+	EndTime    wecom.UnixTime `json:"end_time"`
+	Creator    string         `json:"creator,omitempty"`
+	FilterType CreatorFilter  `json:"filter_type,omitempty"`
+	Cursor     string         `json:"cursor,omitempty"`
+	Limit      int            `json:"limit,omitempty"` // at most 20 (default 20)
+}
+
+// Moment is a Moments post. Media ids can be downloaded with media/get.
+type Moment struct {
+	MomentID    string         `json:"moment_id"`
+	Creator     string         `json:"creator,omitempty"` // absent for posts created through the API
+	CreateTime  wecom.UnixTime `json:"create_time"`
+	CreateType  CreateType     `json:"create_type"`
+	VisibleType VisibleType    `json:"visible_type"`
+	Text        *Text          `json:"text,omitempty"`
+	Image       []MomentMedia  `json:"image,omitempty"`
+	Video       *MomentVideo   `json:"video,omitempty"`
+	Link        *MomentURL     `json:"link,omitempty"`
+	Location    *Location      `json:"location,omitempty"`
+}
+
+// MomentVideo is the video of a post and its cover.
+type MomentVideo struct {
+	MediaID      string `json:"media_id"`
+	ThumbMediaID string `json:"thumb_media_id"`
+}
+
+// MomentURL is the link of a post.
+type MomentURL struct {
+	Title string `json:"title"`
+	URL   string `json:"url"`
+}
+
+// Location is where a post was made; WeCom sends the numbers as strings.
+type Location struct {
+	Latitude  string `json:"latitude"`
+	Longitude string `json:"longitude"`
+	Name      string `json:"name"`
+}
+
+// ListMomentsResponse is one page of posts.
+type ListMomentsResponse struct {
+	NextCursor string   `json:"next_cursor"`
+	MomentList []Moment `json:"moment_list"`
+}
+
+func (r *ListMomentsRequest) validate() error {
+	if r.StartTime <= 0 || r.EndTime <= 0 {
+		return invalidf("StartTime and EndTime are required")
+	}
+	if r.EndTime < r.StartTime {
+		return invalidf("EndTime is before StartTime")
+	}
+	if r.EndTime-r.StartTime > MaxMomentListDays*86400 {
+		return invalidf("StartTime and EndTime are more than %d days apart", MaxMomentListDays)
+	}
+	return limitIn("Limit", r.Limit, MaxMomentListLimit)
+}
+
+// ListMoments returns one page of the corp's Moments posts (获取企业全部的发表
+// 列表); deleted posts are not listed.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
+func (s *Service) ListMoments(ctx context.Context, req *ListMomentsRequest) (*ListMomentsResponse, error) {
+	if req == nil {
+		return nil, invalidf("request is nil")
+	}
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	var out ListMomentsResponse
+	if err := s.read(ctx, "/cgi-bin/externalcontact/get_moment_list", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListMomentsIter yields every post req selects, starting at req.Cursor.
+// req is not modified.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
+func (s *Service) ListMomentsIter(ctx context.Context, req *ListMomentsRequest) iter.Seq2[*Moment, error] {
+	if req == nil {
+		return errSeq[*Moment](invalidf("request is nil"))
+	}
+	r := *req
+	return pages(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]Moment, string, error) {
+		page := r
+		page.Cursor = cursor
+		resp, err := s.ListMoments(ctx, &page)
+		if err != nil {
+			return nil, "", err
+		}
+		return resp.MomentList, resp.NextCursor, nil
+	})
+}
+
+// GetMomentTaskRequest pages through the members asked to post a corp post.
+type GetMomentTaskRequest struct {
+	MomentID string `json:"moment_id"` // a corp-created post
+	Cursor   string `json:"cursor,omitempty"`
+	Limit    int    `json:"limit,omitempty"` // at most 1000 (default 500)
+}
+
+// MomentTask is one member's part of a corp post.
+type MomentTask struct {
+	UserID        string        `json:"userid"`
+	PublishStatus PublishStatus `json:"publish_status"`
+}
+
+// GetMomentTaskResponse is one page of members.
+type GetMomentTaskResponse struct {
+	NextCursor string       `json:"next_cursor"`
+	TaskList   []MomentTask `json:"task_list"`
+}
+
+// GetMomentTask returns one page of the members asked to post a corp
+// Moments post and whether each has.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
+func (s *Service) GetMomentTask(ctx context.Context, req *GetMomentTaskRequest) (*GetMomentTaskResponse, error) {
+	if req == nil {
+		return nil, invalidf("request is nil")
+	}
+	if err := firstErr(required("MomentID", req.MomentID), limitIn("Limit", req.Limit, MaxMomentTaskLimit)); err != nil {
+		return nil, err
+	}
+	var out GetMomentTaskResponse
+	if err := s.read(ctx, "/cgi-bin/externalcontact/get_moment_task", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetMomentTaskIter yields every member asked to post a corp post,
+// starting at req.Cursor. req is not modified.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
+func (s *Service) GetMomentTaskIter(ctx context.Context, req *GetMomentTaskRequest) iter.Seq2[*MomentTask, error] {
+	if req == nil {
+		return errSeq[*MomentTask](invalidf("request is nil"))
+	}
+	r := *req
+	return pages(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]MomentTask, string, error) {
+		page := r
+		page.Cursor = cursor
+		resp, err := s.GetMomentTask(ctx, &page)
+		if err != nil {
+			return nil, "", err
+		}
+		return resp.TaskList, resp.NextCursor, nil
+	})
+}
+
+// MomentCustomersRequest pages through customers of one member's post:
+// ListMomentCustomers (chosen at creation, limit at most 1000) and
+// GetMomentSendResult (who can see it, limit at most 5000).
+type MomentCustomersRequest struct {
+	MomentID string `json:"moment_id"`
+	UserID   string `json:"userid"` // the member who posted it
+	Cursor   string `json:"cursor,omitempty"`
+	Limit    int    `json:"limit,omitempty"`
+}
+
+// MomentCustomer is a customer of a member's post.
+type MomentCustomer struct {
+	UserID         string `json:"userid,omitempty"` // the member (ListMomentCustomers only)
+	ExternalUserID string `json:"external_userid"`
+}
+
+// MomentCustomersResponse is one page of customers.
+type MomentCustomersResponse struct {
+	NextCursor   string           `json:"next_cursor"`
+	CustomerList []MomentCustomer `json:"customer_list"`
+}
+
+func (r *MomentCustomersRequest) validate(maxLimit int) error {
+	return firstErr(required("MomentID", r.MomentID), required("UserID", r.UserID), limitIn("Limit", r.Limit, maxLimit))
+}
+
+// ListMomentCustomers returns one page of the customers a member's post was
+// meant for when it was created (获取客户朋友圈发表时选择的可见范围).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
+func (s *Service) ListMomentCustomers(ctx context.Context, req *MomentCustomersRequest) (*MomentCustomersResponse, error) {
+	return s.momentCustomers(ctx, "/cgi-bin/externalcontact/get_moment_customer_list", req, MaxMomentCustomerLimit)
+}
+
+// ListMomentCustomersIter yields every customer ListMomentCustomers pages
+// through, starting at req.Cursor. req is not modified.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
+func (s *Service) ListMomentCustomersIter(ctx context.Context, req *MomentCustomersRequest) iter.Seq2[*MomentCustomer, error] {
+	return s.momentCustomersIter(ctx, req, s.ListMomentCustomers)
+}
+
+// GetMomentSendResult returns one page of the customers who can see a
+// member's published post (获取客户朋友圈发表后的可见客户列表).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
+func (s *Service) GetMomentSendResult(ctx context.Context, req *MomentCustomersRequest) (*MomentCustomersResponse, error) {
+	return s.momentCustomers(ctx, "/cgi-bin/externalcontact/get_moment_send_result", req, MaxMomentSendResultLimit)
+}
+
+// GetMomentSendResultIter yields every customer GetMomentSendResult pages
+// through, starting at req.Cursor. req is not modified.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
+func (s *Service) GetMomentSendResultIter(ctx context.Context, req *MomentCustomersRequest) iter.Seq2[*MomentCustomer, error] {
+	return s.momentCustomersIter(ctx, req, s.GetMomentSendResult)
+}
+
+func (s *Service) momentCustomers(ctx context.Context, path string, req *MomentCustomersRequest, maxLimit int) (*MomentCustomersResponse, error) {
+	if req == nil {
+		return nil, invalidf("request is nil")
+	}
+	if err := req.validate(maxLimit); err != nil {
+		return nil, err
+	}
+	var out MomentCustomersResponse
+	if err := s.read(ctx, path, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func (s *Service) momentCustomersIter(ctx context.Context, req *MomentCustomersRequest,
+	page func(context.Context, *MomentCustomersRequest) (*MomentCustomersResponse, error)) iter.Seq2[*MomentCustomer, error] {
+	if req == nil {
+		return errSeq[*MomentCustomer](invalidf("request is nil"))
+	}
+	r := *req
+	return pages(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]MomentCustomer, string, error) {
+		p := r
+		p.Cursor = cursor
+		resp, err := page(ctx, &p)
+		if err != nil {
+			return nil, "", err
+		}
+		return resp.CustomerList, resp.NextCursor, nil
+	})
+}
+
+// MomentInteraction is a comment or a like: by a customer (ExternalUserID)
+// or by a member (UserID), never both.
+type MomentInteraction struct {
+	ExternalUserID string         `json:"external_userid,omitempty"`
+	UserID         string         `json:"userid,omitempty"`
+	CreateTime     wecom.UnixTime `json:"create_time"`
+}
+
+// MomentComments are the comments and likes on a member's post.
+type MomentComments struct {
+	CommentList []MomentInteraction `json:"comment_list"`
+	LikeList    []MomentInteraction `json:"like_list"`
+}
+
+// GetMomentComments returns the comments and likes on the post momentID as
+// userID published it (获取客户朋友圈的互动数据).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
+func (s *Service) GetMomentComments(ctx context.Context, momentID, userID string) (*MomentComments, error) {
+	if err := firstErr(required("momentID", momentID), required("userID", userID)); err != nil {
+		return nil, err
+	}
+	body := struct {
+		MomentID string `json:"moment_id"`
+		UserID   string `json:"userid"`
+	}{momentID, userID}
+	var out MomentComments
+	if err := s.read(ctx, "/cgi-bin/externalcontact/get_moment_comments", body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Errcodes of the Moments record endpoints.
+const (
+	codeInvalidMomentID = 41060 // unknown moment_id
+	codeNotPostedByUser = 41061 // the post was not published by this userid
+	codeNotYetPosted    = 41062 // the corp post has not been published by this userid yet
+)
+
+// IsNotPostedBy reports whether err is WeCom's answer that the member named
+// has not published the post (41061, 41062): ask for a member who has
+// (GetMomentTaskIter), or wait until he posts it.
+func IsNotPostedBy(err error) bool {
+	switch wecom.ErrorCode(err) {
+	case codeNotPostedByUser, codeNotYetPosted:
+		return true
+	}
+	return false
+}
+
+// IsInvalidMomentID reports whether WeCom did not know the moment_id (41060).
+func IsInvalidMomentID(err error) bool { return wecom.ErrorCode(err) == codeInvalidMomentID }

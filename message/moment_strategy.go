@@ -1,0 +1,289 @@
+package message
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// Limits of Moments rule groups (客户朋友圈规则组).
+const (
+	MaxStrategyAdmins     = 20   // admin_list of one rule group
+	MaxStrategyRangeNodes = 3000 // members and departments a rule group manages
+	MaxStrategyDepth      = 5    // levels of nested rule groups
+	MaxStrategyListLimit  = 1000 // moment_strategy/list (default 1000)
+	MaxStrategyRangeLimit = 1000 // moment_strategy/get_range (default 1000)
+)
+
+// RangeNodeType is the kind of a rule group's range node.
+type RangeNodeType int
+
+const (
+	RangeMember     RangeNodeType = 1
+	RangeDepartment RangeNodeType = 2
+)
+
+// RangeNode is a member or a department a rule group manages.
+type RangeNode struct {
+	Type    RangeNodeType `json:"type"`
+	UserID  string        `json:"userid,omitempty"`  // RangeMember
+	PartyID int           `json:"partyid,omitempty"` // RangeDepartment
+}
+
+// MemberNode is the range node of a member.
+func MemberNode(userID string) RangeNode { return RangeNode{Type: RangeMember, UserID: userID} }
+
+// DepartmentNode is the range node of a department.
+func DepartmentNode(partyID int) RangeNode { return RangeNode{Type: RangeDepartment, PartyID: partyID} }
+
+func validateRange(name string, nodes []RangeNode) error {
+	if err := maxItems(name, nodes, MaxStrategyRangeNodes); err != nil {
+		return err
+	}
+	for i, n := range nodes {
+		switch {
+		case n.Type == RangeMember && n.UserID != "" && n.PartyID == 0:
+		case n.Type == RangeDepartment && n.PartyID > 0 && n.UserID == "":
+		default:
+			return invalidf("%s[%d] is neither a member (type 1, userid) nor a department (type 2, partyid)", name, i)
+		}
+	}
+	return nil
+}
+
+// MomentPrivilege is what a rule group's members may do. In requests a nil
+// field keeps WeCom's default (true on create, unchanged on edit).
+type MomentPrivilege struct {
+	ViewMomentList           *bool `json:"view_moment_list,omitempty"`             // see every member's customer Moments posts
+	SendMoment               *bool `json:"send_moment,omitempty"`                  // post to customers' Moments
+	ManageMomentCoverAndSign *bool `json:"manage_moment_cover_and_sign,omitempty"` // set the cover and signature
+}
+
+// MomentStrategy is a Moments rule group.
+type MomentStrategy struct {
+	StrategyID   int              `json:"strategy_id"`
+	ParentID     int              `json:"parent_id"` // 0 for a top-level group
+	StrategyName string           `json:"strategy_name"`
+	CreateTime   wecom.UnixTime   `json:"create_time"`
+	AdminList    []string         `json:"admin_list"`
+	Privilege    *MomentPrivilege `json:"privilege,omitempty"`
+}
+
+// ListMomentStrategiesRequest pages through the corp's rule groups.
+type ListMomentStrategiesRequest struct {
+	Cursor string `json:"cursor,omitempty"`
+	Limit  int    `json:"limit,omitempty"` // at most 1000 (default 1000)
+}
+
+// StrategyRef names a rule group.
+type StrategyRef struct {
+	StrategyID int `json:"strategy_id"`
+}
+
+// ListMomentStrategiesResponse is one page of rule group ids.
+type ListMomentStrategiesResponse struct {
+	Strategy   []StrategyRef `json:"strategy"`
+	NextCursor string        `json:"next_cursor"`
+}
+
+// ListMomentStrategies returns one page of the ids of the corp's Moments
+// rule groups.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
+func (s *Service) ListMomentStrategies(ctx context.Context, req *ListMomentStrategiesRequest) (*ListMomentStrategiesResponse, error) {
+	if req == nil {
+		req = &ListMomentStrategiesRequest{}
+	}
+	if err := limitIn("Limit", req.Limit, MaxStrategyListLimit); err != nil {
+		return nil, err
+	}
+	var out ListMomentStrategiesResponse
+	if err := s.read(ctx, "/cgi-bin/externalcontact/moment_strategy/list", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListMomentStrategiesIter yields the id of every rule group, starting at
+// req.Cursor. req may be nil and is not modified.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
+func (s *Service) ListMomentStrategiesIter(ctx context.Context, req *ListMomentStrategiesRequest) iter.Seq2[int, error] {
+	var r ListMomentStrategiesRequest
+	if req != nil {
+		r = *req
+	}
+	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]int, string, error) {
+		page := r
+		page.Cursor = cursor
+		resp, err := s.ListMomentStrategies(ctx, &page)
+		if err != nil {
+			return nil, "", err
+		}
+		ids := make([]int, len(resp.Strategy))
+		for i, st := range resp.Strategy {
+			ids[i] = st.StrategyID
+		}
+		return ids, resp.NextCursor, nil
+	})
+}
+
+type strategyIDBody struct {
+	StrategyID int `json:"strategy_id"`
+}
+
+// GetMomentStrategy returns a rule group.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
+func (s *Service) GetMomentStrategy(ctx context.Context, strategyID int) (*MomentStrategy, error) {
+	if strategyID <= 0 {
+		return nil, invalidf("strategyID is required")
+	}
+	var out struct {
+		Strategy MomentStrategy `json:"strategy"`
+	}
+	if err := s.read(ctx, "/cgi-bin/externalcontact/moment_strategy/get", strategyIDBody{strategyID}, &out); err != nil {
+		return nil, err
+	}
+	return &out.Strategy, nil
+}
+
+// GetMomentStrategyRangeRequest pages through a rule group's range.
+type GetMomentStrategyRangeRequest struct {
+	StrategyID int    `json:"strategy_id"`
+	Cursor     string `json:"cursor,omitempty"`
+	Limit      int    `json:"limit,omitempty"` // at most 1000 (default 1000)
+}
+
+// GetMomentStrategyRangeResponse is one page of range nodes.
+type GetMomentStrategyRangeResponse struct {
+	Range      []RangeNode `json:"range"`
+	NextCursor string      `json:"next_cursor"`
+}
+
+// GetMomentStrategyRange returns one page of the members and departments a
+// rule group manages.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
+func (s *Service) GetMomentStrategyRange(ctx context.Context, req *GetMomentStrategyRangeRequest) (*GetMomentStrategyRangeResponse, error) {
+	if req == nil || req.StrategyID <= 0 {
+		return nil, invalidf("StrategyID is required")
+	}
+	if err := limitIn("Limit", req.Limit, MaxStrategyRangeLimit); err != nil {
+		return nil, err
+	}
+	var out GetMomentStrategyRangeResponse
+	if err := s.read(ctx, "/cgi-bin/externalcontact/moment_strategy/get_range", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetMomentStrategyRangeIter yields every range node of a rule group,
+// starting at req.Cursor. req is not modified.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
+func (s *Service) GetMomentStrategyRangeIter(ctx context.Context, req *GetMomentStrategyRangeRequest) iter.Seq2[*RangeNode, error] {
+	if req == nil {
+		return errSeq[*RangeNode](invalidf("StrategyID is required"))
+	}
+	r := *req
+	return pages(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]RangeNode, string, error) {
+		page := r
+		page.Cursor = cursor
+		resp, err := s.GetMomentStrategyRange(ctx, &page)
+		if err != nil {
+			return nil, "", err
+		}
+		return resp.Range, resp.NextCursor, nil
+	})
+}
+
+// CreateMomentStrategyRequest creates a rule group. A child group
+// (ParentID) manages a subset of its parent's range and inherits its
+// privileges (Privilege is ignored); groups nest at most 5 levels.
+type CreateMomentStrategyRequest struct {
+	ParentID     int              `json:"parent_id,omitempty"`
+	StrategyName string           `json:"strategy_name"`
+	AdminList    []string         `json:"admin_list"` // 1 to 20 members, not super admins
+	Privilege    *MomentPrivilege `json:"privilege,omitempty"`
+	Range        []RangeNode      `json:"range"` // at most 3000 nodes
+}
+
+// CreateMomentStrategy creates a Moments rule group and returns its id.
+// WeCom documents this call as serial: the Service sends one create or edit
+// at a time. It is never re-sent once it may have reached WeCom; on a
+// *MaybeCreatedError list the rule groups and look for the name.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
+func (s *Service) CreateMomentStrategy(ctx context.Context, req *CreateMomentStrategyRequest) (int, error) {
+	if req == nil {
+		return 0, invalidf("request is nil")
+	}
+	if err := firstErr(required("StrategyName", req.StrategyName), validateRange("Range", req.Range),
+		maxItems("AdminList", req.AdminList, MaxStrategyAdmins)); err != nil {
+		return 0, err
+	}
+	if len(req.AdminList) == 0 {
+		return 0, invalidf("AdminList is required")
+	}
+	if len(req.Range) == 0 {
+		return 0, invalidf("Range is required")
+	}
+	s.strategyMu.Lock()
+	defer s.strategyMu.Unlock()
+	var out StrategyRef
+	err := s.create(ctx, "/cgi-bin/externalcontact/moment_strategy/create", req, &out, func(since, until time.Time) string {
+		return fmt.Sprintf("list moment_strategy/list (ListMomentStrategiesIter) and look for a rule group named %q created %s",
+			req.StrategyName, windowHint(since, until))
+	})
+	if err != nil {
+		return 0, err
+	}
+	return out.StrategyID, nil
+}
+
+// EditMomentStrategyRequest changes a rule group: zero fields are not
+// changed; AdminList and Privilege, when set, replace the current ones;
+// RangeAdd and RangeDel add and remove range nodes.
+type EditMomentStrategyRequest struct {
+	StrategyID   int              `json:"strategy_id"`
+	StrategyName string           `json:"strategy_name,omitempty"`
+	AdminList    []string         `json:"admin_list,omitempty"`
+	Privilege    *MomentPrivilege `json:"privilege,omitempty"`
+	RangeAdd     []RangeNode      `json:"range_add,omitempty"`
+	RangeDel     []RangeNode      `json:"range_del,omitempty"`
+}
+
+// EditMomentStrategy changes a rule group and its range. WeCom documents
+// this call as serial: the Service sends one create or edit at a time.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
+func (s *Service) EditMomentStrategy(ctx context.Context, req *EditMomentStrategyRequest) error {
+	if req == nil || req.StrategyID <= 0 {
+		return invalidf("StrategyID is required")
+	}
+	if req.StrategyName == "" && req.AdminList == nil && req.Privilege == nil && len(req.RangeAdd) == 0 && len(req.RangeDel) == 0 {
+		return invalidf("the edit changes nothing")
+	}
+	if err := firstErr(maxItems("AdminList", req.AdminList, MaxStrategyAdmins),
+		validateRange("RangeAdd", req.RangeAdd), validateRange("RangeDel", req.RangeDel)); err != nil {
+		return err
+	}
+	s.strategyMu.Lock()
+	defer s.strategyMu.Unlock()
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/moment_strategy/edit", req, nil)
+}
+
+// DelMomentStrategy deletes a rule group.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
+func (s *Service) DelMomentStrategy(ctx context.Context, strategyID int) error {
+	if strategyID <= 0 {
+		return invalidf("strategyID is required")
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/moment_strategy/del", strategyIDBody{strategyID}, nil)
+}

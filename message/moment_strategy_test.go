@@ -1,0 +1,160 @@
+package message_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scrmkit/scrm/message"
+	"github.com/scrmkit/scrm/wecom"
+	"github.com/scrmkit/scrm/wecom/wecomtest"
+)
+
+func boolp(v bool) *bool { return &v }
+
+func TestMomentStrategies(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	top, err := svc.CreateMomentStrategy(bg, &message.CreateMomentStrategyRequest{
+		StrategyName: "Sales", AdminList: []string{"boss"},
+		Privilege: &message.MomentPrivilege{SendMoment: boolp(false)},
+		Range:     []message.RangeNode{message.MemberNode("a"), message.MemberNode("b"), message.DepartmentNode(2)},
+	})
+	require.NoError(t, err)
+	st, err := svc.GetMomentStrategy(bg, top)
+	require.NoError(t, err)
+	assert.Equal(t, "Sales", st.StrategyName)
+	assert.Equal(t, []string{"boss"}, st.AdminList)
+	assert.Zero(t, st.ParentID)
+	assert.InDelta(t, time.Now().Unix(), int64(st.CreateTime), 60)
+	assert.Equal(t, &message.MomentPrivilege{ViewMomentList: boolp(true), SendMoment: boolp(false), ManageMomentCoverAndSign: boolp(true)},
+		st.Privilege, "defaults true, except what was set")
+
+	// A child manages a subset of its parent's range and inherits its privileges.
+	child, err := svc.CreateMomentStrategy(bg, &message.CreateMomentStrategyRequest{ParentID: top, StrategyName: "Sales North",
+		AdminList: []string{"lead"}, Privilege: &message.MomentPrivilege{SendMoment: boolp(true)}, Range: []message.RangeNode{message.MemberNode("a")}})
+	require.NoError(t, err)
+	cst, err := svc.GetMomentStrategy(bg, child)
+	require.NoError(t, err)
+	assert.Equal(t, top, cst.ParentID)
+	assert.Equal(t, boolp(false), cst.Privilege.SendMoment)
+	_, err = svc.CreateMomentStrategy(bg, &message.CreateMomentStrategyRequest{ParentID: top, StrategyName: "x",
+		AdminList: []string{"lead"}, Range: []message.RangeNode{message.MemberNode("c")}})
+	wantCode(t, err, 40058)
+
+	// Five levels at most.
+	parent := child
+	for level := 3; level <= message.MaxStrategyDepth; level++ {
+		parent, err = svc.CreateMomentStrategy(bg, &message.CreateMomentStrategyRequest{ParentID: parent, StrategyName: fmt.Sprint("level ", level),
+			AdminList: []string{"lead"}, Range: []message.RangeNode{message.MemberNode("a")}})
+		require.NoError(t, err, "level %d", level)
+	}
+	_, err = svc.CreateMomentStrategy(bg, &message.CreateMomentStrategyRequest{ParentID: parent, StrategyName: "level 6",
+		AdminList: []string{"lead"}, Range: []message.RangeNode{message.MemberNode("a")}})
+	wantCode(t, err, 40058)
+
+	// List and range, page by page.
+	srv.SetContactPageLimit(srv.CorpID, 2)
+	var ids []int
+	for id, err := range svc.ListMomentStrategiesIter(bg, nil) {
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	assert.Len(t, ids, 5)
+	assert.Equal(t, top, ids[0])
+	var nodes []message.RangeNode
+	for n, err := range svc.GetMomentStrategyRangeIter(bg, &message.GetMomentStrategyRangeRequest{StrategyID: top}) {
+		require.NoError(t, err)
+		nodes = append(nodes, *n)
+	}
+	assert.Equal(t, []message.RangeNode{message.MemberNode("a"), message.MemberNode("b"), message.DepartmentNode(2)}, nodes)
+	assert.Equal(t, 2, srv.Count("/cgi-bin/externalcontact/moment_strategy/get_range"))
+
+	// Edit: rename, replace admins, change the range.
+	require.NoError(t, svc.EditMomentStrategy(bg, &message.EditMomentStrategyRequest{StrategyID: top, StrategyName: "Sales East",
+		AdminList: []string{"boss", "deputy"}, RangeAdd: []message.RangeNode{message.MemberNode("c")},
+		RangeDel: []message.RangeNode{message.DepartmentNode(2)}}))
+	st, err = svc.GetMomentStrategy(bg, top)
+	require.NoError(t, err)
+	assert.Equal(t, "Sales East", st.StrategyName)
+	assert.Equal(t, []string{"boss", "deputy"}, st.AdminList)
+	rng, err := svc.GetMomentStrategyRange(bg, &message.GetMomentStrategyRangeRequest{StrategyID: top, Limit: 1000})
+	require.NoError(t, err)
+	assert.Equal(t, []message.RangeNode{message.MemberNode("a"), message.MemberNode("b")}, rng.Range, "pages of 2")
+	assert.NotEmpty(t, rng.NextCursor)
+
+	// A group with children cannot go; leaves can.
+	wantCode(t, svc.DelMomentStrategy(bg, top), 40058)
+	require.NoError(t, svc.DelMomentStrategy(bg, parent))
+	_, err = svc.GetMomentStrategy(bg, parent)
+	wantCode(t, err, 40058)
+
+	nodes3001 := make([]message.RangeNode, 3001)
+	for i := range nodes3001 {
+		nodes3001[i] = message.MemberNode(fmt.Sprint("u", i))
+	}
+	for i, bad := range []error{
+		first(svc.CreateMomentStrategy(bg, nil)),
+		first(svc.CreateMomentStrategy(bg, &message.CreateMomentStrategyRequest{AdminList: []string{"a"}, Range: nodes3001[:1]})),
+		first(svc.CreateMomentStrategy(bg, &message.CreateMomentStrategyRequest{StrategyName: "n", Range: nodes3001[:1]})),
+		first(svc.CreateMomentStrategy(bg, &message.CreateMomentStrategyRequest{StrategyName: "n", AdminList: []string{"a"}})),
+		first(svc.CreateMomentStrategy(bg, &message.CreateMomentStrategyRequest{StrategyName: "n", AdminList: make([]string, 21), Range: nodes3001[:1]})),
+		first(svc.CreateMomentStrategy(bg, &message.CreateMomentStrategyRequest{StrategyName: "n", AdminList: []string{"a"}, Range: nodes3001})),
+		first(svc.CreateMomentStrategy(bg, &message.CreateMomentStrategyRequest{StrategyName: "n", AdminList: []string{"a"},
+			Range: []message.RangeNode{{Type: message.RangeMember, PartyID: 3}}})),
+		svc.EditMomentStrategy(bg, nil),
+		svc.EditMomentStrategy(bg, &message.EditMomentStrategyRequest{StrategyID: top}),
+		svc.EditMomentStrategy(bg, &message.EditMomentStrategyRequest{StrategyID: top, RangeAdd: []message.RangeNode{{Type: 3}}}),
+		svc.EditMomentStrategy(bg, &message.EditMomentStrategyRequest{StrategyID: top, AdminList: make([]string, 21)}),
+		first(svc.GetMomentStrategy(bg, 0)),
+		first(svc.GetMomentStrategyRange(bg, nil)),
+		first(svc.GetMomentStrategyRange(bg, &message.GetMomentStrategyRangeRequest{StrategyID: 1, Limit: 1001})),
+		first(svc.ListMomentStrategies(bg, &message.ListMomentStrategiesRequest{Limit: 1001})),
+		svc.DelMomentStrategy(bg, 0),
+	} {
+		assert.ErrorIs(t, bad, message.ErrInvalidArgument, "case %d", i)
+	}
+}
+
+// TestMomentStrategies_CreateAndEditAreSerial: WeCom documents create and
+// edit as serial calls; the Service never has two of them in flight.
+func TestMomentStrategies_CreateAndEditAreSerial(t *testing.T) {
+	t.Parallel()
+	srv := wecomtest.NewServer(t)
+	flight := &inFlight{base: srv.HTTPClient().Transport, match: func(p string) bool {
+		return strings.HasSuffix(p, "moment_strategy/create") || strings.HasSuffix(p, "moment_strategy/edit")
+	}}
+	svc := message.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: flight})))
+	for _, p := range []string{"create", "edit"} {
+		srv.Fail("/cgi-bin/externalcontact/moment_strategy/"+p, wecomtest.Fault{Latency: 3 * time.Millisecond, Times: -1})
+	}
+	top, err := svc.CreateMomentStrategy(bg, &message.CreateMomentStrategyRequest{StrategyName: "top", AdminList: []string{"boss"},
+		Range: []message.RangeNode{message.DepartmentNode(1)}})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make([]error, 16)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				_, errs[i] = svc.CreateMomentStrategy(bg, &message.CreateMomentStrategyRequest{StrategyName: fmt.Sprint("g", i),
+					AdminList: []string{"boss"}, Range: []message.RangeNode{message.MemberNode(fmt.Sprint("u", i))}})
+			} else {
+				errs[i] = svc.EditMomentStrategy(bg, &message.EditMomentStrategyRequest{StrategyID: top, RangeAdd: []message.RangeNode{message.MemberNode(fmt.Sprint("u", i))}})
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 1, flight.Max(), "one create or edit at a time")
+	assert.Equal(t, 9, srv.Count("/cgi-bin/externalcontact/moment_strategy/create"))
+}

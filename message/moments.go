@@ -1,0 +1,332 @@
+package message
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/scrmkit/scrm/wecom"
+)
+
+// Documented limits of add_moment_task.
+const (
+	MaxMomentTextChars   = 2000    // text.content, in characters
+	MaxMomentImages      = 9       // or one video, or one link
+	MaxMomentSenders     = 100_000 // visible_range.sender_list.user_list
+	MaxMomentLinkTitle   = 64      // link.title, in bytes
+	MomentTasksPerMinute = 10      // add_moment_task calls per corp; see wecom.WithRateLimit
+	MomentJobLifetime    = 24 * time.Hour
+	maxJobIDBytes        = 64 // bytes of a jobid
+)
+
+// AddMomentTaskRequest creates a Moments post task (企业发表内容到客户的朋友圈):
+// Text and/or Attachments, which are all images (at most 9), or one video,
+// or one link. Attachment media must come from upload_attachment (see
+// Service.MomentAttachment).
+type AddMomentTaskRequest struct {
+	Text        *Text              `json:"text,omitempty"` // at most 2000 characters
+	Attachments []MomentAttachment `json:"attachments,omitempty"`
+	// VisibleRange: nil means every member in the app's visibility posts to
+	// all of his customers.
+	VisibleRange *VisibleRange `json:"visible_range,omitempty"`
+}
+
+// VisibleRange is who posts and who sees it. Senders only: each sender's
+// customers see it. Tags only: the post goes to the members (in the app's
+// visibility) who follow customers with those tags. Both: the listed
+// senders post and only customers with the tags see it (partly visible).
+// Senders outside the app's visibility are dropped and reported in the
+// task's result.
+type VisibleRange struct {
+	SenderList          *SenderList          `json:"sender_list,omitempty"`
+	ExternalContactList *ExternalContactList `json:"external_contact_list,omitempty"`
+}
+
+// SenderList names members and departments.
+type SenderList struct {
+	UserList       []string `json:"user_list,omitempty"` // at most 100,000
+	DepartmentList []int    `json:"department_list,omitempty"`
+}
+
+// ExternalContactList selects customers by corp tag (rule-group tags are not
+// supported).
+type ExternalContactList struct {
+	TagList []string `json:"tag_list,omitempty"`
+}
+
+// MomentAttachment is one attachment of a Moments post: MsgType MsgImage,
+// MsgVideo or MsgLink and the matching field.
+type MomentAttachment struct {
+	MsgType MsgType      `json:"msgtype"`
+	Image   *MomentMedia `json:"image,omitempty"`
+	Video   *MomentMedia `json:"video,omitempty"`
+	Link    *MomentLink  `json:"link,omitempty"`
+}
+
+// MomentMedia is an image or video uploaded with upload_attachment
+// (attachment type Moments). Images: at most 10 MB, 1440×1080 or less
+// recommended. Videos: at most 10 MB and 30 s.
+type MomentMedia struct {
+	MediaID string `json:"media_id"`
+}
+
+// MomentLink is a link with a cover image uploaded with upload_attachment.
+type MomentLink struct {
+	Title   string `json:"title,omitempty"` // at most 64 bytes
+	URL     string `json:"url"`
+	MediaID string `json:"media_id"` // cover
+}
+
+func (r *AddMomentTaskRequest) validate() error {
+	if (r.Text == nil || r.Text.Content == "") && len(r.Attachments) == 0 {
+		return invalidf("a Moments post needs Text or Attachments")
+	}
+	if r.Text != nil {
+		if err := maxChars("Text.Content", r.Text.Content, MaxMomentTextChars); err != nil {
+			return err
+		}
+	}
+	if vr := r.VisibleRange; vr != nil && vr.SenderList != nil {
+		if err := maxItems("VisibleRange.SenderList.UserList", vr.SenderList.UserList, MaxMomentSenders); err != nil {
+			return err
+		}
+	}
+	if len(r.Attachments) == 0 {
+		return nil
+	}
+	kind := r.Attachments[0].MsgType
+	for i, a := range r.Attachments {
+		if a.MsgType != kind {
+			return invalidf("Attachments mix %s and %s; a post has images, or one video, or one link", kind, a.MsgType)
+		}
+		ok := false
+		switch a.MsgType {
+		case MsgImage:
+			ok = a.Image != nil && a.Video == nil && a.Link == nil && a.Image.MediaID != ""
+		case MsgVideo:
+			ok = a.Video != nil && a.Image == nil && a.Link == nil && a.Video.MediaID != ""
+		case MsgLink:
+			ok = a.Link != nil && a.Image == nil && a.Video == nil && a.Link.URL != "" && a.Link.MediaID != "" &&
+				len(a.Link.Title) <= MaxMomentLinkTitle
+		default:
+			return invalidf("Attachments[%d]: MsgType %q is not image, video or link", i, a.MsgType)
+		}
+		if !ok {
+			return invalidf("Attachments[%d]: a %s needs exactly its own object with its media_id (a link: url, media_id, title of at most %d bytes)",
+				i, a.MsgType, MaxMomentLinkTitle)
+		}
+	}
+	switch {
+	case kind == MsgImage && len(r.Attachments) > MaxMomentImages:
+		return invalidf("Attachments has %d images; WeCom allows at most %d", len(r.Attachments), MaxMomentImages)
+	case kind != MsgImage && len(r.Attachments) > 1:
+		return invalidf("Attachments has %d %ss; WeCom allows one", len(r.Attachments), kind)
+	}
+	return nil
+}
+
+// AddMomentTask creates a Moments post task and returns its job id (valid
+// 24 hours); the task is created asynchronously: MomentJob waits for it.
+// WeCom allows 10 a minute per corp (MomentTasksPerMinute).
+//
+// It is never re-sent once it may have reached WeCom: such an error is a
+// *MaybeCreatedError (matching wecom.ErrOutcomeUnknown); list the window it
+// names with ListMomentsIter before creating the post again.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95094
+func (s *Service) AddMomentTask(ctx context.Context, req *AddMomentTaskRequest) (string, error) {
+	if req == nil {
+		return "", invalidf("request is nil")
+	}
+	if err := req.validate(); err != nil {
+		return "", err
+	}
+	var out struct {
+		JobID string `json:"jobid"`
+	}
+	err := s.create(ctx, "/cgi-bin/externalcontact/add_moment_task", req, &out, func(since, until time.Time) string {
+		return "list get_moment_list (ListMomentsIter) with filter_type=0 " + windowHint(since, until)
+	})
+	if err != nil {
+		return "", err
+	}
+	return out.JobID, nil
+}
+
+// MomentTaskStatus is the state of an add_moment_task job.
+type MomentTaskStatus int
+
+const (
+	MomentTaskStarted  MomentTaskStatus = 1
+	MomentTaskRunning  MomentTaskStatus = 2
+	MomentTaskFinished MomentTaskStatus = 3
+)
+
+// MomentTaskResult is the state of an add_moment_task job.
+type MomentTaskResult struct {
+	Status MomentTaskStatus `json:"status"`
+	Type   string           `json:"type"` // "add_moment_task"
+	// Result is set once Status is MomentTaskFinished.
+	Result *MomentTaskOutcome `json:"result,omitempty"`
+}
+
+// MomentTaskOutcome is what a finished job did.
+type MomentTaskOutcome struct {
+	ErrCode  int    `json:"errcode"`
+	ErrMsg   string `json:"errmsg"`
+	MomentID string `json:"moment_id"`
+	// InvalidSenderList names the senders that do not exist or are outside
+	// the app's visibility.
+	InvalidSenderList *SenderList `json:"invalid_sender_list,omitempty"`
+	// InvalidExternalContactList names the tags that are not valid.
+	InvalidExternalContactList *ExternalContactList `json:"invalid_external_contact_list,omitempty"`
+}
+
+// GetMomentTaskResult returns the state of an add_moment_task job. Only
+// jobs already submitted can be queried.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95094
+func (s *Service) GetMomentTaskResult(ctx context.Context, jobID string) (*MomentTaskResult, error) {
+	if err := firstErr(required("jobID", jobID), maxBytes("jobID", jobID, maxJobIDBytes)); err != nil {
+		return nil, err
+	}
+	var out MomentTaskResult
+	if err := s.get(ctx, "/cgi-bin/externalcontact/get_moment_task_result", url.Values{"jobid": {jobID}}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// MomentJob waits for an add_moment_task job to finish, asking
+// get_moment_task_result with growing pauses.
+type MomentJob struct {
+	s     *Service
+	JobID string
+	// Interval is the first pause (default 1 s); each next one doubles, up
+	// to MaxInterval (default 30 s).
+	Interval, MaxInterval time.Duration
+	// Sleep pauses for d or until ctx ends (default: a timer). Tests give
+	// one that moves a fake clock instead.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// MomentJob returns a waiter for the job jobID of AddMomentTask.
+func (s *Service) MomentJob(jobID string) *MomentJob {
+	return &MomentJob{s: s, JobID: jobID, Interval: time.Second, MaxInterval: 30 * time.Second}
+}
+
+// Wait asks for the job's state until it has finished, ctx ends, or the
+// job's 24-hour lifetime has been waited out. It returns the outcome; when
+// the job finished with an error (result errcode != 0) the outcome comes
+// with that error as a *wecom.Error.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95094
+func (j *MomentJob) Wait(ctx context.Context) (*MomentTaskOutcome, error) {
+	sleep := j.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	wait := j.Interval
+	if wait <= 0 {
+		wait = time.Second
+	}
+	maxWait := max(j.MaxInterval, wait)
+	var waited time.Duration
+	for {
+		res, err := j.s.GetMomentTaskResult(ctx, j.JobID)
+		if err != nil {
+			return nil, err
+		}
+		if res.Status == MomentTaskFinished {
+			if res.Result == nil {
+				return nil, fmt.Errorf("message: moment job %s finished without a result", j.JobID)
+			}
+			if res.Result.ErrCode != 0 {
+				return res.Result, &wecom.Error{Code: res.Result.ErrCode, Msg: res.Result.ErrMsg,
+					Path: "/cgi-bin/externalcontact/add_moment_task"}
+			}
+			return res.Result, nil
+		}
+		if waited >= MomentJobLifetime {
+			return nil, fmt.Errorf("message: moment job %s still not finished after %s", j.JobID, MomentJobLifetime)
+		}
+		d := min(wait, MomentJobLifetime-waited) // the last pause ends with the job's life
+		if err := sleep(ctx, d); err != nil {
+			return nil, err
+		}
+		waited += d
+		wait = min(wait*2, maxWait)
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// CancelMomentTask stops a corp Moments post (停止发表企业朋友圈): members who
+// have not posted it no longer can. Published posts are not removed.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97612
+func (s *Service) CancelMomentTask(ctx context.Context, momentID string) error {
+	if err := required("momentID", momentID); err != nil {
+		return err
+	}
+	return s.idempotent(ctx, "/cgi-bin/externalcontact/cancel_moment_task", momentIDBody{MomentID: momentID}, nil)
+}
+
+type momentIDBody struct {
+	MomentID string `json:"moment_id"`
+}
+
+// MomentAttachment uploads src as a Moments attachment (upload_attachment,
+// once; see wecom.MediaCache) and returns it as an image or video
+// attachment (typ MsgImage or MsgVideo).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95098
+func (s *Service) MomentAttachment(ctx context.Context, typ MsgType, src *wecom.MediaSource) (MomentAttachment, error) {
+	mt := wecom.MediaImage
+	switch typ {
+	case MsgImage:
+	case MsgVideo:
+		mt = wecom.MediaVideo
+	default:
+		return MomentAttachment{}, invalidf("a Moments attachment from a file is an image or a video, not %q (a link: MomentLinkAttachment)", typ)
+	}
+	if src == nil {
+		return MomentAttachment{}, invalidf("nil media source")
+	}
+	md, err := s.media.UploadAttachment(ctx, mt, wecom.AttachmentMoment, src)
+	if err != nil {
+		return MomentAttachment{}, err
+	}
+	if typ == MsgVideo {
+		return MomentAttachment{MsgType: MsgVideo, Video: &MomentMedia{MediaID: md.MediaID}}, nil
+	}
+	return MomentAttachment{MsgType: MsgImage, Image: &MomentMedia{MediaID: md.MediaID}}, nil
+}
+
+// MomentLinkAttachment uploads cover as a Moments attachment (once) and
+// returns a link attachment to rawURL titled title.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95098
+func (s *Service) MomentLinkAttachment(ctx context.Context, title, rawURL string, cover *wecom.MediaSource) (MomentAttachment, error) {
+	if err := firstErr(required("url", rawURL), maxBytes("title", title, MaxMomentLinkTitle)); err != nil {
+		return MomentAttachment{}, err
+	}
+	if cover == nil {
+		return MomentAttachment{}, invalidf("a Moments link needs a cover image")
+	}
+	md, err := s.media.UploadAttachment(ctx, wecom.MediaImage, wecom.AttachmentMoment, cover)
+	if err != nil {
+		return MomentAttachment{}, err
+	}
+	return MomentAttachment{MsgType: MsgLink, Link: &MomentLink{Title: title, URL: rawURL, MediaID: md.MediaID}}, nil
+}

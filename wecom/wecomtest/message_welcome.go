@@ -1,0 +1,262 @@
+package wecomtest
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+type welcomeCode struct {
+	userID, externalUserID string
+	issued                 time.Time
+	used                   bool // a welcome was delivered through it
+	otherApp               bool // another app is sending through it right now
+}
+
+// SentWelcome is a welcome message the server delivered.
+type SentWelcome struct {
+	WelcomeCode    string
+	UserID         string // the member it was sent through
+	ExternalUserID string
+	Text           string
+	Attachments    []string // msgtype of each attachment
+}
+
+// IssueWelcomeCode issues a welcome code for a customer who has just added
+// member userID, as WeCom puts one in the add_external_contact event: it is
+// valid for 20 s of the server clock (WithClock) and works once
+// (send_welcome_msg answers 41050 after 20 s, 41051 once used).
+// AppCallback.ScanContactWay issues one per scan. It returns "" for an
+// unknown corp.
+func (s *Server) IssueWelcomeCode(corpID, userID, externalUserID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.corps[corpID]
+	if c == nil {
+		return ""
+	}
+	return s.issueWelcomeCodeLocked(c, userID, externalUserID)
+}
+
+// issueWelcomeCodeLocked is IssueWelcomeCode for code that holds s.mu
+// already (a simulated scan adding a customer, say).
+func (s *Server) issueWelcomeCodeLocked(c *Corp, userID, externalUserID string) string {
+	code := s.newID("wc")
+	c.message.welcomeCodes[code] = &welcomeCode{userID: userID, externalUserID: externalUserID, issued: s.now()}
+	return code
+}
+
+// WelcomeByOtherApp acts out another app that received the same welcome
+// code: while it is sending (delivered false) send_welcome_msg answers 41096;
+// once it has delivered its welcome (delivered true), 41051.
+func (s *Server) WelcomeByOtherApp(corpID, code string, delivered bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.corps[corpID]
+	if c == nil || c.message.welcomeCodes[code] == nil {
+		return fmt.Errorf("%w: welcome code %q", ErrNotFound, code)
+	}
+	wc := c.message.welcomeCodes[code]
+	wc.otherApp, wc.used = !delivered, delivered
+	return nil
+}
+
+// WelcomesSent returns the welcome messages delivered for corpID, oldest
+// first.
+func (s *Server) WelcomesSent(corpID string) []SentWelcome {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.corps[corpID]; c != nil {
+		return append([]SentWelcome(nil), c.message.welcomes...)
+	}
+	return nil
+}
+
+// groupWelcome is a group welcome template: its content as last written.
+type groupWelcome struct {
+	Text        *wireText        `json:"text,omitempty"`
+	Image       *wireImage       `json:"image,omitempty"`
+	Link        *wireLink        `json:"link,omitempty"`
+	MiniProgram *wireMiniProgram `json:"miniprogram,omitempty"`
+	File        *wireMediaRef    `json:"file,omitempty"`
+	Video       *wireMediaRef    `json:"video,omitempty"`
+}
+
+func (g *groupWelcome) empty() bool {
+	return (g.Text == nil || g.Text.Content == "") && g.Image == nil && g.Link == nil && g.MiniProgram == nil && g.File == nil && g.Video == nil
+}
+
+// check validates a template's content; maxText differs between add (3000
+// bytes) and edit (4000 bytes), as WeCom documents.
+func (c *call) checkGroupWelcome(g *groupWelcome, maxText int) *apiError {
+	switch {
+	case g.Text != nil && len(g.Text.Content) > maxText:
+		return errf(40058, fmt.Sprintf("text.content is longer than %d bytes", maxText))
+	case g.Image != nil && g.Image.MediaID == "" && g.Image.PicURL == "":
+		return errf(40058, "image needs media_id or pic_url")
+	case g.Image != nil && g.Image.MediaID != "":
+		if aerr := c.checkMedia(g.Image.MediaID, "image"); aerr != nil {
+			return aerr
+		}
+	}
+	if g.Link != nil {
+		if aerr := checkLink(g.Link, false); aerr != nil {
+			return aerr
+		}
+	}
+	if g.MiniProgram != nil {
+		if aerr := c.checkMiniProgram(g.MiniProgram); aerr != nil {
+			return aerr
+		}
+	}
+	if g.File != nil {
+		if aerr := c.checkMedia(g.File.MediaID, ""); aerr != nil {
+			return aerr
+		}
+	}
+	if g.Video != nil {
+		if aerr := c.checkMedia(g.Video.MediaID, "video"); aerr != nil {
+			return aerr
+		}
+	}
+	return nil
+}
+
+func (s *Server) routeWelcome() {
+	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/send_welcome_msg", func(c *call) (any, *apiError) {
+		var req struct {
+			WelcomeCode string           `json:"welcome_code"`
+			Text        *wireText        `json:"text"`
+			Attachments []wireAttachment `json:"attachments"`
+		}
+		if aerr := c.decode(&req); aerr != nil {
+			return nil, aerr
+		}
+		if req.WelcomeCode == "" {
+			return nil, errf(41049, "welcome_code missing")
+		}
+		wc := c.corp.message.welcomeCodes[req.WelcomeCode]
+		switch {
+		case wc == nil || !c.s.now().Before(wc.issued.Add(WelcomeCodeLife)):
+			return nil, errf(41050, "invalid welcome code: it is valid for 20 seconds after the event")
+		case wc.used:
+			return nil, errf(41051, "externaluser has started chatting")
+		case wc.otherApp:
+			return nil, errf(41096, "welcome msg is being distributed")
+		}
+		if aerr := c.checkContent(req.Text, req.Attachments, 4000); aerr != nil {
+			return nil, aerr
+		}
+		wc.used = true
+		sent := SentWelcome{WelcomeCode: req.WelcomeCode, UserID: wc.userID, ExternalUserID: wc.externalUserID}
+		if req.Text != nil {
+			sent.Text = req.Text.Content
+		}
+		for _, a := range req.Attachments {
+			sent.Attachments = append(sent.Attachments, a.MsgType)
+		}
+		c.corp.message.welcomes = append(c.corp.message.welcomes, sent)
+		return nil, nil
+	})
+
+	type template struct {
+		groupWelcome
+		TemplateID string `json:"template_id"`
+		AgentID    int    `json:"agentid"`
+		Notify     *int   `json:"notify"`
+	}
+	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/group_welcome_template/add", func(c *call) (any, *apiError) {
+		var req template
+		if aerr := c.decode(&req); aerr != nil {
+			return nil, aerr
+		}
+		ms := c.corp.message
+		switch {
+		case req.TemplateID != "":
+			return nil, errf(40058, "unknown parameter template_id")
+		case req.empty():
+			return nil, errf(40058, "text, image, link, miniprogram, file and video cannot all be empty")
+		case req.Notify != nil && *req.Notify != 0 && *req.Notify != 1:
+			return nil, errf(40058, "notify is 0 or 1")
+		case len(ms.templates) >= 100:
+			return nil, errf(41055, "the group welcome template library is full (100)")
+		}
+		if aerr := c.checkGroupWelcome(&req.groupWelcome, 3000); aerr != nil {
+			return nil, aerr
+		}
+		id := c.s.newID("tpl")
+		g := req.groupWelcome
+		ms.templates[id] = &g
+		return map[string]any{"template_id": id}, nil
+	})
+	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/group_welcome_template/edit", func(c *call) (any, *apiError) {
+		var req template
+		if aerr := c.decode(&req); aerr != nil {
+			return nil, aerr
+		}
+		g := c.corp.message.templates[req.TemplateID]
+		switch {
+		case req.Notify != nil:
+			return nil, errf(40058, "unknown parameter notify")
+		case g == nil:
+			return nil, errf(40058, "invalid template_id")
+		case req.empty():
+			return nil, errf(40058, "nothing to edit")
+		}
+		if aerr := c.checkGroupWelcome(&req.groupWelcome, 4000); aerr != nil {
+			return nil, aerr
+		}
+		// The fields given replace the template's; the others stay.
+		n := req.groupWelcome
+		if n.Text != nil {
+			g.Text = n.Text
+		}
+		if n.Image != nil {
+			g.Image = n.Image
+		}
+		if n.Link != nil {
+			g.Link = n.Link
+		}
+		if n.MiniProgram != nil {
+			g.MiniProgram = n.MiniProgram
+		}
+		if n.File != nil {
+			g.File = n.File
+		}
+		if n.Video != nil {
+			g.Video = n.Video
+		}
+		return nil, nil
+	})
+	type ref struct {
+		TemplateID string `json:"template_id"`
+		AgentID    int    `json:"agentid"`
+	}
+	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/group_welcome_template/get", func(c *call) (any, *apiError) {
+		var req ref
+		if aerr := c.decode(&req); aerr != nil {
+			return nil, aerr
+		}
+		g := c.corp.message.templates[req.TemplateID]
+		if g == nil {
+			return nil, errf(40058, "invalid template_id")
+		}
+		out := *g
+		if g.Image != nil && g.Image.MediaID != "" {
+			// get answers an image with its URL only
+			out.Image = &wireImage{PicURL: "https://wework.qpic.cn/wwpic/" + g.Image.MediaID + "/0"}
+		}
+		return out, nil
+	})
+	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/group_welcome_template/del", func(c *call) (any, *apiError) {
+		var req ref
+		if aerr := c.decode(&req); aerr != nil {
+			return nil, aerr
+		}
+		if c.corp.message.templates[req.TemplateID] == nil {
+			return nil, errf(40058, "invalid template_id")
+		}
+		delete(c.corp.message.templates, req.TemplateID)
+		return nil, nil
+	})
+}
