@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"sync"
 	"time"
 
 	"github.com/scrmkit/scrm/wecom"
@@ -64,16 +65,26 @@ const (
 // DedupKey returns the de-duplication key of a decrypted message received
 // with receiveID (see the package notes on de-duplication).
 func DedupKey(receiveID string, plaintext []byte) string {
-	h := sha256.New()
-	h.Write([]byte(receiveID))
-	h.Write([]byte{0})
-	h.Write(plaintext)
-	var sum [sha256.Size]byte
-	return dedupPrefix + hex.EncodeToString(h.Sum(sum[:0]))
+	return dedupKey(receiveID, plaintext)
+}
+
+// dedupKey builds the key with one allocation (the string itself): the
+// hashed input is assembled on the stack when it fits.
+func dedupKey(receiveID string, plaintext []byte) string {
+	var scratch [4096]byte
+	in := append(scratch[:0], receiveID...)
+	in = append(in, 0)
+	in = append(in, plaintext...)
+	sum := sha256.Sum256(in)
+	var key [len(dedupPrefix) + 2*sha256.Size]byte
+	copy(key[:], dedupPrefix)
+	hex.Encode(key[len(dedupPrefix):], sum[:])
+	return string(key[:])
 }
 
 type deduper struct {
-	store wecom.Store
+	store wecom.Store // a shared store (WithDedupStore), or nil for local
+	local *localDedup // the default: this process's table
 	ttl   time.Duration
 }
 
@@ -86,12 +97,87 @@ const (
 	claimDone                      // the event was handled
 )
 
+// localDedup is the default de-dup table: claims of this process only, in
+// a map under a mutex, expired by the Handler's clock. It does no I/O, so
+// its calls need no timeouts, and it allocates nothing per push beyond the
+// map's growth (expired entries are swept as the table grows).
+type localDedup struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	entries map[string]localClaim
+	sweepAt int // sweep expired entries when the table reaches this size
+}
+
+type localClaim struct {
+	done    bool
+	expires int64 // unix nanoseconds
+}
+
+func newLocalDedup(now func() time.Time) *localDedup {
+	return &localDedup{now: now, entries: map[string]localClaim{}, sweepAt: 1024}
+}
+
+func (l *localDedup) claim(key string, ttl time.Duration) claimState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now().UnixNano()
+	if c, ok := l.entries[key]; ok && c.expires > now {
+		if c.done {
+			return claimDone
+		}
+		return claimPending
+	}
+	if len(l.entries) >= l.sweepAt {
+		for k, c := range l.entries {
+			if c.expires <= now {
+				delete(l.entries, k)
+			}
+		}
+		l.sweepAt = max(1024, 2*len(l.entries))
+	}
+	l.entries[key] = localClaim{expires: now + int64(ttl)}
+	return claimFresh
+}
+
+func (l *localDedup) set(key string, done bool, ttl time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !done {
+		delete(l.entries, key)
+		return
+	}
+	l.entries[key] = localClaim{done: true, expires: l.now().UnixNano() + int64(ttl)}
+}
+
+func (l *localDedup) get(key string) (done, found bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c, ok := l.entries[key]
+	if !ok || c.expires <= l.now().UnixNano() {
+		return false, false
+	}
+	return c.done, true
+}
+
+// isDone reports whether key is marked done.
+func (d *deduper) isDone(ctx context.Context, key string) (bool, error) {
+	if d.local != nil {
+		done, _ := d.local.get(key)
+		return done, nil
+	}
+	v, ok, err := d.store.Get(ctx, key)
+	return ok && v == dedupDone, err
+}
+
 // claim claims key for the caller, or reports who has it. When the store
 // fails on the claim itself, the result is claimFresh (process anyway); when
 // it fails reading an existing claim, claimPending.
 func (d *deduper) claim(ctx context.Context, key string) (claimState, error) {
 	if d == nil {
 		return claimFresh, nil
+	}
+	if d.local != nil {
+		return d.local.claim(key, d.ttl), nil
 	}
 	for range 2 {
 		ok, err := d.store.CompareAndSwap(ctx, key, "", dedupPending, d.ttl)
@@ -120,11 +206,19 @@ func (d *deduper) done(ctx context.Context, key string) error {
 	if d == nil {
 		return nil
 	}
+	if d.local != nil {
+		d.local.set(key, true, d.ttl)
+		return nil
+	}
 	return d.store.Set(ctx, key, dedupDone, d.ttl)
 }
 
 func (d *deduper) release(ctx context.Context, key string) error {
 	if d == nil {
+		return nil
+	}
+	if d.local != nil {
+		d.local.set(key, false, 0)
 		return nil
 	}
 	_, err := d.store.CompareAndSwap(ctx, key, dedupPending, "", 0)

@@ -3,7 +3,6 @@ package callback
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/scrmkit/scrm/wecom"
 )
@@ -263,6 +263,8 @@ type Handler struct {
 	// while it is set every request is refused.
 	misconfig atomic.Pointer[error]
 	confMu    sync.Mutex
+	// answerCT and answerCL are the headers of a "success" answer.
+	answerCT, answerCL []string
 }
 
 // misconfigured records a registration mistake and logs it.
@@ -324,13 +326,14 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{crypto: cr, cfg: cfg, drained: make(chan struct{})}
+	h := &Handler{crypto: cr, cfg: cfg, drained: make(chan struct{}),
+		answerCT: []string{"text/plain; charset=utf-8"}, answerCL: []string{strconv.Itoa(len(cfg.answerBody))}}
 	if !cfg.noDedup {
-		st := cfg.store
-		if st == nil {
-			st = wecom.NewMemoryStore()
+		if cfg.store != nil {
+			h.dedup = &deduper{store: cfg.store, ttl: ttl}
+		} else {
+			h.dedup = &deduper{local: newLocalDedup(cfg.now), ttl: ttl}
 		}
-		h.dedup = &deduper{store: st, ttl: ttl}
 	}
 	if cfg.queue != nil {
 		if err := cfg.queue.Start(h.runDelivery); err != nil {
@@ -454,8 +457,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	sig, ts, nonce, echo := q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), q.Get("echostr")
+	sig, ts, nonce := queryParams(r.URL.RawQuery)
+	echo := r.URL.Query().Get("echostr")
 	if sig == "" || ts == "" || nonce == "" || echo == "" {
 		http.Error(w, "missing msg_signature, timestamp, nonce or echostr", http.StatusBadRequest)
 		return
@@ -493,7 +496,13 @@ func looksLikeEchostr(msg []byte) bool {
 // open verifies, decrypts, checks the timestamp window and the receiver
 // (with the URL-check-only ids too when urlCheck).
 func (h *Handler) open(sig, ts, nonce, encrypt string, urlCheck bool) (msg []byte, rid string, err error) {
-	m, ridb, err := h.crypto.open(sig, ts, nonce, encrypt)
+	return h.openBytes(sig, ts, nonce, unsafe.Slice(unsafe.StringData(encrypt), len(encrypt)), urlCheck)
+}
+
+// openBytes is open for an Encrypt held as bytes, which it only reads. rid
+// is a view into msg's buffer, which is never written again.
+func (h *Handler) openBytes(sig, ts, nonce string, enc []byte, urlCheck bool) (msg []byte, rid string, err error) {
+	m, ridb, err := h.crypto.openBytes(sig, ts, nonce, enc)
 	if err != nil {
 		return nil, "", err
 	}
@@ -507,14 +516,14 @@ func (h *Handler) open(sig, ts, nonce, encrypt string, urlCheck bool) (msg []byt
 			return nil, "", ErrStaleTimestamp
 		}
 	}
-	rid = string(ridb)
+	rid = bytesView(ridb)
 	if urlCheck {
 		if _, ok := h.cfg.checkIDs[rid]; ok {
 			return m, rid, nil
 		}
 	}
 	if !h.acceptReceiver(rid) {
-		return nil, "", &receiverError{id: rid, urlCheck: urlCheck, hint: h.cfg.receiverHint}
+		return nil, "", &receiverError{id: string(ridb), urlCheck: urlCheck, hint: h.cfg.receiverHint}
 	}
 	return m, rid, nil
 }
@@ -551,76 +560,41 @@ func (h *Handler) acceptReceiver(rid string) bool {
 	return h.cfg.idFunc != nil && h.cfg.idFunc(rid)
 }
 
-// outer is the POST body's envelope.
-type outer struct {
-	ToUserName string `xml:"ToUserName"`
-	AgentID    string `xml:"AgentID"`
-	Encrypt    string `xml:"Encrypt"`
-}
-
-// fill runs the fast scanner (see wire.fill); false: use encoding/xml.
-func (o *outer) fill(body string) bool {
-	sc := scanner{s: body}
-	for {
-		switch name, v := sc.next(); name {
-		case "":
-			return sc.done
-		case itemName:
-			return false // not an envelope element; let encoding/xml judge
-		case "ToUserName":
-			o.ToUserName = v
-		case "AgentID":
-			o.AgentID = v
-		case "Encrypt":
-			o.Encrypt = v
-		}
-	}
-}
-
-func parseOuter(body string) (outer, error) {
-	var o outer
-	if o.fill(body) {
-		return o, nil
-	}
-	o = outer{}
-	if err := xml.Unmarshal([]byte(body), &o); err != nil {
-		return o, fmt.Errorf("%w: %v", ErrBadXML, err)
-	}
-	return o, nil
-}
-
 func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	sig, ts, nonce := q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce")
+	sig, ts, nonce := queryParams(r.URL.RawQuery)
 	if sig == "" || ts == "" || nonce == "" {
 		http.Error(w, "missing msg_signature, timestamp or nonce", http.StatusBadRequest)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodySize))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+	buf := getBody()
+	defer putBody(buf)
+	if err := readBody(buf, r.Body, MaxBodySize); err != nil {
+		if errors.Is(err, errBodyTooLarge) {
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
-	env, err := parseOuter(string(body))
+	// The push is parsed in place: enc is a view into buf, used only until
+	// it is decrypted into a buffer of its own (or copied into a Delivery).
+	enc, err := encryptOf(buf.Bytes())
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if env.Encrypt == "" {
+	if len(enc) == 0 {
 		h.fail(w, r, ErrMissingEncrypt)
 		return
 	}
-	msg, rid, err := h.open(sig, ts, nonce, env.Encrypt, false)
+	msg, rid, err := h.openBytes(sig, ts, nonce, enc, false)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	ev, err := ParseEvent(msg)
+	// msg is the decryption buffer, never written again: the event's
+	// strings share it instead of copying it.
+	ev, err := parseString(bytesView(msg))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -630,13 +604,18 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 	// Store calls and handlers outlive the request: WeCom dropping the
 	// connection after 5 s must not abandon work that has started.
 	ctx := context.WithoutCancel(r.Context())
-	key := DedupKey(rid, msg)
-	state, derr := h.claim(ctx, key)
-	if derr != nil {
-		if state == claimFresh {
-			h.log(ctx, slog.LevelWarn, "callback: dedup store failed; processing anyway", "kind", ev.Header().Kind(), "err", derr)
-		} else {
-			h.log(ctx, slog.LevelWarn, "callback: dedup store failed reading a claim", "kind", ev.Header().Kind(), "err", derr)
+	var key string
+	state := claimFresh
+	if h.dedup != nil {
+		key = dedupKey(rid, msg)
+		var derr error
+		state, derr = h.claim(ctx, key)
+		if derr != nil {
+			if state == claimFresh {
+				h.log(ctx, slog.LevelWarn, "callback: dedup store failed; processing anyway", "kind", ev.Header().Kind(), "err", derr)
+			} else {
+				h.log(ctx, slog.LevelWarn, "callback: dedup store failed reading a claim", "kind", ev.Header().Kind(), "err", derr)
+			}
 		}
 	}
 	inline := h.cfg.queue == nil || h.cfg.syncKinds[ev.Header().Kind()]
@@ -674,7 +653,7 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		h.answer(w)
 		return
 	}
-	d := &Delivery{MsgSignature: sig, Timestamp: ts, Nonce: nonce, Encrypt: env.Encrypt, ev: ev, key: key}
+	d := &Delivery{MsgSignature: sig, Timestamp: ts, Nonce: nonce, Encrypt: string(enc), ev: ev, key: key}
 	if err := h.enqueue(ctx, d); err != nil {
 		h.release(ctx, key)
 		h.log(ctx, slog.LevelWarn, "callback: push refused", "kind", ev.Header().Kind(), "err", err)
@@ -694,7 +673,7 @@ func (h *Handler) enqueue(ctx context.Context, d *Delivery) error {
 	if h.closed {
 		return ErrClosed
 	}
-	ctx, cancel := storeContext(ctx)
+	ctx, cancel := boundedContext(ctx)
 	defer cancel()
 	return h.cfg.queue.Enqueue(ctx, d)
 }
@@ -705,18 +684,30 @@ func (h *Handler) enqueue(ctx context.Context, d *Delivery) error {
 // re-sends away until the claim expires.
 const dedupStoreTimeout = 5 * time.Second
 
-func storeContext(parent context.Context) (context.Context, context.CancelFunc) {
+func boundedContext(parent context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(parent), dedupStoreTimeout)
 }
 
+// storeContext is the context of one de-dup store call: bounded for a
+// shared store, the caller's own for the local table, which does no I/O.
+func (h *Handler) storeContext(parent context.Context) (context.Context, context.CancelFunc) {
+	if h.dedup == nil || h.dedup.local != nil {
+		return parent, func() {}
+	}
+	return boundedContext(parent)
+}
+
 func (h *Handler) claim(parent context.Context, key string) (claimState, error) {
-	ctx, cancel := storeContext(parent)
+	ctx, cancel := h.storeContext(parent)
 	defer cancel()
 	return h.dedup.claim(ctx, key)
 }
 
 func (h *Handler) release(parent context.Context, key string) {
-	ctx, cancel := storeContext(parent)
+	if h.dedup == nil {
+		return // WithoutDedup: no de-dup work at all
+	}
+	ctx, cancel := h.storeContext(parent)
 	defer cancel()
 	if err := h.dedup.release(ctx, key); err != nil {
 		h.log(ctx, slog.LevelWarn, "callback: dedup release failed; re-sends are turned away until the claim expires", "err", err)
@@ -724,7 +715,10 @@ func (h *Handler) release(parent context.Context, key string) {
 }
 
 func (h *Handler) markDone(parent context.Context, key string) {
-	ctx, cancel := storeContext(parent)
+	if h.dedup == nil {
+		return // WithoutDedup: no de-dup work at all
+	}
+	ctx, cancel := h.storeContext(parent)
 	defer cancel()
 	if err := h.dedup.done(ctx, key); err != nil {
 		h.log(ctx, slog.LevelWarn, "callback: dedup store failed", "err", err)
@@ -735,7 +729,10 @@ func (h *Handler) markDone(parent context.Context, key string) {
 func (h *Handler) handle(parent context.Context, ev Event, key string) error {
 	// base is taken before the handler timeout: the store calls and the
 	// error hook must work after a handler used up its time.
-	base := context.WithoutCancel(parent)
+	base := parent
+	if parent.Done() != nil { // not detached yet (a queue's context, say)
+		base = context.WithoutCancel(parent)
+	}
 	ctx := base
 	if h.cfg.timeout > 0 {
 		var cancel context.CancelFunc
@@ -777,8 +774,10 @@ func (h *Handler) callErrorHook(ctx context.Context, ev Event, err error) {
 }
 
 func (h *Handler) answer(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(h.cfg.answerBody)))
+	hdr := w.Header()
+	// Values built once per Handler; net/http only reads them.
+	hdr["Content-Type"] = h.answerCT
+	hdr["Content-Length"] = h.answerCL
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, h.cfg.answerBody)
 }

@@ -161,14 +161,14 @@ func (h *Handler) isDone(parent context.Context, key string) bool {
 	if h.dedup == nil {
 		return false
 	}
-	ctx, cancel := storeContext(parent)
+	ctx, cancel := h.storeContext(parent)
 	defer cancel()
-	v, ok, err := h.dedup.store.Get(ctx, key)
+	done, err := h.dedup.isDone(ctx, key)
 	if err != nil {
 		h.log(ctx, slog.LevelWarn, "callback: dedup store failed; running the stored push", "err", err)
 		return false
 	}
-	return ok && v == dedupDone
+	return done
 }
 
 // handleStored runs the handlers of a push read back from a durable queue.
