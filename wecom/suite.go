@@ -76,7 +76,7 @@ var ErrNoSuiteTicket = errors.New("wecom: no suite_ticket stored yet; wait for W
 //	wecom:suite:<suite id>:ticket                          "<unix ms>:<ticket>", the newest ticket
 //	wecom:token:suite:<suite id>:<secret fingerprint>      the suite_access_token
 //	wecom:suite:<suite id>:corp:<corp id>:permanent_code   the corp's permanent code
-//	wecom:suite:<suite id>:corps                           JSON array of authorized corp ids
+//	wecom:suite:<suite id>:corps:<shard>                   JSON array of authorized corp ids, in 64 shards (00 to 3f)
 //	wecom:token:suite:<suite id>:corp:<corp id>            the corp's access token
 //
 // A Suite is safe for concurrent use.
@@ -153,7 +153,30 @@ func (s *Suite) Store() Store { return s.store }
 func (s *Suite) ProviderCorpID() string { return s.opts.providerCorpID }
 
 func (s *Suite) ticketKey() string { return "wecom:suite:" + s.id + ":ticket" }
-func (s *Suite) corpsKey() string  { return "wecom:suite:" + s.id + ":corps" }
+// corpIndexShards is how many keys the authorized-corp index is spread
+// over: an install rewrites one shard, so installing N corps costs about
+// N²/corpIndexShards instead of N² (10,000 installs rewrote 10,000 JSON
+// arrays of up to 10,000 ids, 29 s in memory, before the index was split).
+const corpIndexShards = 64
+
+func (s *Suite) corpsKey(corpID string) string {
+	return s.corpsShardKey(int(fnv32(corpID) % corpIndexShards))
+}
+
+func (s *Suite) corpsShardKey(shard int) string {
+	const hexdigits = "0123456789abcdef"
+	return "wecom:suite:" + s.id + ":corps:" + string([]byte{hexdigits[shard>>4], hexdigits[shard&15]})
+}
+
+// fnv32 is FNV-1a, for spreading corp ids over the index shards.
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
 func (s *Suite) codeKey(corpID string) string {
 	return "wecom:suite:" + s.id + ":corp:" + corpID + ":permanent_code"
 }
@@ -464,20 +487,26 @@ func (s *Suite) ReceiveIDAllowed(ctx context.Context, id string) (bool, error) {
 }
 
 // AuthorizedCorps returns the ids of the corps with a stored permanent code,
-// sorted, from an index entry kept in the Store.
+// sorted, from an index kept in the Store (spread over 64 keys).
 func (s *Suite) AuthorizedCorps(ctx context.Context) ([]string, error) {
-	v, ok, err := s.store.Get(ctx, s.corpsKey())
-	if err != nil {
-		return nil, fmt.Errorf("wecom: suite %s: read corp index: %w", s.id, err)
+	var all []string
+	for shard := range corpIndexShards {
+		key := s.corpsShardKey(shard)
+		v, ok, err := s.store.Get(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("wecom: suite %s: read corp index: %w", s.id, err)
+		}
+		if !ok {
+			continue
+		}
+		ids, err := decodeCorpIndex(v)
+		if err != nil {
+			return nil, fmt.Errorf("wecom: suite %s: corp index %s: %w", s.id, key, err)
+		}
+		all = append(all, ids...)
 	}
-	if !ok {
-		return nil, nil
-	}
-	ids, err := decodeCorpIndex(v)
-	if err != nil {
-		return nil, fmt.Errorf("wecom: suite %s: corp index: %w", s.id, err)
-	}
-	return ids, nil
+	sort.Strings(all)
+	return all, nil
 }
 
 func decodeCorpIndex(v string) ([]string, error) {
@@ -504,7 +533,7 @@ func (s *Suite) syncIndex(ctx context.Context, corpID string) error {
 		if err != nil {
 			return err
 		}
-		cur, ok, err := s.store.Get(ctx, s.corpsKey())
+		cur, ok, err := s.store.Get(ctx, s.corpsKey(corpID))
 		if err != nil {
 			return err
 		}
@@ -514,7 +543,7 @@ func (s *Suite) syncIndex(ctx context.Context, corpID string) error {
 		ids, err := decodeCorpIndex(cur)
 		if err != nil {
 			// Never rebuild by throwing the other corps away.
-			return fmt.Errorf("%w; delete or repair the key %s", err, s.corpsKey())
+			return fmt.Errorf("%w; delete or repair the key %s", err, s.corpsKey(corpID))
 		}
 		pos := sort.SearchStrings(ids, corpID)
 		present := pos < len(ids) && ids[pos] == corpID
@@ -533,7 +562,7 @@ func (s *Suite) syncIndex(ctx context.Context, corpID string) error {
 			b, _ := json.Marshal(ids)
 			next = string(b)
 		}
-		swapped, err := s.store.CompareAndSwap(ctx, s.corpsKey(), cur, next, 0)
+		swapped, err := s.store.CompareAndSwap(ctx, s.corpsKey(corpID), cur, next, 0)
 		if err != nil {
 			return err
 		}

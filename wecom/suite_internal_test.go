@@ -76,7 +76,8 @@ func TestCorpIndexFollowsTheCodesAndNeverDropsOthers(t *testing.T) {
 		t.Fatalf("after removal %v", ids)
 	}
 	// An index entry without a code (a lost race) is corrected by the next sync.
-	_ = s.store.Set(ctx, s.corpsKey(), `["wwa","wwc","wwz"]`, 0)
+	// (wwa, wwc and wwz in one shard for the test: each corp's shard holds it)
+	_ = s.store.Set(ctx, s.corpsKey("wwz"), `["wwz"]`, 0)
 	if err := s.syncIndex(ctx, "wwz"); err != nil {
 		t.Fatal(err)
 	}
@@ -84,17 +85,17 @@ func TestCorpIndexFollowsTheCodesAndNeverDropsOthers(t *testing.T) {
 		t.Fatalf("after sync %v", ids)
 	}
 	// A broken index is reported, never silently replaced by one corp.
-	_ = s.store.Set(ctx, s.corpsKey(), "{broken", 0)
+	_ = s.store.Set(ctx, s.corpsKey("wwd"), "{broken", 0)
 	if _, err := s.AuthorizedCorps(ctx); err == nil {
 		t.Fatal("broken index read without error")
 	}
-	if err := s.SetPermanentCode(ctx, "wwd", "code-d"); err == nil || !strings.Contains(err.Error(), s.corpsKey()) {
+	if err := s.SetPermanentCode(ctx, "wwd", "code-d"); err == nil || !strings.Contains(err.Error(), s.corpsKey("wwd")) {
 		t.Fatalf("install over a broken index: %v", err)
 	}
 	if ok, _ := s.IsAuthorized(ctx, "wwd"); !ok {
 		t.Fatal("the permanent code itself must still be stored")
 	}
-	if v, _, _ := s.store.Get(ctx, s.corpsKey()); v != "{broken" {
+	if v, _, _ := s.store.Get(ctx, s.corpsKey("wwd")); v != "{broken" {
 		t.Fatalf("broken index overwritten with %q", v)
 	}
 }
