@@ -153,6 +153,7 @@ func (s *Suite) Store() Store { return s.store }
 func (s *Suite) ProviderCorpID() string { return s.opts.providerCorpID }
 
 func (s *Suite) ticketKey() string { return "wecom:suite:" + s.id + ":ticket" }
+
 // corpIndexShards is how many keys the authorized-corp index is spread
 // over: an install rewrites one shard, so installing N corps costs about
 // N²/corpIndexShards instead of N² (10,000 installs rewrote 10,000 JSON
