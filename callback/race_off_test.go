@@ -1,0 +1,5 @@
+//go:build !race
+
+package callback
+
+const raceEnabled = false
