@@ -29,13 +29,10 @@ import (
 // concurrent use.
 type Service struct {
 	c *wecom.Client
-	// strategyMu (capacity 1) runs rule-group create and edit one at a
-	// time, as WeCom requires (customer_strategy.go).
-	strategyMu chan struct{}
 }
 
 // New returns a Service that calls WeCom through c.
-func New(c *wecom.Client) *Service { return &Service{c: c, strategyMu: make(chan struct{}, 1)} }
+func New(c *wecom.Client) *Service { return &Service{c: c} }
 
 // Client returns the client the Service calls through.
 func (s *Service) Client() *wecom.Client { return s.c }

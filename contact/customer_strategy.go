@@ -133,11 +133,11 @@ func AllCustomerStrategyPrivileges() *CustomerStrategyPrivilege {
 // managed with ListStrategyTags and friends.
 //
 // WeCom documents create and edit as calls that must not run concurrently
-// (该接口仅支持串行调用). A Service runs its CreateCustomerStrategy and
-// EditCustomerStrategy calls one at a time, so keep one Service per corp
-// and share it; callers that do not share one (several processes, or
-// several Services for the same corp) must serialise those calls
-// themselves, e.g. with a lock from wecom/redisstore.
+// (该接口仅支持串行调用). CreateCustomerStrategy and EditCustomerStrategy
+// run one at a time per corp, through wecom.Client.Serial: across every
+// Service and client of the corp sharing a Store that can lock (the
+// default in-memory Store within a process, wecom/redisstore across
+// instances).
 type CustomerStrategy struct {
 	StrategyID   int            `json:"strategy_id"`
 	ParentID     int            `json:"parent_id"` // 0 for a top-level group
@@ -403,16 +403,10 @@ func (s *Service) DelCustomerStrategy(ctx context.Context, strategyID int) error
 	return s.idempotent(ctx, "/cgi-bin/externalcontact/customer_strategy/del", strategyIDBody{strategyID}, nil)
 }
 
-// serialStrategy runs fn while holding the Service's rule-group lock, or
+// serialStrategy runs fn while holding the corp's rule-group lock, or
 // gives up when ctx ends first.
 func (s *Service) serialStrategy(ctx context.Context, fn func() error) error {
-	select {
-	case s.strategyMu <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-s.strategyMu }()
-	return fn()
+	return s.c.Serial(ctx, "customer_strategy", func(context.Context) error { return fn() })
 }
 
 // pointersTo returns pointers to the elements of items.

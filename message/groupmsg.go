@@ -3,7 +3,10 @@ package message
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/scrmkit/scrm/wecom"
@@ -296,12 +299,13 @@ func (s *Service) CancelGroupMsgSend(ctx context.Context, msgID string) error {
 
 // ErrRemindLimit is returned by RemindGroupMsgSend, before anything is
 // sent, for a task reminded MaxReminders times in the last 24 hours through
-// this Service.
+// the SDK (by any instance sharing the client's Store).
 var ErrRemindLimit = errors.New("message: a mass send may be reminded at most 3 times in 24 hours")
 
 // RemindGroupMsgSend notifies the senders of a mass send again (提醒成员群发).
-// WeCom allows 3 reminders per task in 24 hours; the Service counts the
-// reminders it sent and refuses a fourth with ErrRemindLimit without
+// WeCom allows 3 reminders per task in 24 hours; the reminders sent through
+// the SDK are counted in the client's Store (so every Service and instance
+// sharing it agrees), and a fourth is refused with ErrRemindLimit without
 // calling WeCom (reminders sent elsewhere are counted by WeCom only). A
 // reminder that may have reached WeCom is counted and not re-sent.
 //
@@ -310,49 +314,64 @@ func (s *Service) RemindGroupMsgSend(ctx context.Context, msgID string) error {
 	if err := required("msgID", msgID); err != nil {
 		return err
 	}
-	if !s.takeReminder(msgID) {
+	ok, err := s.reminders(ctx, msgID, true)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return ErrRemindLimit
 	}
-	err := s.write(ctx, "/cgi-bin/externalcontact/remind_groupmsg_send", msgIDBody{msgID}, nil)
+	err = s.write(ctx, "/cgi-bin/externalcontact/remind_groupmsg_send", msgIDBody{msgID}, nil)
 	var we *wecom.Error
 	if err != nil && errors.As(err, &we) && !errors.Is(err, wecom.ErrOutcomeUnknown) {
-		s.returnReminder(msgID) // WeCom refused it: it did not count
+		_, _ = s.reminders(ctx, msgID, false) // WeCom refused it: it did not count
 	}
 	return err
 }
 
-// takeReminder records a reminder of msgID unless MaxReminders were sent in
-// the last 24 hours.
-func (s *Service) takeReminder(msgID string) bool {
-	s.remindMu.Lock()
-	defer s.remindMu.Unlock()
-	now := s.clock()
-	for id, ts := range s.reminded { // forget what is older than a day
-		kept := ts[:0]
-		for _, t := range ts {
-			if now.Sub(t) < 24*time.Hour {
-				kept = append(kept, t)
+// reminders takes (take true) or gives back one reminder of msgID in the
+// Store: a space-separated list of the unix seconds of the reminders sent
+// in the last 24 hours, changed with CompareAndSwap. Taking fails (false)
+// when MaxReminders are already there.
+func (s *Service) reminders(ctx context.Context, msgID string, take bool) (bool, error) {
+	st := s.c.Store()
+	key := "message:remind:" + s.c.CorpID() + ":" + msgID
+	for range 32 {
+		cur, found, err := st.Get(ctx, key)
+		if err != nil {
+			return false, fmt.Errorf("message: remind_groupmsg_send: reminder count: %w", err)
+		}
+		if !found {
+			cur = ""
+		}
+		now := s.clock()
+		var kept []string
+		for _, f := range strings.Fields(cur) {
+			if sec, err := strconv.ParseInt(f, 10, 64); err == nil && now.Sub(time.Unix(sec, 0)) < 24*time.Hour {
+				kept = append(kept, f)
 			}
 		}
-		if len(kept) == 0 {
-			delete(s.reminded, id)
-		} else {
-			s.reminded[id] = kept
+		switch {
+		case take && len(kept) >= MaxReminders:
+			return false, nil
+		case take:
+			kept = append(kept, strconv.FormatInt(now.Unix(), 10))
+		case len(kept) > 0:
+			kept = kept[:len(kept)-1]
+		}
+		next := strings.Join(kept, " ")
+		if next == cur {
+			return true, nil
+		}
+		ok, err := st.CompareAndSwap(ctx, key, cur, next, 24*time.Hour)
+		if err != nil {
+			return false, fmt.Errorf("message: remind_groupmsg_send: reminder count: %w", err)
+		}
+		if ok {
+			return true, nil
 		}
 	}
-	if len(s.reminded[msgID]) >= MaxReminders {
-		return false
-	}
-	s.reminded[msgID] = append(s.reminded[msgID], now)
-	return true
-}
-
-func (s *Service) returnReminder(msgID string) {
-	s.remindMu.Lock()
-	defer s.remindMu.Unlock()
-	if ts := s.reminded[msgID]; len(ts) > 0 {
-		s.reminded[msgID] = ts[:len(ts)-1]
-	}
+	return false, errors.New("message: remind_groupmsg_send: the reminder count kept changing")
 }
 
 // codeDispatching is WeCom's answer to the record calls for a task still

@@ -26,7 +26,6 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -34,16 +33,11 @@ import (
 )
 
 // Service calls the messaging endpoints for one corp. It is safe for
-// concurrent use; share one per corp (it keeps rule-group edits serial and
-// counts reminders).
+// concurrent use and cheap to build: rule-group edits are kept serial and
+// reminders counted per corp, through the client's Store.
 type Service struct {
 	c     *wecom.Client
 	media *wecom.MediaCache
-
-	strategyMu sync.Mutex // moment_strategy/create and edit are serial
-
-	remindMu sync.Mutex
-	reminded map[string][]time.Time // msgid → when reminders were sent
 
 	clock func() time.Time
 }
@@ -51,7 +45,7 @@ type Service struct {
 // New returns a Service that calls WeCom through c and uploads attachment
 // files through a wecom.MediaCache over c's Store.
 func New(c *wecom.Client) *Service {
-	return &Service{c: c, media: wecom.NewMediaCache(c), reminded: map[string][]time.Time{}, clock: time.Now}
+	return &Service{c: c, media: wecom.NewMediaCache(c), clock: time.Now}
 }
 
 // WithMediaCache makes the Service upload attachment files through m (to

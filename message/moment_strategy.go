@@ -214,9 +214,10 @@ type CreateMomentStrategyRequest struct {
 }
 
 // CreateMomentStrategy creates a Moments rule group and returns its id.
-// WeCom documents this call as serial: the Service sends one create or edit
-// at a time. It is never re-sent once it may have reached WeCom; on a
-// *MaybeCreatedError list the rule groups and look for the name.
+// WeCom documents this call as serial: creates and edits run one at a time
+// per corp (wecom.Client.Serial). It is never re-sent once it may have
+// reached WeCom; on a *MaybeCreatedError list the rule groups and look for
+// the name.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
 func (s *Service) CreateMomentStrategy(ctx context.Context, req *CreateMomentStrategyRequest) (int, error) {
@@ -233,12 +234,12 @@ func (s *Service) CreateMomentStrategy(ctx context.Context, req *CreateMomentStr
 	if len(req.Range) == 0 {
 		return 0, invalidf("Range is required")
 	}
-	s.strategyMu.Lock()
-	defer s.strategyMu.Unlock()
 	var out StrategyRef
-	err := s.create(ctx, "/cgi-bin/externalcontact/moment_strategy/create", req, &out, func(since, until time.Time) string {
-		return fmt.Sprintf("list moment_strategy/list (ListMomentStrategiesIter) and look for a rule group named %q created %s",
-			req.StrategyName, windowHint(since, until))
+	err := s.c.Serial(ctx, "moment_strategy", func(ctx context.Context) error {
+		return s.create(ctx, "/cgi-bin/externalcontact/moment_strategy/create", req, &out, func(since, until time.Time) string {
+			return fmt.Sprintf("list moment_strategy/list (ListMomentStrategiesIter) and look for a rule group named %q created %s",
+				req.StrategyName, windowHint(since, until))
+		})
 	})
 	if err != nil {
 		return 0, err
@@ -259,7 +260,8 @@ type EditMomentStrategyRequest struct {
 }
 
 // EditMomentStrategy changes a rule group and its range. WeCom documents
-// this call as serial: the Service sends one create or edit at a time.
+// this call as serial: creates and edits run one at a time per corp
+// (wecom.Client.Serial).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
 func (s *Service) EditMomentStrategy(ctx context.Context, req *EditMomentStrategyRequest) error {
@@ -273,9 +275,9 @@ func (s *Service) EditMomentStrategy(ctx context.Context, req *EditMomentStrateg
 		validateRange("RangeAdd", req.RangeAdd), validateRange("RangeDel", req.RangeDel)); err != nil {
 		return err
 	}
-	s.strategyMu.Lock()
-	defer s.strategyMu.Unlock()
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/moment_strategy/edit", req, nil)
+	return s.c.Serial(ctx, "moment_strategy", func(ctx context.Context) error {
+		return s.idempotent(ctx, "/cgi-bin/externalcontact/moment_strategy/edit", req, nil)
+	})
 }
 
 // DelMomentStrategy deletes a rule group.

@@ -42,6 +42,7 @@ type Client struct {
 	logger     *slog.Logger
 	sleep      func(context.Context, time.Duration) error
 	opts       options
+	serial     *sync.Map // lock name → chan struct{} (Serial without a Locker store)
 }
 
 // New returns a Client for a self-built (自建) or agent-developed (代开发) app.
@@ -79,6 +80,7 @@ func newClient(corpID string, o options) *Client {
 		logger:     o.logger,
 		sleep:      o.sleep,
 		opts:       o,
+		serial:     &sync.Map{},
 	}
 	c.base, c.baseErr = parseBase(o.baseURL)
 	hc := o.httpClient
