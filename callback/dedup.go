@@ -48,8 +48,11 @@ import (
 // A pending claim left by a crashed process expires with the TTL; until then
 // synchronous deliveries of that event are answered 503.
 //
-// The store is a wecom.Store (in-memory by default; a Redis store shares the
-// claims across instances). If the store fails, the event is processed
+// The claims live in an in-process table by default (no I/O, no timers);
+// WithDedupStore puts them in a wecom.Store (a Redis store shares them
+// across instances). With WithQueue a push read back from the queue is
+// skipped when its key is already done, and a failed run keeps its claim,
+// so WeCom's re-sends do not start a second run while the queue retries. If the store fails, the event is processed
 // anyway (and the failure logged): a possible duplicate is better than a
 // lost event.
 

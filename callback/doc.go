@@ -44,7 +44,15 @@
 // until the event was handled; with WithWorkers WeCom has its "success"
 // already and does not send the event again: a failure reaches only
 // WithErrorHook and the logger, so record the event there if it must not
-// be lost.
+// be lost. WithQueue puts a durable queue in place of the in-process
+// workers (wecom/redisstore has one on Redis Streams): the push is stored,
+// still encrypted, before WeCom is answered, run by a worker of any
+// instance, retried with backoff and parked as a dead letter when it keeps
+// failing, so a failed handler or a crashed instance loses nothing.
+//
+// De-duplication keeps its claims in this process by default, without
+// timers or I/O; WithDedupStore shares them (through Redis, say) so that a
+// re-send landing on another instance is recognised.
 //
 // The package is silent by default (WithLogger). A nil handler function
 // given to an On method makes the Handler refuse every request (Handler.Err
