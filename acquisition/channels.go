@@ -194,7 +194,9 @@ func (c *Channels) maker(channel string) channelstate.Maker[record] {
 // linkName names the link after the channel: as much of the channel as fits
 // in MaxLinkNameLen characters, then "#" and the state, which makes the name
 // unique.
-func linkName(channel, state string) string { return channelstate.Label(channel, state, MaxLinkNameLen) }
+func linkName(channel, state string) string {
+	return channelstate.Label(channel, state, MaxLinkNameLen)
+}
 
 // findByName looks for this app's link called name.
 func (c *Channels) findByName(ctx context.Context, name string) (*Link, error) {
