@@ -117,19 +117,22 @@ type record struct {
 
 // reg is the state mapping (internal/channelstate) over the Channels'
 // Store and keys.
-func (c *Channels) reg() *channelstate.Registry[record] {
-	return &channelstate.Registry[record]{Store: c.store, Prefix: c.ns, Code: c.code, Poll: c.poll,
-		PendingTTL: c.pendingTTL, Pkg: "acquisition"}
+func (c *Channels) reg() channelstate.Registry[record] {
+	return channelstate.Registry[record]{Store: c.store, Prefix: c.ns, Code: c.code, Poll: c.poll,
+		PendingTTL: c.pendingTTL, Pkg: "acquisition", Identify: identifyRecord}
 }
 
-func (c *Channels) channelKey(channel string) string { return c.reg().ChannelKey(channel) }
-func (c *Channels) stateKey(state string) string     { return c.reg().StateKey(state) }
+func identifyRecord(r *record) (string, bool) { return r.Channel, r.Pending != "" }
+
+func (c *Channels) channelKey(channel string) string { r := c.reg(); return r.ChannelKey(channel) }
+func (c *Channels) stateKey(state string) string     { r := c.reg(); return r.StateKey(state) }
 func (c *Channels) linkKey(linkID string) string     { return c.ns + "link:" + linkID }
 
 // Lookup returns the channel's link without creating one; ok is false when
 // the channel has none (or its creation is still in progress).
 func (c *Channels) Lookup(ctx context.Context, channel string) (link *ChannelLink, ok bool, err error) {
-	l, ok, err := c.reg().Lookup(ctx, channel)
+	r := c.reg()
+	l, ok, err := r.Lookup(ctx, channel)
 	if err != nil || !ok {
 		return nil, false, err
 	}
@@ -145,7 +148,14 @@ func (c *Channels) Ensure(ctx context.Context, channel string) (*ChannelLink, er
 	if err := required("channel", channel); err != nil {
 		return nil, err
 	}
-	l, err := c.reg().Ensure(ctx, channel, c.maker(channel))
+	r := c.reg()
+	if l, ok, err := r.Lookup(ctx, channel); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		return &l.ChannelLink, nil
+	}
+	l, err := r.Ensure(ctx, channel, c.maker(channel))
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +164,8 @@ func (c *Channels) Ensure(ctx context.Context, channel string) (*ChannelLink, er
 
 // create makes the channel's link; the caller holds the pending claim.
 func (c *Channels) create(ctx context.Context, channel, pending string) (*ChannelLink, error) {
-	l, err := c.reg().Create(ctx, channel, pending, c.maker(channel))
+	r := c.reg()
+	l, err := r.Create(ctx, channel, pending, c.maker(channel))
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +231,8 @@ func (c *Channels) findByName(ctx context.Context, name string) (*Link, error) {
 // event). ok is false for a state no channel of this Channels made, such as
 // "" (the bare link URL).
 func (c *Channels) Resolve(ctx context.Context, state string) (channel string, ok bool, err error) {
-	return c.reg().Resolve(ctx, state)
+	r := c.reg()
+	return r.Resolve(ctx, state)
 }
 
 // ResolveLink returns the channel of a link (the LinkId of an acquisition
@@ -268,5 +280,6 @@ func (c *Channels) Delete(ctx context.Context, channel string) error {
 			return err // the link is still there, or we cannot tell
 		}
 	}
-	return c.reg().Forget(ctx, channel)
+	r := c.reg()
+	return r.Forget(ctx, channel)
 }

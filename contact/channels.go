@@ -34,7 +34,7 @@ import (
 type Channels struct {
 	svc  *Service
 	tmpl ChannelTemplate
-	reg  channelstate.Registry[ChannelCode]
+	reg  channelstate.Registry[storedCode]
 	now  func() time.Time
 	hook atomic.Pointer[func(context.Context, *ChannelCustomer)]
 }
@@ -102,6 +102,13 @@ type ChannelCode struct {
 	State string `json:"state"`
 }
 
+// storedCode is what the Store holds for a channel: its code, or a claim
+// on creating it (Pending set).
+type storedCode struct {
+	ChannelCode
+	Pending string `json:"pending,omitempty"`
+}
+
 // ErrNoChannel is returned for a channel that has no code (Lookup's ok is
 // false instead).
 var ErrNoChannel = errors.New("contact: no code for this channel")
@@ -129,7 +136,7 @@ func NewChannels(svc *Service, store wecom.Store, tmpl ChannelTemplate) (*Channe
 	return &Channels{
 		svc:  svc,
 		tmpl: tmpl,
-		reg: channelstate.Registry[ChannelCode]{
+		reg: channelstate.Registry[storedCode]{
 			Store:      store,
 			Prefix:     "scrm:contactway:" + svc.c.CorpID() + ":" + tmpl.Namespace + ":",
 			Code:       channelstate.Code(tmpl.StatePrefix),
@@ -137,6 +144,7 @@ func NewChannels(svc *Service, store wecom.Store, tmpl ChannelTemplate) (*Channe
 			PendingTTL: 2 * time.Minute,
 			Index:      true,
 			Pkg:        "contact",
+			Identify:   func(s *storedCode) (string, bool) { return s.Name, s.Pending != "" },
 		},
 		now: time.Now,
 	}, nil
@@ -193,14 +201,14 @@ func (c *Channels) Ensure(ctx context.Context, ch Channel) (*ChannelCode, error)
 		return nil, err
 	}
 	if sameChannel(&code.Channel, &ch) {
-		return code, nil
+		return &code.ChannelCode, nil
 	}
 	return c.Update(ctx, ch)
 }
 
-func (c *Channels) maker(ch Channel) channelstate.Maker[ChannelCode] {
-	return channelstate.Maker[ChannelCode]{
-		Create: func(ctx context.Context, state string) (*ChannelCode, error) {
+func (c *Channels) maker(ch Channel) channelstate.Maker[storedCode] {
+	return channelstate.Maker[storedCode]{
+		Create: func(ctx context.Context, state string) (*storedCode, error) {
 			req := &AddContactWayRequest{Type: ContactWayMulti, Scene: c.tmpl.Scene, Style: c.tmpl.Style,
 				Remark: channelstate.Label(ch.Name, state, MaxStateLen), SkipVerify: ch.SkipVerify, State: state,
 				User: ch.Users, Party: ch.Departments, IsExclusive: c.tmpl.IsExclusive, MarkSource: c.tmpl.MarkSource}
@@ -213,10 +221,10 @@ func (c *Channels) maker(ch Channel) channelstate.Maker[ChannelCode] {
 			if err != nil {
 				return nil, err
 			}
-			return &ChannelCode{Channel: ch, ConfigID: way.ConfigID, QRCode: way.QRCode, State: state}, nil
+			return &storedCode{ChannelCode: ChannelCode{Channel: ch, ConfigID: way.ConfigID, QRCode: way.QRCode, State: state}}, nil
 		},
-		Undo: func(ctx context.Context, code *ChannelCode) { _ = c.svc.DelContactWay(ctx, code.ConfigID) },
-		ID:   func(code *ChannelCode) string { return code.ConfigID },
+		Undo: func(ctx context.Context, code *storedCode) { _ = c.svc.DelContactWay(ctx, code.ConfigID) },
+		ID:   func(code *storedCode) string { return code.ConfigID },
 	}
 }
 
@@ -251,7 +259,7 @@ func (c *Channels) Update(ctx context.Context, ch Channel) (*ChannelCode, error)
 		return nil, err
 	}
 	ch = ch.clone()
-	code, ok, err := c.reg.Update(ctx, ch.Name, func(ctx context.Context, cur *ChannelCode) (*ChannelCode, error) {
+	code, ok, err := c.reg.Update(ctx, ch.Name, func(ctx context.Context, cur *storedCode) (*storedCode, error) {
 		if !sameWay(&cur.Channel, &ch) {
 			if (len(ch.Users) == 0 && len(cur.Users) > 0) || (len(ch.Departments) == 0 && len(cur.Departments) > 0) {
 				return nil, invalidf("channel %q: WeCom cannot empty a contact way's Users or Departments; Retire the channel and Ensure it again", ch.Name)
@@ -271,13 +279,17 @@ func (c *Channels) Update(ctx context.Context, ch Channel) (*ChannelCode, error)
 	if err != nil {
 		return nil, err
 	}
-	return code, nil
+	return &code.ChannelCode, nil
 }
 
 // Lookup returns the channel's code without creating one; ok is false when
 // the channel has none (or its creation is still in progress).
 func (c *Channels) Lookup(ctx context.Context, name string) (*ChannelCode, bool, error) {
-	return c.reg.Lookup(ctx, name)
+	code, ok, err := c.reg.Lookup(ctx, name)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	return &code.ChannelCode, true, nil
 }
 
 // List returns the code of every channel, ordered by name.
@@ -293,7 +305,7 @@ func (c *Channels) List(ctx context.Context) ([]*ChannelCode, error) {
 			return nil, err
 		}
 		if ok {
-			out = append(out, code)
+			out = append(out, &code.ChannelCode)
 		}
 	}
 	return out, nil
@@ -337,5 +349,5 @@ func (c *Channels) ResolveCode(ctx context.Context, state string) (*ChannelCode,
 	if !ok {
 		return &ChannelCode{Channel: Channel{Name: name}, State: state}, true, nil
 	}
-	return code, true, nil
+	return &code.ChannelCode, true, nil
 }

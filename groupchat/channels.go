@@ -39,7 +39,7 @@ type Channels struct {
 	svc     *Service
 	tracker *Tracker
 	tmpl    ChannelTemplate
-	reg     channelstate.Registry[ChannelCode]
+	reg     channelstate.Registry[storedCode]
 	hook    atomic.Pointer[func(context.Context, *ChannelJoin)]
 }
 
@@ -97,6 +97,13 @@ type ChannelCode struct {
 	State string `json:"state"`
 }
 
+// storedCode is what the Store holds for a channel: its code, or a claim
+// on creating it (Pending set).
+type storedCode struct {
+	ChannelCode
+	Pending string `json:"pending,omitempty"`
+}
+
 // ErrNoChannel is returned for a channel that has no code (Lookup's ok is
 // false instead).
 var ErrNoChannel = errors.New("groupchat: no code for this channel")
@@ -129,7 +136,7 @@ func NewChannels(svc *Service, store wecom.Store, tracker *Tracker, tmpl Channel
 		svc:     svc,
 		tracker: tracker,
 		tmpl:    tmpl,
-		reg: channelstate.Registry[ChannelCode]{
+		reg: channelstate.Registry[storedCode]{
 			Store:      store,
 			Prefix:     "scrm:joinway:" + svc.c.CorpID() + ":" + tmpl.Namespace + ":",
 			Code:       channelstate.Code(tmpl.StatePrefix),
@@ -137,6 +144,7 @@ func NewChannels(svc *Service, store wecom.Store, tracker *Tracker, tmpl Channel
 			PendingTTL: 2 * time.Minute,
 			Index:      true,
 			Pkg:        "groupchat",
+			Identify:   func(s *storedCode) (string, bool) { return s.Name, s.Pending != "" },
 		},
 	}, nil
 }
@@ -183,13 +191,13 @@ func (c *Channels) Ensure(ctx context.Context, ch Channel) (*ChannelCode, error)
 		return nil, err
 	}
 	ch = ch.clone()
-	code, err := c.reg.Ensure(ctx, ch.Name, channelstate.Maker[ChannelCode]{
-		Create: func(ctx context.Context, state string) (*ChannelCode, error) {
+	code, err := c.reg.Ensure(ctx, ch.Name, channelstate.Maker[storedCode]{
+		Create: func(ctx context.Context, state string) (*storedCode, error) {
 			id, err := c.svc.AddJoinWay(ctx, c.request(&ch, state))
 			if err != nil {
 				return nil, err
 			}
-			code := &ChannelCode{Channel: ch, ConfigID: id, State: state}
+			code := &storedCode{ChannelCode: ChannelCode{Channel: ch, ConfigID: id, State: state}}
 			if c.tmpl.Scene == SceneQRCode {
 				w, err := c.svc.GetJoinWay(ctx, id) // add_join_way answers no QR code
 				if err != nil {
@@ -200,14 +208,14 @@ func (c *Channels) Ensure(ctx context.Context, ch Channel) (*ChannelCode, error)
 			}
 			return code, nil
 		},
-		Undo: func(ctx context.Context, code *ChannelCode) { _ = c.svc.DelJoinWay(ctx, code.ConfigID) },
-		ID:   func(code *ChannelCode) string { return code.ConfigID },
+		Undo: func(ctx context.Context, code *storedCode) { _ = c.svc.DelJoinWay(ctx, code.ConfigID) },
+		ID:   func(code *storedCode) string { return code.ConfigID },
 	})
 	if err != nil {
 		return nil, err
 	}
 	if sameWay(&code.Channel, &ch) && slices.Equal(code.Tags, ch.Tags) {
-		return code, nil
+		return &code.ChannelCode, nil
 	}
 	return c.Update(ctx, ch)
 }
@@ -221,7 +229,7 @@ func (c *Channels) Update(ctx context.Context, ch Channel) (*ChannelCode, error)
 		return nil, err
 	}
 	ch = ch.clone()
-	code, ok, err := c.reg.Update(ctx, ch.Name, func(ctx context.Context, cur *ChannelCode) (*ChannelCode, error) {
+	code, ok, err := c.reg.Update(ctx, ch.Name, func(ctx context.Context, cur *storedCode) (*storedCode, error) {
 		if !sameWay(&cur.Channel, &ch) {
 			err := c.svc.UpdateJoinWay(ctx, &UpdateJoinWayRequest{ConfigID: cur.ConfigID, AddJoinWayRequest: *c.request(&ch, cur.State)})
 			if err != nil {
@@ -237,13 +245,17 @@ func (c *Channels) Update(ctx context.Context, ch Channel) (*ChannelCode, error)
 	if err != nil {
 		return nil, err
 	}
-	return code, nil
+	return &code.ChannelCode, nil
 }
 
 // Lookup returns the channel's code without creating one; ok is false when
 // the channel has none (or its creation is still in progress).
 func (c *Channels) Lookup(ctx context.Context, name string) (*ChannelCode, bool, error) {
-	return c.reg.Lookup(ctx, name)
+	code, ok, err := c.reg.Lookup(ctx, name)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	return &code.ChannelCode, true, nil
 }
 
 // List returns the code of every channel, ordered by name.
@@ -259,7 +271,7 @@ func (c *Channels) List(ctx context.Context) ([]*ChannelCode, error) {
 			return nil, err
 		}
 		if ok {
-			out = append(out, code)
+			out = append(out, &code.ChannelCode)
 		}
 	}
 	return out, nil

@@ -121,7 +121,7 @@ func (c *Channels) resolveCode(ctx context.Context, state string) (*ChannelCode,
 	if !ok {
 		return &ChannelCode{Channel: Channel{Name: name}, State: state}, true, nil
 	}
-	return code, true, nil
+	return &code.ChannelCode, true, nil
 }
 
 // codeNotExternalContact is WeCom's answer to mark_tag for a customer the

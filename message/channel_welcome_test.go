@@ -27,12 +27,17 @@ type channelFlow struct {
 	results *results
 }
 
-func setupChannelFlow(t testing.TB, opts ...callback.Option) *channelFlow {
+// unlimited turns the client's limiter off: a benchmark measures the path,
+// not WeCom's 10,000 calls a minute per API.
+var unlimited = wecom.WithLimiter(wecom.NewMemoryLimiter(wecom.Limit{}, nil))
+
+func setupChannelFlow(t testing.TB, copts []wecom.Option, opts ...callback.Option) *channelFlow {
 	t.Helper()
 	srv := wecomtest.NewServer(t)
 	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
 	store := wecom.NewMemoryStore()
-	contacts := contact.New(srv.Client())
+	c := srv.Client(copts...)
+	contacts := contact.New(c)
 	tags, err := contacts.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Locker: store, Taxonomy: contact.Taxonomy{
 		Groups: []contact.TaxonomyGroup{{Name: "来源", Tags: []string{"海报", "抖音"}}}}})
 	require.NoError(t, err)
@@ -43,7 +48,7 @@ func setupChannelFlow(t testing.TB, opts ...callback.Option) *channelFlow {
 		Tags: []string{poster}, Remark: "{channel}·{date}"})
 	require.NoError(t, err)
 	rs := newResults()
-	welcomes, err := message.NewWelcomes(message.New(srv.Client()), message.WelcomeRules{
+	welcomes, err := message.NewWelcomes(message.New(c), message.WelcomeRules{
 		Channels: map[string]*message.Welcome{"X": {Text: "Welcome from channel X, %NICKNAME%!"}},
 		Default:  &message.Welcome{Text: "Welcome!"},
 	}, message.WithChannelResolver(channels), message.WithWelcomeHook(rs.hook))
@@ -68,7 +73,7 @@ func TestChannelCodeToWelcome(t *testing.T) {
 	}{{"synchronous handler", nil}, {"WithWorkers", []callback.Option{callback.WithWorkers(2, 16)}}} {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
-			f := setupChannelFlow(t, mode.opts...)
+			f := setupChannelFlow(t, nil, mode.opts...)
 
 			scan, err := f.cb.ScanContactWay(bg, f.code.ConfigID)
 			require.NoError(t, err)
@@ -107,7 +112,7 @@ func TestChannelCodeToWelcome(t *testing.T) {
 // goroutine, the tag marked and the remark set. push-to-welcome-µs is the
 // time from the push to the welcome's acceptance by the fake.
 func BenchmarkChannelCodeToWelcome(b *testing.B) {
-	f := setupChannelFlow(b)
+	f := setupChannelFlow(b, []wecom.Option{unlimited})
 	benchScans(b, f.cb, f.code.ConfigID, f.results)
 }
 
@@ -118,7 +123,8 @@ func BenchmarkChannelCodeToWelcome(b *testing.B) {
 func BenchmarkChannelCodeToWelcomeHandWritten(b *testing.B) {
 	srv := wecomtest.NewServer(b)
 	require.NoError(b, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
-	contacts, msgs := contact.New(srv.Client()), message.New(srv.Client())
+	c := srv.Client(unlimited)
+	contacts, msgs := contact.New(c), message.New(c)
 	g, err := contacts.AddCorpTag(bg, &contact.AddCorpTagRequest{GroupName: "来源", Tag: []contact.NewTag{{Name: "海报"}}})
 	require.NoError(b, err)
 	way, err := contacts.AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWayMulti, Scene: contact.SceneQRCode,

@@ -58,6 +58,11 @@ type Registry[T any] struct {
 	Index bool
 	// Pkg starts error messages ("acquisition", "contact", ...).
 	Pkg string
+	// Identify, when set, returns a decoded value's channel and whether
+	// it is a claim (its "pending" member set), so that each value read
+	// is decoded once, into T; T must then decode "pending" itself. Nil
+	// decodes every value twice: for the channel and claim, and into T.
+	Identify func(rec *T) (channel string, pending bool)
 }
 
 // Maker creates a channel's WeCom object for Ensure and Create.
@@ -104,6 +109,20 @@ func (r *Registry[T]) load(ctx context.Context, channel string) (stored[T], erro
 	raw, ok, err := r.Store.Get(ctx, r.ChannelKey(channel))
 	if err != nil || !ok {
 		return stored[T]{}, err
+	}
+	if r.Identify != nil {
+		var rec T
+		if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+			return stored[T]{}, r.errorf("the stored mapping of channel %q is corrupt", channel)
+		}
+		ch, pending := r.Identify(&rec)
+		if ch != channel {
+			return stored[T]{}, r.errorf("the stored mapping of channel %q is corrupt", channel)
+		}
+		if pending {
+			return stored[T]{raw: raw, present: true}, nil
+		}
+		return stored[T]{raw: raw, rec: &rec, present: true}, nil
 	}
 	var env envelope
 	if err := json.Unmarshal([]byte(raw), &env); err != nil || env.Channel != channel {

@@ -307,6 +307,14 @@ func FuzzStoredRecord(f *testing.F) {
 		if ok && (err != nil || rec == nil || rec.Channel != "c") {
 			t.Fatalf("Lookup(%q) = %+v, %v, %v", value, rec, ok, err)
 		}
+		ir := newIdentifyingReg(store)
+		prec, pok, err := ir.Lookup(bg, "c")
+		if pok && (err != nil || prec == nil || prec.Channel != "c" || prec.Pending != "") {
+			t.Fatalf("Lookup with Identify(%q) = %+v, %v, %v", value, prec, pok, err)
+		}
+		if pok != ok {
+			t.Fatalf("%q: a record for one decoding and not for the other", value)
+		}
 		if _, _, err := r.Resolve(bg, "ttx"); err != nil {
 			t.Fatal(err)
 		}
@@ -318,4 +326,46 @@ func FuzzStoredRecord(f *testing.F) {
 			t.Fatalf("index %q after Ensure: %v, %v", value, list, err)
 		}
 	})
+}
+
+// pthing is a record that decodes its own claim marker, for Identify.
+type pthing struct {
+	thing
+	Pending string `json:"pending,omitempty"`
+}
+
+func newIdentifyingReg(store wecom.Store) *Registry[pthing] {
+	return &Registry[pthing]{Store: store, Prefix: "t:", Code: Code("tt"), Poll: time.Millisecond,
+		PendingTTL: time.Minute, Pkg: "test", Identify: func(p *pthing) (string, bool) { return p.Channel, p.Pending != "" }}
+}
+
+// With Identify each value is decoded once; claims, records and corrupt
+// values are told apart as without it.
+func TestIdentifyDecodesOnce(t *testing.T) {
+	t.Parallel()
+	store := wecom.NewMemoryStore()
+	r := newIdentifyingReg(store)
+	n := 0
+	m := Maker[pthing]{Create: func(_ context.Context, state string) (*pthing, error) {
+		n++
+		return &pthing{thing: thing{Channel: "c", ID: "o1", State: state}}, nil
+	}}
+	require.NoError(t, store.Set(bg, r.ChannelKey("c"), `{"channel":"c","pending":"dead"}`, 20*time.Millisecond))
+	_, ok, err := r.Lookup(bg, "c")
+	require.NoError(t, err)
+	assert.False(t, ok, "a claim is no record")
+	got, err := r.Ensure(bg, "c", m) // waits for the claim to expire
+	require.NoError(t, err)
+	assert.Equal(t, "o1", got.ID)
+	assert.Equal(t, 1, n)
+	again, ok, err := r.Lookup(bg, "c")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, got, again)
+	for _, v := range []string{"not json", `{"channel":"other"}`, `null`, `{"channel":"c","id":7}`} {
+		require.NoError(t, store.Set(bg, r.ChannelKey("c"), v, 0))
+		_, ok, err := r.Lookup(bg, "c")
+		assert.False(t, ok, v)
+		assert.ErrorContains(t, err, "corrupt", v)
+	}
 }
