@@ -46,12 +46,15 @@ func (c *Channels) Register(h *callback.Handler) {
 // event: when the event's State belongs to one of the channels, the
 // channel's Tags are marked on the customer (mark_tag) and its Remark
 // template, filled in, is set as the member's remark (remark; {name} reads
-// the customer first). Events of other kinds and States of no channel pass
-// through untouched. The error is that of mark_tag or remark (both are safe
+// the customer first). Events of other kinds, of another corp, and States
+// of no channel pass through untouched. The error is that of mark_tag or remark (both are safe
 // to repeat, so a Handler answering 500 to have WeCom re-send is fine).
 func (c *Channels) HandleEvent(ctx context.Context, ev *callback.ExternalContactEvent) error {
 	if ev == nil || ev.ChangeType != callback.ChangeAddExternalContact || ev.State == "" {
 		return nil
+	}
+	if corp := ev.CorpID(); corp != "" && corp != c.svc.c.CorpID() {
+		return nil // another corp's event on a shared callback URL
 	}
 	code, ok, err := c.ResolveCode(ctx, ev.State)
 	if err != nil || !ok {

@@ -211,6 +211,13 @@ func TestChannelsHandlerFailureReachesWeCom(t *testing.T) {
 	rel, _ := srv.Relation(srv.CorpID, "zhangsan", ext)
 	assert.Equal(t, []string{g.Tag[0].ID}, rel.TagIDs)
 
+	// Another corp's event (a shared third-party data URL) is not ours.
+	marks := srv.Count(pathMarkTag)
+	ev.ToUserName = "wwanothercorp"
+	require.NoError(t, chs.HandleEvent(bg, ev))
+	assert.Equal(t, marks, srv.Count(pathMarkTag))
+	ev.ToUserName = ""
+
 	// Other changes and empty states are not looked at.
 	ev.ChangeType = callback.ChangeDelFollowUser
 	require.NoError(t, chs.HandleEvent(bg, ev))

@@ -363,11 +363,12 @@ var ErrWelcomesClosed = errors.New("message: Welcomes is closed")
 
 // HandleEvent starts the welcome of an add_external_contact (or
 // add_half_external_contact) event on a goroutine of its own and returns
-// (see Welcomes: Timing). Other events are ignored. It returns nil: the
+// (see Welcomes: Timing). Other events, and events of another corp than
+// the Service's, are ignored. It returns nil: the
 // outcome goes to WithWelcomeHook, never back to the Handler (answering
 // WeCom 500 would make it re-send an event whose code is spent).
 func (w *Welcomes) HandleEvent(ctx context.Context, ev *callback.ExternalContactEvent) error {
-	if !welcomeEvent(ev) {
+	if !welcomeEvent(ev) || !w.ours(ev) {
 		return nil
 	}
 	res := w.newResult(ev)
@@ -432,6 +433,14 @@ func (w *Welcomes) Send(ctx context.Context, ev *callback.ExternalContactEvent) 
 	}
 	w.send(ctx, ev, res, w.deadline(ev, res.Received))
 	return res
+}
+
+// ours reports whether ev is of the Service's corp (a third-party data URL
+// serves many corps; another corp's code cannot be used through this
+// client).
+func (w *Welcomes) ours(ev *callback.ExternalContactEvent) bool {
+	corp := ev.CorpID()
+	return corp == "" || corp == w.svc.c.CorpID()
 }
 
 func welcomeEvent(ev *callback.ExternalContactEvent) bool {

@@ -153,6 +153,13 @@ func TestWelcomesSkipWhatHasNoCodeOrRule(t *testing.T) {
 	assert.Equal(t, message.WelcomeNoRule, res.Outcome)
 	assert.Equal(t, message.RuleNone, res.Rule)
 	assert.Zero(t, srv.Count(pathSendWelcome))
+
+	// Another corp's event (a shared third-party data URL) is not ours.
+	ev := event(t, srv, "lisi")
+	ev.ToUserName = "wwanothercorp"
+	require.NoError(t, w.HandleEvent(bg, ev))
+	require.NoError(t, w.Close(bg))
+	assert.Equal(t, 2, rs.count())
 }
 
 // event builds the add_external_contact event of a welcome code the fake
