@@ -90,6 +90,7 @@ type Welcomes struct {
 	closed bool
 	wg     sync.WaitGroup
 	seen   map[string]time.Time // welcome codes taken, until they expire
+	swept  time.Time            // when seen was last swept
 }
 
 // ChannelResolver tells the channel a customer came through from the State
@@ -476,7 +477,8 @@ func (w *Welcomes) take(code string, until time.Time) bool {
 	if exp, ok := w.seen[code]; ok && now.Before(exp) {
 		return false
 	}
-	if len(w.seen) >= 1024 {
+	if len(w.seen) >= 1024 && now.Sub(w.swept) >= time.Second {
+		w.swept = now
 		for k, exp := range w.seen {
 			if !now.Before(exp) {
 				delete(w.seen, k)

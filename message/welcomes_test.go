@@ -12,14 +12,23 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scrmkit/scrm/acquisition"
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/groupchat"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
 
 const pathSendWelcome = "/cgi-bin/externalcontact/send_welcome_msg"
+
+// The channel helpers resolve channels for Welcomes.
+var (
+	_ message.ChannelResolver = (*contact.Channels)(nil)
+	_ message.ChannelResolver = (*acquisition.Channels)(nil)
+	_ message.ChannelResolver = (*groupchat.Channels)(nil)
+)
 
 // results collects what a Welcomes reports.
 type results struct {
