@@ -2,19 +2,12 @@ package acquisition
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base32"
-	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
-	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/scrmkit/scrm/internal/channelstate"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -31,6 +24,9 @@ import (
 // derived from a hash of the channel, so it is the same after a restart; if
 // two channels ever hash alike, the second gets the next candidate, and the
 // Store remembers which.
+//
+// The state mapping is internal/channelstate's, shared with contact.Channels
+// and groupchat.Channels.
 //
 // A Channels is safe for concurrent use.
 type Channels struct {
@@ -61,13 +57,6 @@ type ChannelTemplate struct {
 // MaxStatePrefix is the longest ChannelTemplate.StatePrefix, in bytes.
 const MaxStatePrefix = 16
 
-// stateCodeLen is the length of the hash part of a state: 10 base32
-// characters, 50 bits.
-const stateCodeLen = 10
-
-// maxStateAttempts bounds the search for a free state.
-const maxStateAttempts = 32
-
 // ErrNoChannel is returned for a channel that has no link (Lookup's ok is
 // false instead).
 var ErrNoChannel = errors.New("acquisition: no link for this channel")
@@ -81,10 +70,10 @@ func NewChannels(svc *Service, store wecom.Store, tmpl ChannelTemplate) (*Channe
 	if tmpl.StatePrefix == "" {
 		tmpl.StatePrefix = "ch"
 	}
-	if len(tmpl.StatePrefix) > MaxStatePrefix || !isAlnum(tmpl.StatePrefix, false) {
+	if len(tmpl.StatePrefix) > MaxStatePrefix || !channelstate.IsAlnum(tmpl.StatePrefix, false) {
 		return nil, invalidf("StatePrefix %q: want at most %d letters and digits", tmpl.StatePrefix, MaxStatePrefix)
 	}
-	if !isAlnum(tmpl.Namespace, true) {
+	if !channelstate.IsAlnum(tmpl.Namespace, true) {
 		return nil, invalidf("Namespace %q: want letters, digits, '-' and '_'", tmpl.Namespace)
 	}
 	if err := firstErr(tmpl.Range.validate(), tmpl.PriorityOption.validate()); err != nil {
@@ -103,29 +92,9 @@ func NewChannels(svc *Service, store wecom.Store, tmpl ChannelTemplate) (*Channe
 	}, nil
 }
 
-func isAlnum(s string, punct bool) bool {
-	for _, r := range s {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || punct && (r == '-' || r == '_')
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // stateCode returns the state candidates of a prefix: prefix + 10 base32
 // characters of SHA-256(channel, attempt).
-func stateCode(prefix string) func(string, int) string {
-	enc := base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-	return func(channel string, attempt int) string {
-		h := sha256.New()
-		h.Write([]byte(channel))
-		var n [9]byte
-		binary.BigEndian.PutUint64(n[1:], uint64(attempt))
-		h.Write(n[:])
-		return prefix + enc.EncodeToString(h.Sum(nil))[:stateCodeLen]
-	}
-}
+func stateCode(prefix string) func(string, int) string { return channelstate.Code(prefix) }
 
 // ChannelLink is a channel's link.
 type ChannelLink struct {
@@ -146,30 +115,25 @@ type record struct {
 	Pending string `json:"pending,omitempty"`
 }
 
-func (c *Channels) channelKey(channel string) string {
-	sum := sha256.Sum256([]byte(channel))
-	return c.ns + "channel:" + hex.EncodeToString(sum[:16])
+// reg is the state mapping (internal/channelstate) over the Channels'
+// Store and keys.
+func (c *Channels) reg() channelstate.Registry[record] {
+	return channelstate.Registry[record]{Store: c.store, Prefix: c.ns, Code: c.code, Poll: c.poll,
+		PendingTTL: c.pendingTTL, Pkg: "acquisition", Identify: identifyRecord}
 }
-func (c *Channels) stateKey(state string) string { return c.ns + "state:" + state }
-func (c *Channels) linkKey(linkID string) string { return c.ns + "link:" + linkID }
 
-func (c *Channels) load(ctx context.Context, channel string) (*record, error) {
-	raw, ok, err := c.store.Get(ctx, c.channelKey(channel))
-	if err != nil || !ok {
-		return nil, err
-	}
-	var l record
-	if err := json.Unmarshal([]byte(raw), &l); err != nil || l.Channel != channel {
-		return nil, fmt.Errorf("acquisition: the stored mapping of channel %q is corrupt", channel)
-	}
-	return &l, nil
-}
+func identifyRecord(r *record) (string, bool) { return r.Channel, r.Pending != "" }
+
+func (c *Channels) channelKey(channel string) string { r := c.reg(); return r.ChannelKey(channel) }
+func (c *Channels) stateKey(state string) string     { r := c.reg(); return r.StateKey(state) }
+func (c *Channels) linkKey(linkID string) string     { return c.ns + "link:" + linkID }
 
 // Lookup returns the channel's link without creating one; ok is false when
 // the channel has none (or its creation is still in progress).
 func (c *Channels) Lookup(ctx context.Context, channel string) (link *ChannelLink, ok bool, err error) {
-	l, err := c.load(ctx, channel)
-	if err != nil || l == nil || l.Pending != "" {
+	r := c.reg()
+	l, ok, err := r.Lookup(ctx, channel)
+	if err != nil || !ok {
 		return nil, false, err
 	}
 	return &l.ChannelLink, true, nil
@@ -184,137 +148,65 @@ func (c *Channels) Ensure(ctx context.Context, channel string) (*ChannelLink, er
 	if err := required("channel", channel); err != nil {
 		return nil, err
 	}
-	for {
-		l, err := c.load(ctx, channel)
+	r := c.reg()
+	if l, ok, err := r.Lookup(ctx, channel); err != nil || ok {
 		if err != nil {
 			return nil, err
 		}
-		if l != nil && l.Pending == "" {
-			return &l.ChannelLink, nil
-		}
-		if l == nil {
-			var nonce [8]byte
-			_, _ = rand.Read(nonce[:])
-			pending, _ := json.Marshal(record{ChannelLink: ChannelLink{Channel: channel}, Pending: hex.EncodeToString(nonce[:])})
-			won, err := c.store.CompareAndSwap(ctx, c.channelKey(channel), "", string(pending), c.pendingTTL)
-			if err != nil {
-				return nil, err
-			}
-			if won {
-				return c.create(ctx, channel, string(pending))
-			}
-			continue
-		}
-		// Someone else is creating it: wait for them, or for their claim
-		// to expire.
-		if err := sleep(ctx, c.poll); err != nil {
-			return nil, err
-		}
+		return &l.ChannelLink, nil
 	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+	l, err := r.Ensure(ctx, channel, c.maker(channel))
+	if err != nil {
+		return nil, err
 	}
+	return &l.ChannelLink, nil
 }
 
 // create makes the channel's link; the caller holds the pending claim.
 func (c *Channels) create(ctx context.Context, channel, pending string) (*ChannelLink, error) {
-	release := func() {
-		_, _ = c.store.CompareAndSwap(context.WithoutCancel(ctx), c.channelKey(channel), pending, "", 0)
-	}
-	state, err := c.claimState(ctx, channel)
-	if err != nil {
-		release()
-		return nil, err
-	}
-	name := linkName(channel, state)
-	link, err := c.svc.CreateLink(ctx, &CreateLinkRequest{LinkName: name, Range: c.tmpl.Range,
-		SkipVerify: c.tmpl.SkipVerify, PriorityOption: c.tmpl.PriorityOption, MarkSource: c.tmpl.MarkSource})
-	if errors.Is(err, wecom.ErrOutcomeUnknown) {
-		if found, ferr := c.findByName(ctx, name); ferr == nil && found != nil {
-			link, err = found, nil
-		}
-	}
-	if err != nil {
-		release()
-		return nil, err
-	}
-	u, err := withChannel(link.URL, state)
-	if err != nil {
-		release()
-		return nil, err
-	}
-	l := &ChannelLink{Channel: channel, LinkID: link.LinkID, LinkName: name, State: state, URL: u}
-	final, _ := json.Marshal(l)
-	if err := c.store.Set(ctx, c.linkKey(link.LinkID), channel, 0); err != nil {
-		release()
-		return nil, err
-	}
-	swapped, err := c.store.CompareAndSwap(ctx, c.channelKey(channel), pending, string(final), 0)
+	r := c.reg()
+	l, err := r.Create(ctx, channel, pending, c.maker(channel))
 	if err != nil {
 		return nil, err
 	}
-	if !swapped {
-		// Our claim expired and another caller took over: keep theirs.
-		if other, lerr := c.load(ctx, channel); lerr == nil && other != nil && other.Pending == "" && other.LinkID != link.LinkID {
-			_ = c.svc.DeleteLink(context.WithoutCancel(ctx), link.LinkID)
-			return &other.ChannelLink, nil
-		}
-		if err := c.store.Set(ctx, c.channelKey(channel), string(final), 0); err != nil {
-			return nil, err
-		}
-	}
-	return l, nil
+	return &l.ChannelLink, nil
 }
 
-// claimState reserves the first free state candidate of channel (or the
-// one it already holds).
-func (c *Channels) claimState(ctx context.Context, channel string) (string, error) {
-	for attempt := range maxStateAttempts {
-		st := c.code(channel, attempt)
-		won, err := c.store.CompareAndSwap(ctx, c.stateKey(st), "", channel, 0)
-		if err != nil {
-			return "", err
-		}
-		if won {
-			return st, nil
-		}
-		owner, ok, err := c.store.Get(ctx, c.stateKey(st))
-		if err != nil {
-			return "", err
-		}
-		if ok && owner == channel {
-			return st, nil
-		}
+// maker creates the channel's link with its state and maps the link back
+// to the channel.
+func (c *Channels) maker(channel string) channelstate.Maker[record] {
+	return channelstate.Maker[record]{
+		Create: func(ctx context.Context, state string) (*record, error) {
+			name := linkName(channel, state)
+			link, err := c.svc.CreateLink(ctx, &CreateLinkRequest{LinkName: name, Range: c.tmpl.Range,
+				SkipVerify: c.tmpl.SkipVerify, PriorityOption: c.tmpl.PriorityOption, MarkSource: c.tmpl.MarkSource})
+			if errors.Is(err, wecom.ErrOutcomeUnknown) {
+				if found, ferr := c.findByName(ctx, name); ferr == nil && found != nil {
+					link, err = found, nil
+				}
+			}
+			if err != nil {
+				return nil, err
+			}
+			u, err := withChannel(link.URL, state)
+			if err != nil {
+				return nil, err
+			}
+			if err := c.store.Set(ctx, c.linkKey(link.LinkID), channel, 0); err != nil {
+				return nil, err
+			}
+			return &record{ChannelLink: ChannelLink{Channel: channel, LinkID: link.LinkID, LinkName: name, State: state, URL: u}}, nil
+		},
+		Undo: func(ctx context.Context, l *record) { _ = c.svc.DeleteLink(ctx, l.LinkID) },
+		ID:   func(l *record) string { return l.LinkID },
 	}
-	return "", fmt.Errorf("acquisition: no free state for channel %q after %d candidates", channel, maxStateAttempts)
 }
 
 // linkName names the link after the channel: as much of the channel as fits
 // in MaxLinkNameLen characters, then "#" and the state, which makes the name
 // unique.
 func linkName(channel, state string) string {
-	room := MaxLinkNameLen - utf8.RuneCountInString(state) - 1
-	var b strings.Builder
-	n := 0
-	for _, r := range channel {
-		if n == room {
-			break
-		}
-		if r < 0x20 || r == 0x7f {
-			r = ' '
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String() + "#" + state
+	return channelstate.Label(channel, state, MaxLinkNameLen)
 }
 
 // findByName looks for this app's link called name.
@@ -339,10 +231,8 @@ func (c *Channels) findByName(ctx context.Context, name string) (*Link, error) {
 // event). ok is false for a state no channel of this Channels made, such as
 // "" (the bare link URL).
 func (c *Channels) Resolve(ctx context.Context, state string) (channel string, ok bool, err error) {
-	if state == "" {
-		return "", false, nil
-	}
-	return c.store.Get(ctx, c.stateKey(state))
+	r := c.reg()
+	return r.Resolve(ctx, state)
 }
 
 // ResolveLink returns the channel of a link (the LinkId of an acquisition
@@ -390,5 +280,6 @@ func (c *Channels) Delete(ctx context.Context, channel string) error {
 			return err // the link is still there, or we cannot tell
 		}
 	}
-	return c.store.Delete(ctx, c.channelKey(channel))
+	r := c.reg()
+	return r.Forget(ctx, channel)
 }

@@ -1,27 +1,31 @@
-// Command quickstart walks through an SCRM flow with scrmkit: token, channel
-// code (联系我) with a state, a customer adding a member through it, the
-// add_external_contact callback, the customer's details, tagging, and what
-// the client does when WeCom is flaky. With no WECOM_CORP_ID set it starts
-// the fake WeCom (wecomtest) in-process, so it runs anywhere with no
-// credentials:
+// Command quickstart walks through an SCRM flow with scrmkit: token, tags
+// applied as data, a channel code (渠道活码) whose state tells the channel,
+// customers scanning it, the add_external_contact callback, the channel's
+// welcome message and tag, a mass send to the tagged customers with its
+// results, a bulk sync of every customer, and what the client does when
+// WeCom is flaky. With no WECOM_CORP_ID set it starts the fake WeCom
+// (wecomtest) in-process, so it runs anywhere with no credentials:
 //
 //	go run ./examples/quickstart
 //
 // With WECOM_CORP_ID, WECOM_CORP_SECRET (and optionally WECOM_BASE_URL) set,
 // it talks to that server instead and runs the steps that need no simulated
-// customer.
+// customer (the channel code is retired again at the end).
 package main
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/contact"
 	"github.com/scrmkit/scrm/examples/internal/steps"
+	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -39,24 +43,33 @@ func main() {
 type flow struct {
 	ctx      context.Context
 	client   *wecom.Client
+	store    wecom.Store
 	contacts *contact.Service
+	messages *message.Service
 	fake     *wecomtest.Server // nil against a real WeCom
 	staff    string
-	configID string
-	customer string
-	event    string // what the callback handler saw
+
+	tagID    string
+	channels *contact.Channels
+	code     *contact.ChannelCode
+	welcomes *message.Welcomes
+	results  chan *message.WelcomeResult
+	h        *callback.Handler
+	hs       *httptest.Server
+	cb       *wecomtest.AppCallback
+	customer string   // the first customer who scanned
+	scanned  []string // every customer who scanned
+	tasks    []message.MassSendTask
 }
 
 func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
-	s := steps.New(out, 38)
-	f := &flow{ctx: ctx}
+	s := steps.New(out, 40)
+	f := &flow{ctx: ctx, store: wecom.NewMemoryStore(), results: make(chan *message.WelcomeResult, 16)}
 	if err := s.Do("connect", func() (string, error) { return f.connect(getenv) }); err != nil {
 		return err
 	}
-	if f.fake != nil {
-		defer f.fake.Close()
-	}
-	steps := []struct {
+	defer f.close()
+	all := []struct {
 		name     string
 		fakeOnly bool
 		fn       func() (string, error)
@@ -65,15 +78,22 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		{"list API domain IPs", false, f.ips},
 		{"upload temporary media", false, f.upload},
 		{"find staff with customer contact", false, f.followUsers},
-		{"create a channel code (联系我)", false, f.addContactWay},
-		{"customer scans it; callback arrives", true, f.customerAdds},
-		{"read the customer and its state", true, f.readCustomer},
-		{"tag the customer", true, f.tag},
-		{"delete the channel code", false, f.delContactWay},
+		{"apply the tag taxonomy", true, f.taxonomy},
+		{"create a channel code (渠道活码)", false, f.channelCode},
+		{"serve the callback: welcome + channel", true, f.serve},
+		{"customer scans it; callback arrives", true, f.customerScans},
+		{"the channel's welcome is sent", true, f.welcomeSent},
+		{"read the customer and its channel", true, f.readCustomer},
+		{"the channel's tag is on the customer", true, f.tagged},
+		{"four more customers scan the code", true, f.moreScan},
+		{"mass send to the tagged customers", true, f.massSend},
+		{"the members confirm; the results", true, f.massSendResults},
+		{"bulk sync every customer", true, f.sync},
 		{"retry through 'system busy' (-1)", true, f.retryBusy},
 		{"refresh an expired token (42001)", true, f.refreshToken},
+		{"retire the channel code", false, f.retire},
 	}
-	for _, st := range steps {
+	for _, st := range all {
 		if st.fakeOnly && f.fake == nil {
 			continue
 		}
@@ -93,17 +113,32 @@ func (f *flow) connect(getenv func(string) string) (string, error) {
 		if base := getenv("WECOM_BASE_URL"); base != "" {
 			opts = append(opts, wecom.WithBaseURL(base))
 		}
-		f.client = wecom.New(corp, getenv("WECOM_CORP_SECRET"), opts...)
-		f.contacts = contact.New(f.client)
+		f.client = wecom.New(corp, getenv("WECOM_CORP_SECRET"), append(opts, wecom.WithStore(f.store))...)
+		f.contacts, f.messages = contact.New(f.client), message.New(f.client)
 		return "corp " + corp, nil
 	}
 	f.fake = wecomtest.New()
 	if err := f.fake.AddStaff(f.fake.CorpID, "zhangsan", "lisi"); err != nil {
 		return "", err
 	}
-	f.client = f.fake.Client()
-	f.contacts = contact.New(f.client)
+	f.client = f.fake.Client(wecom.WithStore(f.store))
+	f.contacts, f.messages = contact.New(f.client), message.New(f.client)
 	return "no WECOM_CORP_ID: started the fake WeCom at " + f.fake.URL, nil
+}
+
+func (f *flow) close() {
+	if f.welcomes != nil {
+		_ = f.welcomes.Close(context.Background())
+	}
+	if f.h != nil {
+		_ = f.h.Close(context.Background())
+	}
+	if f.hs != nil {
+		f.hs.Close()
+	}
+	if f.fake != nil {
+		f.fake.Close()
+	}
 }
 
 func (f *flow) token() (string, error) {
@@ -137,70 +172,6 @@ func (f *flow) followUsers() (string, error) {
 		f.staff = users[0]
 	}
 	return fmt.Sprintf("%d member(s): %s", len(users), strings.Join(users, ", ")), nil
-}
-
-func (f *flow) addContactWay() (string, error) {
-	way, err := f.contacts.AddContactWay(f.ctx, &contact.AddContactWayRequest{
-		Type:   contact.ContactWaySingle,
-		Scene:  contact.SceneQRCode,
-		Remark: "quickstart",
-		State:  "quickstart-ad-1",
-		User:   []string{f.staff},
-	})
-	if err != nil {
-		return "", err
-	}
-	f.configID = way.ConfigID
-	return fmt.Sprintf("config_id %s for %s, state quickstart-ad-1", way.ConfigID, f.staff), nil
-}
-
-func (f *flow) readCustomer() (string, error) {
-	ids, err := f.contacts.List(f.ctx, f.staff)
-	if err != nil {
-		return "", err
-	}
-	d, err := f.contacts.Get(f.ctx, f.customer, "")
-	if err != nil {
-		return "", err
-	}
-	for _, fu := range d.FollowUser {
-		if fu.UserID == f.staff {
-			return fmt.Sprintf("%s has %d customer(s); %q came with state %q", f.staff, len(ids), d.ExternalContact.Name, fu.State), nil
-		}
-	}
-	return "", fmt.Errorf("customer %s is not followed by %s", f.customer, f.staff)
-}
-
-func (f *flow) tag() (string, error) {
-	g, err := f.contacts.AddCorpTag(f.ctx, &contact.AddCorpTagRequest{
-		GroupName: "来源", Tag: []contact.NewTag{{Name: "朋友圈广告"}},
-	})
-	if err != nil {
-		return "", err
-	}
-	err = f.contacts.MarkTag(f.ctx, &contact.MarkTagRequest{UserID: f.staff, ExternalUserID: f.customer, AddTag: []string{g.Tag[0].ID}})
-	if err != nil {
-		return "", err
-	}
-	d, err := f.contacts.Get(f.ctx, f.customer, "")
-	if err != nil {
-		return "", err
-	}
-	for _, fu := range d.FollowUser {
-		for _, t := range fu.Tags {
-			if t.TagID == g.Tag[0].ID {
-				return "tag " + t.GroupName + "/" + t.TagName + " is on the customer", nil
-			}
-		}
-	}
-	return "", fmt.Errorf("tag not visible on the customer")
-}
-
-func (f *flow) delContactWay() (string, error) {
-	if f.configID == "" {
-		return "nothing to delete", nil
-	}
-	return "deleted " + f.configID, f.contacts.DelContactWay(f.ctx, f.configID)
 }
 
 func (f *flow) retryBusy() (string, error) {

@@ -14,10 +14,17 @@ func TestQuickstartRunsWithoutCredentials(t *testing.T) {
 	text := out.String()
 	for _, want := range []string{
 		"started the fake WeCom", "fetch access token",
-		`state "quickstart-ad-1", welcome code present: true`,
-		`came with state "quickstart-ad-1"`,
+		"group 来源 with 2 tag(s), 2 created",
+		", state cw", "welcome code present: true",
+		`by the channel rule of "quickstart-ad-1": "Hi `,
+		`came through channel "quickstart-ad-1", remark "quickstart-ad-1"`,
 		"tag 来源/朋友圈广告 is on the customer",
+		"5 customers came through the channel, each welcomed and tagged",
+		"1 task(s) for 2 member(s)",
+		"5 recipient(s): 5 sent, 0 unsent",
+		`5 customer record(s), 5 through channel "quickstart-ad-1"`,
 		"succeeded after 3 attempts", "gettoken called 2 times",
+		"its state still resolves",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
@@ -25,5 +32,16 @@ func TestQuickstartRunsWithoutCredentials(t *testing.T) {
 	}
 	if strings.Contains(text, "FAILED") {
 		t.Errorf("a step failed:\n%s", text)
+	}
+}
+
+func TestQuickstartFailsWithoutServer(t *testing.T) {
+	env := map[string]string{"WECOM_CORP_ID": "ww1", "WECOM_CORP_SECRET": "s", "WECOM_BASE_URL": "http://127.0.0.1:1"}
+	var out bytes.Buffer
+	if err := run(t.Context(), &out, func(k string) string { return env[k] }); err == nil {
+		t.Fatalf("run succeeded against a closed port:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "FAILED") {
+		t.Errorf("no failed step printed:\n%s", out.String())
 	}
 }
