@@ -19,7 +19,6 @@ func ExampleService_ApplyTaxonomy() {
 	srv := wecomtest.New() // a fake WeCom; use wecom.New(corpID, secret) for the real one
 	defer srv.Close()
 	contacts := contact.New(srv.Client())
-	store := wecom.NewMemoryStore() // the Store your instances share (redisstore.Store)
 
 	for range 2 { // a restart applies it again: nothing is created twice
 		tags, err := contacts.ApplyTaxonomy(ctx, &contact.ApplyTaxonomyRequest{
@@ -27,8 +26,7 @@ func ExampleService_ApplyTaxonomy() {
 				{Name: "来源", Tags: []string{"海报", "抖音"}},
 				{Name: "意向", Tags: []string{"高", "低"}},
 			}},
-			Locker: store, // instances starting together take turns
-			Prune:  false, // true deletes the tags and groups not listed
+			Prune: false, // true deletes the tags and groups not listed
 		})
 		if err != nil {
 			fmt.Println(err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/scrmkit/scrm/wecom"
 )
@@ -39,13 +38,6 @@ type ApplyTaxonomyRequest struct {
 	// rule group), with its tags. Off by default: tags made elsewhere (by
 	// an admin in the console, say) are left alone.
 	Prune bool
-	// Locker, when set, serialises ApplyTaxonomy across instances (give the
-	// Store your clients share: redisstore.Store is a wecom.Locker, and so
-	// is wecom.MemoryStore within a process). Without one, instances
-	// running at once still end with one tag per name: a create that
-	// WeCom refuses because another instance made the tag first (40071)
-	// is answered by reading the tags again.
-	Locker wecom.Locker
 }
 
 // AppliedTaxonomy is the corp's tags after ApplyTaxonomy.
@@ -113,8 +105,10 @@ const taxonomyAttempts = 4
 // taxonomy does not list when req.Prune is set, and returns the ids. Run it
 // at every start-up: it creates nothing twice, so a restart never fails
 // with 40071 "tag name exists". Two instances running it at once are safe:
-// with req.Locker one waits for the other; without, a 40071 or a create
-// whose outcome is unknown makes it read the tags again and go on.
+// they take turns through the client's Store (wecom.Client.Serial: the
+// default in-memory Store within a process, wecom/redisstore across
+// instances); with a Store that cannot lock, a 40071 or a create whose
+// outcome is unknown makes it read the tags again and go on.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92117
 // (corp tags), https://developer.work.weixin.qq.com/document/path/94882
@@ -126,14 +120,16 @@ func (s *Service) ApplyTaxonomy(ctx context.Context, req *ApplyTaxonomyRequest) 
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	if req.Locker != nil {
-		key := "scrm:contact:taxonomy:" + s.c.CorpID() + ":" + strconv.Itoa(req.StrategyID)
-		unlock, err := req.Locker.Lock(ctx, key, 2*time.Minute)
-		if err != nil {
-			return nil, fmt.Errorf("contact: ApplyTaxonomy: lock: %w", err)
-		}
-		defer unlock()
-	}
+	var out *AppliedTaxonomy
+	err := s.c.Serial(ctx, "taxonomy:"+strconv.Itoa(req.StrategyID), func(ctx context.Context) error {
+		var err error
+		out, err = s.applyTaxonomy(ctx, req)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) applyTaxonomy(ctx context.Context, req *ApplyTaxonomyRequest) (*AppliedTaxonomy, error) {
 	out := &AppliedTaxonomy{}
 	var groups []TagGroup
 	for attempt := 0; ; attempt++ {

@@ -90,8 +90,9 @@ func TestApplyTaxonomyPrunes(t *testing.T) {
 	assert.Equal(t, 1, srv.Count(pathDelCorpTag), "nothing more to delete")
 }
 
-// Instances starting at once, without a lock: each tag is made once, and
-// every instance gets the same ids.
+// Instances starting at once, with a Store of their own each (no shared
+// lock) or sharing one (they take turns): each tag is made once, and every
+// instance gets the same ids.
 func TestApplyTaxonomyConcurrentInstances(t *testing.T) {
 	t.Parallel()
 	for _, locked := range []bool{false, true} {
@@ -106,11 +107,11 @@ func TestApplyTaxonomyConcurrentInstances(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					req := &contact.ApplyTaxonomyRequest{Taxonomy: sources}
+					c := srv.Client() // an instance of its own: its own in-memory Store
 					if locked {
-						req.Locker = store
+						c = srv.Client(wecom.WithStore(store)) // instances sharing a Store
 					}
-					results[i], errs[i] = contact.New(srv.Client()).ApplyTaxonomy(bg, req)
+					results[i], errs[i] = contact.New(c).ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: sources})
 				}()
 			}
 			wg.Wait()

@@ -38,7 +38,7 @@ func setupChannelFlow(t testing.TB, copts []wecom.Option, opts ...callback.Optio
 	store := wecom.NewMemoryStore()
 	c := srv.Client(copts...)
 	contacts := contact.New(c)
-	tags, err := contacts.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Locker: store, Taxonomy: contact.Taxonomy{
+	tags, err := contacts.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: contact.Taxonomy{
 		Groups: []contact.TaxonomyGroup{{Name: "来源", Tags: []string{"海报", "抖音"}}}}})
 	require.NoError(t, err)
 	poster, _ := tags.TagID("来源", "海报")

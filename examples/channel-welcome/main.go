@@ -153,7 +153,7 @@ func (f *flow) close() {
 // every start, it creates nothing twice.
 func (f *flow) applyTaxonomy() (string, error) {
 	var err error
-	f.tags, err = f.contacts.ApplyTaxonomy(f.ctx, &contact.ApplyTaxonomyRequest{Locker: f.store.(wecom.Locker),
+	f.tags, err = f.contacts.ApplyTaxonomy(f.ctx, &contact.ApplyTaxonomyRequest{
 		Taxonomy: contact.Taxonomy{Groups: []contact.TaxonomyGroup{
 			{Name: "scrmkit 来源", Tags: []string{"海报", "抖音", "入群"}},
 		}}})
