@@ -2,6 +2,7 @@ package callback
 
 import (
 	"context"
+	"hash/maphash"
 	"crypto/sha256"
 	"encoding/hex"
 	"sync"
@@ -91,6 +92,31 @@ type deduper struct {
 	ttl   time.Duration
 }
 
+// dedupRef names a push for de-duplication: by its DedupKey in a shared
+// store, or by a 128-bit hash in the local table (two maphash sums with
+// seeds of the process's own, so no key string is built).
+type dedupRef struct {
+	key   string
+	local [2]uint64
+}
+
+// ref returns the name of the push with receiveID and plaintext.
+func (d *deduper) ref(receiveID string, plaintext []byte) dedupRef {
+	if d.local == nil {
+		return dedupRef{key: dedupKey(receiveID, plaintext)}
+	}
+	var r dedupRef
+	for i := range r.local {
+		var h maphash.Hash
+		h.SetSeed(d.local.seeds[i])
+		h.WriteString(receiveID)
+		h.WriteByte(0)
+		h.Write(plaintext)
+		r.local[i] = h.Sum64()
+	}
+	return r
+}
+
 // claimState is what a delivery found when claiming its key.
 type claimState int
 
@@ -107,7 +133,8 @@ const (
 type localDedup struct {
 	mu      sync.Mutex
 	now     func() time.Time
-	entries map[string]localClaim
+	seeds   [2]maphash.Seed
+	entries map[[2]uint64]localClaim
 	sweepAt int // sweep expired entries when the table reaches this size
 }
 
@@ -117,10 +144,11 @@ type localClaim struct {
 }
 
 func newLocalDedup(now func() time.Time) *localDedup {
-	return &localDedup{now: now, entries: map[string]localClaim{}, sweepAt: 1024}
+	return &localDedup{now: now, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		entries: map[[2]uint64]localClaim{}, sweepAt: 1024}
 }
 
-func (l *localDedup) claim(key string, ttl time.Duration) claimState {
+func (l *localDedup) claim(key [2]uint64, ttl time.Duration) claimState {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now().UnixNano()
@@ -142,7 +170,7 @@ func (l *localDedup) claim(key string, ttl time.Duration) claimState {
 	return claimFresh
 }
 
-func (l *localDedup) set(key string, done bool, ttl time.Duration) {
+func (l *localDedup) set(key [2]uint64, done bool, ttl time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !done {
@@ -152,7 +180,7 @@ func (l *localDedup) set(key string, done bool, ttl time.Duration) {
 	l.entries[key] = localClaim{done: true, expires: l.now().UnixNano() + int64(ttl)}
 }
 
-func (l *localDedup) get(key string) (done, found bool) {
+func (l *localDedup) get(key [2]uint64) (done, found bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c, ok := l.entries[key]
@@ -163,25 +191,26 @@ func (l *localDedup) get(key string) (done, found bool) {
 }
 
 // isDone reports whether key is marked done.
-func (d *deduper) isDone(ctx context.Context, key string) (bool, error) {
+func (d *deduper) isDone(ctx context.Context, ref dedupRef) (bool, error) {
 	if d.local != nil {
-		done, _ := d.local.get(key)
+		done, _ := d.local.get(ref.local)
 		return done, nil
 	}
-	v, ok, err := d.store.Get(ctx, key)
+	v, ok, err := d.store.Get(ctx, ref.key)
 	return ok && v == dedupDone, err
 }
 
 // claim claims key for the caller, or reports who has it. When the store
 // fails on the claim itself, the result is claimFresh (process anyway); when
 // it fails reading an existing claim, claimPending.
-func (d *deduper) claim(ctx context.Context, key string) (claimState, error) {
+func (d *deduper) claim(ctx context.Context, ref dedupRef) (claimState, error) {
 	if d == nil {
 		return claimFresh, nil
 	}
 	if d.local != nil {
-		return d.local.claim(key, d.ttl), nil
+		return d.local.claim(ref.local, d.ttl), nil
 	}
+	key := ref.key
 	for range 2 {
 		ok, err := d.store.CompareAndSwap(ctx, key, "", dedupPending, d.ttl)
 		if err != nil {
@@ -205,25 +234,25 @@ func (d *deduper) claim(ctx context.Context, key string) (claimState, error) {
 	return claimPending, nil
 }
 
-func (d *deduper) done(ctx context.Context, key string) error {
+func (d *deduper) done(ctx context.Context, ref dedupRef) error {
 	if d == nil {
 		return nil
 	}
 	if d.local != nil {
-		d.local.set(key, true, d.ttl)
+		d.local.set(ref.local, true, d.ttl)
 		return nil
 	}
-	return d.store.Set(ctx, key, dedupDone, d.ttl)
+	return d.store.Set(ctx, ref.key, dedupDone, d.ttl)
 }
 
-func (d *deduper) release(ctx context.Context, key string) error {
+func (d *deduper) release(ctx context.Context, ref dedupRef) error {
 	if d == nil {
 		return nil
 	}
 	if d.local != nil {
-		d.local.set(key, false, 0)
+		d.local.set(ref.local, false, 0)
 		return nil
 	}
-	_, err := d.store.CompareAndSwap(ctx, key, dedupPending, "", 0)
+	_, err := d.store.CompareAndSwap(ctx, ref.key, dedupPending, "", 0)
 	return err
 }

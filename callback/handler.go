@@ -604,10 +604,10 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 	// Store calls and handlers outlive the request: WeCom dropping the
 	// connection after 5 s must not abandon work that has started.
 	ctx := context.WithoutCancel(r.Context())
-	var key string
+	var key dedupRef
 	state := claimFresh
 	if h.dedup != nil {
-		key = dedupKey(rid, msg)
+		key = h.dedup.ref(rid, msg)
 		var derr error
 		state, derr = h.claim(ctx, key)
 		if derr != nil {
@@ -697,13 +697,13 @@ func (h *Handler) storeContext(parent context.Context) (context.Context, context
 	return boundedContext(parent)
 }
 
-func (h *Handler) claim(parent context.Context, key string) (claimState, error) {
+func (h *Handler) claim(parent context.Context, key dedupRef) (claimState, error) {
 	ctx, cancel := h.storeContext(parent)
 	defer cancel()
 	return h.dedup.claim(ctx, key)
 }
 
-func (h *Handler) release(parent context.Context, key string) {
+func (h *Handler) release(parent context.Context, key dedupRef) {
 	if h.dedup == nil {
 		return // WithoutDedup: no de-dup work at all
 	}
@@ -714,7 +714,7 @@ func (h *Handler) release(parent context.Context, key string) {
 	}
 }
 
-func (h *Handler) markDone(parent context.Context, key string) {
+func (h *Handler) markDone(parent context.Context, key dedupRef) {
 	if h.dedup == nil {
 		return // WithoutDedup: no de-dup work at all
 	}
@@ -726,7 +726,7 @@ func (h *Handler) markDone(parent context.Context, key string) {
 }
 
 // handle runs the handlers of one event and records the outcome.
-func (h *Handler) handle(parent context.Context, ev Event, key string) error {
+func (h *Handler) handle(parent context.Context, ev Event, key dedupRef) error {
 	// base is taken before the handler timeout: the store calls and the
 	// error hook must work after a handler used up its time.
 	base := parent

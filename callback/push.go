@@ -83,7 +83,16 @@ func parsePush(body string) (Push, error) {
 
 // encryptOf returns the Encrypt of a push body held in a reused buffer: a
 // view into body when the scanner found it there, else a copy.
+//
+// WeCom's own wrapper, <xml>...<Encrypt><![CDATA[...]]></Encrypt>...</xml>,
+// is found by searching for the one Encrypt element: the Handler uses
+// nothing else of the wrapper, and Encrypt itself is checked by the
+// signature, so the other elements need no parsing here. Anything else
+// goes through the scanner as ParsePush does.
 func encryptOf(body []byte) ([]byte, error) {
+	if enc, ok := encryptFast(body); ok {
+		return enc, nil
+	}
 	p, err := parsePush(bytesView(body))
 	if err != nil || p.Encrypt == "" {
 		return nil, err
@@ -95,6 +104,26 @@ func encryptOf(body []byte) ([]byte, error) {
 		return body[off : off+len(p.Encrypt) : off+len(p.Encrypt)], nil
 	}
 	return []byte(p.Encrypt), nil
+}
+
+// encryptFast returns the CDATA of the single Encrypt element of a body
+// framed by <xml> and </xml>, or false.
+func encryptFast(body []byte) ([]byte, bool) {
+	const open, end = "<Encrypt><![CDATA[", "]]></Encrypt>"
+	b := bytes.TrimSpace(body)
+	if !bytes.HasPrefix(b, []byte("<xml>")) || !bytes.HasSuffix(b, []byte("</xml>")) {
+		return nil, false
+	}
+	i := bytes.Index(b, []byte(open))
+	if i < 0 {
+		return nil, false
+	}
+	val := b[i+len(open):]
+	j := bytes.Index(val, []byte(end))
+	if j < 0 || bytes.Contains(b[:i], []byte("<Encrypt")) || bytes.Contains(val[j+len(end):], []byte("<Encrypt")) {
+		return nil, false
+	}
+	return val[:j:j], true
 }
 
 // queryParams returns msg_signature, timestamp and nonce from a raw query

@@ -74,8 +74,8 @@ func TestQueryParams(t *testing.T) {
 	}
 }
 
-// The handler path allocates a handful of times per push, and WithoutDedup
-// does no de-dup work at all (one allocation less: the key).
+// The handler path allocates a handful of times per push (the de-dup table
+// none at all), and WithoutDedup does no de-dup work: no table, no key.
 func TestHandlerPathAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts differ under the race detector (go test without -race runs this)")
@@ -85,6 +85,9 @@ func TestHandlerPathAllocations(t *testing.T) {
 	measure := func(opts ...Option) float64 {
 		h, err := NewHandler(in.token, in.encodingAESKey, append([]Option{WithReceiverID(in.rid)}, opts...)...)
 		require.NoError(t, err)
+		if len(opts) > 0 {
+			require.Nil(t, h.dedup, "WithoutDedup keeps no de-dup state")
+		}
 		t.Cleanup(func() { _ = h.Close(context.Background()) })
 		h.OnAddExternalContact(func(context.Context, *ExternalContactEvent) error { return nil })
 		w := &discardWriter{h: http.Header{}}
@@ -107,5 +110,5 @@ func TestHandlerPathAllocations(t *testing.T) {
 	none := measure(WithoutDedup())
 	t.Logf("allocations per push: %.0f with de-dup, %.0f without", dedup, none)
 	assert.LessOrEqual(t, dedup, 12.0)
-	assert.Less(t, none, dedup)
+	assert.LessOrEqual(t, none, dedup)
 }

@@ -58,7 +58,7 @@ type Delivery struct {
 	// Set by the Handler for in-process queues: the parsed event and its
 	// de-dup key. A Delivery read back from storage has neither.
 	ev  Event
-	key string
+	key dedupRef
 }
 
 // ErrUndeliverable is matched by the error of a run whose stored push can
@@ -103,24 +103,28 @@ func (h *Handler) OpenDelivery(d *Delivery) (Event, error) {
 	return ev, err
 }
 
-func (h *Handler) openDelivery(d *Delivery) (Event, string, error) {
+func (h *Handler) openDelivery(d *Delivery) (Event, dedupRef, error) {
 	if d == nil {
-		return nil, "", fmt.Errorf("%w: no delivery", ErrUndeliverable)
+		return nil, dedupRef{}, fmt.Errorf("%w: no delivery", ErrUndeliverable)
 	}
 	if d.ev != nil {
 		return d.ev, d.key, nil
 	}
 	msg, ridb, err := h.crypto.open(d.MsgSignature, d.Timestamp, d.Nonce, d.Encrypt)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrUndeliverable, err)
+		return nil, dedupRef{}, fmt.Errorf("%w: %w", ErrUndeliverable, err)
 	}
 	rid := string(ridb)
 	ev, err := ParseEvent(msg)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrUndeliverable, err)
+		return nil, dedupRef{}, fmt.Errorf("%w: %w", ErrUndeliverable, err)
 	}
 	ev.Header().ReceiveID = rid
-	return ev, DedupKey(rid, msg), nil
+	var ref dedupRef
+	if h.dedup != nil {
+		ref = h.dedup.ref(rid, msg)
+	}
+	return ev, ref, nil
 }
 
 // runDelivery is the function a Queue calls for each delivery. An
@@ -157,7 +161,7 @@ func (h *Handler) runDelivery(ctx context.Context, d *Delivery) (err error) {
 
 // isDone reports whether the de-dup store marks key handled; a store
 // failure counts as not handled (a possible duplicate beats a lost event).
-func (h *Handler) isDone(parent context.Context, key string) bool {
+func (h *Handler) isDone(parent context.Context, key dedupRef) bool {
 	if h.dedup == nil {
 		return false
 	}
@@ -172,7 +176,7 @@ func (h *Handler) isDone(parent context.Context, key string) bool {
 }
 
 // handleStored runs the handlers of a push read back from a durable queue.
-func (h *Handler) handleStored(parent context.Context, ev Event, key string, attempt int) error {
+func (h *Handler) handleStored(parent context.Context, ev Event, key dedupRef, attempt int) error {
 	base := context.WithoutCancel(parent)
 	ctx := parent
 	if h.cfg.timeout > 0 {
