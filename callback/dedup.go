@@ -2,9 +2,9 @@ package callback
 
 import (
 	"context"
-	"hash/maphash"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash/maphash"
 	"sync"
 	"time"
 
