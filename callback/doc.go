@@ -58,5 +58,12 @@
 // given to an On method makes the Handler refuse every request (Handler.Err
 // says why) instead of dropping events.
 //
+// # Without the Handler
+//
+// A router of its own can use the parts: ParsePush reads the wrapper of a
+// push (ToUserName, Encrypt, AgentID) with the package's scanner,
+// Crypto.Decrypt checks the signature and decrypts, ParseEvent gives the
+// typed event.
+//
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90930
 package callback
