@@ -29,11 +29,9 @@ package acquisition
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
 	"time"
-	"unicode/utf8"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -53,14 +51,10 @@ func (s *Service) Client() *wecom.Client { return s.c }
 // returns for bad input before anything is sent to WeCom.
 var ErrInvalidArgument = errors.New("acquisition: invalid argument")
 
-type argError struct{ msg string }
+// check builds the errors of input refused before sending.
+var check = api.Check{Pkg: "acquisition", Sentinel: ErrInvalidArgument}
 
-func (e *argError) Error() string        { return "acquisition: " + e.msg }
-func (e *argError) Is(target error) bool { return target == ErrInvalidArgument }
-
-func invalidf(format string, args ...any) error {
-	return &argError{msg: fmt.Sprintf(format, args...)}
-}
+func invalidf(format string, args ...any) error { return check.Invalidf(format, args...) }
 
 // Documented limits checked before calling WeCom.
 const (
@@ -95,50 +89,28 @@ const (
 // messages" (message_from_customer) event can be exchanged with GetChatInfo.
 const ChatKeyValidity = 30 * time.Minute
 
-func required(name, v string) error {
-	if v == "" {
-		return invalidf("%s is required", name)
-	}
-	return nil
-}
+func required(name, v string) error { return check.Required(name, v) }
 
-func maxChars(name, v string, n int) error {
-	if c := utf8.RuneCountInString(v); c > n {
-		return invalidf("%s is %d characters long; WeCom allows at most %d", name, c, n)
-	}
-	return nil
-}
+func maxChars(name, v string, n int) error { return check.MaxChars(name, v, n) }
 
-func maxItems[T any](name string, v []T, n int) error {
-	if len(v) > n {
-		return invalidf("%s has %d items; WeCom allows at most %d", name, len(v), n)
-	}
-	return nil
-}
+func maxItems[T any](name string, v []T, n int) error { return api.MaxItems(check, name, v, n) }
 
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
-}
+func firstErr(errs ...error) error { return api.FirstErr(errs...) }
 
 // read calls a POST endpoint that only reads (safe to repeat).
 func (s *Service) read(ctx context.Context, path string, body, out any) error {
-	return s.c.Do(ctx, &wecom.Request{Method: http.MethodPost, Path: path, Body: body, Out: out, Op: wecom.OpRead})
+	return api.Read(ctx, s.c, path, body, out)
 }
 
 // idempotent calls a POST endpoint whose repetition leaves the same state.
 func (s *Service) idempotent(ctx context.Context, path string, body, out any) error {
-	return s.c.Do(ctx, &wecom.Request{Method: http.MethodPost, Path: path, Body: body, Out: out, Op: wecom.OpIdempotent})
+	return api.Idempotent(ctx, s.c, path, body, out)
 }
 
 // write calls a POST endpoint that creates something: never re-sent once it
 // may have reached WeCom.
 func (s *Service) write(ctx context.Context, path string, body, out any) error {
-	return s.c.Do(ctx, &wecom.Request{Method: http.MethodPost, Path: path, Body: body, Out: out, Op: wecom.OpWrite})
+	return api.Write(ctx, s.c, path, body, out)
 }
 
 // Bool returns a pointer to v, for the request fields whose server default

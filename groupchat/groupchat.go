@@ -20,11 +20,9 @@ package groupchat
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
-	"net/http"
-	"unicode/utf8"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -44,14 +42,10 @@ func (s *Service) Client() *wecom.Client { return s.c }
 // returns for bad input before anything is sent to WeCom.
 var ErrInvalidArgument = errors.New("groupchat: invalid argument")
 
-type argError struct{ msg string }
+// check builds the errors of input refused before sending.
+var check = api.Check{Pkg: "groupchat", Sentinel: ErrInvalidArgument}
 
-func (e *argError) Error() string        { return "groupchat: " + e.msg }
-func (e *argError) Is(target error) bool { return target == ErrInvalidArgument }
-
-func invalidf(format string, args ...any) error {
-	return &argError{msg: fmt.Sprintf(format, args...)}
-}
+func invalidf(format string, args ...any) error { return check.Invalidf(format, args...) }
 
 // Documented limits checked before calling WeCom.
 const (
@@ -106,26 +100,11 @@ func IsNotFound(err error) bool {
 	return false
 }
 
-func required(name, v string) error {
-	if v == "" {
-		return invalidf("%s is required", name)
-	}
-	return nil
-}
+func required(name, v string) error { return check.Required(name, v) }
 
-func maxChars(name, v string, n int) error {
-	if c := utf8.RuneCountInString(v); c > n {
-		return invalidf("%s is %d characters long; WeCom allows at most %d", name, c, n)
-	}
-	return nil
-}
+func maxChars(name, v string, n int) error { return check.MaxChars(name, v, n) }
 
-func maxItems[T any](name string, v []T, n int) error {
-	if len(v) > n {
-		return invalidf("%s has %d items; WeCom allows at most %d per call", name, len(v), n)
-	}
-	return nil
-}
+func maxItems[T any](name string, v []T, n int) error { return api.MaxItems(check, name, v, n) }
 
 func noEmpty(name string, v []string) error {
 	for i, s := range v {
@@ -136,29 +115,22 @@ func noEmpty(name string, v []string) error {
 	return nil
 }
 
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
-}
+func firstErr(errs ...error) error { return api.FirstErr(errs...) }
 
 // read calls a POST endpoint that only reads (safe to repeat).
 func (s *Service) read(ctx context.Context, path string, body, out any) error {
-	return s.c.Do(ctx, &wecom.Request{Method: http.MethodPost, Path: path, Body: body, Out: out, Op: wecom.OpRead})
+	return api.Read(ctx, s.c, path, body, out)
 }
 
 // idempotent calls a POST endpoint whose repetition leaves the same state.
 func (s *Service) idempotent(ctx context.Context, path string, body, out any) error {
-	return s.c.Do(ctx, &wecom.Request{Method: http.MethodPost, Path: path, Body: body, Out: out, Op: wecom.OpIdempotent})
+	return api.Idempotent(ctx, s.c, path, body, out)
 }
 
 // write calls a POST endpoint that creates or moves something: never
 // re-sent once it may have reached WeCom.
 func (s *Service) write(ctx context.Context, path string, body, out any) error {
-	return s.c.Do(ctx, &wecom.Request{Method: http.MethodPost, Path: path, Body: body, Out: out, Op: wecom.OpWrite})
+	return api.Write(ctx, s.c, path, body, out)
 }
 
 // Bool returns a pointer to v, for the request fields whose server default
@@ -178,9 +150,4 @@ func boolInt(b *bool) *int {
 }
 
 // errSeq is an iterator that yields err once.
-func errSeq[T any](err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		yield(zero, err)
-	}
-}
+func errSeq[T any](err error) iter.Seq2[T, error] { return api.ErrSeq[T](err) }

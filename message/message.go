@@ -22,13 +22,11 @@ package message
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
-	"net/http"
 	"net/url"
 	"time"
-	"unicode/utf8"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -68,42 +66,18 @@ func (s *Service) MediaCache() *wecom.MediaCache { return s.media }
 // returns for bad input before anything is sent to WeCom.
 var ErrInvalidArgument = errors.New("message: invalid argument")
 
-type argError struct{ msg string }
+// check builds the errors of input refused before sending.
+var check = api.Check{Pkg: "message", Sentinel: ErrInvalidArgument}
 
-func (e *argError) Error() string        { return "message: " + e.msg }
-func (e *argError) Is(target error) bool { return target == ErrInvalidArgument }
+func invalidf(format string, args ...any) error { return check.Invalidf(format, args...) }
 
-func invalidf(format string, args ...any) error {
-	return &argError{msg: fmt.Sprintf(format, args...)}
-}
+func required(name, v string) error { return check.Required(name, v) }
 
-func required(name, v string) error {
-	if v == "" {
-		return invalidf("%s is required", name)
-	}
-	return nil
-}
+func maxBytes(name, v string, n int) error { return check.MaxBytes(name, v, n) }
 
-func maxBytes(name, v string, n int) error {
-	if len(v) > n {
-		return invalidf("%s is %d bytes long; WeCom allows at most %d", name, len(v), n)
-	}
-	return nil
-}
+func maxChars(name, v string, n int) error { return check.MaxChars(name, v, n) }
 
-func maxChars(name, v string, n int) error {
-	if c := utf8.RuneCountInString(v); c > n {
-		return invalidf("%s is %d characters long; WeCom allows at most %d", name, c, n)
-	}
-	return nil
-}
-
-func maxItems[T any](name string, v []T, n int) error {
-	if len(v) > n {
-		return invalidf("%s has %d items; WeCom allows at most %d per call", name, len(v), n)
-	}
-	return nil
-}
+func maxItems[T any](name string, v []T, n int) error { return api.MaxItems(check, name, v, n) }
 
 func limitIn(name string, v, max int) error {
 	if v < 0 || v > max {
@@ -112,43 +86,31 @@ func limitIn(name string, v, max int) error {
 	return nil
 }
 
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
-}
+func firstErr(errs ...error) error { return api.FirstErr(errs...) }
 
 // read calls a POST endpoint that only reads (safe to repeat).
 func (s *Service) read(ctx context.Context, path string, body, out any) error {
-	return s.c.Do(ctx, &wecom.Request{Method: http.MethodPost, Path: path, Body: body, Out: out, Op: wecom.OpRead})
+	return api.Read(ctx, s.c, path, body, out)
 }
 
 // idempotent calls a POST endpoint whose repetition leaves the same state.
 func (s *Service) idempotent(ctx context.Context, path string, body, out any) error {
-	return s.c.Do(ctx, &wecom.Request{Method: http.MethodPost, Path: path, Body: body, Out: out, Op: wecom.OpIdempotent})
+	return api.Idempotent(ctx, s.c, path, body, out)
 }
 
 // write calls a POST endpoint that creates something or whose repetition
 // has an effect of its own: never re-sent once it may have reached WeCom.
 func (s *Service) write(ctx context.Context, path string, body, out any) error {
-	return s.c.Do(ctx, &wecom.Request{Method: http.MethodPost, Path: path, Body: body, Out: out, Op: wecom.OpWrite})
+	return api.Write(ctx, s.c, path, body, out)
 }
 
 // get calls a GET endpoint.
 func (s *Service) get(ctx context.Context, path string, q url.Values, out any) error {
-	return s.c.Get(ctx, path, q, out)
+	return api.Get(ctx, s.c, path, q, out)
 }
 
 // errSeq is an iterator that yields err once.
-func errSeq[T any](err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		yield(zero, err)
-	}
-}
+func errSeq[T any](err error) iter.Seq2[T, error] { return api.ErrSeq[T](err) }
 
 // pages turns a page method into an iterator over pointers to its items.
 func pages[T any](ctx context.Context, start string, page func(ctx context.Context, cursor string) ([]T, string, error)) iter.Seq2[*T, error] {
