@@ -260,19 +260,13 @@ func (c *Channels) Lookup(ctx context.Context, name string) (*ChannelCode, bool,
 
 // List returns the code of every channel, ordered by name.
 func (c *Channels) List(ctx context.Context) ([]*ChannelCode, error) {
-	names, err := c.reg.Channels(ctx)
+	codes, err := c.reg.Records(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*ChannelCode, 0, len(names))
-	for _, n := range names {
-		code, ok, err := c.reg.Lookup(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, &code.ChannelCode)
-		}
+	out := make([]*ChannelCode, len(codes))
+	for i, code := range codes {
+		out[i] = &code.ChannelCode
 	}
 	return out, nil
 }

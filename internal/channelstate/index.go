@@ -21,6 +21,27 @@ func (r *Registry[T]) Channels(ctx context.Context) ([]string, error) {
 	return list, err
 }
 
+// Records returns the record of every channel in the index, ordered by
+// channel name; a channel whose record is gone (or not made yet) is left
+// out.
+func (r *Registry[T]) Records(ctx context.Context) ([]*T, error) {
+	names, err := r.Channels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*T, 0, len(names))
+	for _, n := range names {
+		rec, ok, err := r.Lookup(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, rec)
+		}
+	}
+	return out, nil
+}
+
 // readIndex reads the index; a corrupt one is reported with its raw value,
 // so that the next change replaces it.
 func (r *Registry[T]) readIndex(ctx context.Context) (list []string, raw string, corrupt bool, err error) {
