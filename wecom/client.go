@@ -25,7 +25,8 @@ const maxResponseBytes = 32 << 20
 // and turns every errcode != 0 into *Error. It is safe for concurrent use;
 // create one per (corp, app) and share it.
 //
-// The API packages (contact and the others) are built on a Client:
+// The API packages (contact, groupchat, message, acquisition) are built on
+// a Client:
 //
 //	c := wecom.New(corpID, secret)
 //	contacts := contact.New(c)

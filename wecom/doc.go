@@ -1,6 +1,6 @@
 // Package wecom is the core of scrmkit: a client for WeCom's (企业微信)
-// server API that the area packages (contact and the others) and callback
-// build on.
+// server API that the area packages (contact, groupchat, message,
+// acquisition) and callback build on.
 //
 // # Clients
 //
