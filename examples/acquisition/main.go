@@ -31,6 +31,7 @@ import (
 	"github.com/scrmkit/scrm/acquisition"
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/examples/internal/env"
 	"github.com/scrmkit/scrm/examples/internal/steps"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -115,14 +116,10 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 }
 
 func (f *flow) connect(getenv func(string) string) (string, error) {
-	if corp := getenv("WECOM_CORP_ID"); corp != "" {
-		var opts []wecom.Option
-		if base := getenv("WECOM_BASE_URL"); base != "" {
-			opts = append(opts, wecom.WithBaseURL(base))
-		}
-		f.client = wecom.New(corp, getenv("WECOM_CORP_SECRET"), opts...)
+	if c, ok := env.Client(getenv); ok {
+		f.client = c
 		f.svc = acquisition.New(f.client)
-		return "corp " + corp, nil
+		return "corp " + c.CorpID(), nil
 	}
 	f.fake = wecomtest.New()
 	f.client = f.fake.Client()

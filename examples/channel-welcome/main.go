@@ -27,6 +27,7 @@ import (
 
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/examples/internal/env"
 	"github.com/scrmkit/scrm/examples/internal/steps"
 	"github.com/scrmkit/scrm/groupchat"
 	"github.com/scrmkit/scrm/message"
@@ -78,39 +79,22 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		return err
 	}
 	defer f.close()
-	all := []struct {
-		name     string
-		fakeOnly bool
-		fn       func() (string, error)
-	}{
-		{"apply the tag taxonomy", false, f.applyTaxonomy},
-		{"ensure the channel codes (渠道活码)", false, f.ensureChannels},
-		{"serve the callback: welcomes, then channels", true, f.serve},
-		{"a customer scans channel X's code", true, f.scanX},
-		{"channel X's welcome is sent", true, f.welcomeSent},
-		{"the customer carries X's tag and remark", true, f.tagged},
-		{"a group channel code (群活码)", true, f.groupCode},
-		{"a customer joins through it", true, f.join},
-		{"retire the channel codes", false, f.retire},
-	}
-	for _, st := range all {
-		if st.fakeOnly && f.fake == nil {
-			continue
-		}
-		if err := s.Do(st.name, st.fn); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.Run(f.fake != nil, []steps.Step{
+		{Name: "apply the tag taxonomy", FakeOnly: false, Fn: f.applyTaxonomy},
+		{Name: "ensure the channel codes (渠道活码)", FakeOnly: false, Fn: f.ensureChannels},
+		{Name: "serve the callback: welcomes, then channels", FakeOnly: true, Fn: f.serve},
+		{Name: "a customer scans channel X's code", FakeOnly: true, Fn: f.scanX},
+		{Name: "channel X's welcome is sent", FakeOnly: true, Fn: f.welcomeSent},
+		{Name: "the customer carries X's tag and remark", FakeOnly: true, Fn: f.tagged},
+		{Name: "a group channel code (群活码)", FakeOnly: true, Fn: f.groupCode},
+		{Name: "a customer joins through it", FakeOnly: true, Fn: f.join},
+		{Name: "retire the channel codes", FakeOnly: false, Fn: f.retire},
+	})
 }
 
 func (f *flow) connect(getenv func(string) string) (string, error) {
-	if corp := getenv("WECOM_CORP_ID"); corp != "" {
-		var opts []wecom.Option
-		if base := getenv("WECOM_BASE_URL"); base != "" {
-			opts = append(opts, wecom.WithBaseURL(base))
-		}
-		f.client = wecom.New(corp, getenv("WECOM_CORP_SECRET"), append(opts, wecom.WithStore(f.store))...)
+	if c, ok := env.Client(getenv, wecom.WithStore(f.store)); ok {
+		f.client = c
 	} else {
 		f.fake = wecomtest.New()
 		if err := f.fake.AddStaff(f.fake.CorpID, "zhangsan", "lisi"); err != nil {

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/examples/internal/env"
 	"github.com/scrmkit/scrm/examples/internal/steps"
 	"github.com/scrmkit/scrm/groupchat"
 	"github.com/scrmkit/scrm/wecom"
@@ -67,42 +68,25 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		return err
 	}
 	defer f.close()
-	all := []struct {
-		name     string
-		fakeOnly bool
-		fn       func() (string, error)
-	}{
-		{"list customer groups", false, f.list},
-		{"serve the callback URL with a tracker", true, f.serveCallback},
-		{"create a group channel code (加入群聊)", false, f.addJoinWay},
-		{"customers scan it until a new group opens", true, f.customersJoin},
-		{"tracker: who came through the code", true, f.whoJoined},
-		{"a customer leaves; applied without a read", true, f.customerLeaves},
-		{"a missed event is repaired", true, f.missedEvent},
-		{"the owner resigns; groups are inherited", true, f.inherit},
-		{"tracker follows the new owner", true, f.newOwner},
-		{"statistics of yesterday", false, f.statistics},
-		{"delete the group channel code", false, f.delJoinWay},
-	}
-	for _, st := range all {
-		if st.fakeOnly && f.fake == nil {
-			continue
-		}
-		if err := s.Do(st.name, st.fn); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.Run(f.fake != nil, []steps.Step{
+		{Name: "list customer groups", FakeOnly: false, Fn: f.list},
+		{Name: "serve the callback URL with a tracker", FakeOnly: true, Fn: f.serveCallback},
+		{Name: "create a group channel code (加入群聊)", FakeOnly: false, Fn: f.addJoinWay},
+		{Name: "customers scan it until a new group opens", FakeOnly: true, Fn: f.customersJoin},
+		{Name: "tracker: who came through the code", FakeOnly: true, Fn: f.whoJoined},
+		{Name: "a customer leaves; applied without a read", FakeOnly: true, Fn: f.customerLeaves},
+		{Name: "a missed event is repaired", FakeOnly: true, Fn: f.missedEvent},
+		{Name: "the owner resigns; groups are inherited", FakeOnly: true, Fn: f.inherit},
+		{Name: "tracker follows the new owner", FakeOnly: true, Fn: f.newOwner},
+		{Name: "statistics of yesterday", FakeOnly: false, Fn: f.statistics},
+		{Name: "delete the group channel code", FakeOnly: false, Fn: f.delJoinWay},
+	})
 }
 
 func (f *flow) connect(getenv func(string) string) (string, error) {
-	if corp := getenv("WECOM_CORP_ID"); corp != "" {
-		var opts []wecom.Option
-		if base := getenv("WECOM_BASE_URL"); base != "" {
-			opts = append(opts, wecom.WithBaseURL(base))
-		}
-		f.svc = groupchat.New(wecom.New(corp, getenv("WECOM_CORP_SECRET"), opts...))
-		return "corp " + corp, nil
+	if c, ok := env.Client(getenv); ok {
+		f.svc = groupchat.New(c)
+		return "corp " + c.CorpID(), nil
 	}
 	f.fake = wecomtest.New()
 	if err := f.fake.AddStaff(f.fake.CorpID, owner, heir); err != nil {

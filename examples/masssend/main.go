@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/examples/internal/env"
 	"github.com/scrmkit/scrm/examples/internal/steps"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
@@ -54,11 +55,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 			if tagID == "" {
 				return "", errors.New("set WECOM_MASSSEND_TAG_ID to the corp tag of the audience")
 			}
-			var opts []wecom.Option
-			if base := getenv("WECOM_BASE_URL"); base != "" {
-				opts = append(opts, wecom.WithBaseURL(base))
-			}
-			client = wecom.New(corp, getenv("WECOM_CORP_SECRET"), opts...)
+			client, _ = env.Client(getenv)
 			return "corp " + corp, nil
 		}
 		fake = wecomtest.New()

@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scrmkit/scrm/examples/internal/env"
 	"github.com/scrmkit/scrm/examples/internal/steps"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
@@ -80,11 +81,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 			if len(senders) == 0 {
 				return "", errors.New("set WECOM_MOMENTS_SENDERS to the userids who should post")
 			}
-			var opts []wecom.Option
-			if base := getenv("WECOM_BASE_URL"); base != "" {
-				opts = append(opts, wecom.WithBaseURL(base))
-			}
-			client = wecom.New(corp, getenv("WECOM_CORP_SECRET"), opts...)
+			client, _ = env.Client(getenv)
 			return "corp " + corp, nil
 		}
 		sim = &clock{t: time.Now()}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/examples/internal/env"
 	"github.com/scrmkit/scrm/examples/internal/steps"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
@@ -108,14 +109,10 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 }
 
 func (f *flow) connect(getenv func(string) string) (string, error) {
-	if corp := getenv("WECOM_CORP_ID"); corp != "" {
-		var opts []wecom.Option
-		if base := getenv("WECOM_BASE_URL"); base != "" {
-			opts = append(opts, wecom.WithBaseURL(base))
-		}
-		f.client = wecom.New(corp, getenv("WECOM_CORP_SECRET"), append(opts, wecom.WithStore(f.store))...)
+	if c, ok := env.Client(getenv, wecom.WithStore(f.store)); ok {
+		f.client = c
 		f.contacts, f.messages = contact.New(f.client), message.New(f.client)
-		return "corp " + corp, nil
+		return "corp " + c.CorpID(), nil
 	}
 	f.fake = wecomtest.New()
 	if err := f.fake.AddStaff(f.fake.CorpID, "zhangsan", "lisi"); err != nil {

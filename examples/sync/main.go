@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/examples/internal/env"
 	"github.com/scrmkit/scrm/examples/internal/steps"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -49,11 +50,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	)
 	if err := s.Do("connect", func() (string, error) {
 		if corp := getenv("WECOM_CORP_ID"); corp != "" {
-			var opts []wecom.Option
-			if base := getenv("WECOM_BASE_URL"); base != "" {
-				opts = append(opts, wecom.WithBaseURL(base))
-			}
-			client = wecom.New(corp, getenv("WECOM_CORP_SECRET"), opts...)
+			client, _ = env.Client(getenv)
 			return "corp " + corp, nil
 		}
 		fake = wecomtest.New()

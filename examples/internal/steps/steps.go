@@ -32,3 +32,26 @@ func (p *Printer) Do(name string, f func() (string, error)) error {
 	fmt.Fprintf(p.out, "%2d. %-*s ok  %s (%v)\n", p.n, p.width, name, detail, took)
 	return nil
 }
+
+// Step is one step of an example's flow; FakeOnly steps need the fake WeCom
+// (they act out a customer or a member) and are left out against a real
+// server.
+type Step struct {
+	Name     string
+	FakeOnly bool
+	Fn       func() (string, error)
+}
+
+// Run runs the steps in order with Do, leaving out the FakeOnly ones
+// unless fake is true, and stops at the first failure.
+func (p *Printer) Run(fake bool, steps []Step) error {
+	for _, st := range steps {
+		if st.FakeOnly && !fake {
+			continue
+		}
+		if err := p.Do(st.Name, st.Fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}

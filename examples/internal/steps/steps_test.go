@@ -24,3 +24,19 @@ func TestPrinter(t *testing.T) {
 		t.Fatalf("output:\n%s", b.String())
 	}
 }
+
+func TestRunLeavesFakeOnlyStepsOut(t *testing.T) {
+	var out bytes.Buffer
+	var ran []string
+	step := func(name string, fakeOnly bool) Step {
+		return Step{Name: name, FakeOnly: fakeOnly, Fn: func() (string, error) { ran = append(ran, name); return "", nil }}
+	}
+	all := []Step{step("a", false), step("b", true), step("c", false)}
+	if err := New(&out, 4).Run(false, all); err != nil || strings.Join(ran, ",") != "a,c" {
+		t.Fatalf("real server: ran %v, %v", ran, err)
+	}
+	ran = nil
+	if err := New(&out, 4).Run(true, all); err != nil || strings.Join(ran, ",") != "a,b,c" {
+		t.Fatalf("fake: ran %v, %v", ran, err)
+	}
+}
