@@ -66,14 +66,9 @@ const (
 	DefaultDedupTTL = 10 * time.Minute
 )
 
-// DedupKey returns the de-duplication key of a decrypted message received
-// with receiveID (see the package notes on de-duplication).
-func DedupKey(receiveID string, plaintext []byte) string {
-	return dedupKey(receiveID, plaintext)
-}
-
-// dedupKey builds the key with one allocation (the string itself): the
-// hashed input is assembled on the stack when it fits.
+// dedupKey returns the de-duplication key of a decrypted message received
+// with receiveID, with one allocation (the string itself): the hashed input
+// is assembled on the stack when it fits.
 func dedupKey(receiveID string, plaintext []byte) string {
 	var scratch [4096]byte
 	in := append(scratch[:0], receiveID...)
@@ -92,7 +87,7 @@ type deduper struct {
 	ttl   time.Duration
 }
 
-// dedupRef names a push for de-duplication: by its DedupKey in a shared
+// dedupRef names a push for de-duplication: by its dedupKey in a shared
 // store, or by a 128-bit hash in the local table (two maphash sums with
 // seeds of the process's own, so no key string is built).
 type dedupRef struct {

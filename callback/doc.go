@@ -38,7 +38,7 @@
 // authorization events) and re-sends up to three times in all. The Handler
 // answers "success" as soon as the event is handled, or, with WithWorkers,
 // as soon as it is queued. Re-sends are recognised by a hash of the
-// decrypted XML (see DedupKey) and reach the handlers once. Without
+// receiver id and the decrypted XML, and reach the handlers once. Without
 // WithWorkers a failed handler is answered 500 and a re-send that arrives
 // while the first delivery still runs 503, so that WeCom keeps re-sending
 // until the event was handled; with WithWorkers WeCom has its "success"
