@@ -78,21 +78,6 @@ func DeliveryFromContext(ctx context.Context) (*Delivery, bool) {
 	return d, ok
 }
 
-// WithQueue hands accepted pushes to q instead of running their handlers
-// before answering: WeCom is answered "success" once q accepted the push.
-// It replaces WithWorkers (the in-process queue); the last of the two
-// options wins. NewHandler starts q and Handler.Close closes it; give each
-// Handler a Queue of its own.
-func WithQueue(q Queue) Option {
-	return func(c *config) error {
-		if q == nil {
-			return errors.New("callback: nil queue")
-		}
-		c.queue = q
-		return nil
-	}
-}
-
 // OpenDelivery verifies, decrypts and parses a delivery that a durable
 // queue stored (a dead letter, say), as this Handler would before running
 // it. The timestamp window and the receiver check are not applied again:
