@@ -233,7 +233,7 @@ func (sc *suiteCommands) ticket(ctx context.Context, ev *SuiteTicketEvent) error
 	if n := len(ev.SuiteTicket); n == 0 || n > suiteTicketMaxLen {
 		return fmt.Errorf("callback: suite %s: suite_ticket of %d bytes (want 1 to %d)", sc.suite.ID(), n, suiteTicketMaxLen)
 	}
-	at := time.Unix(ev.TimeStamp, 0)
+	at := ev.TimeStamp.Time()
 	if ev.TimeStamp <= 0 {
 		at = sc.h.cfg.now()
 		sc.h.cfg.logger.WarnContext(ctx, "callback: suite_ticket without TimeStamp; stored as received now", "suite", sc.suite.ID())
@@ -248,7 +248,7 @@ func (sc *suiteCommands) ticket(ctx context.Context, ev *SuiteTicketEvent) error
 func (sc *suiteCommands) exchangeFailed(ctx context.Context, kind EventKind, ev *Envelope, authCode, state string, info *wecom.PermanentCodeInfo, err error) error {
 	e := &SuiteAuthCodeError{SuiteID: sc.suite.ID(), Kind: kind, AuthCode: authCode, State: state, Info: info, Err: err, suite: sc.suite}
 	sc.h.log(ctx, slog.LevelError, "callback: authorization not completed; the error hook receives a SuiteAuthCodeError to retry it",
-		"suite", sc.suite.ID(), "kind", kind, "exchanged_not_stored", info != nil, "pushed_at", ev.TimeStamp, "err", err)
+		"suite", sc.suite.ID(), "kind", kind, "exchanged_not_stored", info != nil, "pushed_at", int64(ev.TimeStamp), "err", err)
 	return e
 }
 

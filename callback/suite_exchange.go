@@ -135,7 +135,7 @@ func exchangeSpent(err error) bool {
 
 // keep stores ev's exchange to be tried again; err is why it failed now.
 func (x *exchanger) keep(ctx context.Context, kind EventKind, env *Envelope, authCode string, cause error) error {
-	pushed := env.TimeStamp
+	pushed := int64(env.TimeStamp)
 	now := x.now()
 	if pushed <= 0 || time.Unix(pushed, 0).After(now) {
 		pushed = now.Unix()
