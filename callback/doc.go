@@ -54,6 +54,26 @@
 // timers or I/O; WithDedupStore shares them (through Redis, say) so that a
 // re-send landing on another instance is recognised.
 //
+// # Several functions for one event
+//
+// Any number of functions may be registered for one event (a welcome
+// message, channel tagging and an analytics feed on add_external_contact,
+// say), in any order: when more than one matches a push they run
+// concurrently, each on a goroutine of its own, so that none waits for
+// another, and the push is answered (or its queued run ends) when all have
+// returned. Each function's outcome is its own: when one fails, the ones
+// that succeeded are recorded with the push's de-dup key, and the
+// redelivery (WeCom's re-send, or a durable queue's retry) runs only the
+// functions that have not succeeded yet; a welcome is not sent twice
+// because the tagging beside it failed. A function is known by its index
+// among the Handler's registrations (HandlerError.Index), which stays the
+// same as long as the program registers the same functions in the same
+// order; a deployment that changes the registrations while a failed push
+// still waits for its redelivery may run a function again, or skip one,
+// for that push. With WithoutDedup nothing is recorded and a redelivery
+// runs every function again. The functions of one push share its context
+// and event: treat the event as read-only.
+//
 // The package is silent by default (WithLogger). A nil handler function
 // given to an On method makes the Handler refuse every request (Handler.Err
 // says why) instead of dropping events.

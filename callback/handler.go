@@ -45,9 +45,16 @@ var ErrClosed = errors.New("callback: handler closed")
 // Handler is closed, or (without WithWorkers) a re-send arrives while the
 // first delivery of the push is still being handled (so that WeCom re-sends
 // again in case that first run fails). A re-send of a push already handled
-// is answered "success" without calling the handlers.
+// is answered "success" without calling the handlers; a re-send of a push
+// whose handlers partly failed runs only the functions that have not
+// succeeded for it.
 //
-// Register handlers before serving.
+// Register handlers before serving, in any order: the functions that match
+// one push run concurrently, and each function's success is recorded on
+// its own (see "Several functions for one event" in the package doc). A
+// function is known by its index among the registrations; each On call
+// registers one (OnDataPermission and OnSpecialAuth one per event kind),
+// and NewSuiteCommandHandler registers its own five first.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90930
 type Handler struct {
@@ -129,7 +136,7 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 		answerCT: []string{"text/plain; charset=utf-8"}, answerCL: []string{strconv.Itoa(len(cfg.answerBody))}}
 	if !cfg.noDedup {
 		if cfg.store != nil {
-			h.dedup = &deduper{store: cfg.store, ttl: ttl}
+			h.dedup = &deduper{store: cfg.store, ttl: ttl, fingerprint: h.routes.fingerprint}
 		} else {
 			h.dedup = &deduper{local: newLocalDedup(cfg.now), ttl: ttl}
 		}
@@ -404,11 +411,12 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 	// connection after 5 s must not abandon work that has started.
 	ctx := context.WithoutCancel(r.Context())
 	var key dedupRef
+	var ran fnSet // the functions that succeeded for this push before
 	state := claimFresh
 	if h.dedup != nil {
 		key = h.dedup.ref(rid, msg)
 		var derr error
-		state, derr = h.claim(ctx, key)
+		state, ran, derr = h.claim(ctx, key)
 		if derr != nil {
 			if state == claimFresh {
 				h.log(ctx, slog.LevelWarn, "callback: dedup store failed; processing anyway", "kind", ev.Header().Kind(), "err", derr)
@@ -439,11 +447,11 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 
 	if inline {
 		if !h.enter() {
-			h.release(ctx, key)
+			h.release(ctx, key, ran)
 			http.Error(w, ErrClosed.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		err := h.handle(ctx, ev, key)
+		err := h.runHandlers(ctx, ev, key, ran, false)
 		h.exit()
 		if err != nil {
 			http.Error(w, "handler failed", http.StatusInternalServerError)
@@ -452,9 +460,9 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		h.answer(w)
 		return
 	}
-	d := &Delivery{MsgSignature: sig, Timestamp: ts, Nonce: nonce, Encrypt: string(enc), ev: ev, key: key}
+	d := &Delivery{MsgSignature: sig, Timestamp: ts, Nonce: nonce, Encrypt: string(enc), ev: ev, key: key, ran: ran}
 	if err := h.enqueue(ctx, d); err != nil {
-		h.release(ctx, key)
+		h.release(ctx, key, ran)
 		h.log(ctx, slog.LevelWarn, "callback: push refused", "kind", ev.Header().Kind(), "err", err)
 		msg := "push not queued; re-send later" // a queue's own error (addresses, say) stays in the log
 		if errors.Is(err, ErrQueueFull) || errors.Is(err, ErrClosed) {
@@ -496,20 +504,38 @@ func (h *Handler) storeContext(parent context.Context) (context.Context, context
 	return boundedContext(parent)
 }
 
-func (h *Handler) claim(parent context.Context, key dedupRef) (claimState, error) {
+func (h *Handler) claim(parent context.Context, key dedupRef) (claimState, fnSet, error) {
 	ctx, cancel := h.storeContext(parent)
 	defer cancel()
 	return h.dedup.claim(ctx, key)
 }
 
-func (h *Handler) release(parent context.Context, key dedupRef) {
+// release gives up the claim of a push that was not handled, or whose
+// handlers failed; ran (the functions that succeeded for it) is recorded
+// so that the redelivery runs only the others.
+func (h *Handler) release(parent context.Context, key dedupRef, ran fnSet) {
 	if h.dedup == nil {
 		return // WithoutDedup: no de-dup work at all
 	}
 	ctx, cancel := h.storeContext(parent)
 	defer cancel()
-	if err := h.dedup.release(ctx, key); err != nil {
-		h.log(ctx, slog.LevelWarn, "callback: dedup release failed; re-sends are turned away until the claim expires", "err", err)
+	if err := h.dedup.release(ctx, key, ran); err != nil {
+		h.log(ctx, slog.LevelWarn, "callback: dedup release failed; re-sends are turned away until the claim expires, "+
+			"or run every handler function again", "err", err)
+	}
+}
+
+// keep records ran for a failed run whose claim stays pending (a durable
+// queue retries it).
+func (h *Handler) keep(parent context.Context, key dedupRef, ran fnSet) {
+	if h.dedup == nil {
+		return
+	}
+	ctx, cancel := h.storeContext(parent)
+	defer cancel()
+	if err := h.dedup.keep(ctx, key, ran); err != nil {
+		h.log(ctx, slog.LevelWarn, "callback: dedup store failed recording the handler functions that succeeded; "+
+			"the retry runs them again", "err", err)
 	}
 }
 
@@ -524,34 +550,63 @@ func (h *Handler) markDone(parent context.Context, key dedupRef) {
 	}
 }
 
-// handle runs the handlers of one event and records the outcome.
-func (h *Handler) handle(parent context.Context, ev Event, key dedupRef) error {
-	// base is taken before the handler timeout: the store calls and the
-	// error hook must work after a handler used up its time.
+// runHandlers is the one place where handler functions run, for a push
+// handled before its answer and for a Queue's run alike: it runs the
+// functions registered for ev except those in ran (they succeeded for it
+// before), bounded by WithHandlerTimeout, and records the outcome. When all
+// succeed, key is marked done. When some fail, each failure is logged and
+// given to the error hook, and the functions that succeeded are recorded
+// with key; the claim is then released (retried is false: the redelivery
+// is WeCom's re-send) or kept pending (retried: a durable queue retries the
+// delivery, and WeCom's re-sends stay answered without running).
+func (h *Handler) runHandlers(parent context.Context, ev Event, key dedupRef, ran fnSet, retried bool) error {
+	// base is detached before the handler timeout: the store calls and the
+	// error hook must work after a handler used up its time, or after the
+	// queue's context ended.
 	base := parent
-	if parent.Done() != nil { // not detached yet (a queue's context, say)
+	if parent.Done() != nil {
 		base = context.WithoutCancel(parent)
 	}
-	ctx := base
+	ctx := parent
 	if h.cfg.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(base, h.cfg.timeout)
+		ctx, cancel = context.WithTimeout(parent, h.cfg.timeout)
 		defer cancel()
 	}
-	handled, err := h.routes.dispatch(ctx, ev)
+	handled, succeeded, failed := h.routes.dispatch(ctx, ev, ran)
+	env := ev.Header()
 	if !handled {
 		h.log(base, slog.LevelInfo, "callback: no handler for push (register OnDefault to receive it)",
-			"kind", ev.Header().Kind(), "change_type", ev.Header().ChangeType)
+			"kind", env.Kind(), "change_type", env.ChangeType)
 	}
-	if err != nil {
-		h.release(base, key)
-		h.log(base, slog.LevelError, "callback: handler failed", "kind", ev.Header().Kind(),
-			"change_type", ev.Header().ChangeType, "err", err)
-		h.callErrorHook(base, ev, err)
-		return err
+	if len(failed) == 0 {
+		h.markDone(base, key)
+		return nil
 	}
-	h.markDone(base, key)
-	return nil
+	ran = ran.union(succeeded)
+	if retried {
+		h.keep(base, key, ran)
+	} else {
+		h.release(base, key, ran)
+	}
+	msg := "callback: handler failed"
+	if retried {
+		msg = "callback: handler failed; the queue decides whether to retry"
+	}
+	errs := make([]error, len(failed))
+	for i, f := range failed {
+		args := []any{"kind", env.Kind(), "change_type", env.ChangeType, "handler", f.Index, "func", f.Func, "err", f.Err}
+		if d, ok := DeliveryFromContext(parent); ok {
+			args = append(args, "attempt", d.Attempt)
+		}
+		h.log(base, slog.LevelError, msg, args...)
+		h.callErrorHook(base, ev, f)
+		errs[i] = f
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 // callErrorHook calls the WithErrorHook function, turning a panic in it

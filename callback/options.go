@@ -124,7 +124,8 @@ func InsecureSkipReceiverCheck() Option {
 	return func(c *config) { c.skipRecv = true }
 }
 
-// WithDedupStore sets where de-duplication claims are kept (default: an
+// WithDedupStore sets where de-duplication claims, and the record of which
+// handler functions already succeeded for an event, are kept (default: an
 // in-process table) and for how long (0: DefaultDedupTTL). Use a shared
 // store (e.g. Redis) when several instances serve the same URL. The
 // lifetime must be at least twice the WithTimestampWindow window. The
@@ -140,8 +141,9 @@ func WithDedupStore(s wecom.Store, ttl time.Duration) Option {
 }
 
 // WithoutDedup turns de-duplication off: every delivery, re-sends included,
-// reaches the handlers. The constructor refuses it together with
-// WithDedupStore.
+// reaches the handlers, and nothing records which handler functions of an
+// event succeeded, so a redelivery after a failure runs every function
+// again. The constructor refuses it together with WithDedupStore.
 func WithoutDedup() Option {
 	return func(c *config) { c.noDedup = true }
 }
@@ -214,12 +216,12 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithErrorHook calls fn for every handler failure (an error or a panic),
-// and with a nil ev for a push whose signature was valid but which does not
-// decrypt (the EncodingAESKey is probably wrong). fn is called from the
-// worker goroutines and from the goroutines serving requests, so it must be
-// safe for concurrent use. Its ctx carries the request's values but no
-// deadline (not the WithHandlerTimeout one). A panic in fn is recovered and
-// logged.
+// once per failed function with a *HandlerError naming it, and with a nil
+// ev for a push whose signature was valid but which does not decrypt (the
+// EncodingAESKey is probably wrong). fn is called from the worker
+// goroutines and from the goroutines serving requests, so it must be safe
+// for concurrent use. Its ctx carries the request's values but no deadline
+// (not the WithHandlerTimeout one). A panic in fn is recovered and logged.
 func WithErrorHook(fn func(ctx context.Context, ev Event, err error)) Option {
 	return func(c *config) { c.onError = fn }
 }
