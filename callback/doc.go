@@ -68,10 +68,11 @@
 // because the tagging beside it failed. A function is known by its index
 // among the Handler's registrations (HandlerError.Index), which stays the
 // same as long as the program registers the same functions in the same
-// order; a deployment that changes the registrations while a failed push
-// still waits for its redelivery may run a function again, or skip one,
-// for that push. With WithoutDedup nothing is recorded and a redelivery
-// runs every function again. The functions of one push share its context
+// order. The record is kept with a fingerprint of the registrations: a
+// program whose registrations differ (a new version, mid-deployment)
+// ignores it and runs every function again, a possible duplicate rather
+// than a skipped function. With WithoutDedup nothing is recorded and a
+// redelivery runs every function again. The functions of one push share its context
 // and event: treat the event as read-only.
 //
 // The package is silent by default (WithLogger). A nil handler function
