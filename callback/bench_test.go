@@ -56,7 +56,7 @@ func TestBenchEventSize(t *testing.T) {
 		t.Fatal(ev, err)
 	}
 	got, err := fullPath(in)
-	if err != nil || got.WelcomeCode != ev.WelcomeCode || got.State != ev.State || got.CreateTime != ev.CreateTime {
+	if err != nil || got.WelcomeCode != ev.WelcomeCode || got.State != ev.State || int64(got.CreateTime) != ev.CreateTime {
 		t.Fatal(got, err)
 	}
 }

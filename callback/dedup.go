@@ -4,7 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"hash/maphash"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,13 +28,29 @@ import (
 // as duplicates; third-party command events have neither field.
 //
 // Marking: a delivery first claims its key as "pending" (CompareAndSwap from
-// absent), so two concurrent deliveries of one event run the handler once.
-// When the handlers succeed the key becomes "done" for the TTL. When a
-// handler fails (or panics) the claim is released, so a later re-send runs
+// absent), so two concurrent deliveries of one event run the handlers once.
+// When every handler function succeeds the key becomes "done" for the TTL.
+// When one fails (or panics) the claim is released, so a later re-send runs
 // the handlers again; and the answer to a synchronous delivery is then 500
 // so that WeCom has reason to re-send. The store calls use a context of
 // their own (a few seconds), not the handlers' WithHandlerTimeout, so that a
 // handler that used up its time still has its claim released or marked done.
+//
+// Per-function completion: when several functions handle an event and only
+// some fail, the ones that succeeded are recorded with the event's key, so
+// that the redelivery (WeCom's re-send, or a durable queue's retry) runs
+// only the others: a welcome message sent once is not sent again because
+// the tagging beside it failed. A function is known by its registration
+// index (HandlerError.Index). In the in-process table the record sits in
+// the key's entry, whose claim is then "failed" (free to claim again); in a
+// shared store it is the list of indices under the key plus ":ran", written
+// with the same TTL together with a fingerprint of the registrations (a
+// program whose registrations differ ignores the list and runs every
+// function: a possible duplicate beats a skipped function), and the claim
+// holds "failed" instead of being deleted
+// (the marker tells the next claim to read the list, so that no push pays
+// for a read unless a run failed). A durable queue's failed run keeps its
+// claim "pending" and writes the list only.
 //
 // A delivery that finds its key done is answered "success" without calling
 // any handler. One that finds it pending (a re-send that arrives while the
@@ -40,7 +60,7 @@ import (
 //   - synchronous (no WithWorkers): 503, because the first run may still
 //     fail, and "success" would stop WeCom's re-sends and lose the event; a
 //     later re-send finds the key done (answered "success") or released
-//     (handled again);
+//     (the functions that have not succeeded run again);
 //   - WithWorkers: "success", because the first delivery was already
 //     answered "success" when it was queued. A queued event whose handlers
 //     fail is reported through WithErrorHook and the logger, and its claim
@@ -53,27 +73,28 @@ import (
 // WithDedupStore puts them in a wecom.Store (a Redis store shares them
 // across instances). With WithQueue a push read back from the queue is
 // skipped when its key is already done, and a failed run keeps its claim,
-// so WeCom's re-sends do not start a second run while the queue retries. If the store fails, the event is processed
-// anyway (and the failure logged): a possible duplicate is better than a
-// lost event.
+// so WeCom's re-sends do not start a second run while the queue retries.
+// If the store fails, the event is processed anyway (and the failure
+// logged): a possible duplicate is better than a lost event. WithoutDedup
+// keeps no claims and no record: every delivery runs every function.
 
 const (
 	dedupPrefix  = "scrm:callback:seen:"
 	dedupPending = "pending"
 	dedupDone    = "done"
+	// dedupFailed marks a released claim whose ":ran" key lists the
+	// functions that succeeded.
+	dedupFailed = "failed"
+	// dedupRanSuffix names the list of the functions that succeeded.
+	dedupRanSuffix = ":ran"
 	// DefaultDedupTTL is how long a processed event is remembered. WeCom's
 	// re-sends come within a minute; ten minutes leaves room for clock skew.
 	DefaultDedupTTL = 10 * time.Minute
 )
 
-// DedupKey returns the de-duplication key of a decrypted message received
-// with receiveID (see the package notes on de-duplication).
-func DedupKey(receiveID string, plaintext []byte) string {
-	return dedupKey(receiveID, plaintext)
-}
-
-// dedupKey builds the key with one allocation (the string itself): the
-// hashed input is assembled on the stack when it fits.
+// dedupKey returns the de-duplication key of a decrypted message received
+// with receiveID, with one allocation (the string itself): the hashed input
+// is assembled on the stack when it fits.
 func dedupKey(receiveID string, plaintext []byte) string {
 	var scratch [4096]byte
 	in := append(scratch[:0], receiveID...)
@@ -86,13 +107,91 @@ func dedupKey(receiveID string, plaintext []byte) string {
 	return string(key[:])
 }
 
+// fnSet is a set of registration indices: bit i of word i/64 is the
+// function registered i-th. nil is the empty set. Sets are never changed in
+// place once shared: with and union return new ones.
+type fnSet []uint64
+
+func (s fnSet) has(i int) bool {
+	return i/64 < len(s) && s[i/64]&(1<<(i%64)) != 0
+}
+
+// with returns a new set: s plus i.
+func (s fnSet) with(i int) fnSet {
+	u := make(fnSet, max(len(s), i/64+1))
+	copy(u, s)
+	u[i/64] |= 1 << (i % 64)
+	return u
+}
+
+// union returns a new set holding s and t (nil when both are empty).
+func (s fnSet) union(t fnSet) fnSet {
+	if s.empty() && t.empty() {
+		return nil
+	}
+	u := make(fnSet, max(len(s), len(t)))
+	copy(u, s)
+	for i, w := range t {
+		u[i] |= w
+	}
+	return u
+}
+
+func (s fnSet) empty() bool {
+	for _, w := range s {
+		if w != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// String lists the indices, ascending, comma-separated ("0,2"): the value
+// kept in a shared store.
+func (s fnSet) String() string {
+	var b []byte
+	for i := range 64 * len(s) {
+		if s.has(i) {
+			if len(b) > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, int64(i), 10)
+		}
+	}
+	return string(b)
+}
+
+// parseFnSet reads String's form; indices it cannot read are left out
+// (their functions run again: a possible duplicate beats a lost event).
+func parseFnSet(v string) fnSet {
+	var s fnSet
+	for f := range strings.SplitSeq(v, ",") {
+		i, err := strconv.Atoi(f)
+		if err != nil || i < 0 || i >= maxFnIndex {
+			continue
+		}
+		if n := i/64 + 1; n > len(s) {
+			s = append(s, make(fnSet, n-len(s))...)
+		}
+		s[i/64] |= 1 << (i % 64)
+	}
+	return s
+}
+
+// maxFnIndex bounds the indices parseFnSet accepts (a damaged value must
+// not make it allocate much).
+const maxFnIndex = 1 << 16
+
 type deduper struct {
 	store wecom.Store // a shared store (WithDedupStore), or nil for local
 	local *localDedup // the default: this process's table
 	ttl   time.Duration
+	// fingerprint identifies the Handler's registrations (router.fingerprint)
+	// in the record a shared store keeps of the functions that succeeded.
+	fingerprint func() string
 }
 
-// dedupRef names a push for de-duplication: by its DedupKey in a shared
+// dedupRef names a push for de-duplication: by its dedupKey in a shared
 // store, or by a 128-bit hash in the local table (two maphash sums with
 // seeds of the process's own, so no key string is built).
 type dedupRef struct {
@@ -138,9 +237,19 @@ type localDedup struct {
 	sweepAt int // sweep expired entries when the table reaches this size
 }
 
+// localMark is the state of a key in the local table.
+type localMark uint8
+
+const (
+	localPending localMark = iota
+	localDone
+	localFailed // released; ran lists the functions that succeeded
+)
+
 type localClaim struct {
-	done    bool
+	mark    localMark
 	expires int64 // unix nanoseconds
+	ran     fnSet // the functions that succeeded, when some failed
 }
 
 func newLocalDedup(now func() time.Time) *localDedup {
@@ -148,15 +257,21 @@ func newLocalDedup(now func() time.Time) *localDedup {
 		entries: map[[2]uint64]localClaim{}, sweepAt: 1024}
 }
 
-func (l *localDedup) claim(key [2]uint64, ttl time.Duration) claimState {
+func (l *localDedup) claim(key [2]uint64, ttl time.Duration) (claimState, fnSet) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now().UnixNano()
-	if c, ok := l.entries[key]; ok && c.expires > now {
-		if c.done {
-			return claimDone
+	c, ok := l.entries[key]
+	if ok && c.expires > now {
+		switch c.mark {
+		case localDone:
+			return claimDone, nil
+		case localPending:
+			return claimPending, nil
 		}
-		return claimPending
+		// localFailed: claim it again, with what succeeded before
+		l.entries[key] = localClaim{mark: localPending, expires: now + int64(ttl), ran: c.ran}
+		return claimFresh, c.ran
 	}
 	if len(l.entries) >= l.sweepAt {
 		for k, c := range l.entries {
@@ -166,72 +281,113 @@ func (l *localDedup) claim(key [2]uint64, ttl time.Duration) claimState {
 		}
 		l.sweepAt = max(1024, 2*len(l.entries))
 	}
-	l.entries[key] = localClaim{expires: now + int64(ttl)}
-	return claimFresh
+	l.entries[key] = localClaim{mark: localPending, expires: now + int64(ttl)}
+	return claimFresh, nil
 }
 
-func (l *localDedup) set(key [2]uint64, done bool, ttl time.Duration) {
+// set records key's state: done, released (with ran, or deleted when ran is
+// empty) or kept pending with ran.
+func (l *localDedup) set(key [2]uint64, mark localMark, ran fnSet, ttl time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !done {
+	if mark == localFailed && ran.empty() {
 		delete(l.entries, key)
 		return
 	}
-	l.entries[key] = localClaim{done: true, expires: l.now().UnixNano() + int64(ttl)}
+	l.entries[key] = localClaim{mark: mark, ran: ran, expires: l.now().UnixNano() + int64(ttl)}
 }
 
-func (l *localDedup) get(key [2]uint64) (done, found bool) {
+func (l *localDedup) get(key [2]uint64) (done bool, ran fnSet) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c, ok := l.entries[key]
 	if !ok || c.expires <= l.now().UnixNano() {
-		return false, false
+		return false, nil
 	}
-	return c.done, true
+	return c.mark == localDone, c.ran
 }
 
-// isDone reports whether key is marked done.
-func (d *deduper) isDone(ctx context.Context, ref dedupRef) (bool, error) {
+// progress reports whether key is marked done and, if not, which functions
+// succeeded for it before.
+func (d *deduper) progress(ctx context.Context, ref dedupRef) (done bool, ran fnSet, err error) {
 	if d.local != nil {
-		done, _ := d.local.get(ref.local)
-		return done, nil
+		done, ran := d.local.get(ref.local)
+		return done, ran, nil
 	}
 	v, ok, err := d.store.Get(ctx, ref.key)
-	return ok && v == dedupDone, err
+	if err != nil || ok && v == dedupDone {
+		return ok && v == dedupDone, nil, err
+	}
+	ran, err = d.ran(ctx, ref)
+	return false, ran, err
 }
 
-// claim claims key for the caller, or reports who has it. When the store
-// fails on the claim itself, the result is claimFresh (process anyway); when
-// it fails reading an existing claim, claimPending.
-func (d *deduper) claim(ctx context.Context, ref dedupRef) (claimState, error) {
+// ran reads the functions recorded as succeeded in a shared store. A record
+// made by a program whose registrations differ from this one's (another
+// version, during a deployment) is ignored: its indices may name other
+// functions here, and running a function again beats skipping one.
+func (d *deduper) ran(ctx context.Context, ref dedupRef) (fnSet, error) {
+	v, ok, err := d.store.Get(ctx, ref.key+dedupRanSuffix)
+	if err != nil || !ok {
+		return nil, err
+	}
+	list, ok := strings.CutPrefix(v, d.fingerprint()+":")
+	if !ok {
+		return nil, nil
+	}
+	return parseFnSet(list), nil
+}
+
+// ranValue is the record of ran kept in a shared store: the registrations'
+// fingerprint, a colon, and the indices ("1f0c…:0,2").
+func (d *deduper) ranValue(ran fnSet) string { return d.fingerprint() + ":" + ran.String() }
+
+// claim claims key for the caller, or reports who has it; a fresh claim
+// comes with the functions that succeeded for the event before. When the
+// store fails on the claim itself, the result is claimFresh (process
+// anyway); when it fails reading an existing claim, claimPending; when it
+// fails reading what succeeded before, claimFresh with nothing (run
+// everything).
+func (d *deduper) claim(ctx context.Context, ref dedupRef) (claimState, fnSet, error) {
 	if d == nil {
-		return claimFresh, nil
+		return claimFresh, nil, nil
 	}
 	if d.local != nil {
-		return d.local.claim(ref.local, d.ttl), nil
+		st, ran := d.local.claim(ref.local, d.ttl)
+		return st, ran, nil
 	}
 	key := ref.key
-	for range 2 {
+	for range 3 {
 		ok, err := d.store.CompareAndSwap(ctx, key, "", dedupPending, d.ttl)
 		if err != nil {
-			return claimFresh, err
+			return claimFresh, nil, err
 		}
 		if ok {
-			return claimFresh, nil
+			return claimFresh, nil, nil
 		}
 		v, found, err := d.store.Get(ctx, key)
 		if err != nil {
-			return claimPending, err
+			return claimPending, nil, err
 		}
-		if found {
-			if v == dedupDone {
-				return claimDone, nil
-			}
-			return claimPending, nil
+		switch {
+		case !found:
+			continue // released (or expired) between the two calls: claim again
+		case v == dedupDone:
+			return claimDone, nil, nil
+		case v != dedupFailed:
+			return claimPending, nil, nil
 		}
-		// released (or expired) between the two calls: claim again
+		ok, err = d.store.CompareAndSwap(ctx, key, dedupFailed, dedupPending, d.ttl)
+		if err != nil {
+			return claimFresh, nil, err
+		}
+		if ok {
+			ran, err := d.ran(ctx, ref)
+			return claimFresh, ran, err
+		}
+		// claimed by another delivery meanwhile: look again
 	}
-	return claimPending, nil
+	return claimPending, nil, nil
 }
 
 func (d *deduper) done(ctx context.Context, ref dedupRef) error {
@@ -239,20 +395,47 @@ func (d *deduper) done(ctx context.Context, ref dedupRef) error {
 		return nil
 	}
 	if d.local != nil {
-		d.local.set(ref.local, true, d.ttl)
+		d.local.set(ref.local, localDone, nil, d.ttl)
 		return nil
 	}
 	return d.store.Set(ctx, ref.key, dedupDone, d.ttl)
 }
 
-func (d *deduper) release(ctx context.Context, ref dedupRef) error {
+// release gives the claim up after a failed run; ran (the functions that
+// succeeded, this run and before) is recorded for the next claim.
+func (d *deduper) release(ctx context.Context, ref dedupRef, ran fnSet) error {
 	if d == nil {
 		return nil
 	}
 	if d.local != nil {
-		d.local.set(ref.local, false, 0)
+		d.local.set(ref.local, localFailed, ran, d.ttl)
 		return nil
+	}
+	if !ran.empty() {
+		err := d.store.Set(ctx, ref.key+dedupRanSuffix, d.ranValue(ran), d.ttl)
+		if err == nil {
+			_, err = d.store.CompareAndSwap(ctx, ref.key, dedupPending, dedupFailed, d.ttl)
+			return err
+		}
+		// not recorded: release plainly, everything runs again
+		if _, rerr := d.store.CompareAndSwap(ctx, ref.key, dedupPending, "", 0); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return fmt.Errorf("recording the functions that succeeded: %w", err)
 	}
 	_, err := d.store.CompareAndSwap(ctx, ref.key, dedupPending, "", 0)
 	return err
+}
+
+// keep records ran (the functions that succeeded, this run and before)
+// after a failed run whose claim stays pending: a durable queue retries it.
+func (d *deduper) keep(ctx context.Context, ref dedupRef, ran fnSet) error {
+	if d == nil || ran.empty() {
+		return nil
+	}
+	if d.local != nil {
+		d.local.set(ref.local, localPending, ran, d.ttl)
+		return nil
+	}
+	return d.store.Set(ctx, ref.key+dedupRanSuffix, d.ranValue(ran), d.ttl)
 }

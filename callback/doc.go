@@ -38,7 +38,7 @@
 // authorization events) and re-sends up to three times in all. The Handler
 // answers "success" as soon as the event is handled, or, with WithWorkers,
 // as soon as it is queued. Re-sends are recognised by a hash of the
-// decrypted XML (see DedupKey) and reach the handlers once. Without
+// receiver id and the decrypted XML, and reach the handlers once. Without
 // WithWorkers a failed handler is answered 500 and a re-send that arrives
 // while the first delivery still runs 503, so that WeCom keeps re-sending
 // until the event was handled; with WithWorkers WeCom has its "success"
@@ -53,6 +53,27 @@
 // De-duplication keeps its claims in this process by default, without
 // timers or I/O; WithDedupStore shares them (through Redis, say) so that a
 // re-send landing on another instance is recognised.
+//
+// # Several functions for one event
+//
+// Any number of functions may be registered for one event (a welcome
+// message, channel tagging and an analytics feed on add_external_contact,
+// say), in any order: when more than one matches a push they run
+// concurrently, each on a goroutine of its own, so that none waits for
+// another, and the push is answered (or its queued run ends) when all have
+// returned. Each function's outcome is its own: when one fails, the ones
+// that succeeded are recorded with the push's de-dup key, and the
+// redelivery (WeCom's re-send, or a durable queue's retry) runs only the
+// functions that have not succeeded yet; a welcome is not sent twice
+// because the tagging beside it failed. A function is known by its index
+// among the Handler's registrations (HandlerError.Index), which stays the
+// same as long as the program registers the same functions in the same
+// order. The record is kept with a fingerprint of the registrations: a
+// program whose registrations differ (a new version, mid-deployment)
+// ignores it and runs every function again, a possible duplicate rather
+// than a skipped function. With WithoutDedup nothing is recorded and a
+// redelivery runs every function again. The functions of one push share its context
+// and event: treat the event as read-only.
 //
 // The package is silent by default (WithLogger). A nil handler function
 // given to an On method makes the Handler refuse every request (Handler.Err

@@ -3,6 +3,8 @@ package callback
 import (
 	"strconv"
 	"time"
+
+	"github.com/scrmkit/scrm/wecom"
 )
 
 // EventKind names what was pushed: the Event of an app event (MsgType
@@ -141,18 +143,18 @@ type Event interface {
 // form (ToUserName, FromUserName, CreateTime, MsgType, Event) and the
 // third-party command form (SuiteId, AuthCorpId, InfoType, TimeStamp).
 type Envelope struct {
-	ToUserName   string     // corp id (app form)
-	FromUserName string     // "sys" for system events, else a userid (app form)
-	CreateTime   int64      // unix seconds (app form)
-	MsgType      string     // "event" for events (app form)
-	Event        string     // the event kind (app form)
-	AgentID      string     // the app's agent id, when present
-	MsgID        string     // MsgId of user messages
-	SuiteID      string     // SuiteId (third-party form)
-	AuthCorpID   string     // AuthCorpId: the authorized corp (third-party form)
-	InfoType     string     // the event kind (third-party form)
-	TimeStamp    int64      // unix seconds (third-party form)
-	ChangeType   ChangeType // ChangeType, when the kind has one
+	ToUserName   string         // corp id (app form)
+	FromUserName string         // "sys" for system events, else a userid (app form)
+	CreateTime   wecom.UnixTime // when the push was made (app form)
+	MsgType      string         // "event" for events (app form)
+	Event        string         // the event kind (app form)
+	AgentID      string         // the app's agent id, when present
+	MsgID        string         // MsgId of user messages
+	SuiteID      string         // SuiteId (third-party form)
+	AuthCorpID   string         // AuthCorpId: the authorized corp (third-party form)
+	InfoType     string         // the event kind (third-party form)
+	TimeStamp    wecom.UnixTime // when the push was made (third-party form)
+	ChangeType   ChangeType     // ChangeType, when the kind has one
 
 	// ReceiveID is the receiver id found at the end of the decrypted
 	// message (corp id, suite id, ...). Set by Handler; empty from ParseEvent.
@@ -189,12 +191,13 @@ func (e *Envelope) CorpID() string {
 	return e.ToUserName
 }
 
-// Time returns CreateTime or, in the third-party form, TimeStamp.
-func (e *Envelope) Time() int64 {
+// Time returns when the push was made: CreateTime or, in the third-party
+// form, TimeStamp; the zero Time when the push carries neither.
+func (e *Envelope) Time() time.Time {
 	if e.CreateTime != 0 {
-		return e.CreateTime
+		return e.CreateTime.Time()
 	}
-	return e.TimeStamp
+	return e.TimeStamp.Time()
 }
 
 // ExternalContactEvent is change_external_contact: a customer was added,
@@ -264,8 +267,10 @@ type ExternalTagEvent struct {
 // Read on the official pages: the envelopes, the balance events, open_profile
 // (LinkId, State), friend_request (LinkId) and the ChatKey name. The other
 // fields are the ones other SDKs read: the sections of 97299, 97402 and 99485
-// that document them could not be read. Numbers are kept as sent, so that a
-// value that does not parse never loses the event; the methods convert them.
+// that document them could not be read. Counts and prices are kept as sent,
+// so that a value that does not parse never loses the event (the methods
+// convert them); a time that does not parse reads as 0 (the zero Time), the
+// element as sent being in Raw.
 // 99485's tables spell the InfoType customer_aqcuisition; its samples, and
 // the pushes, say customer_acquisition.
 //
@@ -273,29 +278,21 @@ type ExternalTagEvent struct {
 // and https://developer.work.weixin.qq.com/document/path/99485
 type CustomerAcquisitionEvent struct {
 	Envelope
-	LinkID         string // LinkId
-	State          string // the link's customer_channel
-	UserID         string // the member
-	ExternalUserID string // the customer
-	ExpireTime     string // quota_expire_soon: when the quota expires, unix seconds
-	ExpireQuotaNum string // quota_expire_soon: how many uses expire
+	LinkID         string         // LinkId
+	State          string         // the link's customer_channel
+	UserID         string         // the member
+	ExternalUserID string         // the customer
+	ExpireTime     wecom.UnixTime // quota_expire_soon: when the quota expires
+	ExpireQuotaNum string         // quota_expire_soon: how many uses expire
 	// ChatKey (message_from_customer) identifies the conversation for
 	// customer_acquisition/get_chat_info for 30 minutes. Treat it as a
 	// credential: do not log it.
 	ChatKey       string
-	ChatSeq       string // message_from_customer (older pushes): how many messages the member got
-	OnceKey       string // service_balance_consumed: the once_key of the use
-	Price         string // change_price: the new price per use, in fen
-	EffectiveTime string // change_price: when the price applies, unix seconds
+	ChatSeq       string         // message_from_customer (older pushes): how many messages the member got
+	OnceKey       string         // service_balance_consumed: the once_key of the use
+	Price         string         // change_price: the new price per use, in fen
+	EffectiveTime wecom.UnixTime // change_price: when the price applies
 }
-
-// ExpireAt returns ExpireTime as a time, and false when it is absent or not
-// a number.
-func (e *CustomerAcquisitionEvent) ExpireAt() (time.Time, bool) { return unixField(e.ExpireTime) }
-
-// EffectiveAt returns EffectiveTime as a time, and false when it is absent
-// or not a number.
-func (e *CustomerAcquisitionEvent) EffectiveAt() (time.Time, bool) { return unixField(e.EffectiveTime) }
 
 // ExpiringQuota returns ExpireQuotaNum, and false when it is absent or not
 // a number.
@@ -309,12 +306,14 @@ func intField(s string) (int64, bool) {
 	return n, err == nil
 }
 
-func unixField(s string) (time.Time, bool) {
+// unixField reads a time sent as a string of unix seconds; 0 when it is
+// absent or not a number.
+func unixField(s string) wecom.UnixTime {
 	n, ok := intField(s)
-	if !ok || n <= 0 {
-		return time.Time{}, false
+	if !ok {
+		return 0
 	}
-	return time.Unix(n, 0), true
+	return wecom.UnixTime(n)
 }
 
 // SuiteTicketEvent is suite_ticket, pushed every 10 minutes to a third-party

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/wecom"
 )
 
 func parse[E callback.Event](t *testing.T, xml string) E {
@@ -21,6 +22,26 @@ func parse[E callback.Event](t *testing.T, xml string) E {
 }
 
 const suiteEnv = `<SuiteId><![CDATA[ww4asffe99e54c0f4c]]></SuiteId><AuthCorpId><![CDATA[wxf8b4f85f3a794e77]]></AuthCorpId>`
+
+// Envelope.Time reads CreateTime (app form) or TimeStamp (third-party
+// form) as a time.Time, the zero Time when the push has neither; the
+// encoding/xml fallback (a comment makes the scanner give up) reads them
+// alike.
+func TestEnvelopeTime(t *testing.T) {
+	t.Parallel()
+	app := parse[*callback.ExternalContactEvent](t, `<xml><CreateTime>1700000000</CreateTime><MsgType>event</MsgType>`+
+		`<Event>change_external_contact</Event></xml>`)
+	assert.Equal(t, wecom.UnixTime(1700000000), app.CreateTime)
+	assert.Equal(t, time.Unix(1700000000, 0), app.Time())
+
+	cmd := parse[*callback.SuiteTicketEvent](t, `<xml>`+suiteEnv+`<!-- a comment --><InfoType>suite_ticket</InfoType>`+
+		`<TimeStamp>1700000001</TimeStamp></xml>`)
+	assert.Equal(t, wecom.UnixTime(1700000001), cmd.TimeStamp)
+	assert.Equal(t, time.Unix(1700000001, 0), cmd.Time())
+
+	none := parse[*callback.UnknownEvent](t, `<xml><MsgType>event</MsgType><Event>x</Event></xml>`)
+	assert.True(t, none.Time().IsZero())
+}
 
 func TestAcquisitionEvents(t *testing.T) {
 	// 99485's open_profile sample.
@@ -52,9 +73,7 @@ func TestAcquisitionEvents(t *testing.T) {
 
 	e = parse[*callback.CustomerAcquisitionEvent](t, `<xml>`+suiteEnv+`<InfoType>customer_acquisition</InfoType><TimeStamp>1</TimeStamp>
 <ChangeType>quota_expire_soon</ChangeType><ExpireTime>1701000000</ExpireTime><ExpireQuotaNum>20</ExpireQuotaNum></xml>`)
-	at, ok := e.ExpireAt()
-	require.True(t, ok)
-	assert.Equal(t, time.Unix(1701000000, 0), at)
+	assert.Equal(t, time.Unix(1701000000, 0), e.ExpireTime.Time())
 	n, ok := e.ExpiringQuota()
 	assert.True(t, ok)
 	assert.EqualValues(t, 20, n)
@@ -65,15 +84,16 @@ func TestAcquisitionEvents(t *testing.T) {
 	fen, ok := e.PriceFen()
 	assert.True(t, ok)
 	assert.EqualValues(t, 30000, fen)
-	_, ok = e.EffectiveAt()
-	assert.True(t, ok)
+	assert.Equal(t, time.Unix(1709222400, 0), e.EffectiveTime.Time())
 
-	// A number that does not parse loses nothing.
+	// A time that does not parse loses the event nothing: it reads as
+	// zero, and the element as sent is in Raw.
 	e = parse[*callback.CustomerAcquisitionEvent](t, `<xml>`+suiteEnv+`<InfoType>customer_acquisition</InfoType><TimeStamp>1</TimeStamp>
-<ChangeType>quota_expire_soon</ChangeType><ExpireTime>2024-01-01</ExpireTime></xml>`)
-	assert.Equal(t, "2024-01-01", e.ExpireTime)
-	_, ok = e.ExpireAt()
-	assert.False(t, ok)
+<ChangeType>quota_expire_soon</ChangeType><ExpireTime>2024-01-01</ExpireTime><LinkId>l2</LinkId></xml>`)
+	assert.Equal(t, "l2", e.LinkID)
+	assert.Zero(t, e.ExpireTime)
+	assert.True(t, e.ExpireTime.Time().IsZero())
+	assert.Contains(t, e.Raw, "<ExpireTime>2024-01-01</ExpireTime>")
 
 	e = parse[*callback.CustomerAcquisitionEvent](t, `<xml>`+suiteEnv+`<InfoType>customer_acquisition</InfoType><TimeStamp>1</TimeStamp>
 <ChangeType>service_balance_consumed</ChangeType><LinkId>l</LinkId><State>s</State><OnceKey>ok1</OnceKey></xml>`)

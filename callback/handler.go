@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
-
-	"github.com/scrmkit/scrm/wecom"
 )
 
 // MaxBodySize is the largest POST body a Handler reads (1 MiB); larger
@@ -33,200 +31,6 @@ var ErrQueueFull = errors.New("callback: handler queue is full")
 // ErrClosed is answered 503 after Close.
 var ErrClosed = errors.New("callback: handler closed")
 
-// Option configures a Handler.
-type Option func(*config) error
-
-type config struct {
-	ids        map[string]struct{}
-	checkIDs   map[string]struct{} // accepted on GET URL checks only
-	idFunc     func(receiveID string) bool
-	skipRecv   bool
-	store      wecom.Store
-	dedupTTL   time.Duration
-	noDedup    bool
-	queue      Queue // WithQueue or WithWorkers; nil: handle before answering
-	window     time.Duration
-	now        func() time.Time
-	logger     *slog.Logger
-	onError    func(ctx context.Context, ev Event, err error)
-	timeout    time.Duration
-	answerBody string
-	suiteHooks SuiteHooks // NewSuiteCommandHandler only
-	// receiverHint completes the error of a refused receiver id (the suite
-	// handlers say what to configure).
-	receiverHint string
-	// syncKinds are handled before the push is answered even WithWorkers
-	// (the command handler stores suite tickets so).
-	syncKinds map[EventKind]bool
-}
-
-// WithReceiverID accepts messages whose receiveid is id: the corp id of a
-// self-built app, or the suite id on a third-party command URL. It may be
-// combined with the other receiver options: a message is accepted when any
-// of them accepts it.
-func WithReceiverID(id string) Option {
-	return WithReceiverIDs(id)
-}
-
-// WithReceiverIDs accepts messages whose receiveid is one of ids (e.g. the
-// suite id and the provider's corp id on a third-party command URL).
-func WithReceiverIDs(ids ...string) Option {
-	return func(c *config) error {
-		for _, id := range ids {
-			if id == "" {
-				return errors.New("callback: empty receiver id (use InsecureSkipReceiverCheck to skip the check)")
-			}
-			if c.ids == nil {
-				c.ids = map[string]struct{}{}
-			}
-			c.ids[id] = struct{}{}
-		}
-		return nil
-	}
-}
-
-// WithReceiverFunc accepts messages for which fn(receiveid) is true, e.g.
-// "is this an authorized corp" on a third-party data URL, where one URL
-// serves every authorized corp. fn must be fast and safe for concurrent use.
-func WithReceiverFunc(fn func(receiveID string) bool) Option {
-	return func(c *config) error {
-		if fn == nil {
-			return errors.New("callback: nil receiver func")
-		}
-		c.idFunc = fn
-		return nil
-	}
-}
-
-// WithURLCheckReceiverIDs accepts ids as the receiveid of GET URL checks
-// only; pushes (POST) with them are refused. A third-party app's command and
-// data URLs need it: WeCom encrypts their URL checks for the provider's own
-// corp id (NewSuiteCommandHandler and NewSuiteDataHandler add it from
-// wecom.WithProviderCorpID), while the pushes carry the suite id or the
-// authorized corp's id. It does not count as a receiver check for
-// ErrNoReceiverCheck.
-func WithURLCheckReceiverIDs(ids ...string) Option {
-	return func(c *config) error {
-		for _, id := range ids {
-			if id == "" {
-				return errors.New("callback: empty URL-check receiver id")
-			}
-			if c.checkIDs == nil {
-				c.checkIDs = map[string]struct{}{}
-			}
-			c.checkIDs[id] = struct{}{}
-		}
-		return nil
-	}
-}
-
-// InsecureSkipReceiverCheck accepts any receiveid. The signature is still
-// verified. Only for the rare callbacks whose receiveid is empty or unknown
-// (personal-subject third-party apps, smart robots).
-func InsecureSkipReceiverCheck() Option {
-	return func(c *config) error { c.skipRecv = true; return nil }
-}
-
-// WithDedupStore sets where de-duplication claims are kept (default: an
-// in-memory store) and for how long (0: DefaultDedupTTL). Use a shared store
-// (e.g. Redis) when several instances serve the same URL. The lifetime must
-// be at least twice the WithTimestampWindow window. NewHandler refuses
-// WithDedupStore together with WithoutDedup.
-func WithDedupStore(s wecom.Store, ttl time.Duration) Option {
-	return func(c *config) error {
-		if s == nil {
-			return errors.New("callback: nil dedup store")
-		}
-		c.store, c.dedupTTL = s, ttl
-		return nil
-	}
-}
-
-// WithoutDedup turns de-duplication off: every delivery, re-sends included,
-// reaches the handlers. NewHandler refuses it together with WithDedupStore.
-func WithoutDedup() Option {
-	return func(c *config) error { c.noDedup = true; return nil }
-}
-
-// WithWorkers runs handlers on a pool of n goroutines fed by a queue of
-// queue events: a push is answered "success" as soon as it is queued. When
-// the queue is full the push is answered 503 (and its de-dup claim
-// released), so that WeCom re-sends it later. Handler failures are reported
-// through WithErrorHook and the logger only: WeCom was already told
-// "success" and does not deliver the event again, so a handler that must
-// not lose events has to retry (or record the event) itself, or use a
-// durable Queue (WithQueue) instead. Call Close to stop the workers.
-// WithWorkers and WithQueue replace each other; the last one wins.
-func WithWorkers(n, queue int) Option {
-	return func(c *config) error {
-		if n < 1 || queue < 0 {
-			return fmt.Errorf("callback: WithWorkers(%d, %d): need n >= 1 and queue >= 0", n, queue)
-		}
-		c.queue = newMemoryQueue(n, queue)
-		return nil
-	}
-}
-
-// WithTimestampWindow rejects (403) pushes whose timestamp differs from the
-// current time by more than d: replays of captured requests. WeCom re-sends
-// within seconds; a few minutes is a sensible window.
-//
-// Inside the window a replay is caught by de-duplication, so the window must
-// not outlast the de-dup entries: a push is accepted from d before its
-// timestamp to d after it, and NewHandler refuses a window for which 2×d is
-// longer than the de-dup lifetime (DefaultDedupTTL, or the WithDedupStore
-// ttl); with DefaultDedupTTL the longest window is 5 minutes.
-func WithTimestampWindow(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return errors.New("callback: timestamp window must be positive")
-		}
-		c.window = d
-		return nil
-	}
-}
-
-// WithClock sets the clock used by WithTimestampWindow (default time.Now).
-func WithClock(now func() time.Time) Option {
-	return func(c *config) error { c.now = now; return nil }
-}
-
-// WithLogger sets the logger. The package is silent by default, like
-// wecom. Plaintexts, tokens and keys are never logged.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error { c.logger = l; return nil }
-}
-
-// WithErrorHook calls fn for every handler failure (an error or a panic),
-// and with a nil ev for a push whose signature was valid but which does not
-// decrypt (the EncodingAESKey is probably wrong). fn is called from the
-// worker goroutines and from the goroutines serving requests, so it must be
-// safe for concurrent use. Its ctx carries the
-// request's values but no deadline (not the WithHandlerTimeout one). A panic
-// in fn is recovered and logged.
-func WithErrorHook(fn func(ctx context.Context, ev Event, err error)) Option {
-	return func(c *config) error { c.onError = fn; return nil }
-}
-
-// WithHandlerTimeout bounds each delivery's handlers with a context
-// timeout; d must be positive. The de-dup store calls after the handlers
-// are not bound by it (they have their own short timeout).
-func WithHandlerTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("callback: WithHandlerTimeout(%v): the timeout must be positive", d)
-		}
-		c.timeout = d
-		return nil
-	}
-}
-
-// WithAnswer sets the body written for an accepted push (default "success",
-// which command URLs require; self-built apps also accept an empty body).
-func WithAnswer(body string) Option {
-	return func(c *config) error { c.answerBody = body; return nil }
-}
-
 // Handler is an http.Handler for a WeCom callback URL: GET answers the URL
 // check, POST verifies, decrypts, checks the receiver, de-duplicates, parses
 // and dispatches to the handler functions registered with the On* methods.
@@ -241,9 +45,16 @@ func WithAnswer(body string) Option {
 // Handler is closed, or (without WithWorkers) a re-send arrives while the
 // first delivery of the push is still being handled (so that WeCom re-sends
 // again in case that first run fails). A re-send of a push already handled
-// is answered "success" without calling the handlers.
+// is answered "success" without calling the handlers; a re-send of a push
+// whose handlers partly failed runs only the functions that have not
+// succeeded for it.
 //
-// Register handlers before serving.
+// Register handlers before serving, in any order: the functions that match
+// one push run concurrently, and each function's success is recorded on
+// its own (see "Several functions for one event" in the package doc). A
+// function is known by its index among the registrations; each On call
+// registers one (OnDataPermission and OnSpecialAuth one per event kind),
+// and NewSuiteCommandHandler registers its own five first.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90930
 type Handler struct {
@@ -297,13 +108,8 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 		return nil, err
 	}
 	cfg := config{answerBody: "success"}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+	if err := cfg.apply(opts); err != nil {
+		return nil, err
 	}
 	if cfg.ids == nil && cfg.idFunc == nil && !cfg.skipRecv {
 		return nil, ErrNoReceiverCheck
@@ -330,7 +136,7 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 		answerCT: []string{"text/plain; charset=utf-8"}, answerCL: []string{strconv.Itoa(len(cfg.answerBody))}}
 	if !cfg.noDedup {
 		if cfg.store != nil {
-			h.dedup = &deduper{store: cfg.store, ttl: ttl}
+			h.dedup = &deduper{store: cfg.store, ttl: ttl, fingerprint: h.routes.fingerprint}
 		} else {
 			h.dedup = &deduper{local: newLocalDedup(cfg.now), ttl: ttl}
 		}
@@ -605,11 +411,12 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 	// connection after 5 s must not abandon work that has started.
 	ctx := context.WithoutCancel(r.Context())
 	var key dedupRef
+	var ran fnSet // the functions that succeeded for this push before
 	state := claimFresh
 	if h.dedup != nil {
 		key = h.dedup.ref(rid, msg)
 		var derr error
-		state, derr = h.claim(ctx, key)
+		state, ran, derr = h.claim(ctx, key)
 		if derr != nil {
 			if state == claimFresh {
 				h.log(ctx, slog.LevelWarn, "callback: dedup store failed; processing anyway", "kind", ev.Header().Kind(), "err", derr)
@@ -640,11 +447,11 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 
 	if inline {
 		if !h.enter() {
-			h.release(ctx, key)
+			h.release(ctx, key, ran)
 			http.Error(w, ErrClosed.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		err := h.handle(ctx, ev, key)
+		err := h.runHandlers(ctx, ev, key, ran, false)
 		h.exit()
 		if err != nil {
 			http.Error(w, "handler failed", http.StatusInternalServerError)
@@ -653,9 +460,9 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		h.answer(w)
 		return
 	}
-	d := &Delivery{MsgSignature: sig, Timestamp: ts, Nonce: nonce, Encrypt: string(enc), ev: ev, key: key}
+	d := &Delivery{MsgSignature: sig, Timestamp: ts, Nonce: nonce, Encrypt: string(enc), ev: ev, key: key, ran: ran}
 	if err := h.enqueue(ctx, d); err != nil {
-		h.release(ctx, key)
+		h.release(ctx, key, ran)
 		h.log(ctx, slog.LevelWarn, "callback: push refused", "kind", ev.Header().Kind(), "err", err)
 		msg := "push not queued; re-send later" // a queue's own error (addresses, say) stays in the log
 		if errors.Is(err, ErrQueueFull) || errors.Is(err, ErrClosed) {
@@ -697,20 +504,38 @@ func (h *Handler) storeContext(parent context.Context) (context.Context, context
 	return boundedContext(parent)
 }
 
-func (h *Handler) claim(parent context.Context, key dedupRef) (claimState, error) {
+func (h *Handler) claim(parent context.Context, key dedupRef) (claimState, fnSet, error) {
 	ctx, cancel := h.storeContext(parent)
 	defer cancel()
 	return h.dedup.claim(ctx, key)
 }
 
-func (h *Handler) release(parent context.Context, key dedupRef) {
+// release gives up the claim of a push that was not handled, or whose
+// handlers failed; ran (the functions that succeeded for it) is recorded
+// so that the redelivery runs only the others.
+func (h *Handler) release(parent context.Context, key dedupRef, ran fnSet) {
 	if h.dedup == nil {
 		return // WithoutDedup: no de-dup work at all
 	}
 	ctx, cancel := h.storeContext(parent)
 	defer cancel()
-	if err := h.dedup.release(ctx, key); err != nil {
-		h.log(ctx, slog.LevelWarn, "callback: dedup release failed; re-sends are turned away until the claim expires", "err", err)
+	if err := h.dedup.release(ctx, key, ran); err != nil {
+		h.log(ctx, slog.LevelWarn, "callback: dedup release failed; re-sends are turned away until the claim expires, "+
+			"or run every handler function again", "err", err)
+	}
+}
+
+// keep records ran for a failed run whose claim stays pending (a durable
+// queue retries it).
+func (h *Handler) keep(parent context.Context, key dedupRef, ran fnSet) {
+	if h.dedup == nil {
+		return
+	}
+	ctx, cancel := h.storeContext(parent)
+	defer cancel()
+	if err := h.dedup.keep(ctx, key, ran); err != nil {
+		h.log(ctx, slog.LevelWarn, "callback: dedup store failed recording the handler functions that succeeded; "+
+			"the retry runs them again", "err", err)
 	}
 }
 
@@ -725,34 +550,63 @@ func (h *Handler) markDone(parent context.Context, key dedupRef) {
 	}
 }
 
-// handle runs the handlers of one event and records the outcome.
-func (h *Handler) handle(parent context.Context, ev Event, key dedupRef) error {
-	// base is taken before the handler timeout: the store calls and the
-	// error hook must work after a handler used up its time.
+// runHandlers is the one place where handler functions run, for a push
+// handled before its answer and for a Queue's run alike: it runs the
+// functions registered for ev except those in ran (they succeeded for it
+// before), bounded by WithHandlerTimeout, and records the outcome. When all
+// succeed, key is marked done. When some fail, each failure is logged and
+// given to the error hook, and the functions that succeeded are recorded
+// with key; the claim is then released (retried is false: the redelivery
+// is WeCom's re-send) or kept pending (retried: a durable queue retries the
+// delivery, and WeCom's re-sends stay answered without running).
+func (h *Handler) runHandlers(parent context.Context, ev Event, key dedupRef, ran fnSet, retried bool) error {
+	// base is detached before the handler timeout: the store calls and the
+	// error hook must work after a handler used up its time, or after the
+	// queue's context ended.
 	base := parent
-	if parent.Done() != nil { // not detached yet (a queue's context, say)
+	if parent.Done() != nil {
 		base = context.WithoutCancel(parent)
 	}
-	ctx := base
+	ctx := parent
 	if h.cfg.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(base, h.cfg.timeout)
+		ctx, cancel = context.WithTimeout(parent, h.cfg.timeout)
 		defer cancel()
 	}
-	handled, err := h.routes.dispatch(ctx, ev)
+	handled, succeeded, failed := h.routes.dispatch(ctx, ev, ran)
+	env := ev.Header()
 	if !handled {
 		h.log(base, slog.LevelInfo, "callback: no handler for push (register OnDefault to receive it)",
-			"kind", ev.Header().Kind(), "change_type", ev.Header().ChangeType)
+			"kind", env.Kind(), "change_type", env.ChangeType)
 	}
-	if err != nil {
-		h.release(base, key)
-		h.log(base, slog.LevelError, "callback: handler failed", "kind", ev.Header().Kind(),
-			"change_type", ev.Header().ChangeType, "err", err)
-		h.callErrorHook(base, ev, err)
-		return err
+	if len(failed) == 0 {
+		h.markDone(base, key)
+		return nil
 	}
-	h.markDone(base, key)
-	return nil
+	ran = ran.union(succeeded)
+	if retried {
+		h.keep(base, key, ran)
+	} else {
+		h.release(base, key, ran)
+	}
+	msg := "callback: handler failed"
+	if retried {
+		msg = "callback: handler failed; the queue decides whether to retry"
+	}
+	errs := make([]error, len(failed))
+	for i, f := range failed {
+		args := []any{"kind", env.Kind(), "change_type", env.ChangeType, "handler", f.Index, "func", f.Func, "err", f.Err}
+		if d, ok := DeliveryFromContext(parent); ok {
+			args = append(args, "attempt", d.Attempt)
+		}
+		h.log(base, slog.LevelError, msg, args...)
+		h.callErrorHook(base, ev, f)
+		errs[i] = f
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 // callErrorHook calls the WithErrorHook function, turning a panic in it

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/scrmkit/scrm/wecom"
 )
 
 // wire is every element the typed events read, with the tags encoding/xml
@@ -503,9 +505,9 @@ func (w *wire) trimEnums() {
 func (w *wire) event(raw string) Event {
 	w.trimEnums()
 	env := Envelope{
-		ToUserName: w.ToUserName, FromUserName: w.FromUserName, CreateTime: w.CreateTime,
+		ToUserName: w.ToUserName, FromUserName: w.FromUserName, CreateTime: wecom.UnixTime(w.CreateTime),
 		MsgType: w.MsgType, Event: w.Event, AgentID: w.AgentID, MsgID: w.MsgID,
-		SuiteID: w.SuiteID, AuthCorpID: w.AuthCorpID, InfoType: w.InfoType, TimeStamp: w.TimeStamp,
+		SuiteID: w.SuiteID, AuthCorpID: w.AuthCorpID, InfoType: w.InfoType, TimeStamp: wecom.UnixTime(w.TimeStamp),
 		ChangeType: ChangeType(w.ChangeType), Raw: raw,
 	}
 	switch env.Kind() {
@@ -520,8 +522,8 @@ func (w *wire) event(raw string) Event {
 		return &ExternalTagEvent{Envelope: env, ID: w.ID, TagType: TagTarget(w.TagType), StrategyID: w.StrategyID}
 	case KindCustomerAcquisition:
 		return &CustomerAcquisitionEvent{Envelope: env, LinkID: w.LinkID, State: w.State, UserID: w.UserID,
-			ExternalUserID: w.ExternalUserID, ExpireTime: w.ExpireTime, ExpireQuotaNum: w.ExpireQuotaNum,
-			ChatKey: w.ChatKey, ChatSeq: w.ChatSeq, OnceKey: w.OnceKey, Price: w.Price, EffectiveTime: w.EffectiveTime}
+			ExternalUserID: w.ExternalUserID, ExpireTime: unixField(w.ExpireTime), ExpireQuotaNum: w.ExpireQuotaNum,
+			ChatKey: w.ChatKey, ChatSeq: w.ChatSeq, OnceKey: w.OnceKey, Price: w.Price, EffectiveTime: unixField(w.EffectiveTime)}
 	case KindCustomerAcquisitionPermitChange:
 		return &AcquisitionPermitChangeEvent{Envelope: env}
 	case KindAuthDataPermission, KindExpireRemindDataPermission:

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Event samples in the shapes of the official docs (92130 / 92277 / 90628 /
@@ -80,7 +81,7 @@ func TestParseExternalContact(t *testing.T) {
 		t.Fatalf("%+v", ev)
 	}
 	if ev.ToUserName != "toUser" || ev.FromUserName != "sys" || ev.CreateTime != 1403610513 || ev.MsgType != "event" ||
-		ev.Kind() != KindChangeExternalContact || ev.ChangeType != ChangeAddExternalContact || ev.CorpID() != "toUser" || ev.Time() != 1403610513 {
+		ev.Kind() != KindChangeExternalContact || ev.ChangeType != ChangeAddExternalContact || ev.CorpID() != "toUser" || !ev.Time().Equal(time.Unix(1403610513, 0)) {
 		t.Fatalf("envelope %+v", ev.Envelope)
 	}
 	for _, tc := range []struct {
@@ -145,7 +146,7 @@ func TestParseCommandEvents(t *testing.T) {
 		t.Fatalf("%+v", rp)
 	}
 	tp, ok := parse(t, sampleThirdPartyAdd).(*ExternalContactEvent)
-	if !ok || tp.AuthCorpID != "wxf8b4f85f3a794e77" || tp.CorpID() != "wxf8b4f85f3a794e77" || tp.WelcomeCode != "WELCOMECODE" || tp.Time() != 1403610513 {
+	if !ok || tp.AuthCorpID != "wxf8b4f85f3a794e77" || tp.CorpID() != "wxf8b4f85f3a794e77" || tp.WelcomeCode != "WELCOMECODE" || !tp.Time().Equal(time.Unix(1403610513, 0)) {
 		t.Fatalf("%+v", tp)
 	}
 	chg, ok := parse(t, `<xml><SuiteId>s</SuiteId><InfoType>change_auth</InfoType><TimeStamp>1</TimeStamp><AuthCorpId>c</AuthCorpId></xml>`).(*ChangeAuthEvent)
@@ -160,7 +161,7 @@ func TestParseCommandEvents(t *testing.T) {
 		t.Fatalf("%+v", cc)
 	}
 	acq, ok := parse(t, `<xml><ToUserName>c</ToUserName><MsgType>event</MsgType><Event>customer_acquisition</Event><ChangeType>quota_expire_soon</ChangeType><ExpireTime>1700000000</ExpireTime><ExpireQuotaNum>5</ExpireQuotaNum><LinkId>L</LinkId></xml>`).(*CustomerAcquisitionEvent)
-	if !ok || acq.ExpireTime != "1700000000" || acq.ExpireQuotaNum != "5" || acq.LinkID != "L" || acq.ChangeType != ChangeQuotaExpireSoon {
+	if !ok || acq.ExpireTime != 1700000000 || acq.ExpireQuotaNum != "5" || acq.LinkID != "L" || acq.ChangeType != ChangeQuotaExpireSoon {
 		t.Fatalf("%+v", acq)
 	}
 }

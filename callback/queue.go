@@ -16,9 +16,10 @@ import (
 //     once and reports a failure to WithErrorHook and the logger only;
 //   - a durable queue (redisstore.Queue keeps pushes in a Redis stream,
 //     still encrypted as WeCom sent them) keeps each push until its
-//     handlers succeeded, retries failures and parks what keeps failing as
-//     a dead letter to replay; pushes left behind by a crashed instance are
-//     run by another one.
+//     handlers succeeded, retries failures (a retry runs only the handler
+//     functions that have not succeeded for the push) and parks what keeps
+//     failing as a dead letter to replay; pushes left behind by a crashed
+//     instance are run by another one.
 //
 // A push reaches Enqueue after its de-duplication claim was taken, so a
 // re-send of it (on any instance sharing the de-dup store) is not queued
@@ -27,8 +28,8 @@ type Queue interface {
 	// Start is called once, by NewHandler, with the function that runs one
 	// delivery's handlers. The queue calls run from goroutines of its own.
 	// run returns nil when the handlers succeeded or the event had been
-	// handled already; an error matching ErrUndeliverable means that no
-	// retry can succeed.
+	// handled already, else the failures (*HandlerError, several joined);
+	// an error matching ErrUndeliverable means that no retry can succeed.
 	Start(run func(ctx context.Context, d *Delivery) error) error
 	// Enqueue accepts d, or fails: the Handler then releases the push's
 	// de-dup claim and answers 503, so that WeCom re-sends it later.
@@ -55,10 +56,12 @@ type Delivery struct {
 	// that retries sets it; handlers read it with DeliveryFromContext.
 	Attempt int
 
-	// Set by the Handler for in-process queues: the parsed event and its
-	// de-dup key. A Delivery read back from storage has neither.
+	// Set by the Handler for in-process queues: the parsed event, its
+	// de-dup key and the handler functions that succeeded for it before.
+	// A Delivery read back from storage has none of them.
 	ev  Event
 	key dedupRef
+	ran fnSet
 }
 
 // ErrUndeliverable is matched by the error of a run whose stored push can
@@ -76,21 +79,6 @@ type deliveryKey struct{}
 func DeliveryFromContext(ctx context.Context) (*Delivery, bool) {
 	d, ok := ctx.Value(deliveryKey{}).(*Delivery)
 	return d, ok
-}
-
-// WithQueue hands accepted pushes to q instead of running their handlers
-// before answering: WeCom is answered "success" once q accepted the push.
-// It replaces WithWorkers (the in-process queue); the last of the two
-// options wins. NewHandler starts q and Handler.Close closes it; give each
-// Handler a Queue of its own.
-func WithQueue(q Queue) Option {
-	return func(c *config) error {
-		if q == nil {
-			return errors.New("callback: nil queue")
-		}
-		c.queue = q
-		return nil
-	}
 }
 
 // OpenDelivery verifies, decrypts and parses a delivery that a durable
@@ -128,11 +116,13 @@ func (h *Handler) openDelivery(d *Delivery) (Event, dedupRef, error) {
 }
 
 // runDelivery is the function a Queue calls for each delivery. An
-// in-process delivery is handled as before queues existed (a failure
-// releases the de-dup claim). A stored delivery is opened again; if its
-// event was handled already (a run that succeeded but was not
-// acknowledged), nothing runs. A failure keeps its claim: re-sends of the
-// push stay answered "success" without running while the queue retries.
+// in-process delivery is handled as a push handled before its answer is (a
+// failure releases the de-dup claim, recording the functions that
+// succeeded). A stored delivery is opened again; if its event was handled
+// already (a run that succeeded but was not acknowledged), nothing runs,
+// and of a retry only the functions that have not succeeded run. A failure
+// keeps its claim: re-sends of the push stay answered "success" without
+// running while the queue retries.
 func (h *Handler) runDelivery(ctx context.Context, d *Delivery) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -145,56 +135,34 @@ func (h *Handler) runDelivery(ctx context.Context, d *Delivery) (err error) {
 	}
 	ctx = context.WithValue(ctx, deliveryKey{}, d)
 	if d != nil && d.ev != nil {
-		return h.handle(ctx, d.ev, d.key)
+		return h.runHandlers(ctx, d.ev, d.key, d.ran, false)
 	}
 	ev, key, err := h.openDelivery(d)
 	if err != nil {
 		h.log(ctx, slog.LevelError, "callback: stored push cannot be opened", "err", err)
 		return err
 	}
-	if h.isDone(ctx, key) {
+	done, ran := h.progress(ctx, key)
+	if done {
 		h.log(ctx, slog.LevelDebug, "callback: stored push was handled already", "kind", ev.Header().Kind())
 		return nil
 	}
-	return h.handleStored(ctx, ev, key, d.Attempt)
+	return h.runHandlers(ctx, ev, key, ran, true)
 }
 
-// isDone reports whether the de-dup store marks key handled; a store
-// failure counts as not handled (a possible duplicate beats a lost event).
-func (h *Handler) isDone(parent context.Context, key dedupRef) bool {
+// progress reports whether the de-dup store marks key handled and, if not,
+// which functions succeeded for it before; a store failure counts as
+// nothing handled (a possible duplicate beats a lost event).
+func (h *Handler) progress(parent context.Context, key dedupRef) (done bool, ran fnSet) {
 	if h.dedup == nil {
-		return false
+		return false, nil
 	}
 	ctx, cancel := h.storeContext(parent)
 	defer cancel()
-	done, err := h.dedup.isDone(ctx, key)
+	done, ran, err := h.dedup.progress(ctx, key)
 	if err != nil {
 		h.log(ctx, slog.LevelWarn, "callback: dedup store failed; running the stored push", "err", err)
-		return false
+		return false, nil
 	}
-	return done
-}
-
-// handleStored runs the handlers of a push read back from a durable queue.
-func (h *Handler) handleStored(parent context.Context, ev Event, key dedupRef, attempt int) error {
-	base := context.WithoutCancel(parent)
-	ctx := parent
-	if h.cfg.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(parent, h.cfg.timeout)
-		defer cancel()
-	}
-	handled, err := h.routes.dispatch(ctx, ev)
-	if !handled {
-		h.log(base, slog.LevelInfo, "callback: no handler for push (register OnDefault to receive it)",
-			"kind", ev.Header().Kind(), "change_type", ev.Header().ChangeType)
-	}
-	if err != nil {
-		h.log(base, slog.LevelError, "callback: handler failed; the queue decides whether to retry", "kind", ev.Header().Kind(),
-			"change_type", ev.Header().ChangeType, "attempt", attempt, "err", err)
-		h.callErrorHook(base, ev, err)
-		return err
-	}
-	h.markDone(base, key)
-	return nil
+	return done, ran
 }

@@ -181,11 +181,10 @@ func NewSuiteCommandHandler(suite *wecom.Suite, token, encodingAESKey string, op
 	all := make([]Option, 0, len(opts)+4)
 	all = append(all, WithWorkers(SuiteCommandWorkers, SuiteCommandQueue), WithReceiverID(suite.ID()))
 	all = append(all, suiteURLCheckOptions(suite, false)...)
-	all = append(all, func(c *config) error {
+	all = append(all, func(c *config) {
 		// A ticket is stored before its push is answered: an install
 		// handled right after must find it.
 		c.syncKinds = map[EventKind]bool{KindSuiteTicket: true}
-		return nil
 	})
 	all = append(all, opts...)
 	h, err := NewHandler(token, encodingAESKey, all...)
@@ -201,18 +200,6 @@ func NewSuiteCommandHandler(suite *wecom.Suite, token, encodingAESKey string, op
 	h.OnCancelAuth(sh.cancelAuth)
 	h.OnResetPermanentCode(sh.resetPermanentCode)
 	return h, nil
-}
-
-// WithSuiteHooks gives NewSuiteCommandHandler functions to call after each
-// authorization event was applied to the Suite (e.g. to provision or delete
-// a corp's data). Other handlers ignore it.
-//
-// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90628
-func WithSuiteHooks(h SuiteHooks) Option {
-	return func(c *config) error {
-		c.suiteHooks = h
-		return nil
-	}
 }
 
 type suiteCommands struct {
@@ -246,7 +233,7 @@ func (sc *suiteCommands) ticket(ctx context.Context, ev *SuiteTicketEvent) error
 	if n := len(ev.SuiteTicket); n == 0 || n > suiteTicketMaxLen {
 		return fmt.Errorf("callback: suite %s: suite_ticket of %d bytes (want 1 to %d)", sc.suite.ID(), n, suiteTicketMaxLen)
 	}
-	at := time.Unix(ev.TimeStamp, 0)
+	at := ev.TimeStamp.Time()
 	if ev.TimeStamp <= 0 {
 		at = sc.h.cfg.now()
 		sc.h.cfg.logger.WarnContext(ctx, "callback: suite_ticket without TimeStamp; stored as received now", "suite", sc.suite.ID())
@@ -261,7 +248,7 @@ func (sc *suiteCommands) ticket(ctx context.Context, ev *SuiteTicketEvent) error
 func (sc *suiteCommands) exchangeFailed(ctx context.Context, kind EventKind, ev *Envelope, authCode, state string, info *wecom.PermanentCodeInfo, err error) error {
 	e := &SuiteAuthCodeError{SuiteID: sc.suite.ID(), Kind: kind, AuthCode: authCode, State: state, Info: info, Err: err, suite: sc.suite}
 	sc.h.log(ctx, slog.LevelError, "callback: authorization not completed; the error hook receives a SuiteAuthCodeError to retry it",
-		"suite", sc.suite.ID(), "kind", kind, "exchanged_not_stored", info != nil, "pushed_at", ev.TimeStamp, "err", err)
+		"suite", sc.suite.ID(), "kind", kind, "exchanged_not_stored", info != nil, "pushed_at", int64(ev.TimeStamp), "err", err)
 	return e
 }
 
@@ -413,9 +400,8 @@ func suiteURLCheckOptions(suite *wecom.Suite, dataURL bool) []Option {
 		opts = append(opts, WithURLCheckReceiverIDs(ids...))
 	}
 	if suite.ProviderCorpID() == "" {
-		opts = append(opts, func(c *config) error {
+		opts = append(opts, func(c *config) {
 			c.receiverHint = "WeCom encrypts the URL checks of a third-party app for the provider's own corp id: give the Suite wecom.WithProviderCorpID"
-			return nil
 		})
 	}
 	return opts
@@ -457,12 +443,8 @@ func NewSuiteDataHandler(suite *wecom.Suite, token, encodingAESKey string, opts 
 	}
 	// A receiver func among opts would replace ours: combine the two.
 	var probe config
-	for _, o := range opts {
-		if o != nil {
-			if err := o(&probe); err != nil {
-				return nil, err
-			}
-		}
+	if err := probe.apply(opts); err != nil {
+		return nil, err
 	}
 	check := allowed
 	if theirs := probe.idFunc; theirs != nil {

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/scrmkit/scrm/internal/kv"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -135,7 +136,7 @@ func exchangeSpent(err error) bool {
 
 // keep stores ev's exchange to be tried again; err is why it failed now.
 func (x *exchanger) keep(ctx context.Context, kind EventKind, env *Envelope, authCode string, cause error) error {
-	pushed := env.TimeStamp
+	pushed := int64(env.TimeStamp)
 	now := x.now()
 	if pushed <= 0 || time.Unix(pushed, 0).After(now) {
 		pushed = now.Unix()
@@ -348,44 +349,16 @@ func (x *exchanger) index(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// updateIndex applies change to the index with CompareAndSwap, retrying
-// when another instance changed it meanwhile.
+// updateIndex applies change to the index (kv.UpdateJSON: read, change,
+// compare-and-swap, again when another instance changed it meanwhile). An
+// empty index is deleted.
 func (x *exchanger) updateIndex(ctx context.Context, change func([]string) []string) error {
-	for range 64 {
-		cur, ok, err := x.store.Get(ctx, x.indexKey())
-		if err != nil {
-			return err
+	return kv.UpdateJSON(ctx, x.store, x.indexKey(), 0, func(ids []string, _ bool) (*[]string, error) {
+		if ids = change(ids); len(ids) == 0 {
+			return nil, nil
 		}
-		if !ok {
-			cur = ""
-		}
-		var ids []string
-		if cur != "" {
-			if err := json.Unmarshal([]byte(cur), &ids); err != nil {
-				return fmt.Errorf("malformed index %s: %w", x.indexKey(), err)
-			}
-		}
-		ids = change(ids)
-		next := ""
-		if len(ids) > 0 {
-			b, _ := json.Marshal(ids)
-			next = string(b)
-		}
-		if next == cur {
-			return nil
-		}
-		swapped, err := x.store.CompareAndSwap(ctx, x.indexKey(), cur, next, 0)
-		if err != nil {
-			return err
-		}
-		if swapped {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-	return errors.New("the index kept changing")
+		return &ids, nil
+	})
 }
 
 func addSorted(ids []string, id string) []string {

@@ -113,10 +113,10 @@ func (c *Channels) remark(ctx context.Context, ev *callback.ExternalContactEvent
 // third-party form), or now when it has neither.
 func eventTime(ev *callback.ExternalContactEvent, now func() time.Time) time.Time {
 	switch {
-	case ev.CreateTime > 0:
-		return time.Unix(ev.CreateTime, 0)
-	case ev.TimeStamp > 0:
-		return time.Unix(ev.TimeStamp, 0)
+	case ev.CreateTime != 0:
+		return ev.CreateTime.Time()
+	case ev.TimeStamp != 0:
+		return ev.TimeStamp.Time()
 	}
 	return now()
 }

@@ -56,7 +56,7 @@ func TestChannelsHandleEventShape(t *testing.T) {
 	m.Expect(post("remark", `{"userid":"lisi","external_userid":"wmC","remark":"李雷@fair 20231115"}`), "")
 	ev := &callback.ExternalContactEvent{UserID: "lisi", ExternalUserID: "wmC", State: state}
 	ev.ChangeType = callback.ChangeAddExternalContact
-	ev.CreateTime = time.Date(2023, 11, 15, 8, 0, 0, 0, time.UTC).Unix()
+	ev.CreateTime = wecom.UnixTime(time.Date(2023, 11, 15, 8, 0, 0, 0, time.UTC).Unix())
 	require.NoError(t, chs.HandleEvent(bg, ev))
 }
 

@@ -461,10 +461,10 @@ const clockSkew = 2 * time.Second
 func (w *Welcomes) deadline(ev *callback.ExternalContactEvent, received time.Time) time.Time {
 	at := received
 	switch {
-	case ev.CreateTime > 0:
-		at = time.Unix(ev.CreateTime, 0)
-	case ev.TimeStamp > 0:
-		at = time.Unix(ev.TimeStamp, 0)
+	case ev.CreateTime != 0:
+		at = ev.CreateTime.Time()
+	case ev.TimeStamp != 0:
+		at = ev.TimeStamp.Time()
 	}
 	return at.Add(WelcomeCodeLifetime + clockSkew)
 }

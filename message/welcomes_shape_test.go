@@ -11,6 +11,7 @@ import (
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/internal/shapetest"
 	"github.com/scrmkit/scrm/message"
+	"github.com/scrmkit/scrm/wecom"
 )
 
 // A welcome whose text names the customer reads the name, then sends.
@@ -27,7 +28,7 @@ func TestShape_WelcomesSend(t *testing.T) {
 	}
 	ev := &callback.ExternalContactEvent{UserID: "zhangsan", ExternalUserID: "wmNEW", WelcomeCode: "WC1"}
 	ev.ChangeType = callback.ChangeAddExternalContact
-	ev.CreateTime = time.Now().Unix()
+	ev.CreateTime = wecom.UnixTime(time.Now().Unix())
 	res := w.Send(bg, ev)
 	assert.Equal(t, message.WelcomeSent, res.Outcome, "%v", res.Err)
 }

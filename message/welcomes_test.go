@@ -180,7 +180,7 @@ func event(t testing.TB, srv *wecomtest.Server, userID string) *callback.Externa
 	ev := &callback.ExternalContactEvent{UserID: userID, ExternalUserID: exts[0],
 		WelcomeCode: srv.IssueWelcomeCode(srv.CorpID, userID, exts[0])}
 	ev.ChangeType = callback.ChangeAddExternalContact
-	ev.CreateTime = time.Now().Unix()
+	ev.CreateTime = wecom.UnixTime(time.Now().Unix())
 	return ev
 }
 
@@ -214,7 +214,7 @@ func TestWelcomesReportSpentCodes(t *testing.T) {
 
 	// An event handled after its window (late from a queue): no call.
 	ev = event(t, srv, "zhangsan")
-	ev.CreateTime = time.Now().Add(-time.Minute).Unix()
+	ev.CreateTime = wecom.UnixTime(time.Now().Add(-time.Minute).Unix())
 	calls := srv.Count(pathSendWelcome)
 	res = w.Send(bg, ev)
 	assert.Equal(t, message.WelcomeExpired, res.Outcome)
@@ -281,7 +281,7 @@ func TestWelcomesRetry41096WithinTheWindow(t *testing.T) {
 	require.NoError(t, err)
 	message.SetWelcomeWaits(w2, time.Millisecond, time.Millisecond)
 	ev = event(t, srv, "zhangsan")
-	ev.CreateTime = start.Unix()
+	ev.CreateTime = wecom.UnixTime(start.Unix())
 	require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, false))
 	res = w2.Send(bg, ev)
 	assert.Equal(t, message.WelcomeOtherApp, res.Outcome)

@@ -23,7 +23,6 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -354,11 +353,10 @@ func (f *flow) expiring() (string, error) {
 	}
 	for _, ev := range f.acquisitionEvents() {
 		if ev.ChangeType == callback.ChangeQuotaExpireSoon {
-			at, err := strconv.ParseInt(ev.ExpireTime, 10, 64)
-			if err != nil {
-				return "", fmt.Errorf("ExpireTime %q: %w", ev.ExpireTime, err)
+			if ev.ExpireTime == 0 {
+				return "", fmt.Errorf("quota_expire_soon without ExpireTime: %s", ev.Raw)
 			}
-			return fmt.Sprintf("%s unit(s) expire on %s", ev.ExpireQuotaNum, time.Unix(at, 0).Format(time.DateOnly)), nil
+			return fmt.Sprintf("%s unit(s) expire on %s", ev.ExpireQuotaNum, ev.ExpireTime.Time().Format(time.DateOnly)), nil
 		}
 	}
 	return "", fmt.Errorf("no quota_expire_soon event")
