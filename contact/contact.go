@@ -26,7 +26,8 @@ import (
 // Service calls the customer-contact endpoints for one corp. It is safe for
 // concurrent use.
 type Service struct {
-	c *wecom.Client
+	c     *wecom.Client
+	names nameCache // CustomerName's (customer_name.go)
 }
 
 // New returns a Service that calls WeCom through c.

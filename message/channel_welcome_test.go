@@ -11,6 +11,7 @@ import (
 
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -33,28 +34,26 @@ var unlimited = wecom.WithLimiter(wecom.NewMemoryLimiter(wecom.Limit{}, nil))
 
 func setupChannelFlow(t testing.TB, copts []wecom.Option, opts ...callback.Option) *channelFlow {
 	t.Helper()
-	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan", "lisi"), testkit.WithClientOptions(copts...))
 	store := wecom.NewMemoryStore()
-	c := srv.Client(copts...)
 	contacts := contact.New(c)
-	tags, err := contacts.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: contact.Taxonomy{
+	tags, err := contacts.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: contact.Taxonomy{
 		Groups: []contact.TaxonomyGroup{{Name: "来源", Tags: []string{"海报", "抖音"}}}}})
 	require.NoError(t, err)
 	poster, _ := tags.TagID("来源", "海报")
 	channels, err := contact.NewChannels(contacts, store, contact.ChannelTemplate{})
 	require.NoError(t, err)
-	code, err := channels.Ensure(bg, contact.Channel{Name: "X", Users: []string{"zhangsan", "lisi"},
+	code, err := channels.Ensure(t.Context(), contact.Channel{Name: "X", Users: []string{"zhangsan", "lisi"},
 		Tags: []string{poster}, Remark: "{channel}·{date}"})
 	require.NoError(t, err)
 	rs := newResults()
 	welcomes, err := message.NewWelcomes(message.New(c), message.WelcomeRules{
 		Channels: map[string]*message.Welcome{"X": {Text: "Welcome from channel X, %NICKNAME%!"}},
 		Default:  &message.Welcome{Text: "Welcome!"},
-	}, message.WithChannelResolver(channels), message.WithWelcomeHook(rs.hook))
+	}, message.WithChannelResolver(channels), message.WithNameSource(contacts), message.WithResultHook(rs.hook))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = welcomes.Close(context.Background()) })
-	cb := serve(t, srv, func(h *callback.Handler) {
+	cb := testkit.Callback(t, srv, func(h *callback.Handler) {
 		welcomes.Register(h) // first: the welcome does not wait for the tags
 		channels.Register(h)
 	}, opts...)
@@ -75,7 +74,7 @@ func TestChannelCodeToWelcome(t *testing.T) {
 			t.Parallel()
 			f := setupChannelFlow(t, nil, mode.opts...)
 
-			scan, err := f.cb.ScanContactWay(bg, f.code.ConfigID)
+			scan, err := f.cb.ScanContactWay(t.Context(), f.code.ConfigID)
 			require.NoError(t, err)
 			require.NotEmpty(t, scan.WelcomeCode)
 			assert.Equal(t, f.code.State, scan.State)
@@ -85,12 +84,11 @@ func TestChannelCodeToWelcome(t *testing.T) {
 			assert.Equal(t, "X", res.Channel)
 			assert.Equal(t, message.RuleChannel, res.Rule)
 
-			d, err := contact.New(f.srv.Client()).Get(bg, scan.ExternalUserID, "")
-			require.NoError(t, err)
+			name := customerName(t, f.srv.Client(), scan.ExternalUserID)
 			sent := f.srv.WelcomesSent(f.srv.CorpID)
 			require.Len(t, sent, 1)
 			assert.Equal(t, wecomtest.SentWelcome{WelcomeCode: scan.WelcomeCode, UserID: scan.UserID, ExternalUserID: scan.ExternalUserID,
-				Text: "Welcome from channel X, " + d.ExternalContact.Name + "!"}, sent[0])
+				Text: "Welcome from channel X, " + name + "!"}, sent[0])
 			assert.Equal(t, wecomtest.WelcomeCodeUsed, f.srv.WelcomeCode(f.srv.CorpID, scan.WelcomeCode))
 
 			// The tags and remark are applied before the push is answered
@@ -121,24 +119,22 @@ func BenchmarkChannelCodeToWelcome(b *testing.B) {
 // looked up: read the name and send the welcome on a goroutine, mark the
 // tag and set the remark.
 func BenchmarkChannelCodeToWelcomeHandWritten(b *testing.B) {
-	srv := wecomtest.NewServer(b)
-	require.NoError(b, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
-	c := srv.Client(unlimited)
+	srv, c := testkit.Setup(b, testkit.WithStaff("zhangsan", "lisi"), testkit.WithClientOptions(unlimited))
 	contacts, msgs := contact.New(c), message.New(c)
-	g, err := contacts.AddCorpTag(bg, &contact.AddCorpTagRequest{GroupName: "来源", Tag: []contact.NewTag{{Name: "海报"}}})
+	g, err := contacts.AddCorpTag(b.Context(), &contact.AddCorpTagRequest{GroupName: "来源", Tag: []contact.NewTag{{Name: "海报"}}})
 	require.NoError(b, err)
-	way, err := contacts.AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWayMulti, Scene: contact.SceneQRCode,
+	way, err := contacts.AddContactWay(b.Context(), &contact.AddContactWayRequest{Type: contact.ContactWayMulti, Scene: contact.SceneQRCode,
 		State: "X", User: []string{"zhangsan", "lisi"}})
 	require.NoError(b, err)
 	rs := newResults()
-	cb := serve(b, srv, func(h *callback.Handler) {
+	cb := testkit.Callback(b, srv, func(h *callback.Handler) {
 		h.OnAddExternalContact(func(ctx context.Context, ev *callback.ExternalContactEvent) error {
 			go func() {
 				ctx := context.WithoutCancel(ctx)
-				d, err := contacts.Get(ctx, ev.ExternalUserID, "")
+				name, err := contacts.CustomerName(ctx, ev.ExternalUserID)
 				if err == nil {
 					err = msgs.SendWelcomeMsg(ctx, &message.SendWelcomeMsgRequest{WelcomeCode: ev.WelcomeCode,
-						Text: &message.Text{Content: "Welcome from channel X, " + d.ExternalContact.Name + "!"}})
+						Text: &message.Text{Content: "Welcome from channel X, " + name + "!"}})
 				}
 				rs.hook(ctx, &message.WelcomeResult{Outcome: message.WelcomeSent, Err: err, Done: time.Now()})
 			}()
@@ -158,7 +154,7 @@ func benchScans(b *testing.B, cb *wecomtest.AppCallback, configID string, rs *re
 	b.ReportAllocs()
 	for b.Loop() {
 		start := time.Now()
-		if _, err := cb.ScanContactWay(bg, configID); err != nil {
+		if _, err := cb.ScanContactWay(b.Context(), configID); err != nil {
 			b.Fatal(err)
 		}
 		res := rs.next(b)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -20,14 +19,16 @@ import (
 // add_external_contact event's WelcomeCode within the code's 20 seconds,
 // without delaying the Handler's answer to WeCom:
 //
-//	w, err := message.NewWelcomes(svc, rules, message.WithChannelResolver(channels))
+//	w, err := message.NewWelcomes(svc, rules,
+//		message.WithChannelResolver(channels), // contact.Channels, acquisition.Channels
+//		message.WithNameSource(contacts))      // the contact.Service the channels use
 //	w.Register(h) // before contact.Channels.Register on the same Handler
 //	defer w.Close(ctx)
 //
 // # Timing
 //
 // HandleEvent (what Register installs) returns at once: the send runs on a
-// goroutine of the Welcomes' own, at most WithWelcomeConcurrency at a time.
+// goroutine of the Welcomes' own, at most WithConcurrency at a time.
 // When all are busy HandleEvent waits for one, at most 2 s (a synchronous
 // Handler must still answer WeCom within its 5 s), and otherwise gives the
 // welcome up (WelcomeBusy). Every send is bounded by the code's window: 20
@@ -46,7 +47,7 @@ import (
 //
 // # Outcomes
 //
-// Each send ends in one WelcomeOutcome, given to WithWelcomeHook. WeCom's
+// Each send ends in one WelcomeOutcome, given to WithResultHook. WeCom's
 // answers are not retried blindly: 41050 (the code expired or is unknown,
 // WelcomeExpired) and 41051 (delivered already, by this app or another one
 // that got the same code, or the member and the customer are chatting:
@@ -63,8 +64,13 @@ import (
 //
 // WeCom replaces %NICKNAME% with the customer's name only in group welcome
 // templates; send_welcome_msg sends its text as written. Welcomes fills
-// %NICKNAME% itself, reading the name with externalcontact/get (one more
-// call inside the window, made only for texts that use it).
+// %NICKNAME% itself, with the name its NameSource gives (WithNameSource),
+// asked only for texts that use it. contact.Service is one: its
+// CustomerName reads externalcontact/get and keeps the name for a short
+// while, so that a contact.Channels of the same Service filling a remark's
+// {name} for the same event reads the customer once with the welcome.
+// Without a NameSource, or when it fails or knows no name, %NICKNAME%
+// becomes the welcome's NicknameFallback and nothing more is called.
 //
 // # Attachments
 //
@@ -79,6 +85,7 @@ type Welcomes struct {
 	svc       *Service
 	rules     WelcomeRules
 	resolvers []ChannelResolver
+	names     NameSource
 	hook      func(context.Context, *WelcomeResult)
 	slots     chan struct{}
 	logger    *slog.Logger
@@ -100,6 +107,14 @@ type ChannelResolver interface {
 	Resolve(ctx context.Context, state string) (channel string, ok bool, err error)
 }
 
+// NameSource gives the name of a customer for %NICKNAME% (WithNameSource).
+// contact.Service satisfies it: its CustomerName reads externalcontact/get
+// once and keeps the name a short while for the other helpers handling the
+// same event.
+type NameSource interface {
+	CustomerName(ctx context.Context, externalUserID string) (string, error)
+}
+
 // Welcome is a welcome message: Text, attachments, or both (Text and
 // attachments arrive as separate messages). At most MaxAttachments
 // attachments and uploads together.
@@ -107,8 +122,9 @@ type Welcome struct {
 	// Text is at most MaxTextBytes bytes once filled in; %NICKNAME%
 	// (case-sensitive, any number of times) becomes the customer's name.
 	Text string
-	// NicknameFallback replaces %NICKNAME% when the name cannot be read
-	// ("" by default).
+	// NicknameFallback replaces %NICKNAME% when there is no name: the
+	// Welcomes has no NameSource, or it failed or knew none ("" by
+	// default).
 	NicknameFallback string
 	// Attachments are sent as given (links, mini programs, media ids you
 	// keep alive yourself).
@@ -245,10 +261,18 @@ func WithChannelResolver(r ...ChannelResolver) WelcomesOption {
 	}
 }
 
-// WithWelcomeHook calls fn with every result, from the Welcomes'
+// WithNameSource sets where the customer's name for %NICKNAME% comes from:
+// a contact.Service, the one the channel helpers use so that they share
+// its read of the customer. Without one (or with nil), %NICKNAME% becomes
+// the welcome's NicknameFallback.
+func WithNameSource(ns NameSource) WelcomesOption {
+	return func(w *Welcomes) { w.names = ns }
+}
+
+// WithResultHook calls fn with every result, from the Welcomes'
 // goroutines (fn must be safe for concurrent use). A panic in fn is
 // recovered and logged.
-func WithWelcomeHook(fn func(ctx context.Context, res *WelcomeResult)) WelcomesOption {
+func WithResultHook(fn func(ctx context.Context, res *WelcomeResult)) WelcomesOption {
 	return func(w *Welcomes) { w.hook = fn }
 }
 
@@ -256,10 +280,10 @@ func WithWelcomeHook(fn func(ctx context.Context, res *WelcomeResult)) WelcomesO
 // default.
 const DefaultWelcomeConcurrency = 64
 
-// WithWelcomeConcurrency sets how many welcomes are sent at once (default
+// WithConcurrency sets how many welcomes are sent at once (default
 // DefaultWelcomeConcurrency; n < 1 keeps it). The client's rate limiter
 // still applies.
-func WithWelcomeConcurrency(n int) WelcomesOption {
+func WithConcurrency(n int) WelcomesOption {
 	return func(w *Welcomes) {
 		if n >= 1 {
 			w.slots = make(chan struct{}, n)
@@ -267,11 +291,22 @@ func WithWelcomeConcurrency(n int) WelcomesOption {
 	}
 }
 
-// WithWelcomeClock sets the clock deciding the codes' windows (tests).
-func WithWelcomeClock(now func() time.Time) WelcomesOption {
+// WithClock sets the clock deciding the codes' windows (default
+// time.Now; nil keeps it).
+func WithClock(now func() time.Time) WelcomesOption {
 	return func(w *Welcomes) {
 		if now != nil {
 			w.now = now
+		}
+	}
+}
+
+// WithLogger sets where the Welcomes logs welcomes not sent and names not
+// read (default: the client's logger, silent unless set; nil keeps it).
+func WithLogger(l *slog.Logger) WelcomesOption {
+	return func(w *Welcomes) {
+		if l != nil {
+			w.logger = l
 		}
 	}
 }
@@ -366,7 +401,7 @@ var ErrWelcomesClosed = errors.New("message: Welcomes is closed")
 // add_half_external_contact) event on a goroutine of its own and returns
 // (see Welcomes: Timing). Other events, and events of another corp than
 // the Service's, are ignored. It returns nil: the
-// outcome goes to WithWelcomeHook, never back to the Handler (answering
+// outcome goes to WithResultHook, never back to the Handler (answering
 // WeCom 500 would make it re-send an event whose code is spent).
 func (w *Welcomes) HandleEvent(ctx context.Context, ev *callback.ExternalContactEvent) error {
 	if !welcomeEvent(ev) || !w.ours(ev) {
@@ -421,7 +456,7 @@ func (w *Welcomes) acquire(ctx context.Context, d time.Duration) bool {
 }
 
 // Send greets the customer of ev now and returns the outcome (it is given
-// to WithWelcomeHook too): HandleEvent without the goroutine, for callers
+// to WithResultHook too): HandleEvent without the goroutine, for callers
 // that run their own.
 func (w *Welcomes) Send(ctx context.Context, ev *callback.ExternalContactEvent) *WelcomeResult {
 	if ev == nil {
@@ -594,14 +629,7 @@ func (w *Welcomes) request(ctx context.Context, ev *callback.ExternalContactEven
 	if rule.Text != "" {
 		text := rule.Text
 		if strings.Contains(text, nicknameTag) {
-			name, err := w.nickname(ctx, ev.ExternalUserID)
-			if err != nil || name == "" {
-				if err != nil {
-					w.logger.Warn("message: reading a new customer's name failed; using the fallback", "err", err)
-				}
-				name = rule.NicknameFallback
-			}
-			text = strings.ReplaceAll(text, nicknameTag, name)
+			text = strings.ReplaceAll(text, nicknameTag, w.nickname(ctx, ev.ExternalUserID, rule.NicknameFallback))
 		}
 		req.Text = &Text{Content: text}
 	}
@@ -615,20 +643,19 @@ func (w *Welcomes) request(ctx context.Context, ev *callback.ExternalContactEven
 	return req, nil
 }
 
-// nickname reads the customer's name (externalcontact/get).
-//
-// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92114
-func (w *Welcomes) nickname(ctx context.Context, externalUserID string) (string, error) {
-	var out struct {
-		ExternalContact struct {
-			Name string `json:"name"`
-		} `json:"external_contact"`
+// nickname is the customer's name from the NameSource, or fallback.
+func (w *Welcomes) nickname(ctx context.Context, externalUserID, fallback string) string {
+	if w.names == nil {
+		return fallback
 	}
-	q := url.Values{"external_userid": {externalUserID}}
-	if err := w.svc.get(ctx, "/cgi-bin/externalcontact/get", q, &out); err != nil {
-		return "", err
+	name, err := w.names.CustomerName(ctx, externalUserID)
+	if err != nil {
+		w.logger.Warn("message: reading a new customer's name failed; using the fallback", "err", err)
 	}
-	return out.ExternalContact.Name, nil
+	if err != nil || name == "" {
+		return fallback
+	}
+	return name
 }
 
 // finish records the outcome and hands res to the hook.

@@ -22,7 +22,8 @@ func ExampleWelcomes() {
 	_ = srv.AddStaff(srv.CorpID, "zhangsan")
 	c := srv.Client()
 	store := wecom.NewMemoryStore()
-	channels, _ := contact.NewChannels(contact.New(c), store, contact.ChannelTemplate{})
+	contacts := contact.New(c)
+	channels, _ := contact.NewChannels(contacts, store, contact.ChannelTemplate{})
 	code, _ := channels.Ensure(ctx, contact.Channel{Name: "spring-poster", Users: []string{"zhangsan"}})
 	token, aesKey := "callbackToken", wecomtest.NewEncodingAESKey()
 	h, _ := callback.NewHandler(token, aesKey, callback.WithReceiverID(srv.CorpID))
@@ -39,7 +40,8 @@ func ExampleWelcomes() {
 		Default: &message.Welcome{Text: "Welcome!"},
 	},
 		message.WithChannelResolver(channels), // contact.Channels, acquisition.Channels
-		message.WithWelcomeHook(func(ctx context.Context, res *message.WelcomeResult) {
+		message.WithNameSource(contacts),      // %NICKNAME%: the customer's name, read by contact.Service
+		message.WithResultHook(func(ctx context.Context, res *message.WelcomeResult) {
 			done <- res // sent, or why not: no code, expired, used, another app, failed
 		}))
 	if err != nil {

@@ -2,8 +2,8 @@ package message_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +16,7 @@ import (
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/contact"
 	"github.com/scrmkit/scrm/groupchat"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -23,11 +24,13 @@ import (
 
 const pathSendWelcome = "/cgi-bin/externalcontact/send_welcome_msg"
 
-// The channel helpers resolve channels for Welcomes.
+// The channel helpers resolve channels for Welcomes; contact.Service names
+// customers.
 var (
 	_ message.ChannelResolver = (*contact.Channels)(nil)
 	_ message.ChannelResolver = (*acquisition.Channels)(nil)
 	_ message.ChannelResolver = (*groupchat.Channels)(nil)
+	_ message.NameSource      = (*contact.Service)(nil)
 )
 
 // results collects what a Welcomes reports.
@@ -64,24 +67,10 @@ func (r *results) count() int {
 	return len(r.got)
 }
 
-// serve serves a callback Handler (configured by register) on loopback and
-// returns the fake's side of it.
-func serve(t testing.TB, srv *wecomtest.Server, register func(h *callback.Handler), opts ...callback.Option) *wecomtest.AppCallback {
-	t.Helper()
-	key := wecomtest.NewEncodingAESKey()
-	h, err := callback.NewHandler("wtoken", key, append([]callback.Option{callback.WithReceiverID(srv.CorpID)}, opts...)...)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = h.Close(context.Background()) })
-	register(h)
-	hs := httptest.NewServer(h)
-	t.Cleanup(hs.Close)
-	return srv.ConfigureCallback(srv.CorpID, hs.URL, "wtoken", key)
-}
-
 // addWay makes a contact way with state (not a channel's).
 func addWay(t testing.TB, c *wecom.Client, state string, users ...string) string {
 	t.Helper()
-	w, err := contact.New(c).AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWayMulti,
+	w, err := contact.New(c).AddContactWay(t.Context(), &contact.AddContactWayRequest{Type: contact.ContactWayMulti,
 		Scene: contact.SceneQRCode, State: state, User: users})
 	require.NoError(t, err)
 	return w.ConfigID
@@ -89,22 +78,23 @@ func addWay(t testing.TB, c *wecom.Client, state string, users ...string) string
 
 func TestWelcomesChooseByChannelUserAndDefault(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
-	chs, err := contact.NewChannels(contact.New(srv.Client()), wecom.NewMemoryStore(), contact.ChannelTemplate{})
+	ctx := t.Context()
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan", "lisi"))
+	contacts := contact.New(c)
+	chs, err := contact.NewChannels(contacts, wecom.NewMemoryStore(), contact.ChannelTemplate{})
 	require.NoError(t, err)
-	poster, err := chs.Ensure(bg, contact.Channel{Name: "poster", Users: []string{"zhangsan"}})
+	poster, err := chs.Ensure(ctx, contact.Channel{Name: "poster", Users: []string{"zhangsan"}})
 	require.NoError(t, err)
 	rs := newResults()
-	w, err := message.NewWelcomes(svc, message.WelcomeRules{
+	w, err := message.NewWelcomes(message.New(c), message.WelcomeRules{
 		Channels: map[string]*message.Welcome{"poster": {Text: "Hi %NICKNAME%, thanks for scanning our poster"}},
 		Users:    map[string]*message.Welcome{"lisi": {Text: "Lisi here, happy to help"}},
 		Default:  &message.Welcome{Text: "Welcome!"},
-	}, message.WithChannelResolver(chs), message.WithWelcomeHook(rs.hook))
+	}, message.WithChannelResolver(chs), message.WithNameSource(contacts), message.WithResultHook(rs.hook))
 	require.NoError(t, err)
-	cb := serve(t, srv, w.Register)
+	cb := testkit.Callback(t, srv, w.Register)
 
-	byChannel, err := cb.ScanContactWay(bg, poster.ConfigID)
+	byChannel, err := cb.ScanContactWay(ctx, poster.ConfigID)
 	require.NoError(t, err)
 	res := rs.next(t)
 	assert.Equal(t, message.WelcomeSent, res.Outcome, "%v", res.Err)
@@ -114,49 +104,58 @@ func TestWelcomesChooseByChannelUserAndDefault(t *testing.T) {
 	assert.Equal(t, byChannel.ExternalUserID, res.ExternalUserID)
 	assert.False(t, res.Done.Before(res.Received))
 
-	byUser, err := cb.ScanContactWay(bg, addWay(t, srv.Client(), "elsewhere", "lisi"))
+	byUser, err := cb.ScanContactWay(ctx, addWay(t, c, "elsewhere", "lisi"))
 	require.NoError(t, err)
 	res = rs.next(t)
 	assert.Equal(t, message.RuleUser, res.Rule)
 	assert.Empty(t, res.Channel, "a state of no channel")
 
-	byDefault, err := cb.ScanContactWay(bg, addWay(t, srv.Client(), "", "zhangsan"))
+	byDefault, err := cb.ScanContactWay(ctx, addWay(t, c, "", "zhangsan"))
 	require.NoError(t, err)
 	res = rs.next(t)
 	assert.Equal(t, message.RuleDefault, res.Rule)
 
-	name, err := contact.New(srv.Client()).Get(bg, byChannel.ExternalUserID, "")
-	require.NoError(t, err)
+	name := customerName(t, c, byChannel.ExternalUserID)
 	sent := srv.WelcomesSent(srv.CorpID)
 	require.Len(t, sent, 3)
 	assert.Equal(t, wecomtest.SentWelcome{WelcomeCode: byChannel.WelcomeCode, UserID: "zhangsan", ExternalUserID: byChannel.ExternalUserID,
-		Text: "Hi " + name.ExternalContact.Name + ", thanks for scanning our poster"}, sent[0])
+		Text: "Hi " + name + ", thanks for scanning our poster"}, sent[0])
 	assert.Equal(t, "Lisi here, happy to help", sent[1].Text)
 	assert.Equal(t, byUser.ExternalUserID, sent[1].ExternalUserID)
 	assert.Equal(t, "Welcome!", sent[2].Text)
 	assert.Equal(t, byDefault.ExternalUserID, sent[2].ExternalUserID)
-	require.NoError(t, w.Close(bg))
+	require.NoError(t, w.Close(ctx))
+}
+
+// customerName reads a customer's name with a Service of its own (nothing
+// kept from the Welcomes' reads).
+func customerName(t testing.TB, c *wecom.Client, externalUserID string) string {
+	t.Helper()
+	name, err := contact.New(c).CustomerName(t.Context(), externalUserID)
+	require.NoError(t, err)
+	require.NotEmpty(t, name)
+	return name
 }
 
 func TestWelcomesSkipWhatHasNoCodeOrRule(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
+	ctx := t.Context()
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan", "lisi"))
 	require.NoError(t, srv.SetConsoleWelcome(srv.CorpID, "zhangsan", true))
 	rs := newResults()
-	w, err := message.NewWelcomes(svc, message.WelcomeRules{Users: map[string]*message.Welcome{"zhangsan": {Text: "hi"}}},
-		message.WithWelcomeHook(rs.hook))
+	w, err := message.NewWelcomes(message.New(c), message.WelcomeRules{Users: map[string]*message.Welcome{"zhangsan": {Text: "hi"}}},
+		message.WithResultHook(rs.hook))
 	require.NoError(t, err)
-	cb := serve(t, srv, w.Register)
+	cb := testkit.Callback(t, srv, w.Register)
 
-	scan, err := cb.ScanContactWay(bg, addWay(t, srv.Client(), "s", "zhangsan"))
+	scan, err := cb.ScanContactWay(ctx, addWay(t, c, "s", "zhangsan"))
 	require.NoError(t, err)
 	assert.Empty(t, scan.WelcomeCode)
 	res := rs.next(t)
 	assert.Equal(t, message.WelcomeNoCode, res.Outcome)
 	assert.Equal(t, "no welcome code", res.Outcome.String())
 
-	_, err = cb.ScanContactWay(bg, addWay(t, srv.Client(), "s", "lisi"))
+	_, err = cb.ScanContactWay(ctx, addWay(t, c, "s", "lisi"))
 	require.NoError(t, err)
 	res = rs.next(t)
 	assert.Equal(t, message.WelcomeNoRule, res.Outcome)
@@ -166,8 +165,8 @@ func TestWelcomesSkipWhatHasNoCodeOrRule(t *testing.T) {
 	// Another corp's event (a shared third-party data URL) is not ours.
 	ev := event(t, srv, "lisi")
 	ev.ToUserName = "wwanothercorp"
-	require.NoError(t, w.HandleEvent(bg, ev))
-	require.NoError(t, w.Close(bg))
+	require.NoError(t, w.HandleEvent(ctx, ev))
+	require.NoError(t, w.Close(ctx))
 	assert.Equal(t, 2, rs.count())
 }
 
@@ -175,10 +174,9 @@ func TestWelcomesSkipWhatHasNoCodeOrRule(t *testing.T) {
 // issued for a new customer of userID.
 func event(t testing.TB, srv *wecomtest.Server, userID string) *callback.ExternalContactEvent {
 	t.Helper()
-	exts, err := srv.SeedCustomers(srv.CorpID, 1, []string{userID})
-	require.NoError(t, err)
-	ev := &callback.ExternalContactEvent{UserID: userID, ExternalUserID: exts[0],
-		WelcomeCode: srv.IssueWelcomeCode(srv.CorpID, userID, exts[0])}
+	ext := testkit.Seed(t, srv, 1, userID)[0]
+	ev := &callback.ExternalContactEvent{UserID: userID, ExternalUserID: ext,
+		WelcomeCode: srv.IssueWelcomeCode(srv.CorpID, userID, ext)}
 	ev.ChangeType = callback.ChangeAddExternalContact
 	ev.CreateTime = wecom.UnixTime(time.Now().Unix())
 	return ev
@@ -186,28 +184,24 @@ func event(t testing.TB, srv *wecomtest.Server, userID string) *callback.Externa
 
 func TestWelcomesReportSpentCodes(t *testing.T) {
 	t.Parallel()
-	now := time.Now()
-	var clockMu sync.Mutex
-	clock := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
-	srv, svc := setup(t, wecomtest.WithClock(clock))
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
-	w, err := message.NewWelcomes(svc, message.WelcomeRules{Default: &message.Welcome{Text: "hi"}})
+	ctx := t.Context()
+	clk := testkit.NewClock(time.Now())
+	srv, c := testkit.Setup(t, testkit.WithClock(clk), testkit.WithStaff("zhangsan"))
+	w, err := message.NewWelcomes(message.New(c), message.WelcomeRules{Default: &message.Welcome{Text: "hi"}})
 	require.NoError(t, err)
 
 	// Delivered by another app: 41051, not retried.
 	ev := event(t, srv, "zhangsan")
 	require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, true))
-	res := w.Send(bg, ev)
+	res := w.Send(ctx, ev)
 	assert.Equal(t, message.WelcomeUsed, res.Outcome)
 	assert.True(t, message.IsWelcomeCodeUsed(res.Err))
 	assert.Equal(t, 1, res.Attempts)
 
 	// WeCom says the code expired (its clock passed 20 s): 41050, not retried.
 	ev = event(t, srv, "zhangsan")
-	clockMu.Lock()
-	now = now.Add(wecomtest.WelcomeCodeLife)
-	clockMu.Unlock()
-	res = w.Send(bg, ev)
+	clk.Advance(wecomtest.WelcomeCodeLife)
+	res = w.Send(ctx, ev)
 	assert.Equal(t, message.WelcomeExpired, res.Outcome)
 	assert.True(t, message.IsWelcomeCodeExpired(res.Err))
 	assert.Equal(t, 1, res.Attempts)
@@ -216,7 +210,7 @@ func TestWelcomesReportSpentCodes(t *testing.T) {
 	ev = event(t, srv, "zhangsan")
 	ev.CreateTime = wecom.UnixTime(time.Now().Add(-time.Minute).Unix())
 	calls := srv.Count(pathSendWelcome)
-	res = w.Send(bg, ev)
+	res = w.Send(ctx, ev)
 	assert.Equal(t, message.WelcomeExpired, res.Outcome)
 	assert.Zero(t, res.Attempts)
 	assert.Equal(t, calls, srv.Count(pathSendWelcome))
@@ -224,9 +218,9 @@ func TestWelcomesReportSpentCodes(t *testing.T) {
 	// Other errors are failures.
 	ev = event(t, srv, "zhangsan")
 	srv.Fail(pathSendWelcome, wecomtest.Fault{Errcode: 41053, Times: 1})
-	res = w.Send(bg, ev)
+	res = w.Send(ctx, ev)
 	assert.Equal(t, message.WelcomeFailed, res.Outcome)
-	assert.Equal(t, 41053, wecom.ErrorCode(res.Err))
+	testkit.WantCode(t, res.Err, 41053)
 }
 
 // deliverAfterFirst is a transport on which, once the first
@@ -248,20 +242,20 @@ func (d *deliverAfterFirst) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestWelcomesRetry41096WithinTheWindow(t *testing.T) {
 	t.Parallel()
-	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	ctx := t.Context()
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan"))
 
 	// The other app delivers while we wait: the retry is told 41051.
 	ev := event(t, srv, "zhangsan")
 	require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, false))
 	rt := &deliverAfterFirst{base: srv.HTTPClient().Transport, deliver: func() {
-		require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, true))
+		assert.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, true))
 	}}
 	svc := message.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: rt})))
 	w, err := message.NewWelcomes(svc, message.WelcomeRules{Default: &message.Welcome{Text: "hi"}})
 	require.NoError(t, err)
 	message.SetWelcomeWaits(w, time.Millisecond, time.Millisecond)
-	res := w.Send(bg, ev)
+	res := w.Send(ctx, ev)
 	assert.Equal(t, message.WelcomeUsed, res.Outcome)
 	assert.Equal(t, 2, res.Attempts)
 
@@ -276,14 +270,14 @@ func TestWelcomesRetry41096WithinTheWindow(t *testing.T) {
 		looks++
 		return start.Add(time.Duration(looks) * 3 * time.Second)
 	}
-	w2, err := message.NewWelcomes(message.New(srv.Client()), message.WelcomeRules{Default: &message.Welcome{Text: "hi"}},
-		message.WithWelcomeClock(clock))
+	w2, err := message.NewWelcomes(message.New(c), message.WelcomeRules{Default: &message.Welcome{Text: "hi"}},
+		message.WithClock(clock))
 	require.NoError(t, err)
 	message.SetWelcomeWaits(w2, time.Millisecond, time.Millisecond)
 	ev = event(t, srv, "zhangsan")
 	ev.CreateTime = wecom.UnixTime(start.Unix())
 	require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, false))
-	res = w2.Send(bg, ev)
+	res = w2.Send(ctx, ev)
 	assert.Equal(t, message.WelcomeOtherApp, res.Outcome)
 	assert.True(t, message.IsWelcomeBeingSentByOtherApp(res.Err))
 	assert.Greater(t, res.Attempts, 1)
@@ -307,19 +301,19 @@ func (b *blockSends) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestWelcomesDoNotHoldTheCallback(t *testing.T) {
 	t.Parallel()
-	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	ctx := t.Context()
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan"))
 	bs := &blockSends{base: srv.HTTPClient().Transport, release: make(chan struct{}), started: make(chan struct{}, 8)}
 	svc := message.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: bs})))
 	rs := newResults()
 	w, err := message.NewWelcomes(svc, message.WelcomeRules{Default: &message.Welcome{Text: "hi"}},
-		message.WithWelcomeHook(rs.hook), message.WithWelcomeConcurrency(1))
+		message.WithResultHook(rs.hook), message.WithConcurrency(1))
 	require.NoError(t, err)
 	message.SetWelcomeWaits(w, time.Millisecond, 10*time.Millisecond)
 
 	// The callback is answered while the send is still held.
-	cb := serve(t, srv, w.Register)
-	scan, err := cb.ScanContactWay(bg, addWay(t, srv.Client(), "", "zhangsan"))
+	cb := testkit.Callback(t, srv, w.Register)
+	scan, err := cb.ScanContactWay(ctx, addWay(t, c, "", "zhangsan"))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, scan.Push.Status())
 	<-bs.started
@@ -328,7 +322,7 @@ func TestWelcomesDoNotHoldTheCallback(t *testing.T) {
 	// The one sender is busy: the next welcome is given up, not queued
 	// past the window.
 	ev := event(t, srv, "zhangsan")
-	require.NoError(t, w.HandleEvent(bg, ev))
+	require.NoError(t, w.HandleEvent(ctx, ev))
 	res := rs.next(t)
 	assert.Equal(t, message.WelcomeBusy, res.Outcome)
 	assert.Equal(t, ev.WelcomeCode, res.WelcomeCode)
@@ -336,9 +330,9 @@ func TestWelcomesDoNotHoldTheCallback(t *testing.T) {
 	close(bs.release)
 	res = rs.next(t)
 	assert.Equal(t, message.WelcomeSent, res.Outcome)
-	require.NoError(t, w.Close(bg))
+	require.NoError(t, w.Close(ctx))
 
-	require.NoError(t, w.HandleEvent(bg, event(t, srv, "zhangsan")))
+	require.NoError(t, w.HandleEvent(ctx, event(t, srv, "zhangsan")))
 	res = rs.next(t)
 	assert.ErrorIs(t, res.Err, message.ErrWelcomesClosed)
 }
@@ -347,13 +341,13 @@ func TestWelcomesDoNotHoldTheCallback(t *testing.T) {
 // re-sends it) sends nothing more.
 func TestWelcomesIgnoreARedeliveredEvent(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	ctx := t.Context()
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan"))
 	rs := newResults()
-	w, err := message.NewWelcomes(svc, message.WelcomeRules{Default: &message.Welcome{Text: "hi"}}, message.WithWelcomeHook(rs.hook))
+	w, err := message.NewWelcomes(message.New(c), message.WelcomeRules{Default: &message.Welcome{Text: "hi"}}, message.WithResultHook(rs.hook))
 	require.NoError(t, err)
 	failing := 1
-	cb := serve(t, srv, func(h *callback.Handler) {
+	cb := testkit.Callback(t, srv, func(h *callback.Handler) {
 		w.Register(h)
 		h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error {
 			if failing > 0 {
@@ -364,49 +358,165 @@ func TestWelcomesIgnoreARedeliveredEvent(t *testing.T) {
 		})
 	})
 	cb.Pusher.Attempts = 2
-	_, err = cb.ScanContactWay(bg, addWay(t, srv.Client(), "", "zhangsan"))
+	_, err = cb.ScanContactWay(ctx, addWay(t, c, "", "zhangsan"))
 	require.NoError(t, err)
 	assert.Equal(t, message.WelcomeSent, rs.next(t).Outcome)
-	require.NoError(t, w.Close(bg))
+	require.NoError(t, w.Close(ctx))
 	assert.Equal(t, 1, srv.Count(pathSendWelcome))
 	assert.Equal(t, 1, rs.count(), "the second delivery reports nothing")
 }
 
 func TestWelcomesUploadOnceAndFillTheName(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	ctx := t.Context()
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan"))
 	poster := wecom.MediaFromBytes("poster.png", []byte("\x89PNG fake poster"))
-	w, err := message.NewWelcomes(svc, message.WelcomeRules{Default: &message.Welcome{
+	w, err := message.NewWelcomes(message.New(c), message.WelcomeRules{Default: &message.Welcome{
 		Text: "%NICKNAME%, %NICKNAME%!", NicknameFallback: "friend",
 		Attachments: []message.Attachment{message.LinkAttachment(message.Link{Title: "Shop", URL: "https://shop.invalid"})},
 		Uploads:     []message.Upload{{Type: message.MsgImage, Source: poster}},
-	}})
+	}}, message.WithNameSource(contact.New(c)))
 	require.NoError(t, err)
-	require.NoError(t, w.Prepare(bg))
-	require.NoError(t, w.Prepare(bg))
+	require.NoError(t, w.Prepare(ctx))
+	require.NoError(t, w.Prepare(ctx))
 	assert.Equal(t, 1, srv.Count("/cgi-bin/media/upload"), "uploaded once")
 
 	ev := event(t, srv, "zhangsan")
-	require.Equal(t, message.WelcomeSent, w.Send(bg, ev).Outcome)
+	require.Equal(t, message.WelcomeSent, w.Send(ctx, ev).Outcome)
 	ev2 := event(t, srv, "zhangsan")
-	srv.Fail("/cgi-bin/externalcontact/get", wecomtest.Fault{Errcode: 84061, Times: 5})
-	require.Equal(t, message.WelcomeSent, w.Send(bg, ev2).Outcome)
+	srv.Fail(pathGetCustomer, wecomtest.Fault{Errcode: 84061, Times: 5})
+	require.Equal(t, message.WelcomeSent, w.Send(ctx, ev2).Outcome)
 	srv.ClearFaults()
 	assert.Equal(t, 1, srv.Count("/cgi-bin/media/upload"), "the media id is reused")
 
-	d, err := contact.New(srv.Client()).Get(bg, ev.ExternalUserID, "")
-	require.NoError(t, err)
+	name := customerName(t, c, ev.ExternalUserID)
 	sent := srv.WelcomesSent(srv.CorpID)
 	require.Len(t, sent, 2)
-	assert.Equal(t, d.ExternalContact.Name+", "+d.ExternalContact.Name+"!", sent[0].Text)
+	assert.Equal(t, name+", "+name+"!", sent[0].Text)
 	assert.Equal(t, []string{"link", "image"}, sent[0].Attachments)
 	assert.Equal(t, "friend, friend!", sent[1].Text, "the fallback when the name cannot be read")
 }
 
+const pathGetCustomer = "/cgi-bin/externalcontact/get"
+
+// A Welcomes given a contact.Service reads the name through it: one
+// externalcontact/get, which the Service keeps for the other helpers of
+// the same event (a channel's remark {name}).
+func TestWelcomesFillTheNameFromTheNameSource(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan"))
+	contacts := contact.New(c)
+	w, err := message.NewWelcomes(message.New(c), message.WelcomeRules{Default: &message.Welcome{Text: "Hi %NICKNAME%!", NicknameFallback: "friend"}},
+		message.WithNameSource(contacts))
+	require.NoError(t, err)
+	ev := event(t, srv, "zhangsan")
+	srv.ResetRequests()
+
+	res := w.Send(ctx, ev)
+	require.Equal(t, message.WelcomeSent, res.Outcome, "%v", res.Err)
+	assert.Equal(t, 1, srv.Count(pathGetCustomer))
+	name, err := contacts.CustomerName(ctx, ev.ExternalUserID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, srv.Count(pathGetCustomer), "read once for the welcome and the next helper")
+
+	sent := srv.WelcomesSent(srv.CorpID)
+	require.Len(t, sent, 1)
+	assert.Equal(t, "Hi "+name+"!", sent[0].Text)
+	assert.Equal(t, customerName(t, c, ev.ExternalUserID), name)
+}
+
+// Without a name source, %NICKNAME% is the fallback and nothing reads the
+// customer.
+func TestWelcomesWithoutANameSourceSendTheFallback(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan"))
+	for _, tc := range []struct{ fallback, want string }{{"friend", "Hi friend!"}, {"", "Hi !"}} {
+		w, err := message.NewWelcomes(message.New(c), message.WelcomeRules{
+			Default: &message.Welcome{Text: "Hi %NICKNAME%!", NicknameFallback: tc.fallback}})
+		require.NoError(t, err)
+		ev := event(t, srv, "zhangsan")
+		require.Equal(t, message.WelcomeSent, w.Send(ctx, ev).Outcome)
+		sent := srv.WelcomesSent(srv.CorpID)
+		assert.Equal(t, tc.want, sent[len(sent)-1].Text)
+	}
+	assert.Zero(t, srv.Count(pathGetCustomer), "no externalcontact/get")
+}
+
+// nameSource is a NameSource answering name and err, counting the asks.
+type nameSource struct {
+	name string
+	err  error
+	mu   sync.Mutex
+	asks []string
+}
+
+func (n *nameSource) CustomerName(_ context.Context, externalUserID string) (string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.asks = append(n.asks, externalUserID)
+	return n.name, n.err
+}
+
+func TestWelcomesAskTheNameSourceOnlyForANickname(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan", "lisi"))
+	rules := message.WelcomeRules{
+		Users:   map[string]*message.Welcome{"lisi": {Text: "Hello!"}},
+		Default: &message.Welcome{Text: "Hi %NICKNAME%!", NicknameFallback: "friend"},
+	}
+	for _, tc := range []struct {
+		name   string
+		source *nameSource
+		want   string
+	}{
+		{"a name", &nameSource{name: "韩梅梅"}, "Hi 韩梅梅!"},
+		{"no name", &nameSource{}, "Hi friend!"},
+		{"an error", &nameSource{err: assert.AnError}, "Hi friend!"},
+	} {
+		w, err := message.NewWelcomes(message.New(c), rules, message.WithNameSource(tc.source))
+		require.NoError(t, err)
+		ev := event(t, srv, "zhangsan")
+		require.Equal(t, message.WelcomeSent, w.Send(ctx, ev).Outcome, tc.name)
+		sent := srv.WelcomesSent(srv.CorpID)
+		assert.Equal(t, tc.want, sent[len(sent)-1].Text, tc.name)
+		assert.Equal(t, []string{ev.ExternalUserID}, tc.source.asks, tc.name)
+
+		require.Equal(t, message.WelcomeSent, w.Send(ctx, event(t, srv, "lisi")).Outcome, tc.name)
+		assert.Len(t, tc.source.asks, 1, "%s: a text without %%NICKNAME%% asks nothing", tc.name)
+	}
+}
+
+func TestWelcomesOptions(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan"))
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	clk := testkit.NewClock(time.Now())
+	rs := newResults()
+	w, err := message.NewWelcomes(message.New(c), message.WelcomeRules{Default: &message.Welcome{Text: "hi"}},
+		message.WithLogger(logger), message.WithClock(clk.Now), message.WithResultHook(rs.hook),
+		message.WithLogger(nil), message.WithClock(nil), message.WithConcurrency(0), message.WithNameSource(nil), nil)
+	require.NoError(t, err)
+
+	ev := event(t, srv, "zhangsan")
+	ev.CreateTime = wecom.UnixTime(clk.Now().Unix())
+	clk.Advance(time.Minute) // the Welcomes' clock says the window has passed
+	res := w.Send(ctx, ev)
+	assert.Equal(t, message.WelcomeExpired, res.Outcome)
+	assert.Equal(t, clk.Now(), res.Done, "WithClock")
+	assert.Same(t, res, rs.next(t), "WithResultHook")
+	assert.Contains(t, logs.String(), "welcome not sent", "WithLogger")
+	assert.Zero(t, srv.Count(pathSendWelcome))
+}
+
 func TestNewWelcomesChecksTheRules(t *testing.T) {
 	t.Parallel()
-	_, svc := setup(t)
+	_, c := testkit.Setup(t)
+	svc := message.New(c)
 	src := wecom.MediaFromBytes("a.png", []byte("x"))
 	for _, m := range []*message.Welcome{
 		{},
@@ -419,14 +529,14 @@ func TestNewWelcomesChecksTheRules(t *testing.T) {
 		for _, rules := range []message.WelcomeRules{{Default: m}, {Channels: map[string]*message.Welcome{"c": m}},
 			{Users: map[string]*message.Welcome{"u": m}}} {
 			_, err := message.NewWelcomes(svc, rules)
-			assert.ErrorIs(t, err, message.ErrInvalidArgument, "%+v", rules)
+			testkit.WantInvalid(t, err, message.ErrInvalidArgument)
 		}
 	}
 	_, err := message.NewWelcomes(nil, message.WelcomeRules{})
-	assert.ErrorIs(t, err, message.ErrInvalidArgument)
+	testkit.WantInvalid(t, err, message.ErrInvalidArgument)
 	w, err := message.NewWelcomes(svc, message.WelcomeRules{Channels: map[string]*message.Welcome{"nil rule": nil}})
 	require.NoError(t, err)
-	assert.Equal(t, message.WelcomeFailed, w.Send(bg, nil).Outcome)
+	assert.Equal(t, message.WelcomeFailed, w.Send(t.Context(), nil).Outcome)
 	for o := message.WelcomeSent; o <= message.WelcomeFailed+1; o++ {
 		assert.NotEmpty(t, o.String())
 	}

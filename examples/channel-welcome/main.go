@@ -188,8 +188,8 @@ func (f *flow) serve() (string, error) {
 				Attachments: []message.Attachment{message.LinkAttachment(message.Link{Title: "Spring sale", URL: "https://example.com/spring"})}},
 		},
 		Default: &message.Welcome{Text: "Welcome!"},
-	}, message.WithChannelResolver(f.channels),
-		message.WithWelcomeHook(func(_ context.Context, res *message.WelcomeResult) { f.results <- res }))
+	}, message.WithChannelResolver(f.channels), message.WithNameSource(f.contacts),
+		message.WithResultHook(func(_ context.Context, res *message.WelcomeResult) { f.results <- res }))
 	if err != nil {
 		return "", err
 	}

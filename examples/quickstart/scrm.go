@@ -54,8 +54,8 @@ func (f *flow) serve() (string, error) {
 	f.welcomes, err = message.NewWelcomes(f.messages, message.WelcomeRules{
 		Channels: map[string]*message.Welcome{channelName: {Text: "Hi %NICKNAME%, thanks for finding us through our ad!"}},
 		Default:  &message.Welcome{Text: "Welcome!"},
-	}, message.WithChannelResolver(f.channels),
-		message.WithWelcomeHook(func(_ context.Context, res *message.WelcomeResult) { f.results <- res }))
+	}, message.WithChannelResolver(f.channels), message.WithNameSource(f.contacts),
+		message.WithResultHook(func(_ context.Context, res *message.WelcomeResult) { f.results <- res }))
 	if err != nil {
 		return "", err
 	}
