@@ -1,28 +1,6 @@
-// Package channelstate maps marketing channels to the short states WeCom
-// echoes back (a contact way's state, a join way's state, an acquisition
-// link's customer_channel) and back again, through a wecom.Store that every
-// instance shares. It is the one implementation behind acquisition.Channels,
-// contact.Channels and groupchat.Channels.
-//
-// Per channel the Store holds:
-//
-//	<prefix>channel:<hash of the channel>  the channel's record (JSON), or a claim on creating it
-//	<prefix>state:<state>                  the channel a state belongs to
-//	<prefix>index                          the channels that have a record (Registry.Index only)
-//
-// A state is derived from a hash of the channel (Code), so it is the same
-// after a restart; if two channels hash alike, the second takes the next
-// candidate, and the state key remembers which channel owns which. The
-// state mapping is never deleted: customers who came through a retired
-// code still resolve to their channel.
-//
-// Creating a channel's WeCom object is guarded by a claim: the first caller
-// swaps a pending claim into the channel key (CompareAndSwap), creates the
-// object and swaps the final record in; everyone else, in this process or
-// another instance, waits for that record. A claim expires (PendingTTL), so
-// a creator that died blocks others only that long; a creator whose claim
-// expired and who finds someone else's record yields to it and undoes its
-// own object.
+// Registry is the mapping the channel helpers used before Engine; it goes
+// once they stand on Engine.
+
 package channelstate
 
 import (
@@ -33,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/scrmkit/scrm/wecom"
@@ -99,42 +78,42 @@ func (r *Registry[T]) errorf(format string, args ...any) error {
 }
 
 // stored is a value read from a channel key.
-type stored[T any] struct {
+type storedRec[T any] struct {
 	raw     string
 	rec     *T   // nil for a claim
 	present bool // the key holds something
 }
 
-func (r *Registry[T]) load(ctx context.Context, channel string) (stored[T], error) {
+func (r *Registry[T]) load(ctx context.Context, channel string) (storedRec[T], error) {
 	raw, ok, err := r.Store.Get(ctx, r.ChannelKey(channel))
 	if err != nil || !ok {
-		return stored[T]{}, err
+		return storedRec[T]{}, err
 	}
 	if r.Identify != nil {
 		var rec T
 		if err := json.Unmarshal([]byte(raw), &rec); err != nil {
-			return stored[T]{}, r.errorf("the stored mapping of channel %q is corrupt", channel)
+			return storedRec[T]{}, r.errorf("the stored mapping of channel %q is corrupt", channel)
 		}
 		ch, pending := r.Identify(&rec)
 		if ch != channel {
-			return stored[T]{}, r.errorf("the stored mapping of channel %q is corrupt", channel)
+			return storedRec[T]{}, r.errorf("the stored mapping of channel %q is corrupt", channel)
 		}
 		if pending {
-			return stored[T]{raw: raw, present: true}, nil
+			return storedRec[T]{raw: raw, present: true}, nil
 		}
-		return stored[T]{raw: raw, rec: &rec, present: true}, nil
+		return storedRec[T]{raw: raw, rec: &rec, present: true}, nil
 	}
 	var env envelope
 	if err := json.Unmarshal([]byte(raw), &env); err != nil || env.Channel != channel {
-		return stored[T]{}, r.errorf("the stored mapping of channel %q is corrupt", channel)
+		return storedRec[T]{}, r.errorf("the stored mapping of channel %q is corrupt", channel)
 	}
-	s := stored[T]{raw: raw, present: true}
+	s := storedRec[T]{raw: raw, present: true}
 	if env.Pending != "" {
 		return s, nil
 	}
 	var rec T
 	if err := json.Unmarshal([]byte(raw), &rec); err != nil {
-		return stored[T]{}, r.errorf("the stored mapping of channel %q is corrupt", channel)
+		return storedRec[T]{}, r.errorf("the stored mapping of channel %q is corrupt", channel)
 	}
 	s.rec = &rec
 	return s, nil
@@ -195,17 +174,6 @@ func (r *Registry[T]) Ensure(ctx context.Context, channel string, m Maker[T]) (*
 		if err := sleep(ctx, r.Poll); err != nil {
 			return nil, err
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 
@@ -349,4 +317,113 @@ func (r *Registry[T]) Resolve(ctx context.Context, state string) (channel string
 		return "", false, nil
 	}
 	return r.Store.Get(ctx, r.StateKey(state))
+}
+
+// The index is one Store value: the JSON array of the channels that have a
+// record, sorted. It is changed with CompareAndSwap, so instances adding
+// channels at once do not lose each other's.
+
+func (r *Registry[T]) indexKey() string { return r.Prefix + "index" }
+
+// Channels returns the channels that have a record, sorted (Index only).
+func (r *Registry[T]) Channels(ctx context.Context) ([]string, error) {
+	list, _, corrupt, err := r.readIndex(ctx)
+	if err == nil && corrupt {
+		err = r.errorf("the stored channel index is corrupt; Ensure each channel again to rebuild it")
+	}
+	return list, err
+}
+
+// Records returns the record of every channel in the index, ordered by
+// channel name; a channel whose record is gone (or not made yet) is left
+// out.
+func (r *Registry[T]) Records(ctx context.Context) ([]*T, error) {
+	names, err := r.Channels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*T, 0, len(names))
+	for _, n := range names {
+		rec, ok, err := r.Lookup(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, rec)
+		}
+	}
+	return out, nil
+}
+
+// readIndex reads the index; a corrupt one is reported with its raw value,
+// so that the next change replaces it.
+func (r *Registry[T]) readIndex(ctx context.Context) (list []string, raw string, corrupt bool, err error) {
+	raw, ok, err := r.Store.Get(ctx, r.indexKey())
+	if err != nil || !ok {
+		return nil, "", false, err
+	}
+	if raw == "" {
+		// An empty value cannot be swapped (CompareAndSwap's old "" means
+		// absent): drop it.
+		return nil, "", true, r.Store.Delete(ctx, r.indexKey())
+	}
+	if err := json.Unmarshal([]byte(raw), &list); err != nil {
+		return nil, raw, true, nil
+	}
+	return list, raw, false, nil
+}
+
+func (r *Registry[T]) addIndex(ctx context.Context, channel string) error {
+	return r.changeIndex(ctx, func(list []string) ([]string, bool) {
+		i, found := slices.BinarySearch(list, channel)
+		if found {
+			return list, false
+		}
+		return slices.Insert(list, i, channel), true
+	})
+}
+
+func (r *Registry[T]) removeIndex(ctx context.Context, channel string) error {
+	return r.changeIndex(ctx, func(list []string) ([]string, bool) {
+		i, found := slices.BinarySearch(list, channel)
+		if !found {
+			return list, false
+		}
+		return slices.Delete(list, i, i+1), true
+	})
+}
+
+func (r *Registry[T]) changeIndex(ctx context.Context, change func([]string) ([]string, bool)) error {
+	for {
+		list, raw, _, err := r.readIndex(ctx)
+		if err != nil {
+			return err
+		}
+		if !slices.IsSorted(list) {
+			slices.Sort(list)
+			list = slices.Compact(list)
+		}
+		next, changed := change(list)
+		if !changed && raw != "" {
+			return nil
+		}
+		val := ""
+		if len(next) > 0 {
+			b, _ := json.Marshal(next)
+			val = string(b)
+		}
+		if val == raw {
+			return nil
+		}
+		swapped, err := r.Store.CompareAndSwap(ctx, r.indexKey(), raw, val, 0)
+		if err != nil {
+			return err
+		}
+		if swapped {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
 }

@@ -16,48 +16,48 @@ import (
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// thing is a record as a user of the Registry keeps it.
-type thing struct {
+// rthing is a record as a user of the Registry keeps it.
+type rthing struct {
 	Channel string `json:"channel"`
 	ID      string `json:"id"`
 	State   string `json:"state"`
 	Note    string `json:"note,omitempty"`
 }
 
-// fakeWeCom counts the objects made and undone.
-type fakeWeCom struct {
+// rfake counts the objects made and undone.
+type rfake struct {
 	made, undone atomic.Int64
 	fail         error
 }
 
-func (f *fakeWeCom) maker(channel string) Maker[thing] {
-	return Maker[thing]{
-		Create: func(_ context.Context, state string) (*thing, error) {
+func (f *rfake) maker(channel string) Maker[rthing] {
+	return Maker[rthing]{
+		Create: func(_ context.Context, state string) (*rthing, error) {
 			if f.fail != nil {
 				return nil, f.fail
 			}
 			n := f.made.Add(1)
-			return &thing{Channel: channel, ID: fmt.Sprintf("obj%d", n), State: state}, nil
+			return &rthing{Channel: channel, ID: fmt.Sprintf("obj%d", n), State: state}, nil
 		},
-		Undo: func(context.Context, *thing) { f.undone.Add(1) },
-		ID:   func(t *thing) string { return t.ID },
+		Undo: func(context.Context, *rthing) { f.undone.Add(1) },
+		ID:   func(t *rthing) string { return t.ID },
 	}
 }
 
-func newReg(store wecom.Store) *Registry[thing] {
-	return &Registry[thing]{Store: store, Prefix: "t:", Code: Code("tt"), Poll: time.Millisecond,
+func newReg(store wecom.Store) *Registry[rthing] {
+	return &Registry[rthing]{Store: store, Prefix: "t:", Code: Code("tt"), Poll: time.Millisecond,
 		PendingTTL: time.Minute, Index: true, Pkg: "test"}
 }
 
 var bg = context.Background()
 
-func TestEnsureCreatesOnceAndResolves(t *testing.T) {
+func TestRegistryEnsureCreatesOnceAndResolves(t *testing.T) {
 	t.Parallel()
 	store := wecom.NewMemoryStore()
-	w := &fakeWeCom{}
-	regs := []*Registry[thing]{newReg(store), newReg(store), newReg(store)}
+	w := &rfake{}
+	regs := []*Registry[rthing]{newReg(store), newReg(store), newReg(store)}
 	var wg sync.WaitGroup
-	got := make([]*thing, 30)
+	got := make([]*rthing, 30)
 	errs := make([]error, len(got))
 	for i := range got {
 		wg.Add(1)
@@ -88,10 +88,10 @@ func TestEnsureCreatesOnceAndResolves(t *testing.T) {
 	assert.Equal(t, []string{"spring"}, list)
 }
 
-func TestCollidingStatesAreTold(t *testing.T) {
+func TestRegistryCollidingStatesAreTold(t *testing.T) {
 	t.Parallel()
 	store := wecom.NewMemoryStore()
-	w := &fakeWeCom{}
+	w := &rfake{}
 	r := newReg(store)
 	base := r.Code
 	r.Code = func(channel string, attempt int) string {
@@ -117,10 +117,10 @@ func TestCollidingStatesAreTold(t *testing.T) {
 	assert.ErrorContains(t, err, "test: no free state")
 }
 
-func TestFailedCreationReleasesTheClaim(t *testing.T) {
+func TestRegistryFailedCreationReleasesTheClaim(t *testing.T) {
 	t.Parallel()
 	r := newReg(wecom.NewMemoryStore())
-	w := &fakeWeCom{fail: errors.New("boom")}
+	w := &rfake{fail: errors.New("boom")}
 	_, err := r.Ensure(bg, "x", w.maker("x"))
 	assert.EqualError(t, err, "boom")
 	w.fail = nil
@@ -136,11 +136,11 @@ func TestFailedCreationReleasesTheClaim(t *testing.T) {
 	assert.False(t, ok)
 }
 
-func TestAnExpiredClaimIsTakenOver(t *testing.T) {
+func TestRegistryAnExpiredClaimIsTakenOver(t *testing.T) {
 	t.Parallel()
 	store := wecom.NewMemoryStore()
 	r := newReg(store)
-	w := &fakeWeCom{}
+	w := &rfake{}
 	require.NoError(t, store.Set(bg, r.ChannelKey("c"), `{"channel":"c","pending":"dead"}`, 20*time.Millisecond))
 	got, err := r.Ensure(bg, "c", w.maker("c"))
 	require.NoError(t, err)
@@ -153,11 +153,11 @@ func TestAnExpiredClaimIsTakenOver(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
-func TestALateCreatorYields(t *testing.T) {
+func TestRegistryALateCreatorYields(t *testing.T) {
 	t.Parallel()
 	store := wecom.NewMemoryStore()
 	r := newReg(store)
-	w := &fakeWeCom{}
+	w := &rfake{}
 	claim, won, err := r.Claim(bg, "e")
 	require.NoError(t, err)
 	require.True(t, won)
@@ -173,18 +173,18 @@ func TestALateCreatorYields(t *testing.T) {
 	assert.EqualValues(t, 1, w.undone.Load(), "the late creator undid its object")
 }
 
-func TestUpdateRetriesOnAConcurrentChange(t *testing.T) {
+func TestRegistryUpdateRetriesOnAConcurrentChange(t *testing.T) {
 	t.Parallel()
 	store := wecom.NewMemoryStore()
 	r := newReg(store)
-	w := &fakeWeCom{}
+	w := &rfake{}
 	_, err := r.Ensure(bg, "u", w.maker("u"))
 	require.NoError(t, err)
 	calls := 0
-	got, ok, err := r.Update(bg, "u", func(_ context.Context, cur *thing) (*thing, error) {
+	got, ok, err := r.Update(bg, "u", func(_ context.Context, cur *rthing) (*rthing, error) {
 		calls++
 		if calls == 1 { // someone else changes it meanwhile
-			_, _, err := newReg(store).Update(bg, "u", func(_ context.Context, c *thing) (*thing, error) {
+			_, _, err := newReg(store).Update(bg, "u", func(_ context.Context, c *rthing) (*rthing, error) {
 				c.Note = "theirs"
 				return c, nil
 			})
@@ -201,23 +201,23 @@ func TestUpdateRetriesOnAConcurrentChange(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, got, l)
 
-	_, ok, err = r.Update(bg, "none", func(context.Context, *thing) (*thing, error) {
+	_, ok, err = r.Update(bg, "none", func(context.Context, *rthing) (*rthing, error) {
 		t.Fatal("called for a channel without a record")
 		return nil, nil
 	})
 	require.NoError(t, err)
 	assert.False(t, ok)
 
-	_, ok, err = r.Update(bg, "u", func(context.Context, *thing) (*thing, error) { return nil, errors.New("no") })
+	_, ok, err = r.Update(bg, "u", func(context.Context, *rthing) (*rthing, error) { return nil, errors.New("no") })
 	assert.True(t, ok)
 	assert.EqualError(t, err, "no")
 }
 
-func TestForgetKeepsTheState(t *testing.T) {
+func TestRegistryForgetKeepsTheState(t *testing.T) {
 	t.Parallel()
 	store := wecom.NewMemoryStore()
 	r := newReg(store)
-	w := &fakeWeCom{}
+	w := &rfake{}
 	old, err := r.Ensure(bg, "f", w.maker("f"))
 	require.NoError(t, err)
 	_, err = r.Ensure(bg, "g", w.maker("g"))
@@ -245,10 +245,10 @@ func TestForgetKeepsTheState(t *testing.T) {
 	assert.False(t, ok, "an empty index is deleted")
 }
 
-func TestIndexSurvivesConcurrentAddsAndCorruption(t *testing.T) {
+func TestRegistryIndexSurvivesConcurrentAddsAndCorruption(t *testing.T) {
 	t.Parallel()
 	store := wecom.NewMemoryStore()
-	w := &fakeWeCom{}
+	w := &rfake{}
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Add(1)
@@ -274,7 +274,7 @@ func TestIndexSurvivesConcurrentAddsAndCorruption(t *testing.T) {
 	assert.Equal(t, []string{"c05"}, list)
 }
 
-func TestCorruptRecordsAreErrors(t *testing.T) {
+func TestRegistryCorruptRecordsAreErrors(t *testing.T) {
 	t.Parallel()
 	store := wecom.NewMemoryStore()
 	r := newReg(store)
@@ -289,7 +289,7 @@ func TestCorruptRecordsAreErrors(t *testing.T) {
 // FuzzStoredRecord: whatever the shared Store holds for a channel, Lookup,
 // Ensure's first look and Resolve never panic, and a record Lookup accepts
 // is the channel's.
-func FuzzStoredRecord(f *testing.F) {
+func FuzzRegistryStoredRecord(f *testing.F) {
 	f.Add(`{"channel":"c","id":"o1","state":"ttx"}`)
 	f.Add(`{"channel":"c","pending":"x"}`)
 	f.Add(`{"channel":"C"}`)
@@ -319,7 +319,7 @@ func FuzzStoredRecord(f *testing.F) {
 			t.Fatal(err)
 		}
 		_, _ = r.Channels(bg)
-		if _, err := r.Ensure(bg, "d", (&fakeWeCom{}).maker("d")); err != nil { // the index is repaired
+		if _, err := r.Ensure(bg, "d", (&rfake{}).maker("d")); err != nil { // the index is repaired
 			t.Fatal(err)
 		}
 		if list, err := r.Channels(bg); err != nil || !slices.Contains(list, "d") {
@@ -330,7 +330,7 @@ func FuzzStoredRecord(f *testing.F) {
 
 // pthing is a record that decodes its own claim marker, for Identify.
 type pthing struct {
-	thing
+	rthing
 	Pending string `json:"pending,omitempty"`
 }
 
@@ -341,14 +341,14 @@ func newIdentifyingReg(store wecom.Store) *Registry[pthing] {
 
 // With Identify each value is decoded once; claims, records and corrupt
 // values are told apart as without it.
-func TestIdentifyDecodesOnce(t *testing.T) {
+func TestRegistryIdentifyDecodesOnce(t *testing.T) {
 	t.Parallel()
 	store := wecom.NewMemoryStore()
 	r := newIdentifyingReg(store)
 	n := 0
 	m := Maker[pthing]{Create: func(_ context.Context, state string) (*pthing, error) {
 		n++
-		return &pthing{thing: thing{Channel: "c", ID: "o1", State: state}}, nil
+		return &pthing{rthing: rthing{Channel: "c", ID: "o1", State: state}}, nil
 	}}
 	require.NoError(t, store.Set(bg, r.ChannelKey("c"), `{"channel":"c","pending":"dead"}`, 20*time.Millisecond))
 	_, ok, err := r.Lookup(bg, "c")
