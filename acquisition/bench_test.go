@@ -21,7 +21,7 @@ func benchChannels(b *testing.B) (*Channels, *ChannelLink, wecom.Store) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, err := ch.Ensure(context.Background(), "douyin-ad-7")
+	l, err := ch.Ensure(context.Background(), Channel{Name: "douyin-ad-7"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -35,14 +35,14 @@ func BenchmarkChannelsEnsureKnown(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ch.Ensure(ctx, "douyin-ad-7"); err != nil {
+		if _, err := ch.Ensure(ctx, Channel{Name: "douyin-ad-7"}); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// BenchmarkChannelsResolve is Resolve of a customer's state: the path of
-// every add_external_contact event.
+// BenchmarkChannelsResolve is Resolve of a customer's state (known to the
+// Channels, so from memory): the path of every add_external_contact event.
 func BenchmarkChannelsResolve(b *testing.B) {
 	ch, l, _ := benchChannels(b)
 	ctx := context.Background()
@@ -54,12 +54,25 @@ func BenchmarkChannelsResolve(b *testing.B) {
 	}
 }
 
-// BenchmarkStoreGetReference is the reference for both: one Get of the
-// channel's record from the same MemoryStore.
+// BenchmarkChannelsLookupState is LookupState of a customer's state: the
+// channel's link, with one read of the Store.
+func BenchmarkChannelsLookupState(b *testing.B) {
+	ch, l, _ := benchChannels(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok, err := ch.LookupState(ctx, l.State); err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+	}
+}
+
+// BenchmarkStoreGetReference is the reference: one Get of the channel's
+// record from the same MemoryStore.
 func BenchmarkStoreGetReference(b *testing.B) {
 	ch, _, store := benchChannels(b)
 	ctx := context.Background()
-	key := ch.channelKey("douyin-ad-7")
+	key := ch.eng.ChannelKey("douyin-ad-7")
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, ok, err := store.Get(ctx, key); err != nil || !ok {

@@ -5,48 +5,51 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"time"
+	"slices"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/internal/channelstate"
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// Channels keeps one acquisition link per marketing channel ("spring-fair",
-// "douyin-ad-7", any string): Ensure creates the channel's link once, with a
-// link name and a customer_channel state derived from the channel, and
-// Resolve / ResolveLink map what comes back (the State of an
-// add_external_contact event or of a Customer, the LinkId of an acquisition
-// event) to the channel.
+// Channels keeps one acquisition link per marketing channel: Ensure creates
+// a channel's link once, with a link name and a customer_channel state
+// derived from the channel's name, and keeps its range in line with the
+// channel's definition; Resolve and LookupState map the State a customer
+// comes back with (of an add_external_contact event or a Customer) to the
+// channel, LookupLink the LinkId of an acquisition event.
 //
 // The mapping lives in a wecom.Store: give every instance the same shared
-// Store (wecom/redisstore) and each resolves every channel, and two
-// instances ensuring the same channel at once create one link. A state is
-// derived from a hash of the channel, so it is the same after a restart; if
-// two channels ever hash alike, the second gets the next candidate, and the
-// Store remembers which.
-//
-// The state mapping is internal/channelstate's, shared with contact.Channels
-// and groupchat.Channels.
+// Store (redisstore) and each resolves every channel, and two instances
+// ensuring the same channel at once create one link. A state is "ch"
+// (ChannelTemplate.StatePrefix) and 10 characters of a hash of the name: the
+// same after a restart, and if two channels ever hash alike the second gets
+// the next candidate and the Store remembers which. A Channels remembers
+// the states it has seen (they are never given to another channel): Resolve
+// of a known state reads nothing, LookupState reads the link once.
+// contact.Channels and groupchat.Channels work the same way, with the same
+// verbs.
 //
 // A Channels is safe for concurrent use.
 type Channels struct {
-	svc        *Service
-	store      wecom.Store
-	tmpl       ChannelTemplate
-	ns         string
-	code       func(channel string, attempt int) string
-	poll       time.Duration // wait between looks at a link another caller is creating
-	pendingTTL time.Duration // how long a creation may take before others take over
+	svc    *Service
+	store  wecom.Store
+	prefix string
+	tmpl   ChannelTemplate
+	eng    *channelstate.Engine[Channel, ChannelLink]
 }
 
 // ChannelTemplate is what every channel's link is created with.
 type ChannelTemplate struct {
-	Range          Range // required
+	// Range takes the customers of a channel that sets neither Users nor
+	// Departments.
+	Range Range
+	// SkipVerify is the default of Channel.SkipVerify.
 	SkipVerify     *bool
 	PriorityOption *PriorityOption
 	MarkSource     *bool
 	// StatePrefix starts every state (letters and digits, at most
-	// MaxStatePrefix bytes; default "ch").
+	// MaxChannelStatePrefix bytes; default "ch").
 	StatePrefix string
 	// Namespace separates the mappings of several apps of one corp that
 	// share a Store (since 2023-12 an app sees only its own links): use the
@@ -54,51 +57,32 @@ type ChannelTemplate struct {
 	Namespace string
 }
 
-// MaxStatePrefix is the longest ChannelTemplate.StatePrefix, in bytes.
-const MaxStatePrefix = 16
+// MaxChannelStatePrefix is the longest ChannelTemplate.StatePrefix, in
+// bytes: with the 10 characters of the hash a state stays well within
+// MaxChannelBytes.
+const MaxChannelStatePrefix = 16
 
-// ErrNoChannel is returned for a channel that has no link (Lookup's ok is
-// false instead).
-var ErrNoChannel = errors.New("acquisition: no link for this channel")
-
-// NewChannels returns a Channels creating links through svc and keeping the
-// mapping in store.
-func NewChannels(svc *Service, store wecom.Store, tmpl ChannelTemplate) (*Channels, error) {
-	if svc == nil || store == nil {
-		return nil, invalidf("NewChannels needs a Service and a Store")
-	}
-	if tmpl.StatePrefix == "" {
-		tmpl.StatePrefix = "ch"
-	}
-	if len(tmpl.StatePrefix) > MaxStatePrefix || !channelstate.IsAlnum(tmpl.StatePrefix, false) {
-		return nil, invalidf("StatePrefix %q: want at most %d letters and digits", tmpl.StatePrefix, MaxStatePrefix)
-	}
-	if !channelstate.IsAlnum(tmpl.Namespace, true) {
-		return nil, invalidf("Namespace %q: want letters, digits, '-' and '_'", tmpl.Namespace)
-	}
-	if err := firstErr(tmpl.Range.validate(), tmpl.PriorityOption.validate()); err != nil {
-		return nil, err
-	}
-	tmpl.Range = Range{UserList: append([]string(nil), tmpl.Range.UserList...),
-		DepartmentList: append([]int(nil), tmpl.Range.DepartmentList...)}
-	return &Channels{
-		svc:        svc,
-		store:      store,
-		tmpl:       tmpl,
-		ns:         "scrm:acquisition:" + svc.c.CorpID() + ":" + tmpl.Namespace + ":",
-		code:       stateCode(tmpl.StatePrefix),
-		poll:       20 * time.Millisecond,
-		pendingTTL: 2 * time.Minute,
-	}, nil
+// Channel is a marketing channel ("spring-fair", "douyin-ad-7", any
+// string) served by an acquisition link. It is data: keep the list in
+// configuration and Ensure each channel at start-up; a changed definition
+// updates the channel's link.
+type Channel struct {
+	// Name identifies the channel; its link's name and state are derived
+	// from it.
+	Name string `json:"channel"`
+	// Users and Departments take the channel's customers (the link's
+	// range): at most MaxRangeUsers members, departments counting with
+	// their head count. Both empty: ChannelTemplate.Range.
+	Users       []string `json:"users,omitempty"`
+	Departments []int    `json:"departments,omitempty"`
+	// SkipVerify: nil takes ChannelTemplate.SkipVerify; both nil leave
+	// WeCom's default (customers are added without the member's approval).
+	SkipVerify *bool `json:"skip_verify,omitempty"`
 }
 
-// stateCode returns the state candidates of a prefix: prefix + 10 base32
-// characters of SHA-256(channel, attempt).
-func stateCode(prefix string) func(string, int) string { return channelstate.Code(prefix) }
-
-// ChannelLink is a channel's link.
+// ChannelLink is a channel with its link, as the Store keeps it.
 type ChannelLink struct {
-	Channel  string `json:"channel"`
+	Channel
 	LinkID   string `json:"link_id"`
 	LinkName string `json:"link_name"`
 	// State is the customer_channel of URL: customers who tap URL come
@@ -108,149 +92,233 @@ type ChannelLink struct {
 	URL string `json:"url"`
 }
 
-// record is what the Store holds for a channel: its link, or a claim on
-// creating it (Pending set).
-type record struct {
-	ChannelLink
-	Pending string `json:"pending,omitempty"`
+// ErrNoChannel is returned for a channel that has no link (Lookup's ok is
+// false instead).
+var ErrNoChannel = errors.New("acquisition: no link for this channel")
+
+// NewChannels returns a Channels creating links through svc and keeping the
+// mapping in store.
+func NewChannels(svc *Service, store wecom.Store, tmpl ChannelTemplate) (*Channels, error) {
+	if svc == nil || store == nil {
+		return nil, check.Invalidf("NewChannels needs a Service and a Store")
+	}
+	if tmpl.StatePrefix == "" {
+		tmpl.StatePrefix = "ch"
+	}
+	if err := channelstate.CheckTemplate(tmpl.StatePrefix, tmpl.Namespace); err != nil {
+		return nil, check.Invalidf("%v", err)
+	}
+	var rng error
+	if len(tmpl.Range.UserList) > 0 || len(tmpl.Range.DepartmentList) > 0 {
+		rng = tmpl.Range.validate()
+	}
+	if err := api.FirstErr(rng, tmpl.PriorityOption.validate()); err != nil {
+		return nil, err
+	}
+	tmpl.Range = Range{UserList: slices.Clone(tmpl.Range.UserList), DepartmentList: slices.Clone(tmpl.Range.DepartmentList)}
+	c := &Channels{svc: svc, store: store, tmpl: tmpl, prefix: "scrm:acquisition:" + svc.c.CorpID() + ":" + tmpl.Namespace + ":"}
+	c.eng = channelstate.New[Channel, ChannelLink](channelstate.Config{Store: store, Prefix: c.prefix,
+		StatePrefix: tmpl.StatePrefix, Pkg: "acquisition", ErrNoChannel: ErrNoChannel}, links{c})
+	return c, nil
 }
 
-// reg is the state mapping (internal/channelstate) over the Channels'
-// Store and keys.
-func (c *Channels) reg() channelstate.Registry[record] {
-	return channelstate.Registry[record]{Store: c.store, Prefix: c.ns, Code: c.code, Poll: c.poll,
-		PendingTTL: c.pendingTTL, Pkg: "acquisition", Identify: identifyRecord}
+// define checks ch and returns it as its link is made: a copy, with the
+// template's defaults filled in.
+func (c *Channels) define(ch Channel) (Channel, error) {
+	if err := check.Required("Name", ch.Name); err != nil {
+		return ch, err
+	}
+	ch.Users, ch.Departments = slices.Clone(ch.Users), slices.Clone(ch.Departments)
+	if len(ch.Users) == 0 && len(ch.Departments) == 0 {
+		ch.Users, ch.Departments = slices.Clone(c.tmpl.Range.UserList), slices.Clone(c.tmpl.Range.DepartmentList)
+	}
+	if ch.SkipVerify == nil {
+		ch.SkipVerify = c.tmpl.SkipVerify
+	}
+	if ch.SkipVerify != nil {
+		v := *ch.SkipVerify
+		ch.SkipVerify = &v
+	}
+	switch {
+	case len(ch.Users) == 0 && len(ch.Departments) == 0:
+		return ch, check.Invalidf("channel %q needs Users or Departments (or a ChannelTemplate.Range)", ch.Name)
+	case slices.Contains(ch.Users, ""):
+		return ch, check.Invalidf("channel %q has an empty user id", ch.Name)
+	}
+	return ch, api.MaxItems(check, "Users", ch.Users, MaxRangeUsers)
 }
 
-func identifyRecord(r *record) (string, bool) { return r.Channel, r.Pending != "" }
+func (c *Channels) linkKey(linkID string) string { return c.prefix + "link:" + linkID }
 
-func (c *Channels) channelKey(channel string) string { r := c.reg(); return r.ChannelKey(channel) }
-func (c *Channels) stateKey(state string) string     { r := c.reg(); return r.StateKey(state) }
-func (c *Channels) linkKey(linkID string) string     { return c.ns + "link:" + linkID }
+// links is the channel engine's Adapter: one link per channel. A link's
+// id maps to its state in the Store, for LookupLink.
+type links struct{ c *Channels }
+
+func (links) Name(ch *Channel) string     { return ch.Name }
+func (links) Def(l *ChannelLink) *Channel { return &l.Channel }
+func (links) ID(l *ChannelLink) string    { return l.LinkID }
+func (links) State(l *ChannelLink) string { return l.State }
+func (links) Same(a, b *Channel) bool     { return sameLink(a, b) }
+func (links) Retired(name, state string) *ChannelLink {
+	return &ChannelLink{Channel: Channel{Name: name}, State: state}
+}
+
+func sameLink(a, b *Channel) bool {
+	return slices.Equal(a.Users, b.Users) && slices.Equal(a.Departments, b.Departments) &&
+		(a.SkipVerify == nil) == (b.SkipVerify == nil) && (a.SkipVerify == nil || *a.SkipVerify == *b.SkipVerify)
+}
+
+func (w links) Create(ctx context.Context, ch *Channel, state string) (*ChannelLink, error) {
+	t := &w.c.tmpl
+	link, err := w.c.svc.CreateLink(ctx, &CreateLinkRequest{LinkName: channelstate.Label(ch.Name, state, MaxLinkNameLen),
+		Range: Range{UserList: ch.Users, DepartmentList: ch.Departments}, SkipVerify: ch.SkipVerify,
+		PriorityOption: t.PriorityOption, MarkSource: t.MarkSource})
+	if err != nil {
+		return nil, err
+	}
+	return w.record(ctx, ch, state, link)
+}
+
+// Find looks for the link by its name among the app's links.
+func (w links) Find(ctx context.Context, ch *Channel, state string) (*ChannelLink, bool, error) {
+	name := channelstate.Label(ch.Name, state, MaxLinkNameLen)
+	for id, err := range w.c.svc.ListLinksIter(ctx, nil) {
+		if err != nil {
+			return nil, false, err
+		}
+		if d, err := w.c.svc.Get(ctx, id); err == nil && d.Link.LinkName == name {
+			l, err := w.record(ctx, ch, state, &d.Link)
+			return l, err == nil, err
+		}
+	}
+	return nil, false, nil
+}
+
+// record is the channel's record of link, whose id it maps to state.
+func (w links) record(ctx context.Context, ch *Channel, state string, link *Link) (*ChannelLink, error) {
+	u, err := withChannel(link.URL, state)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.c.store.Set(ctx, w.c.linkKey(link.LinkID), state, 0); err != nil {
+		return nil, err
+	}
+	return &ChannelLink{Channel: *ch, LinkID: link.LinkID, LinkName: link.LinkName, State: state, URL: u}, nil
+}
+
+func (w links) Update(ctx context.Context, cur *ChannelLink, ch *Channel) (*ChannelLink, error) {
+	if !sameLink(&cur.Channel, ch) {
+		err := w.c.svc.UpdateLink(ctx, &UpdateLinkRequest{LinkID: cur.LinkID,
+			Range: &Range{UserList: ch.Users, DepartmentList: ch.Departments}, SkipVerify: ch.SkipVerify})
+		if err != nil {
+			return nil, err
+		}
+	}
+	cur.Channel = *ch
+	return cur, nil
+}
+
+// Delete deletes the link; when delete_link fails, get tells whether the
+// link is gone (WeCom refuses both alike for a link it no longer knows).
+func (w links) Delete(ctx context.Context, l *ChannelLink) error {
+	err := w.c.svc.DeleteLink(ctx, l.LinkID)
+	if err != nil {
+		var we *wecom.Error
+		if _, gerr := w.c.svc.Get(ctx, l.LinkID); gerr == nil || !errors.As(gerr, &we) {
+			return err // the link is still there, or we cannot tell
+		}
+	}
+	return nil
+}
+
+// Ensure returns the channel's link, creating it the first time. When the
+// stored definition differs from ch, the link is updated (see Update).
+// When another caller (in this process or another instance sharing the
+// Store) is creating it, Ensure waits for that link until ctx ends. A
+// creation whose outcome is unknown (wecom.ErrOutcomeUnknown) is recovered
+// by looking for the link by its name among the app's links.
+func (c *Channels) Ensure(ctx context.Context, ch Channel) (*ChannelLink, error) {
+	ch, err := c.define(ch)
+	if err != nil {
+		return nil, err
+	}
+	return c.eng.Ensure(ctx, ch)
+}
+
+// Update changes the link of an existing channel to ch: its range and
+// SkipVerify (update_link; nil leaves the link's). The link's name, state
+// and URL stay. The error matches ErrNoChannel when the channel has no
+// link.
+func (c *Channels) Update(ctx context.Context, ch Channel) (*ChannelLink, error) {
+	ch, err := c.define(ch)
+	if err != nil {
+		return nil, err
+	}
+	return c.eng.Update(ctx, ch)
+}
 
 // Lookup returns the channel's link without creating one; ok is false when
 // the channel has none (or its creation is still in progress).
-func (c *Channels) Lookup(ctx context.Context, channel string) (link *ChannelLink, ok bool, err error) {
-	r := c.reg()
-	l, ok, err := r.Lookup(ctx, channel)
+func (c *Channels) Lookup(ctx context.Context, name string) (*ChannelLink, bool, error) {
+	return c.eng.Lookup(ctx, name)
+}
+
+// LookupState returns the link of the channel a customer came through, from
+// the State of an add_external_contact event, a Customer or an acquisition
+// event. For a retired channel only Name and State are set; ok is false for
+// a state no channel of this Channels made.
+func (c *Channels) LookupState(ctx context.Context, state string) (*ChannelLink, bool, error) {
+	return c.eng.LookupState(ctx, state)
+}
+
+// List returns the link of every channel, ordered by name.
+func (c *Channels) List(ctx context.Context) ([]*ChannelLink, error) { return c.eng.List(ctx) }
+
+// Retire deletes the channel's link and forgets it, so that a later Ensure
+// creates a new one (with the same state). The state and the link id stay
+// mapped to the channel: customers who came through the old link still
+// Resolve to it, and late events about the old link still LookupLink. A
+// link WeCom no longer knows (deleted in the admin console, say) is
+// forgotten too; a channel without a link is not an error.
+func (c *Channels) Retire(ctx context.Context, name string) error { return c.eng.Retire(ctx, name) }
+
+// Resolve returns the name of the channel whose link a customer came
+// through, from the State of an add_external_contact event, a Customer or
+// an acquisition event. ok is false for a state no channel of this Channels
+// made, such as "" (the bare link URL).
+func (c *Channels) Resolve(ctx context.Context, state string) (name string, ok bool, err error) {
+	return c.eng.Resolve(ctx, state)
+}
+
+// LookupLink returns the channel link of a link id (the LinkId of an
+// acquisition event). For a link the channel no longer has (retired, or
+// replaced by a newer one) only Name, LinkID and State are set; ok is
+// false for a link no channel of this Channels made.
+func (c *Channels) LookupLink(ctx context.Context, linkID string) (*ChannelLink, bool, error) {
+	if linkID == "" {
+		return nil, false, nil
+	}
+	state, ok, err := c.store.Get(ctx, c.linkKey(linkID))
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	return &l.ChannelLink, true, nil
-}
-
-// Ensure returns the channel's link, creating it the first time. When
-// another caller (in this process or another instance sharing the Store)
-// is creating it, Ensure waits for that link until ctx ends. A creation whose
-// outcome is unknown (wecom.ErrOutcomeUnknown) is recovered by looking for
-// the link by its name among the app's links.
-func (c *Channels) Ensure(ctx context.Context, channel string) (*ChannelLink, error) {
-	if err := required("channel", channel); err != nil {
-		return nil, err
+	l, ok, err := c.eng.LookupState(ctx, state)
+	if err != nil || !ok {
+		return nil, false, err
 	}
-	r := c.reg()
-	if l, ok, err := r.Lookup(ctx, channel); err != nil || ok {
-		if err != nil {
-			return nil, err
-		}
-		return &l.ChannelLink, nil
+	if l.LinkID != linkID {
+		return &ChannelLink{Channel: Channel{Name: l.Name}, LinkID: linkID, State: state}, true, nil
 	}
-	l, err := r.Ensure(ctx, channel, c.maker(channel))
-	if err != nil {
-		return nil, err
-	}
-	return &l.ChannelLink, nil
-}
-
-// create makes the channel's link; the caller holds the pending claim.
-func (c *Channels) create(ctx context.Context, channel, pending string) (*ChannelLink, error) {
-	r := c.reg()
-	l, err := r.Create(ctx, channel, pending, c.maker(channel))
-	if err != nil {
-		return nil, err
-	}
-	return &l.ChannelLink, nil
-}
-
-// maker creates the channel's link with its state and maps the link back
-// to the channel.
-func (c *Channels) maker(channel string) channelstate.Maker[record] {
-	return channelstate.Maker[record]{
-		Create: func(ctx context.Context, state string) (*record, error) {
-			name := linkName(channel, state)
-			link, err := c.svc.CreateLink(ctx, &CreateLinkRequest{LinkName: name, Range: c.tmpl.Range,
-				SkipVerify: c.tmpl.SkipVerify, PriorityOption: c.tmpl.PriorityOption, MarkSource: c.tmpl.MarkSource})
-			if errors.Is(err, wecom.ErrOutcomeUnknown) {
-				if found, ferr := c.findByName(ctx, name); ferr == nil && found != nil {
-					link, err = found, nil
-				}
-			}
-			if err != nil {
-				return nil, err
-			}
-			u, err := withChannel(link.URL, state)
-			if err != nil {
-				return nil, err
-			}
-			if err := c.store.Set(ctx, c.linkKey(link.LinkID), channel, 0); err != nil {
-				return nil, err
-			}
-			return &record{ChannelLink: ChannelLink{Channel: channel, LinkID: link.LinkID, LinkName: name, State: state, URL: u}}, nil
-		},
-		Undo: func(ctx context.Context, l *record) { _ = c.svc.DeleteLink(ctx, l.LinkID) },
-		ID:   func(l *record) string { return l.LinkID },
-	}
-}
-
-// linkName names the link after the channel: as much of the channel as fits
-// in MaxLinkNameLen characters, then "#" and the state, which makes the name
-// unique.
-func linkName(channel, state string) string {
-	return channelstate.Label(channel, state, MaxLinkNameLen)
-}
-
-// findByName looks for this app's link called name.
-func (c *Channels) findByName(ctx context.Context, name string) (*Link, error) {
-	for id, err := range c.svc.ListLinksIter(ctx, nil) {
-		if err != nil {
-			return nil, err
-		}
-		d, err := c.svc.Get(ctx, id)
-		if err != nil {
-			continue
-		}
-		if d.Link.LinkName == name {
-			return &d.Link, nil
-		}
-	}
-	return nil, nil
-}
-
-// Resolve returns the channel whose state a customer came with (the State
-// of an add_external_contact event, of a Customer or of an acquisition
-// event). ok is false for a state no channel of this Channels made, such as
-// "" (the bare link URL).
-func (c *Channels) Resolve(ctx context.Context, state string) (channel string, ok bool, err error) {
-	r := c.reg()
-	return r.Resolve(ctx, state)
-}
-
-// ResolveLink returns the channel of a link (the LinkId of an acquisition
-// event).
-func (c *Channels) ResolveLink(ctx context.Context, linkID string) (channel string, ok bool, err error) {
-	if linkID == "" {
-		return "", false, nil
-	}
-	return c.store.Get(ctx, c.linkKey(linkID))
+	return l, true, nil
 }
 
 // Customers yields every customer the channel's link added. A channel
 // without a link yields one error matching ErrNoChannel.
-func (c *Channels) Customers(ctx context.Context, channel string) iter.Seq2[*Customer, error] {
+func (c *Channels) Customers(ctx context.Context, name string) iter.Seq2[*Customer, error] {
 	return func(yield func(*Customer, error) bool) {
-		l, ok, err := c.Lookup(ctx, channel)
+		l, ok, err := c.Lookup(ctx, name)
 		if err == nil && !ok {
-			err = fmt.Errorf("%w: %q", ErrNoChannel, channel)
+			err = fmt.Errorf("%w: %q", ErrNoChannel, name)
 		}
 		if err != nil {
 			yield(nil, err)
@@ -262,24 +330,4 @@ func (c *Channels) Customers(ctx context.Context, channel string) iter.Seq2[*Cus
 			}
 		}
 	}
-}
-
-// Delete deletes the channel's link and forgets it, so that a later Ensure
-// creates a new one. The state and the link id stay mapped to the channel:
-// customers who came through the old link still Resolve to it, and late
-// events about the old link still ResolveLink. A link WeCom no longer knows
-// (deleted in the admin console, say) is forgotten too.
-func (c *Channels) Delete(ctx context.Context, channel string) error {
-	l, ok, err := c.Lookup(ctx, channel)
-	if err != nil || !ok {
-		return err
-	}
-	if err := c.svc.DeleteLink(ctx, l.LinkID); err != nil {
-		var we *wecom.Error
-		if _, gerr := c.svc.Get(ctx, l.LinkID); gerr == nil || !errors.As(gerr, &we) {
-			return err // the link is still there, or we cannot tell
-		}
-	}
-	r := c.reg()
-	return r.Forget(ctx, channel)
 }

@@ -2,7 +2,6 @@ package acquisition
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -42,19 +41,19 @@ func TestChannelsStateCollision(t *testing.T) {
 		}
 	}
 	ch := internalChannels(t, svc, store)
-	ch.code = colliding(ch.code)
-	ctx := context.Background()
-	a, err := ch.Ensure(ctx, "alpha")
+	ch.eng.Code = colliding(ch.eng.Code)
+	ctx := t.Context()
+	a, err := ch.Ensure(ctx, Channel{Name: "alpha"})
 	require.NoError(t, err)
-	b, err := ch.Ensure(ctx, "beta")
+	b, err := ch.Ensure(ctx, Channel{Name: "beta"})
 	require.NoError(t, err)
 	assert.Equal(t, "chsame", a.State)
 	assert.NotEqual(t, a.State, b.State)
-	assert.Equal(t, ch.code("beta", 1), b.State)
+	assert.Equal(t, ch.eng.Code("beta", 1), b.State)
 
 	// After a restart, with the mapping in the Store, both resolve as before.
 	ch2 := internalChannels(t, svc, store)
-	ch2.code = colliding(ch2.code)
+	ch2.eng.Code = colliding(ch2.eng.Code)
 	for state, want := range map[string]string{a.State: "alpha", b.State: "beta"} {
 		got, ok, err := ch2.Resolve(ctx, state)
 		require.NoError(t, err)
@@ -63,8 +62,8 @@ func TestChannelsStateCollision(t *testing.T) {
 	}
 	// Every candidate taken: a clear error.
 	full := internalChannels(t, svc, store)
-	full.code = func(string, int) string { return "chsame" }
-	_, err = full.Ensure(ctx, "gamma")
+	full.eng.Code = func(string, int) string { return "chsame" }
+	_, err = full.Ensure(ctx, Channel{Name: "gamma"})
 	assert.ErrorContains(t, err, "no free state")
 }
 
@@ -75,20 +74,19 @@ func TestChannelsTakeOverAnExpiredClaim(t *testing.T) {
 	srv, svc := internalSetup(t)
 	store := wecom.NewMemoryStore()
 	ch := internalChannels(t, svc, store)
-	ch.poll = time.Millisecond
-	ctx := context.Background()
-	stale, _ := json.Marshal(record{ChannelLink: ChannelLink{Channel: "c"}, Pending: "dead"})
-	require.NoError(t, store.Set(ctx, ch.channelKey("c"), string(stale), 30*time.Millisecond))
-	l, err := ch.Ensure(ctx, "c")
+	ch.eng.Poll = time.Millisecond
+	ctx := t.Context()
+	require.NoError(t, store.Set(ctx, ch.eng.ChannelKey("c"), `{"channel":"c","pending":"dead"}`, 30*time.Millisecond))
+	l, err := ch.Ensure(ctx, Channel{Name: "c"})
 	require.NoError(t, err)
 	assert.NotEmpty(t, l.LinkID)
 	assert.Equal(t, 1, srv.Count("/cgi-bin/externalcontact/customer_acquisition/create_link"))
 
 	// Waiting ends with the context.
-	require.NoError(t, store.Set(ctx, ch.channelKey("d"), `{"channel":"d","pending":"x"}`, time.Hour))
+	require.NoError(t, store.Set(ctx, ch.eng.ChannelKey("d"), `{"channel":"d","pending":"x"}`, time.Hour))
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
 	defer cancel()
-	_, err = ch.Ensure(cctx, "d")
+	_, err = ch.Ensure(cctx, Channel{Name: "d"})
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	_, ok, err := ch.Lookup(ctx, "d")
 	require.NoError(t, err)
@@ -101,18 +99,19 @@ func TestChannelsLateCreatorYields(t *testing.T) {
 	t.Parallel()
 	srv, svc := internalSetup(t)
 	store := wecom.NewMemoryStore()
-	ctx := context.Background()
+	ctx := t.Context()
 	slow := internalChannels(t, svc, store)
 	fast := internalChannels(t, svc, store)
-	pending, _ := json.Marshal(record{ChannelLink: ChannelLink{Channel: "e"}, Pending: "slow"})
-	won, err := store.CompareAndSwap(ctx, slow.channelKey("e"), "", string(pending), 0)
+	claim, won, err := slow.eng.Claim(ctx, "e")
 	require.NoError(t, err)
 	require.True(t, won)
 	// The claim is lost (expired) and fast makes the link meanwhile.
-	require.NoError(t, store.Delete(ctx, slow.channelKey("e")))
-	theirs, err := fast.Ensure(ctx, "e")
+	require.NoError(t, store.Delete(ctx, slow.eng.ChannelKey("e")))
+	theirs, err := fast.Ensure(ctx, Channel{Name: "e"})
 	require.NoError(t, err)
-	mine, err := slow.create(ctx, "e", string(pending))
+	def, err := slow.define(Channel{Name: "e"})
+	require.NoError(t, err)
+	mine, err := slow.eng.Create(ctx, def, claim)
 	require.NoError(t, err)
 	assert.Equal(t, theirs, mine)
 	n := 0
@@ -122,14 +121,6 @@ func TestChannelsLateCreatorYields(t *testing.T) {
 	}
 	assert.Equal(t, 1, n, "the late creator deleted its link")
 	assert.Equal(t, 2, srv.Count("/cgi-bin/externalcontact/customer_acquisition/create_link"))
-}
-
-func TestLinkNameFitsAndEndsWithTheState(t *testing.T) {
-	t.Parallel()
-	assert.Equal(t, "spring#chabcdefghij", linkName("spring", "chabcdefghij"))
-	assert.Equal(t, "a b#chx", linkName("a\nb", "chx"), "control characters become spaces")
-	long := linkName("一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十", "chabcdefghij")
-	assert.Equal(t, "一二三四五六七八九十一二三四五六七#chabcdefghij", long)
 }
 
 func TestCheckWindowCountsChinaDays(t *testing.T) {

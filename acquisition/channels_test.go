@@ -32,12 +32,12 @@ func TestChannelsOneLinkPerChannel(t *testing.T) {
 	store := wecom.NewMemoryStore()
 	ch := newChannels(t, svc, store)
 
-	spring, err := ch.Ensure(ctx, "spring-fair")
+	spring, err := ch.Ensure(ctx, acquisition.Channel{Name: "spring-fair"})
 	require.NoError(t, err)
-	again, err := ch.Ensure(ctx, "spring-fair")
+	again, err := ch.Ensure(ctx, acquisition.Channel{Name: "spring-fair"})
 	require.NoError(t, err)
 	assert.Equal(t, spring, again)
-	douyin, err := ch.Ensure(ctx, "抖音广告 #7 — 很长很长很长很长很长很长很长的渠道名称")
+	douyin, err := ch.Ensure(ctx, acquisition.Channel{Name: "抖音广告 #7 — 很长很长很长很长很长很长很长的渠道名称"})
 	require.NoError(t, err)
 	assert.Equal(t, 2, srv.Count(pathCreate), "one link per channel")
 	assert.NotEqual(t, spring.LinkID, douyin.LinkID)
@@ -73,10 +73,20 @@ func TestChannelsOneLinkPerChannel(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, "抖音广告 #7 — 很长很长很长很长很长很长很长的渠道名称", got)
-	got, ok, err = ch2.ResolveLink(ctx, spring.LinkID)
+	byLink, ok, err := ch2.LookupLink(ctx, spring.LinkID)
 	require.NoError(t, err)
 	assert.True(t, ok)
-	assert.Equal(t, "spring-fair", got)
+	assert.Equal(t, spring, byLink)
+	byState, ok, err := ch2.LookupState(ctx, tap.State)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, douyin, byState)
+	_, ok, err = ch2.LookupLink(ctx, "ca-unknown")
+	require.NoError(t, err)
+	assert.False(t, ok)
+	list, err := ch2.List(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []*acquisition.ChannelLink{spring, douyin}, list, "ordered by name")
 	_, ok, err = ch2.Resolve(ctx, "")
 	require.NoError(t, err)
 	assert.False(t, ok, "the bare URL has no channel")
@@ -102,12 +112,12 @@ func TestChannelsStatesAreStableAcrossStores(t *testing.T) {
 	t.Parallel()
 	_, svc := setup(t)
 	ctx := context.Background()
-	a, err := newChannels(t, svc, wecom.NewMemoryStore()).Ensure(ctx, "weibo")
+	a, err := newChannels(t, svc, wecom.NewMemoryStore()).Ensure(ctx, acquisition.Channel{Name: "weibo"})
 	require.NoError(t, err)
 	// Even with the Store lost, the same channel gets the same state (its
 	// first candidate), so customers who came before still resolve once
 	// the link is made again.
-	b, err := newChannels(t, svc, wecom.NewMemoryStore()).Ensure(ctx, "weibo")
+	b, err := newChannels(t, svc, wecom.NewMemoryStore()).Ensure(ctx, acquisition.Channel{Name: "weibo"})
 	require.NoError(t, err)
 	assert.Equal(t, a.State, b.State)
 }
@@ -125,7 +135,7 @@ func TestChannelsConcurrentEnsureCreatesOneLink(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			links[i], errs[i] = instances[i%len(instances)].Ensure(context.Background(), "launch")
+			links[i], errs[i] = instances[i%len(instances)].Ensure(context.Background(), acquisition.Channel{Name: "launch"})
 		}()
 	}
 	wg.Wait()
@@ -136,14 +146,14 @@ func TestChannelsConcurrentEnsureCreatesOneLink(t *testing.T) {
 	assert.Equal(t, 1, srv.Count(pathCreate))
 }
 
-func TestChannelsDeleteKeepsOldCustomersResolvable(t *testing.T) {
+func TestChannelsRetireKeepsOldCustomersResolvable(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	ctx := context.Background()
 	ch := newChannels(t, svc, wecom.NewMemoryStore())
-	old, err := ch.Ensure(ctx, "expo")
+	old, err := ch.Ensure(ctx, acquisition.Channel{Name: "expo"})
 	require.NoError(t, err)
-	require.NoError(t, ch.Delete(ctx, "expo"))
+	require.NoError(t, ch.Retire(ctx, "expo"))
 	_, ok, err := ch.Lookup(ctx, "expo")
 	require.NoError(t, err)
 	assert.False(t, ok)
@@ -153,30 +163,35 @@ func TestChannelsDeleteKeepsOldCustomersResolvable(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, "expo", got)
-	got, ok, err = ch.ResolveLink(ctx, old.LinkID)
+	byLink, ok, err := ch.LookupLink(ctx, old.LinkID)
 	require.NoError(t, err)
 	assert.True(t, ok, "late events about the old link still resolve")
-	assert.Equal(t, "expo", got)
+	assert.Equal(t, &acquisition.ChannelLink{Channel: acquisition.Channel{Name: "expo"}, LinkID: old.LinkID, State: old.State}, byLink)
 
-	fresh, err := ch.Ensure(ctx, "expo")
+	fresh, err := ch.Ensure(ctx, acquisition.Channel{Name: "expo"})
 	require.NoError(t, err)
 	assert.NotEqual(t, old.LinkID, fresh.LinkID)
 	assert.Equal(t, old.State, fresh.State, "the channel keeps its state")
+	byLink, ok, err = ch.LookupLink(ctx, old.LinkID)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, old.LinkID, byLink.LinkID, "the old link is not taken for the new one")
+	assert.Empty(t, byLink.URL)
 
 	// A link deleted in the admin console is forgotten too.
 	require.NoError(t, srv.DeleteAcquisitionLinkInAdmin(srv.CorpID, fresh.LinkID))
-	require.NoError(t, ch.Delete(ctx, "expo"))
+	require.NoError(t, ch.Retire(ctx, "expo"))
 	_, ok, err = ch.Lookup(ctx, "expo")
 	require.NoError(t, err)
 	assert.False(t, ok)
-	require.NoError(t, ch.Delete(ctx, "never-made"), "nothing to delete")
+	require.NoError(t, ch.Retire(ctx, "never-made"), "nothing to retire")
 
 	// A transport failure keeps the mapping.
-	third, err := ch.Ensure(ctx, "expo")
+	third, err := ch.Ensure(ctx, acquisition.Channel{Name: "expo"})
 	require.NoError(t, err)
 	srv.Fail(pathDelete, wecomtest.Fault{HTTPStatus: http.StatusBadGateway, Times: 3})
 	srv.Fail(pathGet, wecomtest.Fault{HTTPStatus: http.StatusBadGateway, Times: 3})
-	require.Error(t, ch.Delete(ctx, "expo"))
+	require.Error(t, ch.Retire(ctx, "expo"))
 	l, ok, err := ch.Lookup(ctx, "expo")
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -189,13 +204,13 @@ func TestChannelsErrorsReleaseTheClaim(t *testing.T) {
 	ctx := context.Background()
 	ch := newChannels(t, svc, wecom.NewMemoryStore())
 	srv.Fail(pathCreate, wecomtest.Fault{Errcode: 40003})
-	_, err := ch.Ensure(ctx, "x")
+	_, err := ch.Ensure(ctx, acquisition.Channel{Name: "x"})
 	assert.Equal(t, 40003, wecom.ErrorCode(err))
-	l, err := ch.Ensure(ctx, "x")
+	l, err := ch.Ensure(ctx, acquisition.Channel{Name: "x"})
 	require.NoError(t, err, "a failed creation does not block the next")
 	assert.NotEmpty(t, l.LinkID)
 
-	_, err = ch.Ensure(ctx, "")
+	_, err = ch.Ensure(ctx, acquisition.Channel{Name: ""})
 	assert.ErrorIs(t, err, acquisition.ErrInvalidArgument)
 }
 
@@ -232,7 +247,7 @@ func TestChannelsRecoverALinkWhoseCreationOutcomeWasLost(t *testing.T) {
 	rt.mu.Unlock()
 
 	ch := newChannels(t, svc, wecom.NewMemoryStore())
-	l, err := ch.Ensure(ctx, "lost-answer")
+	l, err := ch.Ensure(ctx, acquisition.Channel{Name: "lost-answer"})
 	require.NoError(t, err)
 	assert.Equal(t, 2, srv.Count(pathCreate), "the creation is not repeated")
 	ids := 0
@@ -252,9 +267,9 @@ func TestNewChannelsChecksItsTemplate(t *testing.T) {
 	store := wecom.NewMemoryStore()
 	good := acquisition.Range{UserList: []string{"zhangsan"}}
 	for _, tmpl := range []acquisition.ChannelTemplate{
-		{},
 		{Range: good, StatePrefix: "has space"},
-		{Range: good, StatePrefix: strings.Repeat("a", acquisition.MaxStatePrefix+1)},
+		{Range: good, StatePrefix: strings.Repeat("a", acquisition.MaxChannelStatePrefix+1)},
+		{Range: acquisition.Range{UserList: make([]string, acquisition.MaxRangeUsers+1)}},
 		{Range: good, Namespace: "a:b"},
 		{Range: good, PriorityOption: &acquisition.PriorityOption{}},
 	} {
@@ -267,7 +282,7 @@ func TestNewChannelsChecksItsTemplate(t *testing.T) {
 	assert.ErrorIs(t, err, acquisition.ErrInvalidArgument)
 	ch, err := acquisition.NewChannels(svc, store, acquisition.ChannelTemplate{Range: good, StatePrefix: "fair", Namespace: "app_2"})
 	require.NoError(t, err)
-	l, err := ch.Ensure(context.Background(), "x")
+	l, err := ch.Ensure(context.Background(), acquisition.Channel{Name: "x"})
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(l.State, "fair"), l.State)
 }
@@ -283,11 +298,62 @@ func TestChannelsNamespacesSeparateApps(t *testing.T) {
 	require.NoError(t, err)
 	b, err := acquisition.NewChannels(other, store, acquisition.ChannelTemplate{Range: acquisition.Range{UserList: []string{"lisi"}}, Namespace: "wwsuitechan001"})
 	require.NoError(t, err)
-	la, err := a.Ensure(ctx, "same")
+	la, err := a.Ensure(ctx, acquisition.Channel{Name: "same"})
 	require.NoError(t, err)
-	lb, err := b.Ensure(ctx, "same")
+	lb, err := b.Ensure(ctx, acquisition.Channel{Name: "same"})
 	require.NoError(t, err)
 	assert.NotEqual(t, la.LinkID, lb.LinkID)
 	_, err = other.Get(ctx, lb.LinkID)
 	assert.NoError(t, err)
+}
+
+// A channel may name its own range and verification; the template's are
+// the defaults. A changed definition updates the link, which keeps its
+// name, state and URL.
+func TestChannelsPerChannelRangeAndUpdate(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	ctx := t.Context()
+	ch := newChannels(t, svc, wecom.NewMemoryStore())
+	fair, err := ch.Ensure(ctx, acquisition.Channel{Name: "fair", Users: []string{"lisi"}, SkipVerify: acquisition.Bool(false)})
+	require.NoError(t, err)
+	d, err := svc.Get(ctx, fair.LinkID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"lisi"}, d.Range.UserList)
+	assert.False(t, d.Link.SkipVerify)
+	ad, err := ch.Ensure(ctx, acquisition.Channel{Name: "ad"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"zhangsan", "lisi"}, ad.Users, "the template's range")
+
+	const pathUpdate = "/cgi-bin/externalcontact/customer_acquisition/update_link"
+	moved, err := ch.Ensure(ctx, acquisition.Channel{Name: "fair", Users: []string{"zhangsan"}, SkipVerify: acquisition.Bool(false)})
+	require.NoError(t, err)
+	assert.Equal(t, 1, srv.Count(pathUpdate))
+	assert.Equal(t, fair.LinkID, moved.LinkID)
+	assert.Equal(t, fair.State, moved.State)
+	assert.Equal(t, fair.URL, moved.URL)
+	d, err = svc.Get(ctx, fair.LinkID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"zhangsan"}, d.Range.UserList)
+	assert.Equal(t, fair.LinkName, d.Link.LinkName)
+	_, err = ch.Ensure(ctx, acquisition.Channel{Name: "fair", Users: []string{"zhangsan"}, SkipVerify: acquisition.Bool(false)})
+	require.NoError(t, err)
+	assert.Equal(t, 1, srv.Count(pathUpdate), "the same definition changes nothing")
+	got, ok, err := ch.Lookup(ctx, "fair")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, moved, got)
+
+	_, err = ch.Update(ctx, acquisition.Channel{Name: "never-made"})
+	assert.ErrorIs(t, err, acquisition.ErrNoChannel)
+
+	bare, err := acquisition.NewChannels(svc, wecom.NewMemoryStore(), acquisition.ChannelTemplate{})
+	require.NoError(t, err, "a template without a range: each channel names its own")
+	for _, c := range []acquisition.Channel{{Name: "no one"}, {Name: "empty", Users: []string{""}},
+		{Name: "many", Users: make([]string, acquisition.MaxRangeUsers+1)}} {
+		_, err = bare.Ensure(ctx, c)
+		assert.ErrorIs(t, err, acquisition.ErrInvalidArgument, c.Name)
+	}
+	_, err = bare.Ensure(ctx, acquisition.Channel{Name: "own", Departments: []int{1}})
+	require.NoError(t, err)
 }

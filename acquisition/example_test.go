@@ -29,7 +29,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	link, err := channels.Ensure(ctx, "douyin-ad-7") // created once, then found
+	link, err := channels.Ensure(ctx, acquisition.Channel{Name: "douyin-ad-7"}) // created once, then found
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/scrmkit/scrm/internal/channelstate"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -17,10 +18,10 @@ func FuzzLinkName(f *testing.F) {
 	for _, s := range []string{"", "spring", "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十", "\x00\xff\xfe", "a#b#c", strings.Repeat("x", 100)} {
 		f.Add(s)
 	}
-	code := stateCode("ch")
+	code := channelstate.Code("ch")
 	f.Fuzz(func(t *testing.T, channel string) {
 		st := code(channel, 0)
-		name := linkName(channel, st)
+		name := channelstate.Label(channel, st, MaxLinkNameLen)
 		if n := utf8.RuneCountInString(name); n > MaxLinkNameLen {
 			t.Fatalf("%q: %d characters", name, n)
 		}
@@ -56,8 +57,9 @@ func FuzzChannelURL(f *testing.F) {
 	})
 }
 
-// FuzzStoredMapping: whatever a shared Store holds for a channel, Lookup
-// and Resolve answer without panicking.
+// FuzzStoredMapping: whatever a shared Store holds for a channel, its state
+// or a link, Lookup, LookupState, Resolve and LookupLink answer without
+// panicking.
 func FuzzStoredMapping(f *testing.F) {
 	f.Add(`{"channel":"c","link_id":"ca1","state":"chx","url":"https://h/ca1"}`)
 	f.Add(`{"channel":"other"}`)
@@ -66,17 +68,23 @@ func FuzzStoredMapping(f *testing.F) {
 	f.Add(``)
 	f.Fuzz(func(t *testing.T, value string) {
 		store := wecom.NewMemoryStore()
-		ch := &Channels{store: store, ns: "t:", code: stateCode("ch"), poll: time.Millisecond, pendingTTL: time.Second}
+		ch, err := NewChannels(New(wecom.New("wwfuzz", "secret")), store, ChannelTemplate{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		ctx := context.Background()
-		_ = store.Set(ctx, ch.channelKey("c"), value, 0)
-		_ = store.Set(ctx, ch.stateKey("chx"), value, 0)
+		_ = store.Set(ctx, ch.eng.ChannelKey("c"), value, 0)
+		_ = store.Set(ctx, ch.eng.StateKey("chx"), value, 0)
+		_ = store.Set(ctx, ch.linkKey("ca1"), value, 0)
 		l, ok, err := ch.Lookup(ctx, "c")
-		if ok && (err != nil || l == nil || l.Channel != "c") {
+		if ok && (err != nil || l == nil || l.Name != "c") {
 			t.Fatalf("Lookup(%q) = %+v, %v, %v", value, l, ok, err)
 		}
 		if _, _, err := ch.Resolve(ctx, "chx"); err != nil {
 			t.Fatal(err)
 		}
+		_, _, _ = ch.LookupState(ctx, "chx")
+		_, _, _ = ch.LookupLink(ctx, "ca1")
 	})
 }
 

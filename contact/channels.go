@@ -3,11 +3,11 @@ package contact
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sync/atomic"
 	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/internal/channelstate"
 	"github.com/scrmkit/scrm/wecom"
 )
@@ -22,19 +22,21 @@ import (
 // untouched.
 //
 // The mapping lives in a wecom.Store: give every instance the same shared
-// Store (wecom/redisstore) and each resolves every channel, with its tags
-// and remark template; two instances ensuring the same channel at once
-// create one contact way. A state is "cw" (ChannelTemplate.StatePrefix) and
-// 10 characters of a hash of the name, well inside WeCom's 30: the same
-// after a restart, and if two channels ever hash alike the second takes the
-// next candidate and the Store remembers which. The mapping is the one
-// acquisition.Channels and groupchat.Channels use (internal/channelstate).
+// Store (redisstore) and each resolves every channel, with its tags and
+// remark template; two instances ensuring the same channel at once create
+// one contact way. A state is "cw" (ChannelTemplate.StatePrefix) and 10
+// characters of a hash of the name, well inside WeCom's 30: the same after
+// a restart, and if two channels ever hash alike the second takes the next
+// candidate and the Store remembers which. States are never given to
+// another channel, so a Channels remembers the ones it has seen: Resolve
+// of a known state reads nothing, LookupState reads the code once.
+// acquisition.Channels and groupchat.Channels work the same way, with the
+// same verbs.
 //
 // A Channels is safe for concurrent use.
 type Channels struct {
 	svc  *Service
-	tmpl ChannelTemplate
-	reg  channelstate.Registry[storedCode]
+	eng  *channelstate.Engine[Channel, ChannelCode]
 	now  func() time.Time
 	hook atomic.Pointer[func(context.Context, *ChannelCustomer)]
 }
@@ -102,13 +104,6 @@ type ChannelCode struct {
 	State string `json:"state"`
 }
 
-// storedCode is what the Store holds for a channel: its code, or a claim
-// on creating it (Pending set).
-type storedCode struct {
-	ChannelCode
-	Pending string `json:"pending,omitempty"`
-}
-
 // ErrNoChannel is returned for a channel that has no code (Lookup's ok is
 // false instead).
 var ErrNoChannel = errors.New("contact: no code for this channel")
@@ -117,7 +112,7 @@ var ErrNoChannel = errors.New("contact: no code for this channel")
 // keeping the mapping in store.
 func NewChannels(svc *Service, store wecom.Store, tmpl ChannelTemplate) (*Channels, error) {
 	if svc == nil || store == nil {
-		return nil, invalidf("NewChannels needs a Service and a Store")
+		return nil, check.Invalidf("NewChannels needs a Service and a Store")
 	}
 	if tmpl.StatePrefix == "" {
 		tmpl.StatePrefix = "cw"
@@ -125,40 +120,27 @@ func NewChannels(svc *Service, store wecom.Store, tmpl ChannelTemplate) (*Channe
 	if tmpl.Scene == 0 {
 		tmpl.Scene = SceneQRCode
 	}
-	switch {
-	case len(tmpl.StatePrefix) > MaxChannelStatePrefix || !channelstate.IsAlnum(tmpl.StatePrefix, false):
-		return nil, invalidf("StatePrefix %q: want at most %d letters and digits", tmpl.StatePrefix, MaxChannelStatePrefix)
-	case !channelstate.IsAlnum(tmpl.Namespace, true):
-		return nil, invalidf("Namespace %q: want letters, digits, '-' and '_'", tmpl.Namespace)
-	case tmpl.Scene != SceneQRCode && tmpl.Scene != SceneMiniProgram:
-		return nil, invalidf("Scene is %d; want SceneQRCode or SceneMiniProgram", tmpl.Scene)
+	if err := channelstate.CheckTemplate(tmpl.StatePrefix, tmpl.Namespace); err != nil {
+		return nil, check.Invalidf("%v", err)
 	}
-	return &Channels{
-		svc:  svc,
-		tmpl: tmpl,
-		reg: channelstate.Registry[storedCode]{
-			Store:      store,
-			Prefix:     "scrm:contactway:" + svc.c.CorpID() + ":" + tmpl.Namespace + ":",
-			Code:       channelstate.Code(tmpl.StatePrefix),
-			Poll:       20 * time.Millisecond,
-			PendingTTL: 2 * time.Minute,
-			Index:      true,
-			Pkg:        "contact",
-			Identify:   func(s *storedCode) (string, bool) { return s.Name, s.Pending != "" },
-		},
-		now: time.Now,
-	}, nil
+	if tmpl.Scene != SceneQRCode && tmpl.Scene != SceneMiniProgram {
+		return nil, check.Invalidf("Scene is %d; want SceneQRCode or SceneMiniProgram", tmpl.Scene)
+	}
+	c := &Channels{svc: svc, now: time.Now}
+	c.eng = channelstate.New[Channel, ChannelCode](channelstate.Config{Store: store, StatePrefix: tmpl.StatePrefix,
+		Prefix: "scrm:contactway:" + svc.c.CorpID() + ":" + tmpl.Namespace + ":", Pkg: "contact", ErrNoChannel: ErrNoChannel}, ways{c, tmpl})
+	return c, nil
 }
 
 func (ch *Channel) validate() error {
-	if err := firstErr(required("Name", ch.Name), maxItems("Users", ch.Users, MaxContactWayUsers)); err != nil {
+	if err := api.FirstErr(check.Required("Name", ch.Name), api.MaxItems(check, "Users", ch.Users, MaxContactWayUsers)); err != nil {
 		return err
 	}
 	if len(ch.Users) == 0 && len(ch.Departments) == 0 {
-		return invalidf("channel %q needs Users or Departments", ch.Name)
+		return check.Invalidf("channel %q needs Users or Departments", ch.Name)
 	}
 	if slices.Contains(ch.Users, "") || slices.Contains(ch.Tags, "") {
-		return invalidf("channel %q has an empty user id or tag id", ch.Name)
+		return check.Invalidf("channel %q has an empty user id or tag id", ch.Name)
 	}
 	_, err := parseRemarkTemplate(ch.Remark)
 	return err
@@ -169,7 +151,8 @@ func (ch *Channel) validate() error {
 func (ch Channel) clone() Channel {
 	ch.Users, ch.Departments, ch.Tags = slices.Clone(ch.Users), slices.Clone(ch.Departments), slices.Clone(ch.Tags)
 	if ch.SkipVerify != nil {
-		ch.SkipVerify = Bool(*ch.SkipVerify)
+		v := *ch.SkipVerify
+		ch.SkipVerify = &v
 	}
 	return ch
 }
@@ -180,8 +163,68 @@ func sameWay(a, b *Channel) bool {
 		(a.SkipVerify == nil) == (b.SkipVerify == nil) && (a.SkipVerify == nil || *a.SkipVerify == *b.SkipVerify)
 }
 
-func sameChannel(a, b *Channel) bool {
+// ways is the channel engine's Adapter: one contact way per channel.
+type ways struct {
+	c    *Channels
+	tmpl ChannelTemplate
+}
+
+func (ways) Name(ch *Channel) string        { return ch.Name }
+func (ways) Def(code *ChannelCode) *Channel { return &code.Channel }
+func (ways) ID(code *ChannelCode) string    { return code.ConfigID }
+func (ways) State(code *ChannelCode) string { return code.State }
+func (ways) Same(a, b *Channel) bool {
 	return sameWay(a, b) && slices.Equal(a.Tags, b.Tags) && a.Remark == b.Remark
+}
+func (ways) Retired(name, state string) *ChannelCode {
+	return &ChannelCode{Channel: Channel{Name: name}, State: state}
+}
+
+func (w ways) Create(ctx context.Context, ch *Channel, state string) (*ChannelCode, error) {
+	way, err := w.c.svc.AddContactWay(ctx, &AddContactWayRequest{Type: ContactWayMulti, Scene: w.tmpl.Scene, Style: w.tmpl.Style,
+		Remark: channelstate.Label(ch.Name, state, MaxStateLen), SkipVerify: ch.SkipVerify, State: state,
+		User: ch.Users, Party: ch.Departments, IsExclusive: w.tmpl.IsExclusive, MarkSource: w.tmpl.MarkSource})
+	if err != nil {
+		return nil, err
+	}
+	return &ChannelCode{Channel: *ch, ConfigID: way.ConfigID, QRCode: way.QRCode, State: state}, nil
+}
+
+// Find looks for the contact way with state among those made in the last
+// hour.
+func (w ways) Find(ctx context.Context, ch *Channel, state string) (*ChannelCode, bool, error) {
+	start := wecom.UnixTime(w.c.now().Add(-time.Hour).Unix())
+	for id, err := range w.c.svc.ListContactWaysIter(ctx, &ListContactWaysRequest{StartTime: start}) {
+		if err != nil {
+			return nil, false, err
+		}
+		if way, err := w.c.svc.GetContactWay(ctx, id); err == nil && way.State == state {
+			return &ChannelCode{Channel: *ch, ConfigID: way.ConfigID, QRCode: way.QRCode, State: state}, true, nil
+		}
+	}
+	return nil, false, nil
+}
+
+func (w ways) Update(ctx context.Context, cur *ChannelCode, ch *Channel) (*ChannelCode, error) {
+	if !sameWay(&cur.Channel, ch) {
+		if (len(ch.Users) == 0 && len(cur.Users) > 0) || (len(ch.Departments) == 0 && len(cur.Departments) > 0) {
+			return nil, check.Invalidf("channel %q: WeCom cannot empty a contact way's Users or Departments; Retire the channel and Ensure it again", ch.Name)
+		}
+		err := w.c.svc.UpdateContactWay(ctx, &UpdateContactWayRequest{ConfigID: cur.ConfigID,
+			SkipVerify: ch.SkipVerify, User: ch.Users, Party: ch.Departments})
+		if err != nil {
+			return nil, err
+		}
+	}
+	cur.Channel = *ch
+	return cur, nil
+}
+
+func (w ways) Delete(ctx context.Context, code *ChannelCode) error {
+	if err := w.c.svc.DelContactWay(ctx, code.ConfigID); err != nil && !IsNotFound(err) {
+		return err
+	}
+	return nil
 }
 
 // Ensure returns the channel's code, creating its contact way the first
@@ -195,56 +238,7 @@ func (c *Channels) Ensure(ctx context.Context, ch Channel) (*ChannelCode, error)
 	if err := ch.validate(); err != nil {
 		return nil, err
 	}
-	ch = ch.clone()
-	code, err := c.reg.Ensure(ctx, ch.Name, c.maker(ch))
-	if err != nil {
-		return nil, err
-	}
-	if sameChannel(&code.Channel, &ch) {
-		return &code.ChannelCode, nil
-	}
-	return c.Update(ctx, ch)
-}
-
-func (c *Channels) maker(ch Channel) channelstate.Maker[storedCode] {
-	return channelstate.Maker[storedCode]{
-		Create: func(ctx context.Context, state string) (*storedCode, error) {
-			req := &AddContactWayRequest{Type: ContactWayMulti, Scene: c.tmpl.Scene, Style: c.tmpl.Style,
-				Remark: channelstate.Label(ch.Name, state, MaxStateLen), SkipVerify: ch.SkipVerify, State: state,
-				User: ch.Users, Party: ch.Departments, IsExclusive: c.tmpl.IsExclusive, MarkSource: c.tmpl.MarkSource}
-			way, err := c.svc.AddContactWay(ctx, req)
-			if errors.Is(err, wecom.ErrOutcomeUnknown) {
-				if found, ferr := c.findByState(ctx, state); ferr == nil && found != nil {
-					way, err = &AddContactWayResponse{ConfigID: found.ConfigID, QRCode: found.QRCode}, nil
-				}
-			}
-			if err != nil {
-				return nil, err
-			}
-			return &storedCode{ChannelCode: ChannelCode{Channel: ch, ConfigID: way.ConfigID, QRCode: way.QRCode, State: state}}, nil
-		},
-		Undo: func(ctx context.Context, code *storedCode) { _ = c.svc.DelContactWay(ctx, code.ConfigID) },
-		ID:   func(code *storedCode) string { return code.ConfigID },
-	}
-}
-
-// findByState looks for a contact way with state among those made in the
-// last hour.
-func (c *Channels) findByState(ctx context.Context, state string) (*ContactWay, error) {
-	start := wecom.UnixTime(c.now().Add(-time.Hour).Unix())
-	for id, err := range c.svc.ListContactWaysIter(ctx, &ListContactWaysRequest{StartTime: start}) {
-		if err != nil {
-			return nil, err
-		}
-		w, err := c.svc.GetContactWay(ctx, id)
-		if err != nil {
-			continue
-		}
-		if w.State == state {
-			return w, nil
-		}
-	}
-	return nil, nil
+	return c.eng.Ensure(ctx, ch.clone())
 }
 
 // Update changes the code of an existing channel to ch: its members and
@@ -258,90 +252,38 @@ func (c *Channels) Update(ctx context.Context, ch Channel) (*ChannelCode, error)
 	if err := ch.validate(); err != nil {
 		return nil, err
 	}
-	ch = ch.clone()
-	code, ok, err := c.reg.Update(ctx, ch.Name, func(ctx context.Context, cur *storedCode) (*storedCode, error) {
-		if !sameWay(&cur.Channel, &ch) {
-			if (len(ch.Users) == 0 && len(cur.Users) > 0) || (len(ch.Departments) == 0 && len(cur.Departments) > 0) {
-				return nil, invalidf("channel %q: WeCom cannot empty a contact way's Users or Departments; Retire the channel and Ensure it again", ch.Name)
-			}
-			err := c.svc.UpdateContactWay(ctx, &UpdateContactWayRequest{ConfigID: cur.ConfigID,
-				SkipVerify: ch.SkipVerify, User: ch.Users, Party: ch.Departments})
-			if err != nil {
-				return nil, err
-			}
-		}
-		cur.Channel = ch
-		return cur, nil
-	})
-	if err == nil && !ok {
-		err = fmt.Errorf("%w: %q", ErrNoChannel, ch.Name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &code.ChannelCode, nil
+	return c.eng.Update(ctx, ch.clone())
 }
 
 // Lookup returns the channel's code without creating one; ok is false when
 // the channel has none (or its creation is still in progress).
 func (c *Channels) Lookup(ctx context.Context, name string) (*ChannelCode, bool, error) {
-	code, ok, err := c.reg.Lookup(ctx, name)
-	if err != nil || !ok {
-		return nil, false, err
-	}
-	return &code.ChannelCode, true, nil
+	return c.eng.Lookup(ctx, name)
+}
+
+// LookupState returns the code of the channel a customer came through, from
+// the State of an add_external_contact event or FollowUser.State, with its
+// tags and remark template. For a retired channel only Name and State are
+// set; ok is false for a state no channel of this Channels made.
+func (c *Channels) LookupState(ctx context.Context, state string) (*ChannelCode, bool, error) {
+	return c.eng.LookupState(ctx, state)
 }
 
 // List returns the code of every channel, ordered by name.
-func (c *Channels) List(ctx context.Context) ([]*ChannelCode, error) {
-	codes, err := c.reg.Records(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*ChannelCode, len(codes))
-	for i, code := range codes {
-		out[i] = &code.ChannelCode
-	}
-	return out, nil
-}
+func (c *Channels) List(ctx context.Context) ([]*ChannelCode, error) { return c.eng.List(ctx) }
 
 // Retire deletes the channel's contact way and forgets its code, so that a
 // later Ensure creates a new one (with the same state). The state stays
-// mapped to the channel: events of customers who scanned the old code
-// still Resolve to it (ResolveCode then gives the name and state only). A
-// contact way WeCom no longer knows is forgotten too. A channel without a
-// code is not an error.
-func (c *Channels) Retire(ctx context.Context, name string) error {
-	code, ok, err := c.reg.Lookup(ctx, name)
-	if err != nil || !ok {
-		return err
-	}
-	if err := c.svc.DelContactWay(ctx, code.ConfigID); err != nil && !IsNotFound(err) {
-		return err
-	}
-	return c.reg.Forget(ctx, name)
-}
+// mapped to the channel: customers who scanned the old code still Resolve
+// to it (LookupState then gives the name and state only). A contact way
+// WeCom no longer knows is forgotten too. A channel without a code is not
+// an error.
+func (c *Channels) Retire(ctx context.Context, name string) error { return c.eng.Retire(ctx, name) }
 
-// Resolve returns the channel whose code a customer came through, from the
-// State of an add_external_contact event or FollowUser.State. ok is false
-// for a state no channel of this Channels made, such as "".
-func (c *Channels) Resolve(ctx context.Context, state string) (channel string, ok bool, err error) {
-	return c.reg.Resolve(ctx, state)
-}
-
-// ResolveCode is Resolve returning the channel's code, with its tags and
-// remark template. For a retired channel only Name and State are set.
-func (c *Channels) ResolveCode(ctx context.Context, state string) (*ChannelCode, bool, error) {
-	name, ok, err := c.reg.Resolve(ctx, state)
-	if err != nil || !ok {
-		return nil, false, err
-	}
-	code, ok, err := c.reg.Lookup(ctx, name)
-	if err != nil {
-		return nil, false, err
-	}
-	if !ok {
-		return &ChannelCode{Channel: Channel{Name: name}, State: state}, true, nil
-	}
-	return &code.ChannelCode, true, nil
+// Resolve returns the name of the channel whose code a customer came
+// through, from the State of an add_external_contact event or
+// FollowUser.State. ok is false for a state no channel of this Channels
+// made, such as "".
+func (c *Channels) Resolve(ctx context.Context, state string) (name string, ok bool, err error) {
+	return c.eng.Resolve(ctx, state)
 }

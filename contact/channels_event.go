@@ -35,9 +35,7 @@ func (c *Channels) OnCustomer(fn func(ctx context.Context, cu *ChannelCustomer))
 	c.hook.Store(&fn)
 }
 
-// Register makes h deliver add_external_contact events to HandleEvent. On
-// one Handler, register message.Welcomes first: handlers of one event run
-// in registration order, and the welcome must not wait for the tags.
+// Register makes h deliver add_external_contact events to HandleEvent.
 func (c *Channels) Register(h *callback.Handler) {
 	h.OnAddExternalContact(c.HandleEvent)
 }
@@ -47,8 +45,10 @@ func (c *Channels) Register(h *callback.Handler) {
 // channel's Tags are marked on the customer (mark_tag) and its Remark
 // template, filled in, is set as the member's remark (remark; {name} reads
 // the customer first). Events of other kinds, of another corp, and States
-// of no channel pass through untouched. The error is that of mark_tag or remark (both are safe
-// to repeat, so a Handler answering 500 to have WeCom re-send is fine).
+// of no channel pass through untouched. The State is resolved with one
+// Store read when this Channels has seen it before (Ensure, List, an
+// earlier event). The error is that of mark_tag or remark (both are safe to
+// repeat, so a Handler answering 500 to have WeCom re-send is fine).
 func (c *Channels) HandleEvent(ctx context.Context, ev *callback.ExternalContactEvent) error {
 	if ev == nil || ev.ChangeType != callback.ChangeAddExternalContact || ev.State == "" {
 		return nil
@@ -56,7 +56,7 @@ func (c *Channels) HandleEvent(ctx context.Context, ev *callback.ExternalContact
 	if corp := ev.CorpID(); corp != "" && corp != c.svc.c.CorpID() {
 		return nil // another corp's event on a shared callback URL
 	}
-	code, ok, err := c.ResolveCode(ctx, ev.State)
+	code, ok, err := c.LookupState(ctx, ev.State)
 	if err != nil || !ok {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"unicode/utf8"
 
@@ -264,7 +265,7 @@ func TestChannelsUpdateAndRetire(t *testing.T) {
 	assert.False(t, ok)
 	_, err = svc.GetContactWay(bg, first.ConfigID)
 	assert.True(t, contact.IsNotFound(err))
-	code, ok, err := chs.ResolveCode(bg, first.State)
+	code, ok, err := chs.LookupState(bg, first.State)
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, &contact.ChannelCode{Channel: contact.Channel{Name: "expo"}, State: first.State}, code)
@@ -369,4 +370,61 @@ func TestChannelsRecoverAWayWhoseCreationOutcomeWasLost(t *testing.T) {
 	w, err := svc.GetContactWay(bg, code.ConfigID)
 	require.NoError(t, err)
 	assert.Equal(t, code.State, w.State)
+}
+
+// countingStore counts the reads of a Store.
+type countingStore struct {
+	*wecom.MemoryStore
+	gets atomic.Int64
+}
+
+func (s *countingStore) Get(ctx context.Context, key string) (string, bool, error) {
+	s.gets.Add(1)
+	return s.MemoryStore.Get(ctx, key)
+}
+
+// One scan of a channel code costs one Store read: the welcome's Resolve
+// of a known state reads nothing, HandleEvent reads the code once. A
+// Channels that never saw the state (a new instance) reads it once more,
+// the first time only.
+func TestChannelsScanReadsTheStoreOnce(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv, svc := setup(t)
+	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	g, err := svc.AddCorpTag(ctx, &contact.AddCorpTagRequest{GroupName: "g", Tag: []contact.NewTag{{Name: "t"}}})
+	require.NoError(t, err)
+	store := &countingStore{MemoryStore: wecom.NewMemoryStore()}
+	chs := newChannels(t, svc, store)
+	code, err := chs.Ensure(ctx, contact.Channel{Name: "c", Users: []string{"zhangsan"}, Tags: []string{g.Tag[0].ID}, Remark: "{name}·{channel}"})
+	require.NoError(t, err)
+
+	scan := func(chs *contact.Channels) {
+		ext, err := srv.AddCustomerViaContactWay(srv.CorpID, code.ConfigID, "")
+		require.NoError(t, err)
+		ev := &callback.ExternalContactEvent{UserID: "zhangsan", ExternalUserID: ext, State: code.State}
+		ev.ChangeType = callback.ChangeAddExternalContact
+		name, ok, err := chs.Resolve(ctx, ev.State) // what message.Welcomes asks
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, "c", name)
+		require.NoError(t, chs.HandleEvent(ctx, ev))
+		rel, _ := srv.Relation(srv.CorpID, "zhangsan", ext)
+		assert.Equal(t, []string{g.Tag[0].ID}, rel.TagIDs)
+		assert.NotEmpty(t, rel.Remark)
+	}
+	store.gets.Store(0)
+	scan(chs)
+	assert.EqualValues(t, 1, store.gets.Load(), "one read per scan")
+	store.gets.Store(0)
+	scan(chs)
+	assert.EqualValues(t, 1, store.gets.Load(), "and again")
+
+	other := newChannels(t, svc, store)
+	store.gets.Store(0)
+	scan(other)
+	assert.EqualValues(t, 2, store.gets.Load(), "a state first seen: its channel, then the code")
+	store.gets.Store(0)
+	scan(other)
+	assert.EqualValues(t, 1, store.gets.Load())
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
-	"time"
 
 	"github.com/scrmkit/scrm/internal/channelstate"
 	"github.com/scrmkit/scrm/wecom"
@@ -24,10 +23,12 @@ import (
 // Tracker's store.
 //
 // The mapping lives in a wecom.Store, as contact.Channels' does (the same
-// internal/channelstate): give every instance the same shared Store and
+// engine, the same verbs): give every instance the same shared Store and
 // each resolves every channel; two instances ensuring a channel at once
 // create one join way. States are "gc" (ChannelTemplate.StatePrefix) and 10
-// characters of a hash of the name.
+// characters of a hash of the name; a Channels remembers the states it has
+// seen (they are never given to another channel), so Resolve of a known
+// state reads nothing and LookupState reads the code once.
 //
 // WeCom lists no join ways, so a creation whose outcome is unknown
 // (wecom.ErrOutcomeUnknown) cannot be recovered: Ensure returns the error
@@ -39,7 +40,7 @@ type Channels struct {
 	svc     *Service
 	tracker *Tracker
 	tmpl    ChannelTemplate
-	reg     channelstate.Registry[storedCode]
+	eng     *channelstate.Engine[Channel, ChannelCode]
 	hook    atomic.Pointer[func(context.Context, *ChannelJoin)]
 }
 
@@ -97,13 +98,6 @@ type ChannelCode struct {
 	State string `json:"state"`
 }
 
-// storedCode is what the Store holds for a channel: its code, or a claim
-// on creating it (Pending set).
-type storedCode struct {
-	ChannelCode
-	Pending string `json:"pending,omitempty"`
-}
-
 // ErrNoChannel is returned for a channel that has no code (Lookup's ok is
 // false instead).
 var ErrNoChannel = errors.New("groupchat: no code for this channel")
@@ -113,7 +107,7 @@ var ErrNoChannel = errors.New("groupchat: no code for this channel")
 // new Tracker over svc with its default store).
 func NewChannels(svc *Service, store wecom.Store, tracker *Tracker, tmpl ChannelTemplate) (*Channels, error) {
 	if svc == nil || store == nil {
-		return nil, invalidf("NewChannels needs a Service and a Store")
+		return nil, check.Invalidf("NewChannels needs a Service and a Store")
 	}
 	if tracker == nil {
 		tracker = NewTracker(svc)
@@ -124,55 +118,43 @@ func NewChannels(svc *Service, store wecom.Store, tracker *Tracker, tmpl Channel
 	if tmpl.Scene == 0 {
 		tmpl.Scene = SceneQRCode
 	}
-	switch {
-	case len(tmpl.StatePrefix) > MaxChannelStatePrefix || !channelstate.IsAlnum(tmpl.StatePrefix, false):
-		return nil, invalidf("StatePrefix %q: want at most %d letters and digits", tmpl.StatePrefix, MaxChannelStatePrefix)
-	case !channelstate.IsAlnum(tmpl.Namespace, true):
-		return nil, invalidf("Namespace %q: want letters, digits, '-' and '_'", tmpl.Namespace)
-	case tmpl.Scene != SceneQRCode && tmpl.Scene != SceneMiniProgram:
-		return nil, invalidf("Scene is %d; want SceneQRCode or SceneMiniProgram", tmpl.Scene)
+	if err := channelstate.CheckTemplate(tmpl.StatePrefix, tmpl.Namespace); err != nil {
+		return nil, check.Invalidf("%v", err)
 	}
-	return &Channels{
-		svc:     svc,
-		tracker: tracker,
-		tmpl:    tmpl,
-		reg: channelstate.Registry[storedCode]{
-			Store:      store,
-			Prefix:     "scrm:joinway:" + svc.c.CorpID() + ":" + tmpl.Namespace + ":",
-			Code:       channelstate.Code(tmpl.StatePrefix),
-			Poll:       20 * time.Millisecond,
-			PendingTTL: 2 * time.Minute,
-			Index:      true,
-			Pkg:        "groupchat",
-			Identify:   func(s *storedCode) (string, bool) { return s.Name, s.Pending != "" },
-		},
-	}, nil
+	if tmpl.Scene != SceneQRCode && tmpl.Scene != SceneMiniProgram {
+		return nil, check.Invalidf("Scene is %d; want SceneQRCode or SceneMiniProgram", tmpl.Scene)
+	}
+	c := &Channels{svc: svc, tracker: tracker, tmpl: tmpl}
+	c.eng = channelstate.New[Channel, ChannelCode](channelstate.Config{Store: store, StatePrefix: tmpl.StatePrefix,
+		Prefix: "scrm:joinway:" + svc.c.CorpID() + ":" + tmpl.Namespace + ":", Pkg: "groupchat", ErrNoChannel: ErrNoChannel}, joinWays{svc, tmpl})
+	return c, nil
 }
 
 // Tracker returns the Tracker the Channels applies events to.
 func (c *Channels) Tracker() *Tracker { return c.tracker }
 
 // request is the join way of ch with state.
-func (c *Channels) request(ch *Channel, state string) *AddJoinWayRequest {
-	return &AddJoinWayRequest{Scene: c.tmpl.Scene, Remark: channelstate.Label(ch.Name, state, MaxRemarkLen),
+func request(tmpl *ChannelTemplate, ch *Channel, state string) *AddJoinWayRequest {
+	return &AddJoinWayRequest{Scene: tmpl.Scene, Remark: channelstate.Label(ch.Name, state, MaxRemarkLen),
 		AutoCreateRoom: ch.AutoCreateRoom, RoomBaseName: ch.RoomBaseName, RoomBaseID: ch.RoomBaseID,
-		ChatIDList: ch.ChatIDs, State: state, MarkSource: c.tmpl.MarkSource}
+		ChatIDList: ch.ChatIDs, State: state, MarkSource: tmpl.MarkSource}
 }
 
 func (c *Channels) validate(ch *Channel) error {
-	if err := required("Name", ch.Name); err != nil {
+	if err := check.Required("Name", ch.Name); err != nil {
 		return err
 	}
 	if slices.Contains(ch.Tags, "") {
-		return invalidf("channel %q has an empty tag id", ch.Name)
+		return check.Invalidf("channel %q has an empty tag id", ch.Name)
 	}
-	return c.request(ch, "x").validate()
+	return request(&c.tmpl, ch, "x").validate()
 }
 
 func (ch Channel) clone() Channel {
 	ch.ChatIDs, ch.Tags = slices.Clone(ch.ChatIDs), slices.Clone(ch.Tags)
 	if ch.AutoCreateRoom != nil {
-		ch.AutoCreateRoom = Bool(*ch.AutoCreateRoom)
+		v := *ch.AutoCreateRoom
+		ch.AutoCreateRoom = &v
 	}
 	return ch
 }
@@ -180,6 +162,61 @@ func (ch Channel) clone() Channel {
 func sameWay(a, b *Channel) bool {
 	return slices.Equal(a.ChatIDs, b.ChatIDs) && a.RoomBaseName == b.RoomBaseName && a.RoomBaseID == b.RoomBaseID &&
 		(a.AutoCreateRoom == nil) == (b.AutoCreateRoom == nil) && (a.AutoCreateRoom == nil || *a.AutoCreateRoom == *b.AutoCreateRoom)
+}
+
+// joinWays is the channel engine's Adapter: one join way per channel.
+// WeCom lists no join ways, so Find finds nothing.
+type joinWays struct {
+	svc  *Service
+	tmpl ChannelTemplate
+}
+
+func (joinWays) Name(ch *Channel) string        { return ch.Name }
+func (joinWays) Def(code *ChannelCode) *Channel { return &code.Channel }
+func (joinWays) ID(code *ChannelCode) string    { return code.ConfigID }
+func (joinWays) State(code *ChannelCode) string { return code.State }
+func (joinWays) Same(a, b *Channel) bool        { return sameWay(a, b) && slices.Equal(a.Tags, b.Tags) }
+func (joinWays) Retired(name, state string) *ChannelCode {
+	return &ChannelCode{Channel: Channel{Name: name}, State: state}
+}
+
+func (joinWays) Find(context.Context, *Channel, string) (*ChannelCode, bool, error) {
+	return nil, false, nil
+}
+
+func (w joinWays) Create(ctx context.Context, ch *Channel, state string) (*ChannelCode, error) {
+	id, err := w.svc.AddJoinWay(ctx, request(&w.tmpl, ch, state))
+	if err != nil {
+		return nil, err
+	}
+	code := &ChannelCode{Channel: *ch, ConfigID: id, State: state}
+	if w.tmpl.Scene == SceneQRCode {
+		jw, err := w.svc.GetJoinWay(ctx, id) // add_join_way answers no QR code
+		if err != nil {
+			_ = w.svc.DelJoinWay(context.WithoutCancel(ctx), id)
+			return nil, err
+		}
+		code.QRCode = jw.QRCode
+	}
+	return code, nil
+}
+
+func (w joinWays) Update(ctx context.Context, cur *ChannelCode, ch *Channel) (*ChannelCode, error) {
+	if !sameWay(&cur.Channel, ch) {
+		err := w.svc.UpdateJoinWay(ctx, &UpdateJoinWayRequest{ConfigID: cur.ConfigID, AddJoinWayRequest: *request(&w.tmpl, ch, cur.State)})
+		if err != nil {
+			return nil, err
+		}
+	}
+	cur.Channel = *ch
+	return cur, nil
+}
+
+func (w joinWays) Delete(ctx context.Context, code *ChannelCode) error {
+	if err := w.svc.DelJoinWay(ctx, code.ConfigID); err != nil && !IsNotFound(err) {
+		return err
+	}
+	return nil
 }
 
 // Ensure returns the channel's code, creating its join way the first time.
@@ -190,34 +227,7 @@ func (c *Channels) Ensure(ctx context.Context, ch Channel) (*ChannelCode, error)
 	if err := c.validate(&ch); err != nil {
 		return nil, err
 	}
-	ch = ch.clone()
-	code, err := c.reg.Ensure(ctx, ch.Name, channelstate.Maker[storedCode]{
-		Create: func(ctx context.Context, state string) (*storedCode, error) {
-			id, err := c.svc.AddJoinWay(ctx, c.request(&ch, state))
-			if err != nil {
-				return nil, err
-			}
-			code := &storedCode{ChannelCode: ChannelCode{Channel: ch, ConfigID: id, State: state}}
-			if c.tmpl.Scene == SceneQRCode {
-				w, err := c.svc.GetJoinWay(ctx, id) // add_join_way answers no QR code
-				if err != nil {
-					_ = c.svc.DelJoinWay(context.WithoutCancel(ctx), id)
-					return nil, err
-				}
-				code.QRCode = w.QRCode
-			}
-			return code, nil
-		},
-		Undo: func(ctx context.Context, code *storedCode) { _ = c.svc.DelJoinWay(ctx, code.ConfigID) },
-		ID:   func(code *storedCode) string { return code.ConfigID },
-	})
-	if err != nil {
-		return nil, err
-	}
-	if sameWay(&code.Channel, &ch) && slices.Equal(code.Tags, ch.Tags) {
-		return &code.ChannelCode, nil
-	}
-	return c.Update(ctx, ch)
+	return c.eng.Ensure(ctx, ch.clone())
 }
 
 // Update changes the code of an existing channel to ch: its join way
@@ -228,77 +238,45 @@ func (c *Channels) Update(ctx context.Context, ch Channel) (*ChannelCode, error)
 	if err := c.validate(&ch); err != nil {
 		return nil, err
 	}
-	ch = ch.clone()
-	code, ok, err := c.reg.Update(ctx, ch.Name, func(ctx context.Context, cur *storedCode) (*storedCode, error) {
-		if !sameWay(&cur.Channel, &ch) {
-			err := c.svc.UpdateJoinWay(ctx, &UpdateJoinWayRequest{ConfigID: cur.ConfigID, AddJoinWayRequest: *c.request(&ch, cur.State)})
-			if err != nil {
-				return nil, err
-			}
-		}
-		cur.Channel = ch
-		return cur, nil
-	})
-	if err == nil && !ok {
-		err = fmt.Errorf("%w: %q", ErrNoChannel, ch.Name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &code.ChannelCode, nil
+	return c.eng.Update(ctx, ch.clone())
 }
 
 // Lookup returns the channel's code without creating one; ok is false when
 // the channel has none (or its creation is still in progress).
 func (c *Channels) Lookup(ctx context.Context, name string) (*ChannelCode, bool, error) {
-	code, ok, err := c.reg.Lookup(ctx, name)
-	if err != nil || !ok {
-		return nil, false, err
-	}
-	return &code.ChannelCode, true, nil
+	return c.eng.Lookup(ctx, name)
+}
+
+// LookupState returns the code of the channel a member came through, from
+// the member's State (Member.State), with its tags. For a retired channel
+// only Name and State are set; ok is false for a state no channel of this
+// Channels made.
+func (c *Channels) LookupState(ctx context.Context, state string) (*ChannelCode, bool, error) {
+	return c.eng.LookupState(ctx, state)
 }
 
 // List returns the code of every channel, ordered by name.
-func (c *Channels) List(ctx context.Context) ([]*ChannelCode, error) {
-	codes, err := c.reg.Records(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*ChannelCode, len(codes))
-	for i, code := range codes {
-		out[i] = &code.ChannelCode
-	}
-	return out, nil
-}
+func (c *Channels) List(ctx context.Context) ([]*ChannelCode, error) { return c.eng.List(ctx) }
 
 // Retire deletes the channel's join way and forgets its code, so that a
 // later Ensure creates a new one (with the same state). The state stays
 // mapped to the channel: members who joined through the old code still
 // Resolve to it. A join way WeCom no longer knows is forgotten too; a
 // channel without a code is not an error.
-func (c *Channels) Retire(ctx context.Context, name string) error {
-	code, ok, err := c.reg.Lookup(ctx, name)
-	if err != nil || !ok {
-		return err
-	}
-	if err := c.svc.DelJoinWay(ctx, code.ConfigID); err != nil && !IsNotFound(err) {
-		return err
-	}
-	return c.reg.Forget(ctx, name)
-}
+func (c *Channels) Retire(ctx context.Context, name string) error { return c.eng.Retire(ctx, name) }
 
-// Resolve returns the channel whose code a member came through, from the
-// member's State (Member.State). ok is false for a state no channel of
-// this Channels made, such as "".
-func (c *Channels) Resolve(ctx context.Context, state string) (channel string, ok bool, err error) {
-	return c.reg.Resolve(ctx, state)
+// Resolve returns the name of the channel whose code a member came
+// through, from the member's State (Member.State). ok is false for a state
+// no channel of this Channels made, such as "".
+func (c *Channels) Resolve(ctx context.Context, state string) (name string, ok bool, err error) {
+	return c.eng.Resolve(ctx, state)
 }
 
 // Joins returns the members of the tracked groups who came through the
 // channel's code, with the group each is in. The error matches ErrNoChannel
 // when the channel has no code.
 func (c *Channels) Joins(ctx context.Context, name string) ([]Join, error) {
-	code, ok, err := c.reg.Lookup(ctx, name)
+	code, ok, err := c.eng.Lookup(ctx, name)
 	if err == nil && !ok {
 		err = fmt.Errorf("%w: %q", ErrNoChannel, name)
 	}

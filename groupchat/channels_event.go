@@ -70,7 +70,7 @@ func (c *Channels) HandleEvent(ctx context.Context, ev *callback.ExternalChatEve
 			continue
 		}
 		m := chat.Members[i]
-		code, ok, err := c.resolveCode(ctx, m.State)
+		code, ok, err := c.LookupState(ctx, m.State)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -105,23 +105,6 @@ func memberIndex(ms []Member, id string) int {
 		}
 	}
 	return -1
-}
-
-// resolveCode returns the code of the channel state belongs to; only Name
-// and State for a retired channel.
-func (c *Channels) resolveCode(ctx context.Context, state string) (*ChannelCode, bool, error) {
-	name, ok, err := c.reg.Resolve(ctx, state)
-	if err != nil || !ok {
-		return nil, false, err
-	}
-	code, ok, err := c.reg.Lookup(ctx, name)
-	if err != nil {
-		return nil, false, err
-	}
-	if !ok {
-		return &ChannelCode{Channel: Channel{Name: name}, State: state}, true, nil
-	}
-	return &code.ChannelCode, true, nil
 }
 
 // codeNotExternalContact is WeCom's answer to mark_tag for a customer the

@@ -98,7 +98,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		{"read a link's statistics", false, f.statistic},
 		{"quota expiring: quota_expire_soon pushed", true, f.expiring},
 		{"marketing-acquisition permit", true, f.permit},
-		{"delete the links", false, f.deleteLinks},
+		{"retire the channels (delete their links)", false, f.retireChannels},
 	}
 	for _, st := range all {
 		if st.fakeOnly && f.fake == nil {
@@ -199,7 +199,7 @@ func (f *flow) quota() (string, error) {
 func (f *flow) ensureLinks() (string, error) {
 	var parts []string
 	for _, name := range channelNames {
-		l, err := f.channels.Ensure(f.ctx, name)
+		l, err := f.channels.Ensure(f.ctx, acquisition.Channel{Name: name})
 		if err != nil {
 			return "", err
 		}
@@ -211,7 +211,7 @@ func (f *flow) ensureLinks() (string, error) {
 
 func (f *flow) ensureAgain() (string, error) {
 	for _, name := range channelNames {
-		l, err := f.channels.Ensure(f.ctx, name)
+		l, err := f.channels.Ensure(f.ctx, acquisition.Channel{Name: name})
 		if err != nil {
 			return "", err
 		}
@@ -309,11 +309,14 @@ func (f *flow) chatInfo() (string, error) {
 		if err != nil {
 			return "", err
 		}
-		ch, _, err := f.channels.ResolveLink(f.ctx, info.ChatInfo.LinkID)
+		l, ok, err := f.channels.LookupLink(f.ctx, info.ChatInfo.LinkID)
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s received %d messages from a customer of %s", info.UserID, info.ChatInfo.RecvMsgCnt, ch), nil
+		if !ok {
+			return "", fmt.Errorf("link %s belongs to no channel", info.ChatInfo.LinkID)
+		}
+		return fmt.Sprintf("%s received %d messages from a customer of %s", info.UserID, info.ChatInfo.RecvMsgCnt, l.Name), nil
 	}
 	return "", fmt.Errorf("no message_from_customer event")
 }
@@ -376,11 +379,11 @@ func (f *flow) permit() (string, error) {
 	return "48002 for a plain app; as a marketing app: " + strings.Join(p.UserList, ", "), nil
 }
 
-func (f *flow) deleteLinks() (string, error) {
+func (f *flow) retireChannels() (string, error) {
 	for _, name := range channelNames {
-		if err := f.channels.Delete(f.ctx, name); err != nil {
+		if err := f.channels.Retire(f.ctx, name); err != nil {
 			return "", err
 		}
 	}
-	return fmt.Sprintf("deleted %d links", len(channelNames)), nil
+	return fmt.Sprintf("retired %d channels, their links deleted", len(channelNames)), nil
 }

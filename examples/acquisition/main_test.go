@@ -25,7 +25,7 @@ func TestRunsWithoutCredentials(t *testing.T) {
 		"douyin-ad-7: 2 tapped, 2 added",
 		"1 unit(s) expire on",
 		"48002 for a plain app; as a marketing app: zhangsan, lisi",
-		"deleted 3 links",
+		"retired 3 channels, their links deleted",
 	} {
 		assert.Contains(t, text, want)
 	}

@@ -82,7 +82,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	return s.Run(f.fake != nil, []steps.Step{
 		{Name: "apply the tag taxonomy", FakeOnly: false, Fn: f.applyTaxonomy},
 		{Name: "ensure the channel codes (渠道活码)", FakeOnly: false, Fn: f.ensureChannels},
-		{Name: "serve the callback: welcomes, then channels", FakeOnly: true, Fn: f.serve},
+		{Name: "serve the callback: welcomes and channels", FakeOnly: true, Fn: f.serve},
 		{Name: "a customer scans channel X's code", FakeOnly: true, Fn: f.scanX},
 		{Name: "channel X's welcome is sent", FakeOnly: true, Fn: f.welcomeSent},
 		{Name: "the customer carries X's tag and remark", FakeOnly: true, Fn: f.tagged},
@@ -178,8 +178,8 @@ func (f *flow) ensureChannels() (string, error) {
 	return strings.Join(states, ", "), nil
 }
 
-// serve starts the callback URL on loopback: Welcomes first (the welcome
-// must not wait for the tags), then the channels, then the group channels.
+// serve starts the callback URL on loopback, with the Welcomes, the
+// channels and the group channels registered on it.
 func (f *flow) serve() (string, error) {
 	var err error
 	f.welcomes, err = message.NewWelcomes(message.New(f.client), message.WelcomeRules{

@@ -64,7 +64,7 @@ func (f *flow) serve() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f.welcomes.Register(f.h) // first: the welcome must not wait for the tags
+	f.welcomes.Register(f.h)
 	f.channels.Register(f.h)
 	f.hs = httptest.NewServer(f.h)
 	f.cb = f.fake.ConfigureCallback(f.fake.CorpID, f.hs.URL, token, aesKey)

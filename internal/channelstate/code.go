@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -70,4 +71,22 @@ func Label(channel, state string, max int) string {
 		n++
 	}
 	return b.String() + "#" + state
+}
+
+// MaxStatePrefix is the longest state prefix, in bytes (each area's
+// MaxChannelStatePrefix): with the CodeLen characters of the hash a state
+// stays within WeCom's 30 characters.
+const MaxStatePrefix = 16
+
+// CheckTemplate checks the StatePrefix and Namespace of a channel
+// template: a prefix of at most MaxStatePrefix letters and digits, a
+// namespace of letters, digits, '-' and '_' (it goes into Store keys).
+func CheckTemplate(statePrefix, namespace string) error {
+	switch {
+	case len(statePrefix) > MaxStatePrefix || !IsAlnum(statePrefix, false):
+		return fmt.Errorf("StatePrefix %q: want at most %d letters and digits", statePrefix, MaxStatePrefix)
+	case !IsAlnum(namespace, true):
+		return fmt.Errorf("Namespace %q: want letters, digits, '-' and '_'", namespace)
+	}
+	return nil
 }

@@ -3,114 +3,88 @@ package channelstate
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
+
+	"github.com/scrmkit/scrm/internal/kv"
 )
 
-// The index is one Store value: the JSON array of the channels that have a
-// record, sorted. It is changed with CompareAndSwap, so instances adding
-// channels at once do not lose each other's.
+// The index is one Store value: the JSON array of the names of the
+// channels that have a record, sorted. It is changed through kv.Update
+// (compare-and-swap), so instances adding channels at once do not lose
+// each other's, and a corrupt index is rebuilt by the next change.
 
-func (r *Registry[T]) indexKey() string { return r.Prefix + "index" }
+func (e *Engine[D, R]) indexKey() string { return e.cfg.Prefix + "index" }
 
-// Channels returns the channels that have a record, sorted (Index only).
-func (r *Registry[T]) Channels(ctx context.Context) ([]string, error) {
-	list, _, corrupt, err := r.readIndex(ctx)
-	if err == nil && corrupt {
-		err = r.errorf("the stored channel index is corrupt; Ensure each channel again to rebuild it")
-	}
-	return list, err
-}
-
-// Records returns the record of every channel in the index, ordered by
-// channel name; a channel whose record is gone (or not made yet) is left
-// out.
-func (r *Registry[T]) Records(ctx context.Context) ([]*T, error) {
-	names, err := r.Channels(ctx)
-	if err != nil {
+// Names returns the names of the channels that have a record, sorted.
+func (e *Engine[D, R]) Names(ctx context.Context) ([]string, error) {
+	raw, ok, err := e.cfg.Store.Get(ctx, e.indexKey())
+	if err != nil || !ok {
 		return nil, err
 	}
-	out := make([]*T, 0, len(names))
-	for _, n := range names {
-		rec, ok, err := r.Lookup(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, rec)
-		}
+	list, corrupt := parseIndex(raw)
+	if corrupt {
+		return nil, e.errorf("the stored channel index is corrupt; Ensure each channel again to rebuild it")
 	}
-	return out, nil
+	return list, nil
 }
 
-// readIndex reads the index; a corrupt one is reported with its raw value,
-// so that the next change replaces it.
-func (r *Registry[T]) readIndex(ctx context.Context) (list []string, raw string, corrupt bool, err error) {
-	raw, ok, err := r.Store.Get(ctx, r.indexKey())
-	if err != nil || !ok {
-		return nil, "", false, err
-	}
-	if raw == "" {
-		// An empty value cannot be swapped (CompareAndSwap's old "" means
-		// absent): drop it.
-		return nil, "", true, r.Store.Delete(ctx, r.indexKey())
-	}
+// parseIndex decodes an index, sorted; corrupt is set for a value that is
+// no JSON array of names, which a change replaces.
+func parseIndex(raw string) (list []string, corrupt bool) {
 	if err := json.Unmarshal([]byte(raw), &list); err != nil {
-		return nil, raw, true, nil
+		return nil, true
 	}
-	return list, raw, false, nil
-}
-
-func (r *Registry[T]) addIndex(ctx context.Context, channel string) error {
-	return r.changeIndex(ctx, func(list []string) ([]string, bool) {
-		i, found := slices.BinarySearch(list, channel)
-		if found {
-			return list, false
-		}
-		return slices.Insert(list, i, channel), true
-	})
-}
-
-func (r *Registry[T]) removeIndex(ctx context.Context, channel string) error {
-	return r.changeIndex(ctx, func(list []string) ([]string, bool) {
-		i, found := slices.BinarySearch(list, channel)
-		if !found {
-			return list, false
-		}
-		return slices.Delete(list, i, i+1), true
-	})
-}
-
-func (r *Registry[T]) changeIndex(ctx context.Context, change func([]string) ([]string, bool)) error {
-	for {
-		list, raw, _, err := r.readIndex(ctx)
-		if err != nil {
-			return err
-		}
-		if !slices.IsSorted(list) {
-			slices.Sort(list)
-			list = slices.Compact(list)
-		}
-		next, changed := change(list)
-		if !changed && raw != "" {
-			return nil
-		}
-		val := ""
-		if len(next) > 0 {
-			b, _ := json.Marshal(next)
-			val = string(b)
-		}
-		if val == raw {
-			return nil
-		}
-		swapped, err := r.Store.CompareAndSwap(ctx, r.indexKey(), raw, val, 0)
-		if err != nil {
-			return err
-		}
-		if swapped {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	if !slices.IsSorted(list) {
+		slices.Sort(list)
+		list = slices.Compact(list)
 	}
+	return list, false
+}
+
+func (e *Engine[D, R]) addIndex(ctx context.Context, name string) error {
+	return e.changeIndex(ctx, name, true)
+}
+
+func (e *Engine[D, R]) removeIndex(ctx context.Context, name string) error {
+	return e.changeIndex(ctx, name, false)
+}
+
+// errEmptyIndex ends a change of an index stored as "", which no
+// compare-and-swap can replace (its old "" means absent).
+var errEmptyIndex = errors.New("empty index")
+
+func (e *Engine[D, R]) changeIndex(ctx context.Context, name string, add bool) error {
+	change := func(raw string, ok bool) (string, error) {
+		if ok && raw == "" {
+			return "", errEmptyIndex
+		}
+		var list []string
+		corrupt := false
+		if ok {
+			list, corrupt = parseIndex(raw)
+		}
+		i, found := slices.BinarySearch(list, name)
+		switch {
+		case add && !found:
+			list = slices.Insert(list, i, name)
+		case !add && found:
+			list = slices.Delete(list, i, i+1)
+		case !corrupt:
+			return raw, nil
+		}
+		if len(list) == 0 {
+			return "", nil
+		}
+		b, err := json.Marshal(list)
+		return string(b), err
+	}
+	err := kv.Update(ctx, e.cfg.Store, e.indexKey(), 0, change)
+	if errors.Is(err, errEmptyIndex) {
+		if err := e.cfg.Store.Delete(ctx, e.indexKey()); err != nil {
+			return err
+		}
+		err = kv.Update(ctx, e.cfg.Store, e.indexKey(), 0, change)
+	}
+	return err
 }
