@@ -100,11 +100,11 @@ func (c *Channels) remark(ctx context.Context, ev *callback.ExternalContactEvent
 	}
 	v := remarkValues{channel: code.Name, added: eventTime(ev, c.now)}
 	if t.needsName() {
-		d, err := c.svc.Get(ctx, ev.ExternalUserID, "")
+		name, err := c.svc.CustomerName(ctx, ev.ExternalUserID)
 		if err != nil {
 			return "", err
 		}
-		v.name = d.ExternalContact.Name
+		v.name = name
 	}
 	return t.render(v), nil
 }

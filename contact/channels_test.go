@@ -408,7 +408,11 @@ func TestChannelsScanReadsTheStoreOnce(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, ok)
 		assert.Equal(t, "c", name)
+		gets := srv.Count("/cgi-bin/externalcontact/get")
+		_, err = svc.CustomerName(ctx, ext) // what message.Welcomes' name source asks for %NICKNAME%
+		require.NoError(t, err)
 		require.NoError(t, chs.HandleEvent(ctx, ev))
+		assert.Equal(t, gets+1, srv.Count("/cgi-bin/externalcontact/get"), "the welcome and the {name} remark read the customer once")
 		rel, _ := srv.Relation(srv.CorpID, "zhangsan", ext)
 		assert.Equal(t, []string{g.Tag[0].ID}, rel.TagIDs)
 		assert.NotEmpty(t, rel.Remark)
