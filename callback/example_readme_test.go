@@ -68,7 +68,7 @@ func Example_suite() {
 	}}
 
 	err := func() error {
-		suite := wecom.NewSuite(suiteID, suiteSecret, append(fake.ClientOptions(),
+		suite := wecom.NewSuite(suiteID, suiteSecret, fake.SuiteOptions(
 			wecom.WithStore(sharedStore),
 			wecom.WithProviderCorpID(providerCorpID))...) // WeCom encrypts both URL checks for it
 		cmd, err := callback.NewSuiteCommandHandler(suite, token, aesKey, callback.WithSuiteHooks(hooks)) // tickets, installs, uninstalls

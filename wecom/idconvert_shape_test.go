@@ -53,7 +53,7 @@ func TestUnionIDToExternalUserID3rdShape(t *testing.T) {
 			return httpmock.NewStringResponse(200, `{"errcode":0,"errmsg":"ok","external_userid_info":[{"corpid":"wwcorp","external_userid":"BBBB"}]}`), nil
 		})
 	s := wecom.NewSuite("wwsuiteshape", "suite-secret", wecom.WithBaseURL(shapetest.BaseURL),
-		wecom.WithHTTPClient(&http.Client{Transport: mt}), wecom.WithRetryPolicy(wecom.NoRetry))
+		wecom.WithHTTPClient(&http.Client{Transport: mt}), wecom.WithRetryPolicy(wecom.NoRetry()))
 	ctx := context.Background()
 	require.NoError(t, s.SetTicket(ctx, "ticket"))
 	got, err := s.UnionIDToExternalUserID3rd(ctx, wecom.UnionID3rdRequest{UnionID: "xxxxx", OpenID: "yyyyy", CorpID: "wwcorp"})

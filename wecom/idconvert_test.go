@@ -116,7 +116,7 @@ func TestIDConverterServiceAndBack(t *testing.T) {
 
 	// The corp's own self-built app converts back, naming the source app.
 	srv.AddSuite(testSuiteID, testSuiteSecret)
-	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.ClientOptions()...)
+	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions()...)
 	if err := s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)); err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestBatchExternalUserIDToPendingID(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	srv := wecomtest.NewServer(t, wecomtest.WithClock(clock))
 	srv.AddSuite(testSuiteID, testSuiteSecret)
-	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.ClientOptions()...)
+	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions()...)
 	require.NoError(t, s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)))
 	installCorp(t, srv, s, "wwcorpA")
 	conv := wecom.NewIDConverter(s.Corp("wwcorpA"))

@@ -11,7 +11,7 @@ const serialLockTTL = 2 * time.Minute
 // Serial runs fn while holding the lock called name for the client's corp,
 // for the calls WeCom documents as serial (仅支持串行调用: creating and
 // editing customer and Moments rule groups, say). With a Store that is a
-// Locker (the default MemoryStore within a process; wecom/redisstore across
+// Locker (the default MemoryStore within a process; redisstore across
 // instances) every client of the corp sharing the Store waits its turn, so
 // API Services built per request still run such calls one at a time. With a
 // Store that cannot lock, calls through this client are serialised. Serial
@@ -43,7 +43,3 @@ func (c *Client) serialChan(key string) chan struct{} {
 	v, _ := c.serial.LoadOrStore(key, make(chan struct{}, 1))
 	return v.(chan struct{})
 }
-
-// Store returns the Store the client keeps its tokens in (WithStore), for
-// API packages that keep corp-wide state beside them (counters, media ids).
-func (c *Client) Store() Store { return c.opts.store }

@@ -103,18 +103,21 @@ type suiteCorp struct {
 // legacy "tj...") or an agent-developed app template (id "dk..."), with the
 // suite secret from the provider console. Give every instance that serves
 // the suite the same Store (WithStore) so that tickets, tokens and permanent
-// codes are shared. WithSuiteKind and WithMaxCorpClients set what is
-// particular to suites.
+// codes are shared. Every Option applies to the suite's own calls and to
+// the clients of its corps; WithSuiteKind, WithMaxCorpClients and
+// WithProviderCorpID set what is particular to suites.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90600
 // and https://developer.work.weixin.qq.com/document/path/97162
-func NewSuite(suiteID, suiteSecret string, opts ...Option) *Suite {
+func NewSuite(suiteID, suiteSecret string, opts ...SuiteOption) *Suite {
 	o := defaultOptions()
 	for _, opt := range opts {
-		opt(&o)
+		if opt != nil {
+			opt.applySuite(&o)
+		}
 	}
-	o.tokenSource = nil // a Suite makes its own token sources
-	o.fill()            // one Store and one Limiter for the suite and all its corps
+	o.withoutTokenSource("NewSuite") // a Suite makes its own token sources
+	o.fill()                         // one Store and one Limiter for the suite and all its corps
 	kind := o.suiteKind
 	if kind == SuiteAuto {
 		kind = SuiteThirdParty

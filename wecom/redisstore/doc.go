@@ -8,7 +8,7 @@
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "10.0.0.5:6379"})
 //	store, err := redisstore.New(ctx, rdb, redisstore.WithEncryptionKey(key))
-//	limiter := store.NewLimiter(wecom.DefaultLimit, nil)
+//	limiter := store.NewLimiter(wecom.DefaultLimit(), nil)
 //	client := wecom.New(corpID, secret, wecom.WithStore(store), wecom.WithLimiter(limiter))
 //	queue, err := store.NewQueue(redisstore.QueueOptions{Name: "contacts"})
 //	h, err := callback.NewHandler(token, aesKey, callback.WithReceiverID(corpID),

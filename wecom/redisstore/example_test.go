@@ -38,7 +38,7 @@ func Example() {
 		fmt.Println(err) // ErrWrongKey if another key encrypted this store
 		return
 	}
-	limiter := store.NewLimiter(wecom.DefaultLimit, nil) // WeCom's limits, counted across instances
+	limiter := store.NewLimiter(wecom.DefaultLimit(), nil) // WeCom's limits, counted across instances
 	client := wecom.New(corpID, secret, wecom.WithStore(store), wecom.WithLimiter(limiter),
 		wecom.WithBaseURL(fake.URL), wecom.WithHTTPClient(fake.HTTPClient()))
 

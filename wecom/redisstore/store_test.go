@@ -246,7 +246,7 @@ func TestSuiteStateEncryptedAndShared(t *testing.T) {
 		prefix := testPrefix(t, b)
 		srv := wecomtest.NewServer(t)
 		s1 := open(t, b, prefix, WithEncryptionKey(testKey(7)))
-		suite1 := wecom.NewSuite("wwsuite1", "suite-secret", srv.ClientOptions(wecom.WithStore(s1))...)
+		suite1 := wecom.NewSuite("wwsuite1", "suite-secret", srv.SuiteOptions(wecom.WithStore(s1))...)
 		require.NoError(t, suite1.SetTicket(ctx, "TICKET-1"))
 		require.NoError(t, suite1.SetPermanentCode(ctx, "wwcorpA", "PCODE-A"))
 
@@ -262,7 +262,7 @@ func TestSuiteStateEncryptedAndShared(t *testing.T) {
 		assert.GreaterOrEqual(t, n, 3)
 
 		s2 := open(t, b, prefix, WithEncryptionKey(testKey(7)))
-		suite2 := wecom.NewSuite("wwsuite1", "suite-secret", srv.ClientOptions(wecom.WithStore(s2))...)
+		suite2 := wecom.NewSuite("wwsuite1", "suite-secret", srv.SuiteOptions(wecom.WithStore(s2))...)
 		ok, err := suite2.IsAuthorized(ctx, "wwcorpA")
 		require.NoError(t, err)
 		assert.True(t, ok)
