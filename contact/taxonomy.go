@@ -228,7 +228,7 @@ func (s *Service) addMissing(ctx context.Context, t *Taxonomy, groups []TagGroup
 				out.Created = append(out.Created, tag.ID)
 			}
 			again = true // read the ids back with everything else
-		case wecom.ErrorCode(err) == codeTagNameExists, errors.Is(err, wecom.ErrOutcomeUnknown),
+		case wecom.ErrorCode(err) == wecom.CodeTagNameExists, errors.Is(err, wecom.ErrOutcomeUnknown),
 			g != nil && IsNotFound(err): // the group was deleted meanwhile
 			again = true
 		default:
@@ -237,9 +237,6 @@ func (s *Service) addMissing(ctx context.Context, t *Taxonomy, groups []TagGroup
 	}
 	return again, nil
 }
-
-// codeTagNameExists is WeCom's answer to a tag or group name that exists.
-const codeTagNameExists = 40071
 
 // prune deletes the tags of the taxonomy's groups that it does not list,
 // and the groups it does not list (the first group of each listed name is
