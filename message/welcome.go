@@ -51,7 +51,9 @@ func (s *Service) SendWelcomeMsg(ctx context.Context, req *SendWelcomeMsgRequest
 // IsWelcomeCodeExpired reports whether WeCom refused the welcome code as
 // invalid (41050): it expired (20 s after the event) or was never issued.
 // Nothing was sent; the customer cannot be greeted through this code.
-func IsWelcomeCodeExpired(err error) bool { return wecom.ErrorCode(err) == wecom.CodeInvalidWelcomeCode }
+func IsWelcomeCodeExpired(err error) bool {
+	return wecom.ErrorCode(err) == wecom.CodeInvalidWelcomeCode
+}
 
 // IsWelcomeCodeUsed reports whether WeCom answered 41051 ("externaluser has
 // started chatting"): the welcome message for this code was already
