@@ -19,7 +19,7 @@ import (
 // event) to the channel.
 //
 // The mapping lives in a wecom.Store: give every instance the same shared
-// Store (wecom/redisstore) and each resolves every channel, and two
+// Store (redisstore) and each resolves every channel, and two
 // instances ensuring the same channel at once create one link. A state is
 // derived from a hash of the channel, so it is the same after a restart; if
 // two channels ever hash alike, the second gets the next candidate, and the

@@ -22,7 +22,7 @@ import (
 // untouched.
 //
 // The mapping lives in a wecom.Store: give every instance the same shared
-// Store (wecom/redisstore) and each resolves every channel, with its tags
+// Store (redisstore) and each resolves every channel, with its tags
 // and remark template; two instances ensuring the same channel at once
 // create one contact way. A state is "cw" (ChannelTemplate.StatePrefix) and
 // 10 characters of a hash of the name, well inside WeCom's 30: the same

@@ -139,7 +139,7 @@ func AllCustomerStrategyPrivileges() *CustomerStrategyPrivilege {
 // (该接口仅支持串行调用). CreateCustomerStrategy and EditCustomerStrategy
 // run one at a time per corp, through wecom.Client.Serial: across every
 // Service and client of the corp sharing a Store that can lock (the
-// default in-memory Store within a process, wecom/redisstore across
+// default in-memory Store within a process, redisstore across
 // instances).
 type CustomerStrategy struct {
 	StrategyID   int            `json:"strategy_id"`

@@ -106,7 +106,7 @@ const taxonomyAttempts = 4
 // at every start-up: it creates nothing twice, so a restart never fails
 // with 40071 "tag name exists". Two instances running it at once are safe:
 // they take turns through the client's Store (wecom.Client.Serial: the
-// default in-memory Store within a process, wecom/redisstore across
+// default in-memory Store within a process, redisstore across
 // instances); with a Store that cannot lock, a 40071 or a create whose
 // outcome is unknown makes it read the tags again and go on.
 //

@@ -170,7 +170,7 @@ func TestEncryptionAtRest(t *testing.T) {
 		require.NoError(t, s.rdb.Set(ctx, prefix+"wecom:plain", "legacy", 0).Err())
 		_, _, err = s.Get(ctx, "wecom:plain")
 		require.ErrorIs(t, err, ErrNotEncrypted)
-		lax := open(t, b, prefix, WithEncryptionKey(testKey(1)), AllowPlaintext())
+		lax := open(t, b, prefix, WithEncryptionKey(testKey(1)), WithoutEncryption())
 		v, _, err = lax.Get(ctx, "wecom:plain")
 		require.NoError(t, err)
 		assert.Equal(t, "legacy", v)
@@ -234,6 +234,11 @@ func TestWrongKeyIsReported(t *testing.T) {
 		require.Error(t, err)
 		_, err = New(ctx, nil)
 		require.Error(t, err)
+		// Invalid options are reported by New, nil ones ignored.
+		_, err = New(ctx, b.client(t), WithEncryptedKeys(nil))
+		require.ErrorContains(t, err, "WithEncryptedKeys")
+		_, err = New(ctx, b.client(t), WithPrefix(testPrefix(t, b)), nil, WithLogger(nil))
+		require.NoError(t, err)
 	})
 }
 

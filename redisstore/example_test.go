@@ -12,8 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/redisstore"
 	"github.com/scrmkit/scrm/wecom"
-	"github.com/scrmkit/scrm/wecom/redisstore"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
 
@@ -44,7 +44,7 @@ func Example() {
 
 	// Callbacks: answered once the push is in Redis (still encrypted), run
 	// by whichever instance's worker reads it, retried, parked when failing.
-	queue, err := store.NewQueue(redisstore.QueueOptions{Name: "contacts", PollInterval: 50 * time.Millisecond})
+	queue, err := store.NewQueue(redisstore.WithName("contacts"), redisstore.WithPollInterval(50*time.Millisecond))
 	if err != nil {
 		fmt.Println(err)
 		return
