@@ -272,8 +272,10 @@ func (e *RateLimitError) Error() string {
 	}
 	b.WriteString("client-side rate limit: ")
 	switch {
-	case e.err != nil:
+	case e.err != nil && e.Wait > 0:
 		fmt.Fprintf(&b, "the context's deadline passed while waiting %v for the call's turn", e.Wait)
+	case e.err != nil:
+		b.WriteString("the context's deadline passed while waiting for the call's turn")
 	case e.Wait > 0:
 		fmt.Fprintf(&b, "the call's turn comes in %v, after the context's deadline", e.Wait)
 	default:

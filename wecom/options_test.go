@@ -185,13 +185,3 @@ func TestWeComsRateLimitsMatchErrRateLimited(t *testing.T) {
 }
 
 func fmtWrap(err error) error { return errors.Join(errors.New("context"), err) }
-
-func TestPtr(t *testing.T) {
-	t.Parallel()
-	p := wecom.Ptr(false)
-	require.NotNil(t, p)
-	assert.False(t, *p)
-	q := wecom.Ptr(uint32(0))
-	assert.Equal(t, uint32(0), *q)
-	assert.NotSame(t, wecom.Ptr(1), wecom.Ptr(1), "a new variable each time")
-}

@@ -16,7 +16,8 @@ const serialLockTTL = 2 * time.Minute
 // API Services built per request still run such calls one at a time. With a
 // Store that cannot lock, calls through this client are serialised. Serial
 // gives up with ctx.Err() when ctx ends before the lock is held; a lock
-// whose holder died is released after two minutes.
+// whose holder died is released after two minutes. It is one of the
+// extension points for packages built on a Client (see Client).
 func (c *Client) Serial(ctx context.Context, name string, fn func(ctx context.Context) error) error {
 	key := "wecom:serial:" + c.corpID + ":" + name
 	if l, ok := c.opts.store.(Locker); ok {
