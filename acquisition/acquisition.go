@@ -107,12 +107,6 @@ func (s *Service) idempotent(ctx context.Context, path string, body, out any) er
 	return api.Idempotent(ctx, s.c, path, body, out)
 }
 
-// write calls a POST endpoint that creates something: never re-sent once it
-// may have reached WeCom.
-func (s *Service) write(ctx context.Context, path string, body, out any) error {
-	return api.Write(ctx, s.c, path, body, out)
-}
-
 // Bool returns a pointer to v, for the request fields whose server default
 // is true (SkipVerify, MarkSource): nil leaves WeCom's default in place.
 func Bool(v bool) *bool { return &v }

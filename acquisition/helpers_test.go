@@ -39,7 +39,7 @@ func newLink(t testing.TB, svc *acquisition.Service, name string, users ...strin
 func thirdPartyApp(t testing.TB, srv *wecomtest.Server, suiteID string) *acquisition.Service {
 	t.Helper()
 	srv.AddSuite(suiteID, "suite-secret")
-	s := wecom.NewSuite(suiteID, "suite-secret", srv.ClientOptions()...)
+	s := wecom.NewSuite(suiteID, "suite-secret", srv.SuiteOptions()...)
 	ctx := context.Background()
 	require.NoError(t, s.SetTicket(ctx, srv.NewSuiteTicket(suiteID)))
 	_, err := s.HandleCreateAuth(ctx, srv.Install(suiteID, srv.CorpID))

@@ -2,9 +2,12 @@ package acquisition
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"net/url"
+	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -204,9 +207,10 @@ func (r *CreateLinkRequest) validate() error {
 }
 
 // CreateLink creates a link and returns it (id, name, URL, creation time).
-// It is never re-sent once it may have reached WeCom: on an error matching
-// wecom.ErrOutcomeUnknown, look for the link (ListLinksIter, Get, by name)
-// before creating it again.
+// It is never re-sent once it may have reached WeCom: such an error is a
+// *wecom.MaybeCreatedError (matching wecom.ErrOutcomeUnknown); look for the
+// link (ListLinksIter, then Get: its name and create_time) before creating
+// it again.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97297
 func (s *Service) CreateLink(ctx context.Context, req *CreateLinkRequest) (*Link, error) {
@@ -219,7 +223,11 @@ func (s *Service) CreateLink(ctx context.Context, req *CreateLinkRequest) (*Link
 	var out struct {
 		Link Link `json:"link"`
 	}
-	if err := s.write(ctx, "/cgi-bin/externalcontact/customer_acquisition/create_link", req, &out); err != nil {
+	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/customer_acquisition/create_link", req, &out, func(since, until time.Time) string {
+		return fmt.Sprintf("list customer_acquisition/list_link (ListLinksIter) and read each link (Get) for the name %q and a create_time %s",
+			req.LinkName, api.Window(since, until))
+	})
+	if err != nil {
 		return nil, err
 	}
 	if out.Link.LinkName == "" {

@@ -45,7 +45,7 @@
 // already and does not send the event again: a failure reaches only
 // WithErrorHook and the logger, so record the event there if it must not
 // be lost. WithQueue puts a durable queue in place of the in-process
-// workers (wecom/redisstore has one on Redis Streams): the push is stored,
+// workers (redisstore has one on Redis Streams): the push is stored,
 // still encrypted, before WeCom is answered, run by a worker of any
 // instance, retried with backoff and parked as a dead letter when it keeps
 // failing, so a failed handler or a crashed instance loses nothing.

@@ -58,7 +58,7 @@ func Example_suite() {
 	const suiteID, suiteSecret, providerCorpID, token = "wwexamplesuite01", "suite-secret", "wwexampleprovider", "suitetoken"
 	aesKey := wecomtest.NewEncodingAESKey()
 	fake.AddSuite(suiteID, suiteSecret)
-	sharedStore := wecom.NewMemoryStore() // shared by every instance (wecom/redisstore)
+	sharedStore := wecom.NewMemoryStore() // shared by every instance (redisstore)
 	ctx := context.Background()
 	mux := http.NewServeMux()
 	installed := make(chan string, 1)
@@ -68,7 +68,7 @@ func Example_suite() {
 	}}
 
 	err := func() error {
-		suite := wecom.NewSuite(suiteID, suiteSecret, append(fake.ClientOptions(),
+		suite := wecom.NewSuite(suiteID, suiteSecret, fake.SuiteOptions(
 			wecom.WithStore(sharedStore),
 			wecom.WithProviderCorpID(providerCorpID))...) // WeCom encrypts both URL checks for it
 		cmd, err := callback.NewSuiteCommandHandler(suite, token, aesKey, callback.WithSuiteHooks(hooks)) // tickets, installs, uninstalls

@@ -90,7 +90,7 @@ type instance struct {
 
 func newInstance(t *testing.T, srv *wecomtest.Server, suiteID, key string, store wecom.Store, opts ...callback.Option) *instance {
 	t.Helper()
-	suite := wecom.NewSuite(suiteID, suiteTestSecret, srv.ClientOptions(wecom.WithStore(store), wecom.WithLogger(suiteQuiet))...)
+	suite := wecom.NewSuite(suiteID, suiteTestSecret, srv.SuiteOptions(wecom.WithStore(store), wecom.WithLogger(suiteQuiet))...)
 	cmd, err := callback.NewSuiteCommandHandler(suite, suiteTestToken, key, opts...)
 	require.NoError(t, err)
 	hs := httptest.NewServer(cmd)

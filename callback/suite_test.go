@@ -66,7 +66,7 @@ func (r *suiteRig) start(opts ...callback.Option) {
 	t := r.t
 	t.Helper()
 	r.changed = make(chan struct{}, 64)
-	r.suite = wecom.NewSuite(r.suiteID, suiteTestSecret, r.srv.ClientOptions(wecom.WithStore(r.store), wecom.WithLogger(suiteQuiet))...)
+	r.suite = wecom.NewSuite(r.suiteID, suiteTestSecret, r.srv.SuiteOptions(wecom.WithStore(r.store), wecom.WithLogger(suiteQuiet))...)
 	note := func(s string) error {
 		r.mu.Lock()
 		r.applied = append(r.applied, s)
@@ -568,7 +568,7 @@ func TestSuiteHandlerConstructors(t *testing.T) {
 	// A receiver func given to the data handler adds to the authorized corps.
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite("wwcbsuite00009", suiteTestSecret)
-	suite := wecom.NewSuite("wwcbsuite00009", suiteTestSecret, srv.ClientOptions()...)
+	suite := wecom.NewSuite("wwcbsuite00009", suiteTestSecret, srv.SuiteOptions()...)
 	h, err := callback.NewSuiteDataHandler(suite, suiteTestToken, key, callback.WithLogger(suiteQuiet),
 		callback.WithReceiverFunc(func(rid string) bool { return rid == "wwprovider" }))
 	if err != nil {
@@ -598,7 +598,7 @@ func FuzzSuiteCommandPush(f *testing.F) {
 	srv := wecomtest.New()
 	f.Cleanup(srv.Close)
 	srv.AddSuite(suiteID, suiteTestSecret)
-	suite := wecom.NewSuite(suiteID, suiteTestSecret, srv.ClientOptions(wecom.WithLogger(suiteQuiet), wecom.WithLimiter(suiteNoLimit{}))...)
+	suite := wecom.NewSuite(suiteID, suiteTestSecret, srv.SuiteOptions(wecom.WithLogger(suiteQuiet), wecom.WithLimiter(suiteNoLimit{}))...)
 	if err := suite.SetTicket(context.Background(), srv.NewSuiteTicket(suiteID)); err != nil {
 		f.Fatal(err)
 	}

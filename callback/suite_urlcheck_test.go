@@ -35,11 +35,11 @@ func urlCheck(t *testing.T, url, key, receiveID string) (int, string) {
 }
 
 // suiteHandlers serves a command and a data handler for a suite built with opts.
-func suiteHandlers(t *testing.T, key string, opts ...wecom.Option) (cmdURL, dataURL string, suite *wecom.Suite) {
+func suiteHandlers(t *testing.T, key string, opts ...wecom.SuiteOption) (cmdURL, dataURL string, suite *wecom.Suite) {
 	t.Helper()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite("wwsuiteurl00000001", suiteTestSecret)
-	suite = wecom.NewSuite("wwsuiteurl00000001", suiteTestSecret, srv.ClientOptions(opts...)...)
+	suite = wecom.NewSuite("wwsuiteurl00000001", suiteTestSecret, srv.SuiteOptions(opts...)...)
 	cmd, err := callback.NewSuiteCommandHandler(suite, suiteTestToken, key, callback.WithLogger(suiteQuiet))
 	require.NoError(t, err)
 	data, err := callback.NewSuiteDataHandler(suite, suiteTestToken, key, callback.WithLogger(suiteQuiet))

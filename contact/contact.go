@@ -83,17 +83,11 @@ const (
 // After a delete, an error for which IsNotFound is true means it is gone.
 func IsNotFound(err error) bool {
 	switch wecom.ErrorCode(err) {
-	case codeInvalidTagID, codeInvalidConfigID:
+	case wecom.CodeInvalidTagID, wecom.CodeInvalidConfigID:
 		return true
 	}
 	return false
 }
-
-// WeCom's errcodes for an unknown id in the calls of this package.
-const (
-	codeInvalidTagID    = 40068
-	codeInvalidConfigID = 41044
-)
 
 func required(name, v string) error { return check.Required(name, v) }
 

@@ -2,8 +2,11 @@ package contact
 
 import (
 	"context"
+	"fmt"
 	"iter"
+	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -146,8 +149,10 @@ type AddContactWayResponse struct {
 }
 
 // AddContactWay creates a 「联系我」 contact way. It is never re-sent once it
-// may have reached WeCom: on an error matching wecom.ErrOutcomeUnknown,
-// check ListContactWays before creating it again.
+// may have reached WeCom: such an error is a *wecom.MaybeCreatedError
+// (matching wecom.ErrOutcomeUnknown); list the window it names with
+// ListContactWaysIter and look for the way (GetContactWay: its state and
+// remark) before creating it again.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
 func (s *Service) AddContactWay(ctx context.Context, req *AddContactWayRequest) (*AddContactWayResponse, error) {
@@ -158,7 +163,11 @@ func (s *Service) AddContactWay(ctx context.Context, req *AddContactWayRequest) 
 		return nil, err
 	}
 	var out AddContactWayResponse
-	if err := s.write(ctx, "/cgi-bin/externalcontact/add_contact_way", req, &out); err != nil {
+	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_contact_way", req, &out, func(since, until time.Time) string {
+		return fmt.Sprintf("list list_contact_way (ListContactWaysIter) with %s and read each way (GetContactWay) for state %q, remark %q",
+			api.Window(since, until), req.State, req.Remark)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &out, nil

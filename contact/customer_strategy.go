@@ -2,8 +2,11 @@ package contact
 
 import (
 	"context"
+	"fmt"
 	"iter"
+	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -136,7 +139,7 @@ func AllCustomerStrategyPrivileges() *CustomerStrategyPrivilege {
 // (该接口仅支持串行调用). CreateCustomerStrategy and EditCustomerStrategy
 // run one at a time per corp, through wecom.Client.Serial: across every
 // Service and client of the corp sharing a Store that can lock (the
-// default in-memory Store within a process, wecom/redisstore across
+// default in-memory Store within a process, redisstore across
 // instances).
 type CustomerStrategy struct {
 	StrategyID   int            `json:"strategy_id"`
@@ -332,9 +335,10 @@ func (r *CreateCustomerStrategyRequest) validate() error {
 
 // CreateCustomerStrategy creates a rule group and returns its id. Calls of
 // one Service run one at a time, as WeCom requires (see CustomerStrategy).
-// It is not retried once it may have reached WeCom: such a failure matches
-// wecom.ErrOutcomeUnknown, and ListCustomerStrategies shows whether the
-// group was made.
+// It is never re-sent once it may have reached WeCom: such an error is a
+// *wecom.MaybeCreatedError (matching wecom.ErrOutcomeUnknown); list the
+// rule groups (ListCustomerStrategiesIter, GetCustomerStrategy) and look
+// for its name before creating it again.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
 func (s *Service) CreateCustomerStrategy(ctx context.Context, req *CreateCustomerStrategyRequest) (int, error) {
@@ -343,7 +347,10 @@ func (s *Service) CreateCustomerStrategy(ctx context.Context, req *CreateCustome
 	}
 	var out strategyIDBody
 	err := s.serialStrategy(ctx, func() error {
-		return s.write(ctx, "/cgi-bin/externalcontact/customer_strategy/create", req, &out)
+		return api.Create(ctx, s.c, "/cgi-bin/externalcontact/customer_strategy/create", req, &out, func(since, until time.Time) string {
+			return fmt.Sprintf("list customer_strategy/list (ListCustomerStrategiesIter) and read each group (GetCustomerStrategy) for the name %q and a create_time %s",
+				req.StrategyName, api.Window(since, until))
+		})
 	})
 	if err != nil {
 		return 0, err

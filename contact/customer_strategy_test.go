@@ -119,7 +119,7 @@ func installSuite(t *testing.T, srv *wecomtest.Server) *contact.Service {
 	t.Helper()
 	const suiteID, secret = "wwsuitecontact01", "suite-secret"
 	srv.AddSuite(suiteID, secret)
-	s := wecom.NewSuite(suiteID, secret, srv.ClientOptions()...)
+	s := wecom.NewSuite(suiteID, secret, srv.SuiteOptions()...)
 	require.NoError(t, s.SetTicket(bg, srv.NewSuiteTicket(suiteID)))
 	_, err := s.HandleCreateAuth(bg, srv.Install(suiteID, srv.CorpID))
 	require.NoError(t, err)

@@ -287,30 +287,6 @@ func (s *Service) Remark(ctx context.Context, req *RemarkRequest) error {
 	return s.idempotent(ctx, "/cgi-bin/externalcontact/remark", req, nil)
 }
 
-// UnionIDToExternalUserID converts the unionid and openid of a WeChat user
-// who signed in to the corp's own mini program into the external_userid the
-// calling third-party or agent-developed app sees. This is the legacy
-// corp-subject conversion (企业主体unionid转换); the result is "" when the
-// user is not a customer.
-//
-// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93274
-func (s *Service) UnionIDToExternalUserID(ctx context.Context, unionID, openID string) (string, error) {
-	if err := firstErr(required("unionID", unionID), required("openID", openID)); err != nil {
-		return "", err
-	}
-	body := struct {
-		UnionID string `json:"unionid"`
-		OpenID  string `json:"openid"`
-	}{unionID, openID}
-	var out struct {
-		ExternalUserID string `json:"external_userid"`
-	}
-	if err := s.read(ctx, "/cgi-bin/externalcontact/unionid_to_external_userid", body, &out); err != nil {
-		return "", err
-	}
-	return out.ExternalUserID, nil
-}
-
 func recordPtrs(recs []CustomerRecord) []*CustomerRecord {
 	out := make([]*CustomerRecord, len(recs))
 	for i := range recs {

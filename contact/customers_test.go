@@ -256,30 +256,6 @@ func TestRemark(t *testing.T) {
 	wantCode(t, svc.Remark(bg, &contact.RemarkRequest{UserID: "b", ExternalUserID: ids[0], Remark: "x"}), 84061)
 }
 
-func TestUnionIDToExternalUserID(t *testing.T) {
-	t.Parallel()
-	srv, svc := setup(t)
-	ids := seed(t, srv, 2, "a")
-	d, err := svc.Get(bg, ids[1], "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := svc.UnionIDToExternalUserID(bg, d.ExternalContact.UnionID, "openid-1")
-	if err != nil || got != ids[1] {
-		t.Fatalf("got %q, %v; want %q", got, err, ids[1])
-	}
-	body := lastBody(t, srv, "/cgi-bin/externalcontact/unionid_to_external_userid")
-	if body["unionid"] != d.ExternalContact.UnionID || body["openid"] != "openid-1" {
-		t.Fatalf("body = %v", body)
-	}
-	got, err = svc.UnionIDToExternalUserID(bg, "ounknown", "o")
-	if err != nil || got != "" {
-		t.Fatalf("unknown unionid: %q, %v", got, err)
-	}
-	_, err = svc.UnionIDToExternalUserID(bg, "ou", "")
-	wantInvalid(t, err)
-}
-
 func TestGetWeComCustomerProfile(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -150,8 +152,9 @@ func (r *AddInterceptRuleRequest) validate() error {
 }
 
 // AddInterceptRule creates a sensitive-word rule and returns its rule_id.
-// It is not retried once it may have reached WeCom: such a failure matches
-// wecom.ErrOutcomeUnknown.
+// It is never re-sent once it may have reached WeCom: such an error is a
+// *wecom.MaybeCreatedError (matching wecom.ErrOutcomeUnknown); look for the
+// rule's name in ListInterceptRules before creating it again.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95097
 func (s *Service) AddInterceptRule(ctx context.Context, req *AddInterceptRuleRequest) (string, error) {
@@ -161,7 +164,11 @@ func (s *Service) AddInterceptRule(ctx context.Context, req *AddInterceptRuleReq
 	var out struct {
 		RuleID ruleID `json:"rule_id"`
 	}
-	if err := s.write(ctx, "/cgi-bin/externalcontact/add_intercept_rule", req, &out); err != nil {
+	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_intercept_rule", req, &out, func(since, until time.Time) string {
+		return fmt.Sprintf("list get_intercept_rule_list (ListInterceptRules) and look for the rule name %q with a create_time %s",
+			req.RuleName, api.Window(since, until))
+	})
+	if err != nil {
 		return "", err
 	}
 	return string(out.RuleID), nil

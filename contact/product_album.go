@@ -2,8 +2,11 @@ package contact
 
 import (
 	"context"
+	"fmt"
 	"iter"
+	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -128,8 +131,9 @@ func (r *AddProductAlbumRequest) validate() error {
 }
 
 // AddProductAlbum creates a product album and returns its product_id. It is
-// not retried once it may have reached WeCom: such a failure matches
-// wecom.ErrOutcomeUnknown.
+// never re-sent once it may have reached WeCom: such an error is a
+// *wecom.MaybeCreatedError (matching wecom.ErrOutcomeUnknown); look for its
+// description in ListProductAlbumsIter before creating it again.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95096
 func (s *Service) AddProductAlbum(ctx context.Context, req *AddProductAlbumRequest) (string, error) {
@@ -137,7 +141,11 @@ func (s *Service) AddProductAlbum(ctx context.Context, req *AddProductAlbumReque
 		return "", err
 	}
 	var out productIDBody
-	if err := s.write(ctx, "/cgi-bin/externalcontact/add_product_album", req, &out); err != nil {
+	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_product_album", req, &out, func(since, until time.Time) string {
+		return fmt.Sprintf("list get_product_album_list (ListProductAlbumsIter) and look for the description %q (GetProductAlbum gives its create_time, %s)",
+			req.Description, api.Window(since, until))
+	})
+	if err != nil {
 		return "", err
 	}
 	return out.ProductID, nil

@@ -1,6 +1,12 @@
 package contact
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/scrmkit/scrm/internal/api"
+)
 
 // StrategyTagFilter selects rule-group tags for ListStrategyTags. Zero values
 // mean every tag the app created.
@@ -37,7 +43,9 @@ type AddStrategyTagRequest struct {
 }
 
 // AddStrategyTag creates rule-group tags and returns their group with the
-// new ids. It is not retried once it may have reached WeCom.
+// new ids. It is never re-sent once it may have reached WeCom: such an error
+// is a *wecom.MaybeCreatedError (matching wecom.ErrOutcomeUnknown); look for
+// the names in ListStrategyTags before adding them again.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94882
 func (s *Service) AddStrategyTag(ctx context.Context, req *AddStrategyTagRequest) (*TagGroup, error) {
@@ -53,7 +61,11 @@ func (s *Service) AddStrategyTag(ctx context.Context, req *AddStrategyTagRequest
 	var out struct {
 		TagGroup TagGroup `json:"tag_group"`
 	}
-	if err := s.write(ctx, "/cgi-bin/externalcontact/add_strategy_tag", req, &out); err != nil {
+	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_strategy_tag", req, &out, func(since, until time.Time) string {
+		return fmt.Sprintf("list get_strategy_tag_list (ListStrategyTags) for rule group %d and look for the group and tag names with a create_time %s",
+			req.StrategyID, api.Window(since, until))
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &out.TagGroup, nil

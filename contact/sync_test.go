@@ -152,7 +152,7 @@ func TestSyncSurvivesFaults(t *testing.T) {
 // twice.
 func TestSyncResume(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t, wecom.WithRetryPolicy(wecom.NoRetry))
+	srv, svc := setup(t, wecom.WithRetryPolicy(wecom.NoRetry()))
 	seed(t, srv, 500, staffNames(6)...)
 	opts := []contact.SyncOption{contact.SyncBatchUsers(4), contact.SyncPageSize(30)}
 	faults := []wecomtest.Fault{
@@ -246,7 +246,7 @@ func TestSyncResumeFaultBeyondRetries(t *testing.T) {
 
 func TestSyncFollowUserListError(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t, wecom.WithRetryPolicy(wecom.NoRetry))
+	srv, svc := setup(t, wecom.WithRetryPolicy(wecom.NoRetry()))
 	seed(t, srv, 10, "a")
 	srv.Fail("/cgi-bin/externalcontact/get_follow_user_list", wecomtest.Fault{Errcode: -1})
 	from := &contact.Checkpoint{UserIndex: 0, UserID: "a", Cursor: "abc"}

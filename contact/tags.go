@@ -2,7 +2,9 @@ package contact
 
 import (
 	"context"
+	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -87,7 +89,10 @@ func validateNewTags(groupID, groupName string, tags []NewTag) error {
 }
 
 // AddCorpTag creates corp tags and returns their group with the new ids.
-// It is not retried once it may have reached WeCom.
+// It is never re-sent once it may have reached WeCom: such an error is a
+// *wecom.MaybeCreatedError (matching wecom.ErrOutcomeUnknown); look for the
+// names in ListCorpTags before adding them again (WeCom refuses a name that
+// exists with 40071, CodeTagNameExists).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92117
 func (s *Service) AddCorpTag(ctx context.Context, req *AddCorpTagRequest) (*TagGroup, error) {
@@ -100,7 +105,10 @@ func (s *Service) AddCorpTag(ctx context.Context, req *AddCorpTagRequest) (*TagG
 	var out struct {
 		TagGroup TagGroup `json:"tag_group"`
 	}
-	if err := s.write(ctx, "/cgi-bin/externalcontact/add_corp_tag", req, &out); err != nil {
+	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_corp_tag", req, &out, func(since, until time.Time) string {
+		return "list get_corp_tag_list (ListCorpTags) and look for the group and tag names with a create_time " + api.Window(since, until)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &out.TagGroup, nil

@@ -106,7 +106,7 @@ const taxonomyAttempts = 4
 // at every start-up: it creates nothing twice, so a restart never fails
 // with 40071 "tag name exists". Two instances running it at once are safe:
 // they take turns through the client's Store (wecom.Client.Serial: the
-// default in-memory Store within a process, wecom/redisstore across
+// default in-memory Store within a process, redisstore across
 // instances); with a Store that cannot lock, a 40071 or a create whose
 // outcome is unknown makes it read the tags again and go on.
 //
@@ -228,7 +228,7 @@ func (s *Service) addMissing(ctx context.Context, t *Taxonomy, groups []TagGroup
 				out.Created = append(out.Created, tag.ID)
 			}
 			again = true // read the ids back with everything else
-		case wecom.ErrorCode(err) == codeTagNameExists, errors.Is(err, wecom.ErrOutcomeUnknown),
+		case wecom.ErrorCode(err) == wecom.CodeTagNameExists, errors.Is(err, wecom.ErrOutcomeUnknown),
 			g != nil && IsNotFound(err): // the group was deleted meanwhile
 			again = true
 		default:
@@ -237,9 +237,6 @@ func (s *Service) addMissing(ctx context.Context, t *Taxonomy, groups []TagGroup
 	}
 	return again, nil
 }
-
-// codeTagNameExists is WeCom's answer to a tag or group name that exists.
-const codeTagNameExists = 40071
 
 // prune deletes the tags of the taxonomy's groups that it does not list,
 // and the groups it does not list (the first group of each listed name is

@@ -83,7 +83,7 @@ func (c *Channels) HandleEvent(ctx context.Context, ev *callback.ExternalChatEve
 			switch err := c.svc.markTag(ctx, chat.Owner, m.UserID, code.Tags); {
 			case err == nil:
 				j.Tagged = code.Tags
-			case wecom.ErrorCode(err) != codeNotExternalContact:
+			case wecom.ErrorCode(err) != wecom.CodeNotExternalContact:
 				j.Err = err
 				errs = append(errs, err)
 			}
@@ -107,9 +107,6 @@ func memberIndex(ms []Member, id string) int {
 	return -1
 }
 
-// codeNotExternalContact is WeCom's answer to mark_tag for a customer the
-// member does not have (84061 "not external contact").
-const codeNotExternalContact = 84061
 
 // markTag marks tagIDs on customer externalUserID as member userID's
 // customer (the contact package's mark_tag, here so that groupchat needs

@@ -76,14 +76,6 @@ const (
 	MaxStatisticSpanDays = 30
 )
 
-// WeCom's errcodes for a group that does not exist (any more) or is not a
-// customer group.
-const (
-	codeChatNotFound     = 40050
-	codeNotCustomerGroup = 90501
-	codeInvalidConfigID  = 41044
-)
-
 // IsNotFound reports whether err is WeCom's answer that the group (40050,
 // 90501 not a customer group) or the join way (41044, invalid config_id)
 // named in the call does not exist.
@@ -94,7 +86,7 @@ const (
 // IsNotFound is true means it is gone.
 func IsNotFound(err error) bool {
 	switch wecom.ErrorCode(err) {
-	case codeChatNotFound, codeNotCustomerGroup, codeInvalidConfigID:
+	case wecom.CodeChatNotFound, wecom.CodeNotCustomerGroup, wecom.CodeInvalidConfigID:
 		return true
 	}
 	return false

@@ -3,6 +3,10 @@ package groupchat
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/scrmkit/scrm/internal/api"
 )
 
 // JoinWayScene is where a join way 「加入群聊」 is offered.
@@ -71,9 +75,11 @@ type addJoinWayBody struct {
 // AddJoinWay creates a join way and returns its config id, the only handle
 // to read, change or delete it (join ways made through the API do not show
 // in the admin console; a corp has 500,000 of them and of 「联系我」 contact
-// ways together). It is never re-sent once it may have reached WeCom: on an
-// error matching wecom.ErrOutcomeUnknown, the way may exist without its id
-// being known.
+// ways together). It is never re-sent once it may have reached WeCom: such
+// an error is a *wecom.MaybeCreatedError (matching
+// wecom.ErrOutcomeUnknown). WeCom has no call that lists join ways, so a way
+// created then cannot be found by its id: create it again with another
+// state, and treat joins carrying the old one as coming through it.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92229
 func (s *Service) AddJoinWay(ctx context.Context, req *AddJoinWayRequest) (string, error) {
@@ -87,7 +93,11 @@ func (s *Service) AddJoinWay(ctx context.Context, req *AddJoinWayRequest) (strin
 		ConfigID string `json:"config_id"`
 	}
 	body := addJoinWayBody{AddJoinWayRequest: req, AutoCreateRoom: boolInt(req.AutoCreateRoom)}
-	if err := s.write(ctx, "/cgi-bin/externalcontact/groupchat/add_join_way", body, &out); err != nil {
+	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/groupchat/add_join_way", body, &out, func(since, until time.Time) string {
+		return fmt.Sprintf("WeCom has no call listing join ways: a way made %s cannot be looked up by its config_id; "+
+			"create one with another state and treat joins with state %q as coming through the lost one", api.Window(since, until), req.State)
+	})
+	if err != nil {
 		return "", err
 	}
 	return out.ConfigID, nil

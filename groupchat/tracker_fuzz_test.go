@@ -25,7 +25,7 @@ func fuzzTracker(t testing.TB) *Tracker {
 				{UserID: "owner", Type: MemberInternal}, {UserID: "m1", Type: MemberExternal, State: "s"},
 				{UserID: "m2", Type: MemberExternal, State: "s"}}}, nil
 		case "wrGone":
-			return nil, &wecom.Error{Code: codeChatNotFound, Msg: "chat_id not exist"}
+			return nil, &wecom.Error{Code: wecom.CodeChatNotFound, Msg: "chat_id not exist"}
 		}
 		return &GroupChat{ChatID: chatID, Owner: "owner", MemberVersion: "v" + chatID,
 			MemberList: []Member{{UserID: "owner", Type: MemberInternal}}}, nil

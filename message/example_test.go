@@ -35,7 +35,7 @@ func Example() {
 		return
 	}
 	for _, task := range tasks {
-		if task.Err != nil { // a *message.MaybeCreatedError says where to look before retrying
+		if task.Err != nil { // a *wecom.MaybeCreatedError says where to look before retrying
 			fmt.Println(task.Err)
 			continue
 		}
@@ -102,7 +102,7 @@ func sendSpringSale(ctx context.Context, c *wecom.Client, customers []string, pn
 		return err
 	}
 	for _, task := range tasks {
-		if task.Err != nil { // a *message.MaybeCreatedError names the window to list before retrying
+		if task.Err != nil { // a *wecom.MaybeCreatedError names the window to list before retrying
 			return task.Err
 		}
 		report, err := msgs.MassSendResults(ctx, &message.MassSendResultsRequest{MsgID: task.MsgID}, nil)

@@ -41,7 +41,7 @@ type MassSendTask struct {
 	// MsgID and FailList are WeCom's answer when Err is nil.
 	MsgID    string
 	FailList []string
-	// Err is why the task was not created. A *MaybeCreatedError (matching
+	// Err is why the task was not created. A *wecom.MaybeCreatedError (matching
 	// wecom.ErrOutcomeUnknown) means it may have been: do not create it again
 	// before listing the window it names.
 	Err error

@@ -42,7 +42,7 @@ func fuzzAnswer[T any](f *testing.F, seeds []string, call func(*message.Service)
 	}
 	rt := &answerTransport{}
 	svc := message.New(wecom.New("wwfuzz", "fuzz-secret", wecom.WithBaseURL("http://fuzz.invalid"),
-		wecom.WithHTTPClient(&http.Client{Transport: rt}), wecom.WithRetryPolicy(wecom.NoRetry),
+		wecom.WithHTTPClient(&http.Client{Transport: rt}), wecom.WithRetryPolicy(wecom.NoRetry()),
 		wecom.WithLimiter(wecom.NewMemoryLimiter(wecom.Limit{}, nil))))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rt.answer.Store(&data)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/scrmkit/scrm/internal/api"
 )
 
 // Limits of group welcome templates.
@@ -84,7 +86,7 @@ func (r AddGroupWelcomeTemplateRequest) MarshalJSON() ([]byte, error) {
 
 // AddGroupWelcomeTemplate adds a group welcome template and returns its
 // template_id. It is never re-sent once it may have reached WeCom: WeCom
-// has no call that lists templates, so on a *MaybeCreatedError check the
+// has no call that lists templates, so on a *wecom.MaybeCreatedError check the
 // admin console (客户联系 → 入群欢迎语) before adding it again.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92366
@@ -98,8 +100,8 @@ func (s *Service) AddGroupWelcomeTemplate(ctx context.Context, req *AddGroupWelc
 	var out struct {
 		TemplateID string `json:"template_id"`
 	}
-	err := s.create(ctx, "/cgi-bin/externalcontact/group_welcome_template/add", req, &out, func(since, until time.Time) string {
-		return "WeCom has no call listing group welcome templates: look in the admin console (客户联系 → 入群欢迎语) for one added " + windowHint(since, until)
+	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/group_welcome_template/add", req, &out, func(since, until time.Time) string {
+		return "WeCom has no call listing group welcome templates: look in the admin console (客户联系 → 入群欢迎语) for one added " + api.Window(since, until)
 	})
 	if err != nil {
 		return "", err

@@ -374,10 +374,6 @@ func (s *Service) reminders(ctx context.Context, msgID string, take bool) (bool,
 	return false, errors.New("message: remind_groupmsg_send: the reminder count kept changing")
 }
 
-// codeDispatching is WeCom's answer to the record calls for a task still
-// being handed to its senders.
-const codeDispatching = 41063
-
 // IsDispatching reports whether err is WeCom's answer that a mass send
 // created a moment ago is still being dispatched (41063): ask again later.
-func IsDispatching(err error) bool { return wecom.ErrorCode(err) == codeDispatching }
+func IsDispatching(err error) bool { return wecom.ErrorCode(err) == wecom.CodeMsgDispatching }

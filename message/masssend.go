@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/scrmkit/scrm/internal/api"
 )
 
 // Documented limits of add_msg_template.
@@ -132,7 +134,7 @@ type AddMsgTemplateResponse struct {
 // GetGroupMsgSendResult reports as SendQuotaReached.
 //
 // It is never re-sent once it may have reached WeCom: such an error is a
-// *MaybeCreatedError (matching wecom.ErrOutcomeUnknown); list the window it
+// *wecom.MaybeCreatedError (matching wecom.ErrOutcomeUnknown); list the window it
 // names with ListGroupMsgsIter before creating the task again.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92135
@@ -148,8 +150,8 @@ func (s *Service) AddMsgTemplate(ctx context.Context, req *AddMsgTemplateRequest
 		chatType = ChatSingle
 	}
 	var out AddMsgTemplateResponse
-	err := s.create(ctx, "/cgi-bin/externalcontact/add_msg_template", req, &out, func(since, until time.Time) string {
-		return fmt.Sprintf("list get_groupmsg_list_v2 (ListGroupMsgsIter) with chat_type=%s filter_type=0 %s", chatType, windowHint(since, until))
+	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_msg_template", req, &out, func(since, until time.Time) string {
+		return fmt.Sprintf("list get_groupmsg_list_v2 (ListGroupMsgsIter) with chat_type=%s filter_type=0 %s", chatType, api.Window(since, until))
 	})
 	if err != nil {
 		return nil, err

@@ -221,7 +221,7 @@ func TestAddMsgTemplate_NeverResentOutcomeUnknown(t *testing.T) {
 		before := time.Now()
 		_, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{Sender: "alice", Text: text("hi")})
 		require.ErrorIs(t, err, wecom.ErrOutcomeUnknown, "fault %+v", f)
-		var mc *message.MaybeCreatedError
+		var mc *wecom.MaybeCreatedError
 		require.True(t, errors.As(err, &mc))
 		assert.Equal(t, addPath, mc.Path)
 		assert.True(t, mc.Since.Before(before) && mc.Until.After(time.Now()), "window %v..%v", mc.Since, mc.Until)

@@ -12,7 +12,7 @@
 // matches ErrInvalidArgument. Reads are retried by the client. Creates
 // (add_msg_template, add_moment_task, group_welcome_template/add) are never
 // re-sent once they may have reached WeCom: such an error matches
-// wecom.ErrOutcomeUnknown and is a *MaybeCreatedError naming the time window
+// wecom.ErrOutcomeUnknown and is a *wecom.MaybeCreatedError naming the time window
 // to list to find out whether the thing was created.
 //
 // Files for attachments are uploaded through a wecom.MediaCache, so that a

@@ -313,23 +313,16 @@ func (s *Service) GetMomentComments(ctx context.Context, momentID, userID string
 	return &out, nil
 }
 
-// Errcodes of the Moments record endpoints.
-const (
-	codeInvalidMomentID = 41060 // unknown moment_id
-	codeNotPostedByUser = 41061 // the post was not published by this userid
-	codeNotYetPosted    = 41062 // the corp post has not been published by this userid yet
-)
-
 // IsNotPostedBy reports whether err is WeCom's answer that the member named
 // has not published the post (41061, 41062): ask for a member who has
 // (GetMomentTaskIter), or wait until he posts it.
 func IsNotPostedBy(err error) bool {
 	switch wecom.ErrorCode(err) {
-	case codeNotPostedByUser, codeNotYetPosted:
+	case wecom.CodeMomentNotPostedByUser, wecom.CodeMomentNotYetPosted:
 		return true
 	}
 	return false
 }
 
 // IsInvalidMomentID reports whether WeCom did not know the moment_id (41060).
-func IsInvalidMomentID(err error) bool { return wecom.ErrorCode(err) == codeInvalidMomentID }
+func IsInvalidMomentID(err error) bool { return wecom.ErrorCode(err) == wecom.CodeInvalidMomentID }

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -216,7 +217,7 @@ type CreateMomentStrategyRequest struct {
 // CreateMomentStrategy creates a Moments rule group and returns its id.
 // WeCom documents this call as serial: creates and edits run one at a time
 // per corp (wecom.Client.Serial). It is never re-sent once it may have
-// reached WeCom; on a *MaybeCreatedError list the rule groups and look for
+// reached WeCom; on a *wecom.MaybeCreatedError list the rule groups and look for
 // the name.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
@@ -236,9 +237,9 @@ func (s *Service) CreateMomentStrategy(ctx context.Context, req *CreateMomentStr
 	}
 	var out StrategyRef
 	err := s.c.Serial(ctx, "moment_strategy", func(ctx context.Context) error {
-		return s.create(ctx, "/cgi-bin/externalcontact/moment_strategy/create", req, &out, func(since, until time.Time) string {
+		return api.Create(ctx, s.c, "/cgi-bin/externalcontact/moment_strategy/create", req, &out, func(since, until time.Time) string {
 			return fmt.Sprintf("list moment_strategy/list (ListMomentStrategiesIter) and look for a rule group named %q created %s",
-				req.StrategyName, windowHint(since, until))
+				req.StrategyName, api.Window(since, until))
 		})
 	})
 	if err != nil {

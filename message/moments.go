@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -131,7 +132,7 @@ func (r *AddMomentTaskRequest) validate() error {
 // WeCom allows 10 a minute per corp (MomentTasksPerMinute).
 //
 // It is never re-sent once it may have reached WeCom: such an error is a
-// *MaybeCreatedError (matching wecom.ErrOutcomeUnknown); list the window it
+// *wecom.MaybeCreatedError (matching wecom.ErrOutcomeUnknown); list the window it
 // names with ListMomentsIter before creating the post again.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95094
@@ -145,8 +146,8 @@ func (s *Service) AddMomentTask(ctx context.Context, req *AddMomentTaskRequest) 
 	var out struct {
 		JobID string `json:"jobid"`
 	}
-	err := s.create(ctx, "/cgi-bin/externalcontact/add_moment_task", req, &out, func(since, until time.Time) string {
-		return "list get_moment_list (ListMomentsIter) with filter_type=0 " + windowHint(since, until)
+	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_moment_task", req, &out, func(since, until time.Time) string {
+		return "list get_moment_list (ListMomentsIter) with filter_type=0 " + api.Window(since, until)
 	})
 	if err != nil {
 		return "", err

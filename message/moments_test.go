@@ -286,7 +286,7 @@ func TestAddMomentTask_Limits(t *testing.T) {
 	// Lost answers are not re-sent.
 	srv.Fail(momentAddPath, wecomtest.Fault{Drop: true})
 	_, err = svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Text: text("post")})
-	var mc *message.MaybeCreatedError
+	var mc *wecom.MaybeCreatedError
 	require.True(t, errors.As(err, &mc), "err = %v", err)
 	assert.Contains(t, mc.Hint, "get_moment_list")
 }

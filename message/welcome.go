@@ -48,24 +48,19 @@ func (s *Service) SendWelcomeMsg(ctx context.Context, req *SendWelcomeMsgRequest
 	return s.idempotent(ctx, "/cgi-bin/externalcontact/send_welcome_msg", req, nil)
 }
 
-// WeCom's answers to send_welcome_msg that a caller acts on.
-const (
-	codeInvalidWelcomeCode = 41050 // unknown or expired welcome code
-	codeWelcomeDelivered   = 41051 // "externaluser has started chatting"
-	codeWelcomeInProgress  = 41096 // "welcome msg is being distributed"
-)
-
 // IsWelcomeCodeExpired reports whether WeCom refused the welcome code as
 // invalid (41050): it expired (20 s after the event) or was never issued.
 // Nothing was sent; the customer cannot be greeted through this code.
-func IsWelcomeCodeExpired(err error) bool { return wecom.ErrorCode(err) == codeInvalidWelcomeCode }
+func IsWelcomeCodeExpired(err error) bool {
+	return wecom.ErrorCode(err) == wecom.CodeInvalidWelcomeCode
+}
 
 // IsWelcomeCodeUsed reports whether WeCom answered 41051 ("externaluser has
 // started chatting"): the welcome message for this code was already
 // delivered, by this app or another app that received the same code, or the
 // member and the customer have started chatting. Do not retry: the customer
 // has been greeted (or is talking with the member).
-func IsWelcomeCodeUsed(err error) bool { return wecom.ErrorCode(err) == codeWelcomeDelivered }
+func IsWelcomeCodeUsed(err error) bool { return wecom.ErrorCode(err) == wecom.CodeWelcomeCodeUsed }
 
 // IsWelcomeBeingSentByOtherApp reports whether WeCom answered 41096
 // ("welcome msg is being distributed"): another app that received the same
@@ -74,5 +69,5 @@ func IsWelcomeCodeUsed(err error) bool { return wecom.ErrorCode(err) == codeWelc
 // ends in 41051 (IsWelcomeCodeUsed) once the other app's message is
 // delivered.
 func IsWelcomeBeingSentByOtherApp(err error) bool {
-	return wecom.ErrorCode(err) == codeWelcomeInProgress
+	return wecom.ErrorCode(err) == wecom.CodeWelcomeInProgress
 }

@@ -166,7 +166,7 @@ func TestGroupWelcomeTemplates(t *testing.T) {
 	// A create whose answer was lost is not re-sent, and says where to look.
 	srv.Fail("/cgi-bin/externalcontact/group_welcome_template/add", wecomtest.Fault{HTTPStatus: 504})
 	_, err = svc.AddGroupWelcomeTemplate(bg, &message.AddGroupWelcomeTemplateRequest{GroupWelcomeTemplate: message.GroupWelcomeTemplate{Text: text("t")}})
-	var mc *message.MaybeCreatedError
+	var mc *wecom.MaybeCreatedError
 	require.True(t, errors.As(err, &mc), "err = %v", err)
 	assert.ErrorIs(t, err, wecom.ErrOutcomeUnknown)
 	assert.Contains(t, mc.Hint, "admin console")

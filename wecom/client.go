@@ -25,15 +25,21 @@ const maxResponseBytes = 32 << 20
 // and turns every errcode != 0 into *Error. It is safe for concurrent use;
 // create one per (corp, app) and share it.
 //
-// The API packages (contact, groupchat, message, acquisition) are built on
-// a Client:
+// The API packages (contact, groupchat, message, acquisition, idconvert)
+// are built on a Client:
 //
 //	c := wecom.New(corpID, secret)
 //	contacts := contact.New(c)
+//
+// Besides Do, a package built on a Client has four extension points, so
+// that it needs no settings of its own: Store (where to keep state beside
+// the tokens, shared by every instance that shares the Store), Logger (the
+// client's logger, silent by default), Serial (calls WeCom wants made one at
+// a time per corp) and Now (the client's clock, WithClock).
 type Client struct {
 	corpID     string
-	base       string // scheme://host[/prefix], no trailing slash
-	baseErr    error
+	base       string       // scheme://host[/prefix], no trailing slash
+	optErr     error        // an invalid option, reported by every call
 	hc         *http.Client // net/http directly: see send
 	ua         []string     // the User-Agent header value
 	tokens     TokenSource
@@ -54,10 +60,7 @@ type Client struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/91039
 func New(corpID, secret string, opts ...Option) *Client {
-	o := defaultOptions()
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := clientOptions(opts)
 	o.fill()
 	c := newClient(corpID, o)
 	if o.tokenSource != nil {
@@ -83,7 +86,10 @@ func newClient(corpID string, o options) *Client {
 		opts:       o,
 		serial:     &sync.Map{},
 	}
-	c.base, c.baseErr = parseBase(o.baseURL)
+	c.base, c.optErr = parseBase(o.baseURL)
+	if c.optErr == nil {
+		c.optErr = o.err
+	}
 	hc := o.httpClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
@@ -110,11 +116,27 @@ func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	if c == nil || c.tokens == nil {
 		return "", errors.New("wecom: AccessToken on a nil or zero Client; create one with New")
 	}
+	if c.optErr != nil {
+		return "", c.optErr
+	}
 	return c.tokens.Token(ctx)
 }
 
-// Logger returns the client's logger (silent unless WithLogger was given).
+// Logger returns the client's logger (silent unless WithLogger was given),
+// for packages built on the client: their helpers log where the client
+// does, so that they need no logger setting of their own.
 func (c *Client) Logger() *slog.Logger { return c.logger }
+
+// Store returns the Store the client keeps its tokens in (WithStore), for
+// packages built on the client that keep corp-wide state beside them
+// (channel mappings, counters, media ids): every instance sharing the
+// Store shares that state too. Keys must never hold a secret.
+func (c *Client) Store() Store { return c.opts.store }
+
+// Now returns the current time by the client's clock (WithClock; default
+// time.Now), for packages built on the client: their helpers read time here
+// so that one WithClock moves them all.
+func (c *Client) Now() time.Time { return c.opts.now() }
 
 // Request is one API call for Do.
 type Request struct {
@@ -150,15 +172,16 @@ func (c *Client) Post(ctx context.Context, path string, body, out any) error {
 }
 
 // Do makes one API call: rate limit, token, send, decode, retry. It returns
-// *Error for errcode != 0, ctx.Err() when the context ended, and an error
-// matching ErrOutcomeUnknown for a write that failed after it may have
-// reached WeCom.
+// *Error for errcode != 0, a *RateLimitError when the client-side limiter
+// would let the call go only after ctx's deadline (nothing is sent),
+// ctx.Err() when the context ended, and an error matching ErrOutcomeUnknown
+// for a write that failed after it may have reached WeCom.
 func (c *Client) Do(ctx context.Context, r *Request) error {
 	if c == nil || c.hc == nil {
 		return errors.New("wecom: Do on a nil or zero Client; create one with New")
 	}
-	if c.baseErr != nil {
-		return c.baseErr
+	if c.optErr != nil {
+		return c.optErr
 	}
 	if r == nil || strings.Trim(r.Path, "/") == "" {
 		return errors.New("wecom: Do: a request with an endpoint path is required")
@@ -184,7 +207,7 @@ func (c *Client) Do(ctx context.Context, r *Request) error {
 	tokenRetried := false
 	for attempt := 1; ; attempt++ {
 		if err := c.limiter.Wait(ctx, c.corpID, path); err != nil {
-			return err
+			return limitRefusal(ctx, path, err)
 		}
 		var tok string
 		if c.tokenParam != "" {

@@ -115,7 +115,7 @@ func TestClient_StaleTokenRefreshedOnceAndCallRetriedOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := wecomtest.NewServer(t)
-			c := srv.Client(wecom.WithRetryPolicy(wecom.NoRetry))
+			c := srv.Client(wecom.WithRetryPolicy(wecom.NoRetry()))
 			if _, err := c.GetAPIDomainIPs(t.Context()); err != nil {
 				t.Fatal(err)
 			}
@@ -210,7 +210,7 @@ func TestClient_RetriesAreBounded(t *testing.T) {
 		t.Fatalf("calls = %d, want 3", n)
 	}
 	srv.ClearFaults()
-	c = srv.Client(wecom.WithRetryPolicy(wecom.NoRetry))
+	c = srv.Client(wecom.WithRetryPolicy(wecom.NoRetry()))
 	srv.Fail(ipPath, wecomtest.Fault{Errcode: -1})
 	srv.ResetRequests()
 	if err := c.Get(t.Context(), ipPath, nil, nil); wecom.ErrorCode(err) != -1 || srv.Count(ipPath) != 1 {
@@ -327,7 +327,7 @@ func TestClient_TransportErrorsAreWrappedAndRedacted(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens here now
 	c := wecom.New("wwcorp", "s3cr3t-value", wecom.WithBaseURL("http://"+addr),
-		wecom.WithRetryPolicy(wecom.NoRetry), wecom.WithTokenSource(staticToken("TOKEN-VALUE-XYZ")))
+		wecom.WithRetryPolicy(wecom.NoRetry()), wecom.WithTokenSource(staticToken("TOKEN-VALUE-XYZ")))
 	err = c.Get(t.Context(), ipPath, nil, nil)
 	var ue *url.Error
 	var oe *net.OpError
@@ -365,7 +365,7 @@ func TestClient_RateLimitOverrideIsSharedByCallers(t *testing.T) {
 			defer cancel()
 			if err := c.Get(ctx, ipPath, nil, nil); err == nil {
 				ok.Add(1)
-			} else if errors.Is(err, context.DeadlineExceeded) {
+			} else if wecom.IsRateLimited(err) {
 				limited.Add(1)
 			}
 		}()
@@ -380,7 +380,7 @@ func TestClient_ServerRateLimitAnswers45009(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
 	srv.SetRateLimit(ipPath, 2, time.Minute)
-	c := srv.Client(wecom.WithRetryPolicy(wecom.NoRetry))
+	c := srv.Client(wecom.WithRetryPolicy(wecom.NoRetry()))
 	for i := range 2 {
 		if err := c.Get(t.Context(), ipPath, nil, nil); err != nil {
 			t.Fatalf("call %d: %v", i, err)

@@ -1,48 +1,121 @@
 // Package wecom is the core of scrmkit: a client for WeCom's (企业微信)
-// server API that the area packages (contact, groupchat, message,
-// acquisition) and callback build on.
+// server API that the API packages (contact, groupchat, message,
+// acquisition, idconvert) and callback build on.
 //
 // # Clients
 //
 // New returns a Client for one app of one corp: a self-built app (with the
 // app's or the customer-contact secret) or an agent-developed app (with the
-// permanent code WeCom pushed on authorization as its secret). Third-party
-// apps get a Client per authorized corp from a Suite.
+// permanent code WeCom pushed on authorization as its secret).
 //
 //	c := wecom.New(corpID, secret, wecom.WithLogger(logger))
 //
-// Every API call goes through Do (Get and Post are shorthands). The client
+// Every API call goes through Do (Get and Post are shorthands): the client
 // puts the access token in the query string, waits for the frequency
 // limiter, sends the request, turns errcode != 0 into *Error and retries what
-// is safe to retry.
+// is safe to retry. GetAPIDomainIPs and GetCallbackIPs list the addresses
+// of WeCom's API domain and those its callbacks come from.
+//
+// Options (Option) configure a Client: WithBaseURL, WithHTTPClient,
+// WithStore, WithLogger, WithClock, WithRetryPolicy, WithLimiter,
+// WithRateLimit, WithTokenSource, WithUserAgent. They only record settings;
+// an invalid one (a base URL that is not http(s)://host) is reported by the
+// first call.
+//
+// A package built on a Client needs no settings of its own: it keeps state
+// with Client.Store, logs with Client.Logger, makes WeCom's serial-only
+// calls one at a time per corp with Client.Serial, and reads time with
+// Client.Now.
+//
+// # Suites and providers
+//
+// NewSuite returns a Suite for a third-party app (第三方应用) or an
+// agent-developed app template (代开发应用模板) serving many corps: it keeps
+// the newest suite_ticket (SetTicket), the suite_access_token and one
+// permanent code per authorized corp (HandleCreateAuth, SetPermanentCode,
+// ForgetCorp) in the Store, and hands out a *Client per authorized corp
+// with Corp. Its other calls are the suite API: pre-auth codes, auth info,
+// app admins, UnionIDToExternalUserID3rd. NewSuite takes SuiteOptions:
+// every Option, plus the suite-only WithSuiteKind, WithMaxCorpClients and
+// WithProviderCorpID, which New does not accept.
+//
+//	s := wecom.NewSuite(suiteID, suiteSecret,
+//		wecom.WithStore(store), wecom.WithProviderCorpID(providerCorpID))
+//
+// NewProvider returns a Provider for the provider-level calls made with the
+// provider_access_token.
 //
 // # Tokens
 //
-// Tokens are cached in a Store (NewMemoryStore by default; a shared store lets
-// several instances use one token), fetched once no matter how many callers
-// ask, refreshed in the background before they expire, and dropped and
-// fetched again once when WeCom rejects them (40014, 42001). Store keys never
-// contain secrets.
+// Tokens (TokenSource) are cached in a Store, fetched once no matter how
+// many callers ask, refreshed in the background before they expire, and
+// dropped and fetched again once when WeCom rejects them (40014, 42001).
+// Store keys never contain secrets.
+//
+// # Store and Locker
+//
+// A Store keeps what must outlive a call and may be shared by several
+// instances: tokens, suite tickets, permanent codes, and the state of the
+// API packages' helpers. NewMemoryStore is the process-local default; it is
+// also a Locker, as a shared store should be (package redisstore keeps both
+// in Redis), so that a token is fetched by one instance at a time and
+// Serial holds across instances.
+//
+// # Frequency limits
+//
+// WeCom allows each corp 10,000 calls a minute and 150,000 an hour per API
+// (DefaultLimit). The client's Limiter (NewMemoryLimiter by default) keeps
+// under that before WeCom answers 45009; override one path with
+// WithRateLimit, or share the budget between instances with a Limiter on a
+// shared store. A call whose turn would come after its context's deadline is
+// refused at once with a *RateLimitError, before anything is sent.
 //
 // # Retries and writes
 //
 // WeCom has no idempotency keys. A call's Op says what may be repeated:
 // OpRead and OpIdempotent calls are retried after system-busy answers, HTTP
 // 5xx, connection failures and (with a longer backoff) frequency limits;
-// OpWrite calls only when the request provably never left. A write that may
-// have reached WeCom fails with an error matching ErrOutcomeUnknown.
+// OpWrite calls only when the request provably never left. Backoff is the
+// standard RetryPolicy (DefaultRetryPolicy); NoRetry turns retries off. A
+// write that may have reached WeCom fails with an error matching
+// ErrOutcomeUnknown; a create that may have landed fails with a
+// *MaybeCreatedError saying how to find out.
 //
-// # Frequency limits
+// # Errors
 //
-// WeCom allows each corp 10,000 calls a minute and 150,000 an hour per API.
-// The client's Limiter keeps under that before WeCom answers 45009; override
-// per path with WithRateLimit, or share limits between instances with a
-// Limiter backed by a shared store.
+// Every errcode != 0 is an *Error (Code, Msg, Path); the errcodes the SDK
+// names are the Code… constants, one table for every package. IsTokenExpired,
+// IsRateLimited (also errors.Is(err, ErrRateLimited)), IsInvalidSecret and
+// IsRetryable classify errors; ErrorCode extracts the code. A non-200 answer
+// is an *HTTPError. No error or log line carries a token or a secret.
+//
+// # Media
+//
+// UploadMedia uploads temporary media (three days, MediaLifetime) and
+// UploadAttachment the attachments of Moments and product albums; UploadImage
+// returns a permanent URL for an image. A MediaCache (NewMediaCache) uploads a file
+// (MediaSource: MediaFromBytes, MediaFromFile, MediaFromReader) once and
+// reuses its media_id from the client's Store until shortly before it
+// expires.
 //
 // # Pagination and batches
 //
 // Paginate turns a cursor endpoint into an iter.Seq2; Batch runs API-sized
-// chunks of a long list with bounded concurrency and reports per item.
+// chunks of a long list with bounded concurrency and reports per item
+// (BatchResult).
+//
+// # Shared values
+//
+// UnixTime reads WeCom's times, Ptr builds the pointers of optional request
+// fields, and RangeNode (UserNode, PartyNode) is the member-or-department
+// node of rule-group ranges.
+//
+// # Id conversion
+//
+// The id conversions (new external_userids, unionid → external_userid,
+// pending ids, tag ids, open_userids) are an API package of their own,
+// idconvert; only the suite-token one, Suite.UnionIDToExternalUserID3rd, is
+// here.
 //
 // # Naming
 //
@@ -53,10 +126,10 @@
 // method that walks every page of it adds Iter (ListContactWaysIter); the
 // one that takes any number of inputs and chunks them into calls adds Many
 // (MarkTagMany). Free functions are kept for what calls no API: error
-// predicates, pointer helpers, parsers, Paginate and Batch.
+// predicates, Ptr, value constructors, parsers, Paginate and Batch.
 //
 // # Testing
 //
 // Package wecomtest is an in-process fake WeCom: Server.Client returns a
-// Client wired to it.
+// Client wired to it, and Server.SuiteOptions the options of a Suite.
 package wecom

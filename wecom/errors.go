@@ -6,41 +6,159 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
-// Error codes the SDK acts on. The full table lives in WeCom's global error
-// code page: https://developer.work.weixin.qq.com/document/path/90313
+// WeCom's errcodes that the SDK, its API packages and its callers act on:
+// the one table of them (the API packages keep none of their own). They are
+// ints, as Error.Code is, so that errors.As(err, &e) && e.Code ==
+// CodeFreqOutOfLimit compiles. The full list is WeCom's global error code
+// page: https://developer.work.weixin.qq.com/document/path/90313
 const (
-	CodeSystemBusy           = -1    // system busy; retry with backoff
-	CodeInvalidSecret        = 40001 // bad corp secret: a configuration error, never retried
-	CodeInvalidCorpID        = 40013
-	CodeInvalidAccessToken   = 40014
-	CodeInvalidParameter     = 40058
-	CodeInvalidSuiteToken    = 40082
-	CodeInvalidPermanentCode = 40084
-	CodeInvalidSuiteTicket   = 40085
-	CodeAccessTokenMissing   = 41001
-	CodeAccessTokenExpired   = 42001
-	CodeSuiteTokenExpired    = 42009
-	CodeFreqOutOfLimit       = 45009 // frequency limit hit
-	CodeMinuteQuota          = 45011 // WeChat's minute quota code; treated as a rate limit if WeCom ever sends it
-	CodeConcurrencyLimit     = 45033 // too many concurrent calls
-	CodeAPIForbidden         = 48002
-	CodeIPNotAllowed         = 60020
-	CodeNoInteropLicense     = 701008 // the members have no interop licence (互通许可)
+	// CodeSystemBusy is "system busy": retried with backoff.
+	CodeSystemBusy int = -1
+
+	// Credentials and tokens.
+
+	// CodeInvalidSecret is a wrong corp (or app) secret: a configuration
+	// error, never retried; repeated gettoken calls with it get the IP banned.
+	CodeInvalidSecret int = 40001
+	// CodeInvalidCorpID is an unknown corp id.
+	CodeInvalidCorpID int = 40013
+	// CodeInvalidAccessToken is an access token WeCom does not accept: the
+	// client drops it, fetches a new one and repeats the call once.
+	CodeInvalidAccessToken int = 40014
+	// CodeInvalidSuiteToken is a suite_access_token WeCom does not accept.
+	CodeInvalidSuiteToken int = 40082
+	// CodeInvalidPermanentCode is a permanent code WeCom does not accept:
+	// the corp cancelled the authorization, or the code belongs to another
+	// suite.
+	CodeInvalidPermanentCode int = 40084
+	// CodeInvalidSuiteTicket is a suite_ticket older than 30 minutes or
+	// unknown.
+	CodeInvalidSuiteTicket int = 40085
+	// CodeAccessTokenMissing is a call without an access token.
+	CodeAccessTokenMissing int = 41001
+	// CodeAccessTokenExpired is an expired access token (refreshed like
+	// CodeInvalidAccessToken).
+	CodeAccessTokenExpired int = 42001
+	// CodeSuiteTokenExpired is an expired suite_access_token.
+	CodeSuiteTokenExpired int = 42009
+
+	// Limits and permissions.
+
+	// CodeFreqOutOfLimit is WeCom's frequency limit: IsRateLimited.
+	CodeFreqOutOfLimit int = 45009
+	// CodeMinuteQuota is WeChat's minute quota code; treated as a rate limit
+	// if WeCom ever sends it.
+	CodeMinuteQuota int = 45011
+	// CodeConcurrencyLimit is too many concurrent calls: IsRateLimited.
+	CodeConcurrencyLimit int = 45033
+	// CodeAPIForbidden is an endpoint the app may not call (the wrong kind
+	// of app, or a permission it lacks).
+	CodeAPIForbidden int = 48002
+	// CodeIPNotAllowed is a caller whose IP is not on the app's trusted-IP
+	// list.
+	CodeIPNotAllowed int = 60020
+	// CodeNoInteropLicense is members without an interop licence (互通许可).
+	CodeNoInteropLicense int = 701008
+
+	// Arguments.
+
+	// CodeInvalidMediaID is a media_id WeCom does not know (any more):
+	// temporary media live three days.
+	CodeInvalidMediaID int = 40007
+	// CodeInvalidParameter is a request WeCom refused as malformed.
+	CodeInvalidParameter int = 40058
+	// CodeInvalidLinkURL is a link whose URL does not start with http:// or
+	// https://.
+	CodeInvalidLinkURL int = 45034
+
+	// Customers, tags and contact ways.
+
+	// CodeInvalidTagID is a tag or tag-group id that does not exist.
+	CodeInvalidTagID int = 40068
+	// CodeTagNameExists is a tag or tag-group name that exists already.
+	CodeTagNameExists int = 40071
+	// CodeInvalidConfigID is a contact way's or join way's config_id that
+	// does not exist.
+	CodeInvalidConfigID int = 41044
+	// CodeNotExternalContact is a customer the member named does not have
+	// ("not external contact").
+	CodeNotExternalContact int = 84061
+
+	// Customer groups.
+
+	// CodeChatNotFound is a chat_id that does not exist.
+	CodeChatNotFound int = 40050
+	// CodeStatisticRangeTooLarge is a group-statistics range of more than
+	// 1,000 members.
+	CodeStatisticRangeTooLarge int = 81017
+	// CodeTooManyJoinWayChats is a join way naming more than 5 groups.
+	CodeTooManyJoinWayChats int = 41091
+	// CodeOwnerNotResigned is a group handed over as resigned whose owner
+	// has not resigned.
+	CodeOwnerNotResigned int = 90500
+	// CodeNotCustomerGroup is a chat that is not a customer group.
+	CodeNotCustomerGroup int = 90501
+	// CodeOwnerResigned is a group handed over in service whose owner has
+	// resigned.
+	CodeOwnerResigned int = 90502
+	// CodeChatInheriting is a group being handed over already.
+	CodeChatInheriting int = 90507
+	// CodeChatInherited is a group handed over already.
+	CodeChatInherited int = 90508
+
+	// Messages, welcomes and Moments.
+
+	// CodeInvalidWelcomeCode is a welcome code that expired (20 s after
+	// the event) or was never issued.
+	CodeInvalidWelcomeCode int = 41050
+	// CodeWelcomeCodeUsed is a welcome code whose welcome was delivered
+	// already ("externaluser has started chatting").
+	CodeWelcomeCodeUsed int = 41051
+	// CodeWelcomeInProgress is a welcome code another app is sending with
+	// right now ("welcome msg is being distributed").
+	CodeWelcomeInProgress int = 41096
+	// CodeNotTemplateOwner is a group welcome template another app created.
+	CodeNotTemplateOwner int = 41058
+	// CodeInvalidMomentID is a moment_id WeCom does not know.
+	CodeInvalidMomentID int = 41060
+	// CodeMomentNotPostedByUser is a post the member named did not publish.
+	CodeMomentNotPostedByUser int = 41061
+	// CodeMomentNotYetPosted is a corp post the member named has not
+	// published yet.
+	CodeMomentNotYetPosted int = 41062
+	// CodeMsgDispatching is a mass send still being handed to its senders:
+	// ask for its records again later.
+	CodeMsgDispatching int = 41063
 )
 
 // Error is returned for every response whose errcode is not 0. Use errors.As
 // to get at it:
 //
 //	var we *wecom.Error
-//	if errors.As(err, &we) && we.Code == 84061 { ... }
+//	if errors.As(err, &we) && we.Code == wecom.CodeNotExternalContact { ... }
 type Error struct {
 	Code int    // errcode
 	Msg  string // errmsg, verbatim (WeCom appends a hint useful for support)
 	// Path is the endpoint that answered, e.g. "/cgi-bin/externalcontact/list".
 	// It never carries a query string, so no access_token can leak through it.
 	Path string
+}
+
+// Is makes an *Error with one of WeCom's frequency or concurrency limits
+// (45009, 45011, 45033) match ErrRateLimited.
+func (e *Error) Is(target error) bool {
+	return target == ErrRateLimited && e.rateLimited()
+}
+
+func (e *Error) rateLimited() bool {
+	switch e.Code {
+	case CodeFreqOutOfLimit, CodeMinuteQuota, CodeConcurrencyLimit:
+		return true
+	}
+	return false
 }
 
 func (e *Error) Error() string {
@@ -121,15 +239,81 @@ func IsTokenExpired(err error) bool {
 	return false
 }
 
+// ErrRateLimited is matched (errors.Is) by every error saying a call was
+// refused for its frequency: WeCom's 45009, 45011 and 45033 (an *Error) and
+// the client-side limiter's refusal (a *RateLimitError).
+var ErrRateLimited = errors.New("wecom: rate limited")
+
 // IsRateLimited reports whether err is one of WeCom's frequency or
-// concurrency limits (45009, 45011, 45033).
-func IsRateLimited(err error) bool {
-	switch ErrorCode(err) {
-	case CodeFreqOutOfLimit, CodeMinuteQuota, CodeConcurrencyLimit:
-		return true
-	}
-	return false
+// concurrency limits (45009, 45011, 45033) or the client-side limiter's
+// refusal (*RateLimitError); errors.Is(err, ErrRateLimited) is the same
+// test.
+func IsRateLimited(err error) bool { return errors.Is(err, ErrRateLimited) }
+
+// RateLimitError is returned, before anything is sent, when the client-side
+// Limiter refuses a call: its turn would come after ctx's deadline, or the
+// deadline passed while it waited. (A cancelled ctx gives ctx.Err().)
+// Nothing reached WeCom: make the call again later or with a longer
+// deadline, or raise the limit (WithRateLimit) if WeCom allows more. It
+// matches ErrRateLimited; IsRetryable is false for it, since under the same
+// deadline it would be refused again.
+type RateLimitError struct {
+	Path string        // the endpoint refused, e.g. /cgi-bin/externalcontact/add_moment_task
+	Wait time.Duration // how long the call would have waited for its turn; 0 when the limiter did not say
+	err  error         // the context's error, when the deadline passed while waiting
 }
+
+func (e *RateLimitError) Error() string {
+	var b strings.Builder
+	b.WriteString("wecom: ")
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString("client-side rate limit: ")
+	switch {
+	case e.err != nil && e.Wait > 0:
+		fmt.Fprintf(&b, "the context's deadline passed while waiting %v for the call's turn", e.Wait)
+	case e.err != nil:
+		b.WriteString("the context's deadline passed while waiting for the call's turn")
+	case e.Wait > 0:
+		fmt.Fprintf(&b, "the call's turn comes in %v, after the context's deadline", e.Wait)
+	default:
+		b.WriteString("the call's turn comes after the context's deadline")
+	}
+	b.WriteString("; not sent")
+	return b.String()
+}
+
+// Is makes a *RateLimitError match ErrRateLimited.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// Unwrap returns context.DeadlineExceeded when the deadline passed while
+// the call waited, else nil.
+func (e *RateLimitError) Unwrap() error { return e.err }
+
+// MaybeCreatedError is the error of a create (add_contact_way,
+// add_msg_template, customer_acquisition/create_link...) that failed after
+// the request may have reached WeCom: WeCom may or may not have created the
+// thing. It matches ErrOutcomeUnknown; the SDK never re-sends such a
+// request, because WeCom would create a second one.
+//
+// Find out before creating it again: look for what was created between
+// Since and Until (Hint says with which call, or where WeCom offers no
+// call).
+type MaybeCreatedError struct {
+	Path         string    // the endpoint, e.g. /cgi-bin/externalcontact/add_msg_template
+	Since, Until time.Time // the creation time, if it happened, lies in between
+	Hint         string    // how to look
+	Err          error     // the underlying failure; matches ErrOutcomeUnknown
+}
+
+func (e *MaybeCreatedError) Error() string {
+	return fmt.Sprintf("%v; it was not re-sent: to find out whether it was created, %s", e.Err, e.Hint)
+}
+
+// Unwrap returns the underlying failure, which matches ErrOutcomeUnknown.
+func (e *MaybeCreatedError) Unwrap() error { return e.Err }
 
 // IsInvalidSecret reports whether err says the secret given to New is wrong
 // (40001). Retrying cannot help.

@@ -46,3 +46,17 @@ func ExamplePaginate() {
 	fmt.Println()
 	// Output: a b c
 }
+
+// A Suite takes every Option of a Client (they apply to the suite's calls and
+// to the clients of its corps) and the suite-only settings. wecom.New takes
+// no suite-only setting: wecom.New(corpID, secret, wecom.WithProviderCorpID(id))
+// does not compile.
+func ExampleNewSuite() {
+	store := wecom.NewMemoryStore() // give every instance the same shared Store (redisstore)
+	suite := wecom.NewSuite("wwsuiteid", "suite-secret",
+		wecom.WithStore(store),
+		wecom.WithProviderCorpID("wwprovidercorp"),
+		wecom.WithMaxCorpClients(10_000))
+	fmt.Println(suite.Kind(), suite.ProviderCorpID())
+	// Output: third-party wwprovidercorp
+}

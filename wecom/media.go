@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // MediaType is the kind of a media file.
@@ -41,33 +40,6 @@ const (
 	minMediaBytes    = 6
 	maxFilenameBytes = 256
 )
-
-// UnixTime is a Unix time in seconds that WeCom sends either as a number or
-// as a string of digits (media/upload sends "1380000000").
-type UnixTime int64
-
-// UnmarshalJSON accepts 1380000000 and "1380000000".
-func (t *UnixTime) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	if s == "" || s == "null" {
-		*t = 0
-		return nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return fmt.Errorf("wecom: bad unix time %s", b)
-	}
-	*t = UnixTime(n)
-	return nil
-}
-
-// Time returns t as a time.Time (the zero Time for 0).
-func (t UnixTime) Time() time.Time {
-	if t == 0 {
-		return time.Time{}
-	}
-	return time.Unix(int64(t), 0)
-}
 
 // Media is an uploaded temporary media file. MediaID is valid for three days.
 type Media struct {

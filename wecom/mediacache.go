@@ -112,42 +112,37 @@ type MediaCache struct {
 	store  Store
 	now    func() time.Time
 	margin time.Duration
+	err    error // an invalid option, reported by every call
 	sf     singleflight.Group
 }
 
 // MediaCacheOption configures a MediaCache.
 type MediaCacheOption func(*MediaCache)
 
-// WithMediaRefreshMargin sets how long before expiry a media_id is replaced
+// WithRefreshMargin sets how long before expiry a media_id is replaced
 // (DefaultMediaRefreshMargin). A task that will use the media_id later (a
-// mass send waiting for members to confirm) may want a larger margin.
-func WithMediaRefreshMargin(d time.Duration) MediaCacheOption {
-	return func(m *MediaCache) {
-		if d >= 0 {
-			m.margin = d
-		}
-	}
-}
-
-// WithMediaClock sets the clock that decides expiry (tests).
-func WithMediaClock(now func() time.Time) MediaCacheOption {
-	return func(m *MediaCache) {
-		if now != nil {
-			m.now = now
-		}
-	}
+// mass send waiting for members to confirm) may want a larger margin. A
+// negative or longer-than-MediaLifetime margin is reported by the cache's
+// calls.
+func WithRefreshMargin(d time.Duration) MediaCacheOption {
+	return func(m *MediaCache) { m.margin = d }
 }
 
 // NewMediaCache returns a cache that uploads through c and keeps media ids
-// in c's Store (WithStore).
+// in c's Store (WithStore). Expiry is decided by c's clock (WithClock).
 func NewMediaCache(c *Client, opts ...MediaCacheOption) *MediaCache {
 	m := &MediaCache{c: c, now: time.Now, margin: DefaultMediaRefreshMargin}
 	if c != nil {
 		m.store = c.opts.store
-		m.now = c.opts.now
+		m.now = c.Now
 	}
 	for _, o := range opts {
-		o(m)
+		if o != nil {
+			o(m)
+		}
+	}
+	if m.margin < 0 || m.margin >= MediaLifetime {
+		m.err = fmt.Errorf("wecom: MediaCache: refresh margin %v is outside [0, %v)", m.margin, MediaLifetime)
 	}
 	return m
 }
@@ -195,6 +190,9 @@ func (m *MediaCache) Forget(ctx context.Context, typ MediaType, scene Attachment
 func (m *MediaCache) ready(src *MediaSource) error {
 	if m == nil || m.c == nil || m.store == nil {
 		return errors.New("wecom: MediaCache without a client; create it with NewMediaCache")
+	}
+	if m.err != nil {
+		return m.err
 	}
 	if src == nil {
 		return errors.New("wecom: nil MediaSource")

@@ -131,7 +131,8 @@ func TestMediaCache_UploadsAgainBeforeExpiry(t *testing.T) {
 	t.Parallel()
 	clock := &manualClock{t: time.Date(2025, 11, 20, 9, 0, 0, 0, time.UTC)}
 	srv := wecomtest.NewServer(t, wecomtest.WithClock(clock.Now))
-	mc := wecom.NewMediaCache(srv.Client(), wecom.WithMediaClock(clock.Now), wecom.WithMediaRefreshMargin(2*time.Hour))
+	// The cache decides expiry by its client's clock.
+	mc := wecom.NewMediaCache(srv.Client(wecom.WithClock(clock.Now)), wecom.WithRefreshMargin(2*time.Hour))
 	ctx := t.Context()
 	src := wecom.MediaFromBytes("cover.jpg", []byte("jpeg data here"))
 
@@ -165,6 +166,22 @@ func TestMediaCache_UploadsAgainBeforeExpiry(t *testing.T) {
 	again, err := mc.UploadAttachment(ctx, wecom.MediaImage, wecom.AttachmentMoment, src)
 	require.NoError(t, err)
 	assert.NotEqual(t, fresh.MediaID, again.MediaID)
+}
+
+func TestMediaCache_InvalidMarginIsReportedByEveryCall(t *testing.T) {
+	t.Parallel()
+	srv := wecomtest.NewServer(t)
+	ctx := t.Context()
+	src := wecom.MediaFromBytes("a.png", []byte("png bytes"))
+	for _, d := range []time.Duration{-time.Second, wecom.MediaLifetime} {
+		mc := wecom.NewMediaCache(srv.Client(), wecom.WithRefreshMargin(d))
+		_, err := mc.UploadMedia(ctx, wecom.MediaImage, src)
+		require.ErrorContains(t, err, "refresh margin", "margin %v", d)
+		_, err = mc.UploadAttachment(ctx, wecom.MediaImage, wecom.AttachmentMoment, src)
+		require.Error(t, err)
+		require.Error(t, mc.Forget(ctx, wecom.MediaImage, 0, src))
+	}
+	assert.Zero(t, srv.Count(uploadPath)+srv.Count("/cgi-bin/media/upload_attachment"), "nothing uploaded")
 }
 
 func TestMediaCache_SourcesAndFailures(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 func TestCorpErrorsSayWhatToDo(t *testing.T) {
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite("wwmsgsuite000001", "s")
-	s := wecom.NewSuite("wwmsgsuite000001", "s", srv.ClientOptions()...)
+	s := wecom.NewSuite("wwmsgsuite000001", "s", srv.SuiteOptions()...)
 	ctx := context.Background()
 
 	_, err := s.Corp("").AccessToken(ctx)

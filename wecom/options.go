@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -10,8 +11,34 @@ import (
 // DefaultBaseURL is WeCom's API host.
 const DefaultBaseURL = "https://qyapi.weixin.qq.com"
 
-// Option configures a Client (and a Suite). Options never touch a live client.
+// Option configures a Client (New) or a Provider (NewProvider). Every
+// Option is also a SuiteOption, so the settings a Suite shares with the
+// clients of its corps (WithStore, WithLogger, WithHTTPClient...) are given
+// to NewSuite the same way. Options only record settings: they never touch a
+// live client, and an invalid one is reported by the first call.
 type Option func(*options)
+
+// applySuite makes every Option a SuiteOption.
+func (o Option) applySuite(s *options) {
+	if o != nil {
+		o(s)
+	}
+}
+
+// SuiteOption configures a Suite (NewSuite): any Option, or one of the
+// suite-only settings WithSuiteKind, WithMaxCorpClients and
+// WithProviderCorpID, which New does not accept:
+//
+//	s := wecom.NewSuite(suiteID, suiteSecret,
+//		wecom.WithStore(store), wecom.WithProviderCorpID(providerCorpID))
+type SuiteOption interface {
+	applySuite(*options)
+}
+
+// suiteOption is a suite-only setting.
+type suiteOption func(*options)
+
+func (o suiteOption) applySuite(s *options) { o(s) }
 
 type options struct {
 	baseURL     string
@@ -26,7 +53,11 @@ type options struct {
 	sleep       func(context.Context, time.Duration) error
 	now         func() time.Time
 
-	// Suite-only settings (ignored by New).
+	// err is a setting the constructor found invalid, reported by every
+	// call of the clients built with these options.
+	err error
+
+	// Suite-only settings (SuiteOption).
 	suiteKind      SuiteKind
 	maxCorpClients int
 	providerCorpID string
@@ -42,19 +73,30 @@ func defaultOptions() options {
 	}
 }
 
+// clientOptions applies opts over the defaults.
+func clientOptions(opts []Option) options {
+	o := defaultOptions()
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	return o
+}
+
 // fill sets the defaults that options left empty.
 func (o *options) fill() {
 	if o.store == nil {
 		o.store = NewMemoryStore()
 	}
 	if o.logger == nil {
-		o.logger = slog.New(discardHandler{})
+		o.logger = slog.New(slog.DiscardHandler)
 	}
 	if o.limiter == nil {
-		o.limiter = NewMemoryLimiter(DefaultLimit, o.limits)
+		o.limiter = NewMemoryLimiter(DefaultLimit(), o.limits)
 	}
 	if o.retry == nil {
-		o.retry = NoRetry
+		o.retry = NoRetry()
 	}
 	if o.sleep == nil {
 		o.sleep = sleepCtx
@@ -64,8 +106,19 @@ func (o *options) fill() {
 	}
 }
 
+// withoutTokenSource drops a WithTokenSource given to a constructor that
+// obtains its tokens itself (NewSuite, NewProvider), recording the mistake
+// so that every call reports it.
+func (o *options) withoutTokenSource(who string) {
+	if o.tokenSource != nil && o.err == nil {
+		o.err = errors.New("wecom: " + who + " was given WithTokenSource, which is for New only: it obtains its tokens itself")
+	}
+	o.tokenSource = nil
+}
+
 // WithBaseURL points the client at another server, e.g. a wecomtest fake or a
-// forward proxy. Default https://qyapi.weixin.qq.com.
+// forward proxy. Default https://qyapi.weixin.qq.com. A URL that is not
+// http(s)://host is reported by the first call.
 func WithBaseURL(url string) Option { return func(o *options) { o.baseURL = url } }
 
 // WithHTTPClient sets the HTTP client used for every call. Give it a timeout
@@ -74,16 +127,23 @@ func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpCl
 
 // WithStore sets where tokens (and, for suites, tickets and permanent codes)
 // are kept. Default: a process-local NewMemoryStore. Give every instance the
-// same shared Store (wecom/redisstore) when several serve one corp.
+// same shared Store (package redisstore) when several serve one corp.
 func WithStore(s Store) Option { return func(o *options) { o.store = s } }
 
 // WithLogger sets the logger. The SDK is silent by default. It logs retries
 // and token refreshes at Debug and Warn; it never logs tokens or secrets.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// WithRetryPolicy replaces the retry policy (DefaultRetryPolicy). Use NoRetry
-// to turn retries off. The one token refresh after 40014/42001 happens
-// whatever the policy.
+// WithClock sets what time it is for the client and everything built on
+// it: token and media-id expiry, the age of a suite_ticket, the window a
+// MaybeCreatedError names, and the helpers of the API packages that read
+// Client.Now. Waits (retry backoff, the frequency limiter) keep running on
+// real timers. Default time.Now; tests give a fake clock.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithRetryPolicy replaces the retry policy (DefaultRetryPolicy). Use
+// NoRetry() to turn retries off. The one token refresh after 40014/42001
+// happens whatever the policy.
 func WithRetryPolicy(p RetryPolicy) Option { return func(o *options) { o.retry = p } }
 
 // WithLimiter replaces the client-side rate limiter. Share one Limiter between
@@ -105,19 +165,23 @@ func WithRateLimit(path string, l Limit) Option {
 }
 
 // WithTokenSource replaces how access tokens are obtained and cached, for
-// callers that manage tokens themselves.
+// callers that manage tokens themselves. It is for New: a Suite and a
+// Provider given it report so on their first call.
 func WithTokenSource(ts TokenSource) Option { return func(o *options) { o.tokenSource = ts } }
 
 // WithSuiteKind sets the kind of app a Suite is. The default, SuiteAuto,
-// decides from the suite id ("dk..." is an agent-developed template). New
-// ignores it.
-func WithSuiteKind(k SuiteKind) Option { return func(o *options) { o.suiteKind = k } }
+// decides from the suite id ("dk..." is an agent-developed template).
+func WithSuiteKind(k SuiteKind) SuiteOption {
+	return suiteOption(func(o *options) { o.suiteKind = k })
+}
 
 // WithMaxCorpClients bounds how many per-corp clients a Suite keeps; the
 // least recently used one is dropped beyond it (default
-// DefaultMaxCorpClients). Dropping costs little: tokens live in the Store, so
-// a re-created client reuses them. New ignores it.
-func WithMaxCorpClients(n int) Option { return func(o *options) { o.maxCorpClients = n } }
+// DefaultMaxCorpClients; n <= 0 keeps the default). Dropping costs little:
+// tokens live in the Store, so a re-created client reuses them.
+func WithMaxCorpClients(n int) SuiteOption {
+	return suiteOption(func(o *options) { o.maxCorpClients = n })
+}
 
 // WithProviderCorpID gives a Suite the provider's own corp id (服务商的
 // corpid, shown in the provider console under 通用开发参数). WeCom encrypts the
@@ -125,18 +189,15 @@ func WithMaxCorpClients(n int) Option { return func(o *options) { o.maxCorpClien
 // while the pushes themselves carry the suite id (command URL) or the
 // authorized corp's id (data URL); callback.NewSuiteCommandHandler and
 // callback.NewSuiteDataHandler accept it on URL checks only. Without it a
-// vendor cannot save its callback URLs in the console. New ignores it.
+// vendor cannot save its callback URLs in the console.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90968
-func WithProviderCorpID(id string) Option { return func(o *options) { o.providerCorpID = id } }
+func WithProviderCorpID(id string) SuiteOption {
+	return suiteOption(func(o *options) { o.providerCorpID = id })
+}
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }
-
-// withSleep replaces the context-aware sleep between retries (tests).
-func withSleep(f func(context.Context, time.Duration) error) Option {
-	return func(o *options) { o.sleep = f }
-}
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
@@ -151,11 +212,3 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
-
-// discardHandler is slog's discard handler (slog.DiscardHandler needs Go 1.24).
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discardHandler) WithGroup(string) slog.Handler           { return d }

@@ -17,15 +17,14 @@ type Provider struct {
 }
 
 // NewProvider returns a Provider for the provider's own corp id and the
-// provider secret (服务商管理后台 → 通用开发参数).
+// provider secret (服务商管理后台 → 通用开发参数). It takes the Options of a
+// Client (base URL, HTTP client, Store, logger, retries, limiter, clock);
+// the suite-only settings have no meaning for it.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/96237
 func NewProvider(corpID, providerSecret string, opts ...Option) *Provider {
-	o := defaultOptions()
-	for _, opt := range opts {
-		opt(&o)
-	}
-	o.tokenSource = nil
+	o := clientOptions(opts)
+	o.withoutTokenSource("NewProvider")
 	o.fill()
 	c := newClient(corpID, o)
 	c.tokenParam = "provider_access_token"

@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -11,7 +12,10 @@ import (
 // Limiter keeps a client under WeCom's frequency limits before WeCom has to
 // enforce them with 45009. WeCom counts calls per corp and per API across all
 // of the caller's servers, so a Limiter is keyed the same way. Wait blocks
-// until one call to path for corpID may go out, or ctx ends.
+// until one call to path for corpID may go out, or ctx ends. A Wait that
+// refuses a call because its turn would come after ctx's deadline returns a
+// *RateLimitError at once (the Client gives one the same way to a Limiter's
+// bare context.DeadlineExceeded); a cancelled ctx gives ctx.Err().
 //
 // The default (NewMemoryLimiter) is process-local; a Redis-backed Limiter
 // shares the budget between instances.
@@ -25,9 +29,10 @@ type Limit struct {
 	PerHour   int
 }
 
-// DefaultLimit is WeCom's documented limit for every API of a corp
+// DefaultLimit returns WeCom's documented limit for every API of a corp:
+// 10,000 calls a minute and 150,000 an hour
 // (https://developer.work.weixin.qq.com/document/path/90454).
-var DefaultLimit = Limit{PerMinute: 10_000, PerHour: 150_000}
+func DefaultLimit() Limit { return Limit{PerMinute: 10_000, PerHour: 150_000} }
 
 // MemoryLimiter is a Limiter with two token buckets (per minute and per hour)
 // for every corp and API path, held in memory. Buckets idle for more than an
@@ -104,26 +109,74 @@ func (m *MemoryLimiter) pair(corpID, path string) *bucketPair {
 	return b
 }
 
-// Wait implements Limiter.
+// Wait implements Limiter. It takes the call's turn in both buckets at once
+// and waits for it. When the turn would come after ctx's deadline it
+// returns a *RateLimitError at once, without waiting and without using up
+// the turn; a deadline that passes while waiting gives one too, and a
+// cancelled ctx gives ctx.Err(). Waits run on real timers.
 func (m *MemoryLimiter) Wait(ctx context.Context, corpID, path string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	b := m.pair(corpID, path)
-	if err := b.minute.Wait(ctx); err != nil {
-		return limitWaitErr(ctx, err)
+	now := time.Now()
+	rm, rh := b.minute.ReserveN(now, 1), b.hour.ReserveN(now, 1)
+	wait := max(rm.DelayFrom(now), rh.DelayFrom(now))
+	if wait <= 0 {
+		return nil
 	}
-	if err := b.hour.Wait(ctx); err != nil {
-		return limitWaitErr(ctx, err)
+	if !rm.OK() || !rh.OK() {
+		rm.Cancel()
+		rh.Cancel()
+		return &RateLimitError{Path: path}
 	}
-	return nil
+	if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
+		rm.Cancel()
+		rh.Cancel()
+		return &RateLimitError{Path: path, Wait: wait}
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		rm.Cancel()
+		rh.Cancel()
+		return waitEnded(ctx, path, wait)
+	}
 }
 
-// limitWaitErr turns x/time/rate's "would exceed context deadline" into the
-// context's own error once the deadline is what stands in the way.
-func limitWaitErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
+// waitEnded is the error of a limiter wait that ctx ended: ctx.Err() when
+// it was cancelled, a *RateLimitError when its deadline passed.
+func waitEnded(ctx context.Context, path string, wait time.Duration) error {
+	err := ctx.Err()
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &RateLimitError{Path: path, Wait: wait, err: err}
 	}
-	if _, ok := ctx.Deadline(); ok {
-		return context.DeadlineExceeded
+	return err
+}
+
+// limitRefusal shapes what a Limiter's Wait returned for the caller of Do:
+// a *RateLimitError (with its path) when the limiter refused the call for
+// ctx's deadline, ctx.Err() when ctx was cancelled, and any other failure
+// of the limiter as it is.
+func limitRefusal(ctx context.Context, path string, err error) error {
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		if rl.Path == "" {
+			cp := *rl
+			cp.Path = path
+			return &cp
+		}
+		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// A Limiter of another kind that answers like x/time/rate.
+		return &RateLimitError{Path: path, err: err}
 	}
 	return err
 }

@@ -27,7 +27,7 @@ func TestBucketNeverExceedsTheWindow(t *testing.T) {
 func TestMemoryLimiter_PerCorpPerPathWithOverrides(t *testing.T) {
 	t.Parallel()
 	// 20/min: a burst of 2, then one call every ~3.3s.
-	l := NewMemoryLimiter(DefaultLimit, map[string]Limit{"externalcontact/add_moment_task": {PerMinute: 20}})
+	l := NewMemoryLimiter(DefaultLimit(), map[string]Limit{"externalcontact/add_moment_task": {PerMinute: 20}})
 	quick := func(corp, path string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
@@ -39,8 +39,10 @@ func TestMemoryLimiter_PerCorpPerPathWithOverrides(t *testing.T) {
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}
-	if err := quick("corpA", p); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("third call within the burst window: %v, want DeadlineExceeded", err)
+	err := quick("corpA", p)
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || rl.Path != p || rl.Wait <= 0 {
+		t.Fatalf("third call within the burst window: %v, want a *RateLimitError", err)
 	}
 	if err := quick("corpB", p); err != nil {
 		t.Fatalf("another corp shares the bucket: %v", err)
@@ -52,7 +54,7 @@ func TestMemoryLimiter_PerCorpPerPathWithOverrides(t *testing.T) {
 
 func TestMemoryLimiter_SweepsIdleBuckets(t *testing.T) {
 	t.Parallel()
-	l := NewMemoryLimiter(DefaultLimit, nil)
+	l := NewMemoryLimiter(DefaultLimit(), nil)
 	now := time.Unix(1e9, 0)
 	l.now = func() time.Time { return now }
 	_ = l.Wait(context.Background(), "c1", "/cgi-bin/x")

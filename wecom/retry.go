@@ -74,8 +74,8 @@ func DefaultRetryPolicy() *Backoff {
 	}
 }
 
-// NoRetry is a RetryPolicy that never retries.
-var NoRetry RetryPolicy = noRetry{}
+// NoRetry returns a RetryPolicy that never retries.
+func NoRetry() RetryPolicy { return noRetry{} }
 
 type noRetry struct{}
 

@@ -70,7 +70,7 @@ func TestExpDelayCaps(t *testing.T) {
 
 func TestNoRetry(t *testing.T) {
 	t.Parallel()
-	if _, ok := NoRetry.Retry(1, OpRead, &Error{Code: CodeSystemBusy}); ok {
+	if _, ok := NoRetry().Retry(1, OpRead, &Error{Code: CodeSystemBusy}); ok {
 		t.Fatal("NoRetry retried")
 	}
 }

@@ -13,7 +13,7 @@ import (
 // the SDK and never contain secrets, tokens or permanent codes; values may
 // (a token, a permanent code), so a Store must be treated as secret storage.
 //
-// The default is an in-memory store (NewMemoryStore). wecom/redisstore
+// The default is an in-memory store (NewMemoryStore). redisstore
 // provides one that several instances share.
 type Store interface {
 	// Get returns the value stored under key, and false when there is none

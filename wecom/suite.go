@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/scrmkit/scrm/internal/kv"
 )
 
 // SuiteKind says which kind of multi-tenant app a Suite is.
@@ -103,18 +106,21 @@ type suiteCorp struct {
 // legacy "tj...") or an agent-developed app template (id "dk..."), with the
 // suite secret from the provider console. Give every instance that serves
 // the suite the same Store (WithStore) so that tickets, tokens and permanent
-// codes are shared. WithSuiteKind and WithMaxCorpClients set what is
-// particular to suites.
+// codes are shared. Every Option applies to the suite's own calls and to
+// the clients of its corps; WithSuiteKind, WithMaxCorpClients and
+// WithProviderCorpID set what is particular to suites.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90600
 // and https://developer.work.weixin.qq.com/document/path/97162
-func NewSuite(suiteID, suiteSecret string, opts ...Option) *Suite {
+func NewSuite(suiteID, suiteSecret string, opts ...SuiteOption) *Suite {
 	o := defaultOptions()
 	for _, opt := range opts {
-		opt(&o)
+		if opt != nil {
+			opt.applySuite(&o)
+		}
 	}
-	o.tokenSource = nil // a Suite makes its own token sources
-	o.fill()            // one Store and one Limiter for the suite and all its corps
+	o.withoutTokenSource("NewSuite") // a Suite makes its own token sources
+	o.fill()                         // one Store and one Limiter for the suite and all its corps
 	kind := o.suiteKind
 	if kind == SuiteAuto {
 		kind = SuiteThirdParty
@@ -215,33 +221,32 @@ func (s *Suite) SetTicketAt(ctx context.Context, ticket string, at time.Time) er
 		at = now
 	}
 	val := encodeTicket(at, ticket)
-	for i := 0; i < 16; i++ {
-		cur, ok, err := s.store.Get(ctx, s.ticketKey())
-		if err != nil {
-			return fmt.Errorf("wecom: SetTicket: read store: %w", err)
-		}
+	stored := false
+	err := kv.Update(ctx, s.store, s.ticketKey(), 0, func(cur string, ok bool) (string, error) {
+		stored = false
 		if ok {
 			// A stored ticket wins unless it is malformed, stamped in the
 			// future (a skewed clock wrote it) or past WeCom's 30 minutes.
 			if curAt, curTicket, valid := decodeTicket(cur); valid &&
 				!curAt.After(now.Add(ticketClockSkew)) && now.Sub(curAt) < suiteTicketLife {
 				if curTicket == ticket || !at.After(curAt) {
-					return nil // same or older than the stored one
+					return cur, nil // same or older than the stored one
 				}
 			}
-		} else {
-			cur = ""
 		}
-		swapped, err := s.store.CompareAndSwap(ctx, s.ticketKey(), cur, val, 0)
-		if err != nil {
-			return fmt.Errorf("wecom: SetTicket: write store: %w", err)
-		}
-		if swapped {
-			s.logger.Debug("wecom: stored suite_ticket", "suite", s.id, "at", at)
-			return nil
-		}
+		stored = true
+		return val, nil
+	})
+	if errors.Is(err, kv.ErrContention) {
+		return errors.New("wecom: SetTicket: store kept changing; ticket not stored")
 	}
-	return errors.New("wecom: SetTicket: store kept changing; ticket not stored")
+	if err != nil {
+		return fmt.Errorf("wecom: SetTicket: store: %w", err)
+	}
+	if stored {
+		s.logger.Debug("wecom: stored suite_ticket", "suite", s.id, "at", at)
+	}
+	return nil
 }
 
 func encodeTicket(at time.Time, ticket string) string {
@@ -525,55 +530,50 @@ func decodeCorpIndex(v string) ([]string, error) {
 // stored for corpID: present if it is, absent if not. Installs and
 // uninstalls call it after changing the code, so whichever of two racing
 // calls (on any instance) runs last leaves the index matching the code. The
-// code key stays the authority (IsAuthorized); the index only lists.
+// code key stays the authority (IsAuthorized); the index only lists. A
+// malformed index is reported, never rebuilt by throwing the other corps
+// away.
 func (s *Suite) syncIndex(ctx context.Context, corpID string) error {
 	const attempts = 64
-	wait := time.Millisecond
-	for i := 0; i < attempts; i++ {
-		_, has, err := s.store.Get(ctx, s.codeKey(corpID))
+	key := s.corpsKey(corpID)
+	for range attempts {
+		wrote := false
+		err := kv.UpdateJSON(ctx, s.store, key, 0, func(ids []string, ok bool) (*[]string, error) {
+			wrote = false
+			_, has, err := s.store.Get(ctx, s.codeKey(corpID))
+			if err != nil {
+				return nil, err
+			}
+			pos := sort.SearchStrings(ids, corpID)
+			present := pos < len(ids) && ids[pos] == corpID
+			switch {
+			case has == present:
+				if !ok {
+					return nil, nil
+				}
+				return &ids, nil // unchanged: nothing is written
+			case has:
+				ids = slices.Insert(ids, pos, corpID)
+			default:
+				ids = slices.Delete(ids, pos, pos+1)
+			}
+			wrote = true
+			if len(ids) == 0 {
+				return nil, nil
+			}
+			return &ids, nil
+		})
+		if errors.Is(err, kv.ErrCorrupt) {
+			return fmt.Errorf("%w; delete or repair the key %s", err, key)
+		}
 		if err != nil {
 			return err
 		}
-		cur, ok, err := s.store.Get(ctx, s.corpsKey(corpID))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			cur = ""
-		}
-		ids, err := decodeCorpIndex(cur)
-		if err != nil {
-			// Never rebuild by throwing the other corps away.
-			return fmt.Errorf("%w; delete or repair the key %s", err, s.corpsKey(corpID))
-		}
-		pos := sort.SearchStrings(ids, corpID)
-		present := pos < len(ids) && ids[pos] == corpID
-		switch {
-		case has == present:
+		if !wrote {
 			return nil
-		case has:
-			ids = append(ids, "")
-			copy(ids[pos+1:], ids[pos:])
-			ids[pos] = corpID
-		default:
-			ids = append(ids[:pos], ids[pos+1:]...)
 		}
-		next := ""
-		if len(ids) > 0 {
-			b, _ := json.Marshal(ids)
-			next = string(b)
-		}
-		swapped, err := s.store.CompareAndSwap(ctx, s.corpsKey(corpID), cur, next, 0)
-		if err != nil {
-			return err
-		}
-		if swapped {
-			continue // check again: the code may have changed meanwhile
-		}
-		if err := s.opts.sleep(ctx, jitter(wait)); err != nil {
-			return err
-		}
-		wait = min(2*wait, 50*time.Millisecond)
+		// Written: check again, since the code may have changed after it
+		// was read and its own sync may have found the index unchanged.
 	}
 	return fmt.Errorf("the index kept changing over %d attempts", attempts)
 }

@@ -24,11 +24,11 @@ const (
 
 // suiteEnv is a fake WeCom with one suite and a Suite wired to it, holding
 // a fresh ticket.
-func suiteEnv(t testing.TB, suiteID string, opts ...wecom.Option) (*wecomtest.Server, *wecom.Suite) {
+func suiteEnv(t testing.TB, suiteID string, opts ...wecom.SuiteOption) (*wecomtest.Server, *wecom.Suite) {
 	t.Helper()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite(suiteID, testSuiteSecret)
-	s := wecom.NewSuite(suiteID, testSuiteSecret, srv.ClientOptions(opts...)...)
+	s := wecom.NewSuite(suiteID, testSuiteSecret, srv.SuiteOptions(opts...)...)
 	if err := s.SetTicket(context.Background(), srv.NewSuiteTicket(suiteID)); err != nil {
 		t.Fatal(err)
 	}
@@ -100,8 +100,8 @@ func TestSuiteTicketNewestWinsAcrossInstances(t *testing.T) {
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite(testSuiteID, testSuiteSecret)
 	store := wecom.NewMemoryStore()
-	a := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.ClientOptions(wecom.WithStore(store))...)
-	b := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.ClientOptions(wecom.WithStore(store))...)
+	a := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions(wecom.WithStore(store))...)
+	b := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions(wecom.WithStore(store))...)
 
 	older, newer := srv.NewSuiteTicket(testSuiteID), srv.NewSuiteTicket(testSuiteID)
 	t0 := time.Now()
@@ -251,7 +251,7 @@ func TestSuiteRestartReloadsFromStore(t *testing.T) {
 	}
 	srv.ResetRequests()
 
-	s2 := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.ClientOptions(wecom.WithStore(store))...)
+	s2 := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions(wecom.WithStore(store))...)
 	if ok, _ := s2.IsAuthorized(ctx, "wwcorpA"); !ok {
 		t.Fatal("restarted suite lost the authorization")
 	}
@@ -331,7 +331,7 @@ func TestSuiteTicketErrors(t *testing.T) {
 	ctx := context.Background()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite(testSuiteID, testSuiteSecret)
-	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.ClientOptions()...)
+	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions()...)
 	if _, err := s.GetPreAuthCode(ctx); !errors.Is(err, wecom.ErrNoSuiteTicket) {
 		t.Fatalf("no ticket: %v", err)
 	}
@@ -438,7 +438,7 @@ func TestSuiteCorpClientCacheIsBounded(t *testing.T) {
 	ctx := context.Background()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite(testSuiteID, testSuiteSecret)
-	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.ClientOptions(wecom.WithMaxCorpClients(2))...)
+	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions(wecom.WithMaxCorpClients(2))...)
 	if err := s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)); err != nil {
 		t.Fatal(err)
 	}
@@ -638,7 +638,7 @@ func TestSuiteTicketsFromGenerator(t *testing.T) {
 	ctx := context.Background()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite(testSuiteID, testSuiteSecret)
-	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.ClientOptions()...)
+	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions()...)
 	pushed := make(chan string, 16)
 	stop := srv.StartSuiteTickets(testSuiteID, 5*time.Millisecond, func(ticket string) {
 		if err := s.SetTicket(ctx, ticket); err != nil {

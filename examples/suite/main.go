@@ -109,7 +109,7 @@ func serve(ctx context.Context, out io.Writer, getenv func(string) string, addr 
 			return "", errors.New("WECOM_SUITE_SECRET, WECOM_CALLBACK_TOKEN, WECOM_CALLBACK_AES_KEY and WECOM_PROVIDER_CORP_ID are required with WECOM_SUITE_ID")
 		}
 		// URL checks of both callback URLs are encrypted for the provider's corp id.
-		opts := []wecom.Option{wecom.WithProviderCorpID(provider)}
+		opts := []wecom.SuiteOption{wecom.WithProviderCorpID(provider)}
 		if base := getenv("WECOM_BASE_URL"); base != "" {
 			opts = append(opts, wecom.WithBaseURL(base))
 		}
@@ -193,7 +193,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	defer fake.Close()
 
 	if err := s.Do("serve the callback URLs", func() (string, error) {
-		suite = wecom.NewSuite(demoSuiteID, demoSuiteSecret, fake.ClientOptions(wecom.WithLogger(quiet))...)
+		suite = wecom.NewSuite(demoSuiteID, demoSuiteSecret, fake.SuiteOptions(wecom.WithLogger(quiet))...)
 		var (
 			mux http.Handler
 			err error

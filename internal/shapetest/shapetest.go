@@ -41,7 +41,7 @@ func New(t testing.TB, opts ...wecom.Option) (*wecom.Client, *Mock) {
 	base := []wecom.Option{
 		wecom.WithBaseURL(BaseURL),
 		wecom.WithHTTPClient(&http.Client{Transport: m.mt}),
-		wecom.WithRetryPolicy(wecom.NoRetry),
+		wecom.WithRetryPolicy(wecom.NoRetry()),
 	}
 	return wecom.New("wwshape", "shape-secret", append(base, opts...)...), m
 }
@@ -49,15 +49,15 @@ func New(t testing.TB, opts ...wecom.Option) (*wecom.Client, *Mock) {
 // NewSuite returns a Suite wired to a fresh Mock, with a suite_ticket stored
 // and get_suite_token answered, so that one suite call is one request with
 // ?suite_access_token=Token.
-func NewSuite(t testing.TB, suiteID string, opts ...wecom.Option) (*wecom.Suite, *Mock) {
+func NewSuite(t testing.TB, suiteID string, opts ...wecom.SuiteOption) (*wecom.Suite, *Mock) {
 	t.Helper()
 	m := &Mock{t: t, mt: httpmock.NewMockTransport()}
 	m.mt.RegisterResponder(http.MethodPost, BaseURL+"/cgi-bin/service/get_suite_token",
 		httpmock.NewStringResponder(200, `{"errcode":0,"errmsg":"ok","suite_access_token":"`+Token+`","expires_in":7200}`))
-	base := []wecom.Option{
+	base := []wecom.SuiteOption{
 		wecom.WithBaseURL(BaseURL),
 		wecom.WithHTTPClient(&http.Client{Transport: m.mt}),
-		wecom.WithRetryPolicy(wecom.NoRetry),
+		wecom.WithRetryPolicy(wecom.NoRetry()),
 	}
 	s := wecom.NewSuite(suiteID, "shape-suite-secret", append(base, opts...)...)
 	require.NoError(t, s.SetTicket(t.Context(), "shape-ticket"))

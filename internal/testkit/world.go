@@ -64,7 +64,7 @@ func ThirdPartyApp(t testing.TB, srv *wecomtest.Server, suiteID string) *wecom.C
 	t.Helper()
 	const secret = "suite-secret"
 	srv.AddSuite(suiteID, secret) // world-building
-	s := wecom.NewSuite(suiteID, secret, srv.ClientOptions()...)
+	s := wecom.NewSuite(suiteID, secret, srv.SuiteOptions()...)
 	ctx := t.Context()
 	require.NoError(t, s.SetTicket(ctx, srv.NewSuiteTicket(suiteID)))   // world-building
 	_, err := s.HandleCreateAuth(ctx, srv.Install(suiteID, srv.CorpID)) // world-building

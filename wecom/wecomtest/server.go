@@ -173,10 +173,22 @@ func (s *Server) ClientFor(corpID string, opts ...wecom.Option) *wecom.Client {
 	return wecom.New(corpID, secret, s.ClientOptions(opts...)...)
 }
 
-// ClientOptions returns the options that wire a client (or suite) to the
-// server, followed by opts.
+// ClientOptions returns the options that wire a client (or provider) to
+// the server, followed by opts.
 func (s *Server) ClientOptions(opts ...wecom.Option) []wecom.Option {
 	base := []wecom.Option{
+		wecom.WithBaseURL(s.URL),
+		wecom.WithHTTPClient(s.srv.Client()),
+		wecom.WithRetryPolicy(FastRetry()),
+	}
+	return append(base, opts...)
+}
+
+// SuiteOptions returns the options that wire a suite (wecom.NewSuite) to the
+// server, followed by opts, which may be suite-only settings such as
+// wecom.WithProviderCorpID.
+func (s *Server) SuiteOptions(opts ...wecom.SuiteOption) []wecom.SuiteOption {
+	base := []wecom.SuiteOption{
 		wecom.WithBaseURL(s.URL),
 		wecom.WithHTTPClient(s.srv.Client()),
 		wecom.WithRetryPolicy(FastRetry()),

@@ -93,7 +93,7 @@ func TestTokenChecks(t *testing.T) {
 func TestFaults(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
-	c := srv.Client(wecom.WithRetryPolicy(wecom.NoRetry))
+	c := srv.Client(wecom.WithRetryPolicy(wecom.NoRetry()))
 	const p = "/cgi-bin/get_api_domain_ip"
 	srv.Fail(p, wecomtest.Fault{Errcode: 45009, Times: 2})
 	srv.Fail(p, wecomtest.Fault{HTTPStatus: 503})

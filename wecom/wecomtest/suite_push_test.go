@@ -124,7 +124,7 @@ func TestSuiteCallbackTicketInstallUninstall(t *testing.T) {
 		t.Fatalf("TimeStamp is %v away from now", d)
 	}
 	// The pushed ticket is one get_suite_token accepts.
-	suite := wecom.NewSuite(suiteID, "sec", srv.ClientOptions()...)
+	suite := wecom.NewSuite(suiteID, "sec", srv.SuiteOptions()...)
 	if err := suite.SetTicket(ctx, p.event.SuiteTicket); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestSuiteCallbackTicketInstallUninstall(t *testing.T) {
 	if srv.PermanentCode(suiteID, "wwpushcorpA") != "" {
 		t.Fatal("the permanent code survived the uninstall")
 	}
-	_, err = wecom.NewSuite(suiteID, "sec", srv.ClientOptions(wecom.WithStore(wecom.NewMemoryStore()))...).GetAuthInfo(ctx, "wwpushcorpA")
+	_, err = wecom.NewSuite(suiteID, "sec", srv.SuiteOptions(wecom.WithStore(wecom.NewMemoryStore()))...).GetAuthInfo(ctx, "wwpushcorpA")
 	if !errors.Is(err, wecom.ErrCorpNotAuthorized) {
 		t.Fatalf("GetAuthInfo on a fresh store: %v", err)
 	}
@@ -285,7 +285,7 @@ func TestSuiteCallbackResetPermanentCode(t *testing.T) {
 	if _, err := cb.ResetPermanentCodeAndPush(ctx, "wwdkcorp"); err == nil {
 		t.Fatal("reset for a corp that never installed succeeded")
 	}
-	suite := wecom.NewSuite(tmpl, "sec", srv.ClientOptions()...)
+	suite := wecom.NewSuite(tmpl, "sec", srv.SuiteOptions()...)
 	if _, err := cb.PushNewTicket(ctx); err != nil {
 		t.Fatal(err)
 	}

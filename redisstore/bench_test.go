@@ -107,7 +107,7 @@ func BenchmarkQueueThroughput(b *testing.B) {
 		bench(b, func(b *testing.B) []callback.Option {
 			bk := backend{addr: realRedis(b)}
 			s := open(b, bk, testPrefix(b, bk))
-			q, err := s.NewQueue(QueueOptions{Name: "bench", Workers: 8, MaxLen: 1 << 30, PollInterval: 10 * time.Millisecond})
+			q, err := s.NewQueue(WithName("bench"), WithWorkers(8), WithMaxLen(1<<30), WithPollInterval(10*time.Millisecond))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -82,10 +82,10 @@ return 1`)
 func (q *Queue) fetchLoop() {
 	defer close(q.fetched)
 	ctx := context.Background()
-	slots := make(chan struct{}, q.o.Workers)
+	slots := make(chan struct{}, q.o.workers)
 	cursor := "0-0"
 	var lastClaim time.Time
-	errWait := q.o.PollInterval
+	errWait := q.o.pollInterval
 	for {
 		select {
 		case slots <- struct{}{}:
@@ -94,7 +94,7 @@ func (q *Queue) fetchLoop() {
 		}
 		free := 1
 	more:
-		for free < q.o.Workers {
+		for free < q.o.workers {
 			select {
 			case slots <- struct{}{}:
 				free++
@@ -116,17 +116,17 @@ func (q *Queue) fetchLoop() {
 		}
 		if err != nil {
 			if errors.Is(err, redis.ErrClosed) {
-				q.s.logger.Warn("redisstore: queue stops: the Redis client was closed", "queue", q.o.Name)
+				q.s.logger.Warn("redisstore: queue stops: the Redis client was closed", "queue", q.o.name)
 				return
 			}
-			q.s.logger.Warn("redisstore: reading the queue failed; trying again", "queue", q.o.Name, "err", err, "wait", errWait)
+			q.s.logger.Warn("redisstore: reading the queue failed; trying again", "queue", q.o.name, "err", err, "wait", errWait)
 			if !q.sleep(errWait) {
 				return
 			}
 			errWait = min(2*errWait, 30*time.Second)
 			continue
 		}
-		errWait = q.o.PollInterval
+		errWait = q.o.pollInterval
 		for _, e := range es {
 			q.wg.Add(1)
 			go func() {
@@ -140,8 +140,8 @@ func (q *Queue) fetchLoop() {
 
 // claim takes up to n pushes idle past the visibility timeout.
 func (q *Queue) claim(ctx context.Context, cursor string, n int) ([]entry, string, error) {
-	res, err := claimScript.Run(ctx, q.s.rdb, []string{q.stream}, q.o.Group, q.o.Consumer,
-		q.o.VisibilityTimeout.Milliseconds(), cursor, n).Slice()
+	res, err := claimScript.Run(ctx, q.s.rdb, []string{q.stream}, q.o.group, q.o.consumer,
+		q.o.visibilityTimeout.Milliseconds(), cursor, n).Slice()
 	if err != nil {
 		if isNoGroup(err) {
 			return nil, "0-0", q.ensureGroup(ctx)
@@ -186,8 +186,8 @@ func pairs(fv []any) map[string]string {
 // read takes up to n new pushes, waiting up to PollInterval for one.
 func (q *Queue) read(ctx context.Context, n int) ([]entry, error) {
 	res, err := q.s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
-		Group: q.o.Group, Consumer: q.o.Consumer, Streams: []string{q.stream, ">"},
-		Count: int64(n), Block: q.o.PollInterval,
+		Group: q.o.group, Consumer: q.o.consumer, Streams: []string{q.stream, ">"},
+		Count: int64(n), Block: q.o.pollInterval,
 	}).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -215,8 +215,8 @@ func (q *Queue) read(ctx context.Context, n int) ([]entry, error) {
 // process runs one push's handlers and records the outcome.
 func (q *Queue) process(e entry) {
 	ctx := context.Background()
-	log := q.s.logger.With("queue", q.o.Name, "id", e.id, "attempt", e.attempt)
-	if e.attempt > q.o.MaxAttempts {
+	log := q.s.logger.With("queue", q.o.name, "id", e.id, "attempt", e.attempt)
+	if e.attempt > q.o.maxAttempts {
 		q.bury(ctx, e, fmt.Sprintf("redisstore: taken %d times without finishing (instances stopped or stalled while running it)", e.attempt-1), e.attempt-1)
 		return
 	}
@@ -232,15 +232,15 @@ func (q *Queue) process(e entry) {
 
 	switch {
 	case err == nil:
-		if aerr := ackScript.Run(ctx, q.s.rdb, []string{q.stream}, q.o.Group, e.id).Err(); aerr != nil {
+		if aerr := ackScript.Run(ctx, q.s.rdb, []string{q.stream}, q.o.group, e.id).Err(); aerr != nil {
 			log.Warn("redisstore: acknowledging a handled push failed; another instance may run it again", "err", aerr)
 		}
-	case errors.Is(err, callback.ErrUndeliverable), e.attempt >= q.o.MaxAttempts:
+	case errors.Is(err, callback.ErrUndeliverable), e.attempt >= q.o.maxAttempts:
 		q.bury(ctx, e, err.Error(), e.attempt)
 	default:
 		wait := q.backoff(e.attempt)
-		idle := q.o.VisibilityTimeout - wait
-		if terr := touchScript.Run(ctx, q.s.rdb, []string{q.stream}, q.o.Group, q.o.Consumer, e.id,
+		idle := q.o.visibilityTimeout - wait
+		if terr := touchScript.Run(ctx, q.s.rdb, []string{q.stream}, q.o.group, q.o.consumer, e.id,
 			idle.Milliseconds(), e.attempt).Err(); terr != nil {
 			log.Warn("redisstore: scheduling a retry failed; the push is retried after the visibility timeout", "err", terr)
 		}
@@ -260,31 +260,31 @@ func (q *Queue) safeRun(ctx context.Context, d *callback.Delivery) (err error) {
 // backoff is the wait before the run after attempt, capped at the
 // visibility timeout.
 func (q *Queue) backoff(attempt int) time.Duration {
-	d := q.o.Backoff
-	for i := 1; i < attempt && d < q.o.VisibilityTimeout; i++ {
+	d := q.o.backoff
+	for i := 1; i < attempt && d < q.o.visibilityTimeout; i++ {
 		d *= 2
 	}
-	return min(d, q.o.VisibilityTimeout)
+	return min(d, q.o.visibilityTimeout)
 }
 
 // heartbeat renews the claim on e while its handlers run.
 func (q *Queue) heartbeat(e entry, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	t := time.NewTicker(q.o.VisibilityTimeout / 3)
+	t := time.NewTicker(q.o.visibilityTimeout / 3)
 	defer t.Stop()
 	for {
 		select {
 		case <-stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), q.o.VisibilityTimeout/3)
-			n, err := touchScript.Run(ctx, q.s.rdb, []string{q.stream}, q.o.Group, q.o.Consumer, e.id, 0, e.attempt).Int()
+			ctx, cancel := context.WithTimeout(context.Background(), q.o.visibilityTimeout/3)
+			n, err := touchScript.Run(ctx, q.s.rdb, []string{q.stream}, q.o.group, q.o.consumer, e.id, 0, e.attempt).Int()
 			cancel()
 			if err != nil {
-				q.s.logger.Warn("redisstore: renewing the claim on a running push failed", "queue", q.o.Name, "id", e.id, "err", err)
+				q.s.logger.Warn("redisstore: renewing the claim on a running push failed", "queue", q.o.name, "id", e.id, "err", err)
 			} else if n == 0 {
 				q.s.logger.Warn("redisstore: a running push was claimed by another instance (handler slower than the visibility timeout while renewals failed?)",
-					"queue", q.o.Name, "id", e.id)
+					"queue", q.o.name, "id", e.id)
 			}
 		}
 	}
@@ -295,16 +295,16 @@ func (q *Queue) bury(ctx context.Context, e entry, reason string, attempts int) 
 	if len(reason) > maxErrLen {
 		reason = reason[:maxErrLen]
 	}
-	n, err := deadScript.Run(ctx, q.s.rdb, []string{q.stream, q.dead}, q.o.Group, q.o.Consumer, e.id, q.o.DeadLetterMaxLen,
+	n, err := deadScript.Run(ctx, q.s.rdb, []string{q.stream, q.dead}, q.o.group, q.o.consumer, e.id, q.o.deadLetterMaxLen,
 		fAttempts, attempts, fErr, reason, fFailed, time.Now().UnixMilli(), fSource, e.id).Int()
 	switch {
 	case err != nil:
 		q.s.logger.Error("redisstore: moving a push to the dead letters failed; it is retried after the visibility timeout",
-			"queue", q.o.Name, "id", e.id, "err", err)
+			"queue", q.o.name, "id", e.id, "err", err)
 	case n == 0:
-		q.s.logger.Warn("redisstore: a push to move to the dead letters is held by another instance now", "queue", q.o.Name, "id", e.id)
+		q.s.logger.Warn("redisstore: a push to move to the dead letters is held by another instance now", "queue", q.o.name, "id", e.id)
 	default:
-		q.s.logger.Error("redisstore: push moved to the dead letters", "queue", q.o.Name, "id", e.id, "attempts", attempts)
+		q.s.logger.Error("redisstore: push moved to the dead letters", "queue", q.o.name, "id", e.id, "attempts", attempts)
 	}
 }
 

@@ -25,7 +25,7 @@ var (
 	// ErrNoKey: the value is encrypted but the store has no key.
 	ErrNoKey = errors.New("redisstore: value is encrypted but the store has no encryption key (WithEncryptionKey)")
 	// ErrNotEncrypted: the value should be encrypted but is stored in plain
-	// text (written before encryption was turned on; see AllowPlaintext).
+	// text (written before encryption was turned on; see WithoutEncryption).
 	ErrNotEncrypted = errors.New("redisstore: value should be encrypted but is stored in plain text")
 )
 

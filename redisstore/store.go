@@ -46,14 +46,24 @@ var (
 	_ wecom.Locker = (*Store)(nil)
 )
 
-// Option configures a Store.
-type Option func(*Store) error
+// Option configures a Store. Options only record settings; New reports
+// the invalid ones.
+type Option func(*config)
+
+type config struct {
+	prefix      string
+	keys        [][]byte // current encryption key first, then previous ones
+	encrypt     func(key string) bool
+	encryptNil  bool // WithEncryptedKeys(nil)
+	unencrypted bool
+	logger      *slog.Logger
+}
 
 // WithPrefix sets what every Redis key starts with (default "scrm:"). Give
 // every instance that shares state the same prefix, and separate
 // applications (or environments) sharing one Redis with different ones.
 func WithPrefix(p string) Option {
-	return func(s *Store) error { s.prefix = p; return nil }
+	return func(c *config) { c.prefix = p }
 }
 
 // WithEncryptionKey encrypts values at rest with AES-GCM under key (16, 24
@@ -61,71 +71,68 @@ func WithPrefix(p string) Option {
 // manager). previous keys are still accepted for reading, so that a key can
 // be rotated: values are re-encrypted with key as they are written again.
 // A value encrypted under a key not given fails with ErrWrongKey, and New
-// refuses a store whose key check was written under another key.
+// refuses a store whose key check was written under another key, or a key
+// of the wrong length.
 func WithEncryptionKey(key []byte, previous ...[]byte) Option {
-	return func(s *Store) error {
-		sl, err := newSealer(key, previous...)
-		if err != nil {
-			return err
-		}
-		s.seal = sl
-		return nil
-	}
+	return func(c *config) { c.keys = append([][]byte{key}, previous...) }
 }
 
 // WithEncryptedKeys chooses which keys (as the SDK names them, without the
 // prefix) have their values encrypted when WithEncryptionKey is given. The
 // default encrypts every key except callback de-dup markers
 // ("scrm:callback:seen:..." holds "pending" or "done"). Values of other keys
-// are compared inside Redis by a script; encrypted ones through WATCH.
+// are compared inside Redis by a script; encrypted ones through WATCH. A nil
+// function is reported by New.
 func WithEncryptedKeys(match func(key string) bool) Option {
-	return func(s *Store) error {
-		if match == nil {
-			return errors.New("redisstore: nil WithEncryptedKeys function")
-		}
-		s.encrypt = match
-		return nil
-	}
+	return func(c *config) { c.encrypt, c.encryptNil = match, match == nil }
 }
 
-// AllowPlaintext lets a store with an encryption key read values written
-// in plain text (before encryption was turned on) instead of failing with
-// ErrNotEncrypted; they are encrypted when next written.
-func AllowPlaintext() Option {
-	return func(s *Store) error { s.plain = true; return nil }
+// WithoutEncryption lets a store with an encryption key read values stored
+// without encryption (written before encryption was turned on) instead of
+// failing with ErrNotEncrypted; they are encrypted when next written. It
+// switches a safety off: without it, a plain-text value where an encrypted
+// one belongs is refused, so that nobody can plant one.
+func WithoutEncryption() Option {
+	return func(c *config) { c.unencrypted = true }
 }
 
 // WithLogger sets the logger (default: silent). Values are never logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(s *Store) error {
-		if l != nil {
-			s.logger = l
-		}
-		return nil
-	}
+	return func(c *config) { c.logger = l }
 }
 
 func defaultEncrypted(key string) bool { return !strings.HasPrefix(key, "scrm:callback:seen:") }
 
 // New returns a Store on rdb (a *redis.Client, *redis.ClusterClient or
-// any redis.UniversalClient; the caller closes it). It checks that Redis
-// answers and, with an encryption key, that the store's key check (written
-// by the first instance) was encrypted with one of the keys given: a store
-// opened with the wrong key fails here with ErrWrongKey instead of
-// returning garbage later. A store opened without a key where one was used
-// fails with ErrNoKey.
+// any redis.UniversalClient; the caller closes it). It reports invalid
+// options, checks that Redis answers and, with an encryption key, that the
+// store's key check (written by the first instance) was encrypted with one
+// of the keys given: a store opened with the wrong key fails here with
+// ErrWrongKey instead of returning garbage later. A store opened without a
+// key where one was used fails with ErrNoKey.
 func New(ctx context.Context, rdb redis.UniversalClient, opts ...Option) (*Store, error) {
 	if rdb == nil {
 		return nil, errors.New("redisstore: nil Redis client")
 	}
-	s := &Store{rdb: rdb, prefix: DefaultPrefix, encrypt: defaultEncrypted, logger: slog.New(discard{})}
+	c := config{prefix: DefaultPrefix, encrypt: defaultEncrypted}
 	for _, o := range opts {
-		if o == nil {
-			continue
+		if o != nil {
+			o(&c)
 		}
-		if err := o(s); err != nil {
+	}
+	if c.encryptNil {
+		return nil, errors.New("redisstore: WithEncryptedKeys was given a nil function")
+	}
+	s := &Store{rdb: rdb, prefix: c.prefix, encrypt: c.encrypt, plain: c.unencrypted, logger: c.logger}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if len(c.keys) > 0 {
+		sl, err := newSealer(c.keys[0], c.keys[1:]...)
+		if err != nil {
 			return nil, err
 		}
+		s.seal = sl
 	}
 	if err := s.checkKey(ctx); err != nil {
 		return nil, err
@@ -341,11 +348,3 @@ func (s *Store) CompareAndSwap(ctx context.Context, key, old, value string, ttl 
 	}
 	return false, fmt.Errorf("redisstore: compare-and-swap %s: the key kept changing over %d attempts", key, casRetries)
 }
-
-// discard is a silent slog.Handler.
-type discard struct{}
-
-func (discard) Enabled(context.Context, slog.Level) bool  { return false }
-func (discard) Handle(context.Context, slog.Record) error { return nil }
-func (d discard) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discard) WithGroup(string) slog.Handler           { return d }

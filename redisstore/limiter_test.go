@@ -32,7 +32,10 @@ func immediate(t *testing.T, l wecom.Limiter, corp, path string, tries int) int 
 		case expired:
 			i-- // not the limiter's answer
 		default:
-			require.ErrorIs(t, err, context.DeadlineExceeded)
+			require.ErrorIs(t, err, wecom.ErrRateLimited)
+			var rl *wecom.RateLimitError
+			require.ErrorAs(t, err, &rl)
+			require.Positive(t, rl.Wait)
 		}
 	}
 	return n
@@ -170,7 +173,7 @@ func TestFourClientsStayUnderTheLimitTogether(t *testing.T) {
 					rl.minute = window
 					l = rl
 				}
-				c := srv.Client(wecom.WithStore(s), wecom.WithLimiter(l), wecom.WithRetryPolicy(wecom.NoRetry))
+				c := srv.Client(wecom.WithStore(s), wecom.WithLimiter(l), wecom.WithRetryPolicy(wecom.NoRetry()))
 				// the token first: a call takes its slot before it gets a
 				// token, and slots taken while the token is fetched would
 				// all go out at once afterwards

@@ -170,7 +170,7 @@ func TestEncryptionAtRest(t *testing.T) {
 		require.NoError(t, s.rdb.Set(ctx, prefix+"wecom:plain", "legacy", 0).Err())
 		_, _, err = s.Get(ctx, "wecom:plain")
 		require.ErrorIs(t, err, ErrNotEncrypted)
-		lax := open(t, b, prefix, WithEncryptionKey(testKey(1)), AllowPlaintext())
+		lax := open(t, b, prefix, WithEncryptionKey(testKey(1)), WithoutEncryption())
 		v, _, err = lax.Get(ctx, "wecom:plain")
 		require.NoError(t, err)
 		assert.Equal(t, "legacy", v)
@@ -234,6 +234,11 @@ func TestWrongKeyIsReported(t *testing.T) {
 		require.Error(t, err)
 		_, err = New(ctx, nil)
 		require.Error(t, err)
+		// Invalid options are reported by New, nil ones ignored.
+		_, err = New(ctx, b.client(t), WithEncryptedKeys(nil))
+		require.ErrorContains(t, err, "WithEncryptedKeys")
+		_, err = New(ctx, b.client(t), WithPrefix(testPrefix(t, b)), nil, WithLogger(nil))
+		require.NoError(t, err)
 	})
 }
 
@@ -246,7 +251,7 @@ func TestSuiteStateEncryptedAndShared(t *testing.T) {
 		prefix := testPrefix(t, b)
 		srv := wecomtest.NewServer(t)
 		s1 := open(t, b, prefix, WithEncryptionKey(testKey(7)))
-		suite1 := wecom.NewSuite("wwsuite1", "suite-secret", srv.ClientOptions(wecom.WithStore(s1))...)
+		suite1 := wecom.NewSuite("wwsuite1", "suite-secret", srv.SuiteOptions(wecom.WithStore(s1))...)
 		require.NoError(t, suite1.SetTicket(ctx, "TICKET-1"))
 		require.NoError(t, suite1.SetPermanentCode(ctx, "wwcorpA", "PCODE-A"))
 
@@ -262,7 +267,7 @@ func TestSuiteStateEncryptedAndShared(t *testing.T) {
 		assert.GreaterOrEqual(t, n, 3)
 
 		s2 := open(t, b, prefix, WithEncryptionKey(testKey(7)))
-		suite2 := wecom.NewSuite("wwsuite1", "suite-secret", srv.ClientOptions(wecom.WithStore(s2))...)
+		suite2 := wecom.NewSuite("wwsuite1", "suite-secret", srv.SuiteOptions(wecom.WithStore(s2))...)
 		ok, err := suite2.IsAuthorized(ctx, "wwcorpA")
 		require.NoError(t, err)
 		assert.True(t, ok)

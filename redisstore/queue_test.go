@@ -60,9 +60,9 @@ func addEvent(ext string) []byte {
 // visibility timeout stays at a second: on a loaded machine (the race
 // detector, other jobs) a shorter one lets another instance claim a push
 // whose handler is still running, and run it a second time.
-func fastQueue(name string) QueueOptions {
-	return QueueOptions{Name: name, Workers: 2, MaxAttempts: 3, Backoff: 10 * time.Millisecond,
-		VisibilityTimeout: time.Second, PollInterval: 20 * time.Millisecond}
+func fastQueue(name string, more ...QueueOption) []QueueOption {
+	return append([]QueueOption{WithName(name), WithWorkers(2), WithMaxAttempts(3), WithBackoff(10 * time.Millisecond),
+		WithVisibilityTimeout(time.Second), WithPollInterval(20 * time.Millisecond)}, more...)
 }
 
 // instance is one simulated server: its own Redis client, Store, Queue and
@@ -74,10 +74,10 @@ type instance struct {
 	p     *wecomtest.Pusher
 }
 
-func newInstance(t *testing.T, b backend, prefix string, qo QueueOptions, register func(h *callback.Handler)) *instance {
+func newInstance(t *testing.T, b backend, prefix string, qo []QueueOption, register func(h *callback.Handler)) *instance {
 	t.Helper()
 	s := open(t, b, prefix, WithEncryptionKey(testKey(9)), WithLogger(quiet))
-	q, err := s.NewQueue(qo)
+	q, err := s.NewQueue(qo...)
 	require.NoError(t, err)
 	h := newTestHandler(t, callback.WithDedupStore(s, time.Minute), callback.WithQueue(q))
 	register(h)
@@ -144,7 +144,7 @@ func TestQueueKeepsPushesEncrypted(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		prefix := testPrefix(t, b)
 		s := open(t, b, prefix)
-		q, err := s.NewQueue(fastQueue("atrest"))
+		q, err := s.NewQueue(fastQueue("atrest")...)
 		require.NoError(t, err)
 		// not started: the push stays in Redis
 		h := newTestHandler(t, callback.WithDedupStore(s, time.Minute), callback.WithQueue(&unstarted{q}))
@@ -256,7 +256,7 @@ func TestQueueDeadLettersAndReplay(t *testing.T) {
 		var runs, ok atomic.Int32
 		var hooks atomic.Int32
 		s := open(t, b, prefix, WithEncryptionKey(testKey(9)), WithLogger(quiet))
-		q, err := s.NewQueue(fastQueue("dead"))
+		q, err := s.NewQueue(fastQueue("dead")...)
 		require.NoError(t, err)
 		h := newTestHandler(t, callback.WithDedupStore(s, time.Minute), callback.WithQueue(q),
 			callback.WithErrorHook(func(context.Context, callback.Event, error) { hooks.Add(1) }))
@@ -367,15 +367,13 @@ func TestKilledInstanceDoesNotLoseThePush(t *testing.T) {
 	})
 }
 
-// Beyond MaxLen the Handler answers 503 so WeCom re-sends later.
+// Beyond WithMaxLen the Handler answers 503 so WeCom re-sends later.
 func TestQueueFullAnswers503(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		prefix := testPrefix(t, b)
 		s := open(t, b, prefix)
-		qo := fastQueue("full")
-		qo.MaxLen = 1
-		q, err := s.NewQueue(qo)
+		q, err := s.NewQueue(fastQueue("full", WithMaxLen(1))...)
 		require.NoError(t, err)
 		h := newTestHandler(t, callback.WithDedupStore(s, time.Minute), callback.WithQueue(&unstarted{q}))
 		p := servePusher(t, h)
@@ -388,25 +386,46 @@ func TestQueueFullAnswers503(t *testing.T) {
 	})
 }
 
-func TestQueueOptionsAndLifecycle(t *testing.T) {
+func TestQueueOptionAndLifecycle(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		s := open(t, b, testPrefix(t, b))
-		for _, bad := range []QueueOptions{{Workers: -1}, {MaxAttempts: -2}, {Backoff: -1}, {VisibilityTimeout: time.Millisecond}, {MaxLen: -1}} {
-			_, err := s.NewQueue(bad)
-			require.Error(t, err, "%+v", bad)
+		for name, bad := range map[string]QueueOption{
+			"WithWorkers": WithWorkers(0), "WithMaxAttempts": WithMaxAttempts(-2), "WithBackoff": WithBackoff(-1),
+			"WithVisibilityTimeout": WithVisibilityTimeout(time.Millisecond), "WithPollInterval": WithPollInterval(0),
+			"WithMaxLen": WithMaxLen(-1), "WithDeadLetterMaxLen": WithDeadLetterMaxLen(-1),
+			"WithName": WithName(""), "WithGroup": WithGroup(""),
+		} {
+			_, err := s.NewQueue(WithName("ok"), bad)
+			require.ErrorContains(t, err, name)
 		}
-		q, err := s.NewQueue(QueueOptions{})
+		// Every invalid setting is named at once.
+		_, err := s.NewQueue(WithWorkers(-1), WithMaxAttempts(0))
+		require.ErrorContains(t, err, "WithWorkers(-1)")
+		require.ErrorContains(t, err, "WithMaxAttempts(0)")
+
+		q, err := s.NewQueue(nil)
 		require.NoError(t, err)
-		o := q.Options()
-		assert.Equal(t, DefaultQueueName, o.Name)
-		assert.Equal(t, DefaultQueueWorkers, o.Workers)
-		assert.Equal(t, DefaultMaxAttempts, o.MaxAttempts)
-		assert.Equal(t, DefaultVisibilityTimeout, o.VisibilityTimeout)
-		assert.NotEmpty(t, o.Consumer)
+		assert.Equal(t, DefaultQueueName, q.Name())
+		assert.Equal(t, DefaultQueueGroup, q.o.group)
+		assert.Equal(t, DefaultQueueWorkers, q.o.workers)
+		assert.Equal(t, DefaultMaxAttempts, q.o.maxAttempts)
+		assert.Equal(t, DefaultBackoff, q.o.backoff)
+		assert.Equal(t, DefaultVisibilityTimeout, q.o.visibilityTimeout)
+		assert.Equal(t, DefaultPollInterval, q.o.pollInterval)
+		assert.Equal(t, int64(DefaultQueueMaxLen), q.o.maxLen)
+		assert.NotEmpty(t, q.Consumer())
 		assert.Equal(t, s.Prefix()+"queue:{callback}", q.stream)
 
-		q2, err := s.NewQueue(fastQueue("life"))
+		named, err := s.NewQueue(WithName("orders"), WithGroup("g"), WithConsumer("instance-1"), WithMaxLen(0))
+		require.NoError(t, err)
+		assert.Equal(t, "orders", named.Name())
+		assert.Equal(t, "instance-1", named.Consumer())
+		assert.Equal(t, "g", named.o.group)
+		assert.Zero(t, named.o.maxLen, "0: no bound")
+		assert.Equal(t, s.Prefix()+"queue:{orders}", named.stream)
+
+		q2, err := s.NewQueue(fastQueue("life")...)
 		require.NoError(t, err)
 		require.Error(t, q2.Start(nil))
 		run := func(context.Context, *callback.Delivery) error { return nil }
@@ -416,11 +435,11 @@ func TestQueueOptionsAndLifecycle(t *testing.T) {
 		require.NoError(t, q2.Close(context.Background()), "Close twice")
 		require.ErrorIs(t, q2.Enqueue(context.Background(), &callback.Delivery{}), callback.ErrClosed)
 		// the consumer left the group
-		cons, err := s.rdb.XInfoConsumers(context.Background(), q2.stream, q2.o.Group).Result()
+		cons, err := s.rdb.XInfoConsumers(context.Background(), q2.stream, q2.o.group).Result()
 		require.NoError(t, err)
 		assert.Empty(t, cons)
 
-		q3, err := s.NewQueue(fastQueue("never"))
+		q3, err := s.NewQueue(fastQueue("never")...)
 		require.NoError(t, err)
 		require.NoError(t, q3.Close(context.Background()), "closing an unstarted queue")
 		require.ErrorIs(t, q3.Start(run), callback.ErrClosed)
@@ -429,7 +448,7 @@ func TestQueueOptionsAndLifecycle(t *testing.T) {
 
 func TestBackoffDoublesUpToTheVisibilityTimeout(t *testing.T) {
 	t.Parallel()
-	q := &Queue{o: QueueOptions{Backoff: time.Second, VisibilityTimeout: 5 * time.Second}}
+	q := &Queue{o: queueConfig{backoff: time.Second, visibilityTimeout: 5 * time.Second}}
 	var got []time.Duration
 	for a := 1; a <= 5; a++ {
 		got = append(got, q.backoff(a))

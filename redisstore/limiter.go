@@ -46,7 +46,7 @@ type Limiter struct {
 var _ wecom.Limiter = (*Limiter)(nil)
 
 // NewLimiter returns a Limiter with def as the limit of every API path
-// (wecom.DefaultLimit: 10,000 a minute and 150,000 an hour per corp) except
+// (wecom.DefaultLimit(): 10,000 a minute and 150,000 an hour per corp) except
 // those in overrides (keyed by path, e.g.
 // "/cgi-bin/externalcontact/add_moment_task"). Give it to every client with
 // wecom.WithLimiter; a Suite shares its limiter with its corps.
@@ -154,9 +154,10 @@ func (l *Limiter) rules(path string) []rule {
 
 // Wait implements wecom.Limiter: it blocks until one call to path for
 // corpID may go out, or ctx ends. When the wait would outlast ctx's
-// deadline it returns context.DeadlineExceeded at once, without taking a
+// deadline it returns a *wecom.RateLimitError at once, without taking a
 // slot, as wecom.MemoryLimiter does. A wait cut short by ctx otherwise
-// leaves its slot taken: the shared budget errs on the safe side.
+// returns ctx.Err() and leaves its slot taken: the shared budget errs on
+// the safe side.
 func (l *Limiter) Wait(ctx context.Context, corpID, path string) error {
 	path = normalizePath(path)
 	rs := l.rules(path)
@@ -188,7 +189,7 @@ func (l *Limiter) Wait(ctx context.Context, corpID, path string) error {
 	}
 	wait := time.Duration(res[1]) * time.Microsecond
 	if res[0] == 1 {
-		return context.DeadlineExceeded
+		return &wecom.RateLimitError{Path: path, Wait: wait}
 	}
 	if wait <= 0 {
 		return nil

@@ -79,8 +79,8 @@ local id = redis.call('XADD', KEYS[1], '*', unpack(keep))
 redis.call('XDEL', KEYS[2], ARGV[1])
 return id`)
 
-// Replay sends the dead letter id back to the queue, with MaxAttempts
-// fresh runs, and returns its new id in the stream. Fix what made it fail
+// Replay sends the dead letter id back to the queue, with all its attempts
+// (WithMaxAttempts) to run again, and returns its new id in the stream. Fix what made it fail
 // first.
 func (q *Queue) Replay(ctx context.Context, id string) (string, error) {
 	newID, err := replayScript.Run(ctx, q.s.rdb, []string{q.stream, q.dead}, id).Text()
@@ -118,7 +118,7 @@ func (q *Queue) Stats(ctx context.Context) (QueueStats, error) {
 	pipe := q.s.rdb.Pipeline()
 	xl := pipe.XLen(ctx, q.stream)
 	dl := pipe.XLen(ctx, q.dead)
-	pe := pipe.XPending(ctx, q.stream, q.o.Group)
+	pe := pipe.XPending(ctx, q.stream, q.o.group)
 	_, err := pipe.Exec(ctx)
 	if err != nil && !isNoGroup(err) && !errors.Is(err, redis.Nil) {
 		return st, fmt.Errorf("redisstore: queue stats: %w", err)

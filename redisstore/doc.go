@@ -8,11 +8,16 @@
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "10.0.0.5:6379"})
 //	store, err := redisstore.New(ctx, rdb, redisstore.WithEncryptionKey(key))
-//	limiter := store.NewLimiter(wecom.DefaultLimit, nil)
+//	limiter := store.NewLimiter(wecom.DefaultLimit(), nil)
 //	client := wecom.New(corpID, secret, wecom.WithStore(store), wecom.WithLimiter(limiter))
-//	queue, err := store.NewQueue(redisstore.QueueOptions{Name: "contacts"})
+//	queue, err := store.NewQueue(redisstore.WithName("contacts"))
 //	h, err := callback.NewHandler(token, aesKey, callback.WithReceiverID(corpID),
 //		callback.WithDedupStore(store, 0), callback.WithQueue(queue))
+//
+// It is an adapter standing above both packages whose interfaces it
+// implements (wecom's Store, Locker and Limiter; callback's Queue), in the
+// same Go module so that it changes in step with them; a program that never
+// imports it builds none of go-redis.
 //
 // # Keys
 //

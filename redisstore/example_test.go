@@ -12,8 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/redisstore"
 	"github.com/scrmkit/scrm/wecom"
-	"github.com/scrmkit/scrm/wecom/redisstore"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
 
@@ -38,13 +38,13 @@ func Example() {
 		fmt.Println(err) // ErrWrongKey if another key encrypted this store
 		return
 	}
-	limiter := store.NewLimiter(wecom.DefaultLimit, nil) // WeCom's limits, counted across instances
+	limiter := store.NewLimiter(wecom.DefaultLimit(), nil) // WeCom's limits, counted across instances
 	client := wecom.New(corpID, secret, wecom.WithStore(store), wecom.WithLimiter(limiter),
 		wecom.WithBaseURL(fake.URL), wecom.WithHTTPClient(fake.HTTPClient()))
 
 	// Callbacks: answered once the push is in Redis (still encrypted), run
 	// by whichever instance's worker reads it, retried, parked when failing.
-	queue, err := store.NewQueue(redisstore.QueueOptions{Name: "contacts", PollInterval: 50 * time.Millisecond})
+	queue, err := store.NewQueue(redisstore.WithName("contacts"), redisstore.WithPollInterval(50*time.Millisecond))
 	if err != nil {
 		fmt.Println(err)
 		return
