@@ -21,7 +21,7 @@ import (
 // with both helpers registered.
 type channelFlow struct {
 	srv     *wecomtest.Server
-	cb      *wecomtest.AppCallback
+	cb      *wecomtest.Corp
 	code    *contact.ChannelCode
 	tagID   string
 	results *results
@@ -34,7 +34,7 @@ var unlimited = wecom.WithLimiter(wecom.NewMemoryLimiter(wecom.Limit{}, nil))
 func setupChannelFlow(t testing.TB, copts []wecom.Option, opts ...callback.Option) *channelFlow {
 	t.Helper()
 	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi"))
 	store := wecom.NewMemoryStore()
 	c := srv.Client(copts...)
 	contacts := contact.New(c)
@@ -75,7 +75,7 @@ func TestChannelCodeToWelcome(t *testing.T) {
 			t.Parallel()
 			f := setupChannelFlow(t, nil, mode.opts...)
 
-			scan, err := f.cb.ScanContactWay(bg, f.code.ConfigID)
+			scan, err := f.cb.ScanContactWay(bg, f.code.ConfigID, "")
 			require.NoError(t, err)
 			require.NotEmpty(t, scan.WelcomeCode)
 			assert.Equal(t, f.code.State, scan.State)
@@ -87,19 +87,19 @@ func TestChannelCodeToWelcome(t *testing.T) {
 
 			d, err := contact.New(f.srv.Client()).Get(bg, scan.ExternalUserID, "")
 			require.NoError(t, err)
-			sent := f.srv.WelcomesSent(f.srv.CorpID)
+			sent := f.srv.Corp(f.srv.CorpID).Messages().WelcomesSent()
 			require.Len(t, sent, 1)
 			assert.Equal(t, wecomtest.SentWelcome{WelcomeCode: scan.WelcomeCode, UserID: scan.UserID, ExternalUserID: scan.ExternalUserID,
 				Text: "Welcome from channel X, " + d.ExternalContact.Name + "!"}, sent[0])
-			assert.Equal(t, wecomtest.WelcomeCodeUsed, f.srv.WelcomeCode(f.srv.CorpID, scan.WelcomeCode))
+			assert.Equal(t, wecomtest.WelcomeCodeUsed, f.srv.Corp(f.srv.CorpID).Messages().WelcomeCode(scan.WelcomeCode))
 
 			// The tags and remark are applied before the push is answered
 			// (synchronously) or by the workers: wait for them.
 			require.Eventually(t, func() bool {
-				rel, ok := f.srv.Relation(f.srv.CorpID, scan.UserID, scan.ExternalUserID)
+				rel, ok := f.srv.Corp(f.srv.CorpID).Relation(scan.UserID, scan.ExternalUserID)
 				return ok && slices.Contains(rel.TagIDs, f.tagID) && rel.Remark != ""
 			}, 5*time.Second, time.Millisecond)
-			rel, _ := f.srv.Relation(f.srv.CorpID, scan.UserID, scan.ExternalUserID)
+			rel, _ := f.srv.Corp(f.srv.CorpID).Relation(scan.UserID, scan.ExternalUserID)
 			assert.Equal(t, "X·"+time.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102"), rel.Remark)
 		})
 	}
@@ -122,7 +122,7 @@ func BenchmarkChannelCodeToWelcome(b *testing.B) {
 // tag and set the remark.
 func BenchmarkChannelCodeToWelcomeHandWritten(b *testing.B) {
 	srv := wecomtest.NewServer(b)
-	require.NoError(b, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
+	require.NoError(b, srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi"))
 	c := srv.Client(unlimited)
 	contacts, msgs := contact.New(c), message.New(c)
 	g, err := contacts.AddCorpTag(bg, &contact.AddCorpTagRequest{GroupName: "来源", Tag: []contact.NewTag{{Name: "海报"}}})
@@ -153,12 +153,12 @@ func BenchmarkChannelCodeToWelcomeHandWritten(b *testing.B) {
 	benchScans(b, cb, way.ConfigID, rs)
 }
 
-func benchScans(b *testing.B, cb *wecomtest.AppCallback, configID string, rs *results) {
+func benchScans(b *testing.B, cb *wecomtest.Corp, configID string, rs *results) {
 	var total time.Duration
 	b.ReportAllocs()
 	for b.Loop() {
 		start := time.Now()
-		if _, err := cb.ScanContactWay(bg, configID); err != nil {
+		if _, err := cb.ScanContactWay(bg, configID, ""); err != nil {
 			b.Fatal(err)
 		}
 		res := rs.next(b)

@@ -66,7 +66,7 @@ func (r *results) count() int {
 
 // serve serves a callback Handler (configured by register) on loopback and
 // returns the fake's side of it.
-func serve(t testing.TB, srv *wecomtest.Server, register func(h *callback.Handler), opts ...callback.Option) *wecomtest.AppCallback {
+func serve(t testing.TB, srv *wecomtest.Server, register func(h *callback.Handler), opts ...callback.Option) *wecomtest.Corp {
 	t.Helper()
 	key := wecomtest.NewEncodingAESKey()
 	h, err := callback.NewHandler("wtoken", key, append([]callback.Option{callback.WithReceiverID(srv.CorpID)}, opts...)...)
@@ -75,7 +75,7 @@ func serve(t testing.TB, srv *wecomtest.Server, register func(h *callback.Handle
 	register(h)
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
-	return srv.ConfigureCallback(srv.CorpID, hs.URL, "wtoken", key)
+	return srv.Corp(srv.CorpID).SetCallback(hs.URL, "wtoken", key)
 }
 
 // addWay makes a contact way with state (not a channel's).
@@ -90,7 +90,7 @@ func addWay(t testing.TB, c *wecom.Client, state string, users ...string) string
 func TestWelcomesChooseByChannelUserAndDefault(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi"))
 	chs, err := contact.NewChannels(contact.New(srv.Client()), wecom.NewMemoryStore(), contact.ChannelTemplate{})
 	require.NoError(t, err)
 	poster, err := chs.Ensure(bg, contact.Channel{Name: "poster", Users: []string{"zhangsan"}})
@@ -104,7 +104,7 @@ func TestWelcomesChooseByChannelUserAndDefault(t *testing.T) {
 	require.NoError(t, err)
 	cb := serve(t, srv, w.Register)
 
-	byChannel, err := cb.ScanContactWay(bg, poster.ConfigID)
+	byChannel, err := cb.ScanContactWay(bg, poster.ConfigID, "")
 	require.NoError(t, err)
 	res := rs.next(t)
 	assert.Equal(t, message.WelcomeSent, res.Outcome, "%v", res.Err)
@@ -114,20 +114,20 @@ func TestWelcomesChooseByChannelUserAndDefault(t *testing.T) {
 	assert.Equal(t, byChannel.ExternalUserID, res.ExternalUserID)
 	assert.False(t, res.Done.Before(res.Received))
 
-	byUser, err := cb.ScanContactWay(bg, addWay(t, srv.Client(), "elsewhere", "lisi"))
+	byUser, err := cb.ScanContactWay(bg, addWay(t, srv.Client(), "elsewhere", "lisi"), "")
 	require.NoError(t, err)
 	res = rs.next(t)
 	assert.Equal(t, message.RuleUser, res.Rule)
 	assert.Empty(t, res.Channel, "a state of no channel")
 
-	byDefault, err := cb.ScanContactWay(bg, addWay(t, srv.Client(), "", "zhangsan"))
+	byDefault, err := cb.ScanContactWay(bg, addWay(t, srv.Client(), "", "zhangsan"), "")
 	require.NoError(t, err)
 	res = rs.next(t)
 	assert.Equal(t, message.RuleDefault, res.Rule)
 
 	name, err := contact.New(srv.Client()).Get(bg, byChannel.ExternalUserID, "")
 	require.NoError(t, err)
-	sent := srv.WelcomesSent(srv.CorpID)
+	sent := srv.Corp(srv.CorpID).Messages().WelcomesSent()
 	require.Len(t, sent, 3)
 	assert.Equal(t, wecomtest.SentWelcome{WelcomeCode: byChannel.WelcomeCode, UserID: "zhangsan", ExternalUserID: byChannel.ExternalUserID,
 		Text: "Hi " + name.ExternalContact.Name + ", thanks for scanning our poster"}, sent[0])
@@ -141,22 +141,22 @@ func TestWelcomesChooseByChannelUserAndDefault(t *testing.T) {
 func TestWelcomesSkipWhatHasNoCodeOrRule(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
-	require.NoError(t, srv.SetConsoleWelcome(srv.CorpID, "zhangsan", true))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi"))
+	require.NoError(t, srv.Corp(srv.CorpID).SetConsoleWelcome("zhangsan", true))
 	rs := newResults()
 	w, err := message.NewWelcomes(svc, message.WelcomeRules{Users: map[string]*message.Welcome{"zhangsan": {Text: "hi"}}},
 		message.WithWelcomeHook(rs.hook))
 	require.NoError(t, err)
 	cb := serve(t, srv, w.Register)
 
-	scan, err := cb.ScanContactWay(bg, addWay(t, srv.Client(), "s", "zhangsan"))
+	scan, err := cb.ScanContactWay(bg, addWay(t, srv.Client(), "s", "zhangsan"), "")
 	require.NoError(t, err)
 	assert.Empty(t, scan.WelcomeCode)
 	res := rs.next(t)
 	assert.Equal(t, message.WelcomeNoCode, res.Outcome)
 	assert.Equal(t, "no welcome code", res.Outcome.String())
 
-	_, err = cb.ScanContactWay(bg, addWay(t, srv.Client(), "s", "lisi"))
+	_, err = cb.ScanContactWay(bg, addWay(t, srv.Client(), "s", "lisi"), "")
 	require.NoError(t, err)
 	res = rs.next(t)
 	assert.Equal(t, message.WelcomeNoRule, res.Outcome)
@@ -175,10 +175,10 @@ func TestWelcomesSkipWhatHasNoCodeOrRule(t *testing.T) {
 // issued for a new customer of userID.
 func event(t testing.TB, srv *wecomtest.Server, userID string) *callback.ExternalContactEvent {
 	t.Helper()
-	exts, err := srv.SeedCustomers(srv.CorpID, 1, []string{userID})
+	exts, err := srv.Corp(srv.CorpID).SeedCustomers(1, []string{userID})
 	require.NoError(t, err)
 	ev := &callback.ExternalContactEvent{UserID: userID, ExternalUserID: exts[0],
-		WelcomeCode: srv.IssueWelcomeCode(srv.CorpID, userID, exts[0])}
+		WelcomeCode: srv.Corp(srv.CorpID).Messages().IssueWelcomeCode(userID, exts[0])}
 	ev.ChangeType = callback.ChangeAddExternalContact
 	ev.CreateTime = time.Now().Unix()
 	return ev
@@ -190,13 +190,13 @@ func TestWelcomesReportSpentCodes(t *testing.T) {
 	var clockMu sync.Mutex
 	clock := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
 	srv, svc := setup(t, wecomtest.WithClock(clock))
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	w, err := message.NewWelcomes(svc, message.WelcomeRules{Default: &message.Welcome{Text: "hi"}})
 	require.NoError(t, err)
 
 	// Delivered by another app: 41051, not retried.
 	ev := event(t, srv, "zhangsan")
-	require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, true))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().WelcomeByOtherApp(ev.WelcomeCode, true))
 	res := w.Send(bg, ev)
 	assert.Equal(t, message.WelcomeUsed, res.Outcome)
 	assert.True(t, message.IsWelcomeCodeUsed(res.Err))
@@ -249,13 +249,13 @@ func (d *deliverAfterFirst) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestWelcomesRetry41096WithinTheWindow(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 
 	// The other app delivers while we wait: the retry is told 41051.
 	ev := event(t, srv, "zhangsan")
-	require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, false))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().WelcomeByOtherApp(ev.WelcomeCode, false))
 	rt := &deliverAfterFirst{base: srv.HTTPClient().Transport, deliver: func() {
-		require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, true))
+		require.NoError(t, srv.Corp(srv.CorpID).Messages().WelcomeByOtherApp(ev.WelcomeCode, true))
 	}}
 	svc := message.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: rt})))
 	w, err := message.NewWelcomes(svc, message.WelcomeRules{Default: &message.Welcome{Text: "hi"}})
@@ -282,7 +282,7 @@ func TestWelcomesRetry41096WithinTheWindow(t *testing.T) {
 	message.SetWelcomeWaits(w2, time.Millisecond, time.Millisecond)
 	ev = event(t, srv, "zhangsan")
 	ev.CreateTime = start.Unix()
-	require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, false))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().WelcomeByOtherApp(ev.WelcomeCode, false))
 	res = w2.Send(bg, ev)
 	assert.Equal(t, message.WelcomeOtherApp, res.Outcome)
 	assert.True(t, message.IsWelcomeBeingSentByOtherApp(res.Err))
@@ -308,7 +308,7 @@ func (b *blockSends) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestWelcomesDoNotHoldTheCallback(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	bs := &blockSends{base: srv.HTTPClient().Transport, release: make(chan struct{}), started: make(chan struct{}, 8)}
 	svc := message.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: bs})))
 	rs := newResults()
@@ -319,7 +319,7 @@ func TestWelcomesDoNotHoldTheCallback(t *testing.T) {
 
 	// The callback is answered while the send is still held.
 	cb := serve(t, srv, w.Register)
-	scan, err := cb.ScanContactWay(bg, addWay(t, srv.Client(), "", "zhangsan"))
+	scan, err := cb.ScanContactWay(bg, addWay(t, srv.Client(), "", "zhangsan"), "")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, scan.Push.Status())
 	<-bs.started
@@ -348,7 +348,7 @@ func TestWelcomesDoNotHoldTheCallback(t *testing.T) {
 func TestWelcomesIgnoreARedeliveredEvent(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	rs := newResults()
 	w, err := message.NewWelcomes(svc, message.WelcomeRules{Default: &message.Welcome{Text: "hi"}}, message.WithWelcomeHook(rs.hook))
 	require.NoError(t, err)
@@ -363,8 +363,8 @@ func TestWelcomesIgnoreARedeliveredEvent(t *testing.T) {
 			return nil
 		})
 	})
-	cb.Pusher.Attempts = 2
-	_, err = cb.ScanContactWay(bg, addWay(t, srv.Client(), "", "zhangsan"))
+	cb.Pusher().Attempts = 2
+	_, err = cb.ScanContactWay(bg, addWay(t, srv.Client(), "", "zhangsan"), "")
 	require.NoError(t, err)
 	assert.Equal(t, message.WelcomeSent, rs.next(t).Outcome)
 	require.NoError(t, w.Close(bg))
@@ -375,7 +375,7 @@ func TestWelcomesIgnoreARedeliveredEvent(t *testing.T) {
 func TestWelcomesUploadOnceAndFillTheName(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	poster := wecom.MediaFromBytes("poster.png", []byte("\x89PNG fake poster"))
 	w, err := message.NewWelcomes(svc, message.WelcomeRules{Default: &message.Welcome{
 		Text: "%NICKNAME%, %NICKNAME%!", NicknameFallback: "friend",
@@ -397,7 +397,7 @@ func TestWelcomesUploadOnceAndFillTheName(t *testing.T) {
 
 	d, err := contact.New(srv.Client()).Get(bg, ev.ExternalUserID, "")
 	require.NoError(t, err)
-	sent := srv.WelcomesSent(srv.CorpID)
+	sent := srv.Corp(srv.CorpID).Messages().WelcomesSent()
 	require.Len(t, sent, 2)
 	assert.Equal(t, d.ExternalContact.Name+", "+d.ExternalContact.Name+"!", sent[0].Text)
 	assert.Equal(t, []string{"link", "image"}, sent[0].Attachments)

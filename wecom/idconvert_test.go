@@ -36,7 +36,7 @@ func TestIDConverterThirdParty(t *testing.T) {
 		t.Fatalf("group pairs %+v, %v", pairs, err)
 	}
 
-	srv.LinkUnionID("wwcorpA", "union-1", "wmDDD")
+	srv.Corp("wwcorpA").LinkUnionID("union-1", "wmDDD")
 	res, err := conv.UnionIDToExternalUserID(ctx, wecom.UnionIDRequest{UnionID: "union-1", OpenID: "open-1", SubjectType: wecom.SubjectProvider})
 	if err != nil || res.ExternalUserID != wecomtest.ServiceExternalUserID("wmDDD") || res.PendingID != "" {
 		t.Fatalf("linked unionid: %+v, %v", res, err)
@@ -117,12 +117,12 @@ func TestIDConverterServiceAndBack(t *testing.T) {
 	// The corp's own self-built app converts back, naming the source app.
 	srv.AddSuite(testSuiteID, testSuiteSecret)
 	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.ClientOptions()...)
-	if err := s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)); err != nil {
+	if err := s.SetTicket(ctx, srv.Suite(testSuiteID).IssueTicket()); err != nil {
 		t.Fatal(err)
 	}
 	installCorp(t, srv, s, srv.CorpID)
 	selfBuilt := wecom.NewIDConverter(srv.Client())
-	back, err := selfBuilt.FromServiceExternalUserID(ctx, svc, srv.AgentID(testSuiteID, srv.CorpID))
+	back, err := selfBuilt.FromServiceExternalUserID(ctx, svc, srv.Suite(testSuiteID).AgentID(srv.CorpID))
 	if err != nil || back != "wmEEE" {
 		t.Fatalf("from_service = %q, %v", back, err)
 	}
@@ -136,14 +136,14 @@ func TestBatchOpenUserIDToUserID(t *testing.T) {
 	ctx := context.Background()
 	srv, s := suiteEnv(t, testSuiteID)
 	installCorp(t, srv, s, srv.CorpID)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
-	agentID := srv.AgentID(testSuiteID, srv.CorpID)
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
+	agentID := srv.Suite(testSuiteID).AgentID(srv.CorpID)
 
 	admins, err := s.ListAdmins(ctx, srv.CorpID, agentID)
 	require.NoError(t, err)
 	require.Len(t, admins, 1)
-	lisi := srv.OpenUserID(testSuiteID, srv.CorpID, "lisi")
-	staff := srv.OpenUserID(testSuiteID, srv.CorpID, "zhangsan")
+	lisi := srv.Suite(testSuiteID).OpenUserID(srv.CorpID, "lisi")
+	staff := srv.Suite(testSuiteID).OpenUserID(srv.CorpID, "zhangsan")
 
 	conv := wecom.NewIDConverter(srv.Client()) // the corp's self-built app
 	res, err := conv.BatchOpenUserIDToUserID(ctx, []string{lisi, admins[0].OpenUserID, "zhangsan", staff, "bogus"}, agentID)
@@ -174,7 +174,7 @@ func TestBatchExternalUserIDToPendingID(t *testing.T) {
 	srv := wecomtest.NewServer(t, wecomtest.WithClock(clock))
 	srv.AddSuite(testSuiteID, testSuiteSecret)
 	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.ClientOptions()...)
-	require.NoError(t, s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)))
+	require.NoError(t, s.SetTicket(ctx, srv.Suite(testSuiteID).IssueTicket()))
 	installCorp(t, srv, s, "wwcorpA")
 	conv := wecom.NewIDConverter(s.Corp("wwcorpA"))
 
@@ -184,7 +184,7 @@ func TestBatchExternalUserIDToPendingID(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, res.PendingID)
 	// They become a customer; the pending_id links them back.
-	srv.LinkUnionID("wwcorpA", "union-9", "wmNEW")
+	srv.Corp("wwcorpA").LinkUnionID("union-9", "wmNEW")
 	newID := wecomtest.ServiceExternalUserID("wmNEW")
 	pairs, err := conv.BatchExternalUserIDToPendingID(ctx, "", []string{newID, wecomtest.ServiceExternalUserID("wmOTHER")})
 	require.NoError(t, err)
@@ -199,7 +199,7 @@ func TestBatchExternalUserIDToPendingID(t *testing.T) {
 	mu.Lock()
 	now = now.Add(90 * 24 * time.Hour)
 	mu.Unlock()
-	require.NoError(t, s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)))
+	require.NoError(t, s.SetTicket(ctx, srv.Suite(testSuiteID).IssueTicket()))
 	pairs, err = conv.BatchExternalUserIDToPendingID(ctx, "", []string{newID})
 	require.NoError(t, err)
 	assert.Empty(t, pairs)
@@ -215,8 +215,8 @@ func TestUnionIDToExternalUserID3rd(t *testing.T) {
 	srv, s := suiteEnv(t, testSuiteID)
 	installCorp(t, srv, s, "wwcorpB")
 	installCorp(t, srv, s, "wwcorpA")
-	srv.LinkUnionID("wwcorpA", "union-x", "wmA1")
-	srv.LinkUnionID("wwcorpB", "union-x", "wmB1")
+	srv.Corp("wwcorpA").LinkUnionID("union-x", "wmA1")
+	srv.Corp("wwcorpB").LinkUnionID("union-x", "wmB1")
 
 	got, err := s.UnionIDToExternalUserID3rd(ctx, wecom.UnionID3rdRequest{UnionID: "union-x", OpenID: "open-x"})
 	require.NoError(t, err)
@@ -236,7 +236,7 @@ func TestUnionIDToExternalUserID3rd(t *testing.T) {
 	assert.Empty(t, got)
 
 	// An expired suite token is refreshed and the call made once more.
-	srv.ExpireSuiteTokens(testSuiteID)
+	srv.Suite(testSuiteID).ExpireTokens()
 	_, err = s.UnionIDToExternalUserID3rd(ctx, wecom.UnionID3rdRequest{UnionID: "union-x", OpenID: "open-x"})
 	require.NoError(t, err)
 }
