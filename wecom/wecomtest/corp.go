@@ -14,7 +14,7 @@ import (
 //
 // A handle only names the corp: for an id the server does not know, the
 // methods that change state answer an error wrapping ErrNotFound and the
-// ones that read it answer zero values, as a wrong id deserves.
+// ones that read it answer zero values.
 type Corp struct {
 	s  *Server
 	id string

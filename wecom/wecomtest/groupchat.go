@@ -49,8 +49,8 @@ type transferDayKey struct {
 }
 
 // Default limits of the fake's groups, as WeCom's: a customer group holds
-// 200 members (92120), and a corp has up to 500,000 contact ways and join
-// ways together (92228, 92229).
+// 200 members, and a corp has up to 500,000 contact ways and join ways
+// together (add_join_way answers 41045 beyond, 92229).
 const (
 	DefaultGroupChatCapacity = 200    // members per customer group
 	DefaultWayQuota          = 500000 // join ways and contact ways per corp, together

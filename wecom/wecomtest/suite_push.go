@@ -26,7 +26,7 @@ const AuthEventDeadline = 1000 * time.Millisecond
 // It returns su, so that setting it up and acting read as one line;
 // Pusher returns the Pusher, to tune its Attempts, Timeout or Client.
 //
-// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90600
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90642
 func (su *Suite) SetCallback(url, token, encodingAESKey string) *Suite {
 	var p *Pusher
 	if url != "" {
