@@ -13,7 +13,7 @@ import (
 func benchChannels(b *testing.B) (*Channels, *ChannelLink, wecom.Store) {
 	b.Helper()
 	srv := wecomtest.NewServer(b)
-	if err := srv.AddStaff(srv.CorpID, "zhangsan"); err != nil {
+	if err := srv.Corp(srv.CorpID).AddStaff("zhangsan"); err != nil {
 		b.Fatal(err)
 	}
 	store := wecom.NewMemoryStore()

@@ -15,7 +15,7 @@ import (
 func internalSetup(t testing.TB) (*wecomtest.Server, *Service) {
 	t.Helper()
 	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	return srv, New(srv.Client())
 }
 

@@ -67,7 +67,7 @@ func TestChannelsOneLinkPerChannel(t *testing.T) {
 
 	// Customers are resolved back to their channel: by the state of the
 	// add (event or customer list) and by the link of an acquisition event.
-	tap, err := srv.TapAcquisitionLink(srv.CorpID, douyin.LinkID, douyin.State)
+	tap, err := srv.Corp(srv.CorpID).Acquisition().TapLink(ctx, douyin.LinkID, douyin.State)
 	require.NoError(t, err)
 	got, ok, err := ch2.Resolve(ctx, tap.State)
 	require.NoError(t, err)
@@ -179,7 +179,7 @@ func TestChannelsRetireKeepsOldCustomersResolvable(t *testing.T) {
 	assert.Empty(t, byLink.URL)
 
 	// A link deleted in the admin console is forgotten too.
-	require.NoError(t, srv.DeleteAcquisitionLinkInAdmin(srv.CorpID, fresh.LinkID))
+	require.NoError(t, srv.Corp(srv.CorpID).Acquisition().DeleteLinkInAdmin(ctx, fresh.LinkID))
 	require.NoError(t, ch.Retire(ctx, "expo"))
 	_, ok, err = ch.Lookup(ctx, "expo")
 	require.NoError(t, err)
@@ -237,7 +237,7 @@ func (c *cutAfterCreate) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestChannelsRecoverALinkWhoseCreationOutcomeWasLost(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi"))
 	rt := &cutAfterCreate{base: srv.HTTPClient().Transport}
 	svc := acquisition.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: rt})))
 	ctx := context.Background()

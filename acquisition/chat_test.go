@@ -17,18 +17,18 @@ func TestGetChatInfoWithTheRepeatedMessageChatKey(t *testing.T) {
 	t.Parallel()
 	clock := newClock(time.Now())
 	srv := wecomtest.NewServer(t, wecomtest.WithClock(clock.Now))
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
-	_, err := srv.GrantAcquisitionQuota(srv.CorpID, 10, clock.Now().AddDate(0, 1, 0))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
+	_, err := srv.Corp(srv.CorpID).Acquisition().GrantQuota(t.Context(), 10, clock.Now().AddDate(0, 1, 0))
 	require.NoError(t, err)
 	svc := acquisition.New(srv.Client())
 	ctx := context.Background()
 	link := newLink(t, svc, "chat", "zhangsan")
-	tap, err := srv.TapAcquisitionLink(srv.CorpID, link.LinkID, "ad-7")
+	tap, err := srv.Corp(srv.CorpID).Acquisition().TapLink(ctx, link.LinkID, "ad-7")
 	require.NoError(t, err)
 
 	var keys []string
 	for i := 1; i <= 10; i++ {
-		m, err := srv.AcquisitionCustomerMessage(srv.CorpID, tap.ExternalUserID, tap.UserID)
+		m, err := srv.Corp(srv.CorpID).Acquisition().CustomerMessage(ctx, tap.ExternalUserID, tap.UserID)
 		require.NoError(t, err)
 		assert.Equal(t, i, m.Count)
 		assert.Equal(t, i == 1, m.First)
@@ -36,12 +36,12 @@ func TestGetChatInfoWithTheRepeatedMessageChatKey(t *testing.T) {
 			keys = append(keys, m.ChatKey)
 		}
 	}
-	require.Len(t, keys, len(wecomtest.RepeatedMessageCounts), "a ChatKey at each of the counts")
+	require.Len(t, keys, len(wecomtest.RepeatedMessageCounts()), "a ChatKey at each of the counts")
 
 	info, err := svc.GetChatInfo(ctx, keys[0])
 	require.NoError(t, err)
 	assert.Equal(t, &acquisition.GetChatInfoResponse{UserID: "zhangsan", ExternalUserID: tap.ExternalUserID,
-		ChatInfo: acquisition.ChatInfo{RecvMsgCnt: int64(wecomtest.RepeatedMessageCounts[0]), LinkID: link.LinkID, State: "ad-7"}}, info)
+		ChatInfo: acquisition.ChatInfo{RecvMsgCnt: int64(wecomtest.RepeatedMessageCounts()[0]), LinkID: link.LinkID, State: "ad-7"}}, info)
 
 	// Valid for 30 minutes.
 	clock.Advance(acquisition.ChatKeyValidity + time.Second)
@@ -50,7 +50,7 @@ func TestGetChatInfoWithTheRepeatedMessageChatKey(t *testing.T) {
 
 	_, err = svc.GetChatInfo(ctx, "")
 	assert.ErrorIs(t, err, acquisition.ErrInvalidArgument)
-	_, err = srv.AcquisitionCustomerMessage(srv.CorpID, tap.ExternalUserID, "lisi")
+	_, err = srv.Corp(srv.CorpID).Acquisition().CustomerMessage(ctx, tap.ExternalUserID, "lisi")
 	assert.ErrorIs(t, err, wecomtest.ErrNotFound)
 }
 
@@ -61,7 +61,7 @@ func TestGetPermitIsForMarketingAppsOnly(t *testing.T) {
 	_, err := svc.GetPermit(ctx)
 	assert.Equal(t, wecom.CodeAPIForbidden, wecom.ErrorCode(err))
 
-	require.NoError(t, srv.SetMarketingApp(srv.CorpID, "", wecomtest.AcquisitionPermit{
+	require.NoError(t, srv.Corp(srv.CorpID).Acquisition().SetMarketingApp("", wecomtest.AcquisitionPermit{
 		Users: []string{"jack", "rose"}, Departments: []int{0, 1}, Tags: []int{3}}))
 	p, err := svc.GetPermit(ctx)
 	require.NoError(t, err)

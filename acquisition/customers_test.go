@@ -21,13 +21,13 @@ func TestCustomersCarryMemberStateAndChatStatus(t *testing.T) {
 	srv, svc := setup(t)
 	ctx := context.Background()
 	link := newLink(t, svc, "fair", "zhangsan", "lisi")
-	a, err := srv.TapAcquisitionLink(srv.CorpID, link.LinkID, "channel-a")
+	a, err := srv.Corp(srv.CorpID).Acquisition().TapLink(ctx, link.LinkID, "channel-a")
 	require.NoError(t, err)
-	b, err := srv.TapAcquisitionLink(srv.CorpID, link.LinkID, "")
+	b, err := srv.Corp(srv.CorpID).Acquisition().TapLink(ctx, link.LinkID, "")
 	require.NoError(t, err)
 	assert.Equal(t, "zhangsan", a.UserID, "members take turns")
 	assert.Equal(t, "lisi", b.UserID)
-	_, err = srv.AcquisitionCustomerMessage(srv.CorpID, a.ExternalUserID, a.UserID)
+	_, err = srv.Corp(srv.CorpID).Acquisition().CustomerMessage(ctx, a.ExternalUserID, a.UserID)
 	require.NoError(t, err)
 
 	page, err := svc.ListCustomers(ctx, &acquisition.ListCustomersRequest{LinkID: link.LinkID})
@@ -54,7 +54,7 @@ func TestListCustomersIterPages(t *testing.T) {
 	link := newLink(t, svc, "many", "zhangsan", "lisi", "wangwu")
 	want := map[string]string{}
 	for i := range 25 {
-		tap, err := srv.TapAcquisitionLink(srv.CorpID, link.LinkID, "ch"+string(rune('a'+i%3)))
+		tap, err := srv.Corp(srv.CorpID).Acquisition().TapLink(t.Context(), link.LinkID, "ch"+string(rune('a'+i%3)))
 		require.NoError(t, err)
 		want[tap.ExternalUserID] = tap.State
 	}
@@ -94,19 +94,19 @@ func TestListCustomersChecksInput(t *testing.T) {
 func TestQuotaRunsDown(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	svc := acquisition.New(srv.Client())
 	ctx := context.Background()
 	link := newLink(t, svc, "q", "zhangsan")
-	_, err := srv.TapAcquisitionLink(srv.CorpID, link.LinkID, "")
+	_, err := srv.Corp(srv.CorpID).Acquisition().TapLink(ctx, link.LinkID, "")
 	assert.ErrorIs(t, err, wecomtest.ErrQuotaExhausted, "a new corp has no quota")
 
 	expSoon := time.Now().Add(5 * 24 * time.Hour)
 	expLate := time.Now().Add(60 * 24 * time.Hour)
-	inc, err := srv.GrantAcquisitionQuota(srv.CorpID, 21, expLate)
+	inc, err := srv.Corp(srv.CorpID).Acquisition().GrantQuota(ctx, 21, expLate)
 	require.NoError(t, err)
 	assert.True(t, inc)
-	inc, err = srv.GrantAcquisitionQuota(srv.CorpID, 1, expSoon)
+	inc, err = srv.Corp(srv.CorpID).Acquisition().GrantQuota(ctx, 1, expSoon)
 	require.NoError(t, err)
 	assert.False(t, inc, "the balance was not 0")
 
@@ -120,7 +120,7 @@ func TestQuotaRunsDown(t *testing.T) {
 
 	var low, out int
 	for range 22 {
-		tap, err := srv.TapAcquisitionLink(srv.CorpID, link.LinkID, "")
+		tap, err := srv.Corp(srv.CorpID).Acquisition().TapLink(ctx, link.LinkID, "")
 		require.NoError(t, err)
 		if tap.BalanceLow {
 			low++
@@ -137,7 +137,7 @@ func TestQuotaRunsDown(t *testing.T) {
 	assert.EqualValues(t, 0, q.Balance)
 	assert.EqualValues(t, 22, q.Total)
 	assert.Empty(t, q.QuotaList)
-	_, err = srv.TapAcquisitionLink(srv.CorpID, link.LinkID, "")
+	_, err = srv.Corp(srv.CorpID).Acquisition().TapLink(ctx, link.LinkID, "")
 	assert.ErrorIs(t, err, wecomtest.ErrQuotaExhausted)
 }
 
@@ -146,9 +146,9 @@ func TestExpiredQuotaIsGone(t *testing.T) {
 	clock := newClock(time.Now())
 	srv := wecomtest.NewServer(t, wecomtest.WithClock(clock.Now))
 	svc := acquisition.New(srv.Client())
-	_, err := srv.GrantAcquisitionQuota(srv.CorpID, 5, clock.Now().Add(time.Hour))
+	_, err := srv.Corp(srv.CorpID).Acquisition().GrantQuota(t.Context(), 5, clock.Now().Add(time.Hour))
 	require.NoError(t, err)
-	assert.Len(t, srv.ExpiringAcquisitionQuotas(srv.CorpID, 14*24*time.Hour), 1)
+	assert.Len(t, srv.Corp(srv.CorpID).Acquisition().ExpiringQuotas(14*24*time.Hour), 1)
 	clock.Advance(2 * time.Hour)
 	q, err := svc.GetQuota(context.Background())
 	require.NoError(t, err)

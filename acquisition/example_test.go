@@ -16,10 +16,10 @@ import (
 // the State a customer comes back with to the channel.
 func Example() {
 	ctx := context.Background()
-	srv := wecomtest.New() // a fake WeCom; use wecom.New(corpID, secret) for the real one
+	srv := wecomtest.Start() // a fake WeCom; use wecom.New(corpID, secret) for the real one
 	defer srv.Close()
-	_ = srv.AddStaff(srv.CorpID, "zhangsan", "lisi")
-	_, _ = srv.GrantAcquisitionQuota(srv.CorpID, 100, time.Now().AddDate(0, 3, 0))
+	_ = srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi")
+	_, _ = srv.Corp(srv.CorpID).Acquisition().GrantQuota(ctx, 100, time.Now().AddDate(0, 3, 0))
 
 	svc := acquisition.New(srv.Client())
 	channels, err := acquisition.NewChannels(svc, wecom.NewMemoryStore(), acquisition.ChannelTemplate{
@@ -36,8 +36,8 @@ func Example() {
 	}
 	fmt.Println("publish:", strings.Contains(link.URL, "customer_channel="+link.State)) // the link URL + its state
 
-	tap, _ := srv.TapAcquisitionLink(srv.CorpID, link.LinkID, link.State) // a WeChat user taps it
-	channel, _, _ := channels.Resolve(ctx, tap.State)                     // the add_external_contact State
+	tap, _ := srv.Corp(srv.CorpID).Acquisition().TapLink(ctx, link.LinkID, link.State) // a WeChat user taps it
+	channel, _, _ := channels.Resolve(ctx, tap.State)                                  // the add_external_contact State
 	fmt.Println("new customer from:", channel)
 
 	for c, err := range channels.Customers(ctx, "douyin-ad-7") {

@@ -19,8 +19,8 @@ import (
 func setup(t testing.TB, opts ...wecom.Option) (*wecomtest.Server, *acquisition.Service) {
 	t.Helper()
 	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan", "lisi", "wangwu"))
-	_, err := srv.GrantAcquisitionQuota(srv.CorpID, 1000, time.Now().AddDate(0, 6, 0))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi", "wangwu"))
+	_, err := srv.Corp(srv.CorpID).Acquisition().GrantQuota(t.Context(), 1000, time.Now().AddDate(0, 6, 0))
 	require.NoError(t, err)
 	return srv, acquisition.New(srv.Client(opts...))
 }
@@ -41,8 +41,10 @@ func thirdPartyApp(t testing.TB, srv *wecomtest.Server, suiteID string) *acquisi
 	srv.AddSuite(suiteID, "suite-secret")
 	s := wecom.NewSuite(suiteID, "suite-secret", srv.SuiteOptions()...)
 	ctx := context.Background()
-	require.NoError(t, s.SetTicket(ctx, srv.NewSuiteTicket(suiteID)))
-	_, err := s.HandleCreateAuth(ctx, srv.Install(suiteID, srv.CorpID))
+	require.NoError(t, s.SetTicket(ctx, srv.Suite(suiteID).IssueTicket()))
+	authCode, err := srv.Suite(suiteID).Install(ctx, srv.CorpID, "")
+	require.NoError(t, err)
+	_, err = s.HandleCreateAuth(ctx, authCode)
 	require.NoError(t, err)
 	return acquisition.New(s.Corp(srv.CorpID))
 }

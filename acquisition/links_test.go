@@ -142,7 +142,7 @@ func TestLinksAreScopedToTheirApp(t *testing.T) {
 	mine := newLink(t, self, "self-built", "zhangsan")
 	theirs := newLink(t, other, "third-party", "lisi")
 
-	app, err := srv.AcquisitionLinkApp(srv.CorpID, theirs.LinkID)
+	app, err := srv.Corp(srv.CorpID).Acquisition().LinkApp(theirs.LinkID)
 	require.NoError(t, err)
 	assert.Equal(t, "wwsuiteacq0001", app)
 

@@ -21,12 +21,12 @@ func TestStatisticCountsTapsAndAdds(t *testing.T) {
 	link := newLink(t, svc, "stats", "zhangsan")
 	other := newLink(t, svc, "other", "lisi")
 	for range 4 {
-		_, err := srv.TapAcquisitionLink(srv.CorpID, link.LinkID, "a")
+		_, err := srv.Corp(srv.CorpID).Acquisition().TapLink(ctx, link.LinkID, "a")
 		require.NoError(t, err)
 	}
-	_, err := srv.TapAcquisitionLink(srv.CorpID, other.LinkID, "")
+	_, err := srv.Corp(srv.CorpID).Acquisition().TapLink(ctx, other.LinkID, "")
 	require.NoError(t, err)
-	require.NoError(t, srv.SetAcquisitionLinkUnavailable(srv.CorpID, other.LinkID))
+	require.NoError(t, srv.Corp(srv.CorpID).Acquisition().MakeLinkUnavailable(ctx, other.LinkID))
 
 	now := time.Now()
 	st, err := svc.GetStatistic(ctx, &acquisition.GetStatisticRequest{LinkID: link.LinkID,

@@ -53,7 +53,7 @@ func Example_readme() {
 // The third-party snippet of README.md: a suite, its two callback URLs and
 // one authorized corp's calls.
 func Example_suite() {
-	fake := wecomtest.New()
+	fake := wecomtest.Start()
 	defer fake.Close()
 	const suiteID, suiteSecret, providerCorpID, token = "wwexamplesuite01", "suite-secret", "wwexampleprovider", "suitetoken"
 	aesKey := wecomtest.NewEncodingAESKey()
@@ -86,11 +86,11 @@ func Example_suite() {
 
 		srv := httptest.NewServer(mux)
 		defer srv.Close()
-		cb := fake.ConfigureSuiteCallback(suiteID, srv.URL+"/suite/command", token, aesKey)
+		cb := fake.Suite(suiteID).SetCallback(srv.URL+"/suite/command", token, aesKey)
 		if _, err := cb.PushNewTicket(ctx); err != nil {
 			return err
 		}
-		if _, err := cb.InstallAndPush(ctx, "wwexamplecorpA"); err != nil {
+		if _, err := cb.Install(ctx, "wwexamplecorpA", ""); err != nil {
 			return err
 		}
 		corpID := <-installed

@@ -85,7 +85,7 @@ func (o *outcomes) waitFor(t *testing.T, what string, d time.Duration, cond func
 type instance struct {
 	suite *wecom.Suite
 	cmd   *callback.Handler
-	cb    *wecomtest.SuiteCallback
+	cb    *wecomtest.Suite
 }
 
 func newInstance(t *testing.T, srv *wecomtest.Server, suiteID, key string, store wecom.Store, opts ...callback.Option) *instance {
@@ -98,7 +98,7 @@ func newInstance(t *testing.T, srv *wecomtest.Server, suiteID, key string, store
 		hs.Close()
 		_ = cmd.Close(context.Background())
 	})
-	return &instance{suite: suite, cmd: cmd, cb: srv.ConfigureSuiteCallback(suiteID, hs.URL, suiteTestToken, key)}
+	return &instance{suite: suite, cmd: cmd, cb: srv.Suite(suiteID).SetCallback(hs.URL, suiteTestToken, key)}
 }
 
 func storedTicket(t *testing.T, store wecom.Store, suiteID string) string {
@@ -135,7 +135,7 @@ func TestSuiteTicketIsStoredBeforeTheAnswer(t *testing.T) {
 		return nil
 	})
 	defer close(release)
-	_, err := in.cb.Pusher.Push(context.Background(),
+	_, err := in.cb.Pusher().Push(context.Background(),
 		[]byte("<xml><SuiteId>"+suiteID+"</SuiteId><InfoType>slow_event</InfoType><TimeStamp>1</TimeStamp></xml>"))
 	require.NoError(t, err)
 	<-busy // the only worker is taken
@@ -157,7 +157,7 @@ func TestSuiteInstallBeforeTheFirstTicketCompletes(t *testing.T) {
 	in := newInstance(t, srv, suiteID, wecomtest.NewEncodingAESKey(), wecom.NewMemoryStore(), o.options()...)
 	ctx := context.Background()
 
-	_, err := in.cb.InstallAndPush(ctx, "wwcbearlycorp")
+	_, err := in.cb.Install(ctx, "wwcbearlycorp", "")
 	require.NoError(t, err, "the install is answered although no ticket is stored")
 	o.waitFor(t, "the deferral", 5*time.Second, func() bool { return o.deferred == 1 })
 	ok, err := in.suite.IsAuthorized(ctx, "wwcbearlycorp")
@@ -191,14 +191,14 @@ func TestSuiteThousandInstallsWithTicketPushesLoseNone(t *testing.T) {
 		append(o.options(), callback.WithWorkers(callback.SuiteCommandWorkers, n))...)
 	ctx := context.Background()
 
-	// The pattern of wecomtest.SuiteCallback's doc: tickets start, installs
+	// The pattern of wecomtest.Suite's doc: tickets start, installs
 	// follow at once.
 	stop := in.cb.StartTicketPush(3 * time.Millisecond)
 	var g errgroup.Group
 	g.SetLimit(8)
 	for i := range n {
 		g.Go(func() error {
-			_, err := in.cb.InstallAndPush(ctx, fmt.Sprintf("wwcbmany%04d", i))
+			_, err := in.cb.Install(ctx, fmt.Sprintf("wwcbmany%04d", i), "")
 			return err
 		})
 	}
@@ -233,12 +233,12 @@ func TestSuiteTwoInstancesExchangeEachCodeOnce(t *testing.T) {
 
 	const n = 40
 	for i := range n {
-		_, err := a.cb.InstallAndPush(ctx, fmt.Sprintf("wwcbtwo%03d", i))
+		_, err := a.cb.Install(ctx, fmt.Sprintf("wwcbtwo%03d", i), "")
 		require.NoError(t, err)
 	}
 	o.waitFor(t, "every deferral", 10*time.Second, func() bool { return o.deferred == n })
 
-	ticket := srv.NewSuiteTicket(suiteID)
+	ticket := srv.Suite(suiteID).IssueTicket()
 	var g errgroup.Group
 	for _, in := range []*instance{a, b} {
 		g.Go(func() error {
@@ -270,7 +270,7 @@ func TestSuiteWaitingExchangeExpires(t *testing.T) {
 		append(o.options(), callback.WithClock(clock))...)
 	ctx := context.Background()
 
-	code, err := in.cb.InstallAndPush(ctx, "wwcbexpirecorp")
+	code, err := in.cb.Install(ctx, "wwcbexpirecorp", "")
 	require.NoError(t, err)
 	o.waitFor(t, "the deferral", 5*time.Second, func() bool { return o.deferred == 1 })
 	skew.Store(int64(11 * time.Minute))
@@ -308,7 +308,7 @@ func TestSuiteRefusedCodeIsNotKept(t *testing.T) {
 	_, err := in.cb.PushNewTicket(ctx)
 	require.NoError(t, err)
 	srv.Fail("/cgi-bin/service/v2/get_permanent_code", wecomtest.Fault{Errcode: 40029})
-	_, err = in.cb.InstallAndPush(ctx, "wwcbrefusedcorp")
+	_, err = in.cb.Install(ctx, "wwcbrefusedcorp", "")
 	require.NoError(t, err)
 	o.waitFor(t, "the report", 5*time.Second, func() bool { return len(o.errs) == 1 })
 	o.mu.Lock()
@@ -330,7 +330,7 @@ func TestSuiteRateLimitedExchangeIsRetried(t *testing.T) {
 	_, err := in.cb.PushNewTicket(ctx)
 	require.NoError(t, err)
 	srv.Fail("/cgi-bin/service/v2/get_permanent_code", wecomtest.Fault{Errcode: 45009, Times: 1})
-	_, err = in.cb.InstallAndPush(ctx, "wwcbratelimcorp")
+	_, err = in.cb.Install(ctx, "wwcbratelimcorp", "")
 	require.NoError(t, err)
 	o.waitFor(t, "the install", 10*time.Second, func() bool { return o.authorized["wwcbratelimcorp"] == 1 })
 	o.mu.Lock()

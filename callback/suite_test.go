@@ -44,7 +44,7 @@ type suiteRig struct {
 	data    *callback.Handler
 	cmdURL  string
 	dataURL string
-	cb      *wecomtest.SuiteCallback
+	cb      *wecomtest.Suite
 
 	mu      sync.Mutex
 	applied []string // "<kind> <corp>" per hook call
@@ -114,7 +114,7 @@ func (r *suiteRig) start(opts ...callback.Option) {
 		_ = data.Close(context.Background())
 	})
 	r.cmdURL, r.dataURL = cs.URL, ds.URL
-	r.cb = r.srv.ConfigureSuiteCallback(r.suiteID, r.cmdURL, suiteTestToken, r.key)
+	r.cb = r.srv.Suite(r.suiteID).SetCallback(r.cmdURL, suiteTestToken, r.key)
 }
 
 // wait waits until cond holds, checking after every hook or error report.
@@ -177,7 +177,7 @@ func (r *suiteRig) pushTicket() string {
 // install pushes create_auth for corpID and waits for the stored code.
 func (r *suiteRig) install(corpID string) {
 	r.t.Helper()
-	if _, err := r.cb.InstallAndPush(context.Background(), corpID); err != nil {
+	if _, err := r.cb.Install(context.Background(), corpID, ""); err != nil {
 		r.t.Fatal(err)
 	}
 	r.wait("authorization of "+corpID, func() bool { return r.hasApplied("authorized " + corpID) })
@@ -193,8 +193,8 @@ func TestSuiteTicketOrderingThroughTheHandler(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r := newSuiteRig(t, "wwcbsuite00001")
-	older := r.srv.NewSuiteTicket(r.suiteID)
-	newer := r.srv.NewSuiteTicket(r.suiteID)
+	older := r.srv.Suite(r.suiteID).IssueTicket()
+	newer := r.srv.Suite(r.suiteID).IssueTicket()
 	now := time.Now()
 	if _, err := r.cb.PushTicket(ctx, newer, now); err != nil {
 		t.Fatal(err)
@@ -245,11 +245,11 @@ func TestSuiteCreateAuthOverTheWire(t *testing.T) {
 	if ips, err := r.suite.Corp("wwcbcorpA").GetCallbackIPs(ctx); err != nil || len(ips) == 0 {
 		t.Fatalf("the corp client does not work: %v, %v", ips, err)
 	}
-	if n := r.srv.CorpTokenFetches(r.suiteID, "wwcbcorpA"); n != 1 {
+	if n := r.srv.Suite(r.suiteID).CorpTokenFetches("wwcbcorpA"); n != 1 {
 		t.Fatalf("get_corp_token answered %d times, want 1", n)
 	}
 	// change_auth refreshes the authorization through the stored code.
-	if err := r.cb.ChangeAuthAndPush(ctx, "wwcbcorpA"); err != nil {
+	if err := r.cb.ChangeAuth(ctx, "wwcbcorpA"); err != nil {
 		t.Fatal(err)
 	}
 	r.wait("change_auth", func() bool { return r.hasApplied("changed wwcbcorpA agents=1") })
@@ -272,7 +272,7 @@ func TestSuiteCreateAuthIsAnsweredBeforeTheExchange(t *testing.T) {
 	// get_permanent_code takes longer than the 1000 ms WeCom gives.
 	r.srv.Fail("/cgi-bin/service/v2/get_permanent_code", wecomtest.Fault{Latency: 1200 * time.Millisecond})
 	start := time.Now()
-	if _, err := r.cb.InstallAndPush(ctx, "wwcbcorpS"); err != nil {
+	if _, err := r.cb.Install(ctx, "wwcbcorpS", ""); err != nil {
 		t.Fatalf("create_auth not answered in time: %v", err)
 	}
 	if d := time.Since(start); d > 500*time.Millisecond {
@@ -290,7 +290,7 @@ func TestSuiteFailedExchangeKeepsTheAuthCode(t *testing.T) {
 	r := newSuiteRig(t, "wwcbsuite00004")
 	r.pushTicket()
 	r.srv.Fail("/cgi-bin/service/v2/get_permanent_code", wecomtest.Fault{Errcode: -1})
-	authCode, err := r.cb.InstallAndPushState(ctx, "wwcbcorpF", "campaign-7")
+	authCode, err := r.cb.Install(ctx, "wwcbcorpF", "campaign-7")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func TestSuiteStoreFailureAfterTheExchangeKeepsThePermanentCode(t *testing.T) {
 	r := &suiteRig{t: t, srv: srv, store: fs, key: wecomtest.NewEncodingAESKey(), suiteID: suiteID}
 	r.start()
 	r.pushTicket()
-	authCode, err := r.cb.InstallAndPush(ctx, "wwcbcorpK")
+	authCode, err := r.cb.Install(ctx, "wwcbcorpK", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestSuiteStoreFailureAfterTheExchangeKeepsThePermanentCode(t *testing.T) {
 	if !errors.As(r.errList()[0], &ae) || ae.Info == nil {
 		t.Fatalf("reported %v, want a *SuiteAuthCodeError with Info", r.errList()[0])
 	}
-	code := srv.PermanentCode(suiteID, "wwcbcorpK")
+	code := srv.Suite(suiteID).PermanentCode("wwcbcorpK")
 	if ae.Info.PermanentCode != code || strings.Contains(ae.Error(), code) || strings.Contains(ae.Error(), authCode) {
 		t.Fatalf("Info or Error() wrong: %q", ae.Error())
 	}
@@ -398,7 +398,7 @@ func TestSuiteCancelledAuthorizationIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := r.cb.UninstallAndPush(ctx, "wwcbcorpX"); err != nil {
+	if err := r.cb.Uninstall(ctx, "wwcbcorpX"); err != nil {
 		t.Fatal(err)
 	}
 	r.wait("cancel_auth", func() bool { return r.hasApplied("cancelled wwcbcorpX") })
@@ -441,8 +441,8 @@ func TestSuiteRestartReloadsFromTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	exchanges := r.srv.Count("/cgi-bin/service/v2/get_permanent_code")
-	suiteTokens := r.srv.SuiteTokenFetches(r.suiteID)
-	corpTokens := r.srv.CorpTokenFetches(r.suiteID, "wwcbcorpR")
+	suiteTokens := r.srv.Suite(r.suiteID).TokenFetches()
+	corpTokens := r.srv.Suite(r.suiteID).CorpTokenFetches("wwcbcorpR")
 
 	// A new instance: new Suite and handlers on the same Store.
 	_ = r.cmd.Close(ctx)
@@ -459,10 +459,10 @@ func TestSuiteRestartReloadsFromTheStore(t *testing.T) {
 	if n := r.srv.Count("/cgi-bin/service/v2/get_permanent_code"); n != exchanges {
 		t.Fatalf("%d new exchanges after restart, want 0", n-exchanges)
 	}
-	if n := r.srv.SuiteTokenFetches(r.suiteID); n != suiteTokens {
+	if n := r.srv.Suite(r.suiteID).TokenFetches(); n != suiteTokens {
 		t.Fatalf("%d new suite tokens after restart, want 0", n-suiteTokens)
 	}
-	if n := r.srv.CorpTokenFetches(r.suiteID, "wwcbcorpR"); n != corpTokens {
+	if n := r.srv.Suite(r.suiteID).CorpTokenFetches("wwcbcorpR"); n != corpTokens {
 		t.Fatalf("%d new corp tokens after restart, want 0", n-corpTokens)
 	}
 	// The restarted command handler keeps working.
@@ -526,22 +526,22 @@ func TestSuiteResetPermanentCode(t *testing.T) {
 	r := newSuiteRig(t, "dkcbtemplate001")
 	r.pushTicket()
 	r.install("wwcbdkcorp")
-	old := r.srv.PermanentCode(r.suiteID, "wwcbdkcorp")
+	old := r.srv.Suite(r.suiteID).PermanentCode("wwcbdkcorp")
 	if _, err := r.suite.Corp("wwcbdkcorp").GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.cb.ResetPermanentCodeAndPush(ctx, "wwcbdkcorp"); err != nil {
+	if _, err := r.cb.ResetPermanentCode(ctx, "wwcbdkcorp"); err != nil {
 		t.Fatal(err)
 	}
 	r.wait("reset_permanent_code", func() bool { return r.hasApplied("reset wwcbdkcorp") })
-	if now := r.srv.PermanentCode(r.suiteID, "wwcbdkcorp"); now == old || now == "" {
+	if now := r.srv.Suite(r.suiteID).PermanentCode("wwcbdkcorp"); now == old || now == "" {
 		t.Fatal("the fake did not issue a new code")
 	}
-	fetches := r.srv.TokenFetches("wwcbdkcorp")
+	fetches := r.srv.Corp("wwcbdkcorp").TokenFetches()
 	if _, err := r.suite.Corp("wwcbdkcorp").GetCallbackIPs(ctx); err != nil {
 		t.Fatalf("call with the new secret: %v", err)
 	}
-	if n := r.srv.TokenFetches("wwcbdkcorp"); n != fetches+1 {
+	if n := r.srv.Corp("wwcbdkcorp").TokenFetches(); n != fetches+1 {
 		t.Fatalf("gettoken called %d times after the reset, want 1 (the old token was dropped)", n-fetches)
 	}
 }
@@ -595,11 +595,11 @@ func (suiteNoLimit) Wait(context.Context, string, string) error { return nil }
 // command handler: it must answer 200 or 400, and no handler may panic.
 func FuzzSuiteCommandPush(f *testing.F) {
 	const suiteID = "wwcbfuzzsuite01"
-	srv := wecomtest.New()
+	srv := wecomtest.Start()
 	f.Cleanup(srv.Close)
 	srv.AddSuite(suiteID, suiteTestSecret)
 	suite := wecom.NewSuite(suiteID, suiteTestSecret, srv.SuiteOptions(wecom.WithLogger(suiteQuiet), wecom.WithLimiter(suiteNoLimit{}))...)
-	if err := suite.SetTicket(context.Background(), srv.NewSuiteTicket(suiteID)); err != nil {
+	if err := suite.SetTicket(context.Background(), srv.Suite(suiteID).IssueTicket()); err != nil {
 		f.Fatal(err)
 	}
 	key := wecomtest.NewEncodingAESKey()
@@ -608,7 +608,11 @@ func FuzzSuiteCommandPush(f *testing.F) {
 	f.Add(wecomtest.SuiteTicketXML(suiteID, "", at))
 	f.Add(wecomtest.SuiteTicketXML("wwother", "ticket-2", at))
 	f.Add([]byte("<xml><SuiteId>" + suiteID + "</SuiteId><InfoType>suite_ticket</InfoType><SuiteTicket>t</SuiteTicket></xml>"))
-	f.Add(wecomtest.CreateAuthXML(suiteID, srv.Install(suiteID, "wwfuzzcorp"), "s", at))
+	authCode, err := srv.Suite(suiteID).Install(f.Context(), "wwfuzzcorp", "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(wecomtest.CreateAuthXML(suiteID, authCode, "s", at))
 	f.Add(wecomtest.CreateAuthXML(suiteID, "short", "", at))
 	f.Add(wecomtest.ChangeAuthXML(suiteID, "wwfuzzcorp", "", at))
 	f.Add(wecomtest.ChangeAuthXML(suiteID, "", "", at))

@@ -49,7 +49,7 @@ func TestOfficialTicketSampleIsStored(t *testing.T) {
 	srv.AddSuite(suiteID, suiteTestSecret)
 	store := wecom.NewMemoryStore()
 	in := newInstance(t, srv, suiteID, wecomtest.NewEncodingAESKey(), store, callback.WithLogger(suiteQuiet))
-	_, err := in.cb.Pusher.Push(context.Background(), []byte(officialTicketSample))
+	_, err := in.cb.Pusher().Push(context.Background(), []byte(officialTicketSample))
 	require.NoError(t, err)
 	assert.Equal(t, "asdfasfdasdfasdf", storedTicket(t, store, suiteID))
 }

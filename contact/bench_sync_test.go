@@ -21,10 +21,10 @@ import (
 func syncServer(b testing.TB, n int) *wecomtest.Server {
 	srv := wecomtest.NewServer(b)
 	staff := staffNames(20)
-	if err := srv.AddStaff(srv.CorpID, staff...); err != nil {
+	if err := srv.Corp(srv.CorpID).AddStaff(staff...); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := srv.SeedCustomers(srv.CorpID, n, staff); err != nil {
+	if _, err := srv.Corp(srv.CorpID).SeedCustomers(n, staff); err != nil {
 		b.Fatal(err)
 	}
 	return srv

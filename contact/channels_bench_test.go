@@ -14,7 +14,7 @@ import (
 
 func benchChannels(b *testing.B) (*contact.Channels, *contact.ChannelCode, *wecom.MemoryStore) {
 	srv := wecomtest.NewServer(b)
-	require.NoError(b, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(b, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	store := wecom.NewMemoryStore()
 	chs, err := contact.NewChannels(contact.New(srv.Client()), store, contact.ChannelTemplate{})
 	require.NoError(b, err)

@@ -16,7 +16,7 @@ import (
 // ids come back by name.
 func ExampleService_ApplyTaxonomy() {
 	ctx := context.Background()
-	srv := wecomtest.New() // a fake WeCom; use wecom.New(corpID, secret) for the real one
+	srv := wecomtest.Start() // a fake WeCom; use wecom.New(corpID, secret) for the real one
 	defer srv.Close()
 	contacts := contact.New(srv.Client())
 
@@ -45,9 +45,9 @@ func ExampleService_ApplyTaxonomy() {
 // it gets the channel's tags and remark.
 func ExampleChannels() {
 	ctx := context.Background()
-	srv := wecomtest.New()
+	srv := wecomtest.Start()
 	defer srv.Close()
-	_ = srv.AddStaff(srv.CorpID, "zhangsan", "lisi")
+	_ = srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi")
 	contacts := contact.New(srv.Client())
 	tags, _ := contacts.ApplyTaxonomy(ctx, &contact.ApplyTaxonomyRequest{Taxonomy: contact.Taxonomy{
 		Groups: []contact.TaxonomyGroup{{Name: "来源", Tags: []string{"海报"}}}}})
@@ -76,10 +76,10 @@ func ExampleChannels() {
 
 	hs := httptest.NewServer(h)
 	defer hs.Close()
-	cb := srv.ConfigureCallback(srv.CorpID, hs.URL, token, aesKey)
-	scan, _ := cb.ScanContactWay(ctx, code.ConfigID) // a WeChat user scans it; WeCom pushes the event
+	cb := srv.Corp(srv.CorpID).SetCallback(hs.URL, token, aesKey)
+	scan, _ := cb.ScanContactWay(ctx, code.ConfigID, "") // a WeChat user scans it; WeCom pushes the event
 	channel, _, _ := channels.Resolve(ctx, scan.State)
-	rel, _ := srv.Relation(srv.CorpID, scan.UserID, scan.ExternalUserID)
+	rel, _ := srv.Corp(srv.CorpID).Relation(scan.UserID, scan.ExternalUserID)
 	fmt.Println("came through:", channel, "tags:", len(rel.TagIDs), "remark set:", rel.Remark != "")
 	// Output:
 	// publish the QR code: true state: cw…

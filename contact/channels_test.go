@@ -38,7 +38,7 @@ func newChannels(t testing.TB, svc *contact.Service, store wecom.Store) *contact
 func TestChannelsOneContactWayPerChannel(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi"))
 	store := wecom.NewMemoryStore()
 	chs := newChannels(t, svc, store)
 
@@ -95,7 +95,7 @@ func TestChannelsOneContactWayPerChannel(t *testing.T) {
 func TestChannelsConcurrentEnsureCreatesOneWay(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	store := wecom.NewMemoryStore()
 	instances := []*contact.Channels{newChannels(t, svc, store), newChannels(t, svc, store), newChannels(t, svc, store)}
 	var wg sync.WaitGroup
@@ -117,7 +117,7 @@ func TestChannelsConcurrentEnsureCreatesOneWay(t *testing.T) {
 }
 
 // callbackFor serves h on loopback and returns the fake's side of it.
-func callbackFor(t *testing.T, srv *wecomtest.Server, register func(h *callback.Handler)) *wecomtest.AppCallback {
+func callbackFor(t *testing.T, srv *wecomtest.Server, register func(h *callback.Handler)) *wecomtest.Corp {
 	t.Helper()
 	key := wecomtest.NewEncodingAESKey()
 	h, err := callback.NewHandler("chtoken", key, callback.WithReceiverID(srv.CorpID))
@@ -126,13 +126,13 @@ func callbackFor(t *testing.T, srv *wecomtest.Server, register func(h *callback.
 	register(h)
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
-	return srv.ConfigureCallback(srv.CorpID, hs.URL, "chtoken", key)
+	return srv.Corp(srv.CorpID).SetCallback(hs.URL, "chtoken", key)
 }
 
 func TestChannelsTagAndRemarkTheCustomer(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	tags, err := svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: contact.Taxonomy{Groups: []contact.TaxonomyGroup{
 		{Name: "来源", Tags: []string{"海报", "抖音"}}, {Name: "意向", Tags: []string{"高"}}}}})
 	require.NoError(t, err)
@@ -153,11 +153,11 @@ func TestChannelsTagAndRemarkTheCustomer(t *testing.T) {
 		mu.Unlock()
 	})
 	cb := callbackFor(t, srv, chs.Register)
-	scan, err := cb.ScanContactWay(bg, code.ConfigID)
+	scan, err := cb.ScanContactWay(bg, code.ConfigID, "")
 	require.NoError(t, err)
 	assert.Equal(t, code.State, scan.State)
 
-	rel, ok := srv.Relation(srv.CorpID, "zhangsan", scan.ExternalUserID)
+	rel, ok := srv.Corp(srv.CorpID).Relation("zhangsan", scan.ExternalUserID)
 	require.True(t, ok)
 	assert.ElementsMatch(t, []string{poster, high}, rel.TagIDs)
 	d, err := svc.Get(bg, scan.ExternalUserID, "")
@@ -178,11 +178,11 @@ func TestChannelsTagAndRemarkTheCustomer(t *testing.T) {
 		Scene: contact.SceneQRCode, State: "made-elsewhere", User: []string{"zhangsan"}})
 	require.NoError(t, err)
 	marks, remarks := srv.Count(pathMarkTag), srv.Count(pathRemark)
-	scan2, err := cb.ScanContactWay(bg, other.ConfigID)
+	scan2, err := cb.ScanContactWay(bg, other.ConfigID, "")
 	require.NoError(t, err)
 	assert.Equal(t, marks, srv.Count(pathMarkTag))
 	assert.Equal(t, remarks, srv.Count(pathRemark))
-	rel, ok = srv.Relation(srv.CorpID, "zhangsan", scan2.ExternalUserID)
+	rel, ok = srv.Corp(srv.CorpID).Relation("zhangsan", scan2.ExternalUserID)
 	require.True(t, ok)
 	assert.Empty(t, rel.TagIDs)
 	mu.Lock()
@@ -193,23 +193,23 @@ func TestChannelsTagAndRemarkTheCustomer(t *testing.T) {
 func TestChannelsHandlerFailureReachesWeCom(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	g, err := svc.AddCorpTag(bg, &contact.AddCorpTagRequest{GroupName: "g", Tag: []contact.NewTag{{Name: "t"}}})
 	require.NoError(t, err)
 	chs := newChannels(t, svc, wecom.NewMemoryStore())
 	code, err := chs.Ensure(bg, contact.Channel{Name: "c", Users: []string{"zhangsan"}, Tags: []string{g.Tag[0].ID}})
 	require.NoError(t, err)
-	ext, err := srv.AddCustomerViaContactWay(srv.CorpID, code.ConfigID, "")
+	scan, err := srv.Corp(srv.CorpID).ScanContactWay(bg, code.ConfigID, "")
 	require.NoError(t, err)
 
 	srv.Fail(pathMarkTag, wecomtest.Fault{Errcode: 45009, Times: 10})
-	ev := &callback.ExternalContactEvent{UserID: "zhangsan", ExternalUserID: ext, State: code.State}
+	ev := &callback.ExternalContactEvent{UserID: "zhangsan", ExternalUserID: scan.ExternalUserID, State: code.State}
 	ev.ChangeType = callback.ChangeAddExternalContact
 	err = chs.HandleEvent(bg, ev)
 	assert.Equal(t, 45009, wecom.ErrorCode(err), "the handler's error lets WeCom re-send")
 	srv.ClearFaults()
 	require.NoError(t, chs.HandleEvent(bg, ev), "a re-send marks the tags")
-	rel, _ := srv.Relation(srv.CorpID, "zhangsan", ext)
+	rel, _ := srv.Corp(srv.CorpID).Relation("zhangsan", scan.ExternalUserID)
 	assert.Equal(t, []string{g.Tag[0].ID}, rel.TagIDs)
 
 	// Another corp's event (a shared third-party data URL) is not ours.
@@ -228,7 +228,7 @@ func TestChannelsHandlerFailureReachesWeCom(t *testing.T) {
 func TestChannelsUpdateAndRetire(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi"))
 	chs := newChannels(t, svc, wecom.NewMemoryStore())
 	first, err := chs.Ensure(bg, contact.Channel{Name: "expo", Users: []string{"zhangsan"}})
 	require.NoError(t, err)
@@ -323,7 +323,7 @@ func TestChannelsCheckTheirInput(t *testing.T) {
 		wantInvalid(t, err)
 	}
 	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	fair, err := contact.NewChannels(svc, store, contact.ChannelTemplate{StatePrefix: "fair", Namespace: "app_2"})
 	require.NoError(t, err)
 	code, err := fair.Ensure(bg, contact.Channel{Name: "x", Users: []string{"zhangsan"}})
@@ -354,7 +354,7 @@ func (c *cutAfterAdd) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestChannelsRecoverAWayWhoseCreationOutcomeWasLost(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	rt := &cutAfterAdd{base: srv.HTTPClient().Transport, cuts: 1}
 	svc := contact.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: rt})))
 	_, err := svc.AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode,
@@ -391,7 +391,7 @@ func TestChannelsScanReadsTheStoreOnce(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	g, err := svc.AddCorpTag(ctx, &contact.AddCorpTagRequest{GroupName: "g", Tag: []contact.NewTag{{Name: "t"}}})
 	require.NoError(t, err)
 	store := &countingStore{MemoryStore: wecom.NewMemoryStore()}
@@ -400,20 +400,20 @@ func TestChannelsScanReadsTheStoreOnce(t *testing.T) {
 	require.NoError(t, err)
 
 	scan := func(chs *contact.Channels) {
-		ext, err := srv.AddCustomerViaContactWay(srv.CorpID, code.ConfigID, "")
+		scan2, err := srv.Corp(srv.CorpID).ScanContactWay(ctx, code.ConfigID, "")
 		require.NoError(t, err)
-		ev := &callback.ExternalContactEvent{UserID: "zhangsan", ExternalUserID: ext, State: code.State}
+		ev := &callback.ExternalContactEvent{UserID: "zhangsan", ExternalUserID: scan2.ExternalUserID, State: code.State}
 		ev.ChangeType = callback.ChangeAddExternalContact
 		name, ok, err := chs.Resolve(ctx, ev.State) // what message.Welcomes asks
 		require.NoError(t, err)
 		require.True(t, ok)
 		assert.Equal(t, "c", name)
 		gets := srv.Count("/cgi-bin/externalcontact/get")
-		_, err = svc.CustomerName(ctx, ext) // what message.Welcomes' name source asks for %NICKNAME%
+		_, err = svc.CustomerName(ctx, scan2.ExternalUserID) // what message.Welcomes' name source asks for %NICKNAME%
 		require.NoError(t, err)
 		require.NoError(t, chs.HandleEvent(ctx, ev))
 		assert.Equal(t, gets+1, srv.Count("/cgi-bin/externalcontact/get"), "the welcome and the {name} remark read the customer once")
-		rel, _ := srv.Relation(srv.CorpID, "zhangsan", ext)
+		rel, _ := srv.Corp(srv.CorpID).Relation("zhangsan", scan2.ExternalUserID)
 		assert.Equal(t, []string{g.Tag[0].ID}, rel.TagIDs)
 		assert.NotEmpty(t, rel.Remark)
 	}

@@ -18,9 +18,9 @@ func TestListContacts(t *testing.T) {
 	srv := wecomtest.NewServer(t, wecomtest.WithClock(func() time.Time { return now }))
 	svc := contact.New(srv.Client())
 	ids := seed(t, srv, 3, "zhangsan", "lisi")
-	require.NoError(t, srv.AddServedContact(srv.CorpID, wecomtest.ServedContact{Name: "王小开", FollowUserID: "lisi"}))
-	require.NoError(t, srv.AddServedContact(srv.CorpID, wecomtest.ServedContact{Name: "赵一开", ChatID: "wrChat1", ChatName: "外联群1"}))
-	require.NoError(t, srv.AddServedContact(srv.CorpID, wecomtest.ServedContact{ExternalUserID: ids[0], ChatID: "wrChat1", ChatName: "外联群1"}))
+	require.NoError(t, srv.Corp(srv.CorpID).AddServedContact(wecomtest.ServedContact{Name: "王小开", FollowUserID: "lisi"}))
+	require.NoError(t, srv.Corp(srv.CorpID).AddServedContact(wecomtest.ServedContact{Name: "赵一开", ChatID: "wrChat1", ChatName: "外联群1"}))
+	require.NoError(t, srv.Corp(srv.CorpID).AddServedContact(wecomtest.ServedContact{ExternalUserID: ids[0], ChatID: "wrChat1", ChatName: "外联群1"}))
 
 	page, err := svc.ListContacts(bg, &contact.ListContactsRequest{Limit: 2})
 	require.NoError(t, err)

@@ -151,15 +151,15 @@ func TestContactWayLifecycle(t *testing.T) {
 	wantCode(t, svc.UpdateContactWay(bg, &contact.UpdateContactWayRequest{ConfigID: "cwnone", Remark: "x"}), 41044)
 
 	// a customer added through the way carries its state everywhere
-	ext, err := srv.AddCustomerViaContactWay(srv.CorpID, w, "")
+	scan, err := srv.Corp(srv.CorpID).ScanContactWay(bg, w, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	list, _ := svc.List(bg, "b")
-	if !slices.Equal(list, []string{ext}) {
+	if !slices.Equal(list, []string{scan.ExternalUserID}) {
 		t.Fatalf("List(b) = %v", list)
 	}
-	d, _ := svc.Get(bg, ext, "")
+	d, _ := svc.Get(bg, scan.ExternalUserID, "")
 	if d.FollowUser[0].State != "s0" || d.FollowUser[0].UserID != "b" || d.FollowUser[0].AddWay != contact.AddWayQRCode {
 		t.Fatalf("follow user = %+v", d.FollowUser[0])
 	}
@@ -197,19 +197,19 @@ func TestTempContactWayAndCloseTempChat(t *testing.T) {
 	for id, err := range svc.ListContactWaysIter(bg, nil) {
 		t.Fatalf("listed %q, %v", id, err)
 	}
-	ext, err := srv.AddCustomerViaContactWay(srv.CorpID, w.ConfigID, "")
+	scan, err := srv.Corp(srv.CorpID).ScanContactWay(bg, w.ConfigID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.CloseTempChat(bg, "doc", ext); err != nil {
+	if err := svc.CloseTempChat(bg, "doc", scan.ExternalUserID); err != nil {
 		t.Fatal(err)
 	}
-	if body := lastBody(t, srv, "/cgi-bin/externalcontact/close_temp_chat"); body["userid"] != "doc" || body["external_userid"] != ext {
+	if body := lastBody(t, srv, "/cgi-bin/externalcontact/close_temp_chat"); body["userid"] != "doc" || body["external_userid"] != scan.ExternalUserID {
 		t.Fatalf("body = %v", body)
 	}
 	if l, _ := svc.List(bg, "doc"); len(l) != 1 {
 		t.Fatalf("after closing, doc has %v", l)
 	}
-	wantCode(t, svc.CloseTempChat(bg, "doc", ext), 84061)
-	wantInvalid(t, svc.CloseTempChat(bg, "", ext))
+	wantCode(t, svc.CloseTempChat(bg, "doc", scan.ExternalUserID), 84061)
+	wantInvalid(t, svc.CloseTempChat(bg, "", scan.ExternalUserID))
 }

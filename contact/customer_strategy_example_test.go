@@ -12,7 +12,7 @@ import (
 // members and a department; the app then lists the groups it created.
 func ExampleService_CreateCustomerStrategy() {
 	ctx := context.Background()
-	srv := wecomtest.New()
+	srv := wecomtest.Start()
 	defer srv.Close()
 	contacts := contact.New(srv.Client()) // keep one Service per corp: it runs create and edit one at a time
 

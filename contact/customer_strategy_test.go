@@ -120,8 +120,10 @@ func installSuite(t *testing.T, srv *wecomtest.Server) *contact.Service {
 	const suiteID, secret = "wwsuitecontact01", "suite-secret"
 	srv.AddSuite(suiteID, secret)
 	s := wecom.NewSuite(suiteID, secret, srv.SuiteOptions()...)
-	require.NoError(t, s.SetTicket(bg, srv.NewSuiteTicket(suiteID)))
-	_, err := s.HandleCreateAuth(bg, srv.Install(suiteID, srv.CorpID))
+	require.NoError(t, s.SetTicket(bg, srv.Suite(suiteID).IssueTicket()))
+	authCode, err := srv.Suite(suiteID).Install(bg, srv.CorpID, "")
+	require.NoError(t, err)
+	_, err = s.HandleCreateAuth(bg, authCode)
 	require.NoError(t, err)
 	return contact.New(s.Corp(srv.CorpID))
 }
@@ -136,7 +138,7 @@ func TestCustomerStrategyOwnApp(t *testing.T) {
 	require.NoError(t, err)
 	theirs, err := thirdParty.CreateCustomerStrategy(bg, &contact.CreateCustomerStrategyRequest{StrategyName: "theirs", AdminList: []string{"a"}})
 	require.NoError(t, err)
-	assert.Equal(t, 2, srv.StrategyCount(srv.CorpID))
+	assert.Equal(t, 2, srv.Corp(srv.CorpID).StrategyCount())
 
 	for _, tc := range []struct {
 		svc          *contact.Service
@@ -155,7 +157,7 @@ func TestCustomerStrategyOwnApp(t *testing.T) {
 		wantCode(t, tc.svc.EditCustomerStrategy(bg, &contact.EditCustomerStrategyRequest{StrategyID: tc.foreign, StrategyName: "x"}), wecom.CodeInvalidParameter)
 		wantCode(t, tc.svc.DelCustomerStrategy(bg, tc.foreign), wecom.CodeInvalidParameter)
 	}
-	assert.Equal(t, 2, srv.StrategyCount(srv.CorpID))
+	assert.Equal(t, 2, srv.Corp(srv.CorpID).StrategyCount())
 }
 
 // inFlight counts the concurrent requests for paths ending in one of
@@ -218,7 +220,7 @@ func TestCustomerStrategySerial(t *testing.T) {
 		require.NoError(t, err)
 	}
 	assert.Equal(t, int32(1), counter.max.Load(), "create/edit calls overlapped")
-	assert.Equal(t, 9, srv.StrategyCount(srv.CorpID))
+	assert.Equal(t, 9, srv.Corp(srv.CorpID).StrategyCount())
 
 	// Reads are not held back.
 	_, err = svc.ListCustomerStrategies(bg, nil)

@@ -46,7 +46,7 @@ func TestGetAndFollowUsersIter(t *testing.T) {
 		User: []string{"u1", "u2", "u3", "u4"}, State: "fair"})
 	wantCode(t, err, 41054) // u1..u4 have not the customer-contact feature yet
 	_ = way
-	if err := srv.AddStaff(srv.CorpID, "u1", "u2", "u3", "u4"); err != nil {
+	if err := srv.Corp(srv.CorpID).AddStaff("u1", "u2", "u3", "u4"); err != nil {
 		t.Fatal(err)
 	}
 	way, err = svc.AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWayMulti, Scene: contact.SceneQRCode,
@@ -55,7 +55,7 @@ func TestGetAndFollowUsersIter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 4 {
-		if _, err := srv.AddCustomerViaContactWay(srv.CorpID, way.ConfigID, ids[0]); err != nil {
+		if _, err := srv.Corp(srv.CorpID).ScanContactWay(bg, way.ConfigID, ids[0]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -74,7 +74,7 @@ func TestGetAndFollowUsersIter(t *testing.T) {
 		t.Fatalf("follow user = %+v", f)
 	}
 
-	srv.SetContactPageLimit(srv.CorpID, 2)
+	srv.Corp(srv.CorpID).SetContactPageLimit(2)
 	d, err = svc.Get(bg, ids[0], "")
 	if err != nil || len(d.FollowUser) != 2 || d.NextCursor == "" {
 		t.Fatalf("first page: %v, %+v", err, d)
@@ -250,7 +250,7 @@ func TestRemark(t *testing.T) {
 	wantInvalid(t, svc.Remark(bg, &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], Remark: strings.Repeat("字", 21)}))
 	wantInvalid(t, svc.Remark(bg, nil))
 	wantCode(t, svc.Remark(bg, &contact.RemarkRequest{UserID: "a", ExternalUserID: "wmnobody", Remark: "x"}), 40096)
-	if err := srv.AddStaff(srv.CorpID, "b"); err != nil {
+	if err := srv.Corp(srv.CorpID).AddStaff("b"); err != nil {
 		t.Fatal(err)
 	}
 	wantCode(t, svc.Remark(bg, &contact.RemarkRequest{UserID: "b", ExternalUserID: ids[0], Remark: "x"}), 84061)

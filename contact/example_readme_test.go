@@ -12,10 +12,10 @@ func store(records []contact.CustomerRecord) { fmt.Println("stored", len(records
 
 // The customer-contact snippet of README.md.
 func Example_readme() {
-	srv := wecomtest.New()
+	srv := wecomtest.Start()
 	defer srv.Close()
-	_ = srv.AddStaff(srv.CorpID, "zhangsan")
-	_, _ = srv.SeedCustomers(srv.CorpID, 3, []string{"zhangsan"})
+	_ = srv.Corp(srv.CorpID).AddStaff("zhangsan")
+	_, _ = srv.Corp(srv.CorpID).SeedCustomers(3, []string{"zhangsan"})
 	c := srv.Client()
 	err := func(ctx context.Context) error {
 		contacts := contact.New(c)

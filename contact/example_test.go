@@ -13,10 +13,10 @@ import (
 // checkpoint to resume from.
 func Example() {
 	ctx := context.Background()
-	srv := wecomtest.New() // a fake WeCom; use wecom.New(corpID, secret) for the real one
+	srv := wecomtest.Start() // a fake WeCom; use wecom.New(corpID, secret) for the real one
 	defer srv.Close()
-	_ = srv.AddStaff(srv.CorpID, "zhangsan", "lisi")
-	_, _ = srv.SeedCustomers(srv.CorpID, 250, []string{"zhangsan", "lisi"})
+	_ = srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi")
+	_, _ = srv.Corp(srv.CorpID).SeedCustomers(250, []string{"zhangsan", "lisi"})
 
 	svc := contact.New(srv.Client())
 	way, err := svc.AddContactWay(ctx, &contact.AddContactWayRequest{
@@ -29,8 +29,8 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	ext, _ := srv.AddCustomerViaContactWay(srv.CorpID, way.ConfigID, "") // someone scans the code
-	detail, err := svc.Get(ctx, ext, "")
+	scan, _ := srv.Corp(srv.CorpID).ScanContactWay(ctx, way.ConfigID, "") // someone scans the code
+	detail, err := svc.Get(ctx, scan.ExternalUserID, "")
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -105,10 +105,10 @@ func FuzzDecodeCustomerDetail(f *testing.F) {
 func FuzzSyncResume(f *testing.F) {
 	srv := wecomtest.NewServer(f)
 	staff := []string{"a", "b", "c", "d"}
-	if err := srv.AddStaff(srv.CorpID, staff...); err != nil {
+	if err := srv.Corp(srv.CorpID).AddStaff(staff...); err != nil {
 		f.Fatal(err)
 	}
-	ids, err := srv.SeedCustomers(srv.CorpID, 40, staff)
+	ids, err := srv.Corp(srv.CorpID).SeedCustomers(40, staff)
 	if err != nil {
 		f.Fatal(err)
 	}

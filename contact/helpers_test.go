@@ -21,10 +21,10 @@ func setup(t testing.TB, opts ...wecom.Option) (*wecomtest.Server, *contact.Serv
 // seed adds members and n customers spread over them.
 func seed(t testing.TB, srv *wecomtest.Server, n int, staff ...string) []string {
 	t.Helper()
-	if err := srv.AddStaff(srv.CorpID, staff...); err != nil {
+	if err := srv.Corp(srv.CorpID).AddStaff(staff...); err != nil {
 		t.Fatal(err)
 	}
-	ids, err := srv.SeedCustomers(srv.CorpID, n, staff)
+	ids, err := srv.Corp(srv.CorpID).SeedCustomers(n, staff)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // the price is in fen.
 func ExampleService_AddProductAlbum() {
 	ctx := context.Background()
-	srv := wecomtest.New() // a fake WeCom; use wecom.New(corpID, secret) for the real one
+	srv := wecomtest.Start() // a fake WeCom; use wecom.New(corpID, secret) for the real one
 	defer srv.Close()
 	c := srv.Client()
 	contacts := contact.New(c)

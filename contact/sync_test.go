@@ -54,7 +54,7 @@ func TestSyncAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.AddCustomerViaContactWay(srv.CorpID, w.ConfigID, ids[0]); err != nil {
+	if _, err := srv.Corp(srv.CorpID).ScanContactWay(bg, w.ConfigID, ids[0]); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
@@ -133,7 +133,7 @@ func TestSyncSurvivesFaults(t *testing.T) {
 		case 5:
 			srv.Fail(batchPath, wecomtest.Fault{HTTPStatus: 502, Times: 2})
 		case 7:
-			srv.ExpireTokens(srv.CorpID)
+			srv.Corp(srv.CorpID).ExpireTokens()
 		case 9:
 			srv.Fail(batchPath, wecomtest.Fault{Drop: true})
 		}
@@ -142,8 +142,8 @@ func TestSyncSurvivesFaults(t *testing.T) {
 	if len(seen) != 600 {
 		t.Fatalf("%d records, want 600", len(seen))
 	}
-	if srv.TokenFetches(srv.CorpID) != 2 {
-		t.Fatalf("token fetches = %d, want 2 (one refresh after 42001)", srv.TokenFetches(srv.CorpID))
+	if srv.Corp(srv.CorpID).TokenFetches() != 2 {
+		t.Fatalf("token fetches = %d, want 2 (one refresh after 42001)", srv.Corp(srv.CorpID).TokenFetches())
 	}
 }
 
@@ -213,7 +213,7 @@ func TestSyncResumeFaultBeyondRetries(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	seed(t, srv, 250, staffNames(3)...)
-	srv.ExpireTokens(srv.CorpID)
+	srv.Corp(srv.CorpID).ExpireTokens()
 	seen := map[string]bool{}
 	var failed error
 	pages := 0
@@ -283,7 +283,7 @@ func TestSyncResumeAfterMemberLeft(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	ids := seed(t, srv, 6, "a", "b", "c")
-	if err := srv.ResignStaff(srv.CorpID, "b"); err != nil {
+	if err := srv.Corp(srv.CorpID).ResignStaff("b"); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
@@ -314,10 +314,10 @@ func TestSyncStopsWhenBroken(t *testing.T) {
 func BenchmarkSync(b *testing.B) {
 	srv := wecomtest.NewServer(b)
 	staff := staffNames(20)
-	if err := srv.AddStaff(srv.CorpID, staff...); err != nil {
+	if err := srv.Corp(srv.CorpID).AddStaff(staff...); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := srv.SeedCustomers(srv.CorpID, 10_000, staff); err != nil {
+	if _, err := srv.Corp(srv.CorpID).SeedCustomers(10_000, staff); err != nil {
 		b.Fatal(err)
 	}
 	svc := contact.New(srv.Client())

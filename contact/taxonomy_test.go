@@ -154,7 +154,7 @@ func TestApplyTaxonomyToleratesTagNameExists(t *testing.T) {
 func TestApplyTaxonomyRuleGroupTags(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	id, err := svc.CreateCustomerStrategy(bg, &contact.CreateCustomerStrategyRequest{StrategyName: "华东", AdminList: []string{"zhangsan"}})
 	require.NoError(t, err)
 	tax := contact.Taxonomy{StrategyID: id, Groups: []contact.TaxonomyGroup{{Name: "区域客户", Tags: []string{"上海", "杭州"}}}}

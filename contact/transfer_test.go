@@ -21,7 +21,7 @@ func TestTransferCustomersInChunks(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	ids := seed(t, srv, 150, "old")
-	if err := srv.AddStaff(srv.CorpID, "new"); err != nil {
+	if err := srv.Corp(srv.CorpID).AddStaff("new"); err != nil {
 		t.Fatal(err)
 	}
 	items := append(append([]string{}, ids...), "wmghost")
@@ -59,7 +59,7 @@ func TestTransferCustomersInChunks(t *testing.T) {
 	if len(statuses) != 150 || slices.IndexFunc(statuses, func(s contact.TransferStatus) bool { return s != contact.TransferWaiting }) >= 0 {
 		t.Fatalf("statuses before takeover: %d, %v", len(statuses), statuses[:3])
 	}
-	if f := srv.Followers(srv.CorpID, ids[0]); !slices.Equal(f, []string{"old"}) {
+	if f := srv.Corp(srv.CorpID).Followers(ids[0]); !slices.Equal(f, []string{"old"}) {
 		t.Fatalf("followers before takeover = %v", f)
 	}
 	// a second transfer of a waiting customer is refused per customer
@@ -68,10 +68,10 @@ func TestTransferCustomersInChunks(t *testing.T) {
 		t.Fatalf("second transfer: %+v, %v", again, err)
 	}
 
-	if n := srv.CompleteTakeovers(srv.CorpID); n != 150 {
+	if n := srv.Corp(srv.CorpID).CompleteTakeovers(); n != 150 {
 		t.Fatalf("completed %d", n)
 	}
-	srv.SetContactPageLimit(srv.CorpID, 40)
+	srv.Corp(srv.CorpID).SetContactPageLimit(40)
 	done := 0
 	for c, err := range svc.TransferResultIter(bg, &contact.TransferStatusRequest{HandoverUserID: "old", TakeoverUserID: "new"}) {
 		if err != nil {
@@ -85,7 +85,7 @@ func TestTransferCustomersInChunks(t *testing.T) {
 	if done != 150 || srv.Count("/cgi-bin/externalcontact/transfer_result") < 5 {
 		t.Fatalf("done %d over %d calls", done, srv.Count("/cgi-bin/externalcontact/transfer_result"))
 	}
-	if f := srv.Followers(srv.CorpID, ids[0]); !slices.Equal(f, []string{"new"}) {
+	if f := srv.Corp(srv.CorpID).Followers(ids[0]); !slices.Equal(f, []string{"new"}) {
 		t.Fatalf("followers after takeover = %v", f)
 	}
 	if l, _ := svc.List(bg, "new"); len(l) != 150 {
@@ -150,7 +150,7 @@ func TestTakeoverAfter24Hours(t *testing.T) {
 	srv := wecomtest.NewServer(t, wecomtest.WithClock(clock))
 	svc := contact.New(srv.Client())
 	ids := seed(t, srv, 2, "a")
-	if err := srv.AddStaff(srv.CorpID, "b"); err != nil {
+	if err := srv.Corp(srv.CorpID).AddStaff("b"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.TransferCustomer(bg, &contact.TransferRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids}); err != nil {
@@ -181,13 +181,13 @@ func TestResignedInheritance(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	ids := seed(t, srv, 5, "gone", "stay")
-	if err := srv.AddStaff(srv.CorpID, "heir"); err != nil {
+	if err := srv.Corp(srv.CorpID).AddStaff("heir"); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.ResignStaff(srv.CorpID, "gone"); err != nil {
+	if err := srv.Corp(srv.CorpID).ResignStaff("gone"); err != nil {
 		t.Fatal(err)
 	}
-	srv.SetContactPageLimit(srv.CorpID, 2)
+	srv.Corp(srv.CorpID).SetContactPageLimit(2)
 	var unassigned []string
 	for u, err := range svc.ListUnassignedIter(bg, nil) {
 		if err != nil {
@@ -228,7 +228,7 @@ func TestResignedInheritance(t *testing.T) {
 	if page, _ := svc.ListUnassigned(bg, nil); len(page.Info) != 0 || !page.IsLast {
 		t.Fatalf("after transfer: %+v", page)
 	}
-	srv.CompleteTakeovers(srv.CorpID)
+	srv.Corp(srv.CorpID).CompleteTakeovers()
 	n := 0
 	for c, err := range svc.ResignedTransferResultIter(bg, &contact.TransferStatusRequest{HandoverUserID: "gone", TakeoverUserID: "heir"}) {
 		if err != nil || c.Status != contact.TransferDone {

@@ -17,7 +17,7 @@ import (
 func TestBatchGetByUserReportsUnlicensedMembers(t *testing.T) {
 	srv, svc := setup(t)
 	seed(t, srv, 6, "alice", "bob", "carol")
-	require.NoError(t, srv.SetUnlicensed(srv.CorpID, "bob", true))
+	require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed("bob", true))
 	ctx := context.Background()
 
 	resp, err := svc.BatchGetByUser(ctx, &contact.BatchGetRequest{UserIDList: []string{"alice", "bob", "carol"}})
@@ -28,7 +28,7 @@ func TestBatchGetByUserReportsUnlicensedMembers(t *testing.T) {
 	}
 	assert.Len(t, resp.ExternalContactList, 4)
 
-	require.NoError(t, srv.SetUnlicensed(srv.CorpID, "alice", true))
+	require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed("alice", true))
 	_, err = svc.BatchGetByUser(ctx, &contact.BatchGetRequest{UserIDList: []string{"alice", "bob"}})
 	require.Error(t, err)
 	assert.True(t, contact.IsUnlicensed(err), "%v", err)
@@ -49,7 +49,7 @@ func TestBatchGetByUserDecodesFailInfo(t *testing.T) {
 func TestBatchGetByUserManyMarksUnlicensedMembers(t *testing.T) {
 	srv, svc := setup(t)
 	seed(t, srv, 6, "alice", "bob", "carol")
-	require.NoError(t, srv.SetUnlicensed(srv.CorpID, "bob", true))
+	require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed("bob", true))
 	res := svc.BatchGetByUserMany(context.Background(), []string{"alice", "bob", "carol"}, 1, 1)
 	require.Len(t, res, 3)
 	assert.NoError(t, res[0].Err)
@@ -67,7 +67,7 @@ func TestSyncSkipsUnlicensedMembers(t *testing.T) {
 	staff := []string{"u1", "u2", "u3", "u4", "u5"}
 	seed(t, srv, 20, staff...)
 	for _, u := range []string{"u1", "u2", "u4"} { // batch [u1 u2] all unlicensed; [u3 u4] half
-		require.NoError(t, srv.SetUnlicensed(srv.CorpID, u, true))
+		require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed(u, true))
 	}
 	ctx := context.Background()
 	var (

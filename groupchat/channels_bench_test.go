@@ -18,7 +18,7 @@ import (
 // benchGroupFlow returns the fake's callback with a Handler serving
 // register, and the config id of a join way over one group (groups of
 // 200; WeCom opens the next when one is full).
-func benchGroupFlow(b *testing.B, register func(svc *groupchat.Service, h *callback.Handler) string) (*wecomtest.AppCallback, string) {
+func benchGroupFlow(b *testing.B, register func(svc *groupchat.Service, h *callback.Handler) string) (*wecomtest.Corp, string) {
 	srv, _ := setup(b)
 	svc := groupchat.New(srv.Client(wecom.WithLimiter(wecom.NewMemoryLimiter(wecom.Limit{}, nil)))) // the path, not WeCom's limits
 	key := wecomtest.NewEncodingAESKey()
@@ -34,7 +34,7 @@ func benchGroupFlow(b *testing.B, register func(svc *groupchat.Service, h *callb
 	}
 	hs := httptest.NewServer(h)
 	b.Cleanup(hs.Close)
-	return srv.ConfigureCallback(srv.CorpID, hs.URL, "gctoken", key), configID
+	return srv.Corp(srv.CorpID).SetCallback(hs.URL, "gctoken", key), configID
 }
 
 // BenchmarkGroupChannelJoin is a customer scanning a group channel code:
@@ -79,10 +79,10 @@ func firstChat(b *testing.B, svc *groupchat.Service) string {
 	return resp.GroupChatList[0].ChatID
 }
 
-func benchJoins(b *testing.B, cb *wecomtest.AppCallback, configID string) {
+func benchJoins(b *testing.B, cb *wecomtest.Corp, configID string) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := cb.JoinViaJoinWay(bg, configID); err != nil {
+		if _, err := cb.GroupChats().JoinViaJoinWay(bg, configID, ""); err != nil {
 			b.Fatal(err)
 		}
 	}

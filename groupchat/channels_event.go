@@ -107,7 +107,6 @@ func memberIndex(ms []Member, id string) int {
 	return -1
 }
 
-
 // markTag marks tagIDs on customer externalUserID as member userID's
 // customer (the contact package's mark_tag, here so that groupchat needs
 // no contact.Service).

@@ -15,10 +15,10 @@ import (
 // telling which channel each joiner came through.
 func ExampleChannels() {
 	ctx := context.Background()
-	srv := wecomtest.New() // a fake WeCom; use wecom.New(corpID, secret) for the real one
+	srv := wecomtest.Start() // a fake WeCom; use wecom.New(corpID, secret) for the real one
 	defer srv.Close()
-	_ = srv.AddStaff(srv.CorpID, "zhangsan")
-	chat, _ := srv.CreateGroupChat(ctx, srv.CorpID, wecomtest.GroupChatSpec{Owner: "zhangsan", Name: "Fans1"})
+	_ = srv.Corp(srv.CorpID).AddStaff("zhangsan")
+	chat, _ := srv.Corp(srv.CorpID).GroupChats().Create(ctx, wecomtest.GroupChatSpec{Owner: "zhangsan", Name: "Fans1"})
 	token, aesKey := "callbackToken", wecomtest.NewEncodingAESKey()
 	h, _ := callback.NewHandler(token, aesKey, callback.WithReceiverID(srv.CorpID))
 	defer h.Close(ctx)
@@ -45,8 +45,8 @@ func ExampleChannels() {
 
 	hs := httptest.NewServer(h)
 	defer hs.Close()
-	cb := srv.ConfigureCallback(srv.CorpID, hs.URL, token, aesKey)
-	_, _ = cb.JoinViaJoinWay(ctx, code.ConfigID) // a WeChat user scans the group code
+	cb := srv.Corp(srv.CorpID).SetCallback(hs.URL, token, aesKey)
+	_, _ = cb.GroupChats().JoinViaJoinWay(ctx, code.ConfigID, "") // a WeChat user scans the group code
 	joins, _ := channels.Joins(ctx, "spring-fair")
 	fmt.Println("joiners tracked:", len(joins))
 	// Output:

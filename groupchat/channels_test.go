@@ -84,7 +84,7 @@ type groupFlow struct {
 	srv   *wecomtest.Server
 	svc   *groupchat.Service
 	chs   *groupchat.Channels
-	cb    *wecomtest.AppCallback
+	cb    *wecomtest.Corp
 	mu    sync.Mutex
 	joins []*groupchat.ChannelJoin
 }
@@ -105,7 +105,7 @@ func setupGroupFlow(t testing.TB) *groupFlow {
 	f.chs.Register(h)
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
-	f.cb = srv.ConfigureCallback(srv.CorpID, hs.URL, "gctoken", key)
+	f.cb = srv.Corp(srv.CorpID).SetCallback(hs.URL, "gctoken", key)
 	return f
 }
 
@@ -131,11 +131,11 @@ func TestChannelsTellTheJoinersChannel(t *testing.T) {
 	require.NoError(t, err)
 
 	friend := customers(t, f.srv, 1, "owner1")[0] // a customer of the owner
-	join, err := f.cb.JoinViaJoinWayAs(bg, fair.ConfigID, friend)
+	join, err := f.cb.GroupChats().JoinViaJoinWay(bg, fair.ConfigID, friend)
 	require.NoError(t, err)
 	assert.Equal(t, chat, join.ChatID)
 	assert.Equal(t, fair.State, join.State)
-	stranger, err := f.cb.JoinViaJoinWay(bg, fair.ConfigID) // no one's customer
+	stranger, err := f.cb.GroupChats().JoinViaJoinWay(bg, fair.ConfigID, "") // no one's customer
 	require.NoError(t, err)
 
 	got := f.reported()
@@ -148,7 +148,7 @@ func TestChannelsTellTheJoinersChannel(t *testing.T) {
 	assert.Equal(t, stranger.ExternalUserID, got[1].Member.UserID)
 	assert.Empty(t, got[1].Tagged, "not the owner's customer: left untagged")
 	assert.NoError(t, got[1].Err)
-	rel, ok := f.srv.Relation(f.srv.CorpID, "owner1", friend)
+	rel, ok := f.srv.Corp(f.srv.CorpID).Relation("owner1", friend)
 	require.True(t, ok)
 	assert.Equal(t, []string{tag}, rel.TagIDs)
 
@@ -168,7 +168,7 @@ func TestChannelsTellTheJoinersChannel(t *testing.T) {
 	assert.ErrorIs(t, err, groupchat.ErrNoChannel)
 
 	// A member invited by the owner, not through the code, is nobody's.
-	require.NoError(t, f.srv.JoinGroupChat(bg, f.srv.CorpID, chat, customers(t, f.srv, 1, "owner1"), "owner1"))
+	require.NoError(t, f.srv.Corp(f.srv.CorpID).GroupChats().Join(bg, chat, customers(t, f.srv, 1, "owner1"), "owner1"))
 	assert.Len(t, f.reported(), 2)
 }
 
@@ -177,11 +177,11 @@ func TestChannelsTellTheJoinersChannel(t *testing.T) {
 func TestChannelsAutoCreatedRooms(t *testing.T) {
 	t.Parallel()
 	f := setupGroupFlow(t)
-	f.srv.SetGroupChatCapacity(f.srv.CorpID, 2)
+	f.srv.Corp(f.srv.CorpID).GroupChats().SetCapacity(2)
 	chat := newChat(t, f.srv, "owner1", "Expo", "owner2") // full: owner + one
 	expo, err := f.chs.Ensure(bg, groupchat.Channel{Name: "expo", ChatIDs: []string{chat}, RoomBaseName: "展会群", RoomBaseID: 2})
 	require.NoError(t, err)
-	join, err := f.cb.JoinViaJoinWay(bg, expo.ConfigID)
+	join, err := f.cb.GroupChats().JoinViaJoinWay(bg, expo.ConfigID, "")
 	require.NoError(t, err)
 	assert.NotEqual(t, chat, join.ChatID)
 	got := f.reported()

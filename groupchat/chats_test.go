@@ -51,7 +51,7 @@ func TestListPagesAndFilters(t *testing.T) {
 	assert.EqualValues(t, 1000, lastBody(t, srv, "/cgi-bin/externalcontact/groupchat/list")["limit"])
 
 	// a resigned owner's groups: listed only when the owner is named
-	require.NoError(t, srv.ResignStaff(srv.CorpID, "owner2"))
+	require.NoError(t, srv.Corp(srv.CorpID).ResignStaff("owner2"))
 	n = 0
 	for _, err := range svc.ListIter(bg, nil) {
 		require.NoError(t, err)
@@ -106,7 +106,7 @@ func TestListWithoutOwnerFilterInALargeCorpIs81017(t *testing.T) {
 	for i := range staff {
 		staff[i] = fmt.Sprintf("m%04d", i)
 	}
-	require.NoError(t, srv.AddStaff(srv.CorpID, staff...))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff(staff...))
 	_, err := svc.List(bg, &groupchat.ListRequest{Limit: 10})
 	requireCode(t, err, 81017)
 	_, err = svc.List(bg, &groupchat.ListRequest{Limit: 10, OwnerFilter: &groupchat.OwnerFilter{UserIDList: []string{"owner1"}}})
@@ -117,10 +117,10 @@ func TestGetReturnsTypedMembers(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	cust := customers(t, srv, 2, "owner1")
-	chat, err := srv.CreateGroupChat(bg, srv.CorpID, wecomtest.GroupChatSpec{Owner: "owner1", Name: "VIP", Notice: "be nice",
+	chat, err := srv.Corp(srv.CorpID).GroupChats().Create(bg, wecomtest.GroupChatSpec{Owner: "owner1", Name: "VIP", Notice: "be nice",
 		Members: []string{cust[0], "owner2"}, Admins: []string{"owner2"}})
 	require.NoError(t, err)
-	require.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, chat, []string{cust[1]}, "owner2"))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Join(bg, chat, []string{cust[1]}, "owner2"))
 
 	g, err := svc.Get(bg, chat, true)
 	require.NoError(t, err)
@@ -165,12 +165,12 @@ func TestMemberVersionChangesWithMembersOnly(t *testing.T) {
 	chat := newChat(t, srv, "owner1", "v")
 	g0, err := svc.Get(bg, chat, false)
 	require.NoError(t, err)
-	require.NoError(t, srv.RenameGroupChat(bg, srv.CorpID, chat, "renamed"))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Rename(bg, chat, "renamed"))
 	g1, err := svc.Get(bg, chat, false)
 	require.NoError(t, err)
 	assert.Equal(t, g0.MemberVersion, g1.MemberVersion)
 	assert.Equal(t, "renamed", g1.Name)
-	require.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, chat, cust, ""))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Join(bg, chat, cust, ""))
 	g2, err := svc.Get(bg, chat, false)
 	require.NoError(t, err)
 	assert.NotEqual(t, g1.MemberVersion, g2.MemberVersion)
@@ -180,7 +180,7 @@ func TestOpenGIDToChatID(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	chat := newChat(t, srv, "owner1", "mini")
-	got, err := svc.OpenGIDToChatID(bg, srv.GroupChatOpenGID(srv.CorpID, chat))
+	got, err := svc.OpenGIDToChatID(bg, srv.Corp(srv.CorpID).GroupChats().OpenGID(chat))
 	require.NoError(t, err)
 	assert.Equal(t, chat, got)
 	_, err = svc.OpenGIDToChatID(bg, "ognope")
@@ -193,7 +193,7 @@ func TestDismissedGroupIsGone(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	chat := newChat(t, srv, "owner1", "short-lived")
-	require.NoError(t, srv.DismissGroupChat(bg, srv.CorpID, chat))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Dismiss(bg, chat))
 	_, err := svc.Get(bg, chat, false)
 	assert.True(t, groupchat.IsNotFound(err), "%v", err)
 	for ref, err := range svc.ListIter(bg, nil) {

@@ -18,11 +18,11 @@ import (
 // handed over.
 func Example() {
 	ctx := context.Background()
-	srv := wecomtest.New() // a fake WeCom; use wecom.New(corpID, secret) for the real one
+	srv := wecomtest.Start() // a fake WeCom; use wecom.New(corpID, secret) for the real one
 	defer srv.Close()
-	_ = srv.AddStaff(srv.CorpID, "zhangsan", "lisi")
-	srv.SetGroupChatCapacity(srv.CorpID, 3) // tiny groups, to see new ones open
-	first, _ := srv.CreateGroupChat(ctx, srv.CorpID, wecomtest.GroupChatSpec{Owner: "zhangsan", Name: "Fans1"})
+	_ = srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi")
+	srv.Corp(srv.CorpID).GroupChats().SetCapacity(3) // tiny groups, to see new ones open
+	first, _ := srv.Corp(srv.CorpID).GroupChats().Create(ctx, wecomtest.GroupChatSpec{Owner: "zhangsan", Name: "Fans1"})
 
 	// the callback URL, with a Tracker on it
 	token, aesKey := "token", wecomtest.NewEncodingAESKey()
@@ -33,7 +33,7 @@ func Example() {
 	}
 	cb := httptest.NewServer(h)
 	defer cb.Close()
-	srv.SetGroupChatPusher(srv.CorpID, wecomtest.NewPusher(cb.URL, token, aesKey, srv.CorpID))
+	srv.Corp(srv.CorpID).SetCallback(cb.URL, token, aesKey)
 
 	c := srv.Client()
 	svc := groupchat.New(c)
@@ -50,7 +50,7 @@ func Example() {
 		return
 	}
 	for range 4 {
-		_, _, _ = srv.JoinViaJoinWay(ctx, srv.CorpID, configID, "") // a customer scans the code
+		_, _ = srv.Corp(srv.CorpID).GroupChats().JoinViaJoinWay(ctx, configID, "") // a customer scans the code
 	}
 
 	joins, err := tracker.Joins(ctx, "spring-fair") // who joined which group through it
@@ -72,7 +72,7 @@ func Example() {
 	}
 
 	// zhangsan resigns; the groups go to lisi
-	_ = srv.ResignStaff(srv.CorpID, "zhangsan")
+	_ = srv.Corp(srv.CorpID).ResignStaff("zhangsan")
 	res, err := svc.TransferMany(ctx, &groupchat.TransferRequest{ChatIDList: ids, NewOwner: "lisi"}, 0)
 	if err != nil {
 		fmt.Println(err)
@@ -83,7 +83,7 @@ func Example() {
 			fmt.Println(r.Item, r.Err) // per group: WeCom's errcode, or an unknown outcome
 		}
 	}
-	_ = srv.DeliverGroupChatEvents(ctx, srv.CorpID)
+	_ = srv.Corp(srv.CorpID).GroupChats().DeliverEvents(ctx)
 	chat, _ := tracker.Chat(ctx, ids[0])
 	fmt.Println("inherited:", len(res), "groups; owner now", chat.Owner)
 	// Output:

@@ -24,14 +24,14 @@ func setup(t testing.TB, staff ...string) (*wecomtest.Server, *groupchat.Service
 	if len(staff) == 0 {
 		staff = []string{"owner1", "owner2", "heir"}
 	}
-	require.NoError(t, srv.AddStaff(srv.CorpID, staff...))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff(staff...))
 	return srv, groupchat.New(srv.Client())
 }
 
 // customers seeds n customers followed by the first staff member.
 func customers(t testing.TB, srv *wecomtest.Server, n int, staff string) []string {
 	t.Helper()
-	ids, err := srv.SeedCustomers(srv.CorpID, n, []string{staff})
+	ids, err := srv.Corp(srv.CorpID).SeedCustomers(n, []string{staff})
 	require.NoError(t, err)
 	return ids
 }
@@ -39,7 +39,7 @@ func customers(t testing.TB, srv *wecomtest.Server, n int, staff string) []strin
 // newChat creates a group owned by owner with members.
 func newChat(t testing.TB, srv *wecomtest.Server, owner, name string, members ...string) string {
 	t.Helper()
-	id, err := srv.CreateGroupChat(bg, srv.CorpID, wecomtest.GroupChatSpec{Owner: owner, Name: name, Members: members})
+	id, err := srv.Corp(srv.CorpID).GroupChats().Create(bg, wecomtest.GroupChatSpec{Owner: owner, Name: name, Members: members})
 	require.NoError(t, err)
 	return id
 }
@@ -64,9 +64,8 @@ func setupTracked(t testing.TB, hopts []callback.Option, topts ...groupchat.Trac
 	tr.Register(h)
 	cb := httptest.NewServer(h)
 	t.Cleanup(cb.Close)
-	p := wecomtest.NewPusher(cb.URL, token, key, srv.CorpID)
+	p := srv.Corp(srv.CorpID).SetCallback(cb.URL, token, key).Pusher()
 	p.Attempts = 1
-	srv.SetGroupChatPusher(srv.CorpID, p)
 	return &tracked{srv: srv, svc: svc, tr: tr, h: h, pusher: p}
 }
 

@@ -123,7 +123,7 @@ func TestJoinWayFakeAnswersWeComErrcodes(t *testing.T) {
 	requireCode(t, c.Post(bg, addJoinWayPath, map[string]any{"scene": 3, "chat_id_list": chats[:1]}, nil), 40058)
 	requireCode(t, c.Post(bg, "/cgi-bin/externalcontact/groupchat/get_join_way", map[string]any{}, nil), 41043)
 
-	srv.SetJoinWayQuota(srv.CorpID, 1)
+	srv.Corp(srv.CorpID).GroupChats().SetJoinWayQuota(1)
 	svc := groupchat.New(c)
 	_, err := svc.AddJoinWay(bg, &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, ChatIDList: chats[:1]})
 	require.NoError(t, err)
@@ -134,7 +134,7 @@ func TestJoinWayFakeAnswersWeComErrcodes(t *testing.T) {
 func TestJoinWayOpensNumberedGroupsWhenFull(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	srv.SetGroupChatCapacity(srv.CorpID, 3) // the owner and two customers
+	srv.Corp(srv.CorpID).GroupChats().SetCapacity(3) // the owner and two customers
 	first := newChat(t, srv, "owner1", "Fans")
 	id, err := svc.AddJoinWay(bg, &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, ChatIDList: []string{first},
 		RoomBaseName: "Fans", RoomBaseID: 2, State: "fair"})
@@ -142,10 +142,10 @@ func TestJoinWayOpensNumberedGroupsWhenFull(t *testing.T) {
 
 	var rooms []string
 	for range 6 {
-		chat, _, err := srv.JoinViaJoinWay(bg, srv.CorpID, id, "")
+		join, err := srv.Corp(srv.CorpID).GroupChats().JoinViaJoinWay(bg, id, "")
 		require.NoError(t, err)
-		if len(rooms) == 0 || rooms[len(rooms)-1] != chat {
-			rooms = append(rooms, chat)
+		if len(rooms) == 0 || rooms[len(rooms)-1] != join.ChatID {
+			rooms = append(rooms, join.ChatID)
 		}
 	}
 	require.Len(t, rooms, 3)
@@ -167,6 +167,6 @@ func TestJoinWayOpensNumberedGroupsWhenFull(t *testing.T) {
 	err = svc.UpdateJoinWay(bg, &groupchat.UpdateJoinWayRequest{ConfigID: id, AddJoinWayRequest: groupchat.AddJoinWayRequest{
 		Scene: groupchat.SceneQRCode, ChatIDList: []string{first}, AutoCreateRoom: groupchat.Bool(false)}})
 	require.NoError(t, err)
-	_, _, err = srv.JoinViaJoinWay(bg, srv.CorpID, id, "")
+	_, err = srv.Corp(srv.CorpID).GroupChats().JoinViaJoinWay(bg, id, "")
 	require.ErrorIs(t, err, wecomtest.ErrGroupsFull)
 }

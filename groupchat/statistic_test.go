@@ -31,7 +31,7 @@ func TestStatisticByOwnerPages(t *testing.T) {
 	// owner i has i+1 groups made 3 days ago, each with i members besides the owner
 	for i, o := range owners {
 		for range i + 1 {
-			_, err := srv.CreateGroupChat(bg, srv.CorpID, wecomtest.GroupChatSpec{Owner: o, Members: cust[:i], CreatedAt: daysAgo(3)})
+			_, err := srv.Corp(srv.CorpID).GroupChats().Create(bg, wecomtest.GroupChatSpec{Owner: o, Members: cust[:i], CreatedAt: daysAgo(3)})
 			require.NoError(t, err)
 		}
 	}
@@ -73,9 +73,9 @@ func TestStatisticGroupByDay(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	cust := customers(t, srv, 3, "owner1")
-	_, err := srv.CreateGroupChat(bg, srv.CorpID, wecomtest.GroupChatSpec{Owner: "owner1", Members: cust, CreatedAt: daysAgo(2)})
+	_, err := srv.Corp(srv.CorpID).GroupChats().Create(bg, wecomtest.GroupChatSpec{Owner: "owner1", Members: cust, CreatedAt: daysAgo(2)})
 	require.NoError(t, err)
-	_, err = srv.CreateGroupChat(bg, srv.CorpID, wecomtest.GroupChatSpec{Owner: "owner2", Members: cust[:1], CreatedAt: daysAgo(1)})
+	_, err = srv.Corp(srv.CorpID).GroupChats().Create(bg, wecomtest.GroupChatSpec{Owner: "owner2", Members: cust[:1], CreatedAt: daysAgo(1)})
 	require.NoError(t, err)
 
 	days, err := svc.StatisticGroupByDay(bg, &groupchat.StatisticGroupByDayRequest{StatWindow: groupchat.StatWindow{

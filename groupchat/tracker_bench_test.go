@@ -139,16 +139,16 @@ func BenchmarkTrackerRefetch(b *testing.B) {
 func BenchmarkTrackerRefetchWecomtest(b *testing.B) {
 	srv := wecomtest.NewServer(b)
 	staff := []string{"owner"}
-	if err := srv.AddStaff(srv.CorpID, staff...); err != nil {
+	if err := srv.Corp(srv.CorpID).AddStaff(staff...); err != nil {
 		b.Fatal(err)
 	}
-	srv.SetGroupChatCapacity(srv.CorpID, 500)
-	cust, err := srv.SeedCustomers(srv.CorpID, 499, staff)
+	srv.Corp(srv.CorpID).GroupChats().SetCapacity(500)
+	cust, err := srv.Corp(srv.CorpID).SeedCustomers(499, staff)
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	chat, err := srv.CreateGroupChat(ctx, srv.CorpID, wecomtest.GroupChatSpec{Owner: "owner", Members: cust, CreatedAt: time.Unix(1700000000, 0)})
+	chat, err := srv.Corp(srv.CorpID).GroupChats().Create(ctx, wecomtest.GroupChatSpec{Owner: "owner", Members: cust, CreatedAt: time.Unix(1700000000, 0)})
 	if err != nil {
 		b.Fatal(err)
 	}

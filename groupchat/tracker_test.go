@@ -23,7 +23,7 @@ func requireInSync(t *testing.T, e *tracked, chatID string) *groupchat.TrackedCh
 	c, err := e.tr.Chat(bg, chatID)
 	require.NoError(t, err)
 	require.NotNil(t, c, "chat %s is tracked", chatID)
-	assert.Equal(t, e.srv.GroupChatMembers(e.srv.CorpID, chatID), ids(c.Members))
+	assert.Equal(t, e.srv.Corp(e.srv.CorpID).GroupChats().Members(chatID), ids(c.Members))
 	assert.Empty(t, c.Pending)
 	g, err := e.svc.Get(bg, chatID, false)
 	require.NoError(t, err)
@@ -35,7 +35,7 @@ func TestTrackerFollowsAJoinWay(t *testing.T) {
 	t.Parallel()
 	e := setupTracked(t, nil)
 	srv := e.srv
-	srv.SetGroupChatCapacity(srv.CorpID, 4)
+	srv.Corp(srv.CorpID).GroupChats().SetCapacity(4)
 	first := newChat(t, srv, "owner1", "Club")
 	cfg, err := e.svc.AddJoinWay(bg, &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, ChatIDList: []string{first},
 		RoomBaseName: "Club", RoomBaseID: 2, State: "spring"})
@@ -44,13 +44,13 @@ func TestTrackerFollowsAJoinWay(t *testing.T) {
 	joined := map[string]string{} // customer → group
 	var last string
 	for range 7 {
-		chat, ext, err := srv.JoinViaJoinWay(bg, srv.CorpID, cfg, "")
+		join, err := srv.Corp(srv.CorpID).GroupChats().JoinViaJoinWay(bg, cfg, "")
 		require.NoError(t, err)
-		joined[ext], last = chat, chat
+		joined[join.ExternalUserID], last = join.ChatID, join.ChatID
 	}
 	// someone invited directly has no state
 	direct := customers(t, srv, 1, "owner1")[0]
-	require.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, last, []string{direct}, ""))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Join(bg, last, []string{direct}, ""))
 
 	joins, err := e.tr.Joins(bg, "spring")
 	require.NoError(t, err)
@@ -93,8 +93,8 @@ func TestTrackerAppliesLeavingWithoutCallingWeCom(t *testing.T) {
 	cust := customers(t, srv, 5, "owner1")
 	chat := newChat(t, srv, "owner1", "g", cust...)
 	before := srv.Count(getPath)
-	require.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chat, cust[1:3], false))
-	require.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chat, cust[4:], true))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Leave(bg, chat, cust[1:3], false))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Leave(bg, chat, cust[4:], true))
 	assert.Equal(t, before, srv.Count(getPath), "del_member in sequence needs no read")
 	assert.EqualValues(t, 2, e.tr.Stats().Local)
 	requireInSync(t, e, chat)
@@ -108,14 +108,14 @@ func TestTrackerRepairsAMissedEvent(t *testing.T) {
 	chat := newChat(t, srv, "owner1", "g", cust[:4]...)
 
 	// the callback misses a departure; the next departure shows the gap
-	srv.DropGroupChatEvents(srv.CorpID, 1)
-	require.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chat, cust[:1], false))
+	srv.Corp(srv.CorpID).GroupChats().DropEvents(1)
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Leave(bg, chat, cust[:1], false))
 	c, err := e.tr.Chat(bg, chat)
 	require.NoError(t, err)
 	assert.Contains(t, ids(c.Members), cust[0], "the tracker has not seen it yet")
 
 	before := srv.Count(getPath)
-	require.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chat, cust[1:2], false))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Leave(bg, chat, cust[1:2], false))
 	assert.Equal(t, before+1, srv.Count(getPath), "the gap makes the tracker read the group")
 	st := e.tr.Stats()
 	assert.EqualValues(t, 1, st.Gaps)
@@ -123,9 +123,9 @@ func TestTrackerRepairsAMissedEvent(t *testing.T) {
 	requireInSync(t, e, chat)
 
 	// a missed join is repaired by the next change of any kind
-	srv.DropGroupChatEvents(srv.CorpID, 1)
-	require.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, chat, cust[4:5], ""))
-	require.NoError(t, srv.RenameGroupChat(bg, srv.CorpID, chat, "renamed"))
+	srv.Corp(srv.CorpID).GroupChats().DropEvents(1)
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Join(bg, chat, cust[4:5], ""))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Rename(bg, chat, "renamed"))
 	c = requireInSync(t, e, chat)
 	assert.Equal(t, "renamed", c.Name)
 	assert.EqualValues(t, 2, e.tr.Stats().Gaps)
@@ -138,9 +138,9 @@ func TestTrackerSkipsAReSentEvent(t *testing.T) {
 	srv := e.srv
 	cust := customers(t, srv, 3, "owner1")
 	chat := newChat(t, srv, "owner1", "g")
-	require.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, chat, cust[:2], ""))
-	require.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chat, cust[:1], false))
-	events := srv.GroupChatEvents(srv.CorpID)
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Join(bg, chat, cust[:2], ""))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Leave(bg, chat, cust[:1], false))
+	events := srv.Corp(srv.CorpID).GroupChats().Events()
 	require.Len(t, events, 3)
 
 	before := srv.Count(getPath)
@@ -157,7 +157,7 @@ func TestTrackerSkipsAReSentEvent(t *testing.T) {
 	// a member who left and comes back: the event leads to a past version
 	// only if versions repeat; the fake's do not, WeCom's might. Either
 	// way an event in sequence is applied.
-	require.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, chat, cust[:1], ""))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Join(bg, chat, cust[:1], ""))
 	requireInSync(t, e, chat)
 	assert.EqualValues(t, 2, e.tr.Stats().Duplicates)
 }
@@ -171,36 +171,36 @@ func TestTrackerWaitsForLaggingReads(t *testing.T) {
 	require.NoError(t, err)
 
 	// groupchat/get still shows the group before the join
-	srv.SetGroupChatLag(srv.CorpID, 1)
-	_, ext, err := srv.JoinViaJoinWay(bg, srv.CorpID, cfg, "")
+	srv.Corp(srv.CorpID).GroupChats().SetLag(1)
+	join, err := srv.Corp(srv.CorpID).GroupChats().JoinViaJoinWay(bg, cfg, "")
 	require.NoError(t, err)
 	c, err := e.tr.Chat(bg, chat)
 	require.NoError(t, err)
-	assert.Equal(t, []string{ext}, c.Pending, "announced but not yet readable")
-	assert.NotContains(t, ids(c.Members), ext)
-	assert.Equal(t, []string{"owner1", ext}, c.MemberIDs())
+	assert.Equal(t, []string{join.ExternalUserID}, c.Pending, "announced but not yet readable")
+	assert.NotContains(t, ids(c.Members), join.ExternalUserID)
+	assert.Equal(t, []string{"owner1", join.ExternalUserID}, c.MemberIDs())
 	joins, err := e.tr.Joins(bg, "ad")
 	require.NoError(t, err)
 	assert.Empty(t, joins, "the state arrives with the next read")
 
 	// the next event applies in sequence on top of the pending state
-	_, ext2, err := srv.JoinViaJoinWay(bg, srv.CorpID, cfg, "")
+	join2, err := srv.Corp(srv.CorpID).GroupChats().JoinViaJoinWay(bg, cfg, "")
 	require.NoError(t, err)
 	assert.Zero(t, e.tr.Stats().Gaps)
 	c = requireInSync(t, e, chat)
-	assert.Subset(t, ids(c.Members), []string{ext, ext2})
+	assert.Subset(t, ids(c.Members), []string{join.ExternalUserID, join2.ExternalUserID})
 	joins, err = e.tr.Joins(bg, "ad")
 	require.NoError(t, err)
 	assert.Len(t, joins, 2)
 
 	// a lagging read for a departure: the event is applied on top
-	srv.SetGroupChatLag(srv.CorpID, 1)
-	srv.DropGroupChatEvents(srv.CorpID, 1)
-	require.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, chat, customers(t, srv, 1, "owner1"), ""))
-	require.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chat, []string{ext}, false))
+	srv.Corp(srv.CorpID).GroupChats().SetLag(1)
+	srv.Corp(srv.CorpID).GroupChats().DropEvents(1)
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Join(bg, chat, customers(t, srv, 1, "owner1"), ""))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Leave(bg, chat, []string{join.ExternalUserID}, false))
 	c, err = e.tr.Chat(bg, chat)
 	require.NoError(t, err)
-	assert.NotContains(t, c.MemberIDs(), ext)
+	assert.NotContains(t, c.MemberIDs(), join.ExternalUserID)
 	_, err = e.tr.Refresh(bg, chat)
 	require.NoError(t, err)
 	requireInSync(t, e, chat)
@@ -214,24 +214,24 @@ func TestTrackerOwnerChangesAndDismissals(t *testing.T) {
 	a := newChat(t, srv, "owner1", "a", cust...)
 	b := newChat(t, srv, "owner1", "b")
 
-	require.NoError(t, srv.SetGroupChatOwner(bg, srv.CorpID, a, "owner2"))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().SetOwner(bg, a, "owner2"))
 	c := requireInSync(t, e, a)
 	assert.Equal(t, "owner2", c.Owner)
-	require.NoError(t, srv.SetGroupChatNotice(bg, srv.CorpID, a, "hello"))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().SetNotice(bg, a, "hello"))
 	c, err := e.tr.Chat(bg, a)
 	require.NoError(t, err)
 	assert.Equal(t, "hello", c.Notice)
 
 	// an inheritance through the API: the fake pushes change_owner in the background
-	require.NoError(t, srv.ResignStaff(srv.CorpID, "owner1"))
+	require.NoError(t, srv.Corp(srv.CorpID).ResignStaff("owner1"))
 	res, err := e.svc.TransferMany(bg, &groupchat.TransferRequest{ChatIDList: []string{b}, NewOwner: "heir"}, 0)
 	require.NoError(t, err)
 	require.NoError(t, res[0].Err)
-	require.NoError(t, srv.DeliverGroupChatEvents(bg, srv.CorpID))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().DeliverEvents(bg))
 	c = requireInSync(t, e, b)
 	assert.Equal(t, "heir", c.Owner)
 
-	require.NoError(t, srv.DismissGroupChat(bg, srv.CorpID, a))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Dismiss(bg, a))
 	c, err = e.tr.Chat(bg, a)
 	require.NoError(t, err)
 	assert.Nil(t, c)
@@ -288,7 +288,7 @@ func TestTrackerSyncAndRefresh(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, c.Members[1].Name, "WithMemberNames reads names")
 
-	require.NoError(t, srv.DismissGroupChat(bg, srv.CorpID, chats[0]))
+	require.NoError(t, srv.Corp(srv.CorpID).GroupChats().Dismiss(bg, chats[0]))
 	c, err = tr.Refresh(bg, chats[0])
 	require.NoError(t, err)
 	assert.Nil(t, c, "a group that is gone is forgotten")
@@ -302,7 +302,7 @@ func TestTrackerConcurrentEvents(t *testing.T) {
 	e := setupTracked(t, []callback.Option{callback.WithWorkers(4, 256)})
 	t.Cleanup(func() { _ = e.h.Close(context.Background()) })
 	srv := e.srv
-	srv.SetGroupChatCapacity(srv.CorpID, 500)
+	srv.Corp(srv.CorpID).GroupChats().SetCapacity(500)
 	chats := []string{newChat(t, srv, "owner1", "a"), newChat(t, srv, "owner2", "b")}
 	cfg, err := e.svc.AddJoinWay(bg, &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, ChatIDList: chats[:1], State: "busy"})
 	require.NoError(t, err)
@@ -313,13 +313,13 @@ func TestTrackerConcurrentEvents(t *testing.T) {
 			defer wg.Done()
 			for i := range 15 {
 				if w%2 == 0 {
-					_, _, err := srv.JoinViaJoinWay(bg, srv.CorpID, cfg, "")
+					_, err := srv.Corp(srv.CorpID).GroupChats().JoinViaJoinWay(bg, cfg, "")
 					assert.NoError(t, err)
 				} else {
 					c := customers(t, srv, 1, "owner1")
-					assert.NoError(t, srv.JoinGroupChat(bg, srv.CorpID, chats[1], c, ""))
+					assert.NoError(t, srv.Corp(srv.CorpID).GroupChats().Join(bg, chats[1], c, ""))
 					if i%3 == 0 {
-						assert.NoError(t, srv.LeaveGroupChat(bg, srv.CorpID, chats[1], c, true))
+						assert.NoError(t, srv.Corp(srv.CorpID).GroupChats().Leave(bg, chats[1], c, true))
 					}
 				}
 			}

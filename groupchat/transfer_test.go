@@ -25,7 +25,7 @@ func TestTransferManyChunksAndReportsEachGroup(t *testing.T) {
 		resignedChats = append(resignedChats, newChat(t, srv, "owner1", "r"))
 	}
 	active := newChat(t, srv, "owner2", "still served")
-	require.NoError(t, srv.ResignStaff(srv.CorpID, "owner1"))
+	require.NoError(t, srv.Corp(srv.CorpID).ResignStaff("owner1"))
 
 	// failures in the first and the last chunk
 	items := append([]string{active}, resignedChats...)
@@ -43,9 +43,9 @@ func TestTransferManyChunksAndReportsEachGroup(t *testing.T) {
 	for i, r := range res[1 : len(res)-1] {
 		require.NoError(t, r.Err, "group %d", i)
 		assert.Equal(t, resignedChats[i], r.Item)
-		assert.Equal(t, "heir", srv.GroupChatOwner(srv.CorpID, r.Item))
+		assert.Equal(t, "heir", srv.Corp(srv.CorpID).GroupChats().Owner(r.Item))
 	}
-	assert.Equal(t, "owner2", srv.GroupChatOwner(srv.CorpID, active))
+	assert.Equal(t, "owner2", srv.Corp(srv.CorpID).GroupChats().Owner(active))
 
 	// inherited groups are listed as such and cannot be inherited twice
 	n := 0
@@ -67,7 +67,7 @@ func TestOnjobTransferManyLimits(t *testing.T) {
 	srv, svc := setup(t)
 	a, b := newChat(t, srv, "owner1", "a"), newChat(t, srv, "owner1", "b")
 	resigned := newChat(t, srv, "owner2", "c")
-	require.NoError(t, srv.ResignStaff(srv.CorpID, "owner2"))
+	require.NoError(t, srv.Corp(srv.CorpID).ResignStaff("owner2"))
 
 	res, err := svc.OnjobTransferMany(bg, &groupchat.TransferRequest{ChatIDList: []string{a, b, resigned}, NewOwner: "heir"}, 0)
 	require.NoError(t, err)
@@ -86,7 +86,7 @@ func TestOnjobTransferManyLimits(t *testing.T) {
 	res, err = svc.OnjobTransferMany(bg, &groupchat.TransferRequest{ChatIDList: []string{a}, NewOwner: "heir"}, 1)
 	require.NoError(t, err)
 	require.Error(t, res[0].Err, "a third hand-over in 90 days")
-	assert.Equal(t, "owner1", srv.GroupChatOwner(srv.CorpID, a))
+	assert.Equal(t, "owner1", srv.Corp(srv.CorpID).GroupChats().Owner(a))
 }
 
 func TestTransferManyOutcomeUnknownIsNeverSuccess(t *testing.T) {
@@ -96,7 +96,7 @@ func TestTransferManyOutcomeUnknownIsNeverSuccess(t *testing.T) {
 	for range 150 {
 		chats = append(chats, newChat(t, srv, "owner1", "g"))
 	}
-	require.NoError(t, srv.ResignStaff(srv.CorpID, "owner1"))
+	require.NoError(t, srv.Corp(srv.CorpID).ResignStaff("owner1"))
 	// the first call's connection drops after the request was read: WeCom
 	// may or may not have moved those groups
 	srv.Fail(transferPath, wecomtest.Fault{Drop: true})

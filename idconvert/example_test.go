@@ -27,16 +27,21 @@ func migrateCustomerIDs(ctx context.Context, corp *wecom.Client, stored []string
 }
 
 func ExampleService_GetNewExternalUserIDMany() {
-	srv := wecomtest.New() // stands in for WeCom here
+	srv := wecomtest.Start() // stands in for WeCom here
 	defer srv.Close()
 	ctx := context.Background()
 	srv.AddSuite("wwsuiteexample01", "suite-secret")
 	suite := wecom.NewSuite("wwsuiteexample01", "suite-secret", srv.SuiteOptions()...)
-	if err := suite.SetTicket(ctx, srv.NewSuiteTicket("wwsuiteexample01")); err != nil {
+	if err := suite.SetTicket(ctx, srv.Suite("wwsuiteexample01").IssueTicket()); err != nil {
 		fmt.Println(err)
 		return
 	}
-	if _, err := suite.HandleCreateAuth(ctx, srv.Install("wwsuiteexample01", "wwcorp")); err != nil {
+	code, err := srv.Suite("wwsuiteexample01").Install(ctx, "wwcorp", "")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := suite.HandleCreateAuth(ctx, code); err != nil {
 		fmt.Println(err)
 		return
 	}

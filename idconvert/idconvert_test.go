@@ -27,14 +27,16 @@ func suiteEnv(t *testing.T, suiteID string, opts ...wecomtest.Option) (*wecomtes
 	srv := wecomtest.NewServer(t, opts...)
 	srv.AddSuite(suiteID, testSuiteSecret)
 	s := wecom.NewSuite(suiteID, testSuiteSecret, srv.SuiteOptions()...)
-	require.NoError(t, s.SetTicket(t.Context(), srv.NewSuiteTicket(suiteID)))
+	require.NoError(t, s.SetTicket(t.Context(), srv.Suite(suiteID).IssueTicket()))
 	return srv, s
 }
 
 // installCorp runs an installation of the suite by corpID end to end.
 func installCorp(t *testing.T, srv *wecomtest.Server, s *wecom.Suite, corpID string) {
 	t.Helper()
-	info, err := s.HandleCreateAuth(t.Context(), srv.Install(s.ID(), corpID))
+	authCode, err := srv.Suite(s.ID()).Install(t.Context(), corpID, "")
+	require.NoError(t, err)
+	info, err := s.HandleCreateAuth(t.Context(), authCode)
 	require.NoError(t, err)
 	require.Equal(t, corpID, info.AuthCorpInfo.CorpID)
 }
@@ -57,7 +59,7 @@ func TestThirdPartyConversions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []idconvert.ExternalUserIDPair{{ExternalUserID: "wmCCC", NewExternalUserID: wecomtest.ServiceExternalUserID("wmCCC")}}, pairs)
 
-	srv.LinkUnionID("wwcorpA", "union-1", "wmDDD")
+	srv.Corp("wwcorpA").LinkUnionID("union-1", "wmDDD")
 	res, err := conv.UnionIDToExternalUserID(ctx, &idconvert.UnionIDToExternalUserIDRequest{UnionID: "union-1", OpenID: "open-1", SubjectType: idconvert.SubjectProvider})
 	require.NoError(t, err)
 	assert.Equal(t, &idconvert.UnionIDToExternalUserIDResponse{ExternalUserID: wecomtest.ServiceExternalUserID("wmDDD")}, res)
@@ -179,10 +181,10 @@ func TestToServiceAndBack(t *testing.T) {
 	// The corp's own self-built app converts back, naming the source app.
 	srv.AddSuite(testSuiteID, testSuiteSecret)
 	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions()...)
-	require.NoError(t, s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)))
+	require.NoError(t, s.SetTicket(ctx, srv.Suite(testSuiteID).IssueTicket()))
 	installCorp(t, srv, s, srv.CorpID)
 	selfBuilt := idconvert.New(srv.Client())
-	back, err := selfBuilt.FromServiceExternalUserID(ctx, svc, srv.AgentID(testSuiteID, srv.CorpID))
+	back, err := selfBuilt.FromServiceExternalUserID(ctx, svc, srv.Suite(testSuiteID).AgentID(srv.CorpID))
 	require.NoError(t, err)
 	assert.Equal(t, "wmEEE", back)
 	_, err = selfBuilt.FromServiceExternalUserID(ctx, svc, 42)
@@ -194,14 +196,14 @@ func TestBatchOpenUserIDToUserID(t *testing.T) {
 	ctx := t.Context()
 	srv, s := suiteEnv(t, testSuiteID)
 	installCorp(t, srv, s, srv.CorpID)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
-	agentID := srv.AgentID(testSuiteID, srv.CorpID)
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
+	agentID := srv.Suite(testSuiteID).AgentID(srv.CorpID)
 
 	admins, err := s.ListAdmins(ctx, srv.CorpID, agentID)
 	require.NoError(t, err)
 	require.Len(t, admins, 1)
-	lisi := srv.OpenUserID(testSuiteID, srv.CorpID, "lisi")
-	staff := srv.OpenUserID(testSuiteID, srv.CorpID, "zhangsan")
+	lisi := srv.Suite(testSuiteID).OpenUserID(srv.CorpID, "lisi")
+	staff := srv.Suite(testSuiteID).OpenUserID(srv.CorpID, "zhangsan")
 
 	conv := idconvert.New(srv.Client()) // the corp's self-built app
 	res, err := conv.BatchOpenUserIDToUserID(ctx, &idconvert.BatchOpenUserIDToUserIDRequest{
@@ -240,7 +242,7 @@ func TestBatchExternalUserIDToPendingID(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, res.PendingID)
 	// They become a customer; the pending_id links them back.
-	srv.LinkUnionID("wwcorpA", "union-9", "wmNEW")
+	srv.Corp("wwcorpA").LinkUnionID("union-9", "wmNEW")
 	newID := wecomtest.ServiceExternalUserID("wmNEW")
 	other := wecomtest.ServiceExternalUserID("wmOTHER")
 	pairs, err := conv.BatchExternalUserIDToPendingID(ctx, &idconvert.BatchExternalUserIDToPendingIDRequest{ExternalUserID: []string{newID, other}})
@@ -256,7 +258,7 @@ func TestBatchExternalUserIDToPendingID(t *testing.T) {
 	mu.Lock()
 	now = now.Add(90 * 24 * time.Hour)
 	mu.Unlock()
-	require.NoError(t, s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)))
+	require.NoError(t, s.SetTicket(ctx, srv.Suite(testSuiteID).IssueTicket()))
 	pairs, err = conv.BatchExternalUserIDToPendingID(ctx, &idconvert.BatchExternalUserIDToPendingIDRequest{ExternalUserID: []string{newID}})
 	require.NoError(t, err)
 	assert.Empty(t, pairs)
@@ -271,8 +273,8 @@ func TestUnionIDToExternalUserIDV1(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "a"))
-	ids, err := srv.SeedCustomers(srv.CorpID, 2, []string{"a"})
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("a"))
+	ids, err := srv.Corp(srv.CorpID).SeedCustomers(2, []string{"a"})
 	require.NoError(t, err)
 	c := srv.Client()
 	var detail struct {

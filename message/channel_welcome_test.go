@@ -22,7 +22,7 @@ import (
 // with both helpers registered.
 type channelFlow struct {
 	srv     *wecomtest.Server
-	cb      *wecomtest.AppCallback
+	cb      *wecomtest.Corp
 	code    *contact.ChannelCode
 	tagID   string
 	results *results
@@ -74,7 +74,7 @@ func TestChannelCodeToWelcome(t *testing.T) {
 			t.Parallel()
 			f := setupChannelFlow(t, nil, mode.opts...)
 
-			scan, err := f.cb.ScanContactWay(t.Context(), f.code.ConfigID)
+			scan, err := f.cb.ScanContactWay(t.Context(), f.code.ConfigID, "")
 			require.NoError(t, err)
 			require.NotEmpty(t, scan.WelcomeCode)
 			assert.Equal(t, f.code.State, scan.State)
@@ -85,19 +85,19 @@ func TestChannelCodeToWelcome(t *testing.T) {
 			assert.Equal(t, message.RuleChannel, res.Rule)
 
 			name := customerName(t, f.srv.Client(), scan.ExternalUserID)
-			sent := f.srv.WelcomesSent(f.srv.CorpID)
+			sent := f.srv.Corp(f.srv.CorpID).Messages().WelcomesSent()
 			require.Len(t, sent, 1)
 			assert.Equal(t, wecomtest.SentWelcome{WelcomeCode: scan.WelcomeCode, UserID: scan.UserID, ExternalUserID: scan.ExternalUserID,
 				Text: "Welcome from channel X, " + name + "!"}, sent[0])
-			assert.Equal(t, wecomtest.WelcomeCodeUsed, f.srv.WelcomeCode(f.srv.CorpID, scan.WelcomeCode))
+			assert.Equal(t, wecomtest.WelcomeCodeUsed, f.srv.Corp(f.srv.CorpID).Messages().WelcomeCode(scan.WelcomeCode))
 
 			// The tags and remark are applied before the push is answered
 			// (synchronously) or by the workers: wait for them.
 			require.Eventually(t, func() bool {
-				rel, ok := f.srv.Relation(f.srv.CorpID, scan.UserID, scan.ExternalUserID)
+				rel, ok := f.srv.Corp(f.srv.CorpID).Relation(scan.UserID, scan.ExternalUserID)
 				return ok && slices.Contains(rel.TagIDs, f.tagID) && rel.Remark != ""
 			}, 5*time.Second, time.Millisecond)
-			rel, _ := f.srv.Relation(f.srv.CorpID, scan.UserID, scan.ExternalUserID)
+			rel, _ := f.srv.Corp(f.srv.CorpID).Relation(scan.UserID, scan.ExternalUserID)
 			assert.Equal(t, "X·"+time.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102"), rel.Remark)
 		})
 	}
@@ -149,12 +149,12 @@ func BenchmarkChannelCodeToWelcomeHandWritten(b *testing.B) {
 	benchScans(b, cb, way.ConfigID, rs)
 }
 
-func benchScans(b *testing.B, cb *wecomtest.AppCallback, configID string, rs *results) {
+func benchScans(b *testing.B, cb *wecomtest.Corp, configID string, rs *results) {
 	var total time.Duration
 	b.ReportAllocs()
 	for b.Loop() {
 		start := time.Now()
-		if _, err := cb.ScanContactWay(b.Context(), configID); err != nil {
+		if _, err := cb.ScanContactWay(b.Context(), configID, ""); err != nil {
 			b.Fatal(err)
 		}
 		res := rs.next(b)

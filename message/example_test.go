@@ -14,10 +14,10 @@ import (
 // with totals per status.
 func Example() {
 	ctx := context.Background()
-	srv := wecomtest.New() // a fake WeCom; use wecom.New(corpID, secret) for the real one
+	srv := wecomtest.Start() // a fake WeCom; use wecom.New(corpID, secret) for the real one
 	defer srv.Close()
-	_ = srv.AddStaff(srv.CorpID, "zhangsan", "lisi")
-	customers, _ := srv.SeedCustomers(srv.CorpID, 12_000, []string{"zhangsan", "lisi"})
+	_ = srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi")
+	customers, _ := srv.Corp(srv.CorpID).SeedCustomers(12_000, []string{"zhangsan", "lisi"})
 
 	svc := message.New(srv.Client())
 	poster, err := svc.Attachment(ctx, message.MsgImage, wecom.MediaFromBytes("sale.png", []byte("…png…"))) // uploaded once, cached 3 days
@@ -39,7 +39,7 @@ func Example() {
 			fmt.Println(task.Err)
 			continue
 		}
-		_ = srv.ConfirmMassSend(srv.CorpID, task.MsgID, "zhangsan") // zhangsan sends; lisi does not yet
+		_ = srv.Corp(srv.CorpID).Messages().ConfirmMassSend(task.MsgID, "zhangsan") // zhangsan sends; lisi does not yet
 		report, err := svc.MassSendResults(ctx, &message.MassSendResultsRequest{MsgID: task.MsgID}, nil)
 		if err != nil {
 			fmt.Println(err)
@@ -56,10 +56,10 @@ func Example() {
 // reports the senders and tags WeCom could not use.
 func ExampleMomentJob_Wait() {
 	ctx := context.Background()
-	srv := wecomtest.New()
+	srv := wecomtest.Start()
 	defer srv.Close()
-	_ = srv.AddStaff(srv.CorpID, "zhangsan")
-	srv.SetMomentJobDelay(srv.CorpID, 0)
+	_ = srv.Corp(srv.CorpID).AddStaff("zhangsan")
+	srv.Corp(srv.CorpID).Messages().SetMomentJobDelay(0)
 
 	svc := message.New(srv.Client())
 	photo, err := svc.MomentAttachment(ctx, message.MsgImage, wecom.MediaFromBytes("shop.jpg", []byte("…jpeg…")))
@@ -125,11 +125,11 @@ func sendSpringSale(ctx context.Context, c *wecom.Client, customers []string, pn
 }
 
 func ExampleService_MassSend() {
-	srv := wecomtest.New()
+	srv := wecomtest.Start()
 	defer srv.Close()
-	_ = srv.AddStaff(srv.CorpID, "zhangsan")
-	customers, _ := srv.SeedCustomers(srv.CorpID, 3, []string{"zhangsan"})
-	srv.SetMomentJobDelay(srv.CorpID, 0)
+	_ = srv.Corp(srv.CorpID).AddStaff("zhangsan")
+	customers, _ := srv.Corp(srv.CorpID).SeedCustomers(3, []string{"zhangsan"})
+	srv.Corp(srv.CorpID).Messages().SetMomentJobDelay(0)
 
 	if err := sendSpringSale(context.Background(), srv.Client(), customers, []byte("…png…")); err != nil {
 		fmt.Println(err)

@@ -96,7 +96,7 @@ func TestGroupMsgTaskAndResults_Page(t *testing.T) {
 	ids := seed(t, srv, 20, staff...)
 	resp, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{ExternalUserID: ids, Text: text("hi")})
 	require.NoError(t, err)
-	srv.SetContactPageLimit(srv.CorpID, 2) // pages of 2 whatever the limit asked
+	srv.Corp(srv.CorpID).SetContactPageLimit(2) // pages of 2 whatever the limit asked
 	var senders []string
 	for task, err := range svc.GetGroupMsgTaskIter(bg, &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID, Limit: 1000}) {
 		require.NoError(t, err)
@@ -140,7 +140,7 @@ func TestGroupMsg_DispatchingAnswer(t *testing.T) {
 	clock := newFakeClock()
 	srv, svc := setup(t, wecomtest.WithClock(clock.Now))
 	seed(t, srv, 1, "alice")
-	srv.SetMassSendDispatchDelay(srv.CorpID, 3*time.Second)
+	srv.Corp(srv.CorpID).Messages().SetMassSendDispatchDelay(3 * time.Second)
 	resp, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{Sender: "alice", Text: text("hi")})
 	require.NoError(t, err)
 	_, err = svc.GetGroupMsgTask(bg, &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID})
@@ -179,7 +179,7 @@ func TestCancelAndRemind(t *testing.T) {
 
 	require.NoError(t, svc.CancelGroupMsgSend(bg, resp.MsgID))
 	require.NoError(t, svc.CancelGroupMsgSend(bg, resp.MsgID), "cancelling twice is fine")
-	assert.True(t, errors.Is(srv.ConfirmMassSend(srv.CorpID, resp.MsgID, "alice"), wecomtest.ErrMassSendCanceled))
+	assert.True(t, errors.Is(srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, "alice"), wecomtest.ErrMassSendCanceled))
 	wantCode(t, svc.CancelGroupMsgSend(bg, "msgUnknown"), 41047)
 	wantCode(t, svc.RemindGroupMsgSend(bg, "msgUnknown"), 41047)
 	assert.ErrorIs(t, svc.CancelGroupMsgSend(bg, ""), message.ErrInvalidArgument)

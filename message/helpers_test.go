@@ -26,8 +26,8 @@ func setup(t testing.TB, opts ...wecomtest.Option) (*wecomtest.Server, *message.
 // seed enables staff and adds n customers spread over them.
 func seed(t testing.TB, srv *wecomtest.Server, n int, staff ...string) []string {
 	t.Helper()
-	require.NoError(t, srv.AddStaff(srv.CorpID, staff...))
-	ids, err := srv.SeedCustomers(srv.CorpID, n, staff)
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff(staff...))
+	ids, err := srv.Corp(srv.CorpID).SeedCustomers(n, staff)
 	require.NoError(t, err)
 	return ids
 }

@@ -61,15 +61,15 @@ func TestAddMsgTemplate_CustomersAndConfirmation(t *testing.T) {
 	assert.Equal(t, map[string]message.SendStatus{ids[0]: 0, ids[2]: 0, ids[4]: 0}, recipients(t, svc, resp.MsgID, "alice"))
 
 	// alice confirms; bob's customer 3 stops being his customer first.
-	require.NoError(t, srv.ConfirmMassSend(srv.CorpID, resp.MsgID, "alice"))
-	require.NoError(t, srv.ResignStaff(srv.CorpID, "bob"))
-	require.NoError(t, srv.ConfirmMassSend(srv.CorpID, resp.MsgID, "bob"))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, "alice"))
+	require.NoError(t, srv.Corp(srv.CorpID).ResignStaff("bob"))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, "bob"))
 	assert.Equal(t, map[string]message.TaskStatus{"alice": message.TaskSent, "bob": message.TaskSent}, tasks(t, svc, resp.MsgID))
 	assert.Equal(t, map[string]message.SendStatus{ids[0]: 1, ids[2]: 1, ids[4]: 1}, recipients(t, svc, resp.MsgID, "alice"))
 	assert.Equal(t, map[string]message.SendStatus{ids[1]: message.SendNotFriend, ids[3]: message.SendNotFriend},
 		recipients(t, svc, resp.MsgID, "bob"))
-	assert.Equal(t, 1, srv.MassSendsReceived(srv.CorpID, ids[0]))
-	assert.Equal(t, 0, srv.MassSendsReceived(srv.CorpID, ids[1]))
+	assert.Equal(t, 1, srv.Corp(srv.CorpID).Messages().MassSendsReceived(ids[0]))
+	assert.Equal(t, 0, srv.Corp(srv.CorpID).Messages().MassSendsReceived(ids[1]))
 }
 
 func TestAddMsgTemplate_SenderAndTagFilter(t *testing.T) {
@@ -118,9 +118,9 @@ func TestAddMsgTemplate_Groups(t *testing.T) {
 	assert.Equal(t, []string{"notAGroup"}, resp.FailList)
 	// A group send lists only what was sent.
 	assert.Empty(t, recipients(t, svc, resp.MsgID, "owner"))
-	require.NoError(t, srv.ConfirmMassSend(srv.CorpID, resp.MsgID, ""))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, ""))
 	assert.Equal(t, map[string]message.SendStatus{"wrGroupA": 1, "wrGroupB": 1}, recipients(t, svc, resp.MsgID, "owner"))
-	assert.Equal(t, 1, srv.MassSendsReceived(srv.CorpID, "wrGroupA"))
+	assert.Equal(t, 1, srv.Corp(srv.CorpID).Messages().MassSendsReceived("wrGroupA"))
 	// The group record is listed under chat_type group only.
 	now := time.Now()
 	win := &message.ListGroupMsgsRequest{StartTime: wecom.UnixTime(now.Add(-time.Hour).Unix()), EndTime: wecom.UnixTime(now.Add(time.Hour).Unix())}
@@ -249,17 +249,17 @@ func TestMonthlyQuota(t *testing.T) {
 		t.Helper()
 		resp, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{ExternalUserID: ids, Text: text("news")})
 		require.NoError(t, err)
-		require.NoError(t, srv.ConfirmMassSend(srv.CorpID, resp.MsgID, "alice"))
+		require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, "alice"))
 		return recipients(t, svc, resp.MsgID, "alice")[ids[0]]
 	}
 	for i := range 28 {
 		require.Equal(t, message.SendSent, send(), "send %d", i+1)
 	}
 	assert.Equal(t, message.SendQuotaReached, send())
-	assert.Equal(t, 28, srv.MassSendsReceived(srv.CorpID, ids[0]))
+	assert.Equal(t, 28, srv.Corp(srv.CorpID).Messages().MassSendsReceived(ids[0]))
 	clock.Advance(20 * 24 * time.Hour) // March
 	assert.Equal(t, message.SendSent, send())
 	// The admin may lower it (e.g. one a day); the fake sets a monthly number.
-	srv.SetMassSendQuota(srv.CorpID, 1)
+	srv.Corp(srv.CorpID).Messages().SetMassSendQuota(1)
 	assert.Equal(t, message.SendQuotaReached, send())
 }

@@ -60,7 +60,7 @@ func TestMomentStrategies(t *testing.T) {
 	wantCode(t, err, 40058)
 
 	// List and range, page by page.
-	srv.SetContactPageLimit(srv.CorpID, 2)
+	srv.Corp(srv.CorpID).SetContactPageLimit(2)
 	var ids []int
 	for id, err := range svc.ListMomentStrategiesIter(bg, nil) {
 		require.NoError(t, err)

@@ -33,7 +33,7 @@ func TestMoments_TaskPollingAndRecords(t *testing.T) {
 	ids := seed(t, srv, 6, "alice", "bob") // alice: 0,2,4; bob: 1,3,5
 	vip := tag(t, srv, "VIP", "alice", ids[0], ids[2])
 	tag(t, srv, "VIP too", "bob", ids[1]) // another tag: bob's customers are not VIP
-	srv.SetMomentJobDelay(srv.CorpID, 5*time.Second)
+	srv.Corp(srv.CorpID).Messages().SetMomentJobDelay(5 * time.Second)
 
 	var atts []message.MomentAttachment
 	for _, name := range []string{"a.jpg", "b.jpg"} {
@@ -88,7 +88,7 @@ func TestMoments_TaskPollingAndRecords(t *testing.T) {
 	assert.Equal(t, map[string]message.PublishStatus{"alice": 0, "bob": 0}, publishStatus())
 	_, err = svc.GetMomentSendResult(bg, &message.MomentCustomersRequest{MomentID: m.MomentID, UserID: "alice"})
 	assert.True(t, message.IsNotPostedBy(err), "err = %v", err)
-	require.NoError(t, srv.PublishMoment(srv.CorpID, m.MomentID, "alice"))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().PublishMoment(m.MomentID, "alice"))
 	assert.Equal(t, map[string]message.PublishStatus{"alice": 1, "bob": 0}, publishStatus())
 
 	customers := func(seq func(yield func(*message.MomentCustomer, error) bool)) []string {
@@ -106,8 +106,8 @@ func TestMoments_TaskPollingAndRecords(t *testing.T) {
 	_, err = svc.ListMomentCustomers(bg, &message.MomentCustomersRequest{MomentID: m.MomentID, UserID: "carol"})
 	assert.True(t, message.IsNotPostedBy(err))
 
-	require.NoError(t, srv.AddMomentReaction(srv.CorpID, m.MomentID, "alice", ids[0], false))
-	require.NoError(t, srv.AddMomentReaction(srv.CorpID, m.MomentID, "alice", ids[2], true))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().AddMomentReaction(m.MomentID, "alice", ids[0], false))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().AddMomentReaction(m.MomentID, "alice", ids[2], true))
 	comments, err := svc.GetMomentComments(bg, m.MomentID, "alice")
 	require.NoError(t, err)
 	require.Len(t, comments.CommentList, 1)
@@ -118,7 +118,7 @@ func TestMoments_TaskPollingAndRecords(t *testing.T) {
 
 	// Cancelled: bob can no longer post it.
 	require.NoError(t, svc.CancelMomentTask(bg, m.MomentID))
-	assert.Error(t, srv.PublishMoment(srv.CorpID, m.MomentID, "bob"))
+	assert.Error(t, srv.Corp(srv.CorpID).Messages().PublishMoment(m.MomentID, "bob"))
 	assert.True(t, message.IsInvalidMomentID(svc.CancelMomentTask(bg, "momUnknown")))
 	_, err = svc.GetMomentTask(bg, &message.GetMomentTaskRequest{MomentID: "momUnknown"})
 	assert.True(t, message.IsInvalidMomentID(err))
@@ -169,7 +169,7 @@ func TestMomentJob_FailsAndStops(t *testing.T) {
 	clock := newFakeClock()
 	srv, svc := setup(t, wecomtest.WithClock(clock.Now))
 	seed(t, srv, 1, "alice")
-	srv.SetMomentJobDelay(srv.CorpID, time.Hour)
+	srv.Corp(srv.CorpID).Messages().SetMomentJobDelay(time.Hour)
 	jobID, err := svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Text: text("later")})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(bg)
@@ -186,7 +186,7 @@ func TestMomentJob_FailsAndStops(t *testing.T) {
 	assert.Equal(t, 3, srv.Count(momentResultPath))
 
 	// The job's 24-hour life bounds the wait.
-	srv.SetMomentJobDelay(srv.CorpID, 48*time.Hour)
+	srv.Corp(srv.CorpID).Messages().SetMomentJobDelay(48 * time.Hour)
 	jobID, err = svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Text: text("much later")})
 	require.NoError(t, err)
 	job = svc.MomentJob(jobID)
@@ -296,7 +296,7 @@ func TestListMoments_Window(t *testing.T) {
 	clock := newFakeClock()
 	srv, svc := setup(t, wecomtest.WithClock(clock.Now))
 	seed(t, srv, 1, "alice")
-	srv.SetMomentJobDelay(srv.CorpID, 0)
+	srv.Corp(srv.CorpID).Messages().SetMomentJobDelay(0)
 	created := clock.Now()
 	jobID, err := svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Text: text("hi")})
 	require.NoError(t, err)

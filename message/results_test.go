@@ -54,17 +54,17 @@ func (f *inFlight) Max() int {
 func resultsFixture(t *testing.T, srv *wecomtest.Server, svc *message.Service) (msgID string, ids []string) {
 	t.Helper()
 	ids = seed(t, srv, 16, "alice", "bob", "carol", "dave")
-	srv.SetMassSendQuota(srv.CorpID, 1)
+	srv.Corp(srv.CorpID).Messages().SetMassSendQuota(1)
 	pre, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{ExternalUserID: ids[1:2], Text: text("earlier")})
 	require.NoError(t, err)
-	require.NoError(t, srv.ConfirmMassSend(srv.CorpID, pre.MsgID, ""))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(pre.MsgID, ""))
 
 	resp, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{ExternalUserID: ids, Text: text("sale")})
 	require.NoError(t, err)
-	require.NoError(t, srv.ConfirmMassSend(srv.CorpID, resp.MsgID, "alice"))
-	require.NoError(t, srv.ConfirmMassSend(srv.CorpID, resp.MsgID, "bob"))
-	require.NoError(t, srv.ResignStaff(srv.CorpID, "carol"))
-	require.NoError(t, srv.ConfirmMassSend(srv.CorpID, resp.MsgID, "carol"))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, "alice"))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, "bob"))
+	require.NoError(t, srv.Corp(srv.CorpID).ResignStaff("carol"))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, "carol"))
 	return resp.MsgID, ids
 }
 
@@ -74,7 +74,7 @@ func TestMassSendResults_Aggregates(t *testing.T) {
 	flight := &inFlight{base: srv.HTTPClient().Transport, match: func(p string) bool { return strings.HasSuffix(p, "get_groupmsg_send_result") }}
 	svc := message.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: flight})))
 	msgID, ids := resultsFixture(t, srv, svc)
-	srv.SetContactPageLimit(srv.CorpID, 3) // several pages per sender
+	srv.Corp(srv.CorpID).SetContactPageLimit(3) // several pages per sender
 	srv.Fail("/cgi-bin/externalcontact/get_groupmsg_send_result", wecomtest.Fault{Latency: 5 * time.Millisecond, Times: -1})
 	srv.ResetRequests()
 
@@ -128,7 +128,7 @@ func TestMassSendResults_Stops(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	msgID, _ := resultsFixture(t, srv, svc)
-	srv.SetContactPageLimit(srv.CorpID, 1)
+	srv.Corp(srv.CorpID).SetContactPageLimit(1)
 
 	// each's error stops the reading and is returned.
 	stop := errors.New("enough")

@@ -20,13 +20,13 @@ func TestSendWelcomeMsg_OncePerCode(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	ids := seed(t, srv, 1, "alice")
-	code := srv.IssueWelcomeCode(srv.CorpID, "alice", ids[0])
+	code := srv.Corp(srv.CorpID).Messages().IssueWelcomeCode("alice", ids[0])
 	img, err := svc.Attachment(bg, message.MsgImage, wecom.MediaFromBytes("hello.png", []byte("a welcome picture")))
 	require.NoError(t, err)
 	req := &message.SendWelcomeMsgRequest{WelcomeCode: code, Text: text("Hi %NICKNAME%, welcome!"), Attachments: []message.Attachment{img,
 		message.MiniProgramAttachment(message.MiniProgram{Title: "Shop", PicMediaID: img.Image.MediaID, AppID: "wx0001", Page: "/index"})}}
 	require.NoError(t, svc.SendWelcomeMsg(bg, req))
-	sent := srv.WelcomesSent(srv.CorpID)
+	sent := srv.Corp(srv.CorpID).Messages().WelcomesSent()
 	require.Len(t, sent, 1)
 	assert.Equal(t, wecomtest.SentWelcome{WelcomeCode: code, UserID: "alice", ExternalUserID: ids[0],
 		Text: "Hi %NICKNAME%, welcome!", Attachments: []string{"image", "miniprogram"}}, sent[0])
@@ -36,13 +36,13 @@ func TestSendWelcomeMsg_OncePerCode(t *testing.T) {
 	assert.True(t, message.IsWelcomeCodeUsed(err), "err = %v", err)
 	assert.False(t, message.IsWelcomeCodeExpired(err))
 	assert.False(t, message.IsWelcomeBeingSentByOtherApp(err))
-	assert.Len(t, srv.WelcomesSent(srv.CorpID), 1)
+	assert.Len(t, srv.Corp(srv.CorpID).Messages().WelcomesSent(), 1)
 
 	// A dropped connection is repeated; the customer is greeted once.
-	code2 := srv.IssueWelcomeCode(srv.CorpID, "alice", ids[0])
+	code2 := srv.Corp(srv.CorpID).Messages().IssueWelcomeCode("alice", ids[0])
 	srv.Fail(welcomePath, wecomtest.Fault{Drop: true})
 	require.NoError(t, svc.SendWelcomeMsg(bg, &message.SendWelcomeMsgRequest{WelcomeCode: code2, Text: text("hi")}))
-	assert.Len(t, srv.WelcomesSent(srv.CorpID), 2)
+	assert.Len(t, srv.Corp(srv.CorpID).Messages().WelcomesSent(), 2)
 }
 
 func TestSendWelcomeMsg_Predicates(t *testing.T) {
@@ -55,8 +55,8 @@ func TestSendWelcomeMsg_Predicates(t *testing.T) {
 	}
 
 	// 20 seconds, then the code is invalid.
-	early := srv.IssueWelcomeCode(srv.CorpID, "alice", ids[0])
-	late := srv.IssueWelcomeCode(srv.CorpID, "alice", ids[0])
+	early := srv.Corp(srv.CorpID).Messages().IssueWelcomeCode("alice", ids[0])
+	late := srv.Corp(srv.CorpID).Messages().IssueWelcomeCode("alice", ids[0])
 	clock.Advance(message.WelcomeCodeLifetime - time.Second)
 	require.NoError(t, send(early))
 	clock.Advance(time.Second)
@@ -66,16 +66,16 @@ func TestSendWelcomeMsg_Predicates(t *testing.T) {
 	assert.True(t, message.IsWelcomeCodeExpired(send("wcNeverIssued")))
 
 	// Another app got the same code: while it sends, 41096; then 41051.
-	shared := srv.IssueWelcomeCode(srv.CorpID, "alice", ids[0])
-	require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, shared, false))
+	shared := srv.Corp(srv.CorpID).Messages().IssueWelcomeCode("alice", ids[0])
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().WelcomeByOtherApp(shared, false))
 	err = send(shared)
 	assert.True(t, message.IsWelcomeBeingSentByOtherApp(err), "err = %v", err)
 	assert.False(t, message.IsWelcomeCodeUsed(err))
 	assert.False(t, message.IsWelcomeCodeExpired(err))
-	require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, shared, true))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().WelcomeByOtherApp(shared, true))
 	assert.True(t, message.IsWelcomeCodeUsed(send(shared)))
-	assert.Len(t, srv.WelcomesSent(srv.CorpID), 1, "only the early one was ours")
-	assert.Error(t, srv.WelcomeByOtherApp(srv.CorpID, "wcUnknown", true))
+	assert.Len(t, srv.Corp(srv.CorpID).Messages().WelcomesSent(), 1, "only the early one was ours")
+	assert.Error(t, srv.Corp(srv.CorpID).Messages().WelcomeByOtherApp("wcUnknown", true))
 
 	for _, p := range []func(error) bool{message.IsWelcomeCodeExpired, message.IsWelcomeCodeUsed, message.IsWelcomeBeingSentByOtherApp} {
 		assert.False(t, p(nil))

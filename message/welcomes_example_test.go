@@ -17,9 +17,9 @@ import (
 // Welcomes' own goroutines, so that the callback is answered at once.
 func ExampleWelcomes() {
 	ctx := context.Background()
-	srv := wecomtest.New() // a fake WeCom; use wecom.New(corpID, secret) for the real one
+	srv := wecomtest.Start() // a fake WeCom; use wecom.New(corpID, secret) for the real one
 	defer srv.Close()
-	_ = srv.AddStaff(srv.CorpID, "zhangsan")
+	_ = srv.Corp(srv.CorpID).AddStaff("zhangsan")
 	c := srv.Client()
 	store := wecom.NewMemoryStore()
 	contacts := contact.New(c)
@@ -55,10 +55,10 @@ func ExampleWelcomes() {
 
 	hs := httptest.NewServer(h)
 	defer hs.Close()
-	scan, _ := srv.ConfigureCallback(srv.CorpID, hs.URL, token, aesKey).ScanContactWay(ctx, code.ConfigID)
+	scan, _ := srv.Corp(srv.CorpID).SetCallback(hs.URL, token, aesKey).ScanContactWay(ctx, code.ConfigID, "")
 	res := <-done
 	fmt.Println(res.Outcome, "by the", res.Rule, "rule of", res.Channel, "to the scanner:", res.ExternalUserID == scan.ExternalUserID)
-	fmt.Println("attachments:", srv.WelcomesSent(srv.CorpID)[0].Attachments)
+	fmt.Println("attachments:", srv.Corp(srv.CorpID).Messages().WelcomesSent()[0].Attachments)
 	// Output:
 	// sent by the channel rule of spring-poster to the scanner: true
 	// attachments: [image]

@@ -94,7 +94,7 @@ func TestWelcomesChooseByChannelUserAndDefault(t *testing.T) {
 	require.NoError(t, err)
 	cb := testkit.Callback(t, srv, w.Register)
 
-	byChannel, err := cb.ScanContactWay(ctx, poster.ConfigID)
+	byChannel, err := cb.ScanContactWay(ctx, poster.ConfigID, "")
 	require.NoError(t, err)
 	res := rs.next(t)
 	assert.Equal(t, message.WelcomeSent, res.Outcome, "%v", res.Err)
@@ -104,19 +104,19 @@ func TestWelcomesChooseByChannelUserAndDefault(t *testing.T) {
 	assert.Equal(t, byChannel.ExternalUserID, res.ExternalUserID)
 	assert.False(t, res.Done.Before(res.Received))
 
-	byUser, err := cb.ScanContactWay(ctx, addWay(t, c, "elsewhere", "lisi"))
+	byUser, err := cb.ScanContactWay(ctx, addWay(t, c, "elsewhere", "lisi"), "")
 	require.NoError(t, err)
 	res = rs.next(t)
 	assert.Equal(t, message.RuleUser, res.Rule)
 	assert.Empty(t, res.Channel, "a state of no channel")
 
-	byDefault, err := cb.ScanContactWay(ctx, addWay(t, c, "", "zhangsan"))
+	byDefault, err := cb.ScanContactWay(ctx, addWay(t, c, "", "zhangsan"), "")
 	require.NoError(t, err)
 	res = rs.next(t)
 	assert.Equal(t, message.RuleDefault, res.Rule)
 
 	name := customerName(t, c, byChannel.ExternalUserID)
-	sent := srv.WelcomesSent(srv.CorpID)
+	sent := srv.Corp(srv.CorpID).Messages().WelcomesSent()
 	require.Len(t, sent, 3)
 	assert.Equal(t, wecomtest.SentWelcome{WelcomeCode: byChannel.WelcomeCode, UserID: "zhangsan", ExternalUserID: byChannel.ExternalUserID,
 		Text: "Hi " + name + ", thanks for scanning our poster"}, sent[0])
@@ -141,21 +141,21 @@ func TestWelcomesSkipWhatHasNoCodeOrRule(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan", "lisi"))
-	require.NoError(t, srv.SetConsoleWelcome(srv.CorpID, "zhangsan", true))
+	require.NoError(t, srv.Corp(srv.CorpID).SetConsoleWelcome("zhangsan", true))
 	rs := newResults()
 	w, err := message.NewWelcomes(message.New(c), message.WelcomeRules{Users: map[string]*message.Welcome{"zhangsan": {Text: "hi"}}},
 		message.WithResultHook(rs.hook))
 	require.NoError(t, err)
 	cb := testkit.Callback(t, srv, w.Register)
 
-	scan, err := cb.ScanContactWay(ctx, addWay(t, c, "s", "zhangsan"))
+	scan, err := cb.ScanContactWay(ctx, addWay(t, c, "s", "zhangsan"), "")
 	require.NoError(t, err)
 	assert.Empty(t, scan.WelcomeCode)
 	res := rs.next(t)
 	assert.Equal(t, message.WelcomeNoCode, res.Outcome)
 	assert.Equal(t, "no welcome code", res.Outcome.String())
 
-	_, err = cb.ScanContactWay(ctx, addWay(t, c, "s", "lisi"))
+	_, err = cb.ScanContactWay(ctx, addWay(t, c, "s", "lisi"), "")
 	require.NoError(t, err)
 	res = rs.next(t)
 	assert.Equal(t, message.WelcomeNoRule, res.Outcome)
@@ -176,7 +176,7 @@ func event(t testing.TB, srv *wecomtest.Server, userID string) *callback.Externa
 	t.Helper()
 	ext := testkit.Seed(t, srv, 1, userID)[0]
 	ev := &callback.ExternalContactEvent{UserID: userID, ExternalUserID: ext,
-		WelcomeCode: srv.IssueWelcomeCode(srv.CorpID, userID, ext)}
+		WelcomeCode: srv.Corp(srv.CorpID).Messages().IssueWelcomeCode(userID, ext)}
 	ev.ChangeType = callback.ChangeAddExternalContact
 	ev.CreateTime = wecom.UnixTime(time.Now().Unix())
 	return ev
@@ -192,7 +192,7 @@ func TestWelcomesReportSpentCodes(t *testing.T) {
 
 	// Delivered by another app: 41051, not retried.
 	ev := event(t, srv, "zhangsan")
-	require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, true))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().WelcomeByOtherApp(ev.WelcomeCode, true))
 	res := w.Send(ctx, ev)
 	assert.Equal(t, message.WelcomeUsed, res.Outcome)
 	assert.True(t, message.IsWelcomeCodeUsed(res.Err))
@@ -247,9 +247,9 @@ func TestWelcomesRetry41096WithinTheWindow(t *testing.T) {
 
 	// The other app delivers while we wait: the retry is told 41051.
 	ev := event(t, srv, "zhangsan")
-	require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, false))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().WelcomeByOtherApp(ev.WelcomeCode, false))
 	rt := &deliverAfterFirst{base: srv.HTTPClient().Transport, deliver: func() {
-		assert.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, true))
+		assert.NoError(t, srv.Corp(srv.CorpID).Messages().WelcomeByOtherApp(ev.WelcomeCode, true))
 	}}
 	svc := message.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: rt})))
 	w, err := message.NewWelcomes(svc, message.WelcomeRules{Default: &message.Welcome{Text: "hi"}})
@@ -276,7 +276,7 @@ func TestWelcomesRetry41096WithinTheWindow(t *testing.T) {
 	message.SetWelcomeWaits(w2, time.Millisecond, time.Millisecond)
 	ev = event(t, srv, "zhangsan")
 	ev.CreateTime = wecom.UnixTime(start.Unix())
-	require.NoError(t, srv.WelcomeByOtherApp(srv.CorpID, ev.WelcomeCode, false))
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().WelcomeByOtherApp(ev.WelcomeCode, false))
 	res = w2.Send(ctx, ev)
 	assert.Equal(t, message.WelcomeOtherApp, res.Outcome)
 	assert.True(t, message.IsWelcomeBeingSentByOtherApp(res.Err))
@@ -313,7 +313,7 @@ func TestWelcomesDoNotHoldTheCallback(t *testing.T) {
 
 	// The callback is answered while the send is still held.
 	cb := testkit.Callback(t, srv, w.Register)
-	scan, err := cb.ScanContactWay(ctx, addWay(t, c, "", "zhangsan"))
+	scan, err := cb.ScanContactWay(ctx, addWay(t, c, "", "zhangsan"), "")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, scan.Push.Status())
 	<-bs.started
@@ -357,8 +357,8 @@ func TestWelcomesIgnoreARedeliveredEvent(t *testing.T) {
 			return nil
 		})
 	})
-	cb.Pusher.Attempts = 2
-	_, err = cb.ScanContactWay(ctx, addWay(t, c, "", "zhangsan"))
+	cb.Pusher().Attempts = 2
+	_, err = cb.ScanContactWay(ctx, addWay(t, c, "", "zhangsan"), "")
 	require.NoError(t, err)
 	assert.Equal(t, message.WelcomeSent, rs.next(t).Outcome)
 	require.NoError(t, w.Close(ctx))
@@ -390,7 +390,7 @@ func TestWelcomesUploadOnceAndFillTheName(t *testing.T) {
 	assert.Equal(t, 1, srv.Count("/cgi-bin/media/upload"), "the media id is reused")
 
 	name := customerName(t, c, ev.ExternalUserID)
-	sent := srv.WelcomesSent(srv.CorpID)
+	sent := srv.Corp(srv.CorpID).Messages().WelcomesSent()
 	require.Len(t, sent, 2)
 	assert.Equal(t, name+", "+name+"!", sent[0].Text)
 	assert.Equal(t, []string{"link", "image"}, sent[0].Attachments)
@@ -420,7 +420,7 @@ func TestWelcomesFillTheNameFromTheNameSource(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, srv.Count(pathGetCustomer), "read once for the welcome and the next helper")
 
-	sent := srv.WelcomesSent(srv.CorpID)
+	sent := srv.Corp(srv.CorpID).Messages().WelcomesSent()
 	require.Len(t, sent, 1)
 	assert.Equal(t, "Hi "+name+"!", sent[0].Text)
 	assert.Equal(t, customerName(t, c, ev.ExternalUserID), name)
@@ -438,7 +438,7 @@ func TestWelcomesWithoutANameSourceSendTheFallback(t *testing.T) {
 		require.NoError(t, err)
 		ev := event(t, srv, "zhangsan")
 		require.Equal(t, message.WelcomeSent, w.Send(ctx, ev).Outcome)
-		sent := srv.WelcomesSent(srv.CorpID)
+		sent := srv.Corp(srv.CorpID).Messages().WelcomesSent()
 		assert.Equal(t, tc.want, sent[len(sent)-1].Text)
 	}
 	assert.Zero(t, srv.Count(pathGetCustomer), "no externalcontact/get")
@@ -480,7 +480,7 @@ func TestWelcomesAskTheNameSourceOnlyForANickname(t *testing.T) {
 		require.NoError(t, err)
 		ev := event(t, srv, "zhangsan")
 		require.Equal(t, message.WelcomeSent, w.Send(ctx, ev).Outcome, tc.name)
-		sent := srv.WelcomesSent(srv.CorpID)
+		sent := srv.Corp(srv.CorpID).Messages().WelcomesSent()
 		assert.Equal(t, tc.want, sent[len(sent)-1].Text, tc.name)
 		assert.Equal(t, []string{ev.ExternalUserID}, tc.source.asks, tc.name)
 

@@ -24,7 +24,7 @@ func Example() {
 	ctx := context.Background()
 	mr, _ := miniredis.Run() // stands in for your Redis
 	defer mr.Close()
-	fake := wecomtest.New() // stands in for WeCom
+	fake := wecomtest.Start() // stands in for WeCom
 	defer fake.Close()
 	corpID, secret, token, aesKey := fake.CorpID, fake.Secret, "callbacktoken", wecomtest.NewEncodingAESKey()
 	encryptionKey := make([]byte, 32) // 32 random bytes from your secret manager
@@ -69,7 +69,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("token fetches:", fake.TokenFetches(corpID))
+	fmt.Println("token fetches:", fake.Corp(corpID).TokenFetches())
 	p := wecomtest.NewPusher(srv.URL, token, aesKey, corpID)
 	res, err := p.Push(ctx, wecomtest.AddExternalContactXML(corpID, "zhangsan", "wmCustomer01", "", "", time.Now()))
 	if err != nil {

@@ -108,7 +108,7 @@ func TestFourClientsShareOneGettoken(t *testing.T) {
 		close(start)
 		wg.Wait()
 		assert.Equal(t, int32(20), calls.Load())
-		assert.Equal(t, 1, srv.TokenFetches(srv.CorpID))
+		assert.Equal(t, 1, srv.Corp(srv.CorpID).TokenFetches())
 		assert.Equal(t, 20, srv.Count("/cgi-bin/get_api_domain_ip"))
 	})
 }

@@ -53,8 +53,8 @@ func TestClient_Contracts(t *testing.T) {
 	if last.Path != ipPath || last.Query.Get("access_token") != tok {
 		t.Fatalf("last request %+v", last)
 	}
-	if srv.TokenFetches(srv.CorpID) != 1 {
-		t.Fatalf("token fetched %d times", srv.TokenFetches(srv.CorpID))
+	if srv.Corp(srv.CorpID).TokenFetches() != 1 {
+		t.Fatalf("token fetched %d times", srv.Corp(srv.CorpID).TokenFetches())
 	}
 }
 
@@ -98,8 +98,8 @@ func TestClient_ConcurrentColdCallsFetchOneToken(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if failed.Load() != 0 || srv.TokenFetches(srv.CorpID) != 1 {
-		t.Fatalf("failed %d, token fetches %d", failed.Load(), srv.TokenFetches(srv.CorpID))
+	if failed.Load() != 0 || srv.Corp(srv.CorpID).TokenFetches() != 1 {
+		t.Fatalf("failed %d, token fetches %d", failed.Load(), srv.Corp(srv.CorpID).TokenFetches())
 	}
 }
 
@@ -109,8 +109,8 @@ func TestClient_StaleTokenRefreshedOnceAndCallRetriedOnce(t *testing.T) {
 		name  string
 		stale func(*wecomtest.Server)
 	}{
-		{"42001 expired", func(s *wecomtest.Server) { s.ExpireTokens(s.CorpID) }},
-		{"40014 invalid", func(s *wecomtest.Server) { s.RevokeTokens(s.CorpID) }},
+		{"42001 expired", func(s *wecomtest.Server) { s.Corp(s.CorpID).ExpireTokens() }},
+		{"40014 invalid", func(s *wecomtest.Server) { s.Corp(s.CorpID).RevokeTokens() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -136,7 +136,7 @@ func TestClient_StaleTokenRefreshedOnceAndCallRetriedOnce(t *testing.T) {
 			if failed.Load() != 0 {
 				t.Fatalf("%d calls failed", failed.Load())
 			}
-			if n := srv.TokenFetches(srv.CorpID); n != 2 {
+			if n := srv.Corp(srv.CorpID).TokenFetches(); n != 2 {
 				t.Fatalf("token fetches = %d, want 2", n)
 			}
 		})
@@ -390,7 +390,7 @@ func TestClient_ServerRateLimitAnswers45009(t *testing.T) {
 		t.Fatalf("third call: %v", err)
 	}
 	other := srv.AddCorp("wwother", "other-secret")
-	if err := srv.ClientFor(other.ID).Get(t.Context(), ipPath, nil, nil); err != nil {
+	if err := srv.ClientFor(other.ID()).Get(t.Context(), ipPath, nil, nil); err != nil {
 		t.Fatalf("other corp limited too: %v", err)
 	}
 }
@@ -425,7 +425,7 @@ func TestClient_NoSecretOrTokenInLogsErrorsOrKeys(t *testing.T) {
 		}
 	}
 	collect(c.Get(t.Context(), ipPath, nil, nil))
-	srv.ExpireTokens(srv.CorpID)
+	srv.Corp(srv.CorpID).ExpireTokens()
 	collect(c.Get(t.Context(), ipPath, nil, nil))
 	srv.Fail(ipPath, wecomtest.Fault{Errcode: -1, Times: 5})
 	collect(c.Get(t.Context(), ipPath, nil, nil))

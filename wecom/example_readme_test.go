@@ -14,7 +14,7 @@ import (
 
 // The tour of the core client in README.md.
 func Example_tour() {
-	srv := wecomtest.New() // stands in for WeCom here
+	srv := wecomtest.Start() // stands in for WeCom here
 	defer srv.Close()
 	ctx := context.Background()
 	corpID, secret, opts := srv.CorpID, srv.Secret, srv.ClientOptions()
@@ -38,15 +38,15 @@ func Example_tour() {
 // The wecomtest snippet of README.md.
 func TestREADMEFake(t *testing.T) {
 	srv := wecomtest.NewServer(t)
-	c := srv.Client()            // a *wecom.Client wired to the fake
-	srv.ExpireTokens(srv.CorpID) // next call sees 42001 and refreshes
+	c := srv.Client()                   // a *wecom.Client wired to the fake
+	srv.Corp(srv.CorpID).ExpireTokens() // next call sees 42001 and refreshes
 	srv.Fail("/cgi-bin/externalcontact/list", wecomtest.Fault{Errcode: -1, Times: 2})
 	srv.SetRateLimit("/cgi-bin/externalcontact/get", 100, time.Minute) // 45009 beyond it
 
 	if _, err := c.GetAPIDomainIPs(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if n := srv.TokenFetches(srv.CorpID); n != 1 {
+	if n := srv.Corp(srv.CorpID).TokenFetches(); n != 1 {
 		t.Fatalf("%d token fetches", n)
 	}
 }

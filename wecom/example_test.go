@@ -10,7 +10,7 @@ import (
 )
 
 func Example() {
-	srv := wecomtest.New() // a fake WeCom; use wecom.New(corpID, secret) for the real one
+	srv := wecomtest.Start() // a fake WeCom; use wecom.New(corpID, secret) for the real one
 	defer srv.Close()
 	c := srv.Client()
 	ctx := context.Background()

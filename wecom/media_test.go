@@ -23,7 +23,7 @@ func TestUploadMedia(t *testing.T) {
 	if m.Type != wecom.MediaFile || m.MediaID == "" || time.Since(m.CreatedAt.Time()) > time.Minute {
 		t.Fatalf("media = %+v", m)
 	}
-	got := srv.Media(srv.CorpID)[m.MediaID]
+	got := srv.Corp(srv.CorpID).Media()[m.MediaID]
 	if got.Name != "报价单.txt" || got.Size != len("price list v1") || got.Type != "file" {
 		t.Fatalf("server saw %+v", got)
 	}
@@ -46,7 +46,7 @@ func TestUploadAttachmentAndImage(t *testing.T) {
 	if err != nil || m.MediaID == "" || m.CreatedAt == 0 {
 		t.Fatalf("attachment: %+v %v", m, err)
 	}
-	if f := srv.Media(srv.CorpID)[m.MediaID]; f.AttachmentType != 1 || f.Type != "image" {
+	if f := srv.Corp(srv.CorpID).Media()[m.MediaID]; f.AttachmentType != 1 || f.Type != "image" {
 		t.Fatalf("server saw %+v", f)
 	}
 	u, err := c.UploadImage(t.Context(), "logo.jpg", bytes.NewReader(make([]byte, 100)))
@@ -91,7 +91,7 @@ func TestUpload_RetriedBodyIsComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := srv.Media(srv.CorpID)[m.MediaID]; f.Size != 4096 {
+	if f := srv.Corp(srv.CorpID).Media()[m.MediaID]; f.Size != 4096 {
 		t.Fatalf("retried upload lost data: %+v", f)
 	}
 	// Both attempts carried a well-formed multipart body.

@@ -146,20 +146,20 @@ func TestMediaCache_UploadsAgainBeforeExpiry(t *testing.T) {
 	assert.Equal(t, first.MediaID, kept.MediaID)
 	// (Counted as accepted uploads: the jump of the server's clock also
 	// expires the access token, which costs a refused request.)
-	assert.Len(t, srv.Media(srv.CorpID), 1)
+	assert.Len(t, srv.Corp(srv.CorpID).Media(), 1)
 
 	clock.Advance(2 * time.Second) // within the margin: replaced
 	fresh, err := mc.UploadAttachment(ctx, wecom.MediaImage, wecom.AttachmentMoment, src)
 	require.NoError(t, err)
 	assert.NotEqual(t, first.MediaID, fresh.MediaID)
-	assert.Len(t, srv.Media(srv.CorpID), 2)
+	assert.Len(t, srv.Corp(srv.CorpID).Media(), 2)
 
 	// Attachments and temporary media are separate entries.
 	tmp, err := mc.UploadMedia(ctx, wecom.MediaImage, src)
 	require.NoError(t, err)
 	assert.NotEqual(t, fresh.MediaID, tmp.MediaID)
-	assert.Equal(t, 0, srv.Media(srv.CorpID)[tmp.MediaID].AttachmentType)
-	assert.Equal(t, 1, srv.Media(srv.CorpID)[fresh.MediaID].AttachmentType)
+	assert.Equal(t, 0, srv.Corp(srv.CorpID).Media()[tmp.MediaID].AttachmentType)
+	assert.Equal(t, 1, srv.Corp(srv.CorpID).Media()[fresh.MediaID].AttachmentType)
 
 	// Forget drops the entry: the next use uploads again.
 	require.NoError(t, mc.Forget(ctx, wecom.MediaImage, wecom.AttachmentMoment, src))
@@ -194,7 +194,7 @@ func TestMediaCache_SourcesAndFailures(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("price list 2025"), 0o600))
 	fromFile, err := mc.UploadMedia(ctx, wecom.MediaFile, wecom.MediaFromFile(path))
 	require.NoError(t, err)
-	assert.Equal(t, "价目表.txt", srv.Media(srv.CorpID)[fromFile.MediaID].Name)
+	assert.Equal(t, "价目表.txt", srv.Corp(srv.CorpID).Media()[fromFile.MediaID].Name)
 
 	// A reader with the same content and name is the same file.
 	src := wecom.MediaFromReader("价目表.txt", strings.NewReader("price list 2025"))

@@ -82,12 +82,12 @@ func TestWithClockDrivesTokenExpiry(t *testing.T) {
 	clock.Advance(time.Hour)
 	_, err = c.GetAPIDomainIPs(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 1, srv.TokenFetches(srv.CorpID), "an hour into a two-hour token")
+	assert.Equal(t, 1, srv.Corp(srv.CorpID).TokenFetches(), "an hour into a two-hour token")
 
 	clock.Advance(2 * time.Hour) // the client's clock says the token expired
 	_, err = c.GetAPIDomainIPs(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 2, srv.TokenFetches(srv.CorpID), "expiry follows the client's clock")
+	assert.Equal(t, 2, srv.Corp(srv.CorpID).TokenFetches(), "expiry follows the client's clock")
 	assert.Equal(t, clock.Now(), c.Now())
 
 	// Without WithClock the client reads the wall clock: its Now is not the fake's.

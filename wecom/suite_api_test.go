@@ -18,8 +18,8 @@ func TestUnionIDToExternalUserID3rd(t *testing.T) {
 	srv, s := suiteEnv(t, testSuiteID)
 	installCorp(t, srv, s, "wwcorpB")
 	installCorp(t, srv, s, "wwcorpA")
-	srv.LinkUnionID("wwcorpA", "union-x", "wmA1")
-	srv.LinkUnionID("wwcorpB", "union-x", "wmB1")
+	srv.Corp("wwcorpA").LinkUnionID("union-x", "wmA1")
+	srv.Corp("wwcorpB").LinkUnionID("union-x", "wmB1")
 
 	got, err := s.UnionIDToExternalUserID3rd(ctx, &wecom.UnionIDToExternalUserID3rdRequest{UnionID: "union-x", OpenID: "open-x"})
 	require.NoError(t, err)
@@ -39,7 +39,7 @@ func TestUnionIDToExternalUserID3rd(t *testing.T) {
 	assert.Empty(t, got)
 
 	// An expired suite token is refreshed and the call made once more.
-	srv.ExpireSuiteTokens(testSuiteID)
+	srv.Suite(testSuiteID).ExpireTokens()
 	_, err = s.UnionIDToExternalUserID3rd(ctx, &wecom.UnionIDToExternalUserID3rdRequest{UnionID: "union-x", OpenID: "open-x"})
 	require.NoError(t, err)
 }

@@ -24,7 +24,7 @@ func authorizeCorps(tb testing.TB, srv *wecomtest.Server, s *wecom.Suite, n int)
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("wwscale%05d", i)
-		code := srv.Authorize(s.ID(), ids[i])
+		code := srv.Suite(s.ID()).Authorize(ids[i])
 		require.NotEmpty(tb, code)
 		require.NoError(tb, s.SetPermanentCode(context.Background(), ids[i], code))
 	}
@@ -48,7 +48,7 @@ func TestSuiteTenThousandCorps(t *testing.T) {
 		_, err := s.Corp(id).AccessToken(ctx)
 		require.NoError(t, err, id)
 	}
-	require.Equal(t, 1, srv.SuiteTokenFetches(testSuiteID))
+	require.Equal(t, 1, srv.Suite(testSuiteID).TokenFetches())
 	require.Equal(t, n, srv.Count("/cgi-bin/service/get_corp_token"))
 
 	// Nine in ten clients were evicted; their tokens live on in the Store.
@@ -57,7 +57,7 @@ func TestSuiteTenThousandCorps(t *testing.T) {
 		require.NoError(t, err, id)
 	}
 	require.Equal(t, n, srv.Count("/cgi-bin/service/get_corp_token"), "an eviction caused a second token fetch")
-	require.Equal(t, 1, srv.SuiteTokenFetches(testSuiteID))
+	require.Equal(t, 1, srv.Suite(testSuiteID).TokenFetches())
 }
 
 // BenchmarkSuiteCorpClients reports the heap of a process that made one

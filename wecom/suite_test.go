@@ -29,7 +29,7 @@ func suiteEnv(t testing.TB, suiteID string, opts ...wecom.SuiteOption) (*wecomte
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite(suiteID, testSuiteSecret)
 	s := wecom.NewSuite(suiteID, testSuiteSecret, srv.SuiteOptions(opts...)...)
-	if err := s.SetTicket(context.Background(), srv.NewSuiteTicket(suiteID)); err != nil {
+	if err := s.SetTicket(context.Background(), srv.Suite(suiteID).IssueTicket()); err != nil {
 		t.Fatal(err)
 	}
 	return srv, s
@@ -38,7 +38,11 @@ func suiteEnv(t testing.TB, suiteID string, opts ...wecom.SuiteOption) (*wecomte
 // install runs an installation of the suite by corpID end to end.
 func installCorp(t testing.TB, srv *wecomtest.Server, s *wecom.Suite, corpID string) *wecom.PermanentCodeInfo {
 	t.Helper()
-	info, err := s.HandleCreateAuth(context.Background(), srv.Install(s.ID(), corpID))
+	authCode, err := srv.Suite(s.ID()).Install(t.Context(), corpID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.HandleCreateAuth(context.Background(), authCode)
 	if err != nil {
 		t.Fatalf("HandleCreateAuth(%s): %v", corpID, err)
 	}
@@ -56,7 +60,7 @@ func TestSuiteInstallAndCallAsCorp(t *testing.T) {
 		t.Fatalf("kind %v, want third-party", s.Kind())
 	}
 	info := installCorp(t, srv, s, "wwcorpA")
-	if info.PermanentCode != srv.PermanentCode(testSuiteID, "wwcorpA") {
+	if info.PermanentCode != srv.Suite(testSuiteID).PermanentCode("wwcorpA") {
 		t.Fatal("permanent code in the answer differs from the one the server issued")
 	}
 	if info.AuthUserInfo == nil || info.AuthUserInfo.UserID != "installer" {
@@ -77,7 +81,7 @@ func TestSuiteInstallAndCallAsCorp(t *testing.T) {
 	if err != nil || len(admins) != 1 || admins[0].UserID != "installer" || admins[0].AuthType != wecom.AdminMayManage {
 		t.Fatalf("ListAdmins = %+v, %v", admins, err)
 	}
-	if n := srv.CorpTokenFetches(testSuiteID, "wwcorpA"); n != 1 {
+	if n := srv.Suite(testSuiteID).CorpTokenFetches("wwcorpA"); n != 1 {
 		t.Fatalf("get_corp_token issued %d tokens, want 1", n)
 	}
 	if n := srv.Count("/cgi-bin/gettoken"); n != 0 {
@@ -103,7 +107,7 @@ func TestSuiteTicketNewestWinsAcrossInstances(t *testing.T) {
 	a := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions(wecom.WithStore(store))...)
 	b := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions(wecom.WithStore(store))...)
 
-	older, newer := srv.NewSuiteTicket(testSuiteID), srv.NewSuiteTicket(testSuiteID)
+	older, newer := srv.Suite(testSuiteID).IssueTicket(), srv.Suite(testSuiteID).IssueTicket()
 	t0 := time.Now()
 	if err := a.SetTicketAt(ctx, newer, t0); err != nil {
 		t.Fatal(err)
@@ -183,7 +187,7 @@ func TestSuiteConcurrentFirstCallsShareOneCorpToken(t *testing.T) {
 	if n := srv.Count("/cgi-bin/service/get_corp_token"); n != 1 {
 		t.Fatalf("200 concurrent first calls made %d get_corp_token calls, want 1", n)
 	}
-	if n := srv.SuiteTokenFetches(testSuiteID); n != 1 {
+	if n := srv.Suite(testSuiteID).TokenFetches(); n != 1 {
 		t.Fatalf("suite token fetched %d times, want 1", n)
 	}
 }
@@ -196,7 +200,9 @@ func TestSuiteCancelledAuthorization(t *testing.T) {
 	if _, err := s.Corp("wwcorpA").GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv.Uninstall(testSuiteID, "wwcorpA")
+	if err := srv.Suite(testSuiteID).Uninstall(ctx, "wwcorpA"); err != nil {
+		t.Fatal(err)
+	}
 
 	_, err := s.Corp("wwcorpA").GetCallbackIPs(ctx)
 	if !errors.Is(err, wecom.ErrCorpNotAuthorized) || wecom.ErrorCode(err) != wecom.CodeInvalidPermanentCode {
@@ -286,13 +292,13 @@ func TestSuiteTokensPerCorpAreSeparate(t *testing.T) {
 	if ta == tb {
 		t.Fatal("two corps share one token")
 	}
-	srv.ExpireTokens("wwcorpA")
+	srv.Corp("wwcorpA").ExpireTokens()
 	for _, c := range []string{"wwcorpA", "wwcorpB"} {
 		if _, err := s.Corp(c).GetCallbackIPs(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if a, b := srv.CorpTokenFetches(testSuiteID, "wwcorpA"), srv.CorpTokenFetches(testSuiteID, "wwcorpB"); a != 2 || b != 1 {
+	if a, b := srv.Suite(testSuiteID).CorpTokenFetches("wwcorpA"), srv.Suite(testSuiteID).CorpTokenFetches("wwcorpB"); a != 2 || b != 1 {
 		t.Fatalf("corp token fetches A=%d B=%d, want 2 and 1", a, b)
 	}
 }
@@ -304,7 +310,7 @@ func TestSuiteTokenRefreshOn42009(t *testing.T) {
 	if _, err := s.GetPreAuthCode(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv.ExpireSuiteTokens(testSuiteID)
+	srv.Suite(testSuiteID).ExpireTokens()
 	pre, err := s.GetPreAuthCode(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -312,7 +318,7 @@ func TestSuiteTokenRefreshOn42009(t *testing.T) {
 	if pre.PreAuthCode == "" || pre.ExpiresIn != 1200 {
 		t.Fatalf("pre-auth code %+v", pre)
 	}
-	if n := srv.SuiteTokenFetches(testSuiteID); n != 2 {
+	if n := srv.Suite(testSuiteID).TokenFetches(); n != 2 {
 		t.Fatalf("suite token fetched %d times, want 2", n)
 	}
 	if err := s.SetSessionInfo(ctx, pre.PreAuthCode, wecom.SessionInfo{AuthType: wecom.AuthTypeTest}); err != nil {
@@ -346,7 +352,7 @@ func TestSuiteTicketErrors(t *testing.T) {
 		t.Fatalf("bad ticket: %v", err)
 	}
 	// The next push repairs it.
-	if err := s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)); err != nil {
+	if err := s.SetTicket(ctx, srv.Suite(testSuiteID).IssueTicket()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GetPreAuthCode(ctx); err != nil {
@@ -358,11 +364,14 @@ func TestSuiteAuthCodes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, s := suiteEnv(t, testSuiteID)
-	code := srv.Install(testSuiteID, "wwcorpA")
+	code, err := srv.Suite(testSuiteID).Install(ctx, "wwcorpA", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.HandleCreateAuth(ctx, code); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.HandleCreateAuth(ctx, code)
+	_, err = s.HandleCreateAuth(ctx, code)
 	if wecom.ErrorCode(err) != wecom.CodeInvalidParameter {
 		t.Fatalf("reused auth code: %v", err)
 	}
@@ -375,7 +384,11 @@ func TestSuiteAuthCodes(t *testing.T) {
 	}
 	// A failed exchange whose outcome is unknown is not re-sent.
 	srv.Fail("/cgi-bin/service/v2/get_permanent_code", wecomtest.Fault{HTTPStatus: http.StatusBadGateway})
-	_, err = s.HandleCreateAuth(ctx, srv.Install(testSuiteID, "wwcorpB"))
+	authCode, err := srv.Suite(testSuiteID).Install(ctx, "wwcorpB", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.HandleCreateAuth(ctx, authCode)
 	if !errors.Is(err, wecom.ErrOutcomeUnknown) {
 		t.Fatalf("502 on the exchange: %v", err)
 	}
@@ -388,7 +401,11 @@ func TestSuiteAuthInfoAndV1(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, s := suiteEnv(t, testSuiteID)
-	v1, err := s.GetPermanentCodeV1(ctx, srv.Install(testSuiteID, "wwcorpA"))
+	authCode, err := srv.Suite(testSuiteID).Install(ctx, "wwcorpA", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := s.GetPermanentCodeV1(ctx, authCode)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +430,7 @@ func TestSuiteAuthInfoAndV1(t *testing.T) {
 		t.Fatalf("v1/v2 corp info differ wrongly: v2 %+v v1 %+v", v2.AuthCorpInfo, old.AuthCorpInfo)
 	}
 	agent := v2.AuthInfo.Agent[0]
-	if agent.AgentID != srv.AgentID(testSuiteID, "wwcorpA") || agent.Privilege == nil || agent.Privilege.Level != wecom.PrivilegeBasicRead {
+	if agent.AgentID != srv.Suite(testSuiteID).AgentID("wwcorpA") || agent.Privilege == nil || agent.Privilege.Level != wecom.PrivilegeBasicRead {
 		t.Fatalf("agent %+v", agent)
 	}
 	if v2.AuthCorpInfo.SubjectType != wecom.CorpSubjectCompany || v2.AuthCorpInfo.VerifiedEndTime == 0 {
@@ -423,7 +440,7 @@ func TestSuiteAuthInfoAndV1(t *testing.T) {
 	if err != nil || refreshed.AuthInfo.Agent[0].AgentID != agent.AgentID {
 		t.Fatalf("RefreshAuthInfo = %+v, %v", refreshed, err)
 	}
-	srv.SetAppAdmins(testSuiteID, "wwcorpA", wecomtest.AppAdmin{UserID: "boss", AuthType: 1}, wecomtest.AppAdmin{UserID: "clerk"})
+	srv.Suite(testSuiteID).SetAppAdmins("wwcorpA", wecomtest.AppAdmin{UserID: "boss", AuthType: 1}, wecomtest.AppAdmin{UserID: "clerk"})
 	admins, err := s.ListAdmins(ctx, "wwcorpA", agent.AgentID)
 	if err != nil || len(admins) != 2 || admins[1].UserID != "clerk" || admins[1].AuthType != wecom.AdminMayMessage || admins[0].OpenUserID == "" {
 		t.Fatalf("ListAdmins = %+v, %v", admins, err)
@@ -439,7 +456,7 @@ func TestSuiteCorpClientCacheIsBounded(t *testing.T) {
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite(testSuiteID, testSuiteSecret)
 	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions(wecom.WithMaxCorpClients(2))...)
-	if err := s.SetTicket(ctx, srv.NewSuiteTicket(testSuiteID)); err != nil {
+	if err := s.SetTicket(ctx, srv.Suite(testSuiteID).IssueTicket()); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []string{"wwc1", "wwc2", "wwc3"} {
@@ -461,7 +478,7 @@ func TestSuiteCorpClientCacheIsBounded(t *testing.T) {
 	if _, err := again.GetCallbackIPs(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := srv.CorpTokenFetches(testSuiteID, "wwc1"); n != 1 {
+	if n := srv.Suite(testSuiteID).CorpTokenFetches("wwc1"); n != 1 {
 		t.Fatalf("re-created client fetched a new token (%d fetches); the Store has one", n)
 	}
 }
@@ -522,9 +539,11 @@ func TestSuiteSecretsStayOutOfKeysErrorsAndLogs(t *testing.T) {
 	stok, _ := s.AccessToken(ctx)
 	secrets = append(secrets, stok, testSuiteSecret)
 	// Provoke failures: expired tokens, a cancelled corp, a reused code.
-	srv.ExpireSuiteTokens(testSuiteID)
-	srv.ExpireTokens("wwcorpA")
-	srv.Uninstall(testSuiteID, "wwcorpB")
+	srv.Suite(testSuiteID).ExpireTokens()
+	srv.Corp("wwcorpA").ExpireTokens()
+	if err := srv.Suite(testSuiteID).Uninstall(ctx, "wwcorpB"); err != nil {
+		t.Fatal(err)
+	}
 	_, err := s.Corp("wwcorpB").GetCallbackIPs(ctx)
 	errs = append(errs, err)
 	_, err = s.GetAuthInfo(ctx, "wwcorpB")
@@ -596,7 +615,11 @@ func TestAgentDevelopedSuite(t *testing.T) {
 
 	// reset_permanent_code: the new code replaces the old secret.
 	tokBefore, _ := s.Corp("wwdkcorp").AccessToken(ctx)
-	reset, err := s.HandleResetPermanentCode(ctx, srv.ResetPermanentCode(tpl, "wwdkcorp"))
+	authCode, err := srv.Suite(tpl).ResetPermanentCode(ctx, "wwdkcorp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reset, err := s.HandleResetPermanentCode(ctx, authCode)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -640,16 +663,30 @@ func TestSuiteTicketsFromGenerator(t *testing.T) {
 	srv.AddSuite(testSuiteID, testSuiteSecret)
 	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions()...)
 	pushed := make(chan string, 16)
-	stop := srv.StartSuiteTickets(testSuiteID, 5*time.Millisecond, func(ticket string) {
-		if err := s.SetTicket(ctx, ticket); err != nil {
-			t.Error(err)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() { close(done); wg.Wait() }()
+	wg.Add(1)
+	go func() { // WeCom's ticket pushes, every few milliseconds
+		defer wg.Done()
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			ticket := srv.Suite(testSuiteID).IssueTicket()
+			if err := s.SetTicket(ctx, ticket); err != nil {
+				t.Error(err)
+			}
+			select {
+			case pushed <- ticket:
+			default:
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
 		}
-		select {
-		case pushed <- ticket:
-		default:
-		}
-	})
-	defer stop()
+	}()
 	for i := 0; i < 3; i++ {
 		select {
 		case <-pushed:
@@ -697,7 +734,9 @@ func TestSuiteRefusedPermanentCodeIsNotResent(t *testing.T) {
 	ctx := context.Background()
 	srv, s := suiteEnv(t, testSuiteID)
 	installCorp(t, srv, s, "wwcorpR")
-	srv.Uninstall(testSuiteID, "wwcorpR")
+	if err := srv.Suite(testSuiteID).Uninstall(ctx, "wwcorpR"); err != nil {
+		t.Fatal(err)
+	}
 	before := srv.Count("/cgi-bin/service/get_corp_token")
 	for i := range 20 {
 		_, err := s.Corp("wwcorpR").GetCallbackIPs(ctx)
@@ -721,8 +760,8 @@ func TestAgentDevelopedRefusedSecretIsNotResent(t *testing.T) {
 	const tpl = "dktemplate000002"
 	srv, s := suiteEnv(t, tpl)
 	installCorp(t, srv, s, "wwdkrefused")
-	srv.SetSecret("wwdkrefused", "secret-reset-elsewhere")
-	srv.ExpireTokens("wwdkrefused")
+	srv.Corp("wwdkrefused").SetSecret("secret-reset-elsewhere")
+	srv.Corp("wwdkrefused").ExpireTokens()
 	before := srv.Count("/cgi-bin/gettoken")
 	_, err := s.Corp("wwdkrefused").GetCallbackIPs(ctx)
 	if !errors.Is(err, wecom.ErrCorpNotAuthorized) || !wecom.IsInvalidSecret(err) {

@@ -55,7 +55,7 @@ type flow struct {
 	svc      *acquisition.Service
 	channels *acquisition.Channels
 	fake     *wecomtest.Server // nil against a real WeCom
-	cb       *wecomtest.AcquisitionCallback
+	cb       *wecomtest.Corp
 	staff    []string
 	links    map[string]*acquisition.ChannelLink
 
@@ -120,22 +120,22 @@ func (f *flow) connect(getenv func(string) string) (string, error) {
 		f.svc = acquisition.New(f.client)
 		return "corp " + c.CorpID(), nil
 	}
-	f.fake = wecomtest.New()
+	f.fake = wecomtest.Start()
 	f.client = f.fake.Client()
 	f.svc = acquisition.New(f.client)
 	return "no WECOM_CORP_ID: started the fake WeCom at " + f.fake.URL, nil
 }
 
 func (f *flow) seed() (string, error) {
-	if err := f.fake.AddStaff(f.fake.CorpID, "zhangsan", "lisi"); err != nil {
+	if err := f.fake.Corp(f.fake.CorpID).AddStaff("zhangsan", "lisi"); err != nil {
 		return "", err
 	}
 	// 23 units: the fourth customer takes the balance below 20. Units
 	// that expire first are used first.
-	if _, err := f.fake.GrantAcquisitionQuota(f.fake.CorpID, 18, time.Now().AddDate(0, 3, 0)); err != nil {
+	if _, err := f.fake.Corp(f.fake.CorpID).Acquisition().GrantQuota(f.ctx, 18, time.Now().AddDate(0, 3, 0)); err != nil {
 		return "", err
 	}
-	if _, err := f.fake.GrantAcquisitionQuota(f.fake.CorpID, 5, time.Now().Add(5*24*time.Hour)); err != nil {
+	if _, err := f.fake.Corp(f.fake.CorpID).Acquisition().GrantQuota(f.ctx, 5, time.Now().Add(5*24*time.Hour)); err != nil {
 		return "", err
 	}
 	return "members zhangsan, lisi; 23 units of quota, 5 of them expiring in 5 days", nil
@@ -163,7 +163,7 @@ func (f *flow) startCallback() (string, error) {
 	})
 	srv := httptest.NewServer(h)
 	f.closeSrv = srv.Close
-	f.cb = f.fake.ConfigureAcquisitionCallback(f.fake.CorpID, srv.URL, token, aesKey)
+	f.cb = f.fake.Corp(f.fake.CorpID).SetCallback(srv.URL, token, aesKey)
 	return "callback URL " + srv.URL, nil
 }
 
@@ -234,7 +234,7 @@ func (f *flow) ensureAgain() (string, error) {
 func (f *flow) tap() (string, error) {
 	for _, name := range []string{channelNames[0], channelNames[0], channelNames[1], channelNames[2]} {
 		l := f.links[name]
-		if _, err := f.cb.TapLink(f.ctx, l.LinkID, l.State); err != nil {
+		if _, err := f.cb.Acquisition().TapLink(f.ctx, l.LinkID, l.State); err != nil {
 			return "", err
 		}
 	}
@@ -297,7 +297,7 @@ func (f *flow) chatInfo() (string, error) {
 	first := f.adds[0]
 	f.mu.Unlock()
 	for range 3 { // the third message makes WeCom push message_from_customer
-		if _, err := f.cb.CustomerMessage(f.ctx, first.ExternalUserID, first.UserID); err != nil {
+		if _, err := f.cb.Acquisition().CustomerMessage(f.ctx, first.ExternalUserID, first.UserID); err != nil {
 			return "", err
 		}
 	}
@@ -351,7 +351,7 @@ func (f *flow) statistic() (string, error) {
 }
 
 func (f *flow) expiring() (string, error) {
-	if _, err := f.cb.PushQuotaExpireSoon(f.ctx); err != nil {
+	if _, err := f.cb.Acquisition().PushQuotaExpireSoon(f.ctx); err != nil {
 		return "", err
 	}
 	for _, ev := range f.acquisitionEvents() {
@@ -369,7 +369,7 @@ func (f *flow) permit() (string, error) {
 	if _, err := f.svc.GetPermit(f.ctx); wecom.ErrorCode(err) != wecom.CodeAPIForbidden {
 		return "", fmt.Errorf("a plain app got %v, want 48002", err)
 	}
-	if err := f.fake.SetMarketingApp(f.fake.CorpID, "", wecomtest.AcquisitionPermit{Users: f.staff}); err != nil {
+	if err := f.fake.Corp(f.fake.CorpID).Acquisition().SetMarketingApp("", wecomtest.AcquisitionPermit{Users: f.staff}); err != nil {
 		return "", err
 	}
 	p, err := f.svc.GetPermit(f.ctx)

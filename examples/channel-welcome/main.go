@@ -65,7 +65,7 @@ type flow struct {
 
 	h       *callback.Handler
 	hs      *httptest.Server
-	cb      *wecomtest.AppCallback
+	cb      *wecomtest.Corp
 	scan    *wecomtest.Scan
 	group   *groupchat.ChannelCode
 	scanned time.Time
@@ -96,8 +96,8 @@ func (f *flow) connect(getenv func(string) string) (string, error) {
 	if c, ok := env.Client(getenv, wecom.WithStore(f.store)); ok {
 		f.client = c
 	} else {
-		f.fake = wecomtest.New()
-		if err := f.fake.AddStaff(f.fake.CorpID, "zhangsan", "lisi"); err != nil {
+		f.fake = wecomtest.Start()
+		if err := f.fake.Corp(f.fake.CorpID).AddStaff("zhangsan", "lisi"); err != nil {
 			return "", err
 		}
 		f.client = f.fake.Client(wecom.WithStore(f.store))
@@ -207,14 +207,14 @@ func (f *flow) serve() (string, error) {
 	f.channels.Register(f.h)
 	f.groups.Register(f.h)
 	f.hs = httptest.NewServer(f.h)
-	f.cb = f.fake.ConfigureCallback(f.fake.CorpID, f.hs.URL, callbackToken, aesKey)
+	f.cb = f.fake.Corp(f.fake.CorpID).SetCallback(f.hs.URL, callbackToken, aesKey)
 	return "listening at " + f.hs.URL, nil
 }
 
 func (f *flow) scanX() (string, error) {
 	f.scanned = time.Now()
 	var err error
-	f.scan, err = f.cb.ScanContactWay(f.ctx, f.codes[0].ConfigID)
+	f.scan, err = f.cb.ScanContactWay(f.ctx, f.codes[0].ConfigID, "")
 	if err != nil {
 		return "", err
 	}
@@ -232,7 +232,7 @@ func (f *flow) welcomeSent() (string, error) {
 	if res.Outcome != message.WelcomeSent {
 		return "", fmt.Errorf("welcome %s: %v", res.Outcome, res.Err)
 	}
-	for _, w := range f.fake.WelcomesSent(f.fake.CorpID) {
+	for _, w := range f.fake.Corp(f.fake.CorpID).Messages().WelcomesSent() {
 		if w.ExternalUserID == f.scan.ExternalUserID {
 			return fmt.Sprintf("rule %s %q, %d ms after the scan: %q + %s", res.Rule, res.Channel,
 				res.Done.Sub(f.scanned).Milliseconds(), w.Text, strings.Join(w.Attachments, ", ")), nil
@@ -260,7 +260,7 @@ func (f *flow) tagged() (string, error) {
 }
 
 func (f *flow) groupCode() (string, error) {
-	chat, err := f.fake.CreateGroupChat(f.ctx, f.fake.CorpID, wecomtest.GroupChatSpec{Owner: f.staff, Name: "Spring fans"})
+	chat, err := f.fake.Corp(f.fake.CorpID).GroupChats().Create(f.ctx, wecomtest.GroupChatSpec{Owner: f.staff, Name: "Spring fans"})
 	if err != nil {
 		return "", err
 	}
@@ -275,7 +275,7 @@ func (f *flow) groupCode() (string, error) {
 // join plays the customer of the scan above joining through the group
 // code: they are the member's customer, so the channel's tag is marked.
 func (f *flow) join() (string, error) {
-	if _, err := f.cb.JoinViaJoinWayAs(f.ctx, f.group.ConfigID, f.scan.ExternalUserID); err != nil {
+	if _, err := f.cb.GroupChats().JoinViaJoinWay(f.ctx, f.group.ConfigID, f.scan.ExternalUserID); err != nil {
 		return "", err
 	}
 	select {

@@ -88,13 +88,13 @@ func (f *flow) connect(getenv func(string) string) (string, error) {
 		f.svc = groupchat.New(c)
 		return "corp " + c.CorpID(), nil
 	}
-	f.fake = wecomtest.New()
-	if err := f.fake.AddStaff(f.fake.CorpID, owner, heir); err != nil {
+	f.fake = wecomtest.Start()
+	if err := f.fake.Corp(f.fake.CorpID).AddStaff(owner, heir); err != nil {
 		return "", err
 	}
-	f.fake.SetGroupChatCapacity(f.fake.CorpID, 5) // small groups, so that a new one opens soon
+	f.fake.Corp(f.fake.CorpID).GroupChats().SetCapacity(5) // small groups, so that a new one opens soon
 	// the first group is a day old, so that yesterday's statistics show it
-	first, err := f.fake.CreateGroupChat(f.ctx, f.fake.CorpID, wecomtest.GroupChatSpec{Owner: owner, Name: "Spring fair 1",
+	first, err := f.fake.Corp(f.fake.CorpID).GroupChats().Create(f.ctx, wecomtest.GroupChatSpec{Owner: owner, Name: "Spring fair 1",
 		CreatedAt: time.Now().Add(-24 * time.Hour)})
 	if err != nil {
 		return "", err
@@ -138,7 +138,7 @@ func (f *flow) serveCallback() (string, error) {
 	f.tracker = groupchat.NewTracker(f.svc)
 	f.tracker.Register(h)
 	f.cb = httptest.NewServer(h)
-	f.fake.SetGroupChatPusher(f.fake.CorpID, wecomtest.NewPusher(f.cb.URL, corpCB, aesKey, f.fake.CorpID))
+	f.fake.Corp(f.fake.CorpID).SetCallback(f.cb.URL, corpCB, aesKey)
 	n, err := f.tracker.Sync(f.ctx, nil) // the groups that exist already
 	if err != nil {
 		return "", err
@@ -172,13 +172,13 @@ func (f *flow) addJoinWay() (string, error) {
 func (f *flow) customersJoin() (string, error) {
 	joined := 0
 	for len(f.rooms) < 2 {
-		chat, _, err := f.fake.JoinViaJoinWay(f.ctx, f.fake.CorpID, f.configID, "")
+		join, err := f.fake.Corp(f.fake.CorpID).GroupChats().JoinViaJoinWay(f.ctx, f.configID, "")
 		if err != nil {
 			return "", err
 		}
 		joined++
-		if !slices.Contains(f.rooms, chat) {
-			f.rooms = append(f.rooms, chat)
+		if !slices.Contains(f.rooms, join.ChatID) {
+			f.rooms = append(f.rooms, join.ChatID)
 		}
 	}
 	c, err := f.tracker.Chat(f.ctx, f.rooms[1])
@@ -228,7 +228,7 @@ func (f *flow) customerLeaves() (string, error) {
 		return "", err
 	}
 	before := f.tracker.Stats()
-	if err := f.fake.LeaveGroupChat(f.ctx, f.fake.CorpID, f.rooms[0], []string{ext}, false); err != nil {
+	if err := f.fake.Corp(f.fake.CorpID).GroupChats().Leave(f.ctx, f.rooms[0], []string{ext}, false); err != nil {
 		return "", err
 	}
 	after := f.tracker.Stats()
@@ -243,23 +243,23 @@ func (f *flow) customerLeaves() (string, error) {
 }
 
 func (f *flow) missedEvent() (string, error) {
-	f.fake.DropGroupChatEvents(f.fake.CorpID, 1) // the callback misses the next event
+	f.fake.Corp(f.fake.CorpID).GroupChats().DropEvents(1) // the callback misses the next event
 	ext, err := f.leaver()
 	if err != nil {
 		return "", err
 	}
-	if err := f.fake.LeaveGroupChat(f.ctx, f.fake.CorpID, f.rooms[0], []string{ext}, true); err != nil {
+	if err := f.fake.Corp(f.fake.CorpID).GroupChats().Leave(f.ctx, f.rooms[0], []string{ext}, true); err != nil {
 		return "", err
 	}
 	// the next change carries a LastMemVer the tracker has not seen
-	if _, _, err := f.fake.JoinViaJoinWay(f.ctx, f.fake.CorpID, f.configID, ""); err != nil {
+	if _, err := f.fake.Corp(f.fake.CorpID).GroupChats().JoinViaJoinWay(f.ctx, f.configID, ""); err != nil {
 		return "", err
 	}
 	c, err := f.tracker.Chat(f.ctx, f.rooms[0])
 	if err != nil {
 		return "", err
 	}
-	if !slices.Equal(c.MemberIDs(), f.fake.GroupChatMembers(f.fake.CorpID, f.rooms[0])) {
+	if !slices.Equal(c.MemberIDs(), f.fake.Corp(f.fake.CorpID).GroupChats().Members(f.rooms[0])) {
 		return "", errors.New("the tracker is out of step with the group")
 	}
 	return fmt.Sprintf("%s's departure was never pushed; the next event showed the gap (%d so far) and the group was read again",
@@ -267,7 +267,7 @@ func (f *flow) missedEvent() (string, error) {
 }
 
 func (f *flow) inherit() (string, error) {
-	if err := f.fake.ResignStaff(f.fake.CorpID, owner); err != nil {
+	if err := f.fake.Corp(f.fake.CorpID).ResignStaff(owner); err != nil {
 		return "", err
 	}
 	var resigned []string
@@ -294,7 +294,7 @@ func (f *flow) inherit() (string, error) {
 
 func (f *flow) newOwner() (string, error) {
 	// the fake pushes change_owner after the transfer; wait for those pushes
-	if err := f.fake.DeliverGroupChatEvents(f.ctx, f.fake.CorpID); err != nil {
+	if err := f.fake.Corp(f.fake.CorpID).GroupChats().DeliverEvents(f.ctx); err != nil {
 		return "", err
 	}
 	for _, id := range f.rooms {

@@ -58,7 +58,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 			client, _ = env.Client(getenv)
 			return "corp " + corp, nil
 		}
-		fake = wecomtest.New()
+		fake = wecomtest.Start()
 		client = fake.Client()
 		return "no WECOM_CORP_ID: started the fake WeCom at " + fake.URL, nil
 	}); err != nil {
@@ -128,7 +128,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	if fake != nil {
 		if err := s.Do("members confirm", func() (string, error) {
 			for _, t := range tasks[:len(tasks)-1] { // the last member has not confirmed yet
-				if err := fake.ConfirmMassSend(fake.CorpID, t.MsgID, t.Request.Sender); err != nil {
+				if err := fake.Corp(fake.CorpID).Messages().ConfirmMassSend(t.MsgID, t.Request.Sender); err != nil {
 					return "", err
 				}
 			}
@@ -161,10 +161,10 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 // customer VIP through the contact API; it returns the tag's id.
 func seed(ctx context.Context, fake *wecomtest.Server, contacts *contact.Service) (string, error) {
 	members := []string{"zhangsan", "lisi", "wangwu"}
-	if err := fake.AddStaff(fake.CorpID, members...); err != nil {
+	if err := fake.Corp(fake.CorpID).AddStaff(members...); err != nil {
 		return "", err
 	}
-	ids, err := fake.SeedCustomers(fake.CorpID, 60, members)
+	ids, err := fake.Corp(fake.CorpID).SeedCustomers(60, members)
 	if err != nil {
 		return "", err
 	}

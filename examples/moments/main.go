@@ -85,7 +85,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 			return "corp " + corp, nil
 		}
 		sim = &clock{t: time.Now()}
-		fake = wecomtest.New(wecomtest.WithClock(sim.Now))
+		fake = wecomtest.Start(wecomtest.WithClock(sim.Now))
 		client = fake.Client()
 		return "no WECOM_CORP_ID: started the fake WeCom at " + fake.URL, nil
 	}); err != nil {
@@ -96,12 +96,12 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		defer fake.Close()
 		if err := s.Do("seed the fake", func() (string, error) {
 			senders = []string{"zhangsan", "lisi"}
-			if err := fake.AddStaff(fake.CorpID, senders...); err != nil {
+			if err := fake.Corp(fake.CorpID).AddStaff(senders...); err != nil {
 				return "", err
 			}
 			var err error
-			customers, err = fake.SeedCustomers(fake.CorpID, 10, senders)
-			fake.SetMomentJobDelay(fake.CorpID, 5*time.Second)
+			customers, err = fake.Corp(fake.CorpID).SeedCustomers(10, senders)
+			fake.Corp(fake.CorpID).Messages().SetMomentJobDelay(5 * time.Second)
 			return "2 members, 10 customers; jobs take 5 s of simulated time", err
 		}); err != nil {
 			return err
@@ -159,14 +159,14 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 
 	if fake != nil {
 		if err := s.Do("a member posts it", func() (string, error) {
-			if err := fake.PublishMoment(fake.CorpID, res.MomentID, "zhangsan"); err != nil {
+			if err := fake.Corp(fake.CorpID).Messages().PublishMoment(res.MomentID, "zhangsan"); err != nil {
 				return "", err
 			}
 			// zhangsan's customers are 0, 2, 4, ...
-			if err := fake.AddMomentReaction(fake.CorpID, res.MomentID, "zhangsan", customers[0], false); err != nil {
+			if err := fake.Corp(fake.CorpID).Messages().AddMomentReaction(res.MomentID, "zhangsan", customers[0], false); err != nil {
 				return "", err
 			}
-			return "zhangsan posted; a customer commented", fake.AddMomentReaction(fake.CorpID, res.MomentID, "zhangsan", customers[2], true)
+			return "zhangsan posted; a customer commented", fake.Corp(fake.CorpID).Messages().AddMomentReaction(res.MomentID, "zhangsan", customers[2], true)
 		}); err != nil {
 			return err
 		}

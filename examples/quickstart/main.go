@@ -57,7 +57,7 @@ type flow struct {
 	results  chan *message.WelcomeResult
 	h        *callback.Handler
 	hs       *httptest.Server
-	cb       *wecomtest.AppCallback
+	cb       *wecomtest.Corp
 	customer string   // the first customer who scanned
 	scanned  []string // every customer who scanned
 	tasks    []message.MassSendTask
@@ -114,8 +114,8 @@ func (f *flow) connect(getenv func(string) string) (string, error) {
 		f.contacts, f.messages = contact.New(f.client), message.New(f.client)
 		return "corp " + c.CorpID(), nil
 	}
-	f.fake = wecomtest.New()
-	if err := f.fake.AddStaff(f.fake.CorpID, "zhangsan", "lisi"); err != nil {
+	f.fake = wecomtest.Start()
+	if err := f.fake.Corp(f.fake.CorpID).AddStaff("zhangsan", "lisi"); err != nil {
 		return "", err
 	}
 	f.client = f.fake.Client(wecom.WithStore(f.store))
@@ -182,9 +182,9 @@ func (f *flow) retryBusy() (string, error) {
 }
 
 func (f *flow) refreshToken() (string, error) {
-	f.fake.ExpireTokens(f.fake.CorpID)
+	f.fake.Corp(f.fake.CorpID).ExpireTokens()
 	if _, err := f.client.GetAPIDomainIPs(f.ctx); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("gettoken called %d times in all", f.fake.TokenFetches(f.fake.CorpID)), nil
+	return fmt.Sprintf("gettoken called %d times in all", f.fake.Corp(f.fake.CorpID).TokenFetches()), nil
 }

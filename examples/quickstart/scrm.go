@@ -67,12 +67,12 @@ func (f *flow) serve() (string, error) {
 	f.welcomes.Register(f.h)
 	f.channels.Register(f.h)
 	f.hs = httptest.NewServer(f.h)
-	f.cb = f.fake.ConfigureCallback(f.fake.CorpID, f.hs.URL, token, aesKey)
+	f.cb = f.fake.Corp(f.fake.CorpID).SetCallback(f.hs.URL, token, aesKey)
 	return "listening at " + f.hs.URL, nil
 }
 
 func (f *flow) scan() (*wecomtest.Scan, error) {
-	scan, err := f.cb.ScanContactWay(f.ctx, f.code.ConfigID)
+	scan, err := f.cb.ScanContactWay(f.ctx, f.code.ConfigID, "")
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (f *flow) welcomeSent() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, w := range f.fake.WelcomesSent(f.fake.CorpID) {
+	for _, w := range f.fake.Corp(f.fake.CorpID).Messages().WelcomesSent() {
 		if w.ExternalUserID == f.customer {
 			return fmt.Sprintf("by the %s rule of %q: %q", res.Rule, res.Channel, w.Text), nil
 		}
@@ -202,7 +202,7 @@ func (f *flow) massSendResults() (string, error) {
 		if t.Err != nil {
 			continue
 		}
-		if err := f.fake.ConfirmMassSend(f.fake.CorpID, t.MsgID, t.Request.Sender); err != nil {
+		if err := f.fake.Corp(f.fake.CorpID).Messages().ConfirmMassSend(t.MsgID, t.Request.Sender); err != nil {
 			return "", err
 		}
 		rep, err := f.messages.MassSendResults(f.ctx, &message.MassSendResultsRequest{MsgID: t.MsgID}, nil)

@@ -179,12 +179,12 @@ func demo(ctx context.Context, out io.Writer) error {
 		srv      *httptest.Server
 		closeAll func()
 		data     *callback.Handler
-		cb       *wecomtest.SuiteCallback
+		cb       *wecomtest.Suite
 		dataSeen atomic.Int64
 		failed   atomic.Pointer[error] // the last failure the command handler reported
 	)
 	if err := s.Do("start the fake WeCom", func() (string, error) {
-		fake = wecomtest.New()
+		fake = wecomtest.Start()
 		fake.AddSuite(demoSuiteID, demoSuiteSecret)
 		return "no WECOM_SUITE_ID: fake WeCom at " + fake.URL, nil
 	}); err != nil {
@@ -222,7 +222,7 @@ func demo(ctx context.Context, out io.Writer) error {
 		return nil
 	}
 
-	cb = fake.ConfigureSuiteCallback(demoSuiteID, srv.URL+"/suite/command", demoToken, key)
+	cb = fake.Suite(demoSuiteID).SetCallback(srv.URL+"/suite/command", demoToken, key)
 	stopTickets := cb.StartTicketPush(10 * time.Minute) // the first push is immediate
 	defer stopTickets()
 	if err := s.Do("suite_ticket arrives by push", func() (string, error) {
@@ -243,7 +243,7 @@ func demo(ctx context.Context, out io.Writer) error {
 
 	for i, corp := range demoCorps {
 		if err := s.Do("install "+corp, func() (string, error) {
-			if _, err := cb.InstallAndPush(ctx, corp); err != nil {
+			if _, err := cb.Install(ctx, corp, ""); err != nil {
 				return "", err
 			}
 			err := waitFor(ctx, func() (bool, error) {
@@ -259,7 +259,7 @@ func demo(ctx context.Context, out io.Writer) error {
 			for j := range staff {
 				staff[j] = fmt.Sprintf("member%d", j+1)
 			}
-			return "create_auth pushed, permanent code stored", fake.AddStaff(corp, staff...)
+			return "create_auth pushed, permanent code stored", fake.Corp(corp).AddStaff(staff...)
 		}); err != nil {
 			return err
 		}
@@ -301,7 +301,7 @@ func demo(ctx context.Context, out io.Writer) error {
 
 	gone := demoCorps[len(demoCorps)-1]
 	if err := s.Do("uninstall "+gone, func() (string, error) {
-		if err := cb.UninstallAndPush(ctx, gone); err != nil {
+		if err := cb.Uninstall(ctx, gone); err != nil {
 			return "", err
 		}
 		err := waitFor(ctx, func() (bool, error) {
@@ -348,6 +348,6 @@ func demo(ctx context.Context, out io.Writer) error {
 			return "", err
 		}
 		return fmt.Sprintf("%d permanent-code exchanges, %d suite tokens, in all",
-			fake.Count("/cgi-bin/service/v2/get_permanent_code"), fake.SuiteTokenFetches(demoSuiteID)), nil
+			fake.Count("/cgi-bin/service/v2/get_permanent_code"), fake.Suite(demoSuiteID).TokenFetches()), nil
 	})
 }

@@ -112,11 +112,11 @@ func TestServeLive(t *testing.T) {
 			t.Fatalf("URL check of %s answered %d %q", u, resp.StatusCode, body)
 		}
 	}
-	cb := fake.ConfigureSuiteCallback(suiteID, cmdURL, "livetoken", key)
+	cb := fake.Suite(suiteID).SetCallback(cmdURL, "livetoken", key)
 	if _, err := cb.PushNewTicket(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cb.InstallAndPush(ctx, "wwlivecorp"); err != nil {
+	if _, err := cb.Install(ctx, "wwlivecorp", ""); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "corp wwlivecorp (Corp wwlivecorp) installed the app"); time.Sleep(5 * time.Millisecond) {

@@ -53,7 +53,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 			client, _ = env.Client(getenv)
 			return "corp " + corp, nil
 		}
-		fake = wecomtest.New()
+		fake = wecomtest.Start()
 		client = fake.Client()
 		return "no WECOM_CORP_ID: started the fake WeCom at " + fake.URL, nil
 	}); err != nil {
@@ -66,10 +66,10 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 			for i := range staff {
 				staff[i] = fmt.Sprintf("member%02d", i+1)
 			}
-			if err := fake.AddStaff(fake.CorpID, staff...); err != nil {
+			if err := fake.Corp(fake.CorpID).AddStaff(staff...); err != nil {
 				return "", err
 			}
-			ids, err := fake.SeedCustomers(fake.CorpID, seedCustomers, staff)
+			ids, err := fake.Corp(fake.CorpID).SeedCustomers(seedCustomers, staff)
 			return fmt.Sprintf("%d customers over %d members", len(ids), len(staff)), err
 		}); err != nil {
 			return err

@@ -203,7 +203,7 @@ func TestCallbackDeliversTheFakesPushes(t *testing.T) {
 	}
 	require.NoError(t, c.Post(t.Context(), "/cgi-bin/externalcontact/add_contact_way",
 		map[string]any{"type": 1, "scene": 2, "state": "s1", "user": []string{"zhangsan"}}, &way))
-	scan, err := cb.ScanContactWay(t.Context(), way.ConfigID)
+	scan, err := cb.ScanContactWay(t.Context(), way.ConfigID, "")
 	require.NoError(t, err)
 	ev := <-got
 	assert.Equal(t, "s1", ev.State)

@@ -23,7 +23,7 @@ import (
 // corp; enabling one twice is harmless.
 func Staff(t testing.TB, srv *wecomtest.Server, userIDs ...string) {
 	t.Helper()
-	require.NoError(t, srv.AddStaff(srv.CorpID, userIDs...)) // world-building
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff(userIDs...)) // world-building
 }
 
 // Seed enables staff and adds n customers to the default corp, spread over
@@ -33,7 +33,7 @@ func Seed(t testing.TB, srv *wecomtest.Server, n int, staff ...string) []string 
 	t.Helper()
 	require.NotEmpty(t, staff, "testkit.Seed: customers are added by members; name at least one")
 	Staff(t, srv, staff...)
-	ids, err := srv.SeedCustomers(srv.CorpID, n, staff) // world-building
+	ids, err := srv.Corp(srv.CorpID).SeedCustomers(n, staff) // world-building
 	require.NoError(t, err)
 	return ids
 }
@@ -43,8 +43,7 @@ func Seed(t testing.TB, srv *wecomtest.Server, n int, staff ...string) []string 
 // owner, and returns its chat id.
 func GroupChat(t testing.TB, srv *wecomtest.Server, owner, name string, members ...string) string {
 	t.Helper()
-	id, err := srv.CreateGroupChat(t.Context(), srv.CorpID, // world-building
-		wecomtest.GroupChatSpec{Owner: owner, Name: name, Members: members})
+	id, err := srv.Corp(srv.CorpID).GroupChats().Create(t.Context(), wecomtest.GroupChatSpec{Owner: owner, Name: name, Members: members})
 	require.NoError(t, err)
 	return id
 }
@@ -53,7 +52,7 @@ func GroupChat(t testing.TB, srv *wecomtest.Server, owner, name string, members 
 // (获客助手) quota that expire at expires.
 func AcquisitionQuota(t testing.TB, srv *wecomtest.Server, n int64, expires time.Time) {
 	t.Helper()
-	_, err := srv.GrantAcquisitionQuota(srv.CorpID, n, expires) // world-building
+	_, err := srv.Corp(srv.CorpID).Acquisition().GrantQuota(t.Context(), n, expires) // world-building
 	require.NoError(t, err)
 }
 
@@ -66,8 +65,10 @@ func ThirdPartyApp(t testing.TB, srv *wecomtest.Server, suiteID string) *wecom.C
 	srv.AddSuite(suiteID, secret) // world-building
 	s := wecom.NewSuite(suiteID, secret, srv.SuiteOptions()...)
 	ctx := t.Context()
-	require.NoError(t, s.SetTicket(ctx, srv.NewSuiteTicket(suiteID)))   // world-building
-	_, err := s.HandleCreateAuth(ctx, srv.Install(suiteID, srv.CorpID)) // world-building
+	require.NoError(t, s.SetTicket(ctx, srv.Suite(suiteID).IssueTicket())) // world-building
+	authCode, err := srv.Suite(suiteID).Install(ctx, srv.CorpID, "")
+	require.NoError(t, err)
+	_, err = s.HandleCreateAuth(ctx, authCode) // world-building
 	require.NoError(t, err)
 	return s.Corp(srv.CorpID)
 }
@@ -77,7 +78,7 @@ func ThirdPartyApp(t testing.TB, srv *wecomtest.Server, suiteID string) *wecom.C
 // side: what the fake pushes to that URL (a scan, a join, a resignation...)
 // reaches the Handler encrypted and signed as WeCom would. The Handler and
 // its server are closed when the test ends.
-func Callback(t testing.TB, srv *wecomtest.Server, register func(*callback.Handler), opts ...callback.Option) *wecomtest.AppCallback {
+func Callback(t testing.TB, srv *wecomtest.Server, register func(*callback.Handler), opts ...callback.Option) *wecomtest.Corp {
 	t.Helper()
 	const token = "testkitToken"
 	key := wecomtest.NewEncodingAESKey()
@@ -89,5 +90,5 @@ func Callback(t testing.TB, srv *wecomtest.Server, register func(*callback.Handl
 	}
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
-	return srv.ConfigureCallback(srv.CorpID, hs.URL, token, key) // world-building
+	return srv.Corp(srv.CorpID).SetCallback(hs.URL, token, key) // world-building
 }

@@ -1,11 +1,22 @@
 package wecomtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
 	"time"
 )
+
+// Acquisition is a handle on one corp's customer acquisition (获客助手):
+// the usage quota the corp buys, WeChat users tapping acquisition links and
+// messaging the member they reach, admins breaking or deleting links in the
+// console. The acts push the customer_acquisition events (and the
+// add_external_contact of a tap) to the corp's callback (Corp.SetCallback)
+// when it has one. Get it with Corp.Acquisition.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97299
+type Acquisition struct{ c *Corp }
 
 // acquisitionState is a corp's customer-acquisition (获客助手) data: links
 // with the app that created each, the customers they added, per-day counts,
@@ -92,24 +103,27 @@ type AcquisitionPermit struct {
 	Tags        []int
 }
 
-// Errors of the acquisition helpers, besides ErrNotFound.
+// Errors of Acquisition.TapLink, besides ErrNotFound.
 var (
 	// ErrQuotaExhausted: the corp has no acquisition quota left, so the
-	// link adds nobody.
+	// link adds nobody (WeCom stops a link at balance 0).
 	ErrQuotaExhausted = errors.New("wecomtest: acquisition quota exhausted")
 	// ErrLinkUnavailable: the link was made unavailable
-	// (SetAcquisitionLinkUnavailable).
+	// (Acquisition.MakeLinkUnavailable).
 	ErrLinkUnavailable = errors.New("wecomtest: acquisition link unavailable")
 )
 
 // ChatKeyLife is how long the fake (like WeCom) accepts the ChatKey of a
-// message_from_customer event.
+// message_from_customer event in get_chat_info.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97299
 const ChatKeyLife = 30 * time.Minute
 
-// RepeatedMessageCounts are the message counts at which the fake pushes
-// message_from_customer (the first message pushes customer_start_chat).
-// WeCom's page does not give them; several SDKs name the 3rd, 5th and 10th.
-var RepeatedMessageCounts = [...]int{3, 5, 10}
+// RepeatedMessageCounts returns the counts of a customer's messages at
+// which the fake pushes message_from_customer with a ChatKey (the first
+// message pushes customer_start_chat): the 3rd, 5th and 10th. WeCom's page
+// does not give them; several SDKs name these.
+func RepeatedMessageCounts() []int { return []int{3, 5, 10} }
 
 // acquisitionLowBalance: below this balance WeCom pushes balance_low.
 const acquisitionLowBalance = 20
@@ -146,29 +160,40 @@ func (as *acquisitionState) consume(now time.Time) bool {
 	return true
 }
 
-// GrantAcquisitionQuota gives corpID n units of acquisition quota expiring at
-// expires, as buying them does. It reports whether the balance went from 0
-// to more (WeCom then pushes balance_increased; AcquisitionCallback.GrantQuota
-// does). A new corp has none.
-func (s *Server) GrantAcquisitionQuota(corpID string, n int64, expires time.Time) (increased bool, err error) {
+// GrantQuota plays the corp buying n units of acquisition quota (使用量)
+// that expire at expires; a new corp has none. It reports whether the
+// balance went from 0 to more: WeCom then pushes balance_increased, and so
+// does the fake when the corp has a callback. A unit is used by each
+// customer a link adds (TapLink).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97375
+func (acq *Acquisition) GrantQuota(ctx context.Context, n int64, expires time.Time) (increased bool, err error) {
 	if n <= 0 {
-		return false, errors.New("wecomtest: GrantAcquisitionQuota needs n > 0")
+		return false, errors.New("wecomtest: GrantQuota needs n > 0")
 	}
+	s, corpID := acq.c.s, acq.c.id
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	as, err := s.acquisitionLocked(corpID)
 	if err != nil {
+		s.mu.Unlock()
 		return false, err
 	}
 	before := as.balance(s.now())
 	as.total += n
 	as.batches = append(as.batches, &acqBatch{expire: expires.Unix(), balance: n})
 	sort.SliceStable(as.batches, func(i, j int) bool { return as.batches[i].expire < as.batches[j].expire })
-	return before == 0 && as.balance(s.now()) > 0, nil
+	increased = before == 0 && as.balance(s.now()) > 0
+	p, at := acq.c.pusherLocked(), s.now()
+	s.mu.Unlock()
+	if !increased {
+		return false, nil
+	}
+	return true, acq.c.push(ctx, p, acq.event(ChangeBalanceIncreased, AcquisitionEventFields{}, at))
 }
 
-// AcquisitionBalance returns corpID's remaining acquisition quota.
-func (s *Server) AcquisitionBalance(corpID string) int64 {
+// Balance returns the corp's remaining acquisition quota.
+func (acq *Acquisition) Balance() int64 {
+	s, corpID := acq.c.s, acq.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	as, err := s.acquisitionLocked(corpID)
@@ -184,10 +209,10 @@ type ExpiringAcquisitionQuota struct {
 	Count      int64
 }
 
-// ExpiringAcquisitionQuotas returns the batches of corpID's quota that
-// expire within d of the server clock (WeCom warns 14, 7, 3, 2 and 1 days
-// ahead), oldest first.
-func (s *Server) ExpiringAcquisitionQuotas(corpID string, d time.Duration) []ExpiringAcquisitionQuota {
+// ExpiringQuotas returns the batches of the corp's quota that expire within
+// d of the server clock, soonest first.
+func (acq *Acquisition) ExpiringQuotas(d time.Duration) []ExpiringAcquisitionQuota {
+	s, corpID := acq.c.s, acq.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	as, err := s.acquisitionLocked(corpID)
@@ -205,12 +230,15 @@ func (s *Server) ExpiringAcquisitionQuotas(corpID string, d time.Duration) []Exp
 	return out
 }
 
-// SetMarketingApp makes an app of corpID a marketing-acquisition (营销获客)
-// app with permit as its range of members customers may connect with: only
-// such apps may call get_permit. app is "" for the corp's self-built app
-// (the one gettoken serves) or a suite id for a third-party or
-// agent-developed app installed in the corp.
-func (s *Server) SetMarketingApp(corpID, app string, permit AcquisitionPermit) error {
+// SetMarketingApp makes an app of the corp a marketing-acquisition
+// (营销获客) app with permit as its range of members customers may connect
+// with: only such apps may call customer_acquisition_app/get_permit. app is
+// "" for the corp's self-built app (the one gettoken serves) or a suite id
+// for a third-party or agent-developed app installed in the corp.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/101146
+func (acq *Acquisition) SetMarketingApp(app string, permit AcquisitionPermit) error {
+	s, corpID := acq.c.s, acq.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	as, err := s.acquisitionLocked(corpID)
@@ -236,37 +264,44 @@ func (s *Server) findLinkLocked(corpID, linkID string) (*acquisitionState, *acqL
 	return as, l, nil
 }
 
-// SetAcquisitionLinkUnavailable makes a link stop adding customers, as when
-// WeCom finds it broken (获客链接异常); AcquisitionCallback.MakeLinkUnavailable
-// also pushes link_unavailable.
-func (s *Server) SetAcquisitionLinkUnavailable(corpID, linkID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, l, err := s.findLinkLocked(corpID, linkID)
-	if err != nil {
-		return err
-	}
-	l.unavailable = true
-	return nil
+// MakeLinkUnavailable plays WeCom finding a link broken (获客链接异常): it
+// stops adding customers (TapLink answers ErrLinkUnavailable) and
+// link_unavailable is pushed when the corp has a callback.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97299
+func (acq *Acquisition) MakeLinkUnavailable(ctx context.Context, linkID string) error {
+	return acq.changeLink(ctx, linkID, ChangeLinkUnavailable, func(l *acqLink) { l.unavailable = true })
 }
 
-// DeleteAcquisitionLinkInAdmin deletes a link as an admin does in the admin
-// console (the API's delete_link is not pushed; this is);
-// AcquisitionCallback.DeleteLinkInAdmin also pushes delete_link.
-func (s *Server) DeleteAcquisitionLinkInAdmin(corpID, linkID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, l, err := s.findLinkLocked(corpID, linkID)
-	if err != nil {
-		return err
-	}
-	l.deleted = true
-	return nil
+// DeleteLinkInAdmin plays an admin deleting a link in the admin console:
+// the link is gone and delete_link is pushed when the corp has a callback
+// (deleting it through the API, customer_acquisition/delete_link, pushes
+// nothing).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97299
+func (acq *Acquisition) DeleteLinkInAdmin(ctx context.Context, linkID string) error {
+	return acq.changeLink(ctx, linkID, ChangeDeleteLink, func(l *acqLink) { l.deleted = true })
 }
 
-// AcquisitionLinkApp returns the app that created a link: "" for the corp's
-// self-built app, else the suite id.
-func (s *Server) AcquisitionLinkApp(corpID, linkID string) (string, error) {
+func (acq *Acquisition) changeLink(ctx context.Context, linkID, change string, edit func(*acqLink)) error {
+	s := acq.c.s
+	s.mu.Lock()
+	_, l, err := s.findLinkLocked(acq.c.id, linkID)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	edit(l)
+	p, at := acq.c.pusherLocked(), s.now()
+	s.mu.Unlock()
+	return acq.c.push(ctx, p, acq.event(change, AcquisitionEventFields{LinkID: linkID}, at))
+}
+
+// LinkApp returns the app that created a link: "" for the corp's
+// self-built app, else the suite id (WeCom lets only the creating app
+// manage a link).
+func (acq *Acquisition) LinkApp(linkID string) (string, error) {
+	s, corpID := acq.c.s, acq.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, l, err := s.findLinkLocked(corpID, linkID)

@@ -1,39 +1,71 @@
 package wecomtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // addWayAcquisitionLink is follow_user.add_way of a customer who came
 // through an acquisition link (获客链接).
 const addWayAcquisitionLink = 16
 
-// AcquisitionTap is what a simulated tap on an acquisition link did.
+// AcquisitionTap is what a tap on an acquisition link did.
 type AcquisitionTap struct {
 	LinkID         string
 	State          string // the customer_channel of the tapped URL
 	ExternalUserID string // the customer
 	UserID         string // the member the link handed the customer to
-	WelcomeCode    string // of the add_external_contact event
-	Balance        int64  // quota left after the add
+	// WelcomeCode is the add_external_contact event's WelcomeCode, valid
+	// WelcomeCodeLife, once; "" when the member has a console welcome
+	// (Corp.SetConsoleWelcome).
+	WelcomeCode string
+	Balance     int64 // quota left after the add
 	// BalanceLow and BalanceExhausted say the add crossed the balance_low
 	// threshold (below 20) or used the last unit.
 	BalanceLow, BalanceExhausted bool
 }
 
-// TapAcquisitionLink simulates a new WeChat user tapping the link linkID
-// with customer_channel=channel ("" for the bare URL) and adding a member:
-// the fake creates the customer, makes it follow the next member of the
-// link's user_list (round-robin; departments are not modelled) with add_way
-// 16 and the channel as state, lists it in customer_acquisition/customer,
-// counts the tap and the add for statistic and uses one unit of quota. It
-// pushes nothing (AcquisitionCallback.TapLink does). A channel longer than
-// 64 bytes is cut, as WeCom does.
-func (s *Server) TapAcquisitionLink(corpID, linkID, channel string) (*AcquisitionTap, error) {
+// TapLink plays a new WeChat user tapping acquisition link linkID with
+// customer_channel=channel ("" for the bare URL; longer than 64 bytes is
+// cut, as WeCom does) and adding a member: the fake creates the customer,
+// makes it follow the next member of the link's user_list (round-robin;
+// departments are not modelled) with add_way 16 and the channel as state,
+// lists it in customer_acquisition/customer, counts the tap and the add for
+// statistic, uses one unit of quota and issues a welcome code. When the
+// corp has a callback it pushes, in WeCom's order: open_profile,
+// friend_request (only with a channel, as WeCom), add_external_contact with
+// the channel as State and the welcome code, then balance_low or
+// balance_exhausted when the add crossed them. The tap is returned also
+// when a push failed.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97299
+func (acq *Acquisition) TapLink(ctx context.Context, linkID, channel string) (*AcquisitionTap, error) {
+	s := acq.c.s
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	tap, err := acq.tapLocked(linkID, channel)
+	p, at := acq.c.pusherLocked(), s.now()
+	s.mu.Unlock()
+	if err != nil || p == nil {
+		return tap, err
+	}
+	xmls := [][]byte{acq.event(ChangeOpenProfile, AcquisitionEventFields{LinkID: linkID, State: tap.State}, at)}
+	if tap.State != "" {
+		xmls = append(xmls, acq.event(ChangeFriendRequest, AcquisitionEventFields{LinkID: linkID, State: tap.State}, at))
+	}
+	xmls = append(xmls, AddExternalContactXML(acq.c.id, tap.UserID, tap.ExternalUserID, tap.State, tap.WelcomeCode, at))
+	if tap.BalanceLow {
+		xmls = append(xmls, acq.event(ChangeBalanceLow, AcquisitionEventFields{}, at))
+	}
+	if tap.BalanceExhausted {
+		xmls = append(xmls, acq.event(ChangeBalanceExhausted, AcquisitionEventFields{}, at))
+	}
+	return tap, acq.c.push(ctx, p, xmls...)
+}
+
+// tapLocked adds the customer; s.mu is held.
+func (acq *Acquisition) tapLocked(linkID, channel string) (*AcquisitionTap, error) {
+	s, corpID := acq.c.s, acq.c.id
 	as, l, err := s.findLinkLocked(corpID, linkID)
 	if err != nil {
 		return nil, err
@@ -69,32 +101,59 @@ func (s *Server) TapAcquisitionLink(corpID, linkID, channel string) (*Acquisitio
 		ExternalUserID: ext, UserID: st.userID, State: channel}})
 	l.adds[day]++
 	after := as.balance(now)
-	return &AcquisitionTap{
-		LinkID: linkID, State: channel, ExternalUserID: ext, UserID: st.userID,
-		WelcomeCode: s.newID("welcome-"), Balance: after,
+	tap := &AcquisitionTap{
+		LinkID: linkID, State: channel, ExternalUserID: ext, UserID: st.userID, Balance: after,
 		BalanceLow:       before >= acquisitionLowBalance && after < acquisitionLowBalance && after > 0,
 		BalanceExhausted: after == 0,
-	}, nil
+	}
+	if !st.consoleWelcome {
+		tap.WelcomeCode = s.issueWelcomeCodeLocked(s.corps[corpID], st.userID, ext)
+	}
+	return tap, nil
 }
 
-// AcquisitionMessage is what a simulated customer message did.
+// AcquisitionMessage is what a customer's message did.
 type AcquisitionMessage struct {
 	LinkID, State string
 	Count         int  // messages the member has received from the customer
 	First         bool // the first one: WeCom pushes customer_start_chat
-	// ChatKey is set when Count is one of RepeatedMessageCounts: WeCom
+	// ChatKey is set when Count is one of RepeatedMessageCounts(): WeCom
 	// pushes message_from_customer with it, valid for ChatKeyLife.
 	ChatKey string
 }
 
-// AcquisitionCustomerMessage simulates a customer who came through an
-// acquisition link sending one message to the member userID: the
-// customer's chat_status becomes 1 and, at the counts of
-// RepeatedMessageCounts, a ChatKey is issued for get_chat_info. It pushes
-// nothing (AcquisitionCallback.CustomerMessage does).
-func (s *Server) AcquisitionCustomerMessage(corpID, externalUserID, userID string) (*AcquisitionMessage, error) {
+// CustomerMessage plays a customer who came through an acquisition link
+// sending one message to member userID: the customer's chat_status becomes
+// 1 (customer_acquisition/customer) and, at the counts of
+// RepeatedMessageCounts, a ChatKey is issued for get_chat_info. When the
+// corp has a callback it pushes customer_start_chat for the first message
+// and message_from_customer, with its ChatKey, at those counts.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97299
+func (acq *Acquisition) CustomerMessage(ctx context.Context, externalUserID, userID string) (*AcquisitionMessage, error) {
+	s := acq.c.s
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	m, err := acq.messageLocked(externalUserID, userID)
+	p, at := acq.c.pusherLocked(), s.now()
+	s.mu.Unlock()
+	if err != nil || p == nil {
+		return m, err
+	}
+	var xmls [][]byte
+	if m.First {
+		xmls = append(xmls, acq.event(ChangeCustomerStartChat, AcquisitionEventFields{
+			UserID: userID, ExternalUserID: externalUserID, LinkID: m.LinkID, State: m.State}, at))
+	}
+	if m.ChatKey != "" {
+		xmls = append(xmls, acq.event(ChangeMessageFromCustomer, AcquisitionEventFields{
+			UserID: userID, ExternalUserID: externalUserID, LinkID: m.LinkID, ChatSeq: m.Count, ChatKey: m.ChatKey}, at))
+	}
+	return m, acq.c.push(ctx, p, xmls...)
+}
+
+// messageLocked counts the message; s.mu is held.
+func (acq *Acquisition) messageLocked(externalUserID, userID string) (*AcquisitionMessage, error) {
+	s, corpID := acq.c.s, acq.c.id
 	as, err := s.acquisitionLocked(corpID)
 	if err != nil {
 		return nil, err
@@ -108,7 +167,7 @@ func (s *Server) AcquisitionCustomerMessage(corpID, externalUserID, userID strin
 			cu.msgs++
 			cu.ChatStatus = 1
 			m := &AcquisitionMessage{LinkID: l.id, State: cu.State, Count: cu.msgs, First: cu.msgs == 1}
-			for _, n := range RepeatedMessageCounts {
+			for _, n := range RepeatedMessageCounts() {
 				if cu.msgs == n {
 					m.ChatKey = s.newID("chatkey-")
 					as.chatKeys[m.ChatKey] = &acqChatKey{userID: userID, externalUserID: externalUserID,
@@ -119,11 +178,4 @@ func (s *Server) AcquisitionCustomerMessage(corpID, externalUserID, userID strin
 		}
 	}
 	return nil, fmt.Errorf("%w: no acquisition relation between %q and %q", ErrNotFound, userID, externalUserID)
-}
-
-// acquisitionNow is the server clock, for the push helpers.
-func (s *Server) acquisitionNow() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.now()
 }

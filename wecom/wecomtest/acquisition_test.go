@@ -80,11 +80,11 @@ func changes(evs []acqEvent) []string {
 }
 
 // acqRig is a fake with one member, a link of the self-built app and a
-// configured callback.
-func acqRig(t *testing.T) (*wecomtest.Server, *wecomtest.AcquisitionCallback, *receiver, string) {
+// callback.
+func acqRig(t *testing.T) (*wecomtest.Server, *wecomtest.Acquisition, *receiver, string) {
 	t.Helper()
 	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	var out struct {
 		Link struct {
 			LinkID string `json:"link_id"`
@@ -93,27 +93,31 @@ func acqRig(t *testing.T) (*wecomtest.Server, *wecomtest.AcquisitionCallback, *r
 	require.NoError(t, srv.Client().Post(context.Background(), "/cgi-bin/externalcontact/customer_acquisition/create_link",
 		map[string]any{"link_name": "rig", "range": map[string]any{"user_list": []string{"zhangsan"}}}, &out))
 	rc := &receiver{}
-	cb := srv.ConfigureAcquisitionCallback(srv.CorpID, rc.serve(t).URL, cbToken, cbKey)
-	return srv, cb, rc, out.Link.LinkID
+	corp := srv.Corp(srv.CorpID).SetCallback(rc.serve(t).URL, cbToken, cbKey)
+	return srv, corp.Acquisition(), rc, out.Link.LinkID
 }
 
 func TestAcquisitionTapPushesTheAddAndQuotaEvents(t *testing.T) {
 	t.Parallel()
-	srv, cb, rc, link := acqRig(t)
+	srv, acq, rc, link := acqRig(t)
 	ctx := context.Background()
-	_, err := cb.TapLink(ctx, link, "ad")
+	_, err := acq.TapLink(ctx, link, "ad")
 	require.ErrorIs(t, err, wecomtest.ErrQuotaExhausted)
 	assert.Empty(t, rc.take(), "nothing is pushed for a tap that adds nobody")
 
-	require.NoError(t, cb.GrantQuota(ctx, 20, time.Now().AddDate(0, 1, 0)))
-	assert.Equal(t, []string{wecomtest.AcqBalanceIncreased}, changes(rc.take()))
-	require.NoError(t, cb.GrantQuota(ctx, 1, time.Now().AddDate(0, 2, 0)))
+	increased, err := acq.GrantQuota(ctx, 20, time.Now().AddDate(0, 1, 0))
+	require.NoError(t, err)
+	assert.True(t, increased)
+	assert.Equal(t, []string{wecomtest.ChangeBalanceIncreased}, changes(rc.take()))
+	increased, err = acq.GrantQuota(ctx, 1, time.Now().AddDate(0, 2, 0))
+	require.NoError(t, err)
+	assert.False(t, increased)
 	assert.Empty(t, rc.take(), "balance_increased only from 0")
 
-	tap, err := cb.TapLink(ctx, link, "ad-7")
+	tap, err := acq.TapLink(ctx, link, "ad-7")
 	require.NoError(t, err)
 	evs := rc.take()
-	require.Equal(t, []string{wecomtest.AcqOpenProfile, wecomtest.AcqFriendRequest, "add_external_contact"}, changes(evs))
+	require.Equal(t, []string{wecomtest.ChangeOpenProfile, wecomtest.ChangeFriendRequest, "add_external_contact"}, changes(evs))
 	for _, e := range evs[:2] {
 		assert.Equal(t, "customer_acquisition", e.Event)
 		assert.Equal(t, "sys", e.FromUserName)
@@ -129,42 +133,43 @@ func TestAcquisitionTapPushesTheAddAndQuotaEvents(t *testing.T) {
 	assert.Equal(t, "ad-7", add.State, "the link's customer_channel is the add's State")
 	assert.Equal(t, tap.WelcomeCode, add.WelcomeCode)
 	assert.NotEmpty(t, add.WelcomeCode)
-	assert.Equal(t, []string{"zhangsan"}, srv.Followers(srv.CorpID, tap.ExternalUserID))
+	assert.Equal(t, []string{"zhangsan"}, srv.Corp(srv.CorpID).Followers(tap.ExternalUserID))
 
-	_, err = cb.TapLink(ctx, link, "")
+	_, err = acq.TapLink(ctx, link, "")
 	require.NoError(t, err)
-	assert.Equal(t, []string{wecomtest.AcqOpenProfile, "add_external_contact", wecomtest.AcqBalanceLow}, changes(rc.take()),
+	assert.Equal(t, []string{wecomtest.ChangeOpenProfile, "add_external_contact", wecomtest.ChangeBalanceLow}, changes(rc.take()),
 		"no friend_request without a channel; balance_low as it drops below 20")
 	for range 19 {
-		_, err = cb.TapLink(ctx, link, "x")
+		_, err = acq.TapLink(ctx, link, "x")
 		require.NoError(t, err)
 	}
 	evs = rc.take()
-	assert.Equal(t, wecomtest.AcqBalanceExhausted, evs[len(evs)-1].ChangeType)
-	assert.NotContains(t, changes(evs[:len(evs)-1]), wecomtest.AcqBalanceLow, "balance_low once")
-	assert.Zero(t, srv.AcquisitionBalance(srv.CorpID))
+	assert.Equal(t, wecomtest.ChangeBalanceExhausted, evs[len(evs)-1].ChangeType)
+	assert.NotContains(t, changes(evs[:len(evs)-1]), wecomtest.ChangeBalanceLow, "balance_low once")
+	assert.Zero(t, acq.Balance())
 }
 
 func TestAcquisitionMessagesPushStartChatAndChatKeys(t *testing.T) {
 	t.Parallel()
-	srv, cb, rc, link := acqRig(t)
+	srv, acq, rc, link := acqRig(t)
 	ctx := context.Background()
-	_, err := srv.GrantAcquisitionQuota(srv.CorpID, 5, time.Now().AddDate(0, 1, 0))
+	_, err := acq.GrantQuota(ctx, 5, time.Now().AddDate(0, 1, 0))
 	require.NoError(t, err)
-	tap, err := cb.TapLink(ctx, link, "s")
+	rc.take()
+	tap, err := acq.TapLink(ctx, link, "s")
 	require.NoError(t, err)
 	rc.take()
 	for range 10 {
-		_, err := cb.CustomerMessage(ctx, tap.ExternalUserID, tap.UserID)
+		_, err := acq.CustomerMessage(ctx, tap.ExternalUserID, tap.UserID)
 		require.NoError(t, err)
 	}
 	evs := rc.take()
-	require.Equal(t, []string{wecomtest.AcqCustomerStartChat, wecomtest.AcqMessageFromCustomer,
-		wecomtest.AcqMessageFromCustomer, wecomtest.AcqMessageFromCustomer}, changes(evs))
+	require.Equal(t, []string{wecomtest.ChangeCustomerStartChat, wecomtest.ChangeMessageFromCustomer,
+		wecomtest.ChangeMessageFromCustomer, wecomtest.ChangeMessageFromCustomer}, changes(evs))
 	assert.Equal(t, tap.ExternalUserID, evs[0].ExternalUserID)
 	assert.Equal(t, "zhangsan", evs[0].UserID)
 	assert.Equal(t, link, evs[0].LinkID)
-	for i, n := range wecomtest.RepeatedMessageCounts {
+	for i, n := range wecomtest.RepeatedMessageCounts() {
 		e := evs[i+1]
 		assert.Equal(t, n, e.ChatSeq)
 		assert.NotEmpty(t, e.ChatKey)
@@ -189,75 +194,107 @@ func TestAcquisitionMessagesPushStartChatAndChatKeys(t *testing.T) {
 func TestAcquisitionLinkAndQuotaEvents(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
-	srv, cb, rc, link := acqRig(t)
+	_, acq, rc, link := acqRig(t)
 	ctx := context.Background()
-	_, err := srv.GrantAcquisitionQuota(srv.CorpID, 7, now.Add(3*24*time.Hour))
+	_, err := acq.GrantQuota(ctx, 7, now.Add(3*24*time.Hour))
 	require.NoError(t, err)
-	_, err = srv.GrantAcquisitionQuota(srv.CorpID, 9, now.Add(40*24*time.Hour))
+	_, err = acq.GrantQuota(ctx, 9, now.Add(40*24*time.Hour))
 	require.NoError(t, err)
-	soon, err := cb.PushQuotaExpireSoon(ctx)
+	rc.take()
+	soon, err := acq.PushQuotaExpireSoon(ctx)
 	require.NoError(t, err)
 	require.Len(t, soon, 1)
 	evs := rc.take()
-	require.Equal(t, []string{wecomtest.AcqQuotaExpireSoon}, changes(evs))
+	require.Equal(t, []string{wecomtest.ChangeQuotaExpireSoon}, changes(evs))
 	assert.Equal(t, now.Add(3*24*time.Hour).Unix(), evs[0].ExpireTime)
 	assert.EqualValues(t, 7, evs[0].ExpireQuotaNum)
 
-	require.NoError(t, cb.MakeLinkUnavailable(ctx, link))
+	require.NoError(t, acq.MakeLinkUnavailable(ctx, link))
 	evs = rc.take()
-	require.Equal(t, []string{wecomtest.AcqLinkUnavailable}, changes(evs))
+	require.Equal(t, []string{wecomtest.ChangeLinkUnavailable}, changes(evs))
 	assert.Equal(t, link, evs[0].LinkID)
-	_, err = cb.TapLink(ctx, link, "")
+	_, err = acq.TapLink(ctx, link, "")
 	assert.ErrorIs(t, err, wecomtest.ErrLinkUnavailable)
 
-	require.NoError(t, cb.DeleteLinkInAdmin(ctx, link))
+	require.NoError(t, acq.DeleteLinkInAdmin(ctx, link))
 	evs = rc.take()
-	require.Equal(t, []string{wecomtest.AcqDeleteLink}, changes(evs))
+	require.Equal(t, []string{wecomtest.ChangeDeleteLink}, changes(evs))
 	assert.Equal(t, link, evs[0].LinkID)
-	_, err = cb.TapLink(ctx, link, "")
+	_, err = acq.TapLink(ctx, link, "")
 	assert.ErrorIs(t, err, wecomtest.ErrNotFound)
-	assert.ErrorIs(t, cb.MakeLinkUnavailable(ctx, link), wecomtest.ErrNotFound)
+	assert.ErrorIs(t, acq.MakeLinkUnavailable(ctx, link), wecomtest.ErrNotFound)
 	assert.Empty(t, rc.take())
 }
 
 func TestAcquisitionHelpersRefuseUnknowns(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
-	_, err := srv.GrantAcquisitionQuota("wwnobody", 1, time.Now().Add(time.Hour))
+	_, err := srv.Corp("wwnobody").Acquisition().GrantQuota(t.Context(), 1, time.Now().Add(time.Hour))
 	assert.ErrorIs(t, err, wecomtest.ErrNotFound)
-	_, err = srv.GrantAcquisitionQuota(srv.CorpID, 0, time.Now().Add(time.Hour))
+	_, err = srv.Corp(srv.CorpID).Acquisition().GrantQuota(t.Context(), 0, time.Now().Add(time.Hour))
 	assert.Error(t, err)
-	_, err = srv.TapAcquisitionLink(srv.CorpID, "canope", "")
+	_, err = srv.Corp(srv.CorpID).Acquisition().TapLink(t.Context(), "canope", "")
 	assert.ErrorIs(t, err, wecomtest.ErrNotFound)
-	_, err = srv.AcquisitionCustomerMessage("wwnobody", "wm", "u")
+	_, err = srv.Corp("wwnobody").Acquisition().CustomerMessage(t.Context(), "wm", "u")
 	assert.ErrorIs(t, err, wecomtest.ErrNotFound)
-	assert.ErrorIs(t, srv.SetMarketingApp("wwnobody", "", wecomtest.AcquisitionPermit{}), wecomtest.ErrNotFound)
-	assert.ErrorIs(t, srv.DeleteAcquisitionLinkInAdmin(srv.CorpID, "canope"), wecomtest.ErrNotFound)
-	_, err = srv.AcquisitionLinkApp(srv.CorpID, "canope")
+	assert.ErrorIs(t, srv.Corp("wwnobody").Acquisition().SetMarketingApp("", wecomtest.AcquisitionPermit{}), wecomtest.ErrNotFound)
+	assert.ErrorIs(t, srv.Corp(srv.CorpID).Acquisition().DeleteLinkInAdmin(t.Context(), "canope"), wecomtest.ErrNotFound)
+	_, err = srv.Corp(srv.CorpID).Acquisition().LinkApp("canope")
 	assert.ErrorIs(t, err, wecomtest.ErrNotFound)
-	assert.Zero(t, srv.AcquisitionBalance("wwnobody"))
-	assert.Nil(t, srv.ExpiringAcquisitionQuotas("wwnobody", time.Hour))
+	assert.Zero(t, srv.Corp("wwnobody").Acquisition().Balance())
+	assert.Nil(t, srv.Corp("wwnobody").Acquisition().ExpiringQuotas(time.Hour))
 }
 
 // A link whose members all left adds nobody.
 func TestAcquisitionTapNeedsAnActiveMember(t *testing.T) {
 	t.Parallel()
-	srv, _, _, link := acqRig(t)
-	_, err := srv.GrantAcquisitionQuota(srv.CorpID, 5, time.Now().AddDate(0, 1, 0))
+	srv, acq, _, link := acqRig(t)
+	_, err := acq.GrantQuota(t.Context(), 5, time.Now().AddDate(0, 1, 0))
 	require.NoError(t, err)
-	require.NoError(t, srv.ResignStaff(srv.CorpID, "zhangsan"))
-	_, err = srv.TapAcquisitionLink(srv.CorpID, link, "")
+	require.NoError(t, srv.Corp(srv.CorpID).ResignStaff("zhangsan"))
+	_, err = acq.TapLink(t.Context(), link, "")
 	assert.ErrorContains(t, err, "no active member")
-	assert.EqualValues(t, 5, srv.AcquisitionBalance(srv.CorpID), "no quota used")
+	assert.EqualValues(t, 5, acq.Balance(), "no quota used")
+}
+
+// Without a callback the acts change the fake's state and push nothing;
+// the tap's welcome code is one send_welcome_msg accepts, once.
+func TestAcquisitionActsWithoutCallback(t *testing.T) {
+	t.Parallel()
+	srv, acq, rc, link := acqRig(t)
+	srv.Corp(srv.CorpID).SetCallback("", "", "")
+	require.Nil(t, srv.Corp(srv.CorpID).Pusher())
+	ctx := t.Context()
+	increased, err := acq.GrantQuota(ctx, 5, time.Now().AddDate(0, 1, 0))
+	require.NoError(t, err)
+	assert.True(t, increased)
+	tap, err := acq.TapLink(ctx, link, "ad")
+	require.NoError(t, err)
+	m, err := acq.CustomerMessage(ctx, tap.ExternalUserID, tap.UserID)
+	require.NoError(t, err)
+	assert.True(t, m.First)
+	require.NoError(t, acq.MakeLinkUnavailable(ctx, link))
+	_, err = acq.PushQuotaExpireSoon(ctx)
+	assert.ErrorContains(t, err, "no callback")
+	assert.Empty(t, rc.take(), "nothing is pushed without a callback")
+
+	msgs := srv.Corp(srv.CorpID).Messages()
+	require.Equal(t, wecomtest.WelcomeCodeValid, msgs.WelcomeCode(tap.WelcomeCode))
+	require.NoError(t, srv.Client().Post(ctx, "/cgi-bin/externalcontact/send_welcome_msg",
+		map[string]any{"welcome_code": tap.WelcomeCode, "text": map[string]string{"content": "hi"}}, nil))
+	assert.Equal(t, wecomtest.WelcomeCodeUsed, msgs.WelcomeCode(tap.WelcomeCode))
+	sent := msgs.WelcomesSent()
+	require.Len(t, sent, 1)
+	assert.Equal(t, tap.ExternalUserID, sent[0].ExternalUserID)
 }
 
 func TestCustomerAcquisitionXMLLeavesOutZeroFields(t *testing.T) {
 	t.Parallel()
-	x := string(wecomtest.CustomerAcquisitionXML("wwc", wecomtest.AcqBalanceLow, wecomtest.AcquisitionEventFields{}, time.Unix(1403610513, 0)))
+	x := string(wecomtest.CustomerAcquisitionXML("wwc", wecomtest.ChangeBalanceLow, wecomtest.AcquisitionEventFields{}, time.Unix(1403610513, 0)))
 	assert.Equal(t, "<xml><ToUserName><![CDATA[wwc]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>"+
 		"<CreateTime>1403610513</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[customer_acquisition]]></Event>"+
 		"<ChangeType><![CDATA[balance_low]]></ChangeType></xml>", x)
-	x = string(wecomtest.CustomerAcquisitionXML("wwc", wecomtest.AcqQuotaExpireSoon,
+	x = string(wecomtest.CustomerAcquisitionXML("wwc", wecomtest.ChangeQuotaExpireSoon,
 		wecomtest.AcquisitionEventFields{ExpireTime: 1700000000, ExpireQuotaNum: 5}, time.Unix(1, 0)))
 	assert.Contains(t, x, "<ExpireTime>1700000000</ExpireTime><ExpireQuotaNum>5</ExpireQuotaNum>")
 }

@@ -129,8 +129,9 @@ type wireChannels struct {
 
 // --- exported helpers for tests and examples ---
 
-// ErrNotFound is returned by the contact helpers for an unknown corp,
-// member, customer or contact way.
+// ErrNotFound is wrapped by the errors of the handles' acts for an unknown
+// corp, suite, member, customer, contact way, join way, group, link, mass
+// send, Moments post or welcome code.
 var ErrNotFound = errors.New("wecomtest: not found")
 
 func (s *Server) contactLocked(corpID string) (*contactState, error) {
@@ -141,9 +142,13 @@ func (s *Server) contactLocked(corpID string) (*contactState, error) {
 	return c.contact, nil
 }
 
-// AddStaff enables the customer-contact feature for members of corpID, so
-// that get_follow_user_list lists them and customers can be added to them.
-func (s *Server) AddStaff(corpID string, userIDs ...string) error {
+// AddStaff gives members of the corp the customer-contact feature
+// (客户联系使用范围), so that get_follow_user_list lists them and customers
+// can add them. Adding a member twice changes nothing.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92571
+func (c *Corp) AddStaff(userIDs ...string) error {
+	s, corpID := c.s, c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cs, err := s.contactLocked(corpID)
@@ -166,13 +171,17 @@ func (cs *contactState) addStaff(userID string) *fakeStaff {
 	return st
 }
 
-// SeedCustomers creates n customers in corpID, spread round-robin over staff
-// (who are enabled with AddStaff), and returns their external_userids.
-// Customer i is added by staff[i%len(staff)] by QR code with state "seed".
-// Every tenth customer the corp gets is a WeCom user of another corp (type 2,
-// with corp names and an external_profile); the others are WeChat users with
-// a unionid.
-func (s *Server) SeedCustomers(corpID string, n int, staff []string) ([]string, error) {
+// SeedCustomers creates n customers of the corp, spread round-robin over
+// staff (given the customer-contact feature if they lack it), and returns
+// their external_userids. Customer i adds staff[i%len(staff)] by QR code
+// (add_way 1) with state "seed"; no event is pushed. Every tenth customer
+// the corp gets is a WeCom user of another corp (external_userid "wo...",
+// type 2, with corp names and an external_profile); the others are WeChat
+// users ("wm...", type 1) with a unionid.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92114
+func (c *Corp) SeedCustomers(n int, staff []string) ([]string, error) {
+	s, corpID := c.s, c.id
 	if len(staff) == 0 && n > 0 {
 		return nil, errors.New("wecomtest: SeedCustomers needs at least one member")
 	}
@@ -261,55 +270,11 @@ func removeString(list []string, v string) []string {
 	return list
 }
 
-// AddCustomerViaContactWay simulates a WeChat user scanning the contact way
-// configID and adding one of its members (chosen round-robin). With
-// externalUserID "" a new customer is created; otherwise that customer adds
-// one more member. The relation carries the way's state, add_way 1 and the
-// customer as oper_userid; it returns the customer's external_userid.
-func (s *Server) AddCustomerViaContactWay(corpID, configID, externalUserID string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	add, err := s.addViaContactWayLocked(corpID, configID, externalUserID)
-	return add.ExternalUserID, err
-}
-
-// wayAdd is what adding a customer through a contact way did.
-type wayAdd struct {
-	ExternalUserID, UserID, State string
-	consoleWelcome                bool
-}
-
-func (s *Server) addViaContactWayLocked(corpID, configID, externalUserID string) (wayAdd, error) {
-	cs, err := s.contactLocked(corpID)
-	if err != nil {
-		return wayAdd{}, err
-	}
-	w := cs.ways[configID]
-	if w == nil {
-		return wayAdd{}, fmt.Errorf("%w: contact way %q", ErrNotFound, configID)
-	}
-	if len(w.User) == 0 {
-		return wayAdd{}, errors.New("wecomtest: contact way has no members (departments are not modelled)")
-	}
-	userID := w.User[w.next%len(w.User)]
-	w.next++
-	st := cs.staff[userID]
-	if st == nil || st.resigned {
-		return wayAdd{}, fmt.Errorf("%w: member %q", ErrNotFound, userID)
-	}
-	ext := externalUserID
-	if ext == "" {
-		ext = cs.newCustomer(s, "Visitor via "+configID[:min(8, len(configID))])
-	} else if cs.customers[ext] == nil {
-		return wayAdd{}, fmt.Errorf("%w: customer %q", ErrNotFound, ext)
-	}
-	cs.follow(st, ext, &followRec{CreateTime: s.now().Unix(), OperUserID: ext, AddWay: 1, State: w.State, tempWay: w.IsTemp})
-	return wayAdd{ExternalUserID: ext, UserID: userID, State: w.State, consoleWelcome: st.consoleWelcome}, nil
-}
-
-// Followers returns the members that follow a customer, in the order they
-// added it.
-func (s *Server) Followers(corpID, externalUserID string) []string {
+// Followers returns the members who have the customer, in the order the
+// customer added them. A member who resigned or hands the customer over
+// keeps it until the takeover completes, as in WeCom.
+func (c *Corp) Followers(externalUserID string) []string {
+	s, corpID := c.s, c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cs, err := s.contactLocked(corpID)
@@ -323,9 +288,16 @@ func (s *Server) Followers(corpID, externalUserID string) []string {
 	return nil
 }
 
-// ResignStaff marks a member as resigned: they leave get_follow_user_list
-// and their customers appear in get_unassigned_list until transferred.
-func (s *Server) ResignStaff(corpID, userID string) error {
+// ResignStaff plays a member leaving the corp (离职): they leave
+// get_follow_user_list, their customers appear in get_unassigned_list with
+// the resignation time until resigned/transfer_customer hands them on (the
+// takeover completes 24 hours later, see CompleteTakeovers), and the groups
+// they own show status 1 (owner resigned) in groupchat/list until
+// groupchat/transfer.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92124
+func (c *Corp) ResignStaff(userID string) error {
+	s, corpID := c.s, c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cs, err := s.contactLocked(corpID)
@@ -341,12 +313,15 @@ func (s *Server) ResignStaff(corpID, userID string) error {
 	return nil
 }
 
-// CompleteTakeovers finishes every waiting transfer of corpID now, as if the
-// 24 hours had passed: the customers move to their takeover members and
-// transfer_result reports status 1. It returns how many were completed.
-// (Waiting transfers also complete by themselves once the server clock,
-// WithClock, passes their takeover_time.)
-func (s *Server) CompleteTakeovers(corpID string) int {
+// CompleteTakeovers finishes every waiting customer transfer of the corp
+// now, as if WeCom's 24 hours had passed: the customers move to their
+// takeover members and transfer_result reports status 1. It returns how
+// many completed. Waiting transfers also complete by themselves once the
+// server clock (WithClock) passes their takeover_time.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94088
+func (c *Corp) CompleteTakeovers() int {
+	s, corpID := c.s, c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cs, err := s.contactLocked(corpID)
@@ -357,10 +332,11 @@ func (s *Server) CompleteTakeovers(corpID string) int {
 }
 
 // SetContactPageLimit caps the pages whose size WeCom fixes (follow users of
-// get: 500, transfer_result: 1000, get_unassigned_list: 1000) at n for
-// corpID, so that tests can page through small data. n <= 0 restores
+// externalcontact/get: 500, transfer_result: 1000, get_unassigned_list:
+// 1000) at n, so that tests page through small data. n <= 0 restores
 // WeCom's sizes.
-func (s *Server) SetContactPageLimit(corpID string, n int) {
+func (c *Corp) SetContactPageLimit(n int) {
+	s, corpID := c.s, c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cs, err := s.contactLocked(corpID); err == nil {

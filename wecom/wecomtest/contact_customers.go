@@ -86,7 +86,8 @@ func (cs *contactState) activeStaff(userID string) *fakeStaff {
 // was asked for lacks one.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
-func (s *Server) SetUnlicensed(corpID, userID string, unlicensed bool) error {
+func (c *Corp) SetUnlicensed(userID string, unlicensed bool) error {
+	s, corpID := c.s, c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cs, err := s.contactLocked(corpID)

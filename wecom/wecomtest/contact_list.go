@@ -38,8 +38,12 @@ type ServedContact struct {
 	ChatName       string
 }
 
-// AddServedContact adds an entry to corpID's served contacts.
-func (s *Server) AddServedContact(corpID string, sc ServedContact) error {
+// AddServedContact adds an entry to the corp's served contacts
+// (externalcontact/contact_list), after its customers.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/99434
+func (c *Corp) AddServedContact(sc ServedContact) error {
+	s, corpID := c.s, c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cs, err := s.contactLocked(corpID)

@@ -17,7 +17,8 @@ type Relation struct {
 // Relation returns member userID's relation with customer externalUserID;
 // ok is false when the member does not follow the customer (or either is
 // unknown). Tests use it to see the tags and remark a helper set.
-func (s *Server) Relation(corpID, userID, externalUserID string) (r Relation, ok bool) {
+func (c *Corp) Relation(userID, externalUserID string) (r Relation, ok bool) {
+	s, corpID := c.s, c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cs, err := s.contactLocked(corpID)

@@ -431,9 +431,10 @@ func pageLimit(limit, def, max int) (int, *apiError) {
 	return limit, nil
 }
 
-// StrategyCount returns how many customer rule groups corpID has, whichever
-// app created them.
-func (s *Server) StrategyCount(corpID string) int {
+// StrategyCount returns how many customer rule groups (客户规则组) the corp
+// has, whichever app created them.
+func (c *Corp) StrategyCount() int {
+	s, corpID := c.s, c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cs, err := s.contactLocked(corpID)

@@ -296,6 +296,7 @@ func (s *Server) routeContactTags() {
 		}
 		return tagGroupAnswer{c.corp.contact.tagList(-1, req.TagID, req.GroupID)}, nil
 	})
+	// add, edit and del_corp_tag: the same page as get_corp_tag_list.
 	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/add_corp_tag", func(c *call) (any, *apiError) {
 		var req struct {
 			GroupID   string       `json:"group_id"`
@@ -372,6 +373,7 @@ func (s *Server) routeContactTags() {
 		}
 		return tagGroupAnswer{c.corp.contact.tagList(req.StrategyID, req.TagID, req.GroupID)}, nil
 	})
+	// add, edit and del_strategy_tag: the same page as get_strategy_tag_list.
 	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/add_strategy_tag", func(c *call) (any, *apiError) {
 		var req struct {
 			StrategyID int          `json:"strategy_id"`

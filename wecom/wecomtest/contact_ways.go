@@ -50,7 +50,7 @@ type contactWay struct {
 	isExclusive bool
 	markSource  bool
 	createTime  int64
-	next        int // round-robin member for AddCustomerViaContactWay
+	next        int // round-robin member for Corp.ScanContactWay
 }
 
 const maxTempWaySeconds = 14 * 24 * 3600

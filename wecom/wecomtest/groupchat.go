@@ -8,6 +8,13 @@ import (
 	"sync"
 )
 
+// GroupChats is a handle on one corp's customer groups (客户群): members and
+// customers creating, joining and leaving groups, join ways, and the
+// change_external_chat events all of it raises, pushed to the corp's
+// callback (Corp.SetCallback) in the order they happen. Get it with
+// Corp.GroupChats.
+type GroupChats struct{ c *Corp }
+
 // groupChatState is a corp's customer groups, group join ways and the
 // change_external_chat events they raise. It is guarded by Server.mu, but
 // for deliverMu, which orders deliveries and is held without Server.mu.
@@ -26,7 +33,7 @@ type groupChatState struct {
 	onjob map[string][]int64     // chat id → times of its in-service transfers
 	daily map[transferDayKey]int // transfers per old owner per day
 
-	pusher   *Pusher
+	corp     *corpState // the corp the groups belong to, for its callback
 	drop     int
 	log      []ExternalChatEvent
 	outbox   []ExternalChatEvent
@@ -41,7 +48,9 @@ type transferDayKey struct {
 	day   int64
 }
 
-// Default limits of the fake's groups.
+// Default limits of the fake's groups, as WeCom's: a customer group holds
+// 200 members, and a corp has up to 500,000 contact ways and join ways
+// together (add_join_way answers 41045 beyond, 92229).
 const (
 	DefaultGroupChatCapacity = 200    // members per customer group
 	DefaultWayQuota          = 500000 // join ways and contact ways per corp, together
@@ -66,7 +75,7 @@ type fakeChat struct {
 	inherited               bool // handed over after its owner resigned
 	dismissed               bool
 
-	// the member list before the last change, for SetGroupChatLag
+	// the member list before the last change, for GroupChats.SetLag
 	prevMembers []wireGroupMember
 	prevVersion string
 }
@@ -97,9 +106,11 @@ func (s *Server) groupChatLocked(corpID string) (*groupChatState, *contactState,
 	return c.groupchat, c.contact, nil
 }
 
-// SetGroupChatCapacity sets how many members a group of corpID holds
-// (default 200) before join ways move on to the next group.
-func (s *Server) SetGroupChatCapacity(corpID string, n int) {
+// SetCapacity sets how many members a group of the corp holds (default
+// DefaultGroupChatCapacity) before join ways move on to the next group.
+// Tests set a few to see groups fill and new ones open.
+func (g *GroupChats) SetCapacity(n int) {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if gs, _, err := s.groupChatLocked(corpID); err == nil && n > 0 {
@@ -107,9 +118,13 @@ func (s *Server) SetGroupChatCapacity(corpID string, n int) {
 	}
 }
 
-// SetJoinWayQuota sets how many join ways and contact ways corpID may have
-// together (default 500,000); add_join_way beyond it answers 41045.
-func (s *Server) SetJoinWayQuota(corpID string, n int) {
+// SetJoinWayQuota sets how many join ways and contact ways the corp may
+// have together (default DefaultWayQuota); add_join_way beyond it answers
+// 41045.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92229
+func (g *GroupChats) SetJoinWayQuota(n int) {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if gs, _, err := s.groupChatLocked(corpID); err == nil {
@@ -117,10 +132,11 @@ func (s *Server) SetJoinWayQuota(corpID string, n int) {
 	}
 }
 
-// SetGroupChatLag makes the next n groupchat/get answers of corpID show a
-// group as it was before its last member change, as WeCom's asynchronously
-// updated data sometimes does right after an event.
-func (s *Server) SetGroupChatLag(corpID string, n int) {
+// SetLag makes the corp's next n groupchat/get answers show a group as it
+// was before its last member change, as WeCom's asynchronously updated
+// data sometimes does right after an add_member event.
+func (g *GroupChats) SetLag(n int) {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if gs, _, err := s.groupChatLocked(corpID); err == nil {
@@ -128,8 +144,8 @@ func (s *Server) SetGroupChatLag(corpID string, n int) {
 	}
 }
 
-// bump gives c a new member version, keeping the old list for
-// SetGroupChatLag; call it before changing c.members.
+// bump gives c a new member version, keeping the old list for SetLag; call
+// it before changing c.members.
 func (c *fakeChat) bump() (last string) {
 	last = c.version
 	c.prevMembers = slices.Clone(c.members)
@@ -174,7 +190,7 @@ func (cs *contactState) newMember(id string, at int64, scene int, invitor, state
 	}
 	c := cs.customers[id]
 	if c == nil {
-		return m, fmt.Errorf("%w: %q is neither a member with customer contact (AddStaff) nor a customer", ErrNotFound, id)
+		return m, fmt.Errorf("%w: %q is neither a member with customer contact (Corp.AddStaff) nor a customer", ErrNotFound, id)
 	}
 	m.Type, m.Name = 2, c.contact.Name
 	if c.contact.Type == 1 {
@@ -186,7 +202,7 @@ func (cs *contactState) newMember(id string, at int64, scene int, invitor, state
 func (s *Server) activeOwner(cs *contactState, userID string) error {
 	st := cs.staff[userID]
 	if st == nil || st.resigned {
-		return fmt.Errorf("%w: member %q with customer contact (AddStaff), in service", ErrNotFound, userID)
+		return fmt.Errorf("%w: member %q with customer contact (Corp.AddStaff), in service", ErrNotFound, userID)
 	}
 	return nil
 }

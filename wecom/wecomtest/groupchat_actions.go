@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// GroupChatSpec describes a group for CreateGroupChat.
+// GroupChatSpec describes a group for GroupChats.Create.
 type GroupChatSpec struct {
-	Owner   string   // a member with customer contact (AddStaff), in service
+	Owner   string   // a member with customer contact (Corp.AddStaff), in service
 	Name    string   // may be empty, as in WeCom
 	Notice  string   // the group notice
 	Members []string // besides the owner: members or customers, invited by the owner
@@ -19,9 +19,13 @@ type GroupChatSpec struct {
 	CreatedAt time.Time
 }
 
-// CreateGroupChat creates a customer group as its owner would in the WeCom
-// client, pushes create, and returns the chat id.
-func (s *Server) CreateGroupChat(ctx context.Context, corpID string, spec GroupChatSpec) (string, error) {
+// Create plays spec.Owner creating a customer group in the WeCom client (no
+// API creates one), raises change_external_chat create and returns the
+// chat id. The members join invited by the owner (join_scene 1).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92130
+func (g *GroupChats) Create(ctx context.Context, spec GroupChatSpec) (string, error) {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	gs, cs, err := s.groupChatLocked(corpID)
 	if err == nil {
@@ -125,10 +129,14 @@ func (s *Server) addMembersLocked(gs *groupChatState, cs *contactState, c *fakeC
 	return nil
 }
 
-// JoinGroupChat adds members or customers to a group, invited directly by
-// invitor (a member of the group; "" for the owner), and pushes
-// add_member.
-func (s *Server) JoinGroupChat(ctx context.Context, corpID, chatID string, userIDs []string, invitor string) error {
+// Join plays members or customers joining a group invited directly by
+// invitor (a member of the group; "" for the owner; join_scene 1) and
+// raises update/add_member. Customers who join by the group's QR code come
+// through JoinViaJoinWay.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92130
+func (g *GroupChats) Join(ctx context.Context, chatID string, userIDs []string, invitor string) error {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	gs, cs, err := s.groupChatLocked(corpID)
 	var c *fakeChat
@@ -152,9 +160,14 @@ func (s *Server) JoinGroupChat(ctx context.Context, corpID, chatID string, userI
 	return s.deliver(ctx, corpID)
 }
 
-// LeaveGroupChat takes members out of a group (removed: by the owner or an
-// admin; else they left) and pushes del_member. The owner cannot leave.
-func (s *Server) LeaveGroupChat(ctx context.Context, corpID, chatID string, userIDs []string, removed bool) error {
+// Leave plays members or customers leaving a group (removed: taken out by
+// the owner or an admin, quit_scene 1; else they left, 0) and raises
+// update/del_member. The owner cannot leave: WeCom makes them hand the
+// group over first (SetOwner).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92130
+func (g *GroupChats) Leave(ctx context.Context, chatID string, userIDs []string, removed bool) error {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	gs, _, err := s.groupChatLocked(corpID)
 	var c *fakeChat
@@ -217,9 +230,12 @@ func (s *Server) setOwnerLocked(gs *groupChatState, cs *contactState, c *fakeCha
 	return nil
 }
 
-// SetGroupChatOwner hands a group to another member as its owner would in
-// the WeCom client, and pushes change_owner.
-func (s *Server) SetGroupChatOwner(ctx context.Context, corpID, chatID, newOwner string) error {
+// SetOwner plays the owner handing a group to another member in the WeCom
+// client (who joins it if not in it yet) and raises update/change_owner.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92130
+func (g *GroupChats) SetOwner(ctx context.Context, chatID, newOwner string) error {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	gs, cs, err := s.groupChatLocked(corpID)
 	var c *fakeChat
@@ -258,19 +274,27 @@ func (s *Server) editChat(ctx context.Context, corpID, chatID, detail string, ed
 	return s.deliver(ctx, corpID)
 }
 
-// RenameGroupChat renames a group and pushes change_name.
-func (s *Server) RenameGroupChat(ctx context.Context, corpID, chatID, name string) error {
-	return s.editChat(ctx, corpID, chatID, "change_name", func(c *fakeChat) { c.name = name })
+// Rename plays a member renaming a group and raises update/change_name.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92130
+func (g *GroupChats) Rename(ctx context.Context, chatID, name string) error {
+	return g.c.s.editChat(ctx, g.c.id, chatID, "change_name", func(c *fakeChat) { c.name = name })
 }
 
-// SetGroupChatNotice changes a group's notice and pushes change_notice.
-func (s *Server) SetGroupChatNotice(ctx context.Context, corpID, chatID, notice string) error {
-	return s.editChat(ctx, corpID, chatID, "change_notice", func(c *fakeChat) { c.notice = notice })
+// SetNotice plays the owner changing a group's notice and raises
+// update/change_notice.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92130
+func (g *GroupChats) SetNotice(ctx context.Context, chatID, notice string) error {
+	return g.c.s.editChat(ctx, g.c.id, chatID, "change_notice", func(c *fakeChat) { c.notice = notice })
 }
 
-// DismissGroupChat dismisses a group and pushes dismiss: groupchat/get
-// answers 40050 for it from then on.
-func (s *Server) DismissGroupChat(ctx context.Context, corpID, chatID string) error {
+// Dismiss plays the owner dismissing a group and raises dismiss:
+// groupchat/get answers 40050 for it from then on.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92130
+func (g *GroupChats) Dismiss(ctx context.Context, chatID string) error {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	gs, _, err := s.groupChatLocked(corpID)
 	var c *fakeChat
@@ -288,9 +312,10 @@ func (s *Server) DismissGroupChat(ctx context.Context, corpID, chatID string) er
 	return s.deliver(ctx, corpID)
 }
 
-// GroupChatMembers returns the ids of a group's members in join order (nil
-// for an unknown or dismissed group).
-func (s *Server) GroupChatMembers(corpID, chatID string) []string {
+// Members returns the ids of a group's members (userids and
+// external_userids) in join order; nil for an unknown or dismissed group.
+func (g *GroupChats) Members(chatID string) []string {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	gs, _, err := s.groupChatLocked(corpID)
@@ -308,8 +333,9 @@ func (s *Server) GroupChatMembers(corpID, chatID string) []string {
 	return ids
 }
 
-// GroupChatOwner returns a group's owner ("" for an unknown group).
-func (s *Server) GroupChatOwner(corpID, chatID string) string {
+// Owner returns a group's owner ("" for an unknown group).
+func (g *GroupChats) Owner(chatID string) string {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if gs, _, err := s.groupChatLocked(corpID); err == nil {
@@ -320,9 +346,12 @@ func (s *Server) GroupChatOwner(corpID, chatID string) string {
 	return ""
 }
 
-// GroupChatOpenGID returns the opengid a mini program would see for a
-// group, for opengid_to_chatid.
-func (s *Server) GroupChatOpenGID(corpID, chatID string) string {
+// OpenGID returns the opengid a mini program sees for a group, which
+// opengid_to_chatid turns back into the chat id ("" for an unknown group).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94822
+func (g *GroupChats) OpenGID(chatID string) string {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if gs, _, err := s.groupChatLocked(corpID); err == nil {

@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// ExternalChatEvent is a change_external_chat event the fake raised.
+// ExternalChatEvent is a change_external_chat event the fake raised
+// (GroupChats.Events).
 type ExternalChatEvent struct {
 	ChatID        string
 	ChangeType    string // create, update, dismiss
@@ -50,21 +51,13 @@ func ExternalChatXML(corpID string, ev ExternalChatEvent) []byte {
 	return append(b, "</xml>"...)
 }
 
-// SetGroupChatPusher makes the fake push corpID's change_external_chat
-// events through p (made with NewPusher for the callback URL, with corpID
-// as its ReceiveID); nil stops the pushes. Events are pushed in the order
-// they happen.
-func (s *Server) SetGroupChatPusher(corpID string, p *Pusher) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if gs, _, err := s.groupChatLocked(corpID); err == nil {
-		gs.pusher = p
-	}
-}
-
-// DropGroupChatEvents makes the fake raise but not push corpID's next n
-// change_external_chat events: the callback misses them.
-func (s *Server) DropGroupChatEvents(corpID string, n int) {
+// DropEvents makes the fake raise but not push the corp's next n
+// change_external_chat events: the callback misses them, as when WeCom
+// gives up on a callback that did not answer. Helpers that keep group
+// state must recover (groupchat.Tracker re-reads a group whose member
+// version jumped).
+func (g *GroupChats) DropEvents(n int) {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if gs, _, err := s.groupChatLocked(corpID); err == nil {
@@ -72,10 +65,11 @@ func (s *Server) DropGroupChatEvents(corpID string, n int) {
 	}
 }
 
-// GroupChatEvents returns every change_external_chat event corpID raised,
-// pushed or dropped, oldest first. Push one again with ExternalChatXML to
-// play WeCom re-sending it.
-func (s *Server) GroupChatEvents(corpID string) []ExternalChatEvent {
+// Events returns every change_external_chat event the corp raised, pushed
+// or dropped, oldest first. Push one again with ExternalChatXML and a
+// Pusher to play WeCom re-sending it.
+func (g *GroupChats) Events() []ExternalChatEvent {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	gs, _, err := s.groupChatLocked(corpID)
@@ -90,11 +84,13 @@ func (s *Server) GroupChatEvents(corpID string) []ExternalChatEvent {
 	return out
 }
 
-// DeliverGroupChatEvents waits until every event corpID raised so far has
-// been pushed (API calls such as groupchat/transfer push in the
-// background) and returns the errors of the pushes that failed since the
+// DeliverEvents waits until every event the corp raised so far has been
+// pushed (the events of API calls, such as groupchat/transfer's
+// change_owner, are pushed in the background, as WeCom pushes them after
+// answering) and returns the errors of the pushes that failed since the
 // last call.
-func (s *Server) DeliverGroupChatEvents(ctx context.Context, corpID string) error {
+func (g *GroupChats) DeliverEvents(ctx context.Context) error {
+	s, corpID := g.c.s, g.c.id
 	s.mu.Lock()
 	gs, _, err := s.groupChatLocked(corpID)
 	s.mu.Unlock()
@@ -122,7 +118,7 @@ func (s *Server) deliverLocked(ctx context.Context, corpID string, gs *groupChat
 		}
 		ev := gs.outbox[0]
 		gs.outbox = gs.outbox[1:]
-		p := gs.pusher
+		p := gs.corp.pusher
 		s.mu.Unlock()
 		if p == nil {
 			continue
@@ -134,7 +130,7 @@ func (s *Server) deliverLocked(ctx context.Context, corpID string, gs *groupChat
 }
 
 // deliverAsync pushes the outbox in the background (from API handlers,
-// which run under s.mu); failures are kept for DeliverGroupChatEvents.
+// which run under s.mu); failures are kept for DeliverEvents.
 func (s *Server) deliverAsync(corpID string, gs *groupChatState) {
 	go func() {
 		gs.deliverMu.Lock()
@@ -161,14 +157,15 @@ func (s *Server) deliver(ctx context.Context, corpID string) error {
 	return errors.Join(s.deliverLocked(ctx, corpID, gs)...)
 }
 
-// raise records ev and queues it for the pusher; s.mu is held.
+// raise records ev and queues it for the corp's callback, if it has one;
+// s.mu is held.
 func (gs *groupChatState) raise(ev ExternalChatEvent) {
 	gs.log = append(gs.log, ev)
 	if gs.drop > 0 {
 		gs.drop--
 		return
 	}
-	if gs.pusher != nil {
+	if gs.corp.pusher != nil {
 		gs.outbox = append(gs.outbox, ev)
 	}
 }

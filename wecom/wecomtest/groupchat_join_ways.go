@@ -87,41 +87,60 @@ func (gs *groupChatState) way(configID string) (*joinWay, *apiError) {
 	return w, nil
 }
 
-// JoinViaJoinWay plays a customer scanning the join way configID: they join
-// its first group that is not full, in the order of its chat_id_list. When
-// every group is full and the way has auto_create_room, a new group is
-// opened first, named room_base_name + the next number from room_base_id
-// and owned by the owner of the way's first group (pushing create). The
-// member carries the way's state; add_member is pushed. With
-// externalUserID "" a new customer is made. It returns the group and the
-// customer.
-func (s *Server) JoinViaJoinWay(ctx context.Context, corpID, configID, externalUserID string) (chatID, extID string, err error) {
-	s.mu.Lock()
-	chatID, extID, err = s.joinViaWayLocked(corpID, configID, externalUserID)
-	s.mu.Unlock()
-	if err != nil {
-		return "", "", err
-	}
-	return chatID, extID, s.deliver(ctx, corpID)
+// GroupJoin is what a scan of a join way did.
+type GroupJoin struct {
+	ChatID         string // the group the customer joined (perhaps one the way opened)
+	ExternalUserID string // the customer: new, unless JoinViaJoinWay was given one
+	State          string // the join way's state, as groupchat/get shows it on the member
 }
 
-// ErrGroupsFull is returned by JoinViaJoinWay when every group of a join
-// way without auto_create_room is full.
+// JoinViaJoinWay plays a WeChat user scanning the group QR code of join way
+// configID (加入群聊, 群活码): they join the way's first group that is not
+// full, in the order of its chat_id_list (join_scene 3, the way's state on
+// the member). When every group is full and the way has auto_create_room,
+// WeCom opens a new group first, named room_base_name + the next number
+// from room_base_id and owned by the owner of the way's first group
+// (raising create). A customer already in one of the way's groups stays
+// there. With externalUserID "" a new customer joins (one with no member
+// relation); otherwise that customer does (one who added a member through
+// a contact way first, say). The change_external_chat events raised are
+// pushed to the corp's callback, when it has one, before JoinViaJoinWay
+// returns; the join is returned also when a push failed.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92229
+func (g *GroupChats) JoinViaJoinWay(ctx context.Context, configID, externalUserID string) (*GroupJoin, error) {
+	if configID == "" {
+		return nil, errors.New("wecomtest: JoinViaJoinWay: empty config_id")
+	}
+	s, corpID := g.c.s, g.c.id
+	s.mu.Lock()
+	chatID, ext, state, err := s.joinViaWayLocked(corpID, configID, externalUserID)
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return &GroupJoin{ChatID: chatID, ExternalUserID: ext, State: state}, s.deliver(ctx, corpID)
+}
+
+// ErrGroupsFull is returned by GroupChats.JoinViaJoinWay when every group
+// of a join way without auto_create_room is full.
 var ErrGroupsFull = errors.New("wecomtest: every group of the join way is full")
 
-func (s *Server) joinViaWayLocked(corpID, configID, ext string) (string, string, error) {
+// joinViaWayLocked adds the customer to the way's group and answers the
+// group, the customer and the way's state; s.mu is held.
+func (s *Server) joinViaWayLocked(corpID, configID, ext string) (chatID, extID, state string, err error) {
 	gs, cs, err := s.groupChatLocked(corpID)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	w := gs.ways[configID]
 	if w == nil {
-		return "", "", fmt.Errorf("%w: join way %q", ErrNotFound, configID)
+		return "", "", "", fmt.Errorf("%w: join way %q", ErrNotFound, configID)
 	}
 	if ext == "" {
 		ext = cs.newCustomer(s, "Joiner via "+configID[:min(8, len(configID))])
 	} else if cs.customers[ext] == nil {
-		return "", "", fmt.Errorf("%w: customer %q", ErrNotFound, ext)
+		return "", "", "", fmt.Errorf("%w: customer %q", ErrNotFound, ext)
 	}
 	var target, first *fakeChat
 	for _, id := range append(slices.Clone(w.ChatIDList), w.autoRooms...) {
@@ -133,7 +152,7 @@ func (s *Server) joinViaWayLocked(corpID, configID, ext string) (string, string,
 			first = c
 		}
 		if c.member(ext) >= 0 {
-			return c.id, ext, nil // already in one of the way's groups
+			return c.id, ext, w.State, nil // already in one of the way's groups
 		}
 		if target == nil && len(c.members) < gs.capacity {
 			target = c
@@ -141,7 +160,7 @@ func (s *Server) joinViaWayLocked(corpID, configID, ext string) (string, string,
 	}
 	if target == nil {
 		if w.AutoCreateRoom != 1 || first == nil {
-			return "", "", ErrGroupsFull
+			return "", "", "", ErrGroupsFull
 		}
 		name := w.RoomBaseName
 		if name != "" || w.RoomBaseID != 0 {
@@ -149,16 +168,16 @@ func (s *Server) joinViaWayLocked(corpID, configID, ext string) (string, string,
 		}
 		c, err := s.newChatLocked(gs, cs, first.owner, name, s.now().Unix())
 		if err != nil {
-			return "", "", err
+			return "", "", "", err
 		}
 		s.addChatLocked(gs, c, s.now())
 		w.autoRooms = append(w.autoRooms, c.id)
 		target = c
 	}
 	if err := s.addMembersLocked(gs, cs, target, []string{ext}, 3, 3, "", w.State); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	return target.id, ext, nil
+	return target.id, ext, w.State, nil
 }
 
 // routeGroupChatJoinWays serves add/get/update/del_join_way.

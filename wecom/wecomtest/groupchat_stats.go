@@ -163,6 +163,7 @@ func (s *Server) routeGroupChatStats() {
 		}{len(items), end, append([]item{}, items[start:end]...)}, nil
 	})
 
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92133
 	s.handle(http.MethodPost, "/cgi-bin/externalcontact/groupchat/statistic_group_by_day", authCorp, func(c *call) (any, *apiError) {
 		var req statWindow
 		if e := c.decode(&req); e != nil {

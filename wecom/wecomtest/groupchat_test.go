@@ -46,10 +46,12 @@ func (rc *chatReceiver) got() []chatEvent {
 	return append([]chatEvent(nil), rc.events...)
 }
 
+// groupChatFake is a fake whose corp pushes its change_external_chat
+// events to a receiver that decodes them.
 func groupChatFake(t *testing.T) (*wecomtest.Server, *chatReceiver) {
 	t.Helper()
 	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "owner", "other", "heir"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("owner", "other", "heir"))
 	rc := &chatReceiver{}
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -72,9 +74,8 @@ func groupChatFake(t *testing.T) (*wecomtest.Server, *chatReceiver) {
 		_, _ = io.WriteString(w, "success")
 	}))
 	t.Cleanup(cb.Close)
-	p := wecomtest.NewPusher(cb.URL, cbToken, cbKey, srv.CorpID)
+	p := srv.Corp(srv.CorpID).SetCallback(cb.URL, cbToken, cbKey).Pusher()
 	p.Attempts = 1
-	srv.SetGroupChatPusher(srv.CorpID, p)
 	return srv, rc
 }
 
@@ -99,17 +100,19 @@ func TestGroupChatEventsChainMemberVersions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, rc := groupChatFake(t)
-	cust, err := srv.SeedCustomers(srv.CorpID, 3, []string{"owner"})
+	corp := srv.Corp(srv.CorpID)
+	groups := corp.GroupChats()
+	cust, err := corp.SeedCustomers(3, []string{"owner"})
 	require.NoError(t, err)
-	chat, err := srv.CreateGroupChat(ctx, srv.CorpID, wecomtest.GroupChatSpec{Owner: "owner", Name: "g"})
+	chat, err := groups.Create(ctx, wecomtest.GroupChatSpec{Owner: "owner", Name: "g"})
 	require.NoError(t, err)
 	_, v0 := getChat(t, srv.Client(), chat)
-	require.NoError(t, srv.JoinGroupChat(ctx, srv.CorpID, chat, cust, "other"))
-	require.NoError(t, srv.LeaveGroupChat(ctx, srv.CorpID, chat, cust[:2], true))
-	require.NoError(t, srv.RenameGroupChat(ctx, srv.CorpID, chat, "renamed"))
-	require.NoError(t, srv.SetGroupChatNotice(ctx, srv.CorpID, chat, "notice"))
-	require.NoError(t, srv.SetGroupChatOwner(ctx, srv.CorpID, chat, "heir"))
-	require.NoError(t, srv.DismissGroupChat(ctx, srv.CorpID, chat))
+	require.NoError(t, groups.Join(ctx, chat, cust, "other"))
+	require.NoError(t, groups.Leave(ctx, chat, cust[:2], true))
+	require.NoError(t, groups.Rename(ctx, chat, "renamed"))
+	require.NoError(t, groups.SetNotice(ctx, chat, "notice"))
+	require.NoError(t, groups.SetOwner(ctx, chat, "heir"))
+	require.NoError(t, groups.Dismiss(ctx, chat))
 
 	evs := rc.got()
 	require.Len(t, evs, 7)
@@ -137,28 +140,30 @@ func TestGroupChatEventsChainMemberVersions(t *testing.T) {
 	assert.Empty(t, evs[6].LastMemVer)
 
 	// the log has the same events, for re-sending
-	logged := srv.GroupChatEvents(srv.CorpID)
+	logged := groups.Events()
 	require.Len(t, logged, 7)
 	assert.Equal(t, add.CurMemVer, logged[1].CurMemVer)
-	assert.Equal(t, "heir", srv.GroupChatOwner(srv.CorpID, chat))
-	assert.Nil(t, srv.GroupChatMembers(srv.CorpID, chat), "dismissed")
+	assert.Equal(t, "heir", groups.Owner(chat))
+	assert.Nil(t, groups.Members(chat), "dismissed")
 }
 
 func TestGroupChatVersionMatchesGet(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, rc := groupChatFake(t)
-	cust, err := srv.SeedCustomers(srv.CorpID, 2, []string{"owner"})
+	corp := srv.Corp(srv.CorpID)
+	groups := corp.GroupChats()
+	cust, err := corp.SeedCustomers(2, []string{"owner"})
 	require.NoError(t, err)
-	chat, err := srv.CreateGroupChat(ctx, srv.CorpID, wecomtest.GroupChatSpec{Owner: "owner", Members: cust[:1]})
+	chat, err := groups.Create(ctx, wecomtest.GroupChatSpec{Owner: "owner", Members: cust[:1]})
 	require.NoError(t, err)
-	require.NoError(t, srv.JoinGroupChat(ctx, srv.CorpID, chat, cust[1:], ""))
+	require.NoError(t, groups.Join(ctx, chat, cust[1:], ""))
 	members, v := getChat(t, srv.Client(), chat)
 	assert.Equal(t, []string{"owner", cust[0], cust[1]}, members)
 	assert.Equal(t, rc.got()[1].CurMemVer, v)
 
 	// a lagging read shows the state before the last change, once
-	srv.SetGroupChatLag(srv.CorpID, 1)
+	groups.SetLag(1)
 	members, lagged := getChat(t, srv.Client(), chat)
 	assert.Equal(t, []string{"owner", cust[0]}, members)
 	assert.Equal(t, rc.got()[1].LastMemVer, lagged)
@@ -170,15 +175,16 @@ func TestGroupChatDroppedAndReSentEvents(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, rc := groupChatFake(t)
-	chat, err := srv.CreateGroupChat(ctx, srv.CorpID, wecomtest.GroupChatSpec{Owner: "owner"})
+	groups := srv.Corp(srv.CorpID).GroupChats()
+	chat, err := groups.Create(ctx, wecomtest.GroupChatSpec{Owner: "owner"})
 	require.NoError(t, err)
-	srv.DropGroupChatEvents(srv.CorpID, 1)
-	require.NoError(t, srv.JoinGroupChat(ctx, srv.CorpID, chat, []string{"other"}, ""))
-	require.NoError(t, srv.RenameGroupChat(ctx, srv.CorpID, chat, "x"))
+	groups.DropEvents(1)
+	require.NoError(t, groups.Join(ctx, chat, []string{"other"}, ""))
+	require.NoError(t, groups.Rename(ctx, chat, "x"))
 	got := rc.got()
 	require.Len(t, got, 2, "the join was not pushed")
 	assert.Equal(t, "change_name", got[1].UpdateDetail)
-	logged := srv.GroupChatEvents(srv.CorpID)
+	logged := groups.Events()
 	require.Len(t, logged, 3)
 
 	// WeCom re-sending the dropped event: the same XML, pushed again
@@ -192,7 +198,7 @@ func TestGroupChatDroppedAndReSentEvents(t *testing.T) {
 	rc.mu.Lock()
 	rc.fail = true
 	rc.mu.Unlock()
-	err = srv.RenameGroupChat(ctx, srv.CorpID, chat, "y")
+	err = groups.Rename(ctx, chat, "y")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "change_name")
 }
@@ -201,9 +207,11 @@ func TestGroupChatTransferPushesInTheBackground(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv, rc := groupChatFake(t)
-	chat, err := srv.CreateGroupChat(ctx, srv.CorpID, wecomtest.GroupChatSpec{Owner: "owner"})
+	corp := srv.Corp(srv.CorpID)
+	groups := corp.GroupChats()
+	chat, err := groups.Create(ctx, wecomtest.GroupChatSpec{Owner: "owner"})
 	require.NoError(t, err)
-	require.NoError(t, srv.ResignStaff(srv.CorpID, "owner"))
+	require.NoError(t, corp.ResignStaff("owner"))
 	var out struct {
 		FailedChatList []struct {
 			ChatID  string `json:"chat_id"`
@@ -214,7 +222,7 @@ func TestGroupChatTransferPushesInTheBackground(t *testing.T) {
 		map[string]any{"chat_id_list": []string{chat, "wrnone"}, "new_owner": "heir"}, &out))
 	require.Len(t, out.FailedChatList, 1)
 	assert.Equal(t, 90501, out.FailedChatList[0].Errcode)
-	require.NoError(t, srv.DeliverGroupChatEvents(ctx, srv.CorpID))
+	require.NoError(t, groups.DeliverEvents(ctx))
 	evs := rc.got()
 	require.Len(t, evs, 2)
 	assert.Equal(t, "change_owner", evs[1].UpdateDetail)
@@ -222,43 +230,45 @@ func TestGroupChatTransferPushesInTheBackground(t *testing.T) {
 	assert.Equal(t, []string{"owner", "heir"}, members, "the heir joined the group")
 
 	// a failed background push is reported by DeliverGroupChatEvents
-	other, err := srv.CreateGroupChat(ctx, srv.CorpID, wecomtest.GroupChatSpec{Owner: "other"})
+	other, err := groups.Create(ctx, wecomtest.GroupChatSpec{Owner: "other"})
 	require.NoError(t, err)
 	rc.mu.Lock()
 	rc.fail = true
 	rc.mu.Unlock()
 	require.NoError(t, srv.Client().Post(ctx, "/cgi-bin/externalcontact/groupchat/onjob_transfer",
 		map[string]any{"chat_id_list": []string{other}, "new_owner": "heir"}, nil))
-	require.Error(t, srv.DeliverGroupChatEvents(ctx, srv.CorpID))
-	require.NoError(t, srv.DeliverGroupChatEvents(ctx, srv.CorpID), "errors are reported once")
+	require.Error(t, groups.DeliverEvents(ctx))
+	require.NoError(t, groups.DeliverEvents(ctx), "errors are reported once")
 }
 
 func TestGroupChatHelpersRefuseWhatWeComWould(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.AddStaff(srv.CorpID, "owner"))
-	_, err := srv.CreateGroupChat(ctx, srv.CorpID, wecomtest.GroupChatSpec{Owner: "nobody"})
+	corp := srv.Corp(srv.CorpID)
+	groups := corp.GroupChats()
+	require.NoError(t, corp.AddStaff("owner"))
+	_, err := groups.Create(ctx, wecomtest.GroupChatSpec{Owner: "nobody"})
 	require.ErrorIs(t, err, wecomtest.ErrNotFound)
-	_, err = srv.CreateGroupChat(ctx, srv.CorpID, wecomtest.GroupChatSpec{Owner: "owner", Members: []string{"stranger"}})
+	_, err = groups.Create(ctx, wecomtest.GroupChatSpec{Owner: "owner", Members: []string{"stranger"}})
 	require.ErrorIs(t, err, wecomtest.ErrNotFound)
-	chat, err := srv.CreateGroupChat(ctx, srv.CorpID, wecomtest.GroupChatSpec{Owner: "owner"})
+	chat, err := groups.Create(ctx, wecomtest.GroupChatSpec{Owner: "owner"})
 	require.NoError(t, err)
-	require.Error(t, srv.LeaveGroupChat(ctx, srv.CorpID, chat, []string{"owner"}, false), "the owner cannot leave")
-	require.ErrorIs(t, srv.LeaveGroupChat(ctx, srv.CorpID, chat, []string{"absent"}, false), wecomtest.ErrNotFound)
-	srv.SetGroupChatCapacity(srv.CorpID, 2)
-	cust, err := srv.SeedCustomers(srv.CorpID, 2, []string{"owner"})
+	require.Error(t, groups.Leave(ctx, chat, []string{"owner"}, false), "the owner cannot leave")
+	require.ErrorIs(t, groups.Leave(ctx, chat, []string{"absent"}, false), wecomtest.ErrNotFound)
+	groups.SetCapacity(2)
+	cust, err := corp.SeedCustomers(2, []string{"owner"})
 	require.NoError(t, err)
-	require.Error(t, srv.JoinGroupChat(ctx, srv.CorpID, chat, cust, ""), "full")
-	require.NoError(t, srv.JoinGroupChat(ctx, srv.CorpID, chat, cust[:1], ""))
-	_, _, err = srv.JoinViaJoinWay(ctx, srv.CorpID, "nope", "")
+	require.Error(t, groups.Join(ctx, chat, cust, ""), "full")
+	require.NoError(t, groups.Join(ctx, chat, cust[:1], ""))
+	_, err = groups.JoinViaJoinWay(ctx, "nope", "")
 	require.ErrorIs(t, err, wecomtest.ErrNotFound)
-	require.ErrorIs(t, srv.DismissGroupChat(ctx, "wwnocorp", chat), wecomtest.ErrNotFound)
-	assert.Empty(t, srv.GroupChatEvents("wwnocorp"))
+	require.ErrorIs(t, srv.Corp("wwnocorp").GroupChats().Dismiss(ctx, chat), wecomtest.ErrNotFound)
+	assert.Empty(t, srv.Corp("wwnocorp").GroupChats().Events())
 
-	// without a pusher, events are logged only
-	require.NoError(t, srv.RenameGroupChat(ctx, srv.CorpID, chat, "quiet"))
-	assert.Len(t, srv.GroupChatEvents(srv.CorpID), 3)
+	// without a callback, events are logged only
+	require.NoError(t, groups.Rename(ctx, chat, "quiet"))
+	assert.Len(t, groups.Events(), 3)
 }
 
 func TestGroupChatStatisticsAnswerWeComErrcodes(t *testing.T) {

@@ -10,9 +10,11 @@ import (
 )
 
 // routeMedia serves the uploads: media/upload, media/upload_attachment and
-// media/uploadimg.
+// media/uploadimg, with WeCom's size limits per type (image 10 MB, voice 2
+// MB, video 10 MB, file 20 MB; uploadimg 2 MB) and its 5-byte minimum.
 func (s *Server) routeMedia() {
 	limits := map[string]int{"image": 10 << 20, "voice": 2 << 20, "video": 10 << 20, "file": 20 << 20}
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90253
 	s.handle(http.MethodPost, "/cgi-bin/media/upload", authCorp, func(c *call) (any, *apiError) {
 		typ := c.r.URL.Query().Get("type")
 		max, ok := limits[typ]
@@ -28,6 +30,7 @@ func (s *Server) routeMedia() {
 		// media/upload sends created_at as a string of digits.
 		return map[string]any{"type": typ, "media_id": id, "created_at": strconv.FormatInt(c.s.now().Unix(), 10)}, nil
 	})
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95098
 	s.handle(http.MethodPost, "/cgi-bin/media/upload_attachment", authCorp, func(c *call) (any, *apiError) {
 		q := c.r.URL.Query()
 		typ := q.Get("media_type")
@@ -47,6 +50,7 @@ func (s *Server) routeMedia() {
 		c.corp.media[id] = MediaFile{Type: typ, AttachmentType: at, Name: name, Size: size}
 		return map[string]any{"type": typ, "media_id": id, "created_at": c.s.now().Unix()}, nil
 	})
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90256
 	s.handle(http.MethodPost, "/cgi-bin/media/uploadimg", authCorp, func(c *call) (any, *apiError) {
 		_, _, aerr := c.mediaPart(2 << 20)
 		if aerr != nil {
@@ -84,8 +88,10 @@ func (c *call) mediaPart(max int) (name string, size int, aerr *apiError) {
 	}
 }
 
-// Media returns the uploads accepted for corpID, by media_id.
-func (s *Server) Media(corpID string) map[string]MediaFile {
+// Media returns the uploads the corp's apps made (media/upload,
+// media/upload_attachment), by media_id.
+func (c *Corp) Media() map[string]MediaFile {
+	s, corpID := c.s, c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[string]MediaFile{}

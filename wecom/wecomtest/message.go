@@ -54,7 +54,12 @@ func (s *Server) routeMessage() {
 	s.routeMomentStrategy()
 }
 
-func (s *Server) messageLocked(corpID string) (*Corp, error) {
+// Messages is a handle on one corp's messaging: mass sends (群发) and their
+// confirmation by the senders, welcome messages and their codes, Moments
+// (朋友圈) posts. Get it with Corp.Messages.
+type Messages struct{ c *Corp }
+
+func (s *Server) messageLocked(corpID string) (*corpState, error) {
 	c := s.corps[corpID]
 	if c == nil {
 		return nil, fmt.Errorf("%w: corp %q", ErrNotFound, corpID)

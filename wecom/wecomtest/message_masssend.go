@@ -60,15 +60,21 @@ func (f *wireTagFilter) matches(tagIDs []string) bool {
 
 // --- exported helpers for tests and examples ---
 
-// ErrMassSendCanceled is returned by ConfirmMassSend for a cancelled task.
+// ErrMassSendCanceled is returned by Messages.ConfirmMassSend for a
+// cancelled task (cancel_groupmsg_send).
 var ErrMassSendCanceled = errors.New("wecomtest: the mass send was cancelled")
 
-// ConfirmMassSend acts out senders confirming a mass send in their WeCom
-// client: userID's part of task msgID (every sender's when userID is "") is
-// sent now. Each recipient is then sent to (status 1), or fails because the
-// customer no longer is the sender's customer (2) or has already received
-// its monthly quota of mass sends (3). Confirming twice changes nothing.
-func (s *Server) ConfirmMassSend(corpID, msgID, userID string) error {
+// ConfirmMassSend plays senders confirming a mass send in their WeCom
+// client, which WeCom requires before anything is sent (add_msg_template
+// only creates the task): userID's part of task msgID (every sender's when
+// userID is "") is sent now. Each recipient is then sent to (status 1 in
+// get_groupmsg_send_result), or fails because the customer no longer is the
+// sender's customer (2) or has already received its monthly quota of mass
+// sends (3, see SetMassSendQuota). Confirming twice changes nothing.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92135
+func (msg *Messages) ConfirmMassSend(msgID, userID string) error {
+	s, corpID := msg.c.s, msg.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	corp, err := s.messageLocked(corpID)
@@ -129,10 +135,13 @@ func (ms *messageState) quota(now time.Time) int {
 	return time.Date(t.Year(), t.Month()+1, 0, 0, 0, 0, 0, chinaTime).Day()
 }
 
-// SetMassSendQuota sets how many mass sends a customer or group of corpID
-// receives per month; n <= 0 restores WeCom's default since 2025-11 (as
-// many as the month has days).
-func (s *Server) SetMassSendQuota(corpID string, n int) {
+// SetMassSendQuota sets how many mass sends a customer or group of the
+// corp receives per month; n <= 0 restores WeCom's default since 2025-11
+// (as many as the month has days, in China time).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92135
+func (msg *Messages) SetMassSendQuota(n int) {
+	s, corpID := msg.c.s, msg.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c := s.corps[corpID]; c != nil {
@@ -142,7 +151,8 @@ func (s *Server) SetMassSendQuota(corpID string, n int) {
 
 // MassSendsReceived returns how many mass sends the customer or group id
 // has received this month (server clock, China time).
-func (s *Server) MassSendsReceived(corpID, id string) int {
+func (msg *Messages) MassSendsReceived(id string) int {
+	s, corpID := msg.c.s, msg.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.corps[corpID]
@@ -155,7 +165,10 @@ func (s *Server) MassSendsReceived(corpID, id string) int {
 // SetMassSendDispatchDelay makes the task and result endpoints answer 41063
 // (still being dispatched) for tasks younger than d, as WeCom does right
 // after add_msg_template. Default 0.
-func (s *Server) SetMassSendDispatchDelay(corpID string, d time.Duration) {
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93338
+func (msg *Messages) SetMassSendDispatchDelay(d time.Duration) {
+	s, corpID := msg.c.s, msg.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c := s.corps[corpID]; c != nil {
@@ -165,11 +178,18 @@ func (s *Server) SetMassSendDispatchDelay(corpID string, d time.Duration) {
 
 // --- routes ---
 
+// routeMassSend serves mass sends: add_msg_template creates a task that
+// waits for its senders' confirmation (Messages.ConfirmMassSend), the
+// get_groupmsg_* endpoints read tasks and results, cancel and remind act on
+// waiting tasks.
 func (s *Server) routeMassSend() {
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92135
 	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/add_msg_template", addMsgTemplate)
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93338
 	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/get_groupmsg_list_v2", listGroupMsgs)
 	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/get_groupmsg_task", groupMsgTask)
 	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/get_groupmsg_send_result", groupMsgSendResult)
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97611
 	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/cancel_groupmsg_send", func(c *call) (any, *apiError) {
 		t, aerr := c.massTaskFromBody(false)
 		if aerr != nil {
@@ -178,6 +198,7 @@ func (s *Server) routeMassSend() {
 		t.canceled = true
 		return nil, nil
 	})
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97610
 	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/remind_groupmsg_send", func(c *call) (any, *apiError) {
 		t, aerr := c.massTaskFromBody(false)
 		if aerr != nil {
@@ -529,7 +550,7 @@ func groupMsgSendResult(c *call) (any, *apiError) {
 }
 
 // clampPageLimit is WeCom's rule for these limits: 0 or above max means
-// def. The contact page cap (SetContactPageLimit) lowers it for tests.
+// def. The contact page cap (Corp.SetContactPageLimit) lowers it for tests.
 func clampPageLimit(limit, def, max int, cs *contactState) int {
 	if limit <= 0 || limit > max {
 		limit = def

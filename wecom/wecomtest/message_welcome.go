@@ -6,6 +6,24 @@ import (
 	"time"
 )
 
+// WelcomeCodeLife is how long a welcome code works after the event that
+// carries it (20 seconds of the server clock), once: send_welcome_msg
+// answers 41050 after it and 41051 once the code was used.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92137
+const WelcomeCodeLife = 20 * time.Second
+
+// WelcomeCodeStatus tells what became of a welcome code.
+type WelcomeCodeStatus int
+
+// The states of a welcome code.
+const (
+	WelcomeCodeUnknown WelcomeCodeStatus = iota // not issued by this server for this corp
+	WelcomeCodeValid                            // issued, unused, not expired
+	WelcomeCodeUsed                             // a welcome message was sent with it
+	WelcomeCodeExpired                          // WelcomeCodeLife passed unused
+)
+
 type welcomeCode struct {
 	userID, externalUserID string
 	issued                 time.Time
@@ -23,12 +41,14 @@ type SentWelcome struct {
 }
 
 // IssueWelcomeCode issues a welcome code for a customer who has just added
-// member userID, as WeCom puts one in the add_external_contact event: it is
-// valid for 20 s of the server clock (WithClock) and works once
-// (send_welcome_msg answers 41050 after 20 s, 41051 once used).
-// AppCallback.ScanContactWay issues one per scan. It returns "" for an
-// unknown corp.
-func (s *Server) IssueWelcomeCode(corpID, userID, externalUserID string) string {
+// member userID, as WeCom puts one in the add_external_contact event, for
+// tests that hand it to the SDK themselves: it is valid for WelcomeCodeLife
+// of the server clock and works once. Corp.ScanContactWay and
+// Acquisition.TapLink issue one per add. It returns "" for an unknown corp.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92137
+func (msg *Messages) IssueWelcomeCode(userID, externalUserID string) string {
+	s, corpID := msg.c.s, msg.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.corps[corpID]
@@ -38,18 +58,43 @@ func (s *Server) IssueWelcomeCode(corpID, userID, externalUserID string) string 
 	return s.issueWelcomeCodeLocked(c, userID, externalUserID)
 }
 
+// WelcomeCode returns the state of a welcome code issued for the corp.
+func (msg *Messages) WelcomeCode(code string) WelcomeCodeStatus {
+	s := msg.c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.corps[msg.c.id]
+	if c == nil {
+		return WelcomeCodeUnknown
+	}
+	w := c.message.welcomeCodes[code]
+	switch {
+	case w == nil:
+		return WelcomeCodeUnknown
+	case w.used:
+		return WelcomeCodeUsed
+	case !s.now().Before(w.issued.Add(WelcomeCodeLife)):
+		return WelcomeCodeExpired
+	}
+	return WelcomeCodeValid
+}
+
 // issueWelcomeCodeLocked is IssueWelcomeCode for code that holds s.mu
-// already (a simulated scan adding a customer, say).
-func (s *Server) issueWelcomeCodeLocked(c *Corp, userID, externalUserID string) string {
+// already (a scan adding a customer, say).
+func (s *Server) issueWelcomeCodeLocked(c *corpState, userID, externalUserID string) string {
 	code := s.newID("wc")
 	c.message.welcomeCodes[code] = &welcomeCode{userID: userID, externalUserID: externalUserID, issued: s.now()}
 	return code
 }
 
-// WelcomeByOtherApp acts out another app that received the same welcome
-// code: while it is sending (delivered false) send_welcome_msg answers 41096;
+// WelcomeByOtherApp plays another app of the corp that received the same
+// welcome code (WeCom pushes the event to every app with customer contact):
+// while it is sending (delivered false) send_welcome_msg answers 41096;
 // once it has delivered its welcome (delivered true), 41051.
-func (s *Server) WelcomeByOtherApp(corpID, code string, delivered bool) error {
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92137
+func (msg *Messages) WelcomeByOtherApp(code string, delivered bool) error {
+	s, corpID := msg.c.s, msg.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.corps[corpID]
@@ -61,9 +106,10 @@ func (s *Server) WelcomeByOtherApp(corpID, code string, delivered bool) error {
 	return nil
 }
 
-// WelcomesSent returns the welcome messages delivered for corpID, oldest
-// first.
-func (s *Server) WelcomesSent(corpID string) []SentWelcome {
+// WelcomesSent returns the welcome messages send_welcome_msg delivered for
+// the corp, oldest first.
+func (msg *Messages) WelcomesSent() []SentWelcome {
+	s, corpID := msg.c.s, msg.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c := s.corps[corpID]; c != nil {
@@ -122,7 +168,11 @@ func (c *call) checkGroupWelcome(g *groupWelcome, maxText int) *apiError {
 	return nil
 }
 
+// routeWelcome serves send_welcome_msg, which spends a welcome code (41050
+// after WelcomeCodeLife, 41051 once used, 41096 while another app sends
+// with it), and the group welcome templates.
 func (s *Server) routeWelcome() {
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92137
 	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/send_welcome_msg", func(c *call) (any, *apiError) {
 		var req struct {
 			WelcomeCode string           `json:"welcome_code"`
@@ -165,6 +215,7 @@ func (s *Server) routeWelcome() {
 		AgentID    int    `json:"agentid"`
 		Notify     *int   `json:"notify"`
 	}
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92366
 	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/group_welcome_template/add", func(c *call) (any, *apiError) {
 		var req template
 		if aerr := c.decode(&req); aerr != nil {

@@ -79,13 +79,17 @@ type momentInteraction struct {
 
 // --- exported helpers for tests and examples ---
 
-// SetMomentJobDelay sets how long add_moment_task jobs of corpID take on
-// the server clock (default 2 s). Tests give the server a fake clock
-// (WithClock) and move it instead of sleeping.
+// SetMomentJobDelay sets how long the corp's add_moment_task jobs take on
+// the server clock (default 2 s): get_moment_task_result answers "started"
+// for the first half, "in progress" for the rest. Tests give the server a
+// fake clock (WithClock) and move it instead of sleeping.
 //
 // As WeCom does, the server allows 10 add_moment_task calls a minute per
-// corp and answers 45009 beyond; SetRateLimit(path, 0, 0) lifts that.
-func (s *Server) SetMomentJobDelay(corpID string, d time.Duration) {
+// corp and answers 45009 beyond; Server.SetRateLimit(path, 0, 0) lifts that.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95094
+func (msg *Messages) SetMomentJobDelay(d time.Duration) {
+	s, corpID := msg.c.s, msg.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c := s.corps[corpID]; c != nil {
@@ -93,9 +97,14 @@ func (s *Server) SetMomentJobDelay(corpID string, d time.Duration) {
 	}
 }
 
-// PublishMoment acts out member userID posting corp Moments post momentID:
-// his customers chosen at creation can see it from now on.
-func (s *Server) PublishMoment(corpID, momentID, userID string) error {
+// PublishMoment plays member userID posting Moments post momentID in the
+// WeCom client, which WeCom requires of every sender (add_moment_task only
+// creates the task): the customers chosen at creation can see it from now
+// on, and get_moment_task shows the member's publish_status 1.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
+func (msg *Messages) PublishMoment(momentID, userID string) error {
+	s, corpID := msg.c.s, msg.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, ms, err := s.momentLocked(corpID, momentID, userID)
@@ -109,9 +118,13 @@ func (s *Server) PublishMoment(corpID, momentID, userID string) error {
 	return nil
 }
 
-// AddMomentReaction acts out customer externalUserID commenting on (or,
-// with like, liking) the post momentID as member userID published it.
-func (s *Server) AddMomentReaction(corpID, momentID, userID, externalUserID string, like bool) error {
+// AddMomentReaction plays customer externalUserID commenting on (or, with
+// like, liking) post momentID as member userID published it;
+// get_moment_comments lists it.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
+func (msg *Messages) AddMomentReaction(momentID, userID, externalUserID string, like bool) error {
+	s, corpID := msg.c.s, msg.c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, ms, err := s.momentLocked(corpID, momentID, userID)

@@ -73,6 +73,7 @@ func (s *Server) routeMomentStrategy() {
 		}
 		return st, nil
 	}
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
 	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/moment_strategy/list", func(c *call) (any, *apiError) {
 		var req struct {
 			Cursor string `json:"cursor"`

@@ -1,15 +1,3 @@
-// Package wecomtest is an in-process fake WeCom server for tests and
-// examples, in the manner of net/http/httptest.
-//
-// It speaks WeCom's JSON itself, from its own request and response types:
-// it never imports the SDK's API packages, so a wrong field name in one of
-// their request structs is refused here (unknown fields answer 40058) instead
-// of being hidden by sharing the struct.
-//
-//	srv := wecomtest.NewServer(t)
-//	c := srv.Client() // a *wecom.Client wired to the fake
-//	srv.ExpireTokens(srv.CorpID) // the next call sees 42001 and refreshes
-//	srv.Fail("/cgi-bin/externalcontact/list", wecomtest.Fault{Errcode: -1})
 package wecomtest
 
 import (
@@ -29,17 +17,23 @@ import (
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// Default credentials of the corp every Server starts with.
+// Credentials of the default corp, the one every Server starts with
+// (Server.CorpID, Server.Secret).
 const (
 	DefaultCorpID = "wwfakecorp0000001"
 	DefaultSecret = "fake-secret-do-not-use"
 )
 
-// Server is a fake WeCom. All its methods are safe for concurrent use.
+// Server is a fake WeCom listening on loopback. Its own methods are the
+// transport: clients wired to it, injected faults and rate limits, the log
+// of requests, Close. The world it serves is reached through handles:
+// Corp for one corp's members, customers, groups and pushes, Suite for one
+// third-party or agent-developed app. All methods of the Server and its
+// handles are safe for concurrent use.
 type Server struct {
 	URL    string // base URL, e.g. http://127.0.0.1:port
-	CorpID string // the default corp's id
-	Secret string // the default corp's secret
+	CorpID string // the default corp's id (DefaultCorpID)
+	Secret string // the default corp's secret when the server started (DefaultSecret)
 
 	srv *httptest.Server
 	mux *http.ServeMux
@@ -47,7 +41,7 @@ type Server struct {
 	mu       sync.Mutex
 	tokenTTL time.Duration
 	now      func() time.Time
-	corps    map[string]*Corp
+	corps    map[string]*corpState
 	tokens   map[string]*tokenRec
 	faults   map[string][]*Fault
 	limits   map[string]rateLimit
@@ -57,24 +51,28 @@ type Server struct {
 	suite    *suiteState // third-party suites (suite.go)
 }
 
-// Option configures a Server.
+// Option configures a Server (NewServer, Start).
 type Option func(*Server)
 
 // WithTokenTTL sets the lifetime of the tokens the server issues
 // (default 7200s, as WeCom's).
 func WithTokenTTL(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
 
-// WithClock sets the server's clock (default time.Now).
+// WithClock sets the server's clock (default time.Now). Everything the fake
+// times reads it: token expiry, welcome codes (20 s), suite tickets (30
+// min), takeovers (24 h), mass-send months, statistics days, quota expiry.
+// Tests give a fake clock and move it instead of sleeping.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
-// Corp is one fake corp's state. Area files (contact.go, suite.go, ...) keep
-// their own parts of it.
-type Corp struct {
+// corpState is one fake corp's state. Area files (contact.go, suite.go,
+// ...) keep their own parts of it; Server.mu guards all of it.
+type corpState struct {
 	ID     string
 	Secret string
 
 	tokenFetches int
 	media        map[string]MediaFile
+	pusher       *Pusher // the app's callback URL (Corp.SetCallback); nil: nothing is pushed
 	contact      *contactState
 	acquisition  *acquisitionState
 	groupchat    *groupChatState
@@ -104,15 +102,17 @@ type tokenRec struct {
 	revoked bool
 }
 
-// New starts a Server; call Close when done. Tests should use NewServer.
-func New(opts ...Option) *Server {
+// Start starts a Server for a program (an example, a command serving a
+// fake WeCom); the caller closes it with Close. Tests use NewServer, which
+// closes it when the test ends.
+func Start(opts ...Option) *Server {
 	s := &Server{
 		CorpID:   DefaultCorpID,
 		Secret:   DefaultSecret,
 		mux:      http.NewServeMux(),
 		tokenTTL: 7200 * time.Second,
 		now:      time.Now,
-		corps:    map[string]*Corp{},
+		corps:    map[string]*corpState{},
 		tokens:   map[string]*tokenRec{},
 		faults:   map[string][]*Fault{},
 		limits:   map[string]rateLimit{},
@@ -122,7 +122,7 @@ func New(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.AddCorp(s.CorpID, s.Secret)
+	s.addCorpLocked(s.CorpID, s.Secret)
 	s.routes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// A path WeCom does not serve gets an HTTP 404, not an errcode.
@@ -134,18 +134,20 @@ func New(opts ...Option) *Server {
 	return s
 }
 
-// NewServer starts a Server that is closed when the test ends.
+// NewServer starts a Server for a test and closes it when the test ends
+// (t.Cleanup). Programs use Start.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s := New(opts...)
+	s := Start(opts...)
 	t.Cleanup(s.Close)
 	return s
 }
 
-// Close shuts the server down.
+// Close shuts the server down and waits for the requests in flight.
 func (s *Server) Close() { s.srv.Close() }
 
-// HTTPClient returns an *http.Client for the server.
+// HTTPClient returns an *http.Client for the server, for requests the SDK
+// does not make (raw calls, shape tests).
 func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
 
 // FastRetry is the retry policy Client uses: the standard policy with waits
@@ -161,7 +163,8 @@ func (s *Server) Client(opts ...wecom.Option) *wecom.Client {
 	return s.ClientFor(s.CorpID, opts...)
 }
 
-// ClientFor returns a *wecom.Client for corpID (added with AddCorp).
+// ClientFor returns a *wecom.Client for corpID (added with AddCorp), wired
+// like Client.
 func (s *Server) ClientFor(corpID string, opts ...wecom.Option) *wecom.Client {
 	s.mu.Lock()
 	c := s.corps[corpID]
@@ -196,76 +199,27 @@ func (s *Server) SuiteOptions(opts ...wecom.SuiteOption) []wecom.SuiteOption {
 	return append(base, opts...)
 }
 
-// AddCorp adds a corp with its secret (or returns the existing one).
-func (s *Server) AddCorp(corpID, secret string) *Corp {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.addCorpLocked(corpID, secret)
-}
-
-func (s *Server) addCorpLocked(corpID, secret string) *Corp {
+func (s *Server) addCorpLocked(corpID, secret string) *corpState {
 	if c, ok := s.corps[corpID]; ok {
 		return c
 	}
-	c := &Corp{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState(),
+	c := &corpState{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState(),
 		groupchat: newGroupChatState(), message: newMessageState(), acquisition: newAcquisitionState()}
+	c.groupchat.corp = c
 	s.corps[corpID] = c
 	return c
 }
 
-// SetSecret changes a corp's secret (as resetting it in the admin console
-// does): the old one answers 40001 from then on.
-func (s *Server) SetSecret(corpID, secret string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.corps[corpID]; c != nil {
-		c.Secret = secret
-	}
-}
-
-// TokenFetches returns how many tokens gettoken issued for corpID.
-func (s *Server) TokenFetches(corpID string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.corps[corpID]; c != nil {
-		return c.tokenFetches
-	}
-	return 0
-}
-
-// ExpireTokens makes every token issued so far for corpID expired: calls
-// with them answer 42001.
-func (s *Server) ExpireTokens(corpID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	past := s.now().Add(-time.Second)
-	for _, t := range s.tokens {
-		if t.corp == corpID {
-			t.expires = past
-		}
-	}
-}
-
-// RevokeTokens makes every token issued so far for corpID invalid: calls
-// with them answer 40014.
-func (s *Server) RevokeTokens(corpID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range s.tokens {
-		if t.corp == corpID {
-			t.revoked = true
-		}
-	}
-}
-
-// Requests returns the requests received so far, oldest first.
+// Requests returns the requests received so far, oldest first: every
+// request, whatever its answer (a path WeCom does not serve included).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
 }
 
-// Count returns how many requests for path were received.
+// Count returns how many requests for path were received ("/cgi-bin/" may
+// be left out: "externalcontact/list" counts /cgi-bin/externalcontact/list).
 func (s *Server) Count(path string) int {
 	path = normPath(path)
 	s.mu.Lock()
@@ -325,7 +279,7 @@ func errBody(code int, msg string) map[string]any {
 type call struct {
 	s    *Server
 	r    *http.Request
-	corp *Corp
+	corp *corpState
 	body []byte
 }
 
@@ -380,7 +334,7 @@ func (s *Server) handle(method, path string, a auth, h handlerFunc) {
 			return
 		}
 		s.mu.Lock()
-		var corp *Corp
+		var corp *corpState
 		if a == authCorp {
 			switch {
 			case r.URL.Query().Get("access_token") == "":

@@ -56,10 +56,10 @@ func TestGettoken(t *testing.T) {
 	if code, _ := raw(t, srv, http.MethodPost, q(srv.CorpID, srv.Secret)); code != 40058 {
 		t.Fatalf("POST gettoken: errcode %d", code)
 	}
-	if n := srv.TokenFetches(srv.CorpID); n != 1 {
+	if n := srv.Corp(srv.CorpID).TokenFetches(); n != 1 {
 		t.Fatalf("fetches %d", n)
 	}
-	srv.SetSecret(srv.CorpID, "rotated")
+	srv.Corp(srv.CorpID).SetSecret("rotated")
 	if code, _ := raw(t, srv, http.MethodGet, q(srv.CorpID, srv.Secret)); code != 40001 {
 		t.Fatalf("old secret after rotation: %d", code)
 	}
@@ -139,13 +139,13 @@ func TestCorpsAreSeparate(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
 	b := srv.AddCorp("wwcorpb", "secret-b")
-	ca, cb := srv.Client(), srv.ClientFor(b.ID)
+	ca, cb := srv.Client(), srv.ClientFor(b.ID())
 	ta, _ := ca.AccessToken(t.Context())
 	tb, _ := cb.AccessToken(t.Context())
 	if ta == tb {
 		t.Fatal("corps share a token")
 	}
-	srv.ExpireTokens(b.ID)
+	srv.Corp(b.ID()).ExpireTokens()
 	if code, _ := raw(t, srv, http.MethodGet, "/cgi-bin/get_api_domain_ip?access_token="+ta); code != 0 {
 		t.Fatalf("expiring corp B expired corp A: %d", code)
 	}

@@ -1,8 +1,8 @@
 package wecomtest
 
 import (
+	"fmt"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -32,7 +32,11 @@ func newSuiteState() *suiteState {
 	}
 }
 
-// SuiteTicketLife is how long the fake (like WeCom) accepts a suite_ticket.
+// SuiteTicketLife is how long the fake (like WeCom) accepts a suite_ticket
+// in get_suite_token after issuing it. WeCom pushes a new one every 10
+// minutes.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90628
 const SuiteTicketLife = 30 * time.Minute
 
 type fakeSuite struct {
@@ -44,6 +48,7 @@ type fakeSuite struct {
 	corpTokenN  map[string]int // corp id → get_corp_token answers
 	exchangeN   int            // permanent codes issued
 	nextAgentID int
+	pusher      *Pusher // the command callback URL (Suite.SetCallback); nil: nothing is pushed
 }
 
 type authorization struct {
@@ -80,20 +85,52 @@ type AppAdmin struct {
 	AuthType int // 0 may send messages, 1 may manage
 }
 
-// AddSuite registers a third-party app (or, for an id starting with "dk",
-// an agent-developed app template) with its secret. Adding an existing
-// suite changes nothing.
-func (s *Server) AddSuite(suiteID, secret string) {
+// Suite is a handle on one app template of the fake: a third-party app
+// (第三方应用, suite id "ww..." or "tj...") or, for an id starting with "dk",
+// an agent-developed app template (代开发应用模板). It plays what WeCom does
+// for the template: issuing suite tickets, corps installing, changing,
+// removing and re-authorizing the app, pushing each to the template's
+// command callback URL (指令回调, SetCallback) with the suite id as
+// receiveid. Get one with Server.Suite or Server.AddSuite.
+//
+// A handle only names the suite: for an id never added, the acts answer an
+// error and the reads zero values.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90642
+type Suite struct {
+	s  *Server
+	id string
+}
+
+// Suite returns the handle of suiteID.
+func (s *Server) Suite(suiteID string) *Suite { return &Suite{s: s, id: suiteID} }
+
+// AddSuite registers an app template with its secret (suite_secret) and
+// returns its handle. Adding an existing suite changes nothing.
+func (s *Server) AddSuite(suiteID, secret string) *Suite {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.suite.suites[suiteID]; ok {
-		return
+	if _, ok := s.suite.suites[suiteID]; !ok {
+		s.suite.suites[suiteID] = &fakeSuite{
+			id: suiteID, secret: secret, agentDev: strings.HasPrefix(suiteID, "dk"),
+			tickets: map[string]time.Time{}, auths: map[string]*authorization{},
+			corpTokenN: map[string]int{}, nextAgentID: 1000001,
+		}
 	}
-	s.suite.suites[suiteID] = &fakeSuite{
-		id: suiteID, secret: secret, agentDev: strings.HasPrefix(suiteID, "dk"),
-		tickets: map[string]time.Time{}, auths: map[string]*authorization{},
-		corpTokenN: map[string]int{}, nextAgentID: 1000001,
+	return s.Suite(suiteID)
+}
+
+// ID returns the suite id.
+func (su *Suite) ID() string { return su.id }
+
+// knownLocked returns the suite, or an error for an id never added; s.mu
+// is held.
+func (su *Suite) knownLocked() (*fakeSuite, error) {
+	fs := su.s.suite.suites[su.id]
+	if fs == nil {
+		return nil, fmt.Errorf("%w: unknown suite %q (add it with Server.AddSuite)", ErrNotFound, su.id)
 	}
+	return fs, nil
 }
 
 // suiteLocked returns the suite, or an empty stand-in for an id never
@@ -106,63 +143,23 @@ func (s *Server) suiteLocked(suiteID string) *fakeSuite {
 	return &fakeSuite{id: suiteID, tickets: map[string]time.Time{}, auths: map[string]*authorization{}, corpTokenN: map[string]int{}}
 }
 
-// NewSuiteTicket issues a new suite_ticket for suiteID, as WeCom does every
-// 10 minutes, and returns it; hand it to Suite.SetTicket (or push it to the
-// command callback URL). Tickets are accepted for SuiteTicketLife. An
-// unknown suite id gets "".
-func (s *Server) NewSuiteTicket(suiteID string) string {
+// IssueTicket plays WeCom issuing a new suite_ticket, as it does every 10
+// minutes, and returns it without pushing it: the test hands it to
+// wecom.Suite.SetTicket itself, or pushes it with PushTicket. Tickets are
+// accepted for SuiteTicketLife. An unknown suite gets "".
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90628
+func (su *Suite) IssueTicket() string {
+	s := su.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fs := s.suite.suites[suiteID]
+	fs := s.suite.suites[su.id]
 	if fs == nil {
 		return ""
 	}
 	t := s.newID("ticket-")
 	fs.tickets[t] = s.now()
 	return t
-}
-
-// StartSuiteTickets issues a ticket for suiteID right away and then every
-// period, handing each to push (from a goroutine of its own) until stop is
-// called. stop waits for a push in progress.
-func (s *Server) StartSuiteTickets(suiteID string, period time.Duration, push func(ticket string)) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(period)
-		defer t.Stop()
-		for {
-			push(s.NewSuiteTicket(suiteID))
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() { close(done) })
-		wg.Wait()
-	}
-}
-
-// Install simulates an admin of corpID installing the suite's app: it adds
-// the corp if needed and returns the temporary auth code (valid once, for
-// 10 minutes) that get_permanent_code exchanges for a permanent code. For an
-// agent-developed template the permanent code also becomes the corp's app
-// secret for gettoken (the fake keeps one app secret per corp, so use a corp
-// of its own for such an install). An unknown suite id gets "".
-func (s *Server) Install(suiteID, corpID string) (authCode string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.suite.suites[suiteID] == nil || corpID == "" {
-		return ""
-	}
-	s.addCorpLocked(corpID, "")
-	return s.newAuthCodeLocked(suiteID, corpID)
 }
 
 func (s *Server) newAuthCodeLocked(suiteID, corpID string) string {
@@ -172,109 +169,95 @@ func (s *Server) newAuthCodeLocked(suiteID, corpID string) string {
 	return code
 }
 
-// ResetPermanentCode simulates the provider resetting an agent-developed
-// app's secret (重新获取secret): it returns the auth code the
-// reset_permanent_code callback carries. Exchanging it gives a new permanent
-// code; the old one stops working.
-func (s *Server) ResetPermanentCode(suiteID, corpID string) (authCode string) {
-	return s.Install(suiteID, corpID)
-}
-
-// Uninstall simulates the corp cancelling its authorization: the permanent
-// code answers 40084 from then on and the corp tokens issued through the
-// suite stop working (40014).
-func (s *Server) Uninstall(suiteID, corpID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fs := s.suiteLocked(suiteID)
-	if a := fs.auths[corpID]; a != nil {
-		a.cancelled = true
-		if fs.agentDev {
-			if c := s.corps[corpID]; c != nil && c.Secret == a.permanentCode {
-				c.Secret = ""
-			}
-		}
-	}
-	for tok, ref := range s.suite.corpTokens {
-		if ref.suite == suiteID && ref.corp == corpID {
-			if t := s.tokens[tok]; t != nil {
-				t.revoked = true
-			}
-		}
-	}
-}
-
 // PermanentCode returns the current permanent code of corpID's
-// authorization of suiteID ("" if none), for tests that check it never
-// leaks.
-func (s *Server) PermanentCode(suiteID, corpID string) string {
+// authorization ("" if none), for tests that check it never leaks.
+func (su *Suite) PermanentCode(corpID string) string {
+	s := su.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if a := s.suiteLocked(suiteID).auths[corpID]; a != nil && !a.cancelled {
+	if a := s.suiteLocked(su.id).auths[corpID]; a != nil && !a.cancelled {
 		return a.permanentCode
 	}
 	return ""
 }
 
-// AgentID returns the agentid of the suite's app in corpID (0 if not installed).
-func (s *Server) AgentID(suiteID, corpID string) int {
+// AgentID returns the agentid of the suite's app in corpID (0 if not
+// installed).
+func (su *Suite) AgentID(corpID string) int {
+	s := su.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if a := s.suiteLocked(suiteID).auths[corpID]; a != nil {
+	if a := s.suiteLocked(su.id).auths[corpID]; a != nil {
 		return a.agentID
 	}
 	return 0
 }
 
-// SetAppAdmins sets the admins of the suite's app in corpID (an install
-// starts with one, "installer", who may manage).
-func (s *Server) SetAppAdmins(suiteID, corpID string, admins ...AppAdmin) {
+// SetAppAdmins sets the admins of the suite's app in corpID, as
+// get_admin_list answers them (an install starts with one, "installer", who
+// may manage).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90606
+func (su *Suite) SetAppAdmins(corpID string, admins ...AppAdmin) {
+	s := su.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if a := s.suiteLocked(suiteID).auths[corpID]; a != nil {
+	if a := s.suiteLocked(su.id).auths[corpID]; a != nil {
 		a.admins = append([]AppAdmin(nil), admins...)
 	}
 }
 
-// ExpireSuiteTokens makes every suite_access_token issued so far for
-// suiteID expired: calls with them answer 42009.
-func (s *Server) ExpireSuiteTokens(suiteID string) {
+// ExpireTokens makes every suite_access_token issued so far for the suite
+// expired: calls with them answer 42009, as WeCom does after expires_in.
+// The corps' access tokens are the corps' (Corp.ExpireTokens).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90600
+func (su *Suite) ExpireTokens() {
+	s := su.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	past := s.now().Add(-time.Second)
 	for _, t := range s.suite.suiteTokens {
-		if t.suite == suiteID {
+		if t.suite == su.id {
 			t.expires = past
 		}
 	}
 }
 
-// SuiteTokenFetches returns how many suite_access_tokens were issued for suiteID.
-func (s *Server) SuiteTokenFetches(suiteID string) int {
+// TokenFetches returns how many suite_access_tokens get_suite_token issued
+// for the suite.
+func (su *Suite) TokenFetches() int {
+	s := su.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.suiteLocked(suiteID).tokenCount
+	return s.suiteLocked(su.id).tokenCount
 }
 
-// CorpTokenFetches returns how many corp tokens get_corp_token issued for
-// corpID through suiteID.
-func (s *Server) CorpTokenFetches(suiteID, corpID string) int {
+// CorpTokenFetches returns how many corp access tokens get_corp_token
+// issued for corpID through the suite.
+func (su *Suite) CorpTokenFetches(corpID string) int {
+	s := su.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.suiteLocked(suiteID).corpTokenN[corpID]
+	return s.suiteLocked(su.id).corpTokenN[corpID]
 }
 
-// AddProvider registers a service provider's corp id and provider secret
-// for get_provider_token.
+// AddProvider registers a service provider (服务商) with its corp id and
+// provider secret, for get_provider_token.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90593
 func (s *Server) AddProvider(corpID, secret string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.suite.providers[corpID] = secret
 }
 
-// LinkUnionID makes unionid_to_external_userid answer externalUserID for
-// unionID in corpID (other unionids get a pending_id).
-func (s *Server) LinkUnionID(corpID, unionID, externalUserID string) {
+// LinkUnionID makes idconvert/unionid_to_external_userid answer
+// externalUserID for unionID in the corp (other unionids get a pending_id).
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/97108
+func (c *Corp) LinkUnionID(unionID, externalUserID string) {
+	s, corpID := c.s, c.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.suite.unionIDs[corpID+"\x00"+unionID] = externalUserID

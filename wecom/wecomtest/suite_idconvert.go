@@ -207,7 +207,10 @@ const pendingLife = 90 * 24 * time.Hour
 
 // OpenUserID returns the open_userid (encrypted userid) the suite's app
 // sees for member userID of corpID, as batch/openuserid_to_userid takes it.
-func (s *Server) OpenUserID(suiteID, corpID, userID string) string {
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95884
+func (su *Suite) OpenUserID(corpID, userID string) string {
+	s, suiteID := su.s, su.id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := pseudoID("wo", suiteID, corpID, userID)
@@ -220,7 +223,7 @@ func (s *Server) OpenUserID(suiteID, corpID, userID string) string {
 // resolveOpenUserID finds whom open_userid id stands for: one issued by
 // OpenUserID, or the id of a member or app admin the fake knows (as
 // service/get_admin_list hands them out). s.mu is held.
-func (s *Server) resolveOpenUserID(corp *Corp, id string) (openUserRef, bool) {
+func (s *Server) resolveOpenUserID(corp *corpState, id string) (openUserRef, bool) {
 	if ref, ok := corp.contact.idconv.openUserIDs[id]; ok {
 		return ref, true
 	}
@@ -245,7 +248,7 @@ func (s *Server) resolveOpenUserID(corp *Corp, id string) (openUserRef, bool) {
 // customerByUnionIDLocked returns the corp-subject external_userid of the
 // customer with unionID (linked with LinkUnionID, or a seeded WeChat
 // customer), or "". s.mu is held.
-func (s *Server) customerByUnionIDLocked(corp *Corp, unionID string) string {
+func (s *Server) customerByUnionIDLocked(corp *corpState, unionID string) string {
 	if id, ok := s.suite.unionIDs[corp.ID+"\x00"+unionID]; ok {
 		return id
 	}
@@ -253,7 +256,7 @@ func (s *Server) customerByUnionIDLocked(corp *Corp, unionID string) string {
 }
 
 // unionIDOfLocked is the inverse of customerByUnionIDLocked. s.mu is held.
-func (s *Server) unionIDOfLocked(corp *Corp, externalUserID string) string {
+func (s *Server) unionIDOfLocked(corp *corpState, externalUserID string) string {
 	prefix := corp.ID + "\x00"
 	for k, v := range s.suite.unionIDs {
 		if v == externalUserID && strings.HasPrefix(k, prefix) {

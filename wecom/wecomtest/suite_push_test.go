@@ -103,16 +103,16 @@ func (r *commandRecorder) last(t *testing.T) pushed {
 	return all[len(all)-1]
 }
 
-func TestSuiteCallbackTicketInstallUninstall(t *testing.T) {
+func TestSuiteTicketInstallUninstall(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv := wecomtest.NewServer(t)
 	const suiteID = "wwpushsuite01"
 	srv.AddSuite(suiteID, "sec")
 	rec, hs := newCommandRecorder(t)
-	cb := srv.ConfigureSuiteCallback(suiteID, hs.URL, rec.token, rec.key)
+	fake := srv.Suite(suiteID).SetCallback(hs.URL, rec.token, rec.key)
 
-	ticket, err := cb.PushNewTicket(ctx)
+	ticket, err := fake.PushNewTicket(ctx)
 	if err != nil || ticket == "" {
 		t.Fatalf("PushNewTicket = %q, %v", ticket, err)
 	}
@@ -129,7 +129,7 @@ func TestSuiteCallbackTicketInstallUninstall(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	authCode, err := cb.InstallAndPushState(ctx, "wwpushcorpA", "from-qr")
+	authCode, err := fake.Install(ctx, "wwpushcorpA", "from-qr")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,21 +145,21 @@ func TestSuiteCallbackTicketInstallUninstall(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := cb.ChangeAuthAndPush(ctx, "wwpushcorpA"); err != nil {
+	if err := fake.ChangeAuth(ctx, "wwpushcorpA"); err != nil {
 		t.Fatal(err)
 	}
 	if p = rec.last(t); p.event.InfoType != "change_auth" || p.event.AuthCorpID != "wwpushcorpA" {
 		t.Fatalf("change_auth push = %+v", p)
 	}
 
-	if err := cb.UninstallAndPush(ctx, "wwpushcorpA"); err != nil {
+	if err := fake.Uninstall(ctx, "wwpushcorpA"); err != nil {
 		t.Fatal(err)
 	}
 	if p = rec.last(t); p.rid != suiteID || p.event.InfoType != "cancel_auth" || p.event.AuthCorpID != "wwpushcorpA" {
 		t.Fatalf("cancel_auth push = %+v", p)
 	}
 	// The fake cancelled the authorization: the code no longer gives tokens.
-	if srv.PermanentCode(suiteID, "wwpushcorpA") != "" {
+	if srv.Suite(suiteID).PermanentCode("wwpushcorpA") != "" {
 		t.Fatal("the permanent code survived the uninstall")
 	}
 	_, err = wecom.NewSuite(suiteID, "sec", srv.SuiteOptions(wecom.WithStore(wecom.NewMemoryStore()))...).GetAuthInfo(ctx, "wwpushcorpA")
@@ -171,7 +171,7 @@ func TestSuiteCallbackTicketInstallUninstall(t *testing.T) {
 	}
 }
 
-func TestSuiteCallbackAuthEventsMustBeAnsweredWithin1000ms(t *testing.T) {
+func TestSuiteAuthEventsMustBeAnsweredWithin1000ms(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv := wecomtest.NewServer(t)
@@ -183,8 +183,8 @@ func TestSuiteCallbackAuthEventsMustBeAnsweredWithin1000ms(t *testing.T) {
 		}
 		return 0
 	}
-	cb := srv.ConfigureSuiteCallback("wwpushsuite02", hs.URL, rec.token, rec.key)
-	if _, err := cb.InstallAndPush(ctx, "wwpushcorpB"); err != nil {
+	fake := srv.Suite("wwpushsuite02").SetCallback(hs.URL, rec.token, rec.key)
+	if _, err := fake.Install(ctx, "wwpushcorpB", ""); err != nil {
 		t.Fatal(err)
 	}
 	// The late first answer counts as a failure: WeCom sends it again.
@@ -196,7 +196,7 @@ func TestSuiteCallbackAuthEventsMustBeAnsweredWithin1000ms(t *testing.T) {
 	rec.n = 0
 	rec.mu.Unlock()
 	before := len(rec.pushes())
-	if _, err := cb.PushNewTicket(ctx); err != nil {
+	if _, err := fake.PushNewTicket(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(rec.pushes()) - before; n != 1 {
@@ -204,13 +204,13 @@ func TestSuiteCallbackAuthEventsMustBeAnsweredWithin1000ms(t *testing.T) {
 	}
 }
 
-func TestSuiteCallbackPeriodicTickets(t *testing.T) {
+func TestSuitePeriodicTickets(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite("wwpushsuite03", "sec")
 	rec, hs := newCommandRecorder(t)
-	cb := srv.ConfigureSuiteCallback("wwpushsuite03", hs.URL, rec.token, rec.key)
-	stop := cb.StartTicketPush(5 * time.Millisecond)
+	fake := srv.Suite("wwpushsuite03").SetCallback(hs.URL, rec.token, rec.key)
+	stop := fake.StartTicketPush(5 * time.Millisecond)
 	for i := 0; i < 3; i++ {
 		select {
 		case <-rec.calls:
@@ -235,7 +235,7 @@ func TestSuiteCallbackPeriodicTickets(t *testing.T) {
 	}
 }
 
-func TestSuiteCallbackPushFailuresAreReported(t *testing.T) {
+func TestSuitePushFailuresAreReported(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv := wecomtest.NewServer(t)
@@ -246,13 +246,13 @@ func TestSuiteCallbackPushFailuresAreReported(t *testing.T) {
 		http.Error(w, "no", http.StatusForbidden)
 	}))
 	t.Cleanup(refuse.Close)
-	cb := srv.ConfigureSuiteCallback("wwpushsuite04", refuse.URL, "tok", wecomtest.NewEncodingAESKey())
-	code, err := cb.InstallAndPush(ctx, "wwpushcorpC")
+	fake := srv.Suite("wwpushsuite04").SetCallback(refuse.URL, "tok", wecomtest.NewEncodingAESKey())
+	code, err := fake.Install(ctx, "wwpushcorpC", "")
 	if err == nil || code == "" {
-		t.Fatalf("InstallAndPush to a refusing URL = %q, %v; want the auth code and an error", code, err)
+		t.Fatalf("Install pushing to a refusing URL = %q, %v; want the auth code and an error", code, err)
 	}
 	before := refused.Load()
-	stop := cb.StartTicketPush(time.Hour)
+	stop := fake.StartTicketPush(time.Hour)
 	// The first push happens at once; wait until all its attempts were
 	// refused (3 deliveries), however busy the machine.
 	for deadline := time.Now().Add(10 * time.Second); refused.Load() < before+3 && time.Now().Before(deadline); {
@@ -262,44 +262,64 @@ func TestSuiteCallbackPushFailuresAreReported(t *testing.T) {
 		t.Fatalf("stop() = %v, want the refused push", err)
 	}
 
-	unknown := srv.ConfigureSuiteCallback("wwnosuch", refuse.URL, "tok", wecomtest.NewEncodingAESKey())
+	unknown := srv.Suite("wwnosuch").SetCallback(refuse.URL, "tok", wecomtest.NewEncodingAESKey())
 	if _, err := unknown.PushNewTicket(ctx); err == nil || !strings.Contains(err.Error(), "unknown suite") {
 		t.Fatalf("PushNewTicket for an unknown suite: %v", err)
 	}
-	if _, err := unknown.InstallAndPush(ctx, "wwx"); err == nil {
-		t.Fatal("InstallAndPush for an unknown suite succeeded")
+	if _, err := unknown.Install(ctx, "wwx", ""); err == nil {
+		t.Fatal("Install for an unknown suite succeeded")
 	}
-	if _, err := cb.ResetPermanentCodeAndPush(ctx, "wwpushcorpC"); err == nil || !strings.Contains(err.Error(), "agent-developed") {
+	if _, err := fake.ResetPermanentCode(ctx, "wwpushcorpC"); err == nil || !strings.Contains(err.Error(), "agent-developed") {
 		t.Fatalf("reset_permanent_code for a third-party suite: %v", err)
+	}
+	// The Push methods need a callback; the acts do not.
+	quiet := srv.AddSuite("wwpushsuite05", "sec")
+	if _, err := quiet.PushNewTicket(ctx); err == nil || !strings.Contains(err.Error(), "no callback") {
+		t.Fatalf("PushNewTicket without a callback: %v", err)
+	}
+	if _, err := quiet.PushTicket(ctx, quiet.IssueTicket(), time.Now()); err == nil {
+		t.Fatal("PushTicket without a callback succeeded")
+	}
+	if code, err := quiet.Install(ctx, "wwquietcorp", ""); err != nil || code == "" {
+		t.Fatalf("Install without a callback = %q, %v", code, err)
+	}
+	if err := quiet.ChangeAuth(ctx, "wwquietcorp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := quiet.Uninstall(ctx, "wwquietcorp"); err != nil {
+		t.Fatal(err)
+	}
+	if n := refused.Load(); n != before+3 {
+		t.Fatalf("%d refused pushes, want %d: a suite without a callback pushed", n, before+3)
 	}
 }
 
-func TestSuiteCallbackResetPermanentCode(t *testing.T) {
+func TestSuiteResetPermanentCode(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv := wecomtest.NewServer(t)
 	const tmpl = "dkpushtemplate1"
 	srv.AddSuite(tmpl, "sec")
 	rec, hs := newCommandRecorder(t)
-	cb := srv.ConfigureSuiteCallback(tmpl, hs.URL, rec.token, rec.key)
-	if _, err := cb.ResetPermanentCodeAndPush(ctx, "wwdkcorp"); err == nil {
+	fake := srv.Suite(tmpl).SetCallback(hs.URL, rec.token, rec.key)
+	if _, err := fake.ResetPermanentCode(ctx, "wwdkcorp"); err == nil {
 		t.Fatal("reset for a corp that never installed succeeded")
 	}
 	suite := wecom.NewSuite(tmpl, "sec", srv.SuiteOptions()...)
-	if _, err := cb.PushNewTicket(ctx); err != nil {
+	if _, err := fake.PushNewTicket(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := suite.SetTicket(ctx, rec.last(t).event.SuiteTicket); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cb.InstallAndPush(ctx, "wwdkcorp"); err != nil {
+	if _, err := fake.Install(ctx, "wwdkcorp", ""); err != nil {
 		t.Fatal(err)
 	}
 	first, err := suite.HandleCreateAuth(ctx, rec.last(t).event.AuthCode)
 	if err != nil {
 		t.Fatal(err)
 	}
-	authCode, err := cb.ResetPermanentCodeAndPush(ctx, "wwdkcorp")
+	authCode, err := fake.ResetPermanentCode(ctx, "wwdkcorp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +331,7 @@ func TestSuiteCallbackResetPermanentCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.PermanentCode == first.PermanentCode || srv.PermanentCode(tmpl, "wwdkcorp") != second.PermanentCode {
+	if second.PermanentCode == first.PermanentCode || srv.Suite(tmpl).PermanentCode("wwdkcorp") != second.PermanentCode {
 		t.Fatal("the reset did not give a new permanent code")
 	}
 	if _, err := suite.Corp("wwdkcorp").AccessToken(ctx); err != nil {

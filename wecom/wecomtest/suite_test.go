@@ -3,6 +3,7 @@ package wecomtest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"sync/atomic"
@@ -40,7 +41,7 @@ func code(m map[string]any) int {
 
 func suiteToken(t *testing.T, s *Server, suiteID string) string {
 	t.Helper()
-	ticket := s.NewSuiteTicket(suiteID)
+	ticket := s.Suite(suiteID).IssueTicket()
 	out := post(t, s, "/cgi-bin/service/get_suite_token", "",
 		`{"suite_id":"`+suiteID+`","suite_secret":"sec","suite_ticket":"`+ticket+`"}`)
 	tok, _ := out["suite_access_token"].(string)
@@ -75,7 +76,7 @@ func TestFakeSuiteTicketExpires(t *testing.T) {
 	var skew atomic.Int64
 	s := NewServer(t, WithClock(func() time.Time { return start.Add(time.Duration(skew.Load())) }))
 	s.AddSuite("wwfs2", "sec")
-	ticket := s.NewSuiteTicket("wwfs2")
+	ticket := s.Suite("wwfs2").IssueTicket()
 	skew.Store(int64(SuiteTicketLife))
 	body := `{"suite_id":"wwfs2","suite_secret":"sec","suite_ticket":"` + ticket + `"}`
 	if got := code(post(t, s, "/cgi-bin/service/get_suite_token", "", body)); got != 40085 {
@@ -90,13 +91,16 @@ func TestFakeInstallExchangeAndCorpToken(t *testing.T) {
 	tok := suiteToken(t, s, "wwfs3")
 	q := "suite_access_token=" + tok
 
-	auth := s.Install("wwfs3", "wwcorpX")
+	auth, err := s.Suite("wwfs3").Install(t.Context(), "wwcorpX", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(auth) < 64 {
 		t.Fatalf("auth code %d bytes, WeCom's are at least 64", len(auth))
 	}
 	out := post(t, s, "/cgi-bin/service/v2/get_permanent_code", q, `{"auth_code":"`+auth+`"}`)
 	pc, _ := out["permanent_code"].(string)
-	if pc == "" || pc != s.PermanentCode("wwfs3", "wwcorpX") {
+	if pc == "" || pc != s.Suite("wwfs3").PermanentCode("wwcorpX") {
 		t.Fatalf("exchange: %v", out)
 	}
 	if got := code(post(t, s, "/cgi-bin/service/v2/get_permanent_code", q, `{"auth_code":"`+auth+`"}`)); got != 40058 {
@@ -120,16 +124,18 @@ func TestFakeInstallExchangeAndCorpToken(t *testing.T) {
 	if !bytes.Contains(b, []byte(`"errcode":0`)) {
 		t.Fatalf("corp endpoint with a suite-issued token: %s", b)
 	}
-	if s.CorpTokenFetches("wwfs3", "wwcorpX") != 1 {
+	if s.Suite("wwfs3").CorpTokenFetches("wwcorpX") != 1 {
 		t.Fatal("corp token not counted")
 	}
 
-	s.ExpireSuiteTokens("wwfs3")
+	s.Suite("wwfs3").ExpireTokens()
 	if got := code(post(t, s, "/cgi-bin/service/get_corp_token", q, `{"auth_corpid":"wwcorpX","permanent_code":"`+pc+`"}`)); got != 42009 {
 		t.Fatalf("expired suite token: errcode %d, want 42009", got)
 	}
 	q = "suite_access_token=" + suiteToken(t, s, "wwfs3")
-	s.Uninstall("wwfs3", "wwcorpX")
+	if err := s.Suite("wwfs3").Uninstall(t.Context(), "wwcorpX"); err != nil {
+		t.Fatal(err)
+	}
 	if got := code(post(t, s, "/cgi-bin/service/get_corp_token", q, `{"auth_corpid":"wwcorpX","permanent_code":"`+pc+`"}`)); got != 40084 {
 		t.Fatalf("after uninstall: errcode %d, want 40084", got)
 	}
@@ -149,7 +155,10 @@ func TestFakeAgentDevelopedTemplate(t *testing.T) {
 	s := NewServer(t)
 	s.AddSuite("dkfs4", "sec")
 	q := "suite_access_token=" + suiteToken(t, s, "dkfs4")
-	auth := s.Install("dkfs4", "wwdk")
+	auth, err := s.Suite("dkfs4").Install(t.Context(), "wwdk", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := post(t, s, "/cgi-bin/service/get_permanent_code", q, `{"auth_code":"`+auth+`"}`)
 	pc, _ := out["permanent_code"].(string)
 	if pc == "" {
@@ -184,11 +193,28 @@ func TestFakeSuiteTokenRequired(t *testing.T) {
 	if got := code(post(t, s, "/cgi-bin/service/corpid_to_opencorpid", "provider_access_token=forged", `{"corpid":"x"}`)); got != 40082 {
 		t.Errorf("forged provider token: errcode %d", got)
 	}
-	// Helpers given a suite that was never added answer zero values.
-	s.Uninstall("wwghost", "wwc")
-	s.SetAppAdmins("wwghost", "wwc")
-	if s.NewSuiteTicket("wwghost") != "" || s.Install("wwghost", "wwc") != "" || s.PermanentCode("wwghost", "wwc") != "" ||
-		s.AgentID("wwghost", "wwc") != 0 || s.SuiteTokenFetches("wwghost") != 0 || s.CorpTokenFetches("wwghost", "wwc") != 0 {
+	// A suite that was never added: its acts answer ErrNotFound, its reads
+	// zero values.
+	ghost := s.Suite("wwghost")
+	if err := ghost.Uninstall(t.Context(), "wwc"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Uninstall: %v", err)
+	}
+	if authCode, err := ghost.Install(t.Context(), "wwc", ""); !errors.Is(err, ErrNotFound) || authCode != "" {
+		t.Errorf("Install: %q, %v", authCode, err)
+	}
+	if _, err := ghost.ResetPermanentCode(t.Context(), "wwc"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ResetPermanentCode: %v", err)
+	}
+	if err := ghost.ChangeAuth(t.Context(), "wwc"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ChangeAuth: %v", err)
+	}
+	ghost.SetAppAdmins("wwc")
+	ghost.ExpireTokens()
+	if ghost.SetCallback("http://127.0.0.1:1/", "t", NewEncodingAESKey()).Pusher() != nil {
+		t.Error("an unknown suite kept a callback")
+	}
+	if ghost.IssueTicket() != "" || ghost.PermanentCode("wwc") != "" || ghost.Authorize("wwc") != "" ||
+		ghost.AgentID("wwc") != 0 || ghost.TokenFetches() != 0 || ghost.CorpTokenFetches("wwc") != 0 {
 		t.Error("unknown suite: non-zero answer")
 	}
 }

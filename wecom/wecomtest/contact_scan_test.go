@@ -33,7 +33,7 @@ func TestScanContactWayPushesAddExternalContact(t *testing.T) {
 	var clockMu sync.Mutex
 	clock := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
 	srv := wecomtest.NewServer(t, wecomtest.WithClock(clock))
-	require.NoError(t, srv.AddStaff(srv.CorpID, "zhangsan", "lisi"))
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi"))
 	configID := addWay(t, srv.Client(), "spring-poster", "zhangsan", "lisi")
 
 	key := wecomtest.NewEncodingAESKey()
@@ -53,13 +53,15 @@ func TestScanContactWayPushesAddExternalContact(t *testing.T) {
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 
-	cb := srv.ConfigureCallback(srv.CorpID, hs.URL, "apptoken", key)
-	scan, err := cb.ScanContactWay(context.Background(), configID)
+	corp := srv.Corp(srv.CorpID).SetCallback(hs.URL, "apptoken", key)
+	scan, err := corp.ScanContactWay(context.Background(), configID, "")
 	require.NoError(t, err)
+	require.NotNil(t, scan.Push)
+	assert.True(t, scan.Push.OK)
 	assert.Equal(t, "zhangsan", scan.UserID)
 	assert.Equal(t, "spring-poster", scan.State)
 	require.NotEmpty(t, scan.WelcomeCode)
-	assert.Equal(t, []string{"zhangsan"}, srv.Followers(srv.CorpID, scan.ExternalUserID))
+	assert.Equal(t, []string{"zhangsan"}, corp.Followers(scan.ExternalUserID))
 
 	mu.Lock()
 	require.Len(t, got, 1)
@@ -71,27 +73,51 @@ func TestScanContactWayPushesAddExternalContact(t *testing.T) {
 	assert.Equal(t, scan.WelcomeCode, ev.WelcomeCode)
 
 	// The code works for 20 seconds.
-	assert.Equal(t, wecomtest.WelcomeCodeValid, srv.WelcomeCode(srv.CorpID, scan.WelcomeCode))
+	assert.Equal(t, wecomtest.WelcomeCodeValid, corp.Messages().WelcomeCode(scan.WelcomeCode))
 	clockMu.Lock()
 	now = now.Add(wecomtest.WelcomeCodeLife)
 	clockMu.Unlock()
-	assert.Equal(t, wecomtest.WelcomeCodeExpired, srv.WelcomeCode(srv.CorpID, scan.WelcomeCode))
+	assert.Equal(t, wecomtest.WelcomeCodeExpired, corp.Messages().WelcomeCode(scan.WelcomeCode))
 
 	// The next scan goes to the next member; the same customer may add him.
-	second, err := cb.ScanContactWayAs(context.Background(), configID, scan.ExternalUserID)
+	second, err := corp.ScanContactWay(context.Background(), configID, scan.ExternalUserID)
 	require.NoError(t, err)
 	assert.Equal(t, "lisi", second.UserID)
-	assert.Equal(t, []string{"zhangsan", "lisi"}, srv.Followers(srv.CorpID, scan.ExternalUserID))
+	assert.Equal(t, []string{"zhangsan", "lisi"}, corp.Followers(scan.ExternalUserID))
 
 	// A member with a welcome set in the admin console gets no WelcomeCode.
-	require.NoError(t, srv.SetConsoleWelcome(srv.CorpID, "zhangsan", true))
-	third, err := cb.ScanContactWay(context.Background(), configID)
+	require.NoError(t, corp.SetConsoleWelcome("zhangsan", true))
+	third, err := corp.ScanContactWay(context.Background(), configID, "")
 	require.NoError(t, err)
 	assert.Empty(t, third.WelcomeCode)
 	mu.Lock()
 	assert.Empty(t, got[len(got)-1].WelcomeCode)
 	mu.Unlock()
 
-	_, err = cb.ScanContactWay(context.Background(), "no-such-way")
+	_, err = corp.ScanContactWay(context.Background(), "no-such-way", "")
+	assert.ErrorIs(t, err, wecomtest.ErrNotFound)
+}
+
+// Without a callback a scan adds the customer and issues the welcome code,
+// and pushes nothing.
+func TestScanContactWayWithoutCallback(t *testing.T) {
+	t.Parallel()
+	srv := wecomtest.NewServer(t)
+	corp := srv.Corp(srv.CorpID)
+	require.NoError(t, corp.AddStaff("zhangsan"))
+	configID := addWay(t, srv.Client(), "s", "zhangsan")
+	scan, err := corp.ScanContactWay(t.Context(), configID, "")
+	require.NoError(t, err)
+	assert.Nil(t, scan.Push)
+	assert.Equal(t, wecomtest.WelcomeCodeValid, corp.Messages().WelcomeCode(scan.WelcomeCode))
+	rel, ok := corp.Relation("zhangsan", scan.ExternalUserID)
+	require.True(t, ok)
+	assert.Equal(t, "s", rel.State)
+	assert.Equal(t, 1, rel.AddWay)
+
+	require.NoError(t, corp.ResignStaff("zhangsan"))
+	_, err = corp.ScanContactWay(t.Context(), configID, "")
+	assert.ErrorIs(t, err, wecomtest.ErrNotFound, "a resigned member is added by nobody")
+	_, err = srv.Corp("wwnobody").ScanContactWay(t.Context(), configID, "")
 	assert.ErrorIs(t, err, wecomtest.ErrNotFound)
 }
