@@ -4,22 +4,23 @@ import (
 	"context"
 	"strings"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
+// MaxAttachments is the most attachments one mass send or welcome message
+// carries.
+const MaxAttachments = 9
+
 // Documented limits of message content (mass sends, welcome messages and
-// group welcome templates), in bytes of UTF-8.
+// group welcome templates), in bytes of UTF-8; each is named where its
+// field is and in the error that refuses it.
 const (
-	// MaxAttachments is the most attachments one mass send or welcome
-	// message carries.
-	MaxAttachments = 9
-	// MaxTextBytes is the longest text.content of a mass send or a welcome
-	// message.
-	MaxTextBytes             = 4000
-	MaxLinkTitleBytes        = 128
-	MaxLinkDescBytes         = 512
-	MaxLinkURLBytes          = 2048 // link.url and link.picurl of add_msg_template
-	MaxMiniProgramTitleBytes = 64
+	maxTextBytes             = 4000 // text.content of a mass send or a welcome message
+	maxLinkTitleBytes        = 128
+	maxLinkDescBytes         = 512
+	maxLinkURLBytes          = 2048 // link.url and link.picurl of add_msg_template
+	maxMiniProgramTitleBytes = 64
 )
 
 // MsgType is the kind of an attachment.
@@ -46,7 +47,7 @@ type Text struct {
 type Attachment struct {
 	MsgType     MsgType      `json:"msgtype"`
 	Image       *Image       `json:"image,omitempty"`
-	Link        *Link        `json:"link,omitempty"`
+	Link        *LinkCard    `json:"link,omitempty"`
 	MiniProgram *MiniProgram `json:"miniprogram,omitempty"`
 	Video       *Video       `json:"video,omitempty"`
 	File        *File        `json:"file,omitempty"`
@@ -60,12 +61,14 @@ type Image struct {
 	PicURL  string `json:"pic_url,omitempty"`
 }
 
-// Link is a link card.
-type Link struct {
+// LinkCard is a link card (图文消息) of a mass send, a welcome message or a
+// group welcome template: a title, a cover, a description and the page it
+// opens.
+type LinkCard struct {
 	Title  string `json:"title"`            // at most 128 bytes
-	PicURL string `json:"picurl,omitempty"` // cover URL, at most 2048 bytes
+	PicURL string `json:"picurl,omitempty"` // cover URL, at most 2048 bytes (mass sends)
 	Desc   string `json:"desc,omitempty"`   // at most 512 bytes
-	URL    string `json:"url"`              // http(s) URL, at most 2048 bytes
+	URL    string `json:"url"`              // http(s) URL, at most 2048 bytes (mass sends)
 }
 
 // MiniProgram is a mini-program card; the mini-program must be associated
@@ -98,7 +101,7 @@ func ImageURLAttachment(picURL string) Attachment {
 }
 
 // LinkAttachment is a link card attachment.
-func LinkAttachment(l Link) Attachment { return Attachment{MsgType: MsgLink, Link: &l} }
+func LinkAttachment(l LinkCard) Attachment { return Attachment{MsgType: MsgLink, Link: &l} }
 
 // MiniProgramAttachment is a mini-program card attachment.
 func MiniProgramAttachment(m MiniProgram) Attachment {
@@ -131,10 +134,10 @@ func (s *Service) Attachment(ctx context.Context, typ MsgType, src *wecom.MediaS
 	case MsgFile:
 		mt = wecom.MediaFile
 	default:
-		return Attachment{}, invalidf("an attachment from a file is an image, a video or a file, not %q", typ)
+		return Attachment{}, check.Invalidf("an attachment from a file is an image, a video or a file, not %q", typ)
 	}
 	if src == nil {
-		return Attachment{}, invalidf("nil media source")
+		return Attachment{}, check.Invalidf("nil media source")
 	}
 	md, err := s.media.UploadMedia(ctx, mt, src)
 	if err != nil {
@@ -154,16 +157,16 @@ func validateText(text *Text, max int) error {
 	if text == nil {
 		return nil
 	}
-	return maxBytes("Text.Content", text.Content, max)
+	return check.MaxBytes("Text.Content", text.Content, max)
 }
 
 func validateAttachments(as []Attachment) error {
-	if err := maxItems("Attachments", as, MaxAttachments); err != nil {
+	if err := api.MaxItems(check, "Attachments", as, MaxAttachments); err != nil {
 		return err
 	}
 	for i := range as {
 		if err := as[i].validate(); err != nil {
-			return invalidf("Attachments[%d]: %s", i, strings.TrimPrefix(err.Error(), "message: "))
+			return check.Invalidf("Attachments[%d]: %s", i, strings.TrimPrefix(err.Error(), "message: "))
 		}
 	}
 	return nil
@@ -191,10 +194,10 @@ func (a *Attachment) validate() error {
 	case MsgFile:
 		match = a.File != nil
 	default:
-		return invalidf("MsgType %q is not image, link, miniprogram, video or file", a.MsgType)
+		return check.Invalidf("MsgType %q is not image, link, miniprogram, video or file", a.MsgType)
 	}
 	if !match || set != 1 {
-		return invalidf("MsgType %q needs exactly its own object (%s) set", a.MsgType, a.MsgType)
+		return check.Invalidf("MsgType %q needs exactly its own object (%s) set", a.MsgType, a.MsgType)
 	}
 	switch {
 	case a.Image != nil:
@@ -204,40 +207,40 @@ func (a *Attachment) validate() error {
 	case a.MiniProgram != nil:
 		return a.MiniProgram.validate()
 	case a.Video != nil:
-		return required("Video.MediaID", a.Video.MediaID)
+		return check.Required("Video.MediaID", a.Video.MediaID)
 	}
-	return required("File.MediaID", a.File.MediaID)
+	return check.Required("File.MediaID", a.File.MediaID)
 }
 
 func (im *Image) validate() error {
 	if im.MediaID == "" && im.PicURL == "" {
-		return invalidf("Image needs MediaID or PicURL")
+		return check.Invalidf("Image needs MediaID or PicURL")
 	}
 	return nil
 }
 
 // validate checks a link card; urlLimits applies add_msg_template's 2048-byte
 // limit on url and picurl (the welcome APIs document none).
-func (l *Link) validate(urlLimits bool) error {
-	if err := firstErr(required("Link.Title", l.Title), required("Link.URL", l.URL),
-		maxBytes("Link.Title", l.Title, MaxLinkTitleBytes), maxBytes("Link.Desc", l.Desc, MaxLinkDescBytes)); err != nil {
+func (l *LinkCard) validate(urlLimits bool) error {
+	if err := api.FirstErr(check.Required("Link.Title", l.Title), check.Required("Link.URL", l.URL),
+		check.MaxBytes("Link.Title", l.Title, maxLinkTitleBytes), check.MaxBytes("Link.Desc", l.Desc, maxLinkDescBytes)); err != nil {
 		return err
 	}
 	if urlLimits {
-		if err := firstErr(maxBytes("Link.URL", l.URL, MaxLinkURLBytes), maxBytes("Link.PicURL", l.PicURL, MaxLinkURLBytes)); err != nil {
+		if err := api.FirstErr(check.MaxBytes("Link.URL", l.URL, maxLinkURLBytes), check.MaxBytes("Link.PicURL", l.PicURL, maxLinkURLBytes)); err != nil {
 			return err
 		}
 	}
 	if !hasHTTPScheme(l.URL) {
-		return invalidf("Link.URL %q must start with http:// or https:// (WeCom answers 45034)", l.URL)
+		return check.Invalidf("Link.URL %q must start with http:// or https:// (WeCom answers 45034)", l.URL)
 	}
 	return nil
 }
 
 func (m *MiniProgram) validate() error {
-	return firstErr(required("MiniProgram.Title", m.Title), required("MiniProgram.PicMediaID", m.PicMediaID),
-		required("MiniProgram.AppID", m.AppID), required("MiniProgram.Page", m.Page),
-		maxBytes("MiniProgram.Title", m.Title, MaxMiniProgramTitleBytes))
+	return api.FirstErr(check.Required("MiniProgram.Title", m.Title), check.Required("MiniProgram.PicMediaID", m.PicMediaID),
+		check.Required("MiniProgram.AppID", m.AppID), check.Required("MiniProgram.Page", m.Page),
+		check.MaxBytes("MiniProgram.Title", m.Title, maxMiniProgramTitleBytes))
 }
 
 func hasHTTPScheme(u string) bool {

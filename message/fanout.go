@@ -63,10 +63,10 @@ func (r *MassSendRequest) Tasks() ([]*AddMsgTemplateRequest, error) {
 	switch {
 	case len(a.Groups) > 0:
 		if len(a.ExternalUserIDs) > 0 || len(a.Senders) > 0 || a.TagFilter != nil {
-			return nil, invalidf("Audience.Groups goes alone (a group send)")
+			return nil, check.Invalidf("Audience.Groups goes alone (a group send)")
 		}
 		if r.AllowSelect {
-			return nil, invalidf("AllowSelect applies to customer sends only")
+			return nil, check.Invalidf("AllowSelect applies to customer sends only")
 		}
 		senders := make([]string, 0, len(a.Groups))
 		for sender := range a.Groups {
@@ -75,7 +75,7 @@ func (r *MassSendRequest) Tasks() ([]*AddMsgTemplateRequest, error) {
 		slices.Sort(senders)
 		for _, sender := range senders {
 			if sender == "" {
-				return nil, invalidf("Audience.Groups has an empty sender")
+				return nil, check.Invalidf("Audience.Groups has an empty sender")
 			}
 			chats := dedup(a.Groups[sender])
 			if len(chats) == 0 {
@@ -88,10 +88,10 @@ func (r *MassSendRequest) Tasks() ([]*AddMsgTemplateRequest, error) {
 		}
 	case len(a.ExternalUserIDs) > 0:
 		if a.TagFilter != nil {
-			return nil, invalidf("Audience.TagFilter cannot narrow ExternalUserIDs (WeCom ignores it)")
+			return nil, check.Invalidf("Audience.TagFilter cannot narrow ExternalUserIDs (WeCom ignores it)")
 		}
 		if len(a.Senders) > 1 {
-			return nil, invalidf("Audience.ExternalUserIDs takes at most one sender, got %d", len(a.Senders))
+			return nil, check.Invalidf("Audience.ExternalUserIDs takes at most one sender, got %d", len(a.Senders))
 		}
 		sender := ""
 		if len(a.Senders) == 1 {
@@ -107,7 +107,7 @@ func (r *MassSendRequest) Tasks() ([]*AddMsgTemplateRequest, error) {
 	case a.TagFilter != nil:
 		add(func(t *AddMsgTemplateRequest) { t.ChatType, t.TagFilter = ChatSingle, a.TagFilter })
 	default:
-		return nil, invalidf("the Audience is empty")
+		return nil, check.Invalidf("the Audience is empty")
 	}
 	for _, t := range tasks {
 		if err := t.validate(); err != nil {
@@ -145,7 +145,7 @@ func dedup(v []string) []string {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92135
 func (s *Service) MassSend(ctx context.Context, req *MassSendRequest) ([]MassSendTask, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
 	tasks, err := req.Tasks()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -90,13 +91,13 @@ func TestMassSendRequest_TasksAreTheFewest(t *testing.T) {
 func TestMassSend_CreatesEveryTask(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	ids := seed(t, srv, 25_001, "alice", "bob", "carol")
+	ids := testkit.Seed(t, srv, 25_001, "alice", "bob", "carol")
 	atts := []message.Attachment{}
-	att, err := svc.Attachment(bg, message.MsgImage, wecom.MediaFromBytes("sale.png", []byte("png of the sale")))
+	att, err := svc.Attachment(t.Context(), message.MsgImage, wecom.MediaFromBytes("sale.png", []byte("png of the sale")))
 	require.NoError(t, err)
 	atts = append(atts, att)
 
-	tasks, err := svc.MassSend(bg, &message.MassSendRequest{
+	tasks, err := svc.MassSend(t.Context(), &message.MassSendRequest{
 		Audience: message.Audience{ExternalUserIDs: append(ids, "wmGone")}, Text: text("sale"), Attachments: atts, Concurrency: 2})
 	require.NoError(t, err)
 	require.Len(t, tasks, 3)
@@ -113,14 +114,14 @@ func TestMassSend_CreatesEveryTask(t *testing.T) {
 	assert.Equal(t, 25_002, chunked)
 	// The last task holds 5,002 ids: 5,001 customers and wmGone.
 	last := 0
-	for task, err := range svc.GetGroupMsgTaskIter(bg, &message.GetGroupMsgTaskRequest{MsgID: tasks[2].MsgID}) {
+	for task, err := range svc.GetGroupMsgTaskIter(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: tasks[2].MsgID}) {
 		require.NoError(t, err)
 		last += len(recipients(t, svc, tasks[2].MsgID, task.UserID))
 	}
 	assert.Equal(t, 5_001, last)
 
 	// A second send with the same file uploads nothing.
-	again, err := svc.Attachment(bg, message.MsgImage, wecom.MediaFromBytes("sale.png", []byte("png of the sale")))
+	again, err := svc.Attachment(t.Context(), message.MsgImage, wecom.MediaFromBytes("sale.png", []byte("png of the sale")))
 	require.NoError(t, err)
 	assert.Equal(t, att.Image.MediaID, again.Image.MediaID)
 	assert.Equal(t, 1, srv.Count("/cgi-bin/media/upload"))
@@ -128,21 +129,21 @@ func TestMassSend_CreatesEveryTask(t *testing.T) {
 	// One failing task does not stop the others; each is created once.
 	srv.ResetRequests()
 	srv.Fail(addPath, wecomtest.Fault{Errcode: 48002})
-	tasks, err = svc.MassSend(bg, &message.MassSendRequest{Audience: message.Audience{Senders: []string{"alice", "bob", "carol"}}, Text: text("hi")})
+	tasks, err = svc.MassSend(t.Context(), &message.MassSendRequest{Audience: message.Audience{Senders: []string{"alice", "bob", "carol"}}, Text: text("hi")})
 	require.NoError(t, err)
 	failed := 0
 	for _, tk := range tasks {
 		if tk.Err != nil {
 			failed++
-			wantCode(t, tk.Err, 48002)
+			testkit.WantCode(t, tk.Err, 48002)
 			assert.Empty(t, tk.MsgID)
 		}
 	}
 	assert.Equal(t, 1, failed)
 	assert.Equal(t, 3, srv.Count(addPath))
 
-	_, err = svc.MassSend(bg, nil)
+	_, err = svc.MassSend(t.Context(), nil)
 	assert.ErrorIs(t, err, message.ErrInvalidArgument)
-	_, err = svc.Attachment(bg, message.MsgLink, wecom.MediaFromBytes("x", []byte("xxxxxxx")))
+	_, err = svc.Attachment(t.Context(), message.MsgLink, wecom.MediaFromBytes("x", []byte("xxxxxxx")))
 	assert.ErrorIs(t, err, message.ErrInvalidArgument)
 }

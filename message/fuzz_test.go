@@ -2,14 +2,16 @@ package message_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
@@ -36,7 +38,7 @@ func (a *answerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // client (envelope check, decode) and checks: no panic; an errcode != 0
 // becomes a *wecom.Error; a success decodes to what a plain decode of the
 // body gives, and that value survives a JSON round trip.
-func fuzzAnswer[T any](f *testing.F, seeds []string, call func(*message.Service) (*T, error)) {
+func fuzzAnswer[T any](f *testing.F, seeds []string, call func(context.Context, *message.Service) (*T, error)) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
@@ -46,40 +48,29 @@ func fuzzAnswer[T any](f *testing.F, seeds []string, call func(*message.Service)
 		wecom.WithLimiter(wecom.NewMemoryLimiter(wecom.Limit{}, nil))))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rt.answer.Store(&data)
-		got, err := call(svc)
+		got, err := call(t.Context(), svc)
 		var env struct {
 			Code *int `json:"errcode"`
 		}
 		if json.Unmarshal(data, &env) == nil && env.Code != nil && *env.Code != 0 {
 			var we *wecom.Error
-			if !errors.As(err, &we) || we.Code != *env.Code {
-				t.Fatalf("errcode %d answered as %v", *env.Code, err)
-			}
+			require.ErrorAs(t, err, &we, "errcode %d", *env.Code)
+			require.Equal(t, *env.Code, we.Code, "errcode %d answered as %v", *env.Code, err)
 			return
 		}
 		if err != nil {
 			return // not JSON, or fields of the wrong type
 		}
 		var plain T
-		if err := json.Unmarshal(data, &plain); err != nil {
-			t.Fatalf("the client decoded what json cannot: %v", err)
-		}
-		if !reflect.DeepEqual(*got, plain) {
-			t.Fatalf("client decode %+v differs from plain decode %+v", *got, plain)
-		}
+		require.NoError(t, json.Unmarshal(data, &plain), "the client decoded what json cannot")
+		require.Equal(t, plain, *got, "the client's decode differs from a plain decode")
 		out, err := json.Marshal(plain)
-		if err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
+		require.NoError(t, err, "re-encode")
 		var again T
-		if err := json.Unmarshal(out, &again); err != nil {
-			t.Fatalf("decode own encoding %s: %v", out, err)
-		}
+		require.NoError(t, json.Unmarshal(out, &again), "decode own encoding %s", out)
 		emptyToNil(reflect.ValueOf(&plain).Elem())
 		emptyToNil(reflect.ValueOf(&again).Elem())
-		if !reflect.DeepEqual(plain, again) {
-			t.Fatalf("round trip changed the value:\n%+v\n%+v\nencoded %s", plain, again, out)
-		}
+		require.Equal(t, plain, again, "round trip changed the value; encoded %s", out)
 	})
 }
 
@@ -91,8 +82,8 @@ func FuzzDecodeGroupMsgList(f *testing.F) {
 		`{"errcode":41063,"errmsg":"msg is being dispatched"}`,
 		`{"group_msg_list":[{"create_time":"xxxx"}]}`,
 		`{"errcode":0,"group_msg_list":null}`,
-	}, func(s *message.Service) (*message.ListGroupMsgsResponse, error) {
-		return s.ListGroupMsgs(bg, &message.ListGroupMsgsRequest{StartTime: 1, EndTime: 2})
+	}, func(ctx context.Context, s *message.Service) (*message.ListGroupMsgsResponse, error) {
+		return s.ListGroupMsgs(ctx, &message.ListGroupMsgsRequest{StartTime: 1, EndTime: 2})
 	})
 }
 
@@ -103,8 +94,8 @@ func FuzzDecodeGroupMsgTask(f *testing.F) {
 		`{"errcode":0,"task_list":[{"userid":"lisi","status":0}],"next_cursor":""}`,
 		`{"errcode":41047,"errmsg":"invalid msgid"}`,
 		`{"task_list":[{"send_time":"1552536375"}]}`,
-	}, func(s *message.Service) (*message.GetGroupMsgTaskResponse, error) {
-		return s.GetGroupMsgTask(bg, &message.GetGroupMsgTaskRequest{MsgID: "m"})
+	}, func(ctx context.Context, s *message.Service) (*message.GetGroupMsgTaskResponse, error) {
+		return s.GetGroupMsgTask(ctx, &message.GetGroupMsgTaskRequest{MsgID: "m"})
 	})
 }
 
@@ -115,8 +106,8 @@ func FuzzDecodeGroupMsgSendResult(f *testing.F) {
 		`{"errcode":0,"send_list":[{"external_userid":"wm1","userid":"u","status":3},{"chat_id":"wr1","userid":"u","status":2}]}`,
 		`{"errcode":-1,"errmsg":"system busy"}`,
 		`{"send_list":[{"status":"1"}]}`,
-	}, func(s *message.Service) (*message.GetGroupMsgSendResultResponse, error) {
-		return s.GetGroupMsgSendResult(bg, &message.GetGroupMsgSendResultRequest{MsgID: "m", UserID: "u"})
+	}, func(ctx context.Context, s *message.Service) (*message.GetGroupMsgSendResultResponse, error) {
+		return s.GetGroupMsgSendResult(ctx, &message.GetGroupMsgSendResultRequest{MsgID: "m", UserID: "u"})
 	})
 }
 

@@ -8,25 +8,20 @@ import (
 	"github.com/scrmkit/scrm/internal/api"
 )
 
-// Limits of group welcome templates.
-const (
-	// MaxGroupWelcomeTemplates is how many templates a corp's library holds.
-	MaxGroupWelcomeTemplates = 100
-	// MaxGroupWelcomeAddTextBytes is the longest text of a new template;
-	// the edit call documents MaxTextBytes (4000) instead.
-	MaxGroupWelcomeAddTextBytes = 3000
-)
+// maxGroupWelcomeAddTextBytes is the longest text of a new group welcome
+// template; the edit call documents 4000 bytes (maxTextBytes) instead.
+const maxGroupWelcomeAddTextBytes = 3000
 
 // GroupWelcomeTemplate is the content of a group welcome template (入群欢迎语
 // 素材). Text may contain %NICKNAME% (case-sensitive, any number of times),
 // replaced by the customer's nickname. Text comes with at most one other
 // item: when several are set WeCom uses the first of image, link,
 // miniprogram, file, video. They cannot all be nil. Get answers an image
-// with PicURL only.
+// with PicURL only. A corp's library holds at most 100 templates.
 type GroupWelcomeTemplate struct {
-	Text        *Text        `json:"text,omitempty"`
+	Text        *Text        `json:"text,omitempty"` // at most 3000 bytes when added, 4000 when edited
 	Image       *Image       `json:"image,omitempty"`
-	Link        *Link        `json:"link,omitempty"`
+	Link        *LinkCard    `json:"link,omitempty"`
 	MiniProgram *MiniProgram `json:"miniprogram,omitempty"`
 	File        *File        `json:"file,omitempty"`
 	Video       *Video       `json:"video,omitempty"`
@@ -34,7 +29,7 @@ type GroupWelcomeTemplate struct {
 
 func (t *GroupWelcomeTemplate) validate(maxText int) error {
 	if t.Text == nil && t.Image == nil && t.Link == nil && t.MiniProgram == nil && t.File == nil && t.Video == nil {
-		return invalidf("a group welcome template needs Text, Image, Link, MiniProgram, File or Video")
+		return check.Invalidf("a group welcome template needs Text, Image, Link, MiniProgram, File or Video")
 	}
 	var errs []error
 	errs = append(errs, validateText(t.Text, maxText))
@@ -48,12 +43,12 @@ func (t *GroupWelcomeTemplate) validate(maxText int) error {
 		errs = append(errs, t.MiniProgram.validate())
 	}
 	if t.File != nil {
-		errs = append(errs, required("File.MediaID", t.File.MediaID))
+		errs = append(errs, check.Required("File.MediaID", t.File.MediaID))
 	}
 	if t.Video != nil {
-		errs = append(errs, required("Video.MediaID", t.Video.MediaID))
+		errs = append(errs, check.Required("Video.MediaID", t.Video.MediaID))
 	}
-	return firstErr(errs...)
+	return api.FirstErr(errs...)
 }
 
 // AddGroupWelcomeTemplateRequest adds a template to the corp's library.
@@ -92,9 +87,9 @@ func (r AddGroupWelcomeTemplateRequest) MarshalJSON() ([]byte, error) {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92366
 func (s *Service) AddGroupWelcomeTemplate(ctx context.Context, req *AddGroupWelcomeTemplateRequest) (string, error) {
 	if req == nil {
-		return "", invalidf("request is nil")
+		return "", check.Invalidf("request is nil")
 	}
-	if err := req.validate(MaxGroupWelcomeAddTextBytes); err != nil {
+	if err := req.validate(maxGroupWelcomeAddTextBytes); err != nil {
 		return "", err
 	}
 	var out struct {
@@ -122,12 +117,12 @@ type EditGroupWelcomeTemplateRequest struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92366
 func (s *Service) EditGroupWelcomeTemplate(ctx context.Context, req *EditGroupWelcomeTemplateRequest) error {
 	if req == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
-	if err := firstErr(required("TemplateID", req.TemplateID), req.validate(MaxTextBytes)); err != nil {
+	if err := api.FirstErr(check.Required("TemplateID", req.TemplateID), req.validate(maxTextBytes)); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/group_welcome_template/edit", req, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/group_welcome_template/edit", req, nil)
 }
 
 type templateIDBody struct {
@@ -139,11 +134,11 @@ type templateIDBody struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92366
 func (s *Service) GetGroupWelcomeTemplate(ctx context.Context, templateID string) (*GroupWelcomeTemplate, error) {
-	if err := required("templateID", templateID); err != nil {
+	if err := check.Required("templateID", templateID); err != nil {
 		return nil, err
 	}
 	var out GroupWelcomeTemplate
-	if err := s.read(ctx, "/cgi-bin/externalcontact/group_welcome_template/get", templateIDBody{TemplateID: templateID}, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/group_welcome_template/get", templateIDBody{TemplateID: templateID}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -154,8 +149,8 @@ func (s *Service) GetGroupWelcomeTemplate(ctx context.Context, templateID string
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92366
 func (s *Service) DelGroupWelcomeTemplate(ctx context.Context, templateID string, agentID int) error {
-	if err := required("templateID", templateID); err != nil {
+	if err := check.Required("templateID", templateID); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/group_welcome_template/del", templateIDBody{templateID, agentID}, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/group_welcome_template/del", templateIDBody{templateID, agentID}, nil)
 }

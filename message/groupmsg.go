@@ -9,16 +9,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
+	"github.com/scrmkit/scrm/internal/kv"
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// Page sizes of the mass-send record endpoints.
+// Page sizes of the mass-send record endpoints (named where each Limit is
+// and in the error that refuses it), and the reminders WeCom allows.
 const (
-	MaxGroupMsgListLimit   = 100  // get_groupmsg_list_v2 (default 50)
-	MaxGroupMsgTaskLimit   = 1000 // get_groupmsg_task (default 500)
-	MaxGroupMsgResultLimit = 1000 // get_groupmsg_send_result (default 500)
-	// MaxReminders is how many times one task may be reminded in 24 hours.
-	MaxReminders = 3
+	maxGroupMsgListLimit   = 100  // get_groupmsg_list_v2 (default 50)
+	maxGroupMsgTaskLimit   = 1000 // get_groupmsg_task (default 500)
+	maxGroupMsgResultLimit = 1000 // get_groupmsg_send_result (default 500)
+	// maxReminders is how many times one task may be reminded in 24 hours.
+	maxReminders = 3
 )
 
 // CreatorFilter selects records by who created them. The zero value
@@ -103,18 +106,18 @@ var china = time.FixedZone("CST", 8*3600)
 
 func (r *ListGroupMsgsRequest) validate() error {
 	if r.ChatType != "" && r.ChatType != ChatSingle && r.ChatType != ChatGroup {
-		return invalidf("ChatType is %q; want ChatSingle or ChatGroup", r.ChatType)
+		return check.Invalidf("ChatType is %q; want ChatSingle or ChatGroup", r.ChatType)
 	}
 	if r.StartTime <= 0 || r.EndTime <= 0 {
-		return invalidf("StartTime and EndTime are required")
+		return check.Invalidf("StartTime and EndTime are required")
 	}
 	if r.EndTime < r.StartTime {
-		return invalidf("EndTime is before StartTime")
+		return check.Invalidf("EndTime is before StartTime")
 	}
 	if r.StartTime.Time().In(china).AddDate(0, 1, 0).Before(r.EndTime.Time()) {
-		return invalidf("StartTime and EndTime are more than a month apart; WeCom allows one month")
+		return check.Invalidf("StartTime and EndTime are more than a month apart; WeCom allows one month")
 	}
-	return limitIn("Limit", r.Limit, MaxGroupMsgListLimit)
+	return api.PageLimit(check, "Limit", r.Limit, maxGroupMsgListLimit)
 }
 
 // ListGroupMsgs returns one page of mass-send records, to customers or to
@@ -124,7 +127,7 @@ func (r *ListGroupMsgsRequest) validate() error {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93338
 func (s *Service) ListGroupMsgs(ctx context.Context, req *ListGroupMsgsRequest) (*ListGroupMsgsResponse, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
 	if err := req.validate(); err != nil {
 		return nil, err
@@ -134,7 +137,7 @@ func (s *Service) ListGroupMsgs(ctx context.Context, req *ListGroupMsgsRequest) 
 		body.ChatType = ChatSingle
 	}
 	var out ListGroupMsgsResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_groupmsg_list_v2", &body, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_groupmsg_list_v2", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -145,19 +148,8 @@ func (s *Service) ListGroupMsgs(ctx context.Context, req *ListGroupMsgsRequest) 
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93338
 func (s *Service) ListGroupMsgsIter(ctx context.Context, req *ListGroupMsgsRequest) iter.Seq2[*GroupMsg, error] {
-	if req == nil {
-		return errSeq[*GroupMsg](invalidf("request is nil"))
-	}
-	r := *req
-	return pages(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]GroupMsg, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.ListGroupMsgs(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		return resp.GroupMsgList, resp.NextCursor, nil
-	})
+	return api.Iter(ctx, req, s.ListGroupMsgs, func(r *ListGroupMsgsRequest) *string { return &r.Cursor },
+		func(p *ListGroupMsgsResponse) ([]GroupMsg, string) { return p.GroupMsgList, p.NextCursor })
 }
 
 // GetGroupMsgTaskRequest pages through the senders of one mass send.
@@ -186,13 +178,13 @@ type GetGroupMsgTaskResponse struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93338
 func (s *Service) GetGroupMsgTask(ctx context.Context, req *GetGroupMsgTaskRequest) (*GetGroupMsgTaskResponse, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
-	if err := firstErr(required("MsgID", req.MsgID), limitIn("Limit", req.Limit, MaxGroupMsgTaskLimit)); err != nil {
+	if err := api.FirstErr(check.Required("MsgID", req.MsgID), api.PageLimit(check, "Limit", req.Limit, maxGroupMsgTaskLimit)); err != nil {
 		return nil, err
 	}
 	var out GetGroupMsgTaskResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_groupmsg_task", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_groupmsg_task", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -203,19 +195,8 @@ func (s *Service) GetGroupMsgTask(ctx context.Context, req *GetGroupMsgTaskReque
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93338
 func (s *Service) GetGroupMsgTaskIter(ctx context.Context, req *GetGroupMsgTaskRequest) iter.Seq2[*GroupMsgTask, error] {
-	if req == nil {
-		return errSeq[*GroupMsgTask](invalidf("request is nil"))
-	}
-	r := *req
-	return pages(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]GroupMsgTask, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.GetGroupMsgTask(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		return resp.TaskList, resp.NextCursor, nil
-	})
+	return api.Iter(ctx, req, s.GetGroupMsgTask, func(r *GetGroupMsgTaskRequest) *string { return &r.Cursor },
+		func(p *GetGroupMsgTaskResponse) ([]GroupMsgTask, string) { return p.TaskList, p.NextCursor })
 }
 
 // GetGroupMsgSendResultRequest pages through the recipients of one sender
@@ -249,14 +230,14 @@ type GetGroupMsgSendResultResponse struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93338
 func (s *Service) GetGroupMsgSendResult(ctx context.Context, req *GetGroupMsgSendResultRequest) (*GetGroupMsgSendResultResponse, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
-	if err := firstErr(required("MsgID", req.MsgID), required("UserID", req.UserID),
-		limitIn("Limit", req.Limit, MaxGroupMsgResultLimit)); err != nil {
+	if err := api.FirstErr(check.Required("MsgID", req.MsgID), check.Required("UserID", req.UserID),
+		api.PageLimit(check, "Limit", req.Limit, maxGroupMsgResultLimit)); err != nil {
 		return nil, err
 	}
 	var out GetGroupMsgSendResultResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_groupmsg_send_result", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_groupmsg_send_result", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -267,19 +248,8 @@ func (s *Service) GetGroupMsgSendResult(ctx context.Context, req *GetGroupMsgSen
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93338
 func (s *Service) GetGroupMsgSendResultIter(ctx context.Context, req *GetGroupMsgSendResultRequest) iter.Seq2[*SendResult, error] {
-	if req == nil {
-		return errSeq[*SendResult](invalidf("request is nil"))
-	}
-	r := *req
-	return pages(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]SendResult, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.GetGroupMsgSendResult(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		return resp.SendList, resp.NextCursor, nil
-	})
+	return api.Iter(ctx, req, s.GetGroupMsgSendResult, func(r *GetGroupMsgSendResultRequest) *string { return &r.Cursor },
+		func(p *GetGroupMsgSendResultResponse) ([]SendResult, string) { return p.SendList, p.NextCursor })
 }
 
 type msgIDBody struct {
@@ -291,15 +261,15 @@ type msgIDBody struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97611
 func (s *Service) CancelGroupMsgSend(ctx context.Context, msgID string) error {
-	if err := required("msgID", msgID); err != nil {
+	if err := check.Required("msgID", msgID); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/cancel_groupmsg_send", msgIDBody{msgID}, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/cancel_groupmsg_send", msgIDBody{msgID}, nil)
 }
 
 // ErrRemindLimit is returned by RemindGroupMsgSend, before anything is
-// sent, for a task reminded MaxReminders times in the last 24 hours through
-// the SDK (by any instance sharing the client's Store).
+// sent, for a task reminded 3 times in the last 24 hours through the SDK
+// (by any instance sharing the client's Store).
 var ErrRemindLimit = errors.New("message: a mass send may be reminded at most 3 times in 24 hours")
 
 // RemindGroupMsgSend notifies the senders of a mass send again (提醒成员群发).
@@ -311,7 +281,7 @@ var ErrRemindLimit = errors.New("message: a mass send may be reminded at most 3 
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97610
 func (s *Service) RemindGroupMsgSend(ctx context.Context, msgID string) error {
-	if err := required("msgID", msgID); err != nil {
+	if err := check.Required("msgID", msgID); err != nil {
 		return err
 	}
 	ok, err := s.reminders(ctx, msgID, true)
@@ -321,7 +291,7 @@ func (s *Service) RemindGroupMsgSend(ctx context.Context, msgID string) error {
 	if !ok {
 		return ErrRemindLimit
 	}
-	err = s.write(ctx, "/cgi-bin/externalcontact/remind_groupmsg_send", msgIDBody{msgID}, nil)
+	err = api.Write(ctx, s.c, "/cgi-bin/externalcontact/remind_groupmsg_send", msgIDBody{msgID}, nil)
 	var we *wecom.Error
 	if err != nil && errors.As(err, &we) && !errors.Is(err, wecom.ErrOutcomeUnknown) {
 		_, _ = s.reminders(ctx, msgID, false) // WeCom refused it: it did not count
@@ -331,47 +301,34 @@ func (s *Service) RemindGroupMsgSend(ctx context.Context, msgID string) error {
 
 // reminders takes (take true) or gives back one reminder of msgID in the
 // Store: a space-separated list of the unix seconds of the reminders sent
-// in the last 24 hours, changed with CompareAndSwap. Taking fails (false)
-// when MaxReminders are already there.
+// in the last 24 hours (on the client's clock), changed with kv.Update.
+// Taking fails (false) when maxReminders are already there.
 func (s *Service) reminders(ctx context.Context, msgID string, take bool) (bool, error) {
-	st := s.c.Store()
 	key := "message:remind:" + s.c.CorpID() + ":" + msgID
-	for range 32 {
-		cur, found, err := st.Get(ctx, key)
-		if err != nil {
-			return false, fmt.Errorf("message: remind_groupmsg_send: reminder count: %w", err)
-		}
-		if !found {
-			cur = ""
-		}
-		now := s.clock()
+	var full bool
+	err := kv.Update(ctx, s.c.Store(), key, 24*time.Hour, func(cur string, _ bool) (string, error) {
+		now := s.c.Now()
 		var kept []string
 		for _, f := range strings.Fields(cur) {
 			if sec, err := strconv.ParseInt(f, 10, 64); err == nil && now.Sub(time.Unix(sec, 0)) < 24*time.Hour {
 				kept = append(kept, f)
 			}
 		}
+		full = take && len(kept) >= maxReminders
 		switch {
-		case take && len(kept) >= MaxReminders:
-			return false, nil
+		case full:
+			return cur, nil
 		case take:
 			kept = append(kept, strconv.FormatInt(now.Unix(), 10))
 		case len(kept) > 0:
 			kept = kept[:len(kept)-1]
 		}
-		next := strings.Join(kept, " ")
-		if next == cur {
-			return true, nil
-		}
-		ok, err := st.CompareAndSwap(ctx, key, cur, next, 24*time.Hour)
-		if err != nil {
-			return false, fmt.Errorf("message: remind_groupmsg_send: reminder count: %w", err)
-		}
-		if ok {
-			return true, nil
-		}
+		return strings.Join(kept, " "), nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("message: remind_groupmsg_send: reminder count: %w", err)
 	}
-	return false, errors.New("message: remind_groupmsg_send: the reminder count kept changing")
+	return !full, nil
 }
 
 // IsDispatching reports whether err is WeCom's answer that a mass send

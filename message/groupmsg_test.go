@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -21,12 +22,12 @@ func window(from, to time.Time) *message.ListGroupMsgsRequest {
 func TestListGroupMsgs_PagesAndFilters(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	seed(t, srv, 2, "alice")
-	md, err := srv.Client().UploadMedia(bg, wecom.MediaFile, "terms.pdf", strings.NewReader("terms and conditions"))
+	testkit.Seed(t, srv, 2, "alice")
+	md, err := srv.Client().UploadMedia(t.Context(), wecom.MediaFile, "terms.pdf", strings.NewReader("terms and conditions"))
 	require.NoError(t, err)
 	var sent []string
 	for i := range 5 {
-		resp, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{Sender: "alice", Text: text("news " + string(rune('A'+i))),
+		resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{Sender: "alice", Text: text("news " + string(rune('A'+i))),
 			Attachments: []message.Attachment{message.FileAttachment(md.MediaID)}})
 		require.NoError(t, err)
 		sent = append(sent, resp.MsgID)
@@ -35,7 +36,7 @@ func TestListGroupMsgs_PagesAndFilters(t *testing.T) {
 	req := window(now.Add(-time.Hour), now.Add(time.Hour))
 	req.Limit = 2
 	var got []string
-	for m, err := range svc.ListGroupMsgsIter(bg, req) {
+	for m, err := range svc.ListGroupMsgsIter(t.Context(), req) {
 		require.NoError(t, err)
 		got = append(got, m.MsgID)
 		assert.Empty(t, m.Creator, "API tasks have no creator")
@@ -52,19 +53,19 @@ func TestListGroupMsgs_PagesAndFilters(t *testing.T) {
 	// Member-created records, or those of a creator: the API made none.
 	req = window(now.Add(-time.Hour), now.Add(time.Hour))
 	req.FilterType = message.CreatedByMember
-	page, err := svc.ListGroupMsgs(bg, req)
+	page, err := svc.ListGroupMsgs(t.Context(), req)
 	require.NoError(t, err)
 	assert.Empty(t, page.GroupMsgList)
 	req.FilterType, req.Creator = message.CreatedByCorp, "alice"
-	page, err = svc.ListGroupMsgs(bg, req)
+	page, err = svc.ListGroupMsgs(t.Context(), req)
 	require.NoError(t, err)
 	assert.Empty(t, page.GroupMsgList)
 	req.Creator = ""
-	page, err = svc.ListGroupMsgs(bg, req)
+	page, err = svc.ListGroupMsgs(t.Context(), req)
 	require.NoError(t, err)
 	assert.Len(t, page.GroupMsgList, 5)
 	// Outside the window.
-	page, err = svc.ListGroupMsgs(bg, window(now.Add(-48*time.Hour), now.Add(-24*time.Hour)))
+	page, err = svc.ListGroupMsgs(t.Context(), window(now.Add(-48*time.Hour), now.Add(-24*time.Hour)))
 	require.NoError(t, err)
 	assert.Empty(t, page.GroupMsgList)
 
@@ -78,27 +79,27 @@ func TestListGroupMsgs_PagesAndFilters(t *testing.T) {
 		{ChatType: "all", StartTime: 1, EndTime: 2},
 		{StartTime: 1, EndTime: 2, Limit: 101},
 	} {
-		_, err := svc.ListGroupMsgs(bg, bad)
+		_, err := svc.ListGroupMsgs(t.Context(), bad)
 		assert.ErrorIs(t, err, message.ErrInvalidArgument, "%+v", bad)
 	}
-	_, err = svc.ListGroupMsgs(bg, window(jan31, jan31.AddDate(0, 1, 0)))
+	_, err = svc.ListGroupMsgs(t.Context(), window(jan31, jan31.AddDate(0, 1, 0)))
 	assert.NoError(t, err)
 	// The fake answers a longer window as WeCom does.
-	err = srv.Client().Post(bg, "/cgi-bin/externalcontact/get_groupmsg_list_v2", map[string]any{
+	err = srv.Client().Post(t.Context(), "/cgi-bin/externalcontact/get_groupmsg_list_v2", map[string]any{
 		"chat_type": "single", "start_time": now.Unix(), "end_time": now.AddDate(0, 2, 0).Unix()}, nil)
-	wantCode(t, err, 40058)
+	testkit.WantCode(t, err, 40058)
 }
 
 func TestGroupMsgTaskAndResults_Page(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	staff := []string{"s1", "s2", "s3", "s4", "s5"}
-	ids := seed(t, srv, 20, staff...)
-	resp, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{ExternalUserID: ids, Text: text("hi")})
+	ids := testkit.Seed(t, srv, 20, staff...)
+	resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{ExternalUserID: ids, Text: text("hi")})
 	require.NoError(t, err)
 	srv.Corp(srv.CorpID).SetContactPageLimit(2) // pages of 2 whatever the limit asked
 	var senders []string
-	for task, err := range svc.GetGroupMsgTaskIter(bg, &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID, Limit: 1000}) {
+	for task, err := range svc.GetGroupMsgTaskIter(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID, Limit: 1000}) {
 		require.NoError(t, err)
 		senders = append(senders, task.UserID)
 		assert.Zero(t, task.SendTime)
@@ -110,43 +111,52 @@ func TestGroupMsgTaskAndResults_Page(t *testing.T) {
 
 	// A break stops paging.
 	n := 0
-	for range svc.GetGroupMsgSendResultIter(bg, &message.GetGroupMsgSendResultRequest{MsgID: resp.MsgID, UserID: "s2"}) {
+	for range svc.GetGroupMsgSendResultIter(t.Context(), &message.GetGroupMsgSendResultRequest{MsgID: resp.MsgID, UserID: "s2"}) {
 		n++
 		break
 	}
 	assert.Equal(t, 1, n)
 
-	_, err = svc.GetGroupMsgTask(bg, &message.GetGroupMsgTaskRequest{MsgID: "msgUnknown"})
-	wantCode(t, err, 41047)
+	_, err = svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: "msgUnknown"})
+	testkit.WantCode(t, err, 41047)
 	for _, bad := range []error{
-		first(svc.GetGroupMsgTask(bg, nil)),
-		first(svc.GetGroupMsgTask(bg, &message.GetGroupMsgTaskRequest{})),
-		first(svc.GetGroupMsgTask(bg, &message.GetGroupMsgTaskRequest{MsgID: "m", Limit: 1001})),
-		first(svc.GetGroupMsgSendResult(bg, nil)),
-		first(svc.GetGroupMsgSendResult(bg, &message.GetGroupMsgSendResultRequest{MsgID: "m"})),
-		first(svc.GetGroupMsgSendResult(bg, &message.GetGroupMsgSendResultRequest{MsgID: "m", UserID: "u", Limit: -1})),
+		first(svc.GetGroupMsgTask(t.Context(), nil)),
+		first(svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{})),
+		first(svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: "m", Limit: 1001})),
+		first(svc.GetGroupMsgSendResult(t.Context(), nil)),
+		first(svc.GetGroupMsgSendResult(t.Context(), &message.GetGroupMsgSendResultRequest{MsgID: "m"})),
+		first(svc.GetGroupMsgSendResult(t.Context(), &message.GetGroupMsgSendResultRequest{MsgID: "m", UserID: "u", Limit: -1})),
 	} {
 		assert.ErrorIs(t, bad, message.ErrInvalidArgument)
 	}
-	for _, err := range svc.GetGroupMsgTaskIter(bg, nil) {
-		assert.ErrorIs(t, err, message.ErrInvalidArgument)
+	// A nil request is a zero one: the page method's check is the one
+	// error, and nothing is sent.
+	srv.ResetRequests()
+	var errs []error
+	for task, err := range svc.GetGroupMsgTaskIter(t.Context(), nil) {
+		assert.Nil(t, task)
+		errs = append(errs, err)
 	}
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], message.ErrInvalidArgument)
+	assert.EqualError(t, errs[0], "message: MsgID is required")
+	assert.Zero(t, srv.Count("/cgi-bin/externalcontact/get_groupmsg_task"))
 }
 
 func first[T any](_ T, err error) error { return err }
 
 func TestGroupMsg_DispatchingAnswer(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	srv, svc := setup(t, wecomtest.WithClock(clock.Now))
-	seed(t, srv, 1, "alice")
+	clock := testkit.NewClock(time.Time{})
+	srv, svc := setup(t, testkit.WithClock(clock))
+	testkit.Seed(t, srv, 1, "alice")
 	srv.Corp(srv.CorpID).Messages().SetMassSendDispatchDelay(3 * time.Second)
-	resp, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{Sender: "alice", Text: text("hi")})
+	resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{Sender: "alice", Text: text("hi")})
 	require.NoError(t, err)
-	_, err = svc.GetGroupMsgTask(bg, &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID})
+	_, err = svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID})
 	assert.True(t, message.IsDispatching(err), "err = %v", err)
 	clock.Advance(3 * time.Second)
-	_, err = svc.GetGroupMsgTask(bg, &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID})
+	_, err = svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID})
 	assert.NoError(t, err)
 	assert.False(t, message.IsDispatching(err))
 }
@@ -154,34 +164,34 @@ func TestGroupMsg_DispatchingAnswer(t *testing.T) {
 func TestCancelAndRemind(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	seed(t, srv, 2, "alice", "bob")
-	resp, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{Sender: "alice", Text: text("hi")})
+	testkit.Seed(t, srv, 2, "alice", "bob")
+	resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{Sender: "alice", Text: text("hi")})
 	require.NoError(t, err)
 
 	const remindPath = "/cgi-bin/externalcontact/remind_groupmsg_send"
-	for range message.MaxReminders {
-		require.NoError(t, svc.RemindGroupMsgSend(bg, resp.MsgID))
+	for range 3 {
+		require.NoError(t, svc.RemindGroupMsgSend(t.Context(), resp.MsgID))
 	}
-	err = svc.RemindGroupMsgSend(bg, resp.MsgID)
+	err = svc.RemindGroupMsgSend(t.Context(), resp.MsgID)
 	assert.ErrorIs(t, err, message.ErrRemindLimit)
 	assert.Equal(t, 3, srv.Count(remindPath), "the fourth was not sent")
 	// Another Service (another instance) does not know; WeCom refuses it.
-	err = message.New(srv.Client()).RemindGroupMsgSend(bg, resp.MsgID)
-	wantCode(t, err, 45009)
+	err = message.New(srv.Client()).RemindGroupMsgSend(t.Context(), resp.MsgID)
+	testkit.WantCode(t, err, 45009)
 	// A reminder WeCom refuses is not counted.
-	other, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{Sender: "bob", Text: text("hi")})
+	other, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{Sender: "bob", Text: text("hi")})
 	require.NoError(t, err)
 	srv.Fail(remindPath, wecomtest.Fault{Errcode: 48002, Times: 3})
 	for range 3 {
-		wantCode(t, svc.RemindGroupMsgSend(bg, other.MsgID), 48002)
+		testkit.WantCode(t, svc.RemindGroupMsgSend(t.Context(), other.MsgID), 48002)
 	}
-	assert.NoError(t, svc.RemindGroupMsgSend(bg, other.MsgID))
+	assert.NoError(t, svc.RemindGroupMsgSend(t.Context(), other.MsgID))
 
-	require.NoError(t, svc.CancelGroupMsgSend(bg, resp.MsgID))
-	require.NoError(t, svc.CancelGroupMsgSend(bg, resp.MsgID), "cancelling twice is fine")
+	require.NoError(t, svc.CancelGroupMsgSend(t.Context(), resp.MsgID))
+	require.NoError(t, svc.CancelGroupMsgSend(t.Context(), resp.MsgID), "cancelling twice is fine")
 	assert.True(t, errors.Is(srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, "alice"), wecomtest.ErrMassSendCanceled))
-	wantCode(t, svc.CancelGroupMsgSend(bg, "msgUnknown"), 41047)
-	wantCode(t, svc.RemindGroupMsgSend(bg, "msgUnknown"), 41047)
-	assert.ErrorIs(t, svc.CancelGroupMsgSend(bg, ""), message.ErrInvalidArgument)
-	assert.ErrorIs(t, svc.RemindGroupMsgSend(bg, ""), message.ErrInvalidArgument)
+	testkit.WantCode(t, svc.CancelGroupMsgSend(t.Context(), "msgUnknown"), 41047)
+	testkit.WantCode(t, svc.RemindGroupMsgSend(t.Context(), "msgUnknown"), 41047)
+	assert.ErrorIs(t, svc.CancelGroupMsgSend(t.Context(), ""), message.ErrInvalidArgument)
+	assert.ErrorIs(t, svc.RemindGroupMsgSend(t.Context(), ""), message.ErrInvalidArgument)
 }

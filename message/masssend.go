@@ -8,15 +8,17 @@ import (
 	"github.com/scrmkit/scrm/internal/api"
 )
 
-// Documented limits of add_msg_template.
+// Documented limits of add_msg_template: the recipients of one task, by
+// which MassSend splits an audience.
 const (
 	// MaxMassSendCustomers is the most external_userids one task names.
 	MaxMassSendCustomers = 10_000
 	// MaxMassSendGroups is the most chat_ids one task names.
 	MaxMassSendGroups = 2_000
-	// MaxTagsPerFilterGroup is the most tags one group of a TagFilter holds.
-	MaxTagsPerFilterGroup = 100
 )
+
+// maxTagsPerFilterGroup is the most tags one group of a TagFilter holds.
+const maxTagsPerFilterGroup = 100
 
 // ChatType says whom a mass send goes to.
 type ChatType string
@@ -45,14 +47,14 @@ func AnyTag(tagIDs ...string) *TagFilter {
 
 func (f *TagFilter) validate() error {
 	if len(f.GroupList) == 0 {
-		return invalidf("TagFilter.GroupList is empty")
+		return check.Invalidf("TagFilter.GroupList is empty")
 	}
 	for i, g := range f.GroupList {
 		if len(g.TagList) == 0 {
-			return invalidf("TagFilter.GroupList[%d] has no tags", i)
+			return check.Invalidf("TagFilter.GroupList[%d] has no tags", i)
 		}
-		if len(g.TagList) > MaxTagsPerFilterGroup {
-			return invalidf("TagFilter.GroupList[%d] has %d tags; WeCom allows at most %d", i, len(g.TagList), MaxTagsPerFilterGroup)
+		if len(g.TagList) > maxTagsPerFilterGroup {
+			return check.Invalidf("TagFilter.GroupList[%d] has %d tags; WeCom allows at most %d", i, len(g.TagList), maxTagsPerFilterGroup)
 		}
 	}
 	return nil
@@ -84,38 +86,38 @@ func (r *AddMsgTemplateRequest) validate() error {
 	switch r.ChatType {
 	case "", ChatSingle:
 		if len(r.ChatIDList) > 0 {
-			return invalidf("ChatIDList is for ChatGroup sends only")
+			return check.Invalidf("ChatIDList is for ChatGroup sends only")
 		}
 		if r.Sender == "" && len(r.ExternalUserID) == 0 && r.TagFilter == nil {
-			return invalidf("a customer send needs Sender, ExternalUserID or TagFilter")
+			return check.Invalidf("a customer send needs Sender, ExternalUserID or TagFilter")
 		}
 		if len(r.ExternalUserID) > 0 && r.TagFilter != nil {
-			return invalidf("WeCom ignores TagFilter when ExternalUserID is set; give one of them")
+			return check.Invalidf("WeCom ignores TagFilter when ExternalUserID is set; give one of them")
 		}
 	case ChatGroup:
 		if r.Sender == "" {
-			return invalidf("a group send needs Sender")
+			return check.Invalidf("a group send needs Sender")
 		}
 		if len(r.ExternalUserID) > 0 || r.TagFilter != nil {
-			return invalidf("ExternalUserID and TagFilter are for ChatSingle sends only")
+			return check.Invalidf("ExternalUserID and TagFilter are for ChatSingle sends only")
 		}
 		if r.AllowSelect {
-			return invalidf("AllowSelect applies to customer sends only")
+			return check.Invalidf("AllowSelect applies to customer sends only")
 		}
 	default:
-		return invalidf("ChatType is %q; want ChatSingle or ChatGroup", r.ChatType)
+		return check.Invalidf("ChatType is %q; want ChatSingle or ChatGroup", r.ChatType)
 	}
 	if r.Text == nil && len(r.Attachments) == 0 {
-		return invalidf("a mass send needs Text or Attachments")
+		return check.Invalidf("a mass send needs Text or Attachments")
 	}
 	if r.TagFilter != nil {
 		if err := r.TagFilter.validate(); err != nil {
 			return err
 		}
 	}
-	return firstErr(maxItems("ExternalUserID", r.ExternalUserID, MaxMassSendCustomers),
-		maxItems("ChatIDList", r.ChatIDList, MaxMassSendGroups),
-		validateText(r.Text, MaxTextBytes), validateAttachments(r.Attachments))
+	return api.FirstErr(api.MaxItems(check, "ExternalUserID", r.ExternalUserID, MaxMassSendCustomers),
+		api.MaxItems(check, "ChatIDList", r.ChatIDList, MaxMassSendGroups),
+		validateText(r.Text, maxTextBytes), validateAttachments(r.Attachments))
 }
 
 // AddMsgTemplateResponse is the created task.
@@ -140,7 +142,7 @@ type AddMsgTemplateResponse struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92135
 func (s *Service) AddMsgTemplate(ctx context.Context, req *AddMsgTemplateRequest) (*AddMsgTemplateResponse, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
 	if err := req.validate(); err != nil {
 		return nil, err

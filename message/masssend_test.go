@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -20,7 +21,7 @@ const addPath = "/cgi-bin/externalcontact/add_msg_template"
 func recipients(t testing.TB, svc *message.Service, msgID, userID string) map[string]message.SendStatus {
 	t.Helper()
 	out := map[string]message.SendStatus{}
-	for r, err := range svc.GetGroupMsgSendResultIter(bg, &message.GetGroupMsgSendResultRequest{MsgID: msgID, UserID: userID}) {
+	for r, err := range svc.GetGroupMsgSendResultIter(t.Context(), &message.GetGroupMsgSendResultRequest{MsgID: msgID, UserID: userID}) {
 		require.NoError(t, err)
 		require.Equal(t, userID, r.UserID)
 		id := r.ExternalUserID + r.ChatID
@@ -37,7 +38,7 @@ func recipients(t testing.TB, svc *message.Service, msgID, userID string) map[st
 func tasks(t testing.TB, svc *message.Service, msgID string) map[string]message.TaskStatus {
 	t.Helper()
 	out := map[string]message.TaskStatus{}
-	for task, err := range svc.GetGroupMsgTaskIter(bg, &message.GetGroupMsgTaskRequest{MsgID: msgID}) {
+	for task, err := range svc.GetGroupMsgTaskIter(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: msgID}) {
 		require.NoError(t, err)
 		out[task.UserID] = task.Status
 	}
@@ -47,8 +48,8 @@ func tasks(t testing.TB, svc *message.Service, msgID string) map[string]message.
 func TestAddMsgTemplate_CustomersAndConfirmation(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	ids := seed(t, srv, 5, "alice", "bob") // alice: 0,2,4; bob: 1,3
-	resp, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{
+	ids := testkit.Seed(t, srv, 5, "alice", "bob") // alice: 0,2,4; bob: 1,3
+	resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{
 		ExternalUserID: append(ids, "wmNobody"),
 		Text:           text("Spring sale starts Monday"),
 	})
@@ -75,14 +76,14 @@ func TestAddMsgTemplate_CustomersAndConfirmation(t *testing.T) {
 func TestAddMsgTemplate_SenderAndTagFilter(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	ids := seed(t, srv, 6, "alice", "bob") // alice: 0,2,4; bob: 1,3,5
+	ids := testkit.Seed(t, srv, 6, "alice", "bob") // alice: 0,2,4; bob: 1,3,5
 	vip := tag(t, srv, "VIP", "alice", ids[0], ids[2])
 	north := tag(t, srv, "North", "alice", ids[2], ids[4])
 	tag(t, srv, "Bob's VIP", "bob", ids[1]) // another member's tags do not count for alice
 	send := func(r *message.AddMsgTemplateRequest) map[string]message.SendStatus {
 		t.Helper()
 		r.Text = text("hello")
-		resp, err := svc.AddMsgTemplate(bg, r)
+		resp, err := svc.AddMsgTemplate(t.Context(), r)
 		require.NoError(t, err)
 		return recipients(t, svc, resp.MsgID, "alice")
 	}
@@ -94,26 +95,26 @@ func TestAddMsgTemplate_SenderAndTagFilter(t *testing.T) {
 	and := &message.TagFilter{GroupList: []message.TagFilterGroup{{TagList: []string{vip}}, {TagList: []string{north}}}}
 	assert.Equal(t, map[string]message.SendStatus{ids[2]: 0}, send(&message.AddMsgTemplateRequest{Sender: "alice", TagFilter: and}))
 	// A tag filter alone selects across members.
-	resp, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{TagFilter: message.AnyTag(vip), Text: text("hi")})
+	resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{TagFilter: message.AnyTag(vip), Text: text("hi")})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]message.TaskStatus{"alice": 0}, tasks(t, svc, resp.MsgID))
 
 	// WeCom's answers for what the SDK refuses: an unknown tag, an empty result.
-	_, err = svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{TagFilter: message.AnyTag("etNoSuchTag"), Text: text("hi")})
-	wantCode(t, err, 40068)
-	_, err = svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{ExternalUserID: []string{"wmNobody"}, Text: text("hi")})
-	wantCode(t, err, 41048)
-	_, err = svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{Sender: "carol", Text: text("hi")})
-	wantCode(t, err, 40058)
+	_, err = svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{TagFilter: message.AnyTag("etNoSuchTag"), Text: text("hi")})
+	testkit.WantCode(t, err, 40068)
+	_, err = svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{ExternalUserID: []string{"wmNobody"}, Text: text("hi")})
+	testkit.WantCode(t, err, 41048)
+	_, err = svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{Sender: "carol", Text: text("hi")})
+	testkit.WantCode(t, err, 40058)
 }
 
 func TestAddMsgTemplate_Groups(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	seed(t, srv, 0, "owner")
-	resp, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{ChatType: message.ChatGroup, Sender: "owner",
+	testkit.Seed(t, srv, 0, "owner")
+	resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{ChatType: message.ChatGroup, Sender: "owner",
 		ChatIDList: []string{"wrGroupA", "wrGroupB", "notAGroup"}, Attachments: []message.Attachment{
-			message.LinkAttachment(message.Link{Title: "Catalogue", URL: "https://example.invalid/c"})}})
+			message.LinkAttachment(message.LinkCard{Title: "Catalogue", URL: "https://example.invalid/c"})}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"notAGroup"}, resp.FailList)
 	// A group send lists only what was sent.
@@ -124,11 +125,11 @@ func TestAddMsgTemplate_Groups(t *testing.T) {
 	// The group record is listed under chat_type group only.
 	now := time.Now()
 	win := &message.ListGroupMsgsRequest{StartTime: wecom.UnixTime(now.Add(-time.Hour).Unix()), EndTime: wecom.UnixTime(now.Add(time.Hour).Unix())}
-	list, err := svc.ListGroupMsgs(bg, win)
+	list, err := svc.ListGroupMsgs(t.Context(), win)
 	require.NoError(t, err)
 	assert.Empty(t, list.GroupMsgList)
 	win.ChatType = message.ChatGroup
-	list, err = svc.ListGroupMsgs(bg, win)
+	list, err = svc.ListGroupMsgs(t.Context(), win)
 	require.NoError(t, err)
 	require.Len(t, list.GroupMsgList, 1)
 	assert.Equal(t, "Catalogue", list.GroupMsgList[0].Attachments[0].Link.Title)
@@ -137,7 +138,7 @@ func TestAddMsgTemplate_Groups(t *testing.T) {
 func TestAddMsgTemplate_RefusesBadInput(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	ids := seed(t, srv, 1, "alice")
+	ids := testkit.Seed(t, srv, 1, "alice")
 	many := func(n int) []string { return make([]string, n) }
 	tooManyTags := message.AnyTag(many(101)...)
 	nine := make([]message.Attachment, 10)
@@ -166,60 +167,60 @@ func TestAddMsgTemplate_RefusesBadInput(t *testing.T) {
 		{Sender: "alice", Attachments: []message.Attachment{{MsgType: message.MsgImage, Image: &message.Image{}}}},
 		{Sender: "alice", Attachments: []message.Attachment{{MsgType: message.MsgVideo, Image: &message.Image{MediaID: "m"}}}},
 		{Sender: "alice", Attachments: []message.Attachment{{MsgType: message.MsgImage, Image: &message.Image{MediaID: "m"}, File: &message.File{MediaID: "m"}}}},
-		{Sender: "alice", Attachments: []message.Attachment{message.LinkAttachment(message.Link{Title: "t", URL: "example.com"})}},
-		{Sender: "alice", Attachments: []message.Attachment{message.LinkAttachment(message.Link{Title: strings.Repeat("t", 129), URL: "https://e.invalid"})}},
-		{Sender: "alice", Attachments: []message.Attachment{message.LinkAttachment(message.Link{Title: "t", URL: "https://e.invalid/" + strings.Repeat("p", 2048)})}},
+		{Sender: "alice", Attachments: []message.Attachment{message.LinkAttachment(message.LinkCard{Title: "t", URL: "example.com"})}},
+		{Sender: "alice", Attachments: []message.Attachment{message.LinkAttachment(message.LinkCard{Title: strings.Repeat("t", 129), URL: "https://e.invalid"})}},
+		{Sender: "alice", Attachments: []message.Attachment{message.LinkAttachment(message.LinkCard{Title: "t", URL: "https://e.invalid/" + strings.Repeat("p", 2048)})}},
 		{Sender: "alice", Attachments: []message.Attachment{message.MiniProgramAttachment(message.MiniProgram{Title: "t", AppID: "wx1", Page: "/p"})}},
 		{Sender: "alice", Attachments: []message.Attachment{message.MiniProgramAttachment(message.MiniProgram{Title: strings.Repeat("t", 65), PicMediaID: "m", AppID: "wx1", Page: "/p"})}},
 		{Sender: "alice", Attachments: []message.Attachment{message.VideoAttachment("")}},
 	}
 	for i, r := range bad {
-		_, err := svc.AddMsgTemplate(bg, r)
+		_, err := svc.AddMsgTemplate(t.Context(), r)
 		require.ErrorIs(t, err, message.ErrInvalidArgument, "request %d", i)
 	}
 	assert.Zero(t, srv.Count(addPath), "refused before sending")
 
 	// At the limits it is sent; the fake checks the same limits.
-	md, err := srv.Client().UploadMedia(bg, wecom.MediaImage, "a.png", strings.NewReader("png image"))
+	md, err := srv.Client().UploadMedia(t.Context(), wecom.MediaImage, "a.png", strings.NewReader("png image"))
 	require.NoError(t, err)
 	atts := make([]message.Attachment, 9)
 	for i := range atts {
 		atts[i] = message.ImageAttachment(md.MediaID)
 	}
-	_, err = svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{Sender: "alice", Text: text(strings.Repeat("a", 4000)), Attachments: atts})
+	_, err = svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{Sender: "alice", Text: text(strings.Repeat("a", 4000)), Attachments: atts})
 	require.NoError(t, err)
 
 	// Bypassing the SDK's checks, the fake answers with WeCom's codes.
 	post := func(body map[string]any) error {
 		body["sender"] = "alice"
-		return srv.Client().Post(bg, addPath, body, nil)
+		return srv.Client().Post(t.Context(), addPath, body, nil)
 	}
 	img := map[string]any{"msgtype": "image", "image": map[string]any{"media_id": md.MediaID}}
 	ten := make([]any, 10)
 	for i := range ten {
 		ten[i] = img
 	}
-	wantCode(t, post(map[string]any{"attachments": ten}), 41064)
-	wantCode(t, post(map[string]any{"attachments": []any{map[string]any{"msgtype": "voice", "voice": map[string]any{}}}}), 40058) // unknown field
-	wantCode(t, post(map[string]any{"attachments": []any{map[string]any{"msgtype": "video", "image": map[string]any{"media_id": md.MediaID}}}}), 41065)
-	wantCode(t, post(map[string]any{"attachments": []any{map[string]any{"msgtype": "image", "image": map[string]any{"media_id": "nope"}}}}), 40007)
-	wantCode(t, post(map[string]any{"attachments": []any{map[string]any{"msgtype": "link", "link": map[string]any{"title": "t", "url": "example.com"}}}}), 45034)
-	wantCode(t, post(map[string]any{"text": map[string]any{"content": strings.Repeat("a", 4001)}}), 40058)
-	wantCode(t, post(map[string]any{"text": map[string]any{"content": "x"}, "external_userid": many(10_001)}), 40058)
-	wantCode(t, post(map[string]any{"text": map[string]any{"content": "x"}, "tag_filter": map[string]any{
+	testkit.WantCode(t, post(map[string]any{"attachments": ten}), 41064)
+	testkit.WantCode(t, post(map[string]any{"attachments": []any{map[string]any{"msgtype": "voice", "voice": map[string]any{}}}}), 40058) // unknown field
+	testkit.WantCode(t, post(map[string]any{"attachments": []any{map[string]any{"msgtype": "video", "image": map[string]any{"media_id": md.MediaID}}}}), 41065)
+	testkit.WantCode(t, post(map[string]any{"attachments": []any{map[string]any{"msgtype": "image", "image": map[string]any{"media_id": "nope"}}}}), 40007)
+	testkit.WantCode(t, post(map[string]any{"attachments": []any{map[string]any{"msgtype": "link", "link": map[string]any{"title": "t", "url": "example.com"}}}}), 45034)
+	testkit.WantCode(t, post(map[string]any{"text": map[string]any{"content": strings.Repeat("a", 4001)}}), 40058)
+	testkit.WantCode(t, post(map[string]any{"text": map[string]any{"content": "x"}, "external_userid": many(10_001)}), 40058)
+	testkit.WantCode(t, post(map[string]any{"text": map[string]any{"content": "x"}, "tag_filter": map[string]any{
 		"group_list": []any{map[string]any{"tag_list": many(101)}}}}), 40058)
-	wantCode(t, post(map[string]any{"text": map[string]any{"content": "x"}, "chat_type": "group", "chat_id_list": many(2001)}), 40058)
+	testkit.WantCode(t, post(map[string]any{"text": map[string]any{"content": "x"}, "chat_type": "group", "chat_id_list": many(2001)}), 40058)
 }
 
 func TestAddMsgTemplate_NeverResentOutcomeUnknown(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	seed(t, srv, 1, "alice")
+	testkit.Seed(t, srv, 1, "alice")
 	for _, f := range []wecomtest.Fault{{Drop: true}, {HTTPStatus: 502}, {Errcode: -1}} {
 		srv.ResetRequests()
 		srv.Fail(addPath, f)
 		before := time.Now()
-		_, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{Sender: "alice", Text: text("hi")})
+		_, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{Sender: "alice", Text: text("hi")})
 		require.ErrorIs(t, err, wecom.ErrOutcomeUnknown, "fault %+v", f)
 		var mc *wecom.MaybeCreatedError
 		require.True(t, errors.As(err, &mc))
@@ -231,8 +232,8 @@ func TestAddMsgTemplate_NeverResentOutcomeUnknown(t *testing.T) {
 	}
 	// A definite refusal is no such error.
 	srv.Fail(addPath, wecomtest.Fault{Errcode: 48002})
-	_, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{Sender: "alice", Text: text("hi")})
-	wantCode(t, err, 48002)
+	_, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{Sender: "alice", Text: text("hi")})
+	testkit.WantCode(t, err, 48002)
 	assert.False(t, errors.Is(err, wecom.ErrOutcomeUnknown))
 }
 
@@ -241,13 +242,12 @@ func TestAddMsgTemplate_NeverResentOutcomeUnknown(t *testing.T) {
 // status 3, and a new month starts afresh.
 func TestMonthlyQuota(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	clock.t = time.Date(2026, 2, 10, 4, 0, 0, 0, time.UTC) // February 2026: 28 days
-	srv, svc := setup(t, wecomtest.WithClock(clock.Now))
-	ids := seed(t, srv, 1, "alice")
+	clock := testkit.NewClock(time.Date(2026, 2, 10, 4, 0, 0, 0, time.UTC)) // February 2026: 28 days
+	srv, svc := setup(t, testkit.WithClock(clock))
+	ids := testkit.Seed(t, srv, 1, "alice")
 	send := func() message.SendStatus {
 		t.Helper()
-		resp, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{ExternalUserID: ids, Text: text("news")})
+		resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{ExternalUserID: ids, Text: text("news")})
 		require.NoError(t, err)
 		require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, "alice"))
 		return recipients(t, svc, resp.MsgID, "alice")[ids[0]]

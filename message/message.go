@@ -10,21 +10,27 @@
 // Every method takes a context first and returns typed structs; WeCom's
 // errcode != 0 comes back as *wecom.Error and input refused before sending
 // matches ErrInvalidArgument. Reads are retried by the client. Creates
-// (add_msg_template, add_moment_task, group_welcome_template/add) are never
-// re-sent once they may have reached WeCom: such an error matches
-// wecom.ErrOutcomeUnknown and is a *wecom.MaybeCreatedError naming the time window
-// to list to find out whether the thing was created.
+// (add_msg_template, add_moment_task, group_welcome_template/add,
+// moment_strategy/create) are never re-sent once they may have reached
+// WeCom: such an error matches wecom.ErrOutcomeUnknown and is a
+// *wecom.MaybeCreatedError naming the time window to list to find out
+// whether the thing was created. Every …Iter method walks all pages of its
+// page method from the request's cursor.
 //
 // Files for attachments are uploaded through a wecom.MediaCache, so that a
-// file used by many sends is uploaded once every three days.
+// file used by many sends is uploaded once every three days; New takes one
+// to share (WithMediaCache).
+//
+// Welcomes greets new customers by rules from the add_external_contact
+// event, beside the channel helpers of contact and acquisition on the same
+// callback.Handler, in any order of registration: the Handler runs them
+// concurrently and re-runs only the ones that failed. It knows nothing of
+// those packages: a channel helper is a ChannelResolver, and the
+// contact.Service that names customers is a NameSource.
 package message
 
 import (
-	"context"
 	"errors"
-	"iter"
-	"net/url"
-	"time"
 
 	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
@@ -32,26 +38,40 @@ import (
 
 // Service calls the messaging endpoints for one corp. It is safe for
 // concurrent use and cheap to build: rule-group edits are kept serial and
-// reminders counted per corp, through the client's Store.
+// reminders counted per corp, through the client's Store, on the client's
+// clock (wecom.WithClock).
 type Service struct {
 	c     *wecom.Client
 	media *wecom.MediaCache
+}
 
-	clock func() time.Time
+// Option configures a Service.
+type Option func(*Service)
+
+// WithMediaCache makes the Service upload attachment files through m, to
+// share one cache with other packages or to set its refresh margin
+// (default: a wecom.MediaCache of its own over the client's Store; nil
+// keeps it).
+func WithMediaCache(m *wecom.MediaCache) Option {
+	return func(s *Service) {
+		if m != nil {
+			s.media = m
+		}
+	}
 }
 
 // New returns a Service that calls WeCom through c and uploads attachment
-// files through a wecom.MediaCache over c's Store.
-func New(c *wecom.Client) *Service {
-	return &Service{c: c, media: wecom.NewMediaCache(c), clock: time.Now}
-}
-
-// WithMediaCache makes the Service upload attachment files through m (to
-// share one cache with other packages, or to set its margin) and returns
-// the Service. Call it before the Service is used.
-func (s *Service) WithMediaCache(m *wecom.MediaCache) *Service {
-	if m != nil {
-		s.media = m
+// files through a wecom.MediaCache over c's Store (WithMediaCache to give
+// another).
+func New(c *wecom.Client, opts ...Option) *Service {
+	s := &Service{c: c}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	if s.media == nil {
+		s.media = wecom.NewMediaCache(c)
 	}
 	return s
 }
@@ -68,61 +88,3 @@ var ErrInvalidArgument = errors.New("message: invalid argument")
 
 // check builds the errors of input refused before sending.
 var check = api.Check{Pkg: "message", Sentinel: ErrInvalidArgument}
-
-func invalidf(format string, args ...any) error { return check.Invalidf(format, args...) }
-
-func required(name, v string) error { return check.Required(name, v) }
-
-func maxBytes(name, v string, n int) error { return check.MaxBytes(name, v, n) }
-
-func maxChars(name, v string, n int) error { return check.MaxChars(name, v, n) }
-
-func maxItems[T any](name string, v []T, n int) error { return api.MaxItems(check, name, v, n) }
-
-func limitIn(name string, v, max int) error {
-	if v < 0 || v > max {
-		return invalidf("%s is %d; WeCom allows 1 to %d (0 for its default)", name, v, max)
-	}
-	return nil
-}
-
-func firstErr(errs ...error) error { return api.FirstErr(errs...) }
-
-// read calls a POST endpoint that only reads (safe to repeat).
-func (s *Service) read(ctx context.Context, path string, body, out any) error {
-	return api.Read(ctx, s.c, path, body, out)
-}
-
-// idempotent calls a POST endpoint whose repetition leaves the same state.
-func (s *Service) idempotent(ctx context.Context, path string, body, out any) error {
-	return api.Idempotent(ctx, s.c, path, body, out)
-}
-
-// write calls a POST endpoint that creates something or whose repetition
-// has an effect of its own: never re-sent once it may have reached WeCom.
-func (s *Service) write(ctx context.Context, path string, body, out any) error {
-	return api.Write(ctx, s.c, path, body, out)
-}
-
-// get calls a GET endpoint.
-func (s *Service) get(ctx context.Context, path string, q url.Values, out any) error {
-	return api.Get(ctx, s.c, path, q, out)
-}
-
-// errSeq is an iterator that yields err once.
-func errSeq[T any](err error) iter.Seq2[T, error] { return api.ErrSeq[T](err) }
-
-// pages turns a page method into an iterator over pointers to its items.
-func pages[T any](ctx context.Context, start string, page func(ctx context.Context, cursor string) ([]T, string, error)) iter.Seq2[*T, error] {
-	return wecom.Paginate(ctx, start, func(ctx context.Context, cursor string) ([]*T, string, error) {
-		items, next, err := page(ctx, cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		out := make([]*T, len(items))
-		for i := range items {
-			out[i] = &items[i]
-		}
-		return out, next, nil
-	})
-}

@@ -4,17 +4,21 @@ import (
 	"context"
 	"iter"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// Page sizes and windows of the Moments record endpoints.
+// MaxMomentListDays is the longest window of get_moment_list: list a
+// longer time in windows of this many days.
+const MaxMomentListDays = 30
+
+// Page sizes of the Moments record endpoints (named where each Limit is and
+// in the error that refuses it).
 const (
-	MaxMomentListLimit       = 20   // get_moment_list (default 20)
-	MaxMomentTaskLimit       = 1000 // get_moment_task (default 500)
-	MaxMomentCustomerLimit   = 1000 // get_moment_customer_list (default 500)
-	MaxMomentSendResultLimit = 5000 // get_moment_send_result (default 3000)
-	// MaxMomentListDays is the longest window of get_moment_list.
-	MaxMomentListDays = 30
+	maxMomentListLimit       = 20   // get_moment_list (default 20)
+	maxMomentTaskLimit       = 1000 // get_moment_task (default 500)
+	maxMomentCustomerLimit   = 1000 // get_moment_customer_list (default 500)
+	maxMomentSendResultLimit = 5000 // get_moment_send_result (default 3000)
 )
 
 // VisibleType says who can see a Moments post.
@@ -85,15 +89,15 @@ type ListMomentsResponse struct {
 
 func (r *ListMomentsRequest) validate() error {
 	if r.StartTime <= 0 || r.EndTime <= 0 {
-		return invalidf("StartTime and EndTime are required")
+		return check.Invalidf("StartTime and EndTime are required")
 	}
 	if r.EndTime < r.StartTime {
-		return invalidf("EndTime is before StartTime")
+		return check.Invalidf("EndTime is before StartTime")
 	}
 	if r.EndTime-r.StartTime > MaxMomentListDays*86400 {
-		return invalidf("StartTime and EndTime are more than %d days apart", MaxMomentListDays)
+		return check.Invalidf("StartTime and EndTime are more than %d days apart", MaxMomentListDays)
 	}
-	return limitIn("Limit", r.Limit, MaxMomentListLimit)
+	return api.PageLimit(check, "Limit", r.Limit, maxMomentListLimit)
 }
 
 // ListMoments returns one page of the corp's Moments posts (获取企业全部的发表
@@ -102,13 +106,13 @@ func (r *ListMomentsRequest) validate() error {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
 func (s *Service) ListMoments(ctx context.Context, req *ListMomentsRequest) (*ListMomentsResponse, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
 	var out ListMomentsResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_moment_list", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_moment_list", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -119,19 +123,8 @@ func (s *Service) ListMoments(ctx context.Context, req *ListMomentsRequest) (*Li
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
 func (s *Service) ListMomentsIter(ctx context.Context, req *ListMomentsRequest) iter.Seq2[*Moment, error] {
-	if req == nil {
-		return errSeq[*Moment](invalidf("request is nil"))
-	}
-	r := *req
-	return pages(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]Moment, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.ListMoments(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		return resp.MomentList, resp.NextCursor, nil
-	})
+	return api.Iter(ctx, req, s.ListMoments, func(r *ListMomentsRequest) *string { return &r.Cursor },
+		func(p *ListMomentsResponse) ([]Moment, string) { return p.MomentList, p.NextCursor })
 }
 
 // GetMomentTaskRequest pages through the members asked to post a corp post.
@@ -159,13 +152,13 @@ type GetMomentTaskResponse struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
 func (s *Service) GetMomentTask(ctx context.Context, req *GetMomentTaskRequest) (*GetMomentTaskResponse, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
-	if err := firstErr(required("MomentID", req.MomentID), limitIn("Limit", req.Limit, MaxMomentTaskLimit)); err != nil {
+	if err := api.FirstErr(check.Required("MomentID", req.MomentID), api.PageLimit(check, "Limit", req.Limit, maxMomentTaskLimit)); err != nil {
 		return nil, err
 	}
 	var out GetMomentTaskResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_moment_task", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_moment_task", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -176,29 +169,17 @@ func (s *Service) GetMomentTask(ctx context.Context, req *GetMomentTaskRequest) 
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
 func (s *Service) GetMomentTaskIter(ctx context.Context, req *GetMomentTaskRequest) iter.Seq2[*MomentTask, error] {
-	if req == nil {
-		return errSeq[*MomentTask](invalidf("request is nil"))
-	}
-	r := *req
-	return pages(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]MomentTask, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.GetMomentTask(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		return resp.TaskList, resp.NextCursor, nil
-	})
+	return api.Iter(ctx, req, s.GetMomentTask, func(r *GetMomentTaskRequest) *string { return &r.Cursor },
+		func(p *GetMomentTaskResponse) ([]MomentTask, string) { return p.TaskList, p.NextCursor })
 }
 
-// MomentCustomersRequest pages through customers of one member's post:
-// ListMomentCustomers (chosen at creation, limit at most 1000) and
-// GetMomentSendResult (who can see it, limit at most 5000).
-type MomentCustomersRequest struct {
+// ListMomentCustomersRequest pages through the customers one member's post
+// was meant for.
+type ListMomentCustomersRequest struct {
 	MomentID string `json:"moment_id"`
 	UserID   string `json:"userid"` // the member who posted it
 	Cursor   string `json:"cursor,omitempty"`
-	Limit    int    `json:"limit,omitempty"`
+	Limit    int    `json:"limit,omitempty"` // at most 1000 (default 500)
 }
 
 // MomentCustomer is a customer of a member's post.
@@ -207,77 +188,88 @@ type MomentCustomer struct {
 	ExternalUserID string `json:"external_userid"`
 }
 
-// MomentCustomersResponse is one page of customers.
-type MomentCustomersResponse struct {
+// ListMomentCustomersResponse is one page of the customers a post was
+// meant for.
+type ListMomentCustomersResponse struct {
 	NextCursor   string           `json:"next_cursor"`
 	CustomerList []MomentCustomer `json:"customer_list"`
-}
-
-func (r *MomentCustomersRequest) validate(maxLimit int) error {
-	return firstErr(required("MomentID", r.MomentID), required("UserID", r.UserID), limitIn("Limit", r.Limit, maxLimit))
 }
 
 // ListMomentCustomers returns one page of the customers a member's post was
 // meant for when it was created (获取客户朋友圈发表时选择的可见范围).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
-func (s *Service) ListMomentCustomers(ctx context.Context, req *MomentCustomersRequest) (*MomentCustomersResponse, error) {
-	return s.momentCustomers(ctx, "/cgi-bin/externalcontact/get_moment_customer_list", req, MaxMomentCustomerLimit)
+func (s *Service) ListMomentCustomers(ctx context.Context, req *ListMomentCustomersRequest) (*ListMomentCustomersResponse, error) {
+	if req == nil {
+		return nil, check.Invalidf("request is nil")
+	}
+	if err := momentCustomersCheck(req.MomentID, req.UserID, req.Limit, maxMomentCustomerLimit); err != nil {
+		return nil, err
+	}
+	var out ListMomentCustomersResponse
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_moment_customer_list", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // ListMomentCustomersIter yields every customer ListMomentCustomers pages
 // through, starting at req.Cursor. req is not modified.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
-func (s *Service) ListMomentCustomersIter(ctx context.Context, req *MomentCustomersRequest) iter.Seq2[*MomentCustomer, error] {
-	return s.momentCustomersIter(ctx, req, s.ListMomentCustomers)
+func (s *Service) ListMomentCustomersIter(ctx context.Context, req *ListMomentCustomersRequest) iter.Seq2[*MomentCustomer, error] {
+	return api.Iter(ctx, req, s.ListMomentCustomers, func(r *ListMomentCustomersRequest) *string { return &r.Cursor },
+		func(p *ListMomentCustomersResponse) ([]MomentCustomer, string) { return p.CustomerList, p.NextCursor })
+}
+
+// GetMomentSendResultRequest pages through the customers who can see one
+// member's published post.
+type GetMomentSendResultRequest struct {
+	MomentID string `json:"moment_id"`
+	UserID   string `json:"userid"` // the member who posted it
+	Cursor   string `json:"cursor,omitempty"`
+	Limit    int    `json:"limit,omitempty"` // at most 5000 (default 3000)
+}
+
+// GetMomentSendResultResponse is one page of the customers who can see a
+// post (MomentCustomer.UserID is not set).
+type GetMomentSendResultResponse struct {
+	NextCursor   string           `json:"next_cursor"`
+	CustomerList []MomentCustomer `json:"customer_list"`
 }
 
 // GetMomentSendResult returns one page of the customers who can see a
 // member's published post (获取客户朋友圈发表后的可见客户列表).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
-func (s *Service) GetMomentSendResult(ctx context.Context, req *MomentCustomersRequest) (*MomentCustomersResponse, error) {
-	return s.momentCustomers(ctx, "/cgi-bin/externalcontact/get_moment_send_result", req, MaxMomentSendResultLimit)
+func (s *Service) GetMomentSendResult(ctx context.Context, req *GetMomentSendResultRequest) (*GetMomentSendResultResponse, error) {
+	if req == nil {
+		return nil, check.Invalidf("request is nil")
+	}
+	if err := momentCustomersCheck(req.MomentID, req.UserID, req.Limit, maxMomentSendResultLimit); err != nil {
+		return nil, err
+	}
+	var out GetMomentSendResultResponse
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_moment_send_result", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // GetMomentSendResultIter yields every customer GetMomentSendResult pages
 // through, starting at req.Cursor. req is not modified.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
-func (s *Service) GetMomentSendResultIter(ctx context.Context, req *MomentCustomersRequest) iter.Seq2[*MomentCustomer, error] {
-	return s.momentCustomersIter(ctx, req, s.GetMomentSendResult)
+func (s *Service) GetMomentSendResultIter(ctx context.Context, req *GetMomentSendResultRequest) iter.Seq2[*MomentCustomer, error] {
+	return api.Iter(ctx, req, s.GetMomentSendResult, func(r *GetMomentSendResultRequest) *string { return &r.Cursor },
+		func(p *GetMomentSendResultResponse) ([]MomentCustomer, string) { return p.CustomerList, p.NextCursor })
 }
 
-func (s *Service) momentCustomers(ctx context.Context, path string, req *MomentCustomersRequest, maxLimit int) (*MomentCustomersResponse, error) {
-	if req == nil {
-		return nil, invalidf("request is nil")
-	}
-	if err := req.validate(maxLimit); err != nil {
-		return nil, err
-	}
-	var out MomentCustomersResponse
-	if err := s.read(ctx, path, req, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-func (s *Service) momentCustomersIter(ctx context.Context, req *MomentCustomersRequest,
-	page func(context.Context, *MomentCustomersRequest) (*MomentCustomersResponse, error)) iter.Seq2[*MomentCustomer, error] {
-	if req == nil {
-		return errSeq[*MomentCustomer](invalidf("request is nil"))
-	}
-	r := *req
-	return pages(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]MomentCustomer, string, error) {
-		p := r
-		p.Cursor = cursor
-		resp, err := page(ctx, &p)
-		if err != nil {
-			return nil, "", err
-		}
-		return resp.CustomerList, resp.NextCursor, nil
-	})
+// momentCustomersCheck checks the fields both customer lists of a post
+// take.
+func momentCustomersCheck(momentID, userID string, limit, maxLimit int) error {
+	return api.FirstErr(check.Required("MomentID", momentID), check.Required("UserID", userID),
+		api.PageLimit(check, "Limit", limit, maxLimit))
 }
 
 // MomentInteraction is a comment or a like: by a customer (ExternalUserID)
@@ -299,7 +291,7 @@ type MomentComments struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93333
 func (s *Service) GetMomentComments(ctx context.Context, momentID, userID string) (*MomentComments, error) {
-	if err := firstErr(required("momentID", momentID), required("userID", userID)); err != nil {
+	if err := api.FirstErr(check.Required("momentID", momentID), check.Required("userID", userID)); err != nil {
 		return nil, err
 	}
 	body := struct {
@@ -307,7 +299,7 @@ func (s *Service) GetMomentComments(ctx context.Context, momentID, userID string
 		UserID   string `json:"userid"`
 	}{momentID, userID}
 	var out MomentComments
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_moment_comments", body, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_moment_comments", body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -10,46 +10,26 @@ import (
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// Limits of Moments rule groups (客户朋友圈规则组).
+// Limits of Moments rule groups (客户朋友圈规则组), named where each field
+// is and in the error that refuses it; groups nest at most 5 levels (WeCom
+// checks that).
 const (
-	MaxStrategyAdmins     = 20   // admin_list of one rule group
-	MaxStrategyRangeNodes = 3000 // members and departments a rule group manages
-	MaxStrategyDepth      = 5    // levels of nested rule groups
-	MaxStrategyListLimit  = 1000 // moment_strategy/list (default 1000)
-	MaxStrategyRangeLimit = 1000 // moment_strategy/get_range (default 1000)
+	maxStrategyAdmins     = 20   // admin_list of one rule group
+	maxStrategyRangeNodes = 3000 // members and departments a rule group manages
+	maxStrategyListLimit  = 1000 // moment_strategy/list (default 1000)
+	maxStrategyRangeLimit = 1000 // moment_strategy/get_range (default 1000)
 )
 
-// RangeNodeType is the kind of a rule group's range node.
-type RangeNodeType int
-
-const (
-	RangeMember     RangeNodeType = 1
-	RangeDepartment RangeNodeType = 2
-)
-
-// RangeNode is a member or a department a rule group manages.
-type RangeNode struct {
-	Type    RangeNodeType `json:"type"`
-	UserID  string        `json:"userid,omitempty"`  // RangeMember
-	PartyID int           `json:"partyid,omitempty"` // RangeDepartment
-}
-
-// MemberNode is the range node of a member.
-func MemberNode(userID string) RangeNode { return RangeNode{Type: RangeMember, UserID: userID} }
-
-// DepartmentNode is the range node of a department.
-func DepartmentNode(partyID int) RangeNode { return RangeNode{Type: RangeDepartment, PartyID: partyID} }
-
-func validateRange(name string, nodes []RangeNode) error {
-	if err := maxItems(name, nodes, MaxStrategyRangeNodes); err != nil {
+func validateRange(name string, nodes []wecom.RangeNode) error {
+	if err := api.MaxItems(check, name, nodes, maxStrategyRangeNodes); err != nil {
 		return err
 	}
 	for i, n := range nodes {
 		switch {
-		case n.Type == RangeMember && n.UserID != "" && n.PartyID == 0:
-		case n.Type == RangeDepartment && n.PartyID > 0 && n.UserID == "":
+		case n.Type == wecom.RangeUser && n.UserID != "" && n.PartyID == 0:
+		case n.Type == wecom.RangeParty && n.PartyID > 0 && n.UserID == "":
 		default:
-			return invalidf("%s[%d] is neither a member (type 1, userid) nor a department (type 2, partyid)", name, i)
+			return check.Invalidf("%s[%d] is neither a member (type 1, userid) nor a department (type 2, partyid)", name, i)
 		}
 	}
 	return nil
@@ -98,11 +78,11 @@ func (s *Service) ListMomentStrategies(ctx context.Context, req *ListMomentStrat
 	if req == nil {
 		req = &ListMomentStrategiesRequest{}
 	}
-	if err := limitIn("Limit", req.Limit, MaxStrategyListLimit); err != nil {
+	if err := api.PageLimit(check, "Limit", req.Limit, maxStrategyListLimit); err != nil {
 		return nil, err
 	}
 	var out ListMomentStrategiesResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/moment_strategy/list", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/moment_strategy/list", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -113,23 +93,9 @@ func (s *Service) ListMomentStrategies(ctx context.Context, req *ListMomentStrat
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
 func (s *Service) ListMomentStrategiesIter(ctx context.Context, req *ListMomentStrategiesRequest) iter.Seq2[int, error] {
-	var r ListMomentStrategiesRequest
-	if req != nil {
-		r = *req
-	}
-	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]int, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.ListMomentStrategies(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		ids := make([]int, len(resp.Strategy))
-		for i, st := range resp.Strategy {
-			ids[i] = st.StrategyID
-		}
-		return ids, resp.NextCursor, nil
-	})
+	refs := api.Iter(ctx, req, s.ListMomentStrategies, func(r *ListMomentStrategiesRequest) *string { return &r.Cursor },
+		func(p *ListMomentStrategiesResponse) ([]StrategyRef, string) { return p.Strategy, p.NextCursor })
+	return api.IDs(refs, func(r *StrategyRef) int { return r.StrategyID })
 }
 
 type strategyIDBody struct {
@@ -141,12 +107,12 @@ type strategyIDBody struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
 func (s *Service) GetMomentStrategy(ctx context.Context, strategyID int) (*MomentStrategy, error) {
 	if strategyID <= 0 {
-		return nil, invalidf("strategyID is required")
+		return nil, check.Invalidf("strategyID is required")
 	}
 	var out struct {
 		Strategy MomentStrategy `json:"strategy"`
 	}
-	if err := s.read(ctx, "/cgi-bin/externalcontact/moment_strategy/get", strategyIDBody{strategyID}, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/moment_strategy/get", strategyIDBody{strategyID}, &out); err != nil {
 		return nil, err
 	}
 	return &out.Strategy, nil
@@ -161,8 +127,8 @@ type GetMomentStrategyRangeRequest struct {
 
 // GetMomentStrategyRangeResponse is one page of range nodes.
 type GetMomentStrategyRangeResponse struct {
-	Range      []RangeNode `json:"range"`
-	NextCursor string      `json:"next_cursor"`
+	Range      []wecom.RangeNode `json:"range"`
+	NextCursor string            `json:"next_cursor"`
 }
 
 // GetMomentStrategyRange returns one page of the members and departments a
@@ -171,13 +137,13 @@ type GetMomentStrategyRangeResponse struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
 func (s *Service) GetMomentStrategyRange(ctx context.Context, req *GetMomentStrategyRangeRequest) (*GetMomentStrategyRangeResponse, error) {
 	if req == nil || req.StrategyID <= 0 {
-		return nil, invalidf("StrategyID is required")
+		return nil, check.Invalidf("StrategyID is required")
 	}
-	if err := limitIn("Limit", req.Limit, MaxStrategyRangeLimit); err != nil {
+	if err := api.PageLimit(check, "Limit", req.Limit, maxStrategyRangeLimit); err != nil {
 		return nil, err
 	}
 	var out GetMomentStrategyRangeResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/moment_strategy/get_range", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/moment_strategy/get_range", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -187,31 +153,20 @@ func (s *Service) GetMomentStrategyRange(ctx context.Context, req *GetMomentStra
 // starting at req.Cursor. req is not modified.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
-func (s *Service) GetMomentStrategyRangeIter(ctx context.Context, req *GetMomentStrategyRangeRequest) iter.Seq2[*RangeNode, error] {
-	if req == nil {
-		return errSeq[*RangeNode](invalidf("StrategyID is required"))
-	}
-	r := *req
-	return pages(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]RangeNode, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.GetMomentStrategyRange(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		return resp.Range, resp.NextCursor, nil
-	})
+func (s *Service) GetMomentStrategyRangeIter(ctx context.Context, req *GetMomentStrategyRangeRequest) iter.Seq2[*wecom.RangeNode, error] {
+	return api.Iter(ctx, req, s.GetMomentStrategyRange, func(r *GetMomentStrategyRangeRequest) *string { return &r.Cursor },
+		func(p *GetMomentStrategyRangeResponse) ([]wecom.RangeNode, string) { return p.Range, p.NextCursor })
 }
 
 // CreateMomentStrategyRequest creates a rule group. A child group
 // (ParentID) manages a subset of its parent's range and inherits its
 // privileges (Privilege is ignored); groups nest at most 5 levels.
 type CreateMomentStrategyRequest struct {
-	ParentID     int              `json:"parent_id,omitempty"`
-	StrategyName string           `json:"strategy_name"`
-	AdminList    []string         `json:"admin_list"` // 1 to 20 members, not super admins
-	Privilege    *MomentPrivilege `json:"privilege,omitempty"`
-	Range        []RangeNode      `json:"range"` // at most 3000 nodes
+	ParentID     int               `json:"parent_id,omitempty"`
+	StrategyName string            `json:"strategy_name"`
+	AdminList    []string          `json:"admin_list"` // 1 to 20 members, not super admins
+	Privilege    *MomentPrivilege  `json:"privilege,omitempty"`
+	Range        []wecom.RangeNode `json:"range"` // at most 3000 nodes
 }
 
 // CreateMomentStrategy creates a Moments rule group and returns its id.
@@ -223,17 +178,17 @@ type CreateMomentStrategyRequest struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
 func (s *Service) CreateMomentStrategy(ctx context.Context, req *CreateMomentStrategyRequest) (int, error) {
 	if req == nil {
-		return 0, invalidf("request is nil")
+		return 0, check.Invalidf("request is nil")
 	}
-	if err := firstErr(required("StrategyName", req.StrategyName), validateRange("Range", req.Range),
-		maxItems("AdminList", req.AdminList, MaxStrategyAdmins)); err != nil {
+	if err := api.FirstErr(check.Required("StrategyName", req.StrategyName), validateRange("Range", req.Range),
+		api.MaxItems(check, "AdminList", req.AdminList, maxStrategyAdmins)); err != nil {
 		return 0, err
 	}
 	if len(req.AdminList) == 0 {
-		return 0, invalidf("AdminList is required")
+		return 0, check.Invalidf("AdminList is required")
 	}
 	if len(req.Range) == 0 {
-		return 0, invalidf("Range is required")
+		return 0, check.Invalidf("Range is required")
 	}
 	var out StrategyRef
 	err := s.c.Serial(ctx, "moment_strategy", func(ctx context.Context) error {
@@ -252,12 +207,12 @@ func (s *Service) CreateMomentStrategy(ctx context.Context, req *CreateMomentStr
 // changed; AdminList and Privilege, when set, replace the current ones;
 // RangeAdd and RangeDel add and remove range nodes.
 type EditMomentStrategyRequest struct {
-	StrategyID   int              `json:"strategy_id"`
-	StrategyName string           `json:"strategy_name,omitempty"`
-	AdminList    []string         `json:"admin_list,omitempty"`
-	Privilege    *MomentPrivilege `json:"privilege,omitempty"`
-	RangeAdd     []RangeNode      `json:"range_add,omitempty"`
-	RangeDel     []RangeNode      `json:"range_del,omitempty"`
+	StrategyID   int               `json:"strategy_id"`
+	StrategyName string            `json:"strategy_name,omitempty"`
+	AdminList    []string          `json:"admin_list,omitempty"`
+	Privilege    *MomentPrivilege  `json:"privilege,omitempty"`
+	RangeAdd     []wecom.RangeNode `json:"range_add,omitempty"`
+	RangeDel     []wecom.RangeNode `json:"range_del,omitempty"`
 }
 
 // EditMomentStrategy changes a rule group and its range. WeCom documents
@@ -267,17 +222,17 @@ type EditMomentStrategyRequest struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
 func (s *Service) EditMomentStrategy(ctx context.Context, req *EditMomentStrategyRequest) error {
 	if req == nil || req.StrategyID <= 0 {
-		return invalidf("StrategyID is required")
+		return check.Invalidf("StrategyID is required")
 	}
 	if req.StrategyName == "" && req.AdminList == nil && req.Privilege == nil && len(req.RangeAdd) == 0 && len(req.RangeDel) == 0 {
-		return invalidf("the edit changes nothing")
+		return check.Invalidf("the edit changes nothing")
 	}
-	if err := firstErr(maxItems("AdminList", req.AdminList, MaxStrategyAdmins),
+	if err := api.FirstErr(api.MaxItems(check, "AdminList", req.AdminList, maxStrategyAdmins),
 		validateRange("RangeAdd", req.RangeAdd), validateRange("RangeDel", req.RangeDel)); err != nil {
 		return err
 	}
 	return s.c.Serial(ctx, "moment_strategy", func(ctx context.Context) error {
-		return s.idempotent(ctx, "/cgi-bin/externalcontact/moment_strategy/edit", req, nil)
+		return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/moment_strategy/edit", req, nil)
 	})
 }
 
@@ -286,7 +241,7 @@ func (s *Service) EditMomentStrategy(ctx context.Context, req *EditMomentStrateg
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
 func (s *Service) DelMomentStrategy(ctx context.Context, strategyID int) error {
 	if strategyID <= 0 {
-		return invalidf("strategyID is required")
+		return check.Invalidf("strategyID is required")
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/moment_strategy/del", strategyIDBody{strategyID}, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/moment_strategy/del", strategyIDBody{strategyID}, nil)
 }

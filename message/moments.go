@@ -10,15 +10,29 @@ import (
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// Documented limits of add_moment_task.
+// Limits of add_moment_task a caller splits its input by: a post carries at
+// most MaxMomentImages images (or one video, or one link) and names at most
+// MaxMomentSenders senders.
 const (
-	MaxMomentTextChars   = 2000    // text.content, in characters
-	MaxMomentImages      = 9       // or one video, or one link
-	MaxMomentSenders     = 100_000 // visible_range.sender_list.user_list
-	MaxMomentLinkTitle   = 64      // link.title, in bytes
-	MomentTasksPerMinute = 10      // add_moment_task calls per corp; see wecom.WithRateLimit
-	MomentJobLifetime    = 24 * time.Hour
-	maxJobIDBytes        = 64 // bytes of a jobid
+	MaxMomentImages  = 9
+	MaxMomentSenders = 100_000 // visible_range.sender_list.user_list
+)
+
+const (
+	// MomentTasksPerMinute is how many add_moment_task calls WeCom takes
+	// per corp and minute; see wecom.WithRateLimit.
+	MomentTasksPerMinute = 10
+	// MomentJobLifetime is how long an add_moment_task job can be asked
+	// about (MomentJob waits at most that long).
+	MomentJobLifetime = 24 * time.Hour
+)
+
+// Limits of add_moment_task named where each field is and in the error
+// that refuses it.
+const (
+	maxMomentTextChars = 2000 // text.content, in characters
+	maxMomentLinkTitle = 64   // link.title, in bytes
+	maxJobIDBytes      = 64   // bytes of a jobid
 )
 
 // AddMomentTaskRequest creates a Moments post task (企业发表内容到客户的朋友圈):
@@ -81,15 +95,15 @@ type MomentLink struct {
 
 func (r *AddMomentTaskRequest) validate() error {
 	if (r.Text == nil || r.Text.Content == "") && len(r.Attachments) == 0 {
-		return invalidf("a Moments post needs Text or Attachments")
+		return check.Invalidf("a Moments post needs Text or Attachments")
 	}
 	if r.Text != nil {
-		if err := maxChars("Text.Content", r.Text.Content, MaxMomentTextChars); err != nil {
+		if err := check.MaxChars("Text.Content", r.Text.Content, maxMomentTextChars); err != nil {
 			return err
 		}
 	}
 	if vr := r.VisibleRange; vr != nil && vr.SenderList != nil {
-		if err := maxItems("VisibleRange.SenderList.UserList", vr.SenderList.UserList, MaxMomentSenders); err != nil {
+		if err := api.MaxItems(check, "VisibleRange.SenderList.UserList", vr.SenderList.UserList, MaxMomentSenders); err != nil {
 			return err
 		}
 	}
@@ -99,7 +113,7 @@ func (r *AddMomentTaskRequest) validate() error {
 	kind := r.Attachments[0].MsgType
 	for i, a := range r.Attachments {
 		if a.MsgType != kind {
-			return invalidf("Attachments mix %s and %s; a post has images, or one video, or one link", kind, a.MsgType)
+			return check.Invalidf("Attachments mix %s and %s; a post has images, or one video, or one link", kind, a.MsgType)
 		}
 		ok := false
 		switch a.MsgType {
@@ -109,20 +123,20 @@ func (r *AddMomentTaskRequest) validate() error {
 			ok = a.Video != nil && a.Image == nil && a.Link == nil && a.Video.MediaID != ""
 		case MsgLink:
 			ok = a.Link != nil && a.Image == nil && a.Video == nil && a.Link.URL != "" && a.Link.MediaID != "" &&
-				len(a.Link.Title) <= MaxMomentLinkTitle
+				len(a.Link.Title) <= maxMomentLinkTitle
 		default:
-			return invalidf("Attachments[%d]: MsgType %q is not image, video or link", i, a.MsgType)
+			return check.Invalidf("Attachments[%d]: MsgType %q is not image, video or link", i, a.MsgType)
 		}
 		if !ok {
-			return invalidf("Attachments[%d]: a %s needs exactly its own object with its media_id (a link: url, media_id, title of at most %d bytes)",
-				i, a.MsgType, MaxMomentLinkTitle)
+			return check.Invalidf("Attachments[%d]: a %s needs exactly its own object with its media_id (a link: url, media_id, title of at most %d bytes)",
+				i, a.MsgType, maxMomentLinkTitle)
 		}
 	}
 	switch {
 	case kind == MsgImage && len(r.Attachments) > MaxMomentImages:
-		return invalidf("Attachments has %d images; WeCom allows at most %d", len(r.Attachments), MaxMomentImages)
+		return check.Invalidf("Attachments has %d images; WeCom allows at most %d", len(r.Attachments), MaxMomentImages)
 	case kind != MsgImage && len(r.Attachments) > 1:
-		return invalidf("Attachments has %d %ss; WeCom allows one", len(r.Attachments), kind)
+		return check.Invalidf("Attachments has %d %ss; WeCom allows one", len(r.Attachments), kind)
 	}
 	return nil
 }
@@ -138,7 +152,7 @@ func (r *AddMomentTaskRequest) validate() error {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95094
 func (s *Service) AddMomentTask(ctx context.Context, req *AddMomentTaskRequest) (string, error) {
 	if req == nil {
-		return "", invalidf("request is nil")
+		return "", check.Invalidf("request is nil")
 	}
 	if err := req.validate(); err != nil {
 		return "", err
@@ -189,11 +203,11 @@ type MomentTaskOutcome struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95094
 func (s *Service) GetMomentTaskResult(ctx context.Context, jobID string) (*MomentTaskResult, error) {
-	if err := firstErr(required("jobID", jobID), maxBytes("jobID", jobID, maxJobIDBytes)); err != nil {
+	if err := api.FirstErr(check.Required("jobID", jobID), check.MaxBytes("jobID", jobID, maxJobIDBytes)); err != nil {
 		return nil, err
 	}
 	var out MomentTaskResult
-	if err := s.get(ctx, "/cgi-bin/externalcontact/get_moment_task_result", url.Values{"jobid": {jobID}}, &out); err != nil {
+	if err := api.Get(ctx, s.c, "/cgi-bin/externalcontact/get_moment_task_result", url.Values{"jobid": {jobID}}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -277,10 +291,10 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97612
 func (s *Service) CancelMomentTask(ctx context.Context, momentID string) error {
-	if err := required("momentID", momentID); err != nil {
+	if err := check.Required("momentID", momentID); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/cancel_moment_task", momentIDBody{MomentID: momentID}, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/cancel_moment_task", momentIDBody{MomentID: momentID}, nil)
 }
 
 type momentIDBody struct {
@@ -299,10 +313,10 @@ func (s *Service) MomentAttachment(ctx context.Context, typ MsgType, src *wecom.
 	case MsgVideo:
 		mt = wecom.MediaVideo
 	default:
-		return MomentAttachment{}, invalidf("a Moments attachment from a file is an image or a video, not %q (a link: MomentLinkAttachment)", typ)
+		return MomentAttachment{}, check.Invalidf("a Moments attachment from a file is an image or a video, not %q (a link: MomentLinkAttachment)", typ)
 	}
 	if src == nil {
-		return MomentAttachment{}, invalidf("nil media source")
+		return MomentAttachment{}, check.Invalidf("nil media source")
 	}
 	md, err := s.media.UploadAttachment(ctx, mt, wecom.AttachmentMoment, src)
 	if err != nil {
@@ -314,20 +328,33 @@ func (s *Service) MomentAttachment(ctx context.Context, typ MsgType, src *wecom.
 	return MomentAttachment{MsgType: MsgImage, Image: &MomentMedia{MediaID: md.MediaID}}, nil
 }
 
-// MomentLinkAttachment uploads cover as a Moments attachment (once) and
-// returns a link attachment to rawURL titled title.
+// MomentLinkAttachmentRequest is a link of a Moments post whose cover comes
+// from a file.
+type MomentLinkAttachmentRequest struct {
+	Title string // at most 64 bytes
+	URL   string // the page the link opens; required
+	// Cover is the cover image, uploaded as a Moments attachment; required.
+	Cover *wecom.MediaSource
+}
+
+// MomentLinkAttachment uploads req.Cover as a Moments attachment (once; see
+// wecom.MediaCache) and returns a link attachment to req.URL titled
+// req.Title.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95098
-func (s *Service) MomentLinkAttachment(ctx context.Context, title, rawURL string, cover *wecom.MediaSource) (MomentAttachment, error) {
-	if err := firstErr(required("url", rawURL), maxBytes("title", title, MaxMomentLinkTitle)); err != nil {
+func (s *Service) MomentLinkAttachment(ctx context.Context, req *MomentLinkAttachmentRequest) (MomentAttachment, error) {
+	if req == nil {
+		return MomentAttachment{}, check.Invalidf("request is nil")
+	}
+	if err := api.FirstErr(check.Required("URL", req.URL), check.MaxBytes("Title", req.Title, maxMomentLinkTitle)); err != nil {
 		return MomentAttachment{}, err
 	}
-	if cover == nil {
-		return MomentAttachment{}, invalidf("a Moments link needs a cover image")
+	if req.Cover == nil {
+		return MomentAttachment{}, check.Invalidf("a Moments link needs a Cover image")
 	}
-	md, err := s.media.UploadAttachment(ctx, wecom.MediaImage, wecom.AttachmentMoment, cover)
+	md, err := s.media.UploadAttachment(ctx, wecom.MediaImage, wecom.AttachmentMoment, req.Cover)
 	if err != nil {
 		return MomentAttachment{}, err
 	}
-	return MomentAttachment{MsgType: MsgLink, Link: &MomentLink{Title: title, URL: rawURL, MediaID: md.MediaID}}, nil
+	return MomentAttachment{MsgType: MsgLink, Link: &MomentLink{Title: req.Title, URL: req.URL, MediaID: md.MediaID}}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/internal/shapetest"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -21,27 +22,27 @@ const (
 	momentResultPath = "/cgi-bin/externalcontact/get_moment_task_result"
 )
 
-func momentWindow(clock *fakeClock) *message.ListMomentsRequest {
+func momentWindow(clock *testkit.Clock) *message.ListMomentsRequest {
 	return &message.ListMomentsRequest{StartTime: wecom.UnixTime(clock.Now().Add(-time.Hour).Unix()),
 		EndTime: wecom.UnixTime(clock.Now().Add(time.Hour).Unix())}
 }
 
 func TestMoments_TaskPollingAndRecords(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	srv, svc := setup(t, wecomtest.WithClock(clock.Now))
-	ids := seed(t, srv, 6, "alice", "bob") // alice: 0,2,4; bob: 1,3,5
+	clock := testkit.NewClock(time.Time{})
+	srv, svc := setup(t, testkit.WithClock(clock))
+	ids := testkit.Seed(t, srv, 6, "alice", "bob") // alice: 0,2,4; bob: 1,3,5
 	vip := tag(t, srv, "VIP", "alice", ids[0], ids[2])
 	tag(t, srv, "VIP too", "bob", ids[1]) // another tag: bob's customers are not VIP
 	srv.Corp(srv.CorpID).Messages().SetMomentJobDelay(5 * time.Second)
 
 	var atts []message.MomentAttachment
 	for _, name := range []string{"a.jpg", "b.jpg"} {
-		a, err := svc.MomentAttachment(bg, message.MsgImage, wecom.MediaFromBytes(name, []byte("jpeg bytes of "+name)))
+		a, err := svc.MomentAttachment(t.Context(), message.MsgImage, wecom.MediaFromBytes(name, []byte("jpeg bytes of "+name)))
 		require.NoError(t, err)
 		atts = append(atts, a)
 	}
-	jobID, err := svc.AddMomentTask(bg, &message.AddMomentTaskRequest{
+	jobID, err := svc.AddMomentTask(t.Context(), &message.AddMomentTaskRequest{
 		Text: text("New collection"), Attachments: atts,
 		VisibleRange: &message.VisibleRange{
 			SenderList:          &message.SenderList{UserList: []string{"alice", "bob", "ghost"}, DepartmentList: []int{7}},
@@ -53,7 +54,7 @@ func TestMoments_TaskPollingAndRecords(t *testing.T) {
 	// Polled with growing pauses on the fake clock; no real sleeping.
 	job := svc.MomentJob(jobID)
 	job.Interval, job.MaxInterval, job.Sleep = time.Second, 2*time.Second, clock.Sleep
-	out, err := job.Wait(bg)
+	out, err := job.Wait(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{time.Second, 2 * time.Second, 2 * time.Second}, clock.Sleeps())
 	assert.Equal(t, 4, srv.Count(momentResultPath))
@@ -64,7 +65,7 @@ func TestMoments_TaskPollingAndRecords(t *testing.T) {
 
 	// The post is listed; it is partly visible (tags were given).
 	var moments []*message.Moment
-	for m, err := range svc.ListMomentsIter(bg, momentWindow(clock)) {
+	for m, err := range svc.ListMomentsIter(t.Context(), momentWindow(clock)) {
 		require.NoError(t, err)
 		moments = append(moments, m)
 	}
@@ -79,14 +80,14 @@ func TestMoments_TaskPollingAndRecords(t *testing.T) {
 	// Who was asked, who posted, who it was for, who sees it.
 	publishStatus := func() map[string]message.PublishStatus {
 		got := map[string]message.PublishStatus{}
-		for task, err := range svc.GetMomentTaskIter(bg, &message.GetMomentTaskRequest{MomentID: m.MomentID}) {
+		for task, err := range svc.GetMomentTaskIter(t.Context(), &message.GetMomentTaskRequest{MomentID: m.MomentID}) {
 			require.NoError(t, err)
 			got[task.UserID] = task.PublishStatus
 		}
 		return got
 	}
 	assert.Equal(t, map[string]message.PublishStatus{"alice": 0, "bob": 0}, publishStatus())
-	_, err = svc.GetMomentSendResult(bg, &message.MomentCustomersRequest{MomentID: m.MomentID, UserID: "alice"})
+	_, err = svc.GetMomentSendResult(t.Context(), &message.GetMomentSendResultRequest{MomentID: m.MomentID, UserID: "alice"})
 	assert.True(t, message.IsNotPostedBy(err), "err = %v", err)
 	require.NoError(t, srv.Corp(srv.CorpID).Messages().PublishMoment(m.MomentID, "alice"))
 	assert.Equal(t, map[string]message.PublishStatus{"alice": 1, "bob": 0}, publishStatus())
@@ -99,16 +100,17 @@ func TestMoments_TaskPollingAndRecords(t *testing.T) {
 		}
 		return out
 	}
-	req := &message.MomentCustomersRequest{MomentID: m.MomentID, UserID: "alice"}
-	assert.Equal(t, []string{ids[0], ids[2]}, customers(svc.ListMomentCustomersIter(bg, req)), "VIPs only")
-	assert.Equal(t, []string{ids[0], ids[2]}, customers(svc.GetMomentSendResultIter(bg, req)))
-	assert.Empty(t, customers(svc.ListMomentCustomersIter(bg, &message.MomentCustomersRequest{MomentID: m.MomentID, UserID: "bob"})))
-	_, err = svc.ListMomentCustomers(bg, &message.MomentCustomersRequest{MomentID: m.MomentID, UserID: "carol"})
+	assert.Equal(t, []string{ids[0], ids[2]}, customers(svc.ListMomentCustomersIter(t.Context(),
+		&message.ListMomentCustomersRequest{MomentID: m.MomentID, UserID: "alice"})), "VIPs only")
+	assert.Equal(t, []string{ids[0], ids[2]}, customers(svc.GetMomentSendResultIter(t.Context(),
+		&message.GetMomentSendResultRequest{MomentID: m.MomentID, UserID: "alice"})))
+	assert.Empty(t, customers(svc.ListMomentCustomersIter(t.Context(), &message.ListMomentCustomersRequest{MomentID: m.MomentID, UserID: "bob"})))
+	_, err = svc.ListMomentCustomers(t.Context(), &message.ListMomentCustomersRequest{MomentID: m.MomentID, UserID: "carol"})
 	assert.True(t, message.IsNotPostedBy(err))
 
 	require.NoError(t, srv.Corp(srv.CorpID).Messages().AddMomentReaction(m.MomentID, "alice", ids[0], false))
 	require.NoError(t, srv.Corp(srv.CorpID).Messages().AddMomentReaction(m.MomentID, "alice", ids[2], true))
-	comments, err := svc.GetMomentComments(bg, m.MomentID, "alice")
+	comments, err := svc.GetMomentComments(t.Context(), m.MomentID, "alice")
 	require.NoError(t, err)
 	require.Len(t, comments.CommentList, 1)
 	assert.Equal(t, ids[0], comments.CommentList[0].ExternalUserID)
@@ -117,31 +119,31 @@ func TestMoments_TaskPollingAndRecords(t *testing.T) {
 	assert.Equal(t, ids[2], comments.LikeList[0].ExternalUserID)
 
 	// Cancelled: bob can no longer post it.
-	require.NoError(t, svc.CancelMomentTask(bg, m.MomentID))
+	require.NoError(t, svc.CancelMomentTask(t.Context(), m.MomentID))
 	assert.Error(t, srv.Corp(srv.CorpID).Messages().PublishMoment(m.MomentID, "bob"))
-	assert.True(t, message.IsInvalidMomentID(svc.CancelMomentTask(bg, "momUnknown")))
-	_, err = svc.GetMomentTask(bg, &message.GetMomentTaskRequest{MomentID: "momUnknown"})
+	assert.True(t, message.IsInvalidMomentID(svc.CancelMomentTask(t.Context(), "momUnknown")))
+	_, err = svc.GetMomentTask(t.Context(), &message.GetMomentTaskRequest{MomentID: "momUnknown"})
 	assert.True(t, message.IsInvalidMomentID(err))
 }
 
 func TestMoments_VisibleRanges(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	srv, svc := setup(t, wecomtest.WithClock(clock.Now))
-	ids := seed(t, srv, 4, "alice", "bob", "carol") // carol: 2
+	clock := testkit.NewClock(time.Time{})
+	srv, svc := setup(t, testkit.WithClock(clock))
+	ids := testkit.Seed(t, srv, 4, "alice", "bob", "carol") // carol: 2
 	vip := tag(t, srv, "VIP", "carol", ids[2])
-	img, err := svc.MomentAttachment(bg, message.MsgImage, wecom.MediaFromBytes("p.jpg", []byte("jpeg jpeg")))
+	img, err := svc.MomentAttachment(t.Context(), message.MsgImage, wecom.MediaFromBytes("p.jpg", []byte("jpeg jpeg")))
 	require.NoError(t, err)
 	senders := func(vr *message.VisibleRange) []string {
 		t.Helper()
-		jobID, err := svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Attachments: []message.MomentAttachment{img}, VisibleRange: vr})
+		jobID, err := svc.AddMomentTask(t.Context(), &message.AddMomentTaskRequest{Attachments: []message.MomentAttachment{img}, VisibleRange: vr})
 		require.NoError(t, err)
 		job := svc.MomentJob(jobID)
 		job.Sleep = clock.Sleep
-		out, err := job.Wait(bg)
+		out, err := job.Wait(t.Context())
 		require.NoError(t, err)
 		var got []string
-		for task, err := range svc.GetMomentTaskIter(bg, &message.GetMomentTaskRequest{MomentID: out.MomentID}) {
+		for task, err := range svc.GetMomentTaskIter(t.Context(), &message.GetMomentTaskRequest{MomentID: out.MomentID}) {
 			require.NoError(t, err)
 			got = append(got, task.UserID)
 		}
@@ -160,19 +162,19 @@ func TestMomentJob_FailsAndStops(t *testing.T) {
 	c, mock := shapetest.New(t)
 	mock.Expect(shapetest.Call{Method: "GET", Path: momentResultPath, Query: map[string][]string{"jobid": {"job1"}}},
 		`{"errcode":0,"errmsg":"ok","status":3,"type":"add_moment_task","result":{"errcode":41072,"errmsg":"media type mismatch","moment_id":""}}`)
-	out, err := message.New(c).MomentJob("job1").Wait(bg)
-	wantCode(t, err, 41072)
+	out, err := message.New(c).MomentJob("job1").Wait(t.Context())
+	testkit.WantCode(t, err, 41072)
 	require.NotNil(t, out)
 	assert.Equal(t, "media type mismatch", out.ErrMsg)
 
 	// The context ends the wait.
-	clock := newFakeClock()
-	srv, svc := setup(t, wecomtest.WithClock(clock.Now))
-	seed(t, srv, 1, "alice")
+	clock := testkit.NewClock(time.Time{})
+	srv, svc := setup(t, testkit.WithClock(clock))
+	testkit.Seed(t, srv, 1, "alice")
 	srv.Corp(srv.CorpID).Messages().SetMomentJobDelay(time.Hour)
-	jobID, err := svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Text: text("later")})
+	jobID, err := svc.AddMomentTask(t.Context(), &message.AddMomentTaskRequest{Text: text("later")})
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(bg)
+	ctx, cancel := context.WithCancel(t.Context())
 	job := svc.MomentJob(jobID)
 	polls := 0
 	job.Sleep = func(ctx context.Context, d time.Duration) error {
@@ -187,19 +189,19 @@ func TestMomentJob_FailsAndStops(t *testing.T) {
 
 	// The job's 24-hour life bounds the wait.
 	srv.Corp(srv.CorpID).Messages().SetMomentJobDelay(48 * time.Hour)
-	jobID, err = svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Text: text("much later")})
+	jobID, err = svc.AddMomentTask(t.Context(), &message.AddMomentTaskRequest{Text: text("much later")})
 	require.NoError(t, err)
 	job = svc.MomentJob(jobID)
 	job.Sleep, job.MaxInterval = clock.Sleep, 2*time.Hour
-	_, err = job.Wait(bg)
+	_, err = job.Wait(t.Context())
 	assert.ErrorContains(t, err, "still not finished")
 	assert.Equal(t, 24*time.Hour, sum(clock.Sleeps()[2:]), "waited out the job's lifetime")
 
-	_, err = svc.GetMomentTaskResult(bg, "jobUnknown")
-	wantCode(t, err, 40088)
-	_, err = svc.GetMomentTaskResult(bg, "")
+	_, err = svc.GetMomentTaskResult(t.Context(), "jobUnknown")
+	testkit.WantCode(t, err, 40088)
+	_, err = svc.GetMomentTaskResult(t.Context(), "")
 	assert.ErrorIs(t, err, message.ErrInvalidArgument)
-	_, err = svc.GetMomentTaskResult(bg, strings.Repeat("j", 65))
+	_, err = svc.GetMomentTaskResult(t.Context(), strings.Repeat("j", 65))
 	assert.ErrorIs(t, err, message.ErrInvalidArgument)
 }
 
@@ -213,9 +215,9 @@ func sum(ds []time.Duration) time.Duration {
 
 func TestAddMomentTask_Limits(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	srv, svc := setup(t, wecomtest.WithClock(clock.Now))
-	seed(t, srv, 1, "alice")
+	clock := testkit.NewClock(time.Time{})
+	srv, svc := setup(t, testkit.WithClock(clock))
+	testkit.Seed(t, srv, 1, "alice")
 	img := message.MomentAttachment{MsgType: message.MsgImage, Image: &message.MomentMedia{MediaID: "m"}}
 	video := message.MomentAttachment{MsgType: message.MsgVideo, Video: &message.MomentMedia{MediaID: "m"}}
 	link := message.MomentAttachment{MsgType: message.MsgLink, Link: &message.MomentLink{Title: "t", URL: "https://e.invalid", MediaID: "m"}}
@@ -242,98 +244,53 @@ func TestAddMomentTask_Limits(t *testing.T) {
 		{Attachments: []message.MomentAttachment{{MsgType: message.MsgLink, Link: &message.MomentLink{Title: strings.Repeat("t", 65), URL: "u", MediaID: "m"}}}},
 		{Text: text("x"), VisibleRange: &message.VisibleRange{SenderList: &message.SenderList{UserList: make([]string, 100_001)}}},
 	} {
-		_, err := svc.AddMomentTask(bg, bad)
+		_, err := svc.AddMomentTask(t.Context(), bad)
 		assert.ErrorIs(t, err, message.ErrInvalidArgument, "request %d", i)
 	}
 	assert.Zero(t, srv.Count(momentAddPath))
-	_, err := svc.MomentAttachment(bg, message.MsgFile, wecom.MediaFromBytes("f", []byte("file data")))
+	_, err := svc.MomentAttachment(t.Context(), message.MsgFile, wecom.MediaFromBytes("f", []byte("file data")))
 	assert.ErrorIs(t, err, message.ErrInvalidArgument)
-	_, err = svc.MomentLinkAttachment(bg, "t", "", wecom.MediaFromBytes("c.jpg", []byte("cover jpeg")))
+	_, err = svc.MomentLinkAttachment(t.Context(), &message.MomentLinkAttachmentRequest{Title: "t",
+		Cover: wecom.MediaFromBytes("c.jpg", []byte("cover jpeg"))})
 	assert.ErrorIs(t, err, message.ErrInvalidArgument)
 
 	// The fake answers what the SDK cannot know: media from media/upload,
 	// a video given as an image.
-	tmp, err := srv.Client().UploadMedia(bg, wecom.MediaImage, "t.jpg", strings.NewReader("temporary jpeg"))
+	tmp, err := srv.Client().UploadMedia(t.Context(), wecom.MediaImage, "t.jpg", strings.NewReader("temporary jpeg"))
 	require.NoError(t, err)
-	vid, err := svc.MomentAttachment(bg, message.MsgVideo, wecom.MediaFromBytes("v.mp4", []byte("mp4 video bytes")))
+	vid, err := svc.MomentAttachment(t.Context(), message.MsgVideo, wecom.MediaFromBytes("v.mp4", []byte("mp4 video bytes")))
 	require.NoError(t, err)
-	_, err = svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Attachments: []message.MomentAttachment{
+	_, err = svc.AddMomentTask(t.Context(), &message.AddMomentTaskRequest{Attachments: []message.MomentAttachment{
 		{MsgType: message.MsgImage, Image: &message.MomentMedia{MediaID: tmp.MediaID}}}})
-	wantCode(t, err, 40007)
-	_, err = svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Attachments: []message.MomentAttachment{
+	testkit.WantCode(t, err, 40007)
+	_, err = svc.AddMomentTask(t.Context(), &message.AddMomentTaskRequest{Attachments: []message.MomentAttachment{
 		{MsgType: message.MsgImage, Image: &message.MomentMedia{MediaID: vid.Video.MediaID}}}})
-	wantCode(t, err, 41072)
-	linkAtt, err := svc.MomentLinkAttachment(bg, "Our shop", "https://example.invalid/shop", wecom.MediaFromBytes("c.jpg", []byte("cover jpeg")))
+	testkit.WantCode(t, err, 41072)
+	linkAtt, err := svc.MomentLinkAttachment(t.Context(), &message.MomentLinkAttachmentRequest{Title: "Our shop",
+		URL: "https://example.invalid/shop", Cover: wecom.MediaFromBytes("c.jpg", []byte("cover jpeg"))})
 	require.NoError(t, err)
-	_, err = svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Attachments: []message.MomentAttachment{linkAtt}})
+	_, err = svc.AddMomentTask(t.Context(), &message.AddMomentTaskRequest{Attachments: []message.MomentAttachment{linkAtt}})
 	require.NoError(t, err)
 
 	// 10 tasks a minute per corp (WeCom's limit, enforced by the fake).
 	srv.ResetRequests()
 	clock.Advance(time.Minute)
 	for i := range message.MomentTasksPerMinute {
-		_, err := svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Text: text("post")})
+		_, err := svc.AddMomentTask(t.Context(), &message.AddMomentTaskRequest{Text: text("post")})
 		require.NoError(t, err, "task %d", i+1)
 	}
-	_, err = svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Text: text("post")})
+	_, err = svc.AddMomentTask(t.Context(), &message.AddMomentTaskRequest{Text: text("post")})
 	assert.True(t, wecom.IsRateLimited(err), "err = %v", err)
 	assert.False(t, errors.Is(err, wecom.ErrOutcomeUnknown), "refused, so nothing was created")
 	assert.Equal(t, 11, srv.Count(momentAddPath), "a create is not retried after 45009")
 	clock.Advance(time.Minute)
-	_, err = svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Text: text("post")})
+	_, err = svc.AddMomentTask(t.Context(), &message.AddMomentTaskRequest{Text: text("post")})
 	require.NoError(t, err)
 
 	// Lost answers are not re-sent.
 	srv.Fail(momentAddPath, wecomtest.Fault{Drop: true})
-	_, err = svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Text: text("post")})
+	_, err = svc.AddMomentTask(t.Context(), &message.AddMomentTaskRequest{Text: text("post")})
 	var mc *wecom.MaybeCreatedError
 	require.True(t, errors.As(err, &mc), "err = %v", err)
 	assert.Contains(t, mc.Hint, "get_moment_list")
-}
-
-func TestListMoments_Window(t *testing.T) {
-	t.Parallel()
-	clock := newFakeClock()
-	srv, svc := setup(t, wecomtest.WithClock(clock.Now))
-	seed(t, srv, 1, "alice")
-	srv.Corp(srv.CorpID).Messages().SetMomentJobDelay(0)
-	created := clock.Now()
-	jobID, err := svc.AddMomentTask(bg, &message.AddMomentTaskRequest{Text: text("hi")})
-	require.NoError(t, err)
-	_, err = svc.MomentJob(jobID).Wait(bg)
-	require.NoError(t, err)
-	list := func(from, to time.Time) int {
-		resp, err := svc.ListMoments(bg, &message.ListMomentsRequest{StartTime: wecom.UnixTime(from.Unix()), EndTime: wecom.UnixTime(to.Unix())})
-		require.NoError(t, err)
-		return len(resp.MomentList)
-	}
-	assert.Equal(t, 1, list(created.Add(-time.Second), created.Add(time.Second)))
-	assert.Equal(t, 0, list(created, created.Add(time.Hour)), "strictly after start_time")
-	assert.Equal(t, 0, list(created.Add(-time.Hour), created), "strictly before end_time")
-	assert.Equal(t, 1, list(created.Add(-15*24*time.Hour), created.Add(15*24*time.Hour)), "30 days is allowed")
-	for _, bad := range []*message.ListMomentsRequest{
-		nil,
-		{},
-		{StartTime: 1, EndTime: 1 + 30*86400 + 1},
-		{StartTime: 2, EndTime: 1},
-		{StartTime: 1, EndTime: 2, Limit: 21},
-	} {
-		_, err := svc.ListMoments(bg, bad)
-		assert.ErrorIs(t, err, message.ErrInvalidArgument)
-	}
-	err = srv.Client().Post(bg, "/cgi-bin/externalcontact/get_moment_list", map[string]any{"start_time": 1, "end_time": 1 + 31*86400}, nil)
-	wantCode(t, err, 40058)
-	for _, err := range []error{
-		first(svc.GetMomentTask(bg, nil)),
-		first(svc.GetMomentTask(bg, &message.GetMomentTaskRequest{MomentID: "m", Limit: 1001})),
-		first(svc.ListMomentCustomers(bg, &message.MomentCustomersRequest{MomentID: "m", UserID: "u", Limit: 1001})),
-		first(svc.GetMomentSendResult(bg, &message.MomentCustomersRequest{MomentID: "m", UserID: "u", Limit: 5001})),
-		first(svc.GetMomentSendResult(bg, &message.MomentCustomersRequest{MomentID: "m"})),
-		first(svc.GetMomentComments(bg, "m", "")),
-		svc.CancelMomentTask(bg, ""),
-	} {
-		assert.ErrorIs(t, err, message.ErrInvalidArgument)
-	}
-	_, err = svc.GetMomentSendResult(bg, &message.MomentCustomersRequest{MomentID: "m", UserID: "u", Limit: 5000})
-	assert.True(t, message.IsInvalidMomentID(err), "5000 is allowed")
 }

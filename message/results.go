@@ -92,15 +92,15 @@ type MassSendReport struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93338
 func (s *Service) MassSendResults(ctx context.Context, req *MassSendResultsRequest, each func(*SendResult) error) (*MassSendReport, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
-	if err := required("MsgID", req.MsgID); err != nil {
+	if err := check.Required("MsgID", req.MsgID); err != nil {
 		return nil, err
 	}
 	var list *ListGroupMsgsRequest
 	if !req.StartTime.IsZero() || !req.EndTime.IsZero() {
 		list = &ListGroupMsgsRequest{ChatType: req.ChatType, StartTime: wecom.UnixTime(req.StartTime.Unix()),
-			EndTime: wecom.UnixTime(req.EndTime.Unix()), Limit: MaxGroupMsgListLimit}
+			EndTime: wecom.UnixTime(req.EndTime.Unix()), Limit: maxGroupMsgListLimit}
 		if err := list.validate(); err != nil {
 			return nil, err
 		}
@@ -147,7 +147,7 @@ func (s *Service) MassSendResults(ctx context.Context, req *MassSendResultsReque
 
 // readSenders pages every sender's task into rep.
 func (s *Service) readSenders(ctx context.Context, req *MassSendResultsRequest, rep *MassSendReport) error {
-	for t, err := range s.GetGroupMsgTaskIter(ctx, &GetGroupMsgTaskRequest{MsgID: req.MsgID, Limit: MaxGroupMsgTaskLimit}) {
+	for t, err := range s.GetGroupMsgTaskIter(ctx, &GetGroupMsgTaskRequest{MsgID: req.MsgID, Limit: maxGroupMsgTaskLimit}) {
 		if err != nil {
 			return err
 		}
@@ -179,7 +179,7 @@ func (s *Service) readRecipients(ctx context.Context, req *MassSendResultsReques
 	go func() { // g.Go blocks at the limit, so the senders are fed from here
 		for i := range rep.Senders {
 			g.Go(func() error {
-				r := &GetGroupMsgSendResultRequest{MsgID: req.MsgID, UserID: rep.Senders[i].Task.UserID, Limit: MaxGroupMsgResultLimit}
+				r := &GetGroupMsgSendResultRequest{MsgID: req.MsgID, UserID: rep.Senders[i].Task.UserID, Limit: maxGroupMsgResultLimit}
 				for res, err := range s.GetGroupMsgSendResultIter(gctx, r) {
 					if err != nil {
 						return err

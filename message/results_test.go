@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -53,13 +54,13 @@ func (f *inFlight) Max() int {
 // quota), carol left before sending (4 not friends) and dave has not sent.
 func resultsFixture(t *testing.T, srv *wecomtest.Server, svc *message.Service) (msgID string, ids []string) {
 	t.Helper()
-	ids = seed(t, srv, 16, "alice", "bob", "carol", "dave")
+	ids = testkit.Seed(t, srv, 16, "alice", "bob", "carol", "dave")
 	srv.Corp(srv.CorpID).Messages().SetMassSendQuota(1)
-	pre, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{ExternalUserID: ids[1:2], Text: text("earlier")})
+	pre, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{ExternalUserID: ids[1:2], Text: text("earlier")})
 	require.NoError(t, err)
 	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(pre.MsgID, ""))
 
-	resp, err := svc.AddMsgTemplate(bg, &message.AddMsgTemplateRequest{ExternalUserID: ids, Text: text("sale")})
+	resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{ExternalUserID: ids, Text: text("sale")})
 	require.NoError(t, err)
 	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, "alice"))
 	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, "bob"))
@@ -80,7 +81,7 @@ func TestMassSendResults_Aggregates(t *testing.T) {
 
 	seen := map[string]message.SendStatus{}
 	now := time.Now()
-	rep, err := svc.MassSendResults(bg, &message.MassSendResultsRequest{MsgID: msgID, Concurrency: 2,
+	rep, err := svc.MassSendResults(t.Context(), &message.MassSendResultsRequest{MsgID: msgID, Concurrency: 2,
 		StartTime: now.Add(-time.Hour), EndTime: now.Add(time.Hour)}, func(r *message.SendResult) error {
 		_, dup := seen[r.ExternalUserID]
 		assert.False(t, dup, "each recipient once")
@@ -117,7 +118,7 @@ func TestMassSendResults_Aggregates(t *testing.T) {
 
 	// Without a window the record is not looked up; each may be nil.
 	srv.ResetRequests()
-	rep, err = svc.MassSendResults(bg, &message.MassSendResultsRequest{MsgID: msgID}, nil)
+	rep, err = svc.MassSendResults(t.Context(), &message.MassSendResultsRequest{MsgID: msgID}, nil)
 	require.NoError(t, err)
 	assert.Nil(t, rep.Record)
 	assert.Equal(t, 16, rep.Totals.Total())
@@ -133,7 +134,7 @@ func TestMassSendResults_Stops(t *testing.T) {
 	// each's error stops the reading and is returned.
 	stop := errors.New("enough")
 	calls := 0
-	_, err := svc.MassSendResults(bg, &message.MassSendResultsRequest{MsgID: msgID, Concurrency: 1}, func(*message.SendResult) error {
+	_, err := svc.MassSendResults(t.Context(), &message.MassSendResultsRequest{MsgID: msgID, Concurrency: 1}, func(*message.SendResult) error {
 		calls++
 		if calls == 2 {
 			return stop
@@ -146,18 +147,18 @@ func TestMassSendResults_Stops(t *testing.T) {
 	// A failing page is returned. (Every answer fails: a request the
 	// stopped reading had under way may still reach the server.)
 	srv.Fail("/cgi-bin/externalcontact/get_groupmsg_send_result", wecomtest.Fault{Errcode: 48002, Times: -1})
-	_, err = svc.MassSendResults(bg, &message.MassSendResultsRequest{MsgID: msgID}, nil)
-	wantCode(t, err, 48002)
+	_, err = svc.MassSendResults(t.Context(), &message.MassSendResultsRequest{MsgID: msgID}, nil)
+	testkit.WantCode(t, err, 48002)
 	srv.ClearFaults()
 	srv.Fail("/cgi-bin/externalcontact/get_groupmsg_task", wecomtest.Fault{Errcode: 41063})
-	_, err = svc.MassSendResults(bg, &message.MassSendResultsRequest{MsgID: msgID}, nil)
+	_, err = svc.MassSendResults(t.Context(), &message.MassSendResultsRequest{MsgID: msgID}, nil)
 	assert.True(t, message.IsDispatching(err))
 
-	_, err = svc.MassSendResults(bg, &message.MassSendResultsRequest{}, nil)
+	_, err = svc.MassSendResults(t.Context(), &message.MassSendResultsRequest{}, nil)
 	assert.ErrorIs(t, err, message.ErrInvalidArgument)
-	_, err = svc.MassSendResults(bg, nil, nil)
+	_, err = svc.MassSendResults(t.Context(), nil, nil)
 	assert.ErrorIs(t, err, message.ErrInvalidArgument)
 	now := time.Now()
-	_, err = svc.MassSendResults(bg, &message.MassSendResultsRequest{MsgID: msgID, StartTime: now.AddDate(0, -2, 0), EndTime: now}, nil)
+	_, err = svc.MassSendResults(t.Context(), &message.MassSendResultsRequest{MsgID: msgID, StartTime: now.AddDate(0, -2, 0), EndTime: now}, nil)
 	assert.ErrorIs(t, err, message.ErrInvalidArgument)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -36,16 +37,16 @@ type SendWelcomeMsgRequest struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92137
 func (s *Service) SendWelcomeMsg(ctx context.Context, req *SendWelcomeMsgRequest) error {
 	if req == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
 	if req.Text == nil && len(req.Attachments) == 0 {
-		return invalidf("a welcome message needs Text or Attachments")
+		return check.Invalidf("a welcome message needs Text or Attachments")
 	}
-	if err := firstErr(required("WelcomeCode", req.WelcomeCode), validateText(req.Text, MaxTextBytes),
+	if err := api.FirstErr(check.Required("WelcomeCode", req.WelcomeCode), validateText(req.Text, maxTextBytes),
 		validateAttachments(req.Attachments)); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/send_welcome_msg", req, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/send_welcome_msg", req, nil)
 }
 
 // IsWelcomeCodeExpired reports whether WeCom refused the welcome code as

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -19,20 +20,20 @@ const welcomePath = "/cgi-bin/externalcontact/send_welcome_msg"
 func TestSendWelcomeMsg_OncePerCode(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	ids := seed(t, srv, 1, "alice")
+	ids := testkit.Seed(t, srv, 1, "alice")
 	code := srv.Corp(srv.CorpID).Messages().IssueWelcomeCode("alice", ids[0])
-	img, err := svc.Attachment(bg, message.MsgImage, wecom.MediaFromBytes("hello.png", []byte("a welcome picture")))
+	img, err := svc.Attachment(t.Context(), message.MsgImage, wecom.MediaFromBytes("hello.png", []byte("a welcome picture")))
 	require.NoError(t, err)
 	req := &message.SendWelcomeMsgRequest{WelcomeCode: code, Text: text("Hi %NICKNAME%, welcome!"), Attachments: []message.Attachment{img,
 		message.MiniProgramAttachment(message.MiniProgram{Title: "Shop", PicMediaID: img.Image.MediaID, AppID: "wx0001", Page: "/index"})}}
-	require.NoError(t, svc.SendWelcomeMsg(bg, req))
+	require.NoError(t, svc.SendWelcomeMsg(t.Context(), req))
 	sent := srv.Corp(srv.CorpID).Messages().WelcomesSent()
 	require.Len(t, sent, 1)
 	assert.Equal(t, wecomtest.SentWelcome{WelcomeCode: code, UserID: "alice", ExternalUserID: ids[0],
 		Text: "Hi %NICKNAME%, welcome!", Attachments: []string{"image", "miniprogram"}}, sent[0])
 
 	// The code works once: the second call is told the welcome was delivered.
-	err = svc.SendWelcomeMsg(bg, req)
+	err = svc.SendWelcomeMsg(t.Context(), req)
 	assert.True(t, message.IsWelcomeCodeUsed(err), "err = %v", err)
 	assert.False(t, message.IsWelcomeCodeExpired(err))
 	assert.False(t, message.IsWelcomeBeingSentByOtherApp(err))
@@ -41,17 +42,17 @@ func TestSendWelcomeMsg_OncePerCode(t *testing.T) {
 	// A dropped connection is repeated; the customer is greeted once.
 	code2 := srv.Corp(srv.CorpID).Messages().IssueWelcomeCode("alice", ids[0])
 	srv.Fail(welcomePath, wecomtest.Fault{Drop: true})
-	require.NoError(t, svc.SendWelcomeMsg(bg, &message.SendWelcomeMsgRequest{WelcomeCode: code2, Text: text("hi")}))
+	require.NoError(t, svc.SendWelcomeMsg(t.Context(), &message.SendWelcomeMsgRequest{WelcomeCode: code2, Text: text("hi")}))
 	assert.Len(t, srv.Corp(srv.CorpID).Messages().WelcomesSent(), 2)
 }
 
 func TestSendWelcomeMsg_Predicates(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	srv, svc := setup(t, wecomtest.WithClock(clock.Now))
-	ids := seed(t, srv, 1, "alice")
+	clock := testkit.NewClock(time.Time{})
+	srv, svc := setup(t, testkit.WithClock(clock))
+	ids := testkit.Seed(t, srv, 1, "alice")
 	send := func(code string) error {
-		return svc.SendWelcomeMsg(bg, &message.SendWelcomeMsgRequest{WelcomeCode: code, Text: text("hello")})
+		return svc.SendWelcomeMsg(t.Context(), &message.SendWelcomeMsgRequest{WelcomeCode: code, Text: text("hello")})
 	}
 
 	// 20 seconds, then the code is invalid.
@@ -98,76 +99,8 @@ func TestSendWelcomeMsg_RefusesBadInput(t *testing.T) {
 		{WelcomeCode: "c", Attachments: ten},
 		{WelcomeCode: "c", Attachments: []message.Attachment{{MsgType: message.MsgFile}}},
 	} {
-		assert.ErrorIs(t, svc.SendWelcomeMsg(bg, r), message.ErrInvalidArgument, "request %d", i)
+		assert.ErrorIs(t, svc.SendWelcomeMsg(t.Context(), r), message.ErrInvalidArgument, "request %d", i)
 	}
 	assert.Zero(t, srv.Count(welcomePath))
-	wantCode(t, srv.Client().Post(bg, welcomePath, map[string]any{"text": map[string]any{"content": "x"}}, nil), 41049)
-}
-
-func TestGroupWelcomeTemplates(t *testing.T) {
-	t.Parallel()
-	srv, svc := setup(t)
-	cover, err := svc.MediaCache().UploadMedia(bg, wecom.MediaImage, wecom.MediaFromBytes("cover.png", []byte("group cover png")))
-	require.NoError(t, err)
-	notify := false
-	id, err := svc.AddGroupWelcomeTemplate(bg, &message.AddGroupWelcomeTemplateRequest{
-		GroupWelcomeTemplate: message.GroupWelcomeTemplate{Text: text("Welcome %NICKNAME%!"), Image: &message.Image{MediaID: cover.MediaID}},
-		Notify:               &notify,
-	})
-	require.NoError(t, err)
-	got, err := svc.GetGroupWelcomeTemplate(bg, id)
-	require.NoError(t, err)
-	assert.Equal(t, "Welcome %NICKNAME%!", got.Text.Content)
-	require.NotNil(t, got.Image)
-	assert.Empty(t, got.Image.MediaID, "get answers the image's URL only")
-	assert.NotEmpty(t, got.Image.PicURL)
-
-	// Edit allows 4000 bytes of text where add allows 3000.
-	long := strings.Repeat("a", 3001)
-	_, err = svc.AddGroupWelcomeTemplate(bg, &message.AddGroupWelcomeTemplateRequest{GroupWelcomeTemplate: message.GroupWelcomeTemplate{Text: text(long)}})
-	assert.ErrorIs(t, err, message.ErrInvalidArgument)
-	require.NoError(t, svc.EditGroupWelcomeTemplate(bg, &message.EditGroupWelcomeTemplateRequest{TemplateID: id,
-		GroupWelcomeTemplate: message.GroupWelcomeTemplate{Text: text(long), Link: &message.Link{Title: "Rules", URL: "https://example.invalid/rules"}}}))
-	got, err = svc.GetGroupWelcomeTemplate(bg, id)
-	require.NoError(t, err)
-	assert.Equal(t, long, got.Text.Content)
-	assert.Equal(t, "Rules", got.Link.Title)
-	assert.NotNil(t, got.Image, "fields not given stay")
-
-	require.NoError(t, svc.DelGroupWelcomeTemplate(bg, id, 0))
-	_, err = svc.GetGroupWelcomeTemplate(bg, id)
-	wantCode(t, err, 40058)
-
-	// The library holds 100.
-	for i := range message.MaxGroupWelcomeTemplates {
-		_, err := svc.AddGroupWelcomeTemplate(bg, &message.AddGroupWelcomeTemplateRequest{GroupWelcomeTemplate: message.GroupWelcomeTemplate{Text: text("t")}})
-		require.NoError(t, err, "template %d", i+1)
-	}
-	_, err = svc.AddGroupWelcomeTemplate(bg, &message.AddGroupWelcomeTemplateRequest{GroupWelcomeTemplate: message.GroupWelcomeTemplate{Text: text("t")}})
-	wantCode(t, err, 41055)
-
-	for i, bad := range []error{
-		first(svc.AddGroupWelcomeTemplate(bg, nil)),
-		first(svc.AddGroupWelcomeTemplate(bg, &message.AddGroupWelcomeTemplateRequest{})),
-		first(svc.AddGroupWelcomeTemplate(bg, &message.AddGroupWelcomeTemplateRequest{GroupWelcomeTemplate: message.GroupWelcomeTemplate{Image: &message.Image{}}})),
-		first(svc.AddGroupWelcomeTemplate(bg, &message.AddGroupWelcomeTemplateRequest{GroupWelcomeTemplate: message.GroupWelcomeTemplate{Link: &message.Link{Title: "t"}}})),
-		first(svc.AddGroupWelcomeTemplate(bg, &message.AddGroupWelcomeTemplateRequest{GroupWelcomeTemplate: message.GroupWelcomeTemplate{MiniProgram: &message.MiniProgram{Title: "t"}}})),
-		first(svc.AddGroupWelcomeTemplate(bg, &message.AddGroupWelcomeTemplateRequest{GroupWelcomeTemplate: message.GroupWelcomeTemplate{File: &message.File{}}})),
-		first(svc.AddGroupWelcomeTemplate(bg, &message.AddGroupWelcomeTemplateRequest{GroupWelcomeTemplate: message.GroupWelcomeTemplate{Video: &message.Video{}}})),
-		svc.EditGroupWelcomeTemplate(bg, nil),
-		svc.EditGroupWelcomeTemplate(bg, &message.EditGroupWelcomeTemplateRequest{GroupWelcomeTemplate: message.GroupWelcomeTemplate{Text: text("x")}}),
-		svc.EditGroupWelcomeTemplate(bg, &message.EditGroupWelcomeTemplateRequest{TemplateID: "t"}),
-		first(svc.GetGroupWelcomeTemplate(bg, "")),
-		svc.DelGroupWelcomeTemplate(bg, "", 0),
-	} {
-		assert.ErrorIs(t, bad, message.ErrInvalidArgument, "case %d", i)
-	}
-
-	// A create whose answer was lost is not re-sent, and says where to look.
-	srv.Fail("/cgi-bin/externalcontact/group_welcome_template/add", wecomtest.Fault{HTTPStatus: 504})
-	_, err = svc.AddGroupWelcomeTemplate(bg, &message.AddGroupWelcomeTemplateRequest{GroupWelcomeTemplate: message.GroupWelcomeTemplate{Text: text("t")}})
-	var mc *wecom.MaybeCreatedError
-	require.True(t, errors.As(err, &mc), "err = %v", err)
-	assert.ErrorIs(t, err, wecom.ErrOutcomeUnknown)
-	assert.Contains(t, mc.Hint, "admin console")
+	testkit.WantCode(t, srv.Client().Post(t.Context(), welcomePath, map[string]any{"text": map[string]any{"content": "x"}}, nil), 41049)
 }

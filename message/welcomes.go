@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -20,10 +21,23 @@ import (
 // without delaying the Handler's answer to WeCom:
 //
 //	w, err := message.NewWelcomes(svc, rules,
-//		message.WithChannelResolver(channels), // contact.Channels, acquisition.Channels
+//		message.WithChannelResolver(channels), // contact.Channels, acquisition.Channels...
 //		message.WithNameSource(contacts))      // the contact.Service the channels use
-//	w.Register(h) // before contact.Channels.Register on the same Handler
+//	w.Register(h)
+//	channels.Register(h)
 //	defer w.Close(ctx)
+//
+// # Other handlers of the same event
+//
+// The order of registration does not matter. The Handler runs the
+// functions registered for one event concurrently, so the welcome does not
+// wait for a channel helper's tags and remark, nor they for the welcome;
+// when one of them fails the event is delivered again (WeCom's re-send or
+// the queue's retry) and only the failed ones run again. HandleEvent never
+// fails (its outcome goes to WithResultHook), so a re-run for another
+// handler's failure does not reach it; an event that does reach it twice
+// in one process (with callback.WithoutDedup, say) is recognised by its
+// WelcomeCode and sends nothing more.
 //
 // # Timing
 //
@@ -32,18 +46,16 @@ import (
 // When all are busy HandleEvent waits for one, at most 2 s (a synchronous
 // Handler must still answer WeCom within its 5 s), and otherwise gives the
 // welcome up (WelcomeBusy). Every send is bounded by the code's window: 20
-// s from the event's CreateTime (plus 2 s for clocks that disagree). An
-// event that arrives after its window (late from a durable queue, say) is
-// reported WelcomeExpired without calling WeCom.
+// s from the event's CreateTime (plus 2 s for clocks that disagree), read
+// on the client's clock (wecom.WithClock; WithClock to give the Welcomes
+// another). An event that arrives after its window (late from a durable
+// queue, say) is reported WelcomeExpired without calling WeCom.
 //
 // With callback.WithWorkers or WithQueue the Handler has answered WeCom
 // before HandleEvent runs; HandleEvent still hands the send to its own
 // goroutine, so that a worker is free again at once. A durable queue
 // (WithQueue) that runs an event again after a crash runs it too late for
-// its code: such a run is reported WelcomeExpired. A re-run of an event in
-// the same process (another handler of the event failed, so WeCom or the
-// queue delivers it again) is recognised by its WelcomeCode and sends
-// nothing.
+// its code: such a run is reported WelcomeExpired.
 //
 // # Outcomes
 //
@@ -101,8 +113,9 @@ type Welcomes struct {
 }
 
 // ChannelResolver tells the channel a customer came through from the State
-// of their add_external_contact event. contact.Channels and
-// acquisition.Channels satisfy it.
+// of their add_external_contact event. The three channel helpers satisfy
+// it: contact.Channels (contact-way codes), acquisition.Channels
+// (acquisition links) and groupchat.Channels (group join ways).
 type ChannelResolver interface {
 	Resolve(ctx context.Context, state string) (channel string, ok bool, err error)
 }
@@ -119,7 +132,7 @@ type NameSource interface {
 // attachments arrive as separate messages). At most MaxAttachments
 // attachments and uploads together.
 type Welcome struct {
-	// Text is at most MaxTextBytes bytes once filled in; %NICKNAME%
+	// Text is at most 4000 bytes once filled in; %NICKNAME%
 	// (case-sensitive, any number of times) becomes the customer's name.
 	Text string
 	// NicknameFallback replaces %NICKNAME% when there is no name: the
@@ -250,7 +263,8 @@ type WelcomeResult struct {
 type WelcomesOption func(*Welcomes)
 
 // WithChannelResolver sets where channels are resolved from (in order; the
-// first that knows a State wins): contact.Channels, acquisition.Channels.
+// first that knows a State wins): contact.Channels, acquisition.Channels,
+// groupchat.Channels.
 func WithChannelResolver(r ...ChannelResolver) WelcomesOption {
 	return func(w *Welcomes) {
 		for _, x := range r {
@@ -291,8 +305,8 @@ func WithConcurrency(n int) WelcomesOption {
 	}
 }
 
-// WithClock sets the clock deciding the codes' windows (default
-// time.Now; nil keeps it).
+// WithClock sets the clock deciding the codes' windows (default: the
+// client's, wecom.Client.Now; nil keeps it).
 func WithClock(now func() time.Time) WelcomesOption {
 	return func(w *Welcomes) {
 		if now != nil {
@@ -315,10 +329,10 @@ func WithLogger(l *slog.Logger) WelcomesOption {
 // checked (ErrInvalidArgument) and copied.
 func NewWelcomes(svc *Service, rules WelcomeRules, opts ...WelcomesOption) (*Welcomes, error) {
 	if svc == nil {
-		return nil, invalidf("NewWelcomes needs a Service")
+		return nil, check.Invalidf("NewWelcomes needs a Service")
 	}
 	w := &Welcomes{svc: svc, slots: make(chan struct{}, DefaultWelcomeConcurrency), logger: svc.c.Logger(),
-		now: time.Now, retryWait: time.Second, busyWait: 2 * time.Second, seen: map[string]time.Time{}}
+		now: svc.c.Now, retryWait: time.Second, busyWait: 2 * time.Second, seen: map[string]time.Time{}}
 	if w.logger == nil {
 		w.logger = slog.New(slog.DiscardHandler)
 	}
@@ -334,7 +348,7 @@ func NewWelcomes(svc *Service, rules WelcomeRules, opts ...WelcomesOption) (*Wel
 				continue
 			}
 			if err := v.validate(); err != nil {
-				return nil, invalidf("%s rule %q: %s", what, k, strings.TrimPrefix(err.Error(), "message: "))
+				return nil, check.Invalidf("%s rule %q: %s", what, k, strings.TrimPrefix(err.Error(), "message: "))
 			}
 			out[k] = v.clone()
 		}
@@ -349,7 +363,7 @@ func NewWelcomes(svc *Service, rules WelcomeRules, opts ...WelcomesOption) (*Wel
 	}
 	if rules.Default != nil {
 		if err := rules.Default.validate(); err != nil {
-			return nil, invalidf("default rule: %s", strings.TrimPrefix(err.Error(), "message: "))
+			return nil, check.Invalidf("default rule: %s", strings.TrimPrefix(err.Error(), "message: "))
 		}
 		w.rules.Default = rules.Default.clone()
 	}
@@ -358,20 +372,20 @@ func NewWelcomes(svc *Service, rules WelcomeRules, opts ...WelcomesOption) (*Wel
 
 func (m *Welcome) validate() error {
 	if m.Text == "" && len(m.Attachments) == 0 && len(m.Uploads) == 0 {
-		return invalidf("a welcome needs Text, Attachments or Uploads")
+		return check.Invalidf("a welcome needs Text, Attachments or Uploads")
 	}
 	if n := len(m.Attachments) + len(m.Uploads); n > MaxAttachments {
-		return invalidf("%d attachments and uploads; WeCom allows at most %d", n, MaxAttachments)
+		return check.Invalidf("%d attachments and uploads; WeCom allows at most %d", n, MaxAttachments)
 	}
-	if err := firstErr(maxBytes("Text", m.Text, MaxTextBytes), validateAttachments(m.Attachments)); err != nil {
+	if err := api.FirstErr(check.MaxBytes("Text", m.Text, maxTextBytes), validateAttachments(m.Attachments)); err != nil {
 		return err
 	}
 	for i, u := range m.Uploads {
 		if u.Source == nil {
-			return invalidf("Uploads[%d] has no Source", i)
+			return check.Invalidf("Uploads[%d] has no Source", i)
 		}
 		if u.Type != MsgImage && u.Type != MsgVideo && u.Type != MsgFile {
-			return invalidf("Uploads[%d]: an upload is an image, a video or a file, not %q", i, u.Type)
+			return check.Invalidf("Uploads[%d]: an upload is an image, a video or a file, not %q", i, u.Type)
 		}
 	}
 	return nil
@@ -386,9 +400,9 @@ func (m *Welcome) clone() *Welcome {
 
 // Register makes h deliver add_external_contact and
 // add_half_external_contact events (both carry a WelcomeCode) to
-// HandleEvent. On one Handler, register Welcomes before the handlers that
-// call WeCom for the same event (contact.Channels): an event's handlers run
-// one after the other, and the welcome's window is short.
+// HandleEvent. It may come before or after the other handlers of those
+// events (contact.Channels.Register...): the Handler runs them
+// concurrently and re-runs only the ones that failed.
 func (w *Welcomes) Register(h *callback.Handler) {
 	h.OnExternalContact(w.HandleEvent, callback.ChangeAddExternalContact, callback.ChangeAddHalfExternalContact)
 }
@@ -460,7 +474,7 @@ func (w *Welcomes) acquire(ctx context.Context, d time.Duration) bool {
 // that run their own.
 func (w *Welcomes) Send(ctx context.Context, ev *callback.ExternalContactEvent) *WelcomeResult {
 	if ev == nil {
-		return &WelcomeResult{Outcome: WelcomeFailed, Err: invalidf("nil event")}
+		return &WelcomeResult{Outcome: WelcomeFailed, Err: check.Invalidf("nil event")}
 	}
 	res := w.newResult(ev)
 	if ev.WelcomeCode == "" {

@@ -19,13 +19,14 @@ import (
 // A welcome whose text names the customer reads the name through its name
 // source (contact.Service: externalcontact/get), then sends.
 func TestShape_WelcomesSend(t *testing.T) {
+	t.Parallel()
 	svc, m := shape(t)
 	m.Expect(shapetest.Call{Method: http.MethodGet, Path: "/cgi-bin/externalcontact/get", Query: url.Values{"external_userid": {"wmNEW"}}},
 		`{"errcode":0,"errmsg":"ok","external_contact":{"external_userid":"wmNEW","name":"韩梅梅","type":1},"follow_user":[]}`)
 	m.Expect(post("send_welcome_msg", `{"welcome_code":"WC1","text":{"content":"韩梅梅，欢迎！"},
 		"attachments":[{"msgtype":"link","link":{"title":"T","url":"https://l.invalid"}}]}`), "")
 	w, err := message.NewWelcomes(svc, message.WelcomeRules{Default: &message.Welcome{Text: "%NICKNAME%，欢迎！",
-		Attachments: []message.Attachment{message.LinkAttachment(message.Link{Title: "T", URL: "https://l.invalid"})}}},
+		Attachments: []message.Attachment{message.LinkAttachment(message.LinkCard{Title: "T", URL: "https://l.invalid"})}}},
 		message.WithNameSource(contact.New(svc.Client())))
 	require.NoError(t, err)
 	ev := &callback.ExternalContactEvent{UserID: "zhangsan", ExternalUserID: "wmNEW", WelcomeCode: "WC1"}

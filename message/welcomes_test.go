@@ -2,8 +2,10 @@ package message_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -56,7 +58,7 @@ func (r *results) next(t testing.TB) *message.WelcomeResult {
 	case res := <-r.ch:
 		return res
 	case <-time.After(10 * time.Second):
-		t.Fatal("no welcome result")
+		require.FailNow(t, "no welcome result")
 		return nil
 	}
 }
@@ -373,7 +375,7 @@ func TestWelcomesUploadOnceAndFillTheName(t *testing.T) {
 	poster := wecom.MediaFromBytes("poster.png", []byte("\x89PNG fake poster"))
 	w, err := message.NewWelcomes(message.New(c), message.WelcomeRules{Default: &message.Welcome{
 		Text: "%NICKNAME%, %NICKNAME%!", NicknameFallback: "friend",
-		Attachments: []message.Attachment{message.LinkAttachment(message.Link{Title: "Shop", URL: "https://shop.invalid"})},
+		Attachments: []message.Attachment{message.LinkAttachment(message.LinkCard{Title: "Shop", URL: "https://shop.invalid"})},
 		Uploads:     []message.Upload{{Type: message.MsgImage, Source: poster}},
 	}}, message.WithNameSource(contact.New(c)))
 	require.NoError(t, err)
@@ -520,7 +522,7 @@ func TestNewWelcomesChecksTheRules(t *testing.T) {
 	src := wecom.MediaFromBytes("a.png", []byte("x"))
 	for _, m := range []*message.Welcome{
 		{},
-		{Text: strings.Repeat("x", message.MaxTextBytes+1)},
+		{Text: strings.Repeat("x", 4001)},
 		{Attachments: []message.Attachment{{MsgType: message.MsgImage}}},
 		{Uploads: []message.Upload{{Type: message.MsgLink, Source: src}}},
 		{Uploads: []message.Upload{{Type: message.MsgImage}}},
@@ -542,5 +544,164 @@ func TestNewWelcomesChecksTheRules(t *testing.T) {
 	}
 	for k := message.RuleNone; k <= message.RuleDefault; k++ {
 		assert.NotEmpty(t, k.String())
+	}
+}
+
+// channelFlow is the SCRM path of a channel code on the fake: a taxonomy, a
+// channel with its tags and remark, welcome rules, and a callback Handler
+// with both helpers registered.
+type channelFlow struct {
+	srv     *wecomtest.Server
+	cb      *wecomtest.Corp
+	code    *contact.ChannelCode
+	tagID   string
+	results *results
+}
+
+func setupChannelFlow(t testing.TB, copts []wecom.Option, opts ...callback.Option) *channelFlow {
+	t.Helper()
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan", "lisi"), testkit.WithClientOptions(copts...))
+	store := wecom.NewMemoryStore()
+	contacts := contact.New(c)
+	tags, err := contacts.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: contact.Taxonomy{
+		Groups: []contact.TaxonomyGroup{{Name: "来源", Tags: []string{"海报", "抖音"}}}}})
+	require.NoError(t, err)
+	poster, _ := tags.TagID("来源", "海报")
+	channels, err := contact.NewChannels(contacts, store, contact.ChannelTemplate{})
+	require.NoError(t, err)
+	code, err := channels.Ensure(t.Context(), contact.Channel{Name: "X", Users: []string{"zhangsan", "lisi"},
+		Tags: []string{poster}, Remark: "{channel}·{date}"})
+	require.NoError(t, err)
+	rs := newResults()
+	welcomes, err := message.NewWelcomes(message.New(c), message.WelcomeRules{
+		Channels: map[string]*message.Welcome{"X": {Text: "Welcome from channel X, %NICKNAME%!"}},
+		Default:  &message.Welcome{Text: "Welcome!"},
+	}, message.WithChannelResolver(channels), message.WithNameSource(contacts), message.WithResultHook(rs.hook))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = welcomes.Close(context.Background()) })
+	cb := testkit.Callback(t, srv, func(h *callback.Handler) {
+		channels.Register(h) // in any order: the Handler runs both at once
+		welcomes.Register(h)
+	}, opts...)
+	return &channelFlow{srv: srv, cb: cb, code: code, tagID: poster, results: rs}
+}
+
+// The whole path of issue 11: a customer scans channel X's code (one
+// wecomtest call); the fake pushes add_external_contact with State and
+// WelcomeCode; the helpers resolve channel X, tag the customer, set the
+// remark and send channel X's welcome.
+func TestChannelCodeToWelcome(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []struct {
+		name string
+		opts []callback.Option
+	}{{"synchronous handler", nil}, {"WithWorkers", []callback.Option{callback.WithWorkers(2, 16)}}} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			f := setupChannelFlow(t, nil, mode.opts...)
+
+			scan, err := f.cb.ScanContactWay(t.Context(), f.code.ConfigID, "")
+			require.NoError(t, err)
+			require.NotEmpty(t, scan.WelcomeCode)
+			assert.Equal(t, f.code.State, scan.State)
+
+			res := f.results.next(t)
+			assert.Equal(t, message.WelcomeSent, res.Outcome, "%v", res.Err)
+			assert.Equal(t, "X", res.Channel)
+			assert.Equal(t, message.RuleChannel, res.Rule)
+
+			name := customerName(t, f.srv.Client(), scan.ExternalUserID)
+			sent := f.srv.Corp(f.srv.CorpID).Messages().WelcomesSent()
+			require.Len(t, sent, 1)
+			assert.Equal(t, wecomtest.SentWelcome{WelcomeCode: scan.WelcomeCode, UserID: scan.UserID, ExternalUserID: scan.ExternalUserID,
+				Text: "Welcome from channel X, " + name + "!"}, sent[0])
+			assert.Equal(t, wecomtest.WelcomeCodeUsed, f.srv.Corp(f.srv.CorpID).Messages().WelcomeCode(scan.WelcomeCode))
+
+			// The tags and remark are applied before the push is answered
+			// (synchronously) or by the workers: wait for them.
+			require.Eventually(t, func() bool {
+				rel, ok := f.srv.Corp(f.srv.CorpID).Relation(scan.UserID, scan.ExternalUserID)
+				return ok && slices.Contains(rel.TagIDs, f.tagID) && rel.Remark != ""
+			}, 5*time.Second, time.Millisecond)
+			rel, _ := f.srv.Corp(f.srv.CorpID).Relation(scan.UserID, scan.ExternalUserID)
+			assert.Equal(t, "X·"+time.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102"), rel.Remark)
+		})
+	}
+}
+
+// gate holds the requests for one path until open is closed (or the
+// request's context ends).
+type gate struct {
+	base http.RoundTripper
+	path string
+	open chan struct{}
+}
+
+func (g *gate) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == g.path {
+		select {
+		case <-g.open:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return g.base.RoundTrip(r)
+}
+
+// TestWelcomesBesideAChannelHelperInAnyOrder: registered before or after
+// contact.Channels on one Handler, the welcome does not wait for the
+// channel's tagging (held here until the welcome is sent, which never
+// happens if one waits for the other), and a tagging that fails is run
+// again on WeCom's re-send without a second welcome.
+func TestWelcomesBesideAChannelHelperInAnyOrder(t *testing.T) {
+	t.Parallel()
+	const markTag = "/cgi-bin/externalcontact/mark_tag"
+	for _, welcomesFirst := range []bool{true, false} {
+		t.Run(fmt.Sprintf("welcomes first %t", welcomesFirst), func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan"))
+			g := &gate{base: srv.HTTPClient().Transport, path: markTag, open: make(chan struct{})}
+			contacts := contact.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: g})))
+			tagID := tag(t, srv, "海报", "zhangsan")
+			channels, err := contact.NewChannels(contacts, wecom.NewMemoryStore(), contact.ChannelTemplate{})
+			require.NoError(t, err)
+			code, err := channels.Ensure(ctx, contact.Channel{Name: "X", Users: []string{"zhangsan"}, Tags: []string{tagID}})
+			require.NoError(t, err)
+			rs := newResults()
+			var opened sync.Once
+			w, err := message.NewWelcomes(message.New(c), message.WelcomeRules{Channels: map[string]*message.Welcome{"X": {Text: "hi"}}},
+				message.WithChannelResolver(channels), message.WithResultHook(func(ctx context.Context, res *message.WelcomeResult) {
+					opened.Do(func() { close(g.open) })
+					rs.hook(ctx, res)
+				}))
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = w.Close(context.Background()) })
+			cb := testkit.Callback(t, srv, func(h *callback.Handler) {
+				if welcomesFirst {
+					w.Register(h)
+				}
+				channels.Register(h)
+				if !welcomesFirst {
+					w.Register(h)
+				}
+			})
+			srv.Fail(markTag, wecomtest.Fault{Errcode: wecom.CodeAPIForbidden, Times: 1})
+
+			scan, err := cb.ScanContactWay(ctx, code.ConfigID, "")
+			require.NoError(t, err)
+			res := rs.next(t)
+			assert.Equal(t, message.WelcomeSent, res.Outcome, "%v", res.Err)
+			assert.Equal(t, "X", res.Channel)
+			require.Len(t, scan.Push.Attempts, 2, "the failed tagging made WeCom re-send")
+			assert.True(t, scan.Push.OK)
+			assert.Equal(t, 2, srv.Count(markTag), "the tagging ran again")
+			assert.Equal(t, 1, srv.Count(pathSendWelcome), "the welcome did not")
+			assert.Len(t, srv.Corp(srv.CorpID).Messages().WelcomesSent(), 1)
+			rel, ok := srv.Corp(srv.CorpID).Relation(scan.UserID, scan.ExternalUserID)
+			require.True(t, ok)
+			assert.Contains(t, rel.TagIDs, tagID)
+			assert.Equal(t, 1, rs.count())
+		})
 	}
 }

@@ -185,7 +185,7 @@ func (f *flow) serve() (string, error) {
 	f.welcomes, err = message.NewWelcomes(message.New(f.client), message.WelcomeRules{
 		Channels: map[string]*message.Welcome{
 			"X: spring poster": {Text: "%NICKNAME%, thanks for scanning our spring poster! 20% off this week.",
-				Attachments: []message.Attachment{message.LinkAttachment(message.Link{Title: "Spring sale", URL: "https://example.com/spring"})}},
+				Attachments: []message.Attachment{message.LinkAttachment(message.LinkCard{Title: "Spring sale", URL: "https://example.com/spring"})}},
 		},
 		Default: &message.Welcome{Text: "Welcome!"},
 	}, message.WithChannelResolver(f.channels), message.WithNameSource(f.contacts),

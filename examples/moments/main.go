@@ -184,7 +184,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 		}
 		visible, comments, likes := 0, 0, 0
 		for _, u := range posted {
-			for _, err := range svc.GetMomentSendResultIter(ctx, &message.MomentCustomersRequest{MomentID: res.MomentID, UserID: u}) {
+			for _, err := range svc.GetMomentSendResultIter(ctx, &message.GetMomentSendResultRequest{MomentID: res.MomentID, UserID: u}) {
 				if err != nil {
 					return "", err
 				}

@@ -50,7 +50,7 @@ func ExampleWelcomes() {
 	}
 	defer welcomes.Close(ctx) // waits for the welcomes in flight
 	_ = welcomes.Prepare(ctx) // upload now, not inside a code's 20 seconds
-	welcomes.Register(h)      // first: the welcome does not wait for other handlers
+	welcomes.Register(h)      // in any order: the Handler runs both at once
 	channels.Register(h)
 
 	hs := httptest.NewServer(h)
