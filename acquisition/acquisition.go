@@ -95,10 +95,12 @@ const ChatKeyValidity = 30 * time.Minute
 // refused with 48002 instead, for which IsNotFound is false.
 func IsNotFound(err error) bool {
 	var e *wecom.Error
-	if !errors.As(err, &e) || e.Code != wecom.CodeInvalidParameter {
-		return false
-	}
-	switch e.Path {
+	return errors.As(err, &e) && e.Code == wecom.CodeInvalidParameter && idOnly(e.Path)
+}
+
+// idOnly reports whether path is an endpoint whose one parameter is an id.
+func idOnly(path string) bool {
+	switch path {
 	case getPath, deleteLinkPath, getChatInfoPath:
 		return true
 	}
