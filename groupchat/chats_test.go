@@ -157,6 +157,8 @@ func TestGetReturnsTypedMembers(t *testing.T) {
 	assert.True(t, groupchat.IsNotFound(err))
 	_, err = svc.Get(t.Context(), &groupchat.GetRequest{ChatID: ""})
 	testkit.WantInvalid(t, err, groupchat.ErrInvalidArgument)
+	_, err = svc.Get(t.Context(), nil)
+	testkit.WantInvalid(t, err, groupchat.ErrInvalidArgument)
 }
 
 func TestMemberVersionChangesWithMembersOnly(t *testing.T) {

@@ -1,10 +1,13 @@
 package groupchat_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,6 +15,7 @@ import (
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/groupchat"
 	"github.com/scrmkit/scrm/internal/testkit"
+	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
 
@@ -378,4 +382,35 @@ func TestTrackerConcurrentEvents(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, joins, 30)
 	assert.True(t, slices.IsSortedFunc(joins, func(a, b groupchat.Join) int { return int(a.Member.JoinTime - b.Member.JoinTime) }))
+}
+
+func TestTrackerIsOnTheClientsClockAndLogger(t *testing.T) {
+	t.Parallel()
+	clk := testkit.NewClock(time.Time{})
+	var logs bytes.Buffer
+	srv, c := testkit.Setup(t, testkit.WithStaff("owner1"), testkit.WithClientOptions(wecom.WithClock(clk.Now),
+		wecom.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))))
+	chat := testkit.GroupChat(t, srv, "owner1", "g")
+	tr := groupchat.NewTracker(groupchat.New(c))
+
+	got, err := tr.Refresh(t.Context(), chat)
+	require.NoError(t, err)
+	assert.Equal(t, clk.Now(), got.UpdatedAt, "UpdatedAt is on the client's clock")
+
+	// a missed event is logged through the client's logger
+	ev := &callback.ExternalChatEvent{ChatID: chat, UpdateDetail: callback.UpdateChangeName, LastMemVer: "vMissed", CurMemVer: "vNew"}
+	ev.ToUserName, ev.ChangeType = srv.CorpID, callback.ChangeChatUpdate
+	require.NoError(t, tr.HandleEvent(t.Context(), ev))
+	assert.Equal(t, int64(1), tr.Stats().Gaps)
+	assert.Contains(t, logs.String(), "missed an event")
+
+	// WithLogger takes over
+	var own bytes.Buffer
+	tr = groupchat.NewTracker(groupchat.New(c), groupchat.WithLogger(slog.New(slog.NewTextHandler(&own, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	_, err = tr.Refresh(t.Context(), chat)
+	require.NoError(t, err)
+	logs.Reset()
+	require.NoError(t, tr.HandleEvent(t.Context(), ev))
+	assert.Contains(t, own.String(), "missed an event")
+	assert.NotContains(t, logs.String(), "missed an event")
 }
