@@ -22,12 +22,12 @@
 // GetPermit.
 //
 // Every method takes a context first and returns typed structs; WeCom's
-// errcode != 0 comes back as *wecom.Error. Bad input is refused before
-// anything is sent with an error matching ErrInvalidArgument.
+// errcode != 0 comes back as *wecom.Error, and IsNotFound tells a link or
+// chat key that does not exist. Bad input is refused before anything is
+// sent with an error matching ErrInvalidArgument.
 package acquisition
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -54,59 +54,62 @@ var ErrInvalidArgument = errors.New("acquisition: invalid argument")
 // check builds the errors of input refused before sending.
 var check = api.Check{Pkg: "acquisition", Sentinel: ErrInvalidArgument}
 
-func invalidf(format string, args ...any) error { return check.Invalidf(format, args...) }
+// MaxStatisticSpanDays is the widest window of one GetStatistic call, in
+// days (StartTime and EndTime at most 30 days apart): ask for a longer
+// period in several windows.
+const MaxStatisticSpanDays = 30
 
-// Documented limits checked before calling WeCom.
+// Documented limits checked before calling WeCom; each is named in the doc
+// of the field it limits and in the error that refuses it.
 const (
-	// MaxLinkNameLen is the longest link_name, in characters.
-	MaxLinkNameLen = 30
-	// MaxRangeUsers is the most members a link's range may cover; WeCom
-	// counts the members of range.department_list too, which only it can
-	// check.
-	MaxRangeUsers = 500
-	// MaxPriorityUsers is the most members of priority_option.priority_userid_list.
-	MaxPriorityUsers = 1000
-	// MaxListLinksLimit is the largest page size of list_link.
-	MaxListLinksLimit = 100
-	// MaxCustomersLimit is the largest page size of customer_acquisition/customer.
-	MaxCustomersLimit = 1000
-	// MaxChannelBytes is the longest customer_channel WeCom keeps, in bytes;
+	maxLinkNameLen    = 30   // link_name, in characters
+	maxRangeUsers     = 500  // members a link's range covers (departments count with their head count; only WeCom can check those)
+	maxPriorityUsers  = 1000 // priority_option.priority_userid_list
+	maxListLinksLimit = 100  // list_link's page size
+	maxCustomersLimit = 1000 // customer_acquisition/customer's page size
+	// maxChannelBytes is the longest customer_channel WeCom keeps, in bytes;
 	// a longer one is cut, so the state a customer comes back with would no
 	// longer match.
-	MaxChannelBytes = 64
-	// MaxStatisticDays is the widest window of statistic: start_time and
-	// end_time may be at most 30 days apart.
-	MaxStatisticDays = 30
-	// MaxStatisticAgeDays is how far back statistic has data: the last 180
-	// days.
-	MaxStatisticAgeDays = 180
-	// BalanceLowThreshold is the remaining quota below which WeCom pushes
-	// the balance_low event.
-	BalanceLowThreshold = 20
+	maxChannelBytes     = 64
+	maxStatisticAgeDays = 180 // how far back statistic has data
 )
+
+// BalanceLowThreshold is the remaining quota below which WeCom pushes
+// the balance_low event.
+const BalanceLowThreshold = 20
 
 // ChatKeyValidity is how long the ChatKey of a "member received repeated
 // messages" (message_from_customer) event can be exchanged with GetChatInfo.
 const ChatKeyValidity = 30 * time.Minute
 
-func required(name, v string) error { return check.Required(name, v) }
-
-func maxChars(name, v string, n int) error { return check.MaxChars(name, v, n) }
-
-func maxItems[T any](name string, v []T, n int) error { return api.MaxItems(check, name, v, n) }
-
-func firstErr(errs ...error) error { return api.FirstErr(errs...) }
-
-// read calls a POST endpoint that only reads (safe to repeat).
-func (s *Service) read(ctx context.Context, path string, body, out any) error {
-	return api.Read(ctx, s.c, path, body, out)
+// IsNotFound reports whether err is WeCom's answer that the link or the
+// chat key named in the call does not exist (any more): a link never
+// created, deleted (in the admin console, or by an earlier attempt of
+// DeleteLink), or a ChatKey older than ChatKeyValidity. WeCom's pages name
+// no errcode of their own for these; WeCom answers 40058 (invalid
+// parameter, wecom.CodeInvalidParameter), which IsNotFound takes as "not
+// found" only from the calls whose one parameter is that id: Get,
+// DeleteLink and GetChatInfo. Any other 40058 is a malformed request.
+//
+// A link of another app (since 2023-12 an app sees only its own) is
+// refused with 48002 instead, for which IsNotFound is false.
+func IsNotFound(err error) bool {
+	var e *wecom.Error
+	return errors.As(err, &e) && e.Code == wecom.CodeInvalidParameter && idOnly(e.Path)
 }
 
-// idempotent calls a POST endpoint whose repetition leaves the same state.
-func (s *Service) idempotent(ctx context.Context, path string, body, out any) error {
-	return api.Idempotent(ctx, s.c, path, body, out)
+// idOnly reports whether path is an endpoint whose one parameter is an id.
+func idOnly(path string) bool {
+	switch path {
+	case getPath, deleteLinkPath, getChatInfoPath:
+		return true
+	}
+	return false
 }
 
-// Bool returns a pointer to v, for the request fields whose server default
-// is true (SkipVerify, MarkSource): nil leaves WeCom's default in place.
-func Bool(v bool) *bool { return &v }
+// Endpoints whose one parameter is an id (IsNotFound).
+const (
+	getPath         = "/cgi-bin/externalcontact/customer_acquisition/get"
+	deleteLinkPath  = "/cgi-bin/externalcontact/customer_acquisition/delete_link"
+	getChatInfoPath = "/cgi-bin/externalcontact/customer_acquisition/get_chat_info"
+)

@@ -1,30 +1,23 @@
 package acquisition
 
 import (
-	"context"
 	"testing"
 
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
-	"github.com/scrmkit/scrm/wecom/wecomtest"
+	"github.com/stretchr/testify/require"
 )
 
 // benchChannels returns a Channels with one ensured channel over a fresh
 // MemoryStore.
 func benchChannels(b *testing.B) (*Channels, *ChannelLink, wecom.Store) {
 	b.Helper()
-	srv := wecomtest.NewServer(b)
-	if err := srv.Corp(srv.CorpID).AddStaff("zhangsan"); err != nil {
-		b.Fatal(err)
-	}
+	_, c := testkit.Setup(b, testkit.WithStaff("zhangsan"))
 	store := wecom.NewMemoryStore()
-	ch, err := NewChannels(New(srv.Client()), store, ChannelTemplate{Range: Range{UserList: []string{"zhangsan"}}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	l, err := ch.Ensure(context.Background(), Channel{Name: "douyin-ad-7"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	ch, err := NewChannels(New(c), store, ChannelTemplate{Range: Range{UserList: []string{"zhangsan"}}})
+	require.NoError(b, err)
+	l, err := ch.Ensure(b.Context(), Channel{Name: "douyin-ad-7"})
+	require.NoError(b, err)
 	return ch, l, store
 }
 
@@ -32,12 +25,11 @@ func benchChannels(b *testing.B) (*Channels, *ChannelLink, wecom.Store) {
 // the path every publish of a channel URL takes.
 func BenchmarkChannelsEnsureKnown(b *testing.B) {
 	ch, _, _ := benchChannels(b)
-	ctx := context.Background()
+	ctx := b.Context()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ch.Ensure(ctx, Channel{Name: "douyin-ad-7"}); err != nil {
-			b.Fatal(err)
-		}
+		_, err := ch.Ensure(ctx, Channel{Name: "douyin-ad-7"})
+		require.NoError(b, err)
 	}
 }
 
@@ -45,12 +37,12 @@ func BenchmarkChannelsEnsureKnown(b *testing.B) {
 // Channels, so from memory): the path of every add_external_contact event.
 func BenchmarkChannelsResolve(b *testing.B) {
 	ch, l, _ := benchChannels(b)
-	ctx := context.Background()
+	ctx := b.Context()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok, err := ch.Resolve(ctx, l.State); err != nil || !ok {
-			b.Fatal(ok, err)
-		}
+		_, ok, err := ch.Resolve(ctx, l.State)
+		require.NoError(b, err)
+		require.True(b, ok)
 	}
 }
 
@@ -58,12 +50,12 @@ func BenchmarkChannelsResolve(b *testing.B) {
 // channel's link, with one read of the Store.
 func BenchmarkChannelsLookupState(b *testing.B) {
 	ch, l, _ := benchChannels(b)
-	ctx := context.Background()
+	ctx := b.Context()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok, err := ch.LookupState(ctx, l.State); err != nil || !ok {
-			b.Fatal(ok, err)
-		}
+		_, ok, err := ch.LookupState(ctx, l.State)
+		require.NoError(b, err)
+		require.True(b, ok)
 	}
 }
 
@@ -71,12 +63,12 @@ func BenchmarkChannelsLookupState(b *testing.B) {
 // record from the same MemoryStore.
 func BenchmarkStoreGetReference(b *testing.B) {
 	ch, _, store := benchChannels(b)
-	ctx := context.Background()
+	ctx := b.Context()
 	key := ch.eng.ChannelKey("douyin-ad-7")
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok, err := store.Get(ctx, key); err != nil || !ok {
-			b.Fatal(ok, err)
-		}
+		_, ok, err := store.Get(ctx, key)
+		require.NoError(b, err)
+		require.True(b, ok)
 	}
 }

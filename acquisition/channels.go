@@ -58,8 +58,8 @@ type ChannelTemplate struct {
 }
 
 // MaxChannelStatePrefix is the longest ChannelTemplate.StatePrefix, in
-// bytes: with the 10 characters of the hash a state stays well within
-// MaxChannelBytes.
+// bytes: with the 10 characters of the hash a state stays well within the
+// 64 bytes of customer_channel WeCom keeps.
 const MaxChannelStatePrefix = 16
 
 // Channel is a marketing channel ("spring-fair", "douyin-ad-7", any
@@ -71,8 +71,8 @@ type Channel struct {
 	// from it.
 	Name string `json:"channel"`
 	// Users and Departments take the channel's customers (the link's
-	// range): at most MaxRangeUsers members, departments counting with
-	// their head count. Both empty: ChannelTemplate.Range.
+	// range): at most 500 members, departments counting with their head
+	// count. Both empty: ChannelTemplate.Range.
 	Users       []string `json:"users,omitempty"`
 	Departments []int    `json:"departments,omitempty"`
 	// SkipVerify: nil takes ChannelTemplate.SkipVerify; both nil leave
@@ -145,7 +145,7 @@ func (c *Channels) define(ch Channel) (Channel, error) {
 	case slices.Contains(ch.Users, ""):
 		return ch, check.Invalidf("channel %q has an empty user id", ch.Name)
 	}
-	return ch, api.MaxItems(check, "Users", ch.Users, MaxRangeUsers)
+	return ch, api.MaxItems(check, "Users", ch.Users, maxRangeUsers)
 }
 
 func (c *Channels) linkKey(linkID string) string { return c.prefix + "link:" + linkID }
@@ -170,7 +170,7 @@ func sameLink(a, b *Channel) bool {
 
 func (w links) Create(ctx context.Context, ch *Channel, state string) (*ChannelLink, error) {
 	t := &w.c.tmpl
-	link, err := w.c.svc.CreateLink(ctx, &CreateLinkRequest{LinkName: channelstate.Label(ch.Name, state, MaxLinkNameLen),
+	link, err := w.c.svc.CreateLink(ctx, &CreateLinkRequest{LinkName: channelstate.Label(ch.Name, state, maxLinkNameLen),
 		Range: Range{UserList: ch.Users, DepartmentList: ch.Departments}, SkipVerify: ch.SkipVerify,
 		PriorityOption: t.PriorityOption, MarkSource: t.MarkSource})
 	if err != nil {
@@ -181,7 +181,7 @@ func (w links) Create(ctx context.Context, ch *Channel, state string) (*ChannelL
 
 // Find looks for the link by its name among the app's links.
 func (w links) Find(ctx context.Context, ch *Channel, state string) (*ChannelLink, bool, error) {
-	name := channelstate.Label(ch.Name, state, MaxLinkNameLen)
+	name := channelstate.Label(ch.Name, state, maxLinkNameLen)
 	for id, err := range w.c.svc.ListLinksIter(ctx, nil) {
 		if err != nil {
 			return nil, false, err
@@ -218,15 +218,11 @@ func (w links) Update(ctx context.Context, cur *ChannelLink, ch *Channel) (*Chan
 	return cur, nil
 }
 
-// Delete deletes the link; when delete_link fails, get tells whether the
-// link is gone (WeCom refuses both alike for a link it no longer knows).
+// Delete deletes the link; a link WeCom no longer knows (IsNotFound) is
+// gone already.
 func (w links) Delete(ctx context.Context, l *ChannelLink) error {
-	err := w.c.svc.DeleteLink(ctx, l.LinkID)
-	if err != nil {
-		var we *wecom.Error
-		if _, gerr := w.c.svc.Get(ctx, l.LinkID); gerr == nil || !errors.As(gerr, &we) {
-			return err // the link is still there, or we cannot tell
-		}
+	if err := w.c.svc.DeleteLink(ctx, l.LinkID); err != nil && !IsNotFound(err) {
+		return err
 	}
 	return nil
 }

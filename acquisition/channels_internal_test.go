@@ -8,15 +8,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
 
 func internalSetup(t testing.TB) (*wecomtest.Server, *Service) {
 	t.Helper()
-	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
-	return srv, New(srv.Client())
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan"))
+	return srv, New(c)
 }
 
 func internalChannels(t testing.TB, svc *Service, store wecom.Store) *Channels {
@@ -126,7 +126,7 @@ func TestChannelsLateCreatorYields(t *testing.T) {
 func TestCheckWindowCountsChinaDays(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 1, 1, 0, 0, 0, chinaZone) // 01:00 in China, still Feb 28 in UTC
-	oldest := time.Date(2026, 3, 1, 0, 0, 0, 0, chinaZone).AddDate(0, 0, -MaxStatisticAgeDays)
+	oldest := time.Date(2026, 3, 1, 0, 0, 0, 0, chinaZone).AddDate(0, 0, -maxStatisticAgeDays)
 	ok := wecom.UnixTime(oldest.Unix())
 	assert.NoError(t, checkWindow(ok, ok+86400, now))
 	assert.ErrorIs(t, checkWindow(ok-1, ok+86400, now), ErrInvalidArgument)

@@ -1,7 +1,6 @@
 package acquisition_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/acquisition"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -28,7 +28,7 @@ func newChannels(t testing.TB, svc *acquisition.Service, store wecom.Store) *acq
 func TestChannelsOneLinkPerChannel(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	store := wecom.NewMemoryStore()
 	ch := newChannels(t, svc, store)
 
@@ -44,8 +44,8 @@ func TestChannelsOneLinkPerChannel(t *testing.T) {
 	assert.NotEqual(t, spring.State, douyin.State)
 
 	for _, l := range []*acquisition.ChannelLink{spring, douyin} {
-		assert.LessOrEqual(t, len(l.State), acquisition.MaxChannelBytes)
-		assert.LessOrEqual(t, utf8.RuneCountInString(l.LinkName), acquisition.MaxLinkNameLen)
+		assert.LessOrEqual(t, len(l.State), 64)
+		assert.LessOrEqual(t, utf8.RuneCountInString(l.LinkName), 30)
 		assert.True(t, strings.HasSuffix(l.LinkName, "#"+l.State), l.LinkName)
 		assert.Contains(t, l.URL, "customer_channel="+l.State)
 		d, err := svc.Get(ctx, l.LinkID)
@@ -111,7 +111,7 @@ func TestChannelsOneLinkPerChannel(t *testing.T) {
 func TestChannelsStatesAreStableAcrossStores(t *testing.T) {
 	t.Parallel()
 	_, svc := setup(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	a, err := newChannels(t, svc, wecom.NewMemoryStore()).Ensure(ctx, acquisition.Channel{Name: "weibo"})
 	require.NoError(t, err)
 	// Even with the Store lost, the same channel gets the same state (its
@@ -135,7 +135,7 @@ func TestChannelsConcurrentEnsureCreatesOneLink(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			links[i], errs[i] = instances[i%len(instances)].Ensure(context.Background(), acquisition.Channel{Name: "launch"})
+			links[i], errs[i] = instances[i%len(instances)].Ensure(t.Context(), acquisition.Channel{Name: "launch"})
 		}()
 	}
 	wg.Wait()
@@ -149,7 +149,7 @@ func TestChannelsConcurrentEnsureCreatesOneLink(t *testing.T) {
 func TestChannelsRetireKeepsOldCustomersResolvable(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	ch := newChannels(t, svc, wecom.NewMemoryStore())
 	old, err := ch.Ensure(ctx, acquisition.Channel{Name: "expo"})
 	require.NoError(t, err)
@@ -201,7 +201,7 @@ func TestChannelsRetireKeepsOldCustomersResolvable(t *testing.T) {
 func TestChannelsErrorsReleaseTheClaim(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	ch := newChannels(t, svc, wecom.NewMemoryStore())
 	srv.Fail(pathCreate, wecomtest.Fault{Errcode: 40003})
 	_, err := ch.Ensure(ctx, acquisition.Channel{Name: "x"})
@@ -240,7 +240,7 @@ func TestChannelsRecoverALinkWhoseCreationOutcomeWasLost(t *testing.T) {
 	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi"))
 	rt := &cutAfterCreate{base: srv.HTTPClient().Transport}
 	svc := acquisition.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: rt})))
-	ctx := context.Background()
+	ctx := t.Context()
 	newLink(t, svc, "unrelated", "zhangsan")
 	rt.mu.Lock()
 	rt.cuts = 1
@@ -269,7 +269,7 @@ func TestNewChannelsChecksItsTemplate(t *testing.T) {
 	for _, tmpl := range []acquisition.ChannelTemplate{
 		{Range: good, StatePrefix: "has space"},
 		{Range: good, StatePrefix: strings.Repeat("a", acquisition.MaxChannelStatePrefix+1)},
-		{Range: acquisition.Range{UserList: make([]string, acquisition.MaxRangeUsers+1)}},
+		{Range: acquisition.Range{UserList: make([]string, 500+1)}},
 		{Range: good, Namespace: "a:b"},
 		{Range: good, PriorityOption: &acquisition.PriorityOption{}},
 	} {
@@ -282,7 +282,7 @@ func TestNewChannelsChecksItsTemplate(t *testing.T) {
 	assert.ErrorIs(t, err, acquisition.ErrInvalidArgument)
 	ch, err := acquisition.NewChannels(svc, store, acquisition.ChannelTemplate{Range: good, StatePrefix: "fair", Namespace: "app_2"})
 	require.NoError(t, err)
-	l, err := ch.Ensure(context.Background(), acquisition.Channel{Name: "x"})
+	l, err := ch.Ensure(t.Context(), acquisition.Channel{Name: "x"})
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(l.State, "fair"), l.State)
 }
@@ -291,9 +291,9 @@ func TestNewChannelsChecksItsTemplate(t *testing.T) {
 func TestChannelsNamespacesSeparateApps(t *testing.T) {
 	t.Parallel()
 	srv, self := setup(t)
-	other := thirdPartyApp(t, srv, "wwsuitechan001")
+	other := acquisition.New(testkit.ThirdPartyApp(t, srv, "wwsuitechan001"))
 	store := wecom.NewMemoryStore()
-	ctx := context.Background()
+	ctx := t.Context()
 	a, err := acquisition.NewChannels(self, store, acquisition.ChannelTemplate{Range: acquisition.Range{UserList: []string{"zhangsan"}}})
 	require.NoError(t, err)
 	b, err := acquisition.NewChannels(other, store, acquisition.ChannelTemplate{Range: acquisition.Range{UserList: []string{"lisi"}}, Namespace: "wwsuitechan001"})
@@ -315,7 +315,7 @@ func TestChannelsPerChannelRangeAndUpdate(t *testing.T) {
 	srv, svc := setup(t)
 	ctx := t.Context()
 	ch := newChannels(t, svc, wecom.NewMemoryStore())
-	fair, err := ch.Ensure(ctx, acquisition.Channel{Name: "fair", Users: []string{"lisi"}, SkipVerify: acquisition.Bool(false)})
+	fair, err := ch.Ensure(ctx, acquisition.Channel{Name: "fair", Users: []string{"lisi"}, SkipVerify: wecom.Ptr(false)})
 	require.NoError(t, err)
 	d, err := svc.Get(ctx, fair.LinkID)
 	require.NoError(t, err)
@@ -326,7 +326,7 @@ func TestChannelsPerChannelRangeAndUpdate(t *testing.T) {
 	assert.Equal(t, []string{"zhangsan", "lisi"}, ad.Users, "the template's range")
 
 	const pathUpdate = "/cgi-bin/externalcontact/customer_acquisition/update_link"
-	moved, err := ch.Ensure(ctx, acquisition.Channel{Name: "fair", Users: []string{"zhangsan"}, SkipVerify: acquisition.Bool(false)})
+	moved, err := ch.Ensure(ctx, acquisition.Channel{Name: "fair", Users: []string{"zhangsan"}, SkipVerify: wecom.Ptr(false)})
 	require.NoError(t, err)
 	assert.Equal(t, 1, srv.Count(pathUpdate))
 	assert.Equal(t, fair.LinkID, moved.LinkID)
@@ -336,7 +336,7 @@ func TestChannelsPerChannelRangeAndUpdate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"zhangsan"}, d.Range.UserList)
 	assert.Equal(t, fair.LinkName, d.Link.LinkName)
-	_, err = ch.Ensure(ctx, acquisition.Channel{Name: "fair", Users: []string{"zhangsan"}, SkipVerify: acquisition.Bool(false)})
+	_, err = ch.Ensure(ctx, acquisition.Channel{Name: "fair", Users: []string{"zhangsan"}, SkipVerify: wecom.Ptr(false)})
 	require.NoError(t, err)
 	assert.Equal(t, 1, srv.Count(pathUpdate), "the same definition changes nothing")
 	got, ok, err := ch.Lookup(ctx, "fair")
@@ -350,7 +350,7 @@ func TestChannelsPerChannelRangeAndUpdate(t *testing.T) {
 	bare, err := acquisition.NewChannels(svc, wecom.NewMemoryStore(), acquisition.ChannelTemplate{})
 	require.NoError(t, err, "a template without a range: each channel names its own")
 	for _, c := range []acquisition.Channel{{Name: "no one"}, {Name: "empty", Users: []string{""}},
-		{Name: "many", Users: make([]string, acquisition.MaxRangeUsers+1)}} {
+		{Name: "many", Users: make([]string, 500+1)}} {
 		_, err = bare.Ensure(ctx, c)
 		assert.ErrorIs(t, err, acquisition.ErrInvalidArgument, c.Name)
 	}

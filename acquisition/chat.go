@@ -1,6 +1,10 @@
 package acquisition
 
-import "context"
+import (
+	"context"
+
+	"github.com/scrmkit/scrm/internal/api"
+)
 
 // ChatInfo is what a member's repeated-messages chat is about.
 type ChatInfo struct {
@@ -20,17 +24,18 @@ type GetChatInfoResponse struct {
 // event (customer_acquisition, message_from_customer) for the member, the
 // customer and the chat's counts. The key is valid for ChatKeyValidity (30
 // minutes) after the event: call it from the event's handler or soon after.
+// An unknown or expired key is an error for which IsNotFound is true.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/101361
 func (s *Service) GetChatInfo(ctx context.Context, chatKey string) (*GetChatInfoResponse, error) {
-	if err := required("chatKey", chatKey); err != nil {
+	if err := check.Required("chatKey", chatKey); err != nil {
 		return nil, err
 	}
 	body := struct {
 		ChatKey string `json:"chat_key"`
 	}{chatKey}
 	var out GetChatInfoResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/customer_acquisition/get_chat_info", body, &out); err != nil {
+	if err := api.Read(ctx, s.c, getChatInfoPath, body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -1,7 +1,6 @@
 package acquisition_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -9,19 +8,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/acquisition"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
 
 func TestGetChatInfoWithTheRepeatedMessageChatKey(t *testing.T) {
 	t.Parallel()
-	clock := newClock(time.Now())
-	srv := wecomtest.NewServer(t, wecomtest.WithClock(clock.Now))
-	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
-	_, err := srv.Corp(srv.CorpID).Acquisition().GrantQuota(t.Context(), 10, clock.Now().AddDate(0, 1, 0))
-	require.NoError(t, err)
-	svc := acquisition.New(srv.Client())
-	ctx := context.Background()
+	clock := testkit.NewClock(time.Time{})
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan"), testkit.WithClock(clock))
+	testkit.AcquisitionQuota(t, srv, 10, clock.Now().AddDate(0, 1, 0))
+	svc := acquisition.New(c)
+	ctx := t.Context()
 	link := newLink(t, svc, "chat", "zhangsan")
 	tap, err := srv.Corp(srv.CorpID).Acquisition().TapLink(ctx, link.LinkID, "ad-7")
 	require.NoError(t, err)
@@ -54,31 +52,15 @@ func TestGetChatInfoWithTheRepeatedMessageChatKey(t *testing.T) {
 	assert.ErrorIs(t, err, wecomtest.ErrNotFound)
 }
 
-func TestGetPermitIsForMarketingAppsOnly(t *testing.T) {
-	t.Parallel()
-	srv, svc := setup(t)
-	ctx := context.Background()
-	_, err := svc.GetPermit(ctx)
-	assert.Equal(t, wecom.CodeAPIForbidden, wecom.ErrorCode(err))
-
-	require.NoError(t, srv.Corp(srv.CorpID).Acquisition().SetMarketingApp("", wecomtest.AcquisitionPermit{
-		Users: []string{"jack", "rose"}, Departments: []int{0, 1}, Tags: []int{3}}))
-	p, err := svc.GetPermit(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, &acquisition.Permit{UserList: []string{"jack", "rose"}, DepartmentList: []int{0, 1}, TagList: []int{3}}, p)
-
-	other := thirdPartyApp(t, srv, "wwsuitenotmkt01")
-	_, err = other.GetPermit(ctx)
-	assert.Equal(t, wecom.CodeAPIForbidden, wecom.ErrorCode(err), "the permit is per app")
-}
-
 // mark_source takes effect for marketing-acquisition apps; the fake keeps it
+
 // so and the SDK sends it only when set.
+
 func TestMarkSourceIsSentOnlyWhenSet(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	_, err := svc.CreateLink(context.Background(), &acquisition.CreateLinkRequest{LinkName: "m",
-		Range: acquisition.Range{UserList: []string{"zhangsan"}}, MarkSource: acquisition.Bool(false)})
+	_, err := svc.CreateLink(t.Context(), &acquisition.CreateLinkRequest{LinkName: "m",
+		Range: acquisition.Range{UserList: []string{"zhangsan"}}, MarkSource: wecom.Ptr(false)})
 	require.NoError(t, err)
-	assert.Equal(t, false, lastBody(t, srv, pathCreate)["mark_source"])
+	assert.Equal(t, false, testkit.LastBody(t, srv, pathCreate)["mark_source"])
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"iter"
 
-	"github.com/scrmkit/scrm/wecom"
+	"github.com/scrmkit/scrm/internal/api"
 )
 
 // ChatStatus says whether a customer who came through a link has written to
@@ -38,14 +38,14 @@ type Customer struct {
 	UserID         string     `json:"userid"` // the member the link handed the customer to
 	ChatStatus     ChatStatus `json:"chat_status"`
 	// State is the customer_channel of the URL the customer tapped ("" for
-	// the bare URL); WeCom cuts it at MaxChannelBytes.
+	// the bare URL); WeCom cuts it at 64 bytes.
 	State string `json:"state"`
 }
 
 // ListCustomersRequest pages through the customers one link added.
 type ListCustomersRequest struct {
 	LinkID string `json:"link_id"`         // required; a link this app created
-	Limit  int    `json:"limit,omitempty"` // at most MaxCustomersLimit; 0 for WeCom's default
+	Limit  int    `json:"limit,omitempty"` // 1 to 1000; 0 for WeCom's default
 	Cursor string `json:"cursor,omitempty"`
 }
 
@@ -62,16 +62,13 @@ type ListCustomersResponse struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97298
 func (s *Service) ListCustomers(ctx context.Context, req *ListCustomersRequest) (*ListCustomersResponse, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
-	if err := required("LinkID", req.LinkID); err != nil {
+	if err := api.FirstErr(check.Required("LinkID", req.LinkID), api.PageLimit(check, "Limit", req.Limit, maxCustomersLimit)); err != nil {
 		return nil, err
 	}
-	if req.Limit < 0 || req.Limit > MaxCustomersLimit {
-		return nil, invalidf("Limit is %d; WeCom allows 1 to %d (0 for its default)", req.Limit, MaxCustomersLimit)
-	}
 	var out ListCustomersResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/customer_acquisition/customer", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_acquisition/customer", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -83,21 +80,6 @@ func (s *Service) ListCustomers(ctx context.Context, req *ListCustomersRequest) 
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97298
 func (s *Service) ListCustomersIter(ctx context.Context, req *ListCustomersRequest) iter.Seq2[*Customer, error] {
-	var r ListCustomersRequest
-	if req != nil {
-		r = *req
-	}
-	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]*Customer, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.ListCustomers(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		items := make([]*Customer, len(resp.CustomerList))
-		for i := range resp.CustomerList {
-			items[i] = &resp.CustomerList[i]
-		}
-		return items, resp.NextCursor, nil
-	})
+	return api.Iter(ctx, req, s.ListCustomers, func(r *ListCustomersRequest) *string { return &r.Cursor },
+		func(p *ListCustomersResponse) ([]Customer, string) { return p.CustomerList, p.NextCursor })
 }

@@ -1,7 +1,6 @@
 package acquisition_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/scrmkit/scrm/acquisition"
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -19,7 +19,7 @@ const pathCustomers = "/cgi-bin/externalcontact/customer_acquisition/customer"
 func TestCustomersCarryMemberStateAndChatStatus(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	link := newLink(t, svc, "fair", "zhangsan", "lisi")
 	a, err := srv.Corp(srv.CorpID).Acquisition().TapLink(ctx, link.LinkID, "channel-a")
 	require.NoError(t, err)
@@ -60,19 +60,19 @@ func TestListCustomersIterPages(t *testing.T) {
 	}
 	srv.ResetRequests()
 	got := map[string]string{}
-	for c, err := range svc.ListCustomersIter(context.Background(), &acquisition.ListCustomersRequest{LinkID: link.LinkID, Limit: 10}) {
+	for c, err := range svc.ListCustomersIter(t.Context(), &acquisition.ListCustomersRequest{LinkID: link.LinkID, Limit: 10}) {
 		require.NoError(t, err)
 		got[c.ExternalUserID] = c.State
 	}
 	assert.Equal(t, want, got)
 	assert.Equal(t, 3, srv.Count(pathCustomers))
-	assert.Equal(t, float64(10), lastBody(t, srv, pathCustomers)["limit"])
+	assert.Equal(t, float64(10), testkit.LastBody(t, srv, pathCustomers)["limit"])
 }
 
 func TestListCustomersChecksInput(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	for _, req := range []*acquisition.ListCustomersRequest{nil, {}, {LinkID: "ca", Limit: -1}, {LinkID: "ca", Limit: 1001}} {
 		_, err := svc.ListCustomers(ctx, req)
 		assert.ErrorIs(t, err, acquisition.ErrInvalidArgument, "%+v", req)
@@ -86,17 +86,16 @@ func TestListCustomersChecksInput(t *testing.T) {
 	assert.Equal(t, 1, n)
 	assert.Zero(t, srv.Count(pathCustomers))
 	link := newLink(t, svc, "x", "zhangsan")
-	assert.Equal(t, 40058, wecom.ErrorCode(raw(t, srv, pathCustomers, map[string]any{"link_id": link.LinkID, "limit": 1001})))
+	assert.Equal(t, 40058, wecom.ErrorCode(testkit.Raw(t, srv.Client(), pathCustomers, map[string]any{"link_id": link.LinkID, "limit": 1001})))
 }
 
 // Each customer added through a link uses one unit of quota; when it runs
 // out the link adds nobody.
 func TestQuotaRunsDown(t *testing.T) {
 	t.Parallel()
-	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
-	svc := acquisition.New(srv.Client())
-	ctx := context.Background()
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan"))
+	svc := acquisition.New(c)
+	ctx := t.Context()
 	link := newLink(t, svc, "q", "zhangsan")
 	_, err := srv.Corp(srv.CorpID).Acquisition().TapLink(ctx, link.LinkID, "")
 	assert.ErrorIs(t, err, wecomtest.ErrQuotaExhausted, "a new corp has no quota")
@@ -143,14 +142,13 @@ func TestQuotaRunsDown(t *testing.T) {
 
 func TestExpiredQuotaIsGone(t *testing.T) {
 	t.Parallel()
-	clock := newClock(time.Now())
-	srv := wecomtest.NewServer(t, wecomtest.WithClock(clock.Now))
-	svc := acquisition.New(srv.Client())
-	_, err := srv.Corp(srv.CorpID).Acquisition().GrantQuota(t.Context(), 5, clock.Now().Add(time.Hour))
-	require.NoError(t, err)
+	clock := testkit.NewClock(time.Time{})
+	srv, c := testkit.Setup(t, testkit.WithClock(clock))
+	svc := acquisition.New(c)
+	testkit.AcquisitionQuota(t, srv, 5, clock.Now().Add(time.Hour))
 	assert.Len(t, srv.Corp(srv.CorpID).Acquisition().ExpiringQuotas(14*24*time.Hour), 1)
 	clock.Advance(2 * time.Hour)
-	q, err := svc.GetQuota(context.Background())
+	q, err := svc.GetQuota(t.Context())
 	require.NoError(t, err)
 	assert.EqualValues(t, 0, q.Balance)
 	assert.EqualValues(t, 5, q.Total)

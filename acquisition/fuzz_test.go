@@ -1,7 +1,6 @@
 package acquisition
 
 import (
-	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/scrmkit/scrm/internal/channelstate"
 	"github.com/scrmkit/scrm/wecom"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzLinkName: a link name always fits WeCom's limit and ends with its
@@ -21,16 +21,12 @@ func FuzzLinkName(f *testing.F) {
 	code := channelstate.Code("ch")
 	f.Fuzz(func(t *testing.T, channel string) {
 		st := code(channel, 0)
-		name := channelstate.Label(channel, st, MaxLinkNameLen)
-		if n := utf8.RuneCountInString(name); n > MaxLinkNameLen {
-			t.Fatalf("%q: %d characters", name, n)
-		}
-		if !strings.HasSuffix(name, "#"+st) {
-			t.Fatalf("%q lacks its state %q", name, st)
-		}
-		if len(st) > MaxChannelBytes || st != code(channel, 0) || st == code(channel, 1) {
-			t.Fatalf("state %q is not a stable short code", st)
-		}
+		name := channelstate.Label(channel, st, maxLinkNameLen)
+		require.LessOrEqual(t, utf8.RuneCountInString(name), maxLinkNameLen, "%q", name)
+		require.True(t, strings.HasSuffix(name, "#"+st), "%q lacks its state %q", name, st)
+		require.LessOrEqual(t, len(st), maxChannelBytes)
+		require.Equal(t, st, code(channel, 0), "a stable code")
+		require.NotEqual(t, st, code(channel, 1), "the next candidate differs")
 	})
 }
 
@@ -48,12 +44,8 @@ func FuzzChannelURL(f *testing.F) {
 			return
 		}
 		p, err := url.Parse(u)
-		if err != nil {
-			t.Fatalf("%q made %q, which does not parse: %v", raw, u, err)
-		}
-		if got := p.Query().Get("customer_channel"); got != channel {
-			t.Fatalf("customer_channel %q, want %q (URL %q)", got, channel, u)
-		}
+		require.NoError(t, err, "%q made %q", raw, u)
+		require.Equal(t, channel, p.Query().Get("customer_channel"), "URL %q", u)
 	})
 }
 
@@ -69,20 +61,19 @@ func FuzzStoredMapping(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value string) {
 		store := wecom.NewMemoryStore()
 		ch, err := NewChannels(New(wecom.New("wwfuzz", "secret")), store, ChannelTemplate{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx := context.Background()
+		require.NoError(t, err)
+		ctx := t.Context()
 		_ = store.Set(ctx, ch.eng.ChannelKey("c"), value, 0)
 		_ = store.Set(ctx, ch.eng.StateKey("chx"), value, 0)
 		_ = store.Set(ctx, ch.linkKey("ca1"), value, 0)
 		l, ok, err := ch.Lookup(ctx, "c")
-		if ok && (err != nil || l == nil || l.Name != "c") {
-			t.Fatalf("Lookup(%q) = %+v, %v, %v", value, l, ok, err)
+		if ok {
+			require.NoError(t, err)
+			require.NotNil(t, l)
+			require.Equal(t, "c", l.Name)
 		}
-		if _, _, err := ch.Resolve(ctx, "chx"); err != nil {
-			t.Fatal(err)
-		}
+		_, _, err = ch.Resolve(ctx, "chx")
+		require.NoError(t, err)
 		_, _, _ = ch.LookupState(ctx, "chx")
 		_, _, _ = ch.LookupLink(ctx, "ca1")
 	})
@@ -101,8 +92,8 @@ func FuzzCheckWindow(f *testing.F) {
 		if checkWindow(wecom.UnixTime(start), wecom.UnixTime(end), now) != nil {
 			return
 		}
-		if end < start || end-start > MaxStatisticDays*86400 || start < now.Unix()-(MaxStatisticAgeDays+1)*86400 {
-			t.Fatalf("accepted [%d, %d]", start, end)
-		}
+		require.GreaterOrEqual(t, end, start)
+		require.LessOrEqual(t, end-start, int64(MaxStatisticSpanDays*86400))
+		require.GreaterOrEqual(t, start, now.Unix()-(maxStatisticAgeDays+1)*86400)
 	})
 }

@@ -12,8 +12,8 @@ import (
 )
 
 // Range is who a link hands customers to: members and departments. Both
-// together may cover at most MaxRangeUsers members (departments count with
-// their head count) and they cannot both be empty.
+// together may cover at most 500 members (departments count with their head
+// count) and they cannot both be empty.
 type Range struct {
 	UserList       []string `json:"user_list,omitempty"`
 	DepartmentList []int    `json:"department_list,omitempty"`
@@ -21,9 +21,9 @@ type Range struct {
 
 func (r *Range) validate() error {
 	if len(r.UserList) == 0 && len(r.DepartmentList) == 0 {
-		return invalidf("Range needs UserList or DepartmentList")
+		return check.Invalidf("Range needs UserList or DepartmentList")
 	}
-	return maxItems("Range.UserList", r.UserList, MaxRangeUsers)
+	return api.MaxItems(check, "Range.UserList", r.UserList, maxRangeUsers)
 }
 
 // PriorityType says which members a link prefers for a customer who is
@@ -45,8 +45,8 @@ const (
 // only for some business categories.
 type PriorityOption struct {
 	PriorityType PriorityType `json:"priority_type"`
-	// PriorityUserIDList is required for PriorityListed: at most
-	// MaxPriorityUsers members.
+	// PriorityUserIDList is required for PriorityListed: at most 1000
+	// members.
 	PriorityUserIDList []string `json:"priority_userid_list,omitempty"`
 }
 
@@ -57,16 +57,16 @@ func (p *PriorityOption) validate() error {
 	switch p.PriorityType {
 	case PriorityCorpWide:
 		if len(p.PriorityUserIDList) > 0 {
-			return invalidf("PriorityOption.PriorityUserIDList applies to PriorityListed only")
+			return check.Invalidf("PriorityOption.PriorityUserIDList applies to PriorityListed only")
 		}
 	case PriorityListed:
 		if len(p.PriorityUserIDList) == 0 {
-			return invalidf("PriorityListed needs PriorityOption.PriorityUserIDList")
+			return check.Invalidf("PriorityListed needs PriorityOption.PriorityUserIDList")
 		}
 	default:
-		return invalidf("PriorityOption.PriorityType is %d; want PriorityCorpWide or PriorityListed", p.PriorityType)
+		return check.Invalidf("PriorityOption.PriorityType is %d; want PriorityCorpWide or PriorityListed", p.PriorityType)
 	}
-	return maxItems("PriorityOption.PriorityUserIDList", p.PriorityUserIDList, MaxPriorityUsers)
+	return api.MaxItems(check, "PriorityOption.PriorityUserIDList", p.PriorityUserIDList, maxPriorityUsers)
 }
 
 // Link is an acquisition link (获客链接).
@@ -76,8 +76,8 @@ type Link struct {
 	LinkID   string `json:"link_id,omitempty"`
 	LinkName string `json:"link_name"`
 	// URL is what customers tap. Append customer_channel=<state> (at most
-	// MaxChannelBytes) to learn where a customer came from: the value comes
-	// back as State of the add_external_contact event and of Customer. See
+	// 64 bytes) to learn where a customer came from: the value comes back as
+	// State of the add_external_contact event and of Customer. See
 	// ChannelURL.
 	URL        string         `json:"url"`
 	CreateTime wecom.UnixTime `json:"create_time"`
@@ -90,18 +90,19 @@ type Link struct {
 }
 
 // ChannelURL returns the link's URL with customer_channel=channel added,
-// the form that makes customers carry channel as their state.
+// the form that makes customers carry channel as their state. channel is at
+// most 64 bytes: WeCom would cut a longer one, so it is refused.
 func (l *Link) ChannelURL(channel string) (string, error) {
 	return withChannel(l.URL, channel)
 }
 
 func withChannel(raw, channel string) (string, error) {
-	if len(channel) > MaxChannelBytes {
-		return "", invalidf("customer_channel is %d bytes long; WeCom keeps at most %d", len(channel), MaxChannelBytes)
+	if len(channel) > maxChannelBytes {
+		return "", check.Invalidf("customer_channel is %d bytes long; WeCom keeps at most %d", len(channel), maxChannelBytes)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return "", invalidf("link URL %q is not an absolute URL", raw)
+		return "", check.Invalidf("link URL %q is not an absolute URL", raw)
 	}
 	q := u.Query()
 	q.Set("customer_channel", channel)
@@ -119,7 +120,7 @@ type LinkDetail struct {
 // ListLinksRequest pages through the links the calling app created and that
 // are still valid.
 type ListLinksRequest struct {
-	Limit  int    `json:"limit,omitempty"` // at most MaxListLinksLimit; 0 for WeCom's default
+	Limit  int    `json:"limit,omitempty"` // 1 to 100; 0 for WeCom's default
 	Cursor string `json:"cursor,omitempty"`
 }
 
@@ -137,11 +138,11 @@ func (s *Service) ListLinks(ctx context.Context, req *ListLinksRequest) (*ListLi
 	if req == nil {
 		req = &ListLinksRequest{}
 	}
-	if req.Limit < 0 || req.Limit > MaxListLinksLimit {
-		return nil, invalidf("Limit is %d; WeCom allows 1 to %d (0 for its default)", req.Limit, MaxListLinksLimit)
+	if err := api.PageLimit(check, "Limit", req.Limit, maxListLinksLimit); err != nil {
+		return nil, err
 	}
 	var out ListLinksResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/customer_acquisition/list_link", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_acquisition/list_link", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -152,19 +153,9 @@ func (s *Service) ListLinks(ctx context.Context, req *ListLinksRequest) (*ListLi
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97297
 func (s *Service) ListLinksIter(ctx context.Context, req *ListLinksRequest) iter.Seq2[string, error] {
-	var r ListLinksRequest
-	if req != nil {
-		r = *req
-	}
-	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]string, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.ListLinks(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		return resp.LinkIDList, resp.NextCursor, nil
-	})
+	return api.IDs(api.Iter(ctx, req, s.ListLinks, func(r *ListLinksRequest) *string { return &r.Cursor },
+		func(p *ListLinksResponse) ([]string, string) { return p.LinkIDList, p.NextCursor }),
+		func(id *string) string { return *id })
 }
 
 type linkIDBody struct {
@@ -172,14 +163,16 @@ type linkIDBody struct {
 }
 
 // Get returns a link this app created, with its range and priority option.
+// A link that does not exist (any more) is an error for which IsNotFound is
+// true.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97297
 func (s *Service) Get(ctx context.Context, linkID string) (*LinkDetail, error) {
-	if err := required("linkID", linkID); err != nil {
+	if err := check.Required("linkID", linkID); err != nil {
 		return nil, err
 	}
 	var out LinkDetail
-	if err := s.read(ctx, "/cgi-bin/externalcontact/customer_acquisition/get", linkIDBody{linkID}, &out); err != nil {
+	if err := api.Read(ctx, s.c, getPath, linkIDBody{linkID}, &out); err != nil {
 		return nil, err
 	}
 	if out.Link.LinkID == "" {
@@ -190,7 +183,7 @@ func (s *Service) Get(ctx context.Context, linkID string) (*LinkDetail, error) {
 
 // CreateLinkRequest configures a new link.
 type CreateLinkRequest struct {
-	LinkName string `json:"link_name"` // required; at most MaxLinkNameLen characters
+	LinkName string `json:"link_name"` // required; at most 30 characters
 	Range    Range  `json:"range"`
 	// SkipVerify: nil leaves WeCom's default, true (no approval needed).
 	SkipVerify     *bool           `json:"skip_verify,omitempty"`
@@ -202,7 +195,7 @@ type CreateLinkRequest struct {
 }
 
 func (r *CreateLinkRequest) validate() error {
-	return firstErr(required("LinkName", r.LinkName), maxChars("LinkName", r.LinkName, MaxLinkNameLen),
+	return api.FirstErr(check.Required("LinkName", r.LinkName), check.MaxChars("LinkName", r.LinkName, maxLinkNameLen),
 		r.Range.validate(), r.PriorityOption.validate())
 }
 
@@ -215,7 +208,7 @@ func (r *CreateLinkRequest) validate() error {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97297
 func (s *Service) CreateLink(ctx context.Context, req *CreateLinkRequest) (*Link, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
 	if err := req.validate(); err != nil {
 		return nil, err
@@ -241,7 +234,7 @@ func (s *Service) CreateLink(ctx context.Context, req *CreateLinkRequest) (*Link
 // replace the current ones wholesale.
 type UpdateLinkRequest struct {
 	LinkID         string          `json:"link_id"`
-	LinkName       string          `json:"link_name,omitempty"` // at most MaxLinkNameLen characters
+	LinkName       string          `json:"link_name,omitempty"` // at most 30 characters
 	Range          *Range          `json:"range,omitempty"`
 	SkipVerify     *bool           `json:"skip_verify,omitempty"`
 	PriorityOption *PriorityOption `json:"priority_option,omitempty"`
@@ -253,7 +246,7 @@ func (r *UpdateLinkRequest) validate() error {
 	if r.Range != nil {
 		rng = r.Range.validate()
 	}
-	return firstErr(required("LinkID", r.LinkID), maxChars("LinkName", r.LinkName, MaxLinkNameLen),
+	return api.FirstErr(check.Required("LinkID", r.LinkID), check.MaxChars("LinkName", r.LinkName, maxLinkNameLen),
 		rng, r.PriorityOption.validate())
 }
 
@@ -264,24 +257,24 @@ func (r *UpdateLinkRequest) validate() error {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97297
 func (s *Service) UpdateLink(ctx context.Context, req *UpdateLinkRequest) error {
 	if req == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
 	if err := req.validate(); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/customer_acquisition/update_link", req, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/customer_acquisition/update_link", req, nil)
 }
 
 // DeleteLink deletes a link this app created; the link stops working. The
 // client repeats it after a failure in transit; when the first attempt had
 // already deleted the link, the repetition is refused as for an unknown
-// link, so after an error check with Get or ListLinksIter whether the link
-// is gone.
+// link: after a delete, an error for which IsNotFound is true means the
+// link is gone.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97297
 func (s *Service) DeleteLink(ctx context.Context, linkID string) error {
-	if err := required("linkID", linkID); err != nil {
+	if err := check.Required("linkID", linkID); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/customer_acquisition/delete_link", linkIDBody{linkID}, nil)
+	return api.Idempotent(ctx, s.c, deleteLinkPath, linkIDBody{linkID}, nil)
 }

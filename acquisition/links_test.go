@@ -1,7 +1,6 @@
 package acquisition_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -10,7 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/acquisition"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
+	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
 
 const (
@@ -24,12 +25,12 @@ const (
 func TestLinkLifecycle(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	ctx := context.Background()
+	ctx := t.Context()
 
 	link, err := svc.CreateLink(ctx, &acquisition.CreateLinkRequest{
 		LinkName:       "春季展会",
 		Range:          acquisition.Range{UserList: []string{"zhangsan", "lisi"}},
-		SkipVerify:     acquisition.Bool(false),
+		SkipVerify:     wecom.Ptr(false),
 		PriorityOption: &acquisition.PriorityOption{PriorityType: acquisition.PriorityListed, PriorityUserIDList: []string{"lisi"}},
 	})
 	require.NoError(t, err)
@@ -37,7 +38,7 @@ func TestLinkLifecycle(t *testing.T) {
 	assert.Equal(t, "春季展会", link.LinkName)
 	assert.True(t, strings.HasPrefix(link.URL, "https://"), link.URL)
 	assert.NotZero(t, link.CreateTime)
-	assert.Equal(t, false, lastBody(t, srv, pathCreate)["skip_verify"], "an explicit false is sent")
+	assert.Equal(t, false, testkit.LastBody(t, srv, pathCreate)["skip_verify"], "an explicit false is sent")
 
 	d, err := svc.Get(ctx, link.LinkID)
 	require.NoError(t, err)
@@ -53,7 +54,7 @@ func TestLinkLifecycle(t *testing.T) {
 	// The range is replaced, not merged; other fields stay.
 	require.NoError(t, svc.UpdateLink(ctx, &acquisition.UpdateLinkRequest{
 		LinkID: link.LinkID, Range: &acquisition.Range{UserList: []string{"wangwu"}}}))
-	body := lastBody(t, srv, pathUpdate)
+	body := testkit.LastBody(t, srv, pathUpdate)
 	assert.NotContains(t, body, "link_name", "a zero name is not sent")
 	assert.NotContains(t, body, "skip_verify")
 	d, err = svc.Get(ctx, link.LinkID)
@@ -61,7 +62,7 @@ func TestLinkLifecycle(t *testing.T) {
 	assert.Equal(t, []string{"wangwu"}, d.Range.UserList)
 	assert.Equal(t, "春季展会", d.Link.LinkName)
 
-	require.NoError(t, svc.UpdateLink(ctx, &acquisition.UpdateLinkRequest{LinkID: link.LinkID, LinkName: "秋季展会", SkipVerify: acquisition.Bool(true)}))
+	require.NoError(t, svc.UpdateLink(ctx, &acquisition.UpdateLinkRequest{LinkID: link.LinkID, LinkName: "秋季展会", SkipVerify: wecom.Ptr(true)}))
 	d, err = svc.Get(ctx, link.LinkID)
 	require.NoError(t, err)
 	assert.Equal(t, "秋季展会", d.Link.LinkName)
@@ -81,8 +82,8 @@ func TestCreateLinkDefaultsSkipVerify(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	link := newLink(t, svc, "default", "zhangsan")
-	assert.NotContains(t, lastBody(t, srv, pathCreate), "skip_verify", "nil leaves WeCom's default")
-	d, err := svc.Get(context.Background(), link.LinkID)
+	assert.NotContains(t, testkit.LastBody(t, srv, pathCreate), "skip_verify", "nil leaves WeCom's default")
+	d, err := svc.Get(t.Context(), link.LinkID)
 	require.NoError(t, err)
 	assert.True(t, d.Link.SkipVerify, "WeCom's default is true")
 	assert.Nil(t, d.PriorityOption)
@@ -98,7 +99,7 @@ func TestListLinksIterPagesThroughEveryLink(t *testing.T) {
 	srv.ResetRequests()
 	req := &acquisition.ListLinksRequest{Limit: 3}
 	got := map[string]bool{}
-	for id, err := range svc.ListLinksIter(context.Background(), req) {
+	for id, err := range svc.ListLinksIter(t.Context(), req) {
 		require.NoError(t, err)
 		assert.False(t, got[id], "id %s yielded twice", id)
 		got[id] = true
@@ -115,7 +116,7 @@ func TestListLinksIterStopsOnBreakAndYieldsErrorOnce(t *testing.T) {
 		newLink(t, svc, "l", "zhangsan")
 	}
 	n := 0
-	for _, err := range svc.ListLinksIter(context.Background(), &acquisition.ListLinksRequest{Limit: 1}) {
+	for _, err := range svc.ListLinksIter(t.Context(), &acquisition.ListLinksRequest{Limit: 1}) {
 		require.NoError(t, err)
 		n++
 		if n == 2 {
@@ -124,9 +125,9 @@ func TestListLinksIterStopsOnBreakAndYieldsErrorOnce(t *testing.T) {
 	}
 	assert.Equal(t, 2, n)
 
-	srv.Fail(pathList, wecomtestFault(48002))
+	srv.Fail(pathList, wecomtest.Fault{Errcode: 48002})
 	errs := 0
-	for _, err := range svc.ListLinksIter(context.Background(), nil) {
+	for _, err := range svc.ListLinksIter(t.Context(), nil) {
 		require.Error(t, err)
 		errs++
 	}
@@ -137,8 +138,8 @@ func TestListLinksIterStopsOnBreakAndYieldsErrorOnce(t *testing.T) {
 func TestLinksAreScopedToTheirApp(t *testing.T) {
 	t.Parallel()
 	srv, self := setup(t)
-	other := thirdPartyApp(t, srv, "wwsuiteacq0001")
-	ctx := context.Background()
+	other := acquisition.New(testkit.ThirdPartyApp(t, srv, "wwsuiteacq0001"))
+	ctx := t.Context()
 	mine := newLink(t, self, "self-built", "zhangsan")
 	theirs := newLink(t, other, "third-party", "lisi")
 
@@ -167,13 +168,13 @@ func TestLinksAreScopedToTheirApp(t *testing.T) {
 func TestLinkInputIsCheckedBeforeSending(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	ctx := context.Background()
-	users := make([]string, acquisition.MaxRangeUsers+1)
-	prio := make([]string, acquisition.MaxPriorityUsers+1)
+	ctx := t.Context()
+	users := make([]string, 500+1)
+	prio := make([]string, 1000+1)
 	for _, req := range []*acquisition.CreateLinkRequest{
 		nil,
 		{Range: acquisition.Range{UserList: []string{"zhangsan"}}},
-		{LinkName: strings.Repeat("名", acquisition.MaxLinkNameLen+1), Range: acquisition.Range{UserList: []string{"zhangsan"}}},
+		{LinkName: strings.Repeat("名", 30+1), Range: acquisition.Range{UserList: []string{"zhangsan"}}},
 		{LinkName: "x"},
 		{LinkName: "x", Range: acquisition.Range{UserList: users}},
 		{LinkName: "x", Range: acquisition.Range{UserList: []string{"a"}}, PriorityOption: &acquisition.PriorityOption{PriorityType: 3}},
@@ -186,7 +187,7 @@ func TestLinkInputIsCheckedBeforeSending(t *testing.T) {
 	}
 	require.Zero(t, srv.Count(pathCreate), "nothing may be sent for bad input")
 	// exactly at the limits is fine for the SDK
-	_, err := svc.CreateLink(ctx, &acquisition.CreateLinkRequest{LinkName: strings.Repeat("名", acquisition.MaxLinkNameLen),
+	_, err := svc.CreateLink(ctx, &acquisition.CreateLinkRequest{LinkName: strings.Repeat("名", 30),
 		Range: acquisition.Range{UserList: []string{"zhangsan"}}})
 	assert.NoError(t, err)
 	srv.ResetRequests()
@@ -201,7 +202,7 @@ func TestLinkInputIsCheckedBeforeSending(t *testing.T) {
 	_, err = svc.Get(ctx, "")
 	assert.ErrorIs(t, err, acquisition.ErrInvalidArgument)
 	assert.ErrorIs(t, svc.DeleteLink(ctx, ""), acquisition.ErrInvalidArgument)
-	for _, lim := range []int{-1, acquisition.MaxListLinksLimit + 1} {
+	for _, lim := range []int{-1, 100 + 1} {
 		_, err = svc.ListLinks(ctx, &acquisition.ListLinksRequest{Limit: lim})
 		assert.ErrorIs(t, err, acquisition.ErrInvalidArgument)
 	}
@@ -237,7 +238,7 @@ func TestFakeAnswersLinkLimits(t *testing.T) {
 		{pathGet, map[string]any{"link_id": "canope"}, 40058},
 		{pathDelete, map[string]any{"link_id": "canope"}, 40058},
 	} {
-		assert.Equal(t, c.want, wecom.ErrorCode(raw(t, srv, c.path, c.body)), "%s %v", c.path, c.body)
+		assert.Equal(t, c.want, wecom.ErrorCode(testkit.Raw(t, srv.Client(), c.path, c.body)), "%s %v", c.path, c.body)
 	}
 	_ = svc
 }
@@ -246,16 +247,16 @@ func TestDeleteLinkIsRepeatedAfterATransportFailure(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	link := newLink(t, svc, "gone", "zhangsan")
-	srv.Fail(pathDelete, wecomtestFault(-1))
-	require.NoError(t, svc.DeleteLink(context.Background(), link.LinkID))
+	srv.Fail(pathDelete, wecomtest.Fault{Errcode: -1})
+	require.NoError(t, svc.DeleteLink(t.Context(), link.LinkID))
 	assert.Equal(t, 2, srv.Count(pathDelete), "a failed delete is repeated")
 }
 
 func TestCreateLinkIsNotRepeated(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	srv.Fail(pathCreate, wecomtestFault(-1))
-	_, err := svc.CreateLink(context.Background(), &acquisition.CreateLinkRequest{LinkName: "x",
+	srv.Fail(pathCreate, wecomtest.Fault{Errcode: -1})
+	_, err := svc.CreateLink(t.Context(), &acquisition.CreateLinkRequest{LinkName: "x",
 		Range: acquisition.Range{UserList: []string{"zhangsan"}}})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, wecom.ErrOutcomeUnknown), "system busy on a create: %v", err)
@@ -268,7 +269,7 @@ func TestChannelURL(t *testing.T) {
 	u, err := l.ChannelURL("spring fair&1")
 	require.NoError(t, err)
 	assert.Equal(t, "https://work.weixin.qq.com/ca/cawcde123?customer_channel=spring+fair%261", u)
-	_, err = l.ChannelURL(strings.Repeat("x", acquisition.MaxChannelBytes+1))
+	_, err = l.ChannelURL(strings.Repeat("x", 64+1))
 	assert.ErrorIs(t, err, acquisition.ErrInvalidArgument)
 	_, err = (&acquisition.Link{URL: "not a url"}).ChannelURL("a")
 	assert.ErrorIs(t, err, acquisition.ErrInvalidArgument)

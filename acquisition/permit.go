@@ -1,6 +1,10 @@
 package acquisition
 
-import "context"
+import (
+	"context"
+
+	"github.com/scrmkit/scrm/internal/api"
+)
 
 // Permit is the range of members customers may connect with (客户可建联成员),
 // as the admin configured it for a marketing-acquisition (营销获客) app.
@@ -21,7 +25,7 @@ type Permit struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/101146
 func (s *Service) GetPermit(ctx context.Context) (*Permit, error) {
 	var out Permit
-	if err := s.c.Get(ctx, "/cgi-bin/externalcontact/customer_acquisition_app/get_permit", nil, &out); err != nil {
+	if err := api.Get(ctx, s.c, "/cgi-bin/externalcontact/customer_acquisition_app/get_permit", nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -35,7 +36,7 @@ type QuotaBatch struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97375
 func (s *Service) GetQuota(ctx context.Context) (*Quota, error) {
 	var out Quota
-	if err := s.c.Get(ctx, "/cgi-bin/externalcontact/customer_acquisition_quota", nil, &out); err != nil {
+	if err := api.Get(ctx, s.c, "/cgi-bin/externalcontact/customer_acquisition_quota", nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -43,8 +44,8 @@ func (s *Service) GetQuota(ctx context.Context) (*Quota, error) {
 
 // GetStatisticRequest asks for one link's counts over whole days. WeCom
 // counts by day (each time is taken as its day, both days included), keeps
-// the last MaxStatisticAgeDays days, and takes windows of at most
-// MaxStatisticDays days: StartTime and EndTime may be at most 30 days apart.
+// the last 180 days, and takes windows of at most MaxStatisticSpanDays
+// days: StartTime and EndTime may be at most 30 days apart.
 type GetStatisticRequest struct {
 	LinkID    string         `json:"link_id"`
 	StartTime wecom.UnixTime `json:"start_time"`
@@ -59,20 +60,20 @@ type Statistic struct {
 
 // GetStatistic returns how many customers tapped a link and how many it
 // added in a window. The window is checked against the documented limits
-// before anything is sent, with the local clock: StartTime at most
-// MaxStatisticAgeDays days ago (counting China's days, UTC+8), EndTime not
-// before StartTime and at most MaxStatisticDays days after it.
+// before anything is sent, on the client's clock (wecom.WithClock):
+// StartTime at most 180 days ago (counting China's days, UTC+8), EndTime
+// not before StartTime and at most MaxStatisticSpanDays days after it.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97375
 func (s *Service) GetStatistic(ctx context.Context, req *GetStatisticRequest) (*Statistic, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
-	if err := firstErr(required("LinkID", req.LinkID), checkWindow(req.StartTime, req.EndTime, time.Now())); err != nil {
+	if err := api.FirstErr(check.Required("LinkID", req.LinkID), checkWindow(req.StartTime, req.EndTime, s.c.Now())); err != nil {
 		return nil, err
 	}
 	var out Statistic
-	if err := s.read(ctx, "/cgi-bin/externalcontact/customer_acquisition/statistic", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_acquisition/statistic", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -84,19 +85,20 @@ var chinaZone = time.FixedZone("CST", 8*3600)
 // checkWindow applies statistic's documented window to [start, end] at now.
 func checkWindow(start, end wecom.UnixTime, now time.Time) error {
 	if start <= 0 || end <= 0 {
-		return invalidf("StartTime and EndTime are required")
+		return check.Invalidf("StartTime and EndTime are required")
 	}
 	if end < start {
-		return invalidf("EndTime is before StartTime")
+		return check.Invalidf("EndTime is before StartTime")
 	}
-	if end-start > MaxStatisticDays*24*3600 {
-		return invalidf("the window is %.1f days wide; WeCom allows at most %d", float64(end-start)/86400, MaxStatisticDays)
+	if end-start > MaxStatisticSpanDays*24*3600 {
+		return check.Invalidf("the window is %.1f days wide; WeCom allows at most %d (MaxStatisticSpanDays): split it",
+			float64(end-start)/86400, MaxStatisticSpanDays)
 	}
 	y, m, d := now.In(chinaZone).Date()
-	oldest := time.Date(y, m, d, 0, 0, 0, 0, chinaZone).AddDate(0, 0, -MaxStatisticAgeDays)
+	oldest := time.Date(y, m, d, 0, 0, 0, 0, chinaZone).AddDate(0, 0, -maxStatisticAgeDays)
 	if start.Time().Before(oldest) {
-		return invalidf("StartTime %s is more than %d days ago; WeCom keeps the last %d days",
-			start.Time().In(chinaZone).Format(time.DateOnly), MaxStatisticAgeDays, MaxStatisticAgeDays)
+		return check.Invalidf("StartTime %s is more than %d days ago; WeCom keeps the last %d days",
+			start.Time().In(chinaZone).Format(time.DateOnly), maxStatisticAgeDays, maxStatisticAgeDays)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package acquisition_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -9,15 +8,28 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/acquisition"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
+	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
 
 const pathStatistic = "/cgi-bin/externalcontact/customer_acquisition/statistic"
 
+// statSetup is setup with the fake and the client on one clock that the
+// test moves: the statistics windows do not depend on when the test runs.
+func statSetup(t *testing.T) (*wecomtest.Server, *acquisition.Service, *testkit.Clock) {
+	t.Helper()
+	clk := testkit.NewClock(time.Time{})
+	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan", "lisi"), testkit.WithClock(clk),
+		testkit.WithClientOptions(wecom.WithClock(clk.Now)))
+	testkit.AcquisitionQuota(t, srv, 100, clk.Now().AddDate(0, 6, 0))
+	return srv, acquisition.New(c), clk
+}
+
 func TestStatisticCountsTapsAndAdds(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	ctx := context.Background()
+	srv, svc, clk := statSetup(t)
+	ctx := t.Context()
 	link := newLink(t, svc, "stats", "zhangsan")
 	other := newLink(t, svc, "other", "lisi")
 	for range 4 {
@@ -28,7 +40,7 @@ func TestStatisticCountsTapsAndAdds(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, srv.Corp(srv.CorpID).Acquisition().MakeLinkUnavailable(ctx, other.LinkID))
 
-	now := time.Now()
+	now := clk.Now()
 	st, err := svc.GetStatistic(ctx, &acquisition.GetStatisticRequest{LinkID: link.LinkID,
 		StartTime: wecom.UnixTime(now.Add(-24 * time.Hour).Unix()), EndTime: wecom.UnixTime(now.Unix())})
 	require.NoError(t, err)
@@ -45,9 +57,9 @@ func TestStatisticCountsTapsAndAdds(t *testing.T) {
 // statistic's documented window is checked before sending.
 func TestStatisticWindowIsCheckedBeforeSending(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	ctx := context.Background()
-	now := time.Now()
+	srv, svc, clk := statSetup(t)
+	ctx := t.Context()
+	now := clk.Now()
 	at := func(d time.Duration) wecom.UnixTime { return wecom.UnixTime(now.Add(d).Unix()) }
 	const day = 24 * time.Hour
 	for _, req := range []*acquisition.GetStatisticRequest{
@@ -77,6 +89,14 @@ func TestStatisticWindowIsCheckedBeforeSending(t *testing.T) {
 		{"link_id": link.LinkID, "start_time": at(-200 * day), "end_time": at(-190 * day)},
 		{"link_id": link.LinkID},
 	} {
-		assert.Equal(t, 40058, wecom.ErrorCode(raw(t, srv, pathStatistic, body)), "%v", body)
+		assert.Equal(t, 40058, wecom.ErrorCode(testkit.Raw(t, srv.Client(), pathStatistic, body)), "%v", body)
 	}
+
+	// The window is checked on the client's clock: 181 days on, the window
+	// that was accepted is refused before sending.
+	clk.Advance(181 * day)
+	n := srv.Count(pathStatistic)
+	_, err = svc.GetStatistic(ctx, &acquisition.GetStatisticRequest{LinkID: link.LinkID, StartTime: at(-30 * day), EndTime: at(0)})
+	testkit.WantInvalid(t, err, acquisition.ErrInvalidArgument)
+	assert.Equal(t, n, srv.Count(pathStatistic))
 }

@@ -60,8 +60,8 @@ type ChannelTemplate struct {
 }
 
 // MaxChannelStatePrefix is the longest ChannelTemplate.StatePrefix, in
-// bytes: with the 10 characters of the hash a state stays within
-// MaxStateLen.
+// bytes: with the 10 characters of the hash a state stays within the 30
+// characters WeCom allows a join way's state.
 const MaxChannelStatePrefix = 16
 
 // Channel is a marketing channel served by customer groups. It is data:
@@ -71,8 +71,7 @@ type Channel struct {
 	// Name identifies the channel; its join way's state is derived from
 	// it.
 	Name string `json:"channel"`
-	// ChatIDs are the groups customers join, in order: 1 to
-	// MaxJoinWayChats.
+	// ChatIDs are the groups customers join, in order: 1 to 5.
 	ChatIDs []string `json:"chat_ids"`
 	// AutoCreateRoom: nil leaves WeCom's default (on: when the groups are
 	// full WeCom opens a new one, owned by the first group's owner, named
@@ -135,7 +134,7 @@ func (c *Channels) Tracker() *Tracker { return c.tracker }
 
 // request is the join way of ch with state.
 func request(tmpl *ChannelTemplate, ch *Channel, state string) *AddJoinWayRequest {
-	return &AddJoinWayRequest{Scene: tmpl.Scene, Remark: channelstate.Label(ch.Name, state, MaxRemarkLen),
+	return &AddJoinWayRequest{Scene: tmpl.Scene, Remark: channelstate.Label(ch.Name, state, maxRemarkLen),
 		AutoCreateRoom: ch.AutoCreateRoom, RoomBaseName: ch.RoomBaseName, RoomBaseID: ch.RoomBaseID,
 		ChatIDList: ch.ChatIDs, State: state, MarkSource: tmpl.MarkSource}
 }

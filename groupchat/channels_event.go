@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -118,5 +119,5 @@ func (s *Service) markTag(ctx context.Context, userID, externalUserID string, ta
 		ExternalUserID string   `json:"external_userid"`
 		AddTag         []string `json:"add_tag"`
 	}{userID, externalUserID, tagIDs}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/mark_tag", body, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/mark_tag", body, nil)
 }

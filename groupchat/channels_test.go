@@ -3,7 +3,6 @@ package groupchat_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -12,10 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/contact"
 	"github.com/scrmkit/scrm/groupchat"
-	"github.com/scrmkit/scrm/internal/channelstate"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -36,19 +34,19 @@ func newChannels(t testing.TB, svc *groupchat.Service, store wecom.Store, tr *gr
 func TestChannelsOneJoinWayPerChannel(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	a, b := newChat(t, srv, "owner1", "A"), newChat(t, srv, "owner1", "B")
+	a, b := testkit.GroupChat(t, srv, "owner1", "A"), testkit.GroupChat(t, srv, "owner1", "B")
 	store := wecom.NewMemoryStore()
 	chs := newChannels(t, svc, store, nil)
-	fair, err := chs.Ensure(bg, groupchat.Channel{Name: "spring-fair", ChatIDs: []string{a, b}, RoomBaseName: "春季展", RoomBaseID: 3})
+	fair, err := chs.Ensure(t.Context(), groupchat.Channel{Name: "spring-fair", ChatIDs: []string{a, b}, RoomBaseName: "春季展", RoomBaseID: 3})
 	require.NoError(t, err)
-	again, err := chs.Ensure(bg, groupchat.Channel{Name: "spring-fair", ChatIDs: []string{a, b}, RoomBaseName: "春季展", RoomBaseID: 3})
+	again, err := chs.Ensure(t.Context(), groupchat.Channel{Name: "spring-fair", ChatIDs: []string{a, b}, RoomBaseName: "春季展", RoomBaseID: 3})
 	require.NoError(t, err)
 	assert.Equal(t, fair, again)
 	assert.Equal(t, 1, srv.Count(pathAddJoinWay))
 	assert.True(t, strings.HasPrefix(fair.State, "gc"), fair.State)
-	assert.LessOrEqual(t, utf8.RuneCountInString(fair.State), groupchat.MaxStateLen)
+	assert.LessOrEqual(t, utf8.RuneCountInString(fair.State), 30)
 	assert.NotEmpty(t, fair.QRCode)
-	w, err := svc.GetJoinWay(bg, fair.ConfigID)
+	w, err := svc.GetJoinWay(t.Context(), fair.ConfigID)
 	require.NoError(t, err)
 	assert.Equal(t, fair.State, w.State)
 	assert.Equal(t, []string{a, b}, w.ChatIDList)
@@ -63,7 +61,7 @@ func TestChannelsOneJoinWayPerChannel(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = newChannels(t, svc, store, nil).Ensure(bg, groupchat.Channel{Name: "launch", ChatIDs: []string{a}})
+			_, errs[i] = newChannels(t, svc, store, nil).Ensure(t.Context(), groupchat.Channel{Name: "launch", ChatIDs: []string{a}})
 		}()
 	}
 	wg.Wait()
@@ -71,7 +69,7 @@ func TestChannelsOneJoinWayPerChannel(t *testing.T) {
 		require.NoError(t, err)
 	}
 	assert.Equal(t, 2, srv.Count(pathAddJoinWay))
-	list, err := newChannels(t, svc, store, nil).List(bg)
+	list, err := newChannels(t, svc, store, nil).List(t.Context())
 	require.NoError(t, err)
 	require.Len(t, list, 2)
 	assert.Equal(t, "launch", list[0].Name)
@@ -79,7 +77,9 @@ func TestChannelsOneJoinWayPerChannel(t *testing.T) {
 }
 
 // groupFlow is a fake WeCom whose change_external_chat events reach a
+
 // Handler with group Channels registered on it.
+
 type groupFlow struct {
 	srv   *wecomtest.Server
 	svc   *groupchat.Service
@@ -98,14 +98,7 @@ func setupGroupFlow(t testing.TB) *groupFlow {
 		f.joins = append(f.joins, j)
 		f.mu.Unlock()
 	})
-	key := wecomtest.NewEncodingAESKey()
-	h, err := callback.NewHandler("gctoken", key, callback.WithReceiverID(srv.CorpID))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = h.Close(context.Background()) })
-	f.chs.Register(h)
-	hs := httptest.NewServer(h)
-	t.Cleanup(hs.Close)
-	f.cb = srv.Corp(srv.CorpID).SetCallback(hs.URL, "gctoken", key)
+	f.cb = testkit.Callback(t, srv, f.chs.Register)
 	return f
 }
 
@@ -116,26 +109,29 @@ func (f *groupFlow) reported() []*groupchat.ChannelJoin {
 }
 
 // A customer scans a group channel code (one wecomtest call); the pushed
+
 // add_member event is applied to the Tracker, the joiner is resolved to the
+
 // channel and tagged as the owner's customer.
+
 func TestChannelsTellTheJoinersChannel(t *testing.T) {
 	t.Parallel()
 	f := setupGroupFlow(t)
-	g, err := contact.New(f.srv.Client()).AddCorpTag(bg, &contact.AddCorpTagRequest{GroupName: "入群", Tag: []contact.NewTag{{Name: "春季展"}}})
+	g, err := contact.New(f.srv.Client()).AddCorpTag(t.Context(), &contact.AddCorpTagRequest{GroupName: "入群", Tag: []contact.NewTag{{Name: "春季展"}}})
 	require.NoError(t, err)
 	tag := g.Tag[0].ID
-	chat := newChat(t, f.srv, "owner1", "Fair")
-	fair, err := f.chs.Ensure(bg, groupchat.Channel{Name: "fair", ChatIDs: []string{chat}, Tags: []string{tag}})
+	chat := testkit.GroupChat(t, f.srv, "owner1", "Fair")
+	fair, err := f.chs.Ensure(t.Context(), groupchat.Channel{Name: "fair", ChatIDs: []string{chat}, Tags: []string{tag}})
 	require.NoError(t, err)
-	_, err = f.chs.Tracker().Refresh(bg, chat)
+	_, err = f.chs.Tracker().Refresh(t.Context(), chat)
 	require.NoError(t, err)
 
-	friend := customers(t, f.srv, 1, "owner1")[0] // a customer of the owner
-	join, err := f.cb.GroupChats().JoinViaJoinWay(bg, fair.ConfigID, friend)
+	friend := testkit.Seed(t, f.srv, 1, "owner1")[0] // a customer of the owner
+	join, err := f.cb.GroupChats().JoinViaJoinWay(t.Context(), fair.ConfigID, friend)
 	require.NoError(t, err)
 	assert.Equal(t, chat, join.ChatID)
 	assert.Equal(t, fair.State, join.State)
-	stranger, err := f.cb.GroupChats().JoinViaJoinWay(bg, fair.ConfigID, "") // no one's customer
+	stranger, err := f.cb.GroupChats().JoinViaJoinWay(t.Context(), fair.ConfigID, "") // no one's customer
 	require.NoError(t, err)
 
 	got := f.reported()
@@ -152,7 +148,7 @@ func TestChannelsTellTheJoinersChannel(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, []string{tag}, rel.TagIDs)
 
-	joins, err := f.chs.Joins(bg, "fair")
+	joins, err := f.chs.Joins(t.Context(), "fair")
 	require.NoError(t, err)
 	var ids []string
 	for _, j := range joins {
@@ -160,35 +156,37 @@ func TestChannelsTellTheJoinersChannel(t *testing.T) {
 		assert.Equal(t, chat, j.ChatID)
 	}
 	assert.ElementsMatch(t, []string{friend, stranger.ExternalUserID}, ids)
-	name, ok, err := f.chs.Resolve(bg, joins[0].Member.State)
+	name, ok, err := f.chs.Resolve(t.Context(), joins[0].Member.State)
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, "fair", name)
-	_, err = f.chs.Joins(bg, "never-made")
+	_, err = f.chs.Joins(t.Context(), "never-made")
 	assert.ErrorIs(t, err, groupchat.ErrNoChannel)
 
 	// A member invited by the owner, not through the code, is nobody's.
-	require.NoError(t, f.srv.Corp(f.srv.CorpID).GroupChats().Join(bg, chat, customers(t, f.srv, 1, "owner1"), "owner1"))
+	require.NoError(t, f.srv.Corp(f.srv.CorpID).GroupChats().Join(t.Context(), chat, testkit.Seed(t, f.srv, 1, "owner1"), "owner1"))
 	assert.Len(t, f.reported(), 2)
 }
 
 // When the code's groups are full, WeCom opens a new one
+
 // (auto_create_room): its joiners still resolve to the channel.
+
 func TestChannelsAutoCreatedRooms(t *testing.T) {
 	t.Parallel()
 	f := setupGroupFlow(t)
 	f.srv.Corp(f.srv.CorpID).GroupChats().SetCapacity(2)
-	chat := newChat(t, f.srv, "owner1", "Expo", "owner2") // full: owner + one
-	expo, err := f.chs.Ensure(bg, groupchat.Channel{Name: "expo", ChatIDs: []string{chat}, RoomBaseName: "展会群", RoomBaseID: 2})
+	chat := testkit.GroupChat(t, f.srv, "owner1", "Expo", "owner2") // full: owner + one
+	expo, err := f.chs.Ensure(t.Context(), groupchat.Channel{Name: "expo", ChatIDs: []string{chat}, RoomBaseName: "展会群", RoomBaseID: 2})
 	require.NoError(t, err)
-	join, err := f.cb.GroupChats().JoinViaJoinWay(bg, expo.ConfigID, "")
+	join, err := f.cb.GroupChats().JoinViaJoinWay(t.Context(), expo.ConfigID, "")
 	require.NoError(t, err)
 	assert.NotEqual(t, chat, join.ChatID)
 	got := f.reported()
 	require.Len(t, got, 1)
 	assert.Equal(t, "expo", got[0].Code.Name)
 	assert.Equal(t, join.ChatID, got[0].ChatID)
-	room, err := f.chs.Tracker().Chat(bg, join.ChatID)
+	room, err := f.chs.Tracker().Chat(t.Context(), join.ChatID)
 	require.NoError(t, err)
 	require.NotNil(t, room)
 	assert.Equal(t, "展会群2", room.Name)
@@ -197,55 +195,55 @@ func TestChannelsAutoCreatedRooms(t *testing.T) {
 func TestChannelsUpdateAndRetireJoinWays(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	a, b := newChat(t, srv, "owner1", "A"), newChat(t, srv, "owner1", "B")
+	a, b := testkit.GroupChat(t, srv, "owner1", "A"), testkit.GroupChat(t, srv, "owner1", "B")
 	chs := newChannels(t, svc, wecom.NewMemoryStore(), nil)
-	first, err := chs.Ensure(bg, groupchat.Channel{Name: "c", ChatIDs: []string{a}})
+	first, err := chs.Ensure(t.Context(), groupchat.Channel{Name: "c", ChatIDs: []string{a}})
 	require.NoError(t, err)
-	moved, err := chs.Ensure(bg, groupchat.Channel{Name: "c", ChatIDs: []string{b, a}, AutoCreateRoom: groupchat.Bool(false)})
+	moved, err := chs.Ensure(t.Context(), groupchat.Channel{Name: "c", ChatIDs: []string{b, a}, AutoCreateRoom: wecom.Ptr(false)})
 	require.NoError(t, err)
 	assert.Equal(t, 1, srv.Count(pathUpdateJoinWay))
 	assert.Equal(t, first.State, moved.State)
-	w, err := svc.GetJoinWay(bg, first.ConfigID)
+	w, err := svc.GetJoinWay(t.Context(), first.ConfigID)
 	require.NoError(t, err)
 	assert.Equal(t, []string{b, a}, w.ChatIDList)
 	assert.False(t, w.AutoCreateRoom)
 	assert.Equal(t, first.State, w.State, "the whole configuration is sent again, state included")
 	assert.Equal(t, "c#"+first.State, w.Remark)
 
-	_, err = chs.Update(bg, groupchat.Channel{Name: "c", ChatIDs: []string{b, a}, AutoCreateRoom: groupchat.Bool(false), Tags: []string{"et1"}})
+	_, err = chs.Update(t.Context(), groupchat.Channel{Name: "c", ChatIDs: []string{b, a}, AutoCreateRoom: wecom.Ptr(false), Tags: []string{"et1"}})
 	require.NoError(t, err)
 	assert.Equal(t, 1, srv.Count(pathUpdateJoinWay), "tags are ours, not WeCom's")
-	_, err = chs.Update(bg, groupchat.Channel{Name: "other", ChatIDs: []string{a}})
+	_, err = chs.Update(t.Context(), groupchat.Channel{Name: "other", ChatIDs: []string{a}})
 	assert.ErrorIs(t, err, groupchat.ErrNoChannel)
 
-	require.NoError(t, chs.Retire(bg, "c"))
+	require.NoError(t, chs.Retire(t.Context(), "c"))
 	assert.Equal(t, 1, srv.Count(pathDelJoinWay))
-	_, err = svc.GetJoinWay(bg, first.ConfigID)
+	_, err = svc.GetJoinWay(t.Context(), first.ConfigID)
 	assert.True(t, groupchat.IsNotFound(err))
-	name, ok, err := chs.Resolve(bg, first.State)
+	name, ok, err := chs.Resolve(t.Context(), first.State)
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, "c", name)
-	code, ok, err := chs.LookupState(bg, first.State)
+	code, ok, err := chs.LookupState(t.Context(), first.State)
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, &groupchat.ChannelCode{Channel: groupchat.Channel{Name: "c"}, State: first.State}, code, "retired: name and state")
-	list, err := chs.List(bg)
+	list, err := chs.List(t.Context())
 	require.NoError(t, err)
 	assert.Empty(t, list)
-	require.NoError(t, chs.Retire(bg, "c"))
-	fresh, err := chs.Ensure(bg, groupchat.Channel{Name: "c", ChatIDs: []string{a}})
+	require.NoError(t, chs.Retire(t.Context(), "c"))
+	fresh, err := chs.Ensure(t.Context(), groupchat.Channel{Name: "c", ChatIDs: []string{a}})
 	require.NoError(t, err)
 	assert.Equal(t, first.State, fresh.State)
 	assert.NotEqual(t, first.ConfigID, fresh.ConfigID)
-	code, ok, err = chs.LookupState(bg, first.State)
+	code, ok, err = chs.LookupState(t.Context(), first.State)
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, fresh, code)
 
 	srv.Fail(pathDelJoinWay, wecomtest.Fault{HTTPStatus: http.StatusBadGateway, Times: 3})
-	require.Error(t, chs.Retire(bg, "c"))
-	_, ok, err = chs.Lookup(bg, "c")
+	require.Error(t, chs.Retire(t.Context(), "c"))
+	_, ok, err = chs.Lookup(t.Context(), "c")
 	require.NoError(t, err)
 	assert.True(t, ok, "kept when the delete may have failed")
 }
@@ -268,41 +266,19 @@ func TestChannelsCheckTheirGroups(t *testing.T) {
 		{Name: "six", ChatIDs: []string{"1", "2", "3", "4", "5", "6"}},
 		{Name: "empty id", ChatIDs: []string{""}},
 		{Name: "empty tag", ChatIDs: []string{"wr1"}, Tags: []string{""}},
-		{Name: "base without rooms", ChatIDs: []string{"wr1"}, AutoCreateRoom: groupchat.Bool(false), RoomBaseName: "x"},
+		{Name: "base without rooms", ChatIDs: []string{"wr1"}, AutoCreateRoom: wecom.Ptr(false), RoomBaseName: "x"},
 	} {
-		_, err := chs.Ensure(bg, ch)
+		_, err := chs.Ensure(t.Context(), ch)
 		assert.ErrorIs(t, err, groupchat.ErrInvalidArgument, "%+v", ch)
 	}
 	// A group WeCom does not know: its error, and no code.
-	_, err = chs.Ensure(bg, groupchat.Channel{Name: "ghost", ChatIDs: []string{"wrnone"}})
+	_, err = chs.Ensure(t.Context(), groupchat.Channel{Name: "ghost", ChatIDs: []string{"wrnone"}})
 	assert.True(t, groupchat.IsNotFound(err), "%v", err)
-	_, ok, err := chs.Lookup(bg, "ghost")
+	_, ok, err := chs.Lookup(t.Context(), "ghost")
 	require.NoError(t, err)
 	assert.False(t, ok)
 }
 
 // The join way of a channel's code, then the tag of a joiner: exact
-// requests.
-func TestShapeChannels(t *testing.T) {
-	svc, m := shape(t)
-	chs, err := groupchat.NewChannels(svc, wecom.NewMemoryStore(), nil, groupchat.ChannelTemplate{})
-	require.NoError(t, err)
-	state := channelstate.Code("gc")("fair", 0)
-	m.Expect(post("groupchat/add_join_way", `{"scene":2,"remark":"fair#`+state+`","auto_create_room":1,"room_base_name":"展",
-		"room_base_id":1,"chat_id_list":["wrA"],"state":"`+state+`"}`), `{"errcode":0,"errmsg":"ok","config_id":"CFG"}`)
-	m.Expect(post("groupchat/get_join_way", `{"config_id":"CFG"}`), `{"errcode":0,"errmsg":"ok","join_way":{"config_id":"CFG",
-		"scene":2,"auto_create_room":1,"room_base_name":"展","room_base_id":1,"chat_id_list":["wrA"],"qr_code":"https://q/CFG","state":"`+state+`"}}`)
-	code, err := chs.Ensure(bg, groupchat.Channel{Name: "fair", ChatIDs: []string{"wrA"}, AutoCreateRoom: groupchat.Bool(true),
-		RoomBaseName: "展", RoomBaseID: 1, Tags: []string{"et1"}})
-	require.NoError(t, err)
-	assert.Equal(t, "https://q/CFG", code.QRCode)
 
-	m.Expect(post("groupchat/get", `{"chat_id":"wrA"}`), `{"errcode":0,"errmsg":"ok","group_chat":{"chat_id":"wrA","name":"n",
-		"owner":"owner1","create_time":1,"member_list":[{"userid":"owner1","type":1,"join_time":1,"join_scene":1},
-		{"userid":"wmJ","type":2,"join_time":2,"join_scene":3,"state":"`+state+`"}],"member_version":"v2"}}`)
-	m.Expect(post("mark_tag", `{"userid":"owner1","external_userid":"wmJ","add_tag":["et1"]}`), "")
-	ev := &callback.ExternalChatEvent{ChatID: "wrA", UpdateDetail: callback.UpdateAddMember, JoinScene: 3,
-		MemChangeCnt: 1, MemChangeList: []string{"wmJ"}, LastMemVer: "v1", CurMemVer: "v2"}
-	ev.ChangeType = callback.ChangeChatUpdate
-	require.NoError(t, chs.HandleEvent(bg, ev))
-}
+// requests.

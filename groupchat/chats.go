@@ -4,21 +4,24 @@ import (
 	"context"
 	"iter"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// ChatStatus is a group's inheritance state (group_chat_list.status), also
-// used as groupchat/list's status filter.
-type ChatStatus int
+// Status is a group's follow-up state (客户群跟进状态, group_chat_list.status):
+// whether its owner is in service or has resigned and where the
+// inheritance of the group stands. It is also groupchat/list's status
+// filter.
+type Status int
 
-// Chat statuses.
+// The four states WeCom documents for a group.
 const (
-	// ChatNormal: the owner is in service. As ListRequest.StatusFilter, 0
-	// means every group, whatever its status.
-	ChatNormal        ChatStatus = 0
-	ChatOwnerResigned ChatStatus = 1 // the owner left; waiting to be inherited (离职待继承)
-	ChatInheriting    ChatStatus = 2 // being inherited (离职继承中)
-	ChatInherited     ChatStatus = 3 // inherited (离职继承完成)
+	// StatusNormal: the owner is in service (跟进人正常). As
+	// ListRequest.StatusFilter, 0 means every group, whatever its status.
+	StatusNormal        Status = 0
+	StatusOwnerResigned Status = 1 // the owner resigned (跟进人离职); the group waits to be inherited
+	StatusInheriting    Status = 2 // the inheritance is in progress (离职继承中)
+	StatusInherited     Status = 3 // the inheritance is done (离职继承完成)
 )
 
 // MemberType says whether a group member is one of the corp's members or
@@ -52,13 +55,13 @@ func (f *OwnerFilter) validate() error {
 	if f == nil {
 		return nil
 	}
-	return firstErr(maxItems("OwnerFilter.UserIDList", f.UserIDList, MaxOwnerFilter), noEmpty("OwnerFilter.UserIDList", f.UserIDList))
+	return api.FirstErr(api.MaxItems(check, "OwnerFilter.UserIDList", f.UserIDList, MaxOwnerFilter), noEmpty("OwnerFilter.UserIDList", f.UserIDList))
 }
 
 // ListRequest pages through the customer groups.
 type ListRequest struct {
-	// StatusFilter keeps the groups in one inheritance state; 0 keeps all.
-	StatusFilter ChatStatus `json:"status_filter,omitempty"`
+	// StatusFilter keeps the groups in one state; 0 keeps all.
+	StatusFilter Status `json:"status_filter,omitempty"`
 	// OwnerFilter keeps the groups of these owners. Without it WeCom lists
 	// the groups of every owner in the app's visible range and fails with
 	// 81017 when that range has more than 1000 people. The groups of a
@@ -71,19 +74,19 @@ type ListRequest struct {
 }
 
 func (r *ListRequest) validate() error {
-	if r.StatusFilter < ChatNormal || r.StatusFilter > ChatInherited {
-		return invalidf("StatusFilter is %d; want 0 to 3", r.StatusFilter)
+	if r.StatusFilter < StatusNormal || r.StatusFilter > StatusInherited {
+		return check.Invalidf("StatusFilter is %d; want 0 to 3", r.StatusFilter)
 	}
-	if r.Limit < 1 || r.Limit > MaxListLimit {
-		return invalidf("Limit is %d; WeCom requires 1 to %d", r.Limit, MaxListLimit)
+	if r.Limit < 1 || r.Limit > maxListLimit {
+		return check.Invalidf("Limit is %d; WeCom requires 1 to %d", r.Limit, maxListLimit)
 	}
 	return r.OwnerFilter.validate()
 }
 
 // ChatRef is a group as groupchat/list names it.
 type ChatRef struct {
-	ChatID string     `json:"chat_id"`
-	Status ChatStatus `json:"status"`
+	ChatID string `json:"chat_id"`
+	Status Status `json:"status"`
 }
 
 // ListResponse is one page of groups.
@@ -98,13 +101,13 @@ type ListResponse struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92120
 func (s *Service) List(ctx context.Context, req *ListRequest) (*ListResponse, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
 	var out ListResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/groupchat/list", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/groupchat/list", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -120,24 +123,10 @@ func (s *Service) ListIter(ctx context.Context, req *ListRequest) iter.Seq2[*Cha
 		r = *req
 	}
 	if r.Limit == 0 {
-		r.Limit = MaxListLimit
+		r.Limit = maxListLimit
 	}
-	if err := r.validate(); err != nil {
-		return errSeq[*ChatRef](err)
-	}
-	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]*ChatRef, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.List(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		refs := make([]*ChatRef, len(resp.GroupChatList))
-		for i := range resp.GroupChatList {
-			refs[i] = &resp.GroupChatList[i]
-		}
-		return refs, resp.NextCursor, nil
-	})
+	return api.Iter(ctx, &r, s.List, func(r *ListRequest) *string { return &r.Cursor },
+		func(p *ListResponse) ([]ChatRef, string) { return p.GroupChatList, p.NextCursor })
 }
 
 // GroupChat is one customer group with its members.
@@ -172,7 +161,7 @@ type Member struct {
 	Invitor       *Invitor `json:"invitor,omitempty"`
 	GroupNickname string   `json:"group_nickname,omitempty"`
 	// Name is the WeChat name, or a WeCom user's external alias or real
-	// name; only when Get was asked for names.
+	// name; only when Get was asked for names (GetRequest.NeedName).
 	Name string `json:"name,omitempty"`
 	// State is the State of the join way (加入群聊) the member came
 	// through, when that way had one. WeCom documents it in the appendix
@@ -190,26 +179,38 @@ type Admin struct {
 	UserID string `json:"userid"`
 }
 
-// Get returns one group with its members; with needName each member's name
-// is included. WeCom updates some data asynchronously after a change event:
-// an answer right after one may still be the old state.
+// GetRequest names the group Get reads.
+type GetRequest struct {
+	ChatID string `json:"chat_id"` // required
+	// NeedName asks for every member's name (Member.Name); sent as
+	// need_name 1.
+	NeedName bool `json:"-"`
+}
+
+// Get returns one group with its members (and their names, with
+// req.NeedName). WeCom updates some data asynchronously after a change
+// event: an answer right after one may still be the old state. A group that
+// does not exist is an error for which IsNotFound is true.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92122
-func (s *Service) Get(ctx context.Context, chatID string, needName bool) (*GroupChat, error) {
-	if err := required("chatID", chatID); err != nil {
+func (s *Service) Get(ctx context.Context, req *GetRequest) (*GroupChat, error) {
+	if req == nil {
+		return nil, check.Invalidf("request is nil")
+	}
+	if err := check.Required("ChatID", req.ChatID); err != nil {
 		return nil, err
 	}
 	body := struct {
 		ChatID   string `json:"chat_id"`
 		NeedName int    `json:"need_name,omitempty"`
-	}{ChatID: chatID}
-	if needName {
+	}{ChatID: req.ChatID}
+	if req.NeedName {
 		body.NeedName = 1
 	}
 	var out struct {
 		GroupChat GroupChat `json:"group_chat"`
 	}
-	if err := s.read(ctx, "/cgi-bin/externalcontact/groupchat/get", body, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/groupchat/get", body, &out); err != nil {
 		return nil, err
 	}
 	return &out.GroupChat, nil
@@ -221,7 +222,7 @@ func (s *Service) Get(ctx context.Context, chatID string, needName bool) (*Group
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94822
 func (s *Service) OpenGIDToChatID(ctx context.Context, opengid string) (string, error) {
-	if err := required("opengid", opengid); err != nil {
+	if err := check.Required("opengid", opengid); err != nil {
 		return "", err
 	}
 	body := struct {
@@ -230,7 +231,7 @@ func (s *Service) OpenGIDToChatID(ctx context.Context, opengid string) (string, 
 	var out struct {
 		ChatID string `json:"chat_id"`
 	}
-	if err := s.read(ctx, "/cgi-bin/externalcontact/opengid_to_chatid", body, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/opengid_to_chatid", body, &out); err != nil {
 		return "", err
 	}
 	return out.ChatID, nil

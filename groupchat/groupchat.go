@@ -1,8 +1,9 @@
 // Package groupchat wraps WeCom's customer-group (客户群) APIs: the groups
 // and their members, group join ways 「加入群聊」 (group channel codes, 群活码),
 // the inheritance of groups whose owner left or changes job (离职/在职继承),
-// the group statistics, and a Tracker that keeps every group's member list
-// current from change_external_chat callbacks.
+// the group statistics, a Tracker that keeps every group's member list
+// current from change_external_chat callbacks, and Channels, one join way
+// per marketing channel.
 //
 //	svc := groupchat.New(wecom.New(corpID, secret))
 //	for ref, err := range svc.ListIter(ctx, &groupchat.ListRequest{Limit: 1000}) {
@@ -10,17 +11,23 @@
 //	}
 //
 // Every method takes a context first and returns typed structs; WeCom's
-// errcode != 0 comes back as *wecom.Error. Reads are retried by the client;
-// creates and transfers (add_join_way, groupchat/transfer,
-// groupchat/onjob_transfer) are never re-sent once they may have reached
-// WeCom. Input WeCom would refuse is refused before sending with an error
-// matching ErrInvalidArgument.
+// errcode != 0 comes back as *wecom.Error, and IsNotFound tells a group or
+// join way that does not exist. Reads are retried by the client; creates
+// and transfers (add_join_way, groupchat/transfer, groupchat/onjob_transfer)
+// are never re-sent once they may have reached WeCom. Input WeCom would
+// refuse is refused before sending with an error matching
+// ErrInvalidArgument.
+//
+// Tracker and Channels are callback handlers (Register): a Handler runs
+// the functions registered for one event concurrently, and when one fails
+// the event comes again and only the functions that have not yet succeeded
+// run again. Register a Channels or its Tracker, not both, on one Handler;
+// what else handles change_external_chat events on that Handler, and in
+// which order it was registered, makes no difference to them.
 package groupchat
 
 import (
-	"context"
 	"errors"
-	"iter"
 
 	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
@@ -45,35 +52,31 @@ var ErrInvalidArgument = errors.New("groupchat: invalid argument")
 // check builds the errors of input refused before sending.
 var check = api.Check{Pkg: "groupchat", Sentinel: ErrInvalidArgument}
 
-func invalidf(format string, args ...any) error { return check.Invalidf(format, args...) }
-
-// Documented limits checked before calling WeCom.
+// Per-call list sizes a caller may need to split its input by.
 const (
-	// MaxListLimit is the largest page of groupchat/list (its Limit is
-	// required, 1 to 1000).
-	MaxListLimit = 1000
-	// MaxOwnerFilter is the most owner userids of an owner filter (list and
-	// statistics).
+	// MaxOwnerFilter is the most owner userids of one owner filter
+	// (OwnerFilter, of List and GetStatistic): list the groups of more
+	// owners in several calls.
 	MaxOwnerFilter = 100
-	// MaxJoinWayChats is the most groups one join way may name (41091 beyond).
-	MaxJoinWayChats = 5
-	// MaxStateLen is the longest join-way state, in characters.
-	MaxStateLen = 30
-	// MaxRemarkLen is the longest join-way remark, in characters (WeCom
-	// would cut a longer one; it is refused here instead).
-	MaxRemarkLen = 30
-	// MaxRoomBaseNameLen is the longest name prefix of auto-created groups,
-	// in characters.
-	MaxRoomBaseNameLen = 40
-	// MaxTransferChats is the most groups one transfer call moves.
+	// MaxTransferChats is the most groups one Transfer or OnjobTransfer
+	// call moves; TransferMany and OnjobTransferMany split by it.
 	MaxTransferChats = 100
-	// MaxStatisticLimit is the largest page of groupchat/statistic.
-	MaxStatisticLimit = 1000
-	// MaxStatisticDays is how far back, in days, WeCom keeps group
-	// statistics.
-	MaxStatisticDays = 180
-	// MaxStatisticSpanDays is the longest statistics window, in days.
+	// MaxStatisticSpanDays is the longest window of one statistics call
+	// (GetStatistic, GetStatisticGroupByDay), in days: ask for a longer
+	// period in several windows.
 	MaxStatisticSpanDays = 30
+)
+
+// Documented limits checked before calling WeCom; each is named in the doc
+// of the field it limits and in the error that refuses it.
+const (
+	maxListLimit       = 1000 // groupchat/list's page size: required, 1 to 1000
+	maxJoinWayChats    = 5    // groups of one join way (41091 beyond)
+	maxStateLen        = 30   // a join way's state, in characters
+	maxRemarkLen       = 30   // a join way's remark, in characters (WeCom would cut a longer one)
+	maxRoomBaseNameLen = 40   // the name prefix of auto-created groups, in characters
+	maxStatisticLimit  = 1000 // groupchat/statistic's page size (0: WeCom's default, 500)
+	maxStatisticDays   = 180  // how far back WeCom keeps group statistics, in days
 )
 
 // IsNotFound reports whether err is WeCom's answer that the group (40050,
@@ -92,42 +95,15 @@ func IsNotFound(err error) bool {
 	return false
 }
 
-func required(name, v string) error { return check.Required(name, v) }
-
-func maxChars(name, v string, n int) error { return check.MaxChars(name, v, n) }
-
-func maxItems[T any](name string, v []T, n int) error { return api.MaxItems(check, name, v, n) }
-
+// noEmpty refuses an empty id in a list of ids.
 func noEmpty(name string, v []string) error {
 	for i, s := range v {
 		if s == "" {
-			return invalidf("%s[%d] is empty", name, i)
+			return check.Invalidf("%s[%d] is empty", name, i)
 		}
 	}
 	return nil
 }
-
-func firstErr(errs ...error) error { return api.FirstErr(errs...) }
-
-// read calls a POST endpoint that only reads (safe to repeat).
-func (s *Service) read(ctx context.Context, path string, body, out any) error {
-	return api.Read(ctx, s.c, path, body, out)
-}
-
-// idempotent calls a POST endpoint whose repetition leaves the same state.
-func (s *Service) idempotent(ctx context.Context, path string, body, out any) error {
-	return api.Idempotent(ctx, s.c, path, body, out)
-}
-
-// write calls a POST endpoint that creates or moves something: never
-// re-sent once it may have reached WeCom.
-func (s *Service) write(ctx context.Context, path string, body, out any) error {
-	return api.Write(ctx, s.c, path, body, out)
-}
-
-// Bool returns a pointer to v, for the request fields whose server default
-// is true (AutoCreateRoom, MarkSource): nil leaves WeCom's default in place.
-func Bool(v bool) *bool { return &v }
 
 // boolInt is WeCom's 0/1 spelling of a flag; nil stays unsent.
 func boolInt(b *bool) *int {
@@ -140,6 +116,3 @@ func boolInt(b *bool) *int {
 	}
 	return &v
 }
-
-// errSeq is an iterator that yields err once.
-func errSeq[T any](err error) iter.Seq2[T, error] { return api.ErrSeq[T](err) }

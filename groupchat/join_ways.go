@@ -25,8 +25,8 @@ type AddJoinWayRequest struct {
 	Scene  JoinWayScene `json:"scene"`
 	Remark string       `json:"remark,omitempty"` // at most 30 characters
 	// AutoCreateRoom says whether WeCom opens a new group when the ones in
-	// ChatIDList are full: nil leaves WeCom's default, yes. It is sent as
-	// auto_create_room 0 or 1.
+	// ChatIDList are full: nil leaves WeCom's default, yes
+	// (wecom.Ptr(false) turns it off). It is sent as auto_create_room 0 or 1.
 	AutoCreateRoom *bool `json:"-"`
 	// RoomBaseName and RoomBaseID name the groups WeCom opens: "Sales" and
 	// 10 give "Sales10", "Sales11", ... Only with AutoCreateRoom on; the
@@ -39,30 +39,31 @@ type AddJoinWayRequest struct {
 	// characters.
 	State string `json:"state,omitempty"`
 	// MarkSource: nil leaves WeCom's default, true (mark the customers'
-	// source as this app's join way); effective for marketing (营销获客)
-	// apps only, and only the app that created the way may change it.
+	// source as this app's join way; wecom.Ptr(false) does not); effective
+	// for marketing (营销获客) apps only, and only the app that created the
+	// way may change it.
 	MarkSource *bool `json:"mark_source,omitempty"`
 }
 
 func (r *AddJoinWayRequest) validate() error {
 	if r.Scene != SceneMiniProgram && r.Scene != SceneQRCode {
-		return invalidf("Scene is %d; want SceneMiniProgram or SceneQRCode", r.Scene)
+		return check.Invalidf("Scene is %d; want SceneMiniProgram or SceneQRCode", r.Scene)
 	}
 	if len(r.ChatIDList) == 0 {
-		return invalidf("ChatIDList is required (1 to %d groups)", MaxJoinWayChats)
+		return check.Invalidf("ChatIDList is required (1 to %d groups)", maxJoinWayChats)
 	}
 	if r.AutoCreateRoom != nil && !*r.AutoCreateRoom && (r.RoomBaseName != "" || r.RoomBaseID != 0) {
-		return invalidf("RoomBaseName and RoomBaseID apply only when AutoCreateRoom is on")
+		return check.Invalidf("RoomBaseName and RoomBaseID apply only when AutoCreateRoom is on")
 	}
 	if r.RoomBaseID < 0 {
-		return invalidf("RoomBaseID is %d; want 0 or more", r.RoomBaseID)
+		return check.Invalidf("RoomBaseID is %d; want 0 or more", r.RoomBaseID)
 	}
-	return firstErr(
-		maxItems("ChatIDList", r.ChatIDList, MaxJoinWayChats),
+	return api.FirstErr(
+		api.MaxItems(check, "ChatIDList", r.ChatIDList, maxJoinWayChats),
 		noEmpty("ChatIDList", r.ChatIDList),
-		maxChars("Remark", r.Remark, MaxRemarkLen),
-		maxChars("RoomBaseName", r.RoomBaseName, MaxRoomBaseNameLen),
-		maxChars("State", r.State, MaxStateLen),
+		check.MaxChars("Remark", r.Remark, maxRemarkLen),
+		check.MaxChars("RoomBaseName", r.RoomBaseName, maxRoomBaseNameLen),
+		check.MaxChars("State", r.State, maxStateLen),
 	)
 }
 
@@ -84,7 +85,7 @@ type addJoinWayBody struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92229
 func (s *Service) AddJoinWay(ctx context.Context, req *AddJoinWayRequest) (string, error) {
 	if req == nil {
-		return "", invalidf("request is nil")
+		return "", check.Invalidf("request is nil")
 	}
 	if err := req.validate(); err != nil {
 		return "", err
@@ -147,17 +148,18 @@ type configIDBody struct {
 	ConfigID string `json:"config_id"`
 }
 
-// GetJoinWay returns a join way this app created.
+// GetJoinWay returns a join way this app created. An unknown config id is
+// an error for which IsNotFound is true.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92229
 func (s *Service) GetJoinWay(ctx context.Context, configID string) (*JoinWay, error) {
-	if err := required("configID", configID); err != nil {
+	if err := check.Required("configID", configID); err != nil {
 		return nil, err
 	}
 	var out struct {
 		JoinWay JoinWay `json:"join_way"`
 	}
-	if err := s.read(ctx, "/cgi-bin/externalcontact/groupchat/get_join_way", configIDBody{configID}, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/groupchat/get_join_way", configIDBody{configID}, &out); err != nil {
 		return nil, err
 	}
 	return &out.JoinWay, nil
@@ -184,13 +186,13 @@ type updateJoinWayBody struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92229
 func (s *Service) UpdateJoinWay(ctx context.Context, req *UpdateJoinWayRequest) error {
 	if req == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
-	if err := firstErr(required("ConfigID", req.ConfigID), req.AddJoinWayRequest.validate()); err != nil {
+	if err := api.FirstErr(check.Required("ConfigID", req.ConfigID), req.AddJoinWayRequest.validate()); err != nil {
 		return err
 	}
 	body := updateJoinWayBody{UpdateJoinWayRequest: req, AutoCreateRoom: boolInt(req.AutoCreateRoom)}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/groupchat/update_join_way", body, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/groupchat/update_join_way", body, nil)
 }
 
 // DelJoinWay deletes a join way. The client repeats it after a failure in
@@ -200,8 +202,8 @@ func (s *Service) UpdateJoinWay(ctx context.Context, req *UpdateJoinWayRequest) 
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92229
 func (s *Service) DelJoinWay(ctx context.Context, configID string) error {
-	if err := required("configID", configID); err != nil {
+	if err := check.Required("configID", configID); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/groupchat/del_join_way", configIDBody{configID}, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/groupchat/del_join_way", configIDBody{configID}, nil)
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/groupchat"
+	"github.com/scrmkit/scrm/internal/testkit"
+	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
 
@@ -19,17 +21,17 @@ const (
 func TestJoinWayLifecycle(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	a, b := newChat(t, srv, "owner1", "A"), newChat(t, srv, "owner1", "B")
+	a, b := testkit.GroupChat(t, srv, "owner1", "A"), testkit.GroupChat(t, srv, "owner1", "B")
 
-	id, err := svc.AddJoinWay(bg, &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, Remark: "poster",
+	id, err := svc.AddJoinWay(t.Context(), &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, Remark: "poster",
 		RoomBaseName: "Sales", RoomBaseID: 10, ChatIDList: []string{a, b}, State: "poster-7"})
 	require.NoError(t, err)
 	require.NotEmpty(t, id)
-	body := lastBody(t, srv, addJoinWayPath)
+	body := testkit.LastBody(t, srv, addJoinWayPath)
 	assert.NotContains(t, body, "auto_create_room", "nil AutoCreateRoom leaves WeCom's default")
 	assert.NotContains(t, body, "mark_source")
 
-	w, err := svc.GetJoinWay(bg, id)
+	w, err := svc.GetJoinWay(t.Context(), id)
 	require.NoError(t, err)
 	assert.Equal(t, id, w.ConfigID)
 	assert.Equal(t, groupchat.SceneQRCode, w.Scene)
@@ -43,13 +45,13 @@ func TestJoinWayLifecycle(t *testing.T) {
 	assert.True(t, *w.MarkSource)
 
 	// update overwrites: what is left out returns to its default
-	err = svc.UpdateJoinWay(bg, &groupchat.UpdateJoinWayRequest{ConfigID: id, AddJoinWayRequest: groupchat.AddJoinWayRequest{
-		Scene: groupchat.SceneMiniProgram, AutoCreateRoom: groupchat.Bool(false), ChatIDList: []string{b}, MarkSource: groupchat.Bool(false)}})
+	err = svc.UpdateJoinWay(t.Context(), &groupchat.UpdateJoinWayRequest{ConfigID: id, AddJoinWayRequest: groupchat.AddJoinWayRequest{
+		Scene: groupchat.SceneMiniProgram, AutoCreateRoom: wecom.Ptr(false), ChatIDList: []string{b}, MarkSource: wecom.Ptr(false)}})
 	require.NoError(t, err)
-	body = lastBody(t, srv, updateJoinWayPath)
+	body = testkit.LastBody(t, srv, updateJoinWayPath)
 	assert.EqualValues(t, 0, body["auto_create_room"])
 	assert.Equal(t, false, body["mark_source"])
-	w, err = svc.GetJoinWay(bg, id)
+	w, err = svc.GetJoinWay(t.Context(), id)
 	require.NoError(t, err)
 	assert.False(t, w.AutoCreateRoom)
 	assert.Empty(t, w.State, "the state was not resent, so it is gone")
@@ -58,11 +60,11 @@ func TestJoinWayLifecycle(t *testing.T) {
 	assert.Equal(t, []string{b}, w.ChatIDList)
 	assert.False(t, *w.MarkSource)
 
-	require.NoError(t, svc.DelJoinWay(bg, id))
-	_, err = svc.GetJoinWay(bg, id)
-	requireCode(t, err, 41044)
+	require.NoError(t, svc.DelJoinWay(t.Context(), id))
+	_, err = svc.GetJoinWay(t.Context(), id)
+	testkit.WantCode(t, err, 41044)
 	assert.True(t, groupchat.IsNotFound(err))
-	err = svc.DelJoinWay(bg, id)
+	err = svc.DelJoinWay(t.Context(), id)
 	assert.True(t, groupchat.IsNotFound(err), "a repeated delete is told it is gone: %v", err)
 }
 
@@ -83,29 +85,29 @@ func TestJoinWayLimitsAreRefusedBeforeSending(t *testing.T) {
 		"base name 41 chars": func(r *groupchat.AddJoinWayRequest) { r.RoomBaseName = strings.Repeat("群", 41) },
 		"base id negative":   func(r *groupchat.AddJoinWayRequest) { r.RoomBaseID = -1 },
 		"naming without auto": func(r *groupchat.AddJoinWayRequest) {
-			r.AutoCreateRoom, r.RoomBaseName = groupchat.Bool(false), "Sales"
+			r.AutoCreateRoom, r.RoomBaseName = wecom.Ptr(false), "Sales"
 		},
 	}
 	for name, mutate := range cases {
 		r := ok()
 		mutate(&r)
-		_, err := svc.AddJoinWay(bg, &r)
+		_, err := svc.AddJoinWay(t.Context(), &r)
 		require.ErrorIs(t, err, groupchat.ErrInvalidArgument, name)
-		err = svc.UpdateJoinWay(bg, &groupchat.UpdateJoinWayRequest{ConfigID: "cfg", AddJoinWayRequest: r})
+		err = svc.UpdateJoinWay(t.Context(), &groupchat.UpdateJoinWayRequest{ConfigID: "cfg", AddJoinWayRequest: r})
 		require.ErrorIs(t, err, groupchat.ErrInvalidArgument, name)
 	}
 	// 30 characters of state is fine (counted in characters, not bytes)
 	r := ok()
 	r.State = strings.Repeat("渠", 30)
-	_, err := svc.AddJoinWay(bg, &r)
-	requireCode(t, err, 40050) // passed the checks; the fake knows no group c1
-	_, err = svc.AddJoinWay(bg, nil)
-	requireInvalid(t, err)
-	requireInvalid(t, svc.UpdateJoinWay(bg, &groupchat.UpdateJoinWayRequest{AddJoinWayRequest: ok()}))
-	requireInvalid(t, svc.UpdateJoinWay(bg, nil))
-	requireInvalid(t, svc.DelJoinWay(bg, ""))
-	_, err = svc.GetJoinWay(bg, "")
-	requireInvalid(t, err)
+	_, err := svc.AddJoinWay(t.Context(), &r)
+	testkit.WantCode(t, err, 40050) // passed the checks; the fake knows no group c1
+	_, err = svc.AddJoinWay(t.Context(), nil)
+	testkit.WantInvalid(t, err, groupchat.ErrInvalidArgument)
+	testkit.WantInvalid(t, svc.UpdateJoinWay(t.Context(), &groupchat.UpdateJoinWayRequest{AddJoinWayRequest: ok()}), groupchat.ErrInvalidArgument)
+	testkit.WantInvalid(t, svc.UpdateJoinWay(t.Context(), nil), groupchat.ErrInvalidArgument)
+	testkit.WantInvalid(t, svc.DelJoinWay(t.Context(), ""), groupchat.ErrInvalidArgument)
+	_, err = svc.GetJoinWay(t.Context(), "")
+	testkit.WantInvalid(t, err, groupchat.ErrInvalidArgument)
 	assert.Equal(t, 1, srv.Count(addJoinWayPath))
 	assert.Zero(t, srv.Count(updateJoinWayPath))
 }
@@ -116,33 +118,33 @@ func TestJoinWayFakeAnswersWeComErrcodes(t *testing.T) {
 	c := srv.Client()
 	var chats []string
 	for range 6 {
-		chats = append(chats, newChat(t, srv, "owner1", "x"))
+		chats = append(chats, testkit.GroupChat(t, srv, "owner1", "x"))
 	}
-	requireCode(t, c.Post(bg, addJoinWayPath, map[string]any{"scene": 2, "chat_id_list": chats}, nil), 41091)
-	requireCode(t, c.Post(bg, addJoinWayPath, map[string]any{"scene": 2, "chat_id_list": chats[:1], "state": strings.Repeat("s", 31)}, nil), 40058)
-	requireCode(t, c.Post(bg, addJoinWayPath, map[string]any{"scene": 3, "chat_id_list": chats[:1]}, nil), 40058)
-	requireCode(t, c.Post(bg, "/cgi-bin/externalcontact/groupchat/get_join_way", map[string]any{}, nil), 41043)
+	testkit.WantCode(t, c.Post(t.Context(), addJoinWayPath, map[string]any{"scene": 2, "chat_id_list": chats}, nil), 41091)
+	testkit.WantCode(t, c.Post(t.Context(), addJoinWayPath, map[string]any{"scene": 2, "chat_id_list": chats[:1], "state": strings.Repeat("s", 31)}, nil), 40058)
+	testkit.WantCode(t, c.Post(t.Context(), addJoinWayPath, map[string]any{"scene": 3, "chat_id_list": chats[:1]}, nil), 40058)
+	testkit.WantCode(t, c.Post(t.Context(), "/cgi-bin/externalcontact/groupchat/get_join_way", map[string]any{}, nil), 41043)
 
 	srv.Corp(srv.CorpID).GroupChats().SetJoinWayQuota(1)
 	svc := groupchat.New(c)
-	_, err := svc.AddJoinWay(bg, &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, ChatIDList: chats[:1]})
+	_, err := svc.AddJoinWay(t.Context(), &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, ChatIDList: chats[:1]})
 	require.NoError(t, err)
-	_, err = svc.AddJoinWay(bg, &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, ChatIDList: chats[:1]})
-	requireCode(t, err, 41045)
+	_, err = svc.AddJoinWay(t.Context(), &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, ChatIDList: chats[:1]})
+	testkit.WantCode(t, err, 41045)
 }
 
 func TestJoinWayOpensNumberedGroupsWhenFull(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	srv.Corp(srv.CorpID).GroupChats().SetCapacity(3) // the owner and two customers
-	first := newChat(t, srv, "owner1", "Fans")
-	id, err := svc.AddJoinWay(bg, &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, ChatIDList: []string{first},
+	first := testkit.GroupChat(t, srv, "owner1", "Fans")
+	id, err := svc.AddJoinWay(t.Context(), &groupchat.AddJoinWayRequest{Scene: groupchat.SceneQRCode, ChatIDList: []string{first},
 		RoomBaseName: "Fans", RoomBaseID: 2, State: "fair"})
 	require.NoError(t, err)
 
 	var rooms []string
 	for range 6 {
-		join, err := srv.Corp(srv.CorpID).GroupChats().JoinViaJoinWay(bg, id, "")
+		join, err := srv.Corp(srv.CorpID).GroupChats().JoinViaJoinWay(t.Context(), id, "")
 		require.NoError(t, err)
 		if len(rooms) == 0 || rooms[len(rooms)-1] != join.ChatID {
 			rooms = append(rooms, join.ChatID)
@@ -151,7 +153,7 @@ func TestJoinWayOpensNumberedGroupsWhenFull(t *testing.T) {
 	require.Len(t, rooms, 3)
 	assert.Equal(t, first, rooms[0])
 	for i, want := range []string{"Fans2", "Fans3"} {
-		g, err := svc.Get(bg, rooms[i+1], false)
+		g, err := svc.Get(t.Context(), &groupchat.GetRequest{ChatID: rooms[i+1]})
 		require.NoError(t, err)
 		assert.Equal(t, want, g.Name)
 		assert.Equal(t, "owner1", g.Owner)
@@ -164,9 +166,9 @@ func TestJoinWayOpensNumberedGroupsWhenFull(t *testing.T) {
 	}
 
 	// without auto_create_room the way stops at full groups
-	err = svc.UpdateJoinWay(bg, &groupchat.UpdateJoinWayRequest{ConfigID: id, AddJoinWayRequest: groupchat.AddJoinWayRequest{
-		Scene: groupchat.SceneQRCode, ChatIDList: []string{first}, AutoCreateRoom: groupchat.Bool(false)}})
+	err = svc.UpdateJoinWay(t.Context(), &groupchat.UpdateJoinWayRequest{ConfigID: id, AddJoinWayRequest: groupchat.AddJoinWayRequest{
+		Scene: groupchat.SceneQRCode, ChatIDList: []string{first}, AutoCreateRoom: wecom.Ptr(false)}})
 	require.NoError(t, err)
-	_, err = srv.Corp(srv.CorpID).GroupChats().JoinViaJoinWay(bg, id, "")
+	_, err = srv.Corp(srv.CorpID).GroupChats().JoinViaJoinWay(t.Context(), id, "")
 	require.ErrorIs(t, err, wecomtest.ErrGroupsFull)
 }

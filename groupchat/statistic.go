@@ -3,13 +3,13 @@ package groupchat
 import (
 	"context"
 	"iter"
-	"strconv"
 	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// StatOrderBy is the order of groupchat/statistic's owners.
+// StatOrderBy is the order of GetStatistic's owners.
 type StatOrderBy int
 
 // Orders.
@@ -20,20 +20,17 @@ const (
 	OrderByMemberTotal StatOrderBy = 4 // members in all
 )
 
-const (
-	statisticPath       = "/cgi-bin/externalcontact/groupchat/statistic"
-	statisticGroupByDay = "/cgi-bin/externalcontact/groupchat/statistic_group_by_day"
-)
-
 // StatWindow is the days a statistics call covers: [DayBeginTime,
 // DayEndTime], both included, each rounded down by WeCom to 00:00 China
 // time. DayBeginTime is required and must lie between 180 days ago and
-// yesterday; DayEndTime (0: the same day) at most 30 days later and no later
-// than yesterday.
+// yesterday; DayEndTime (0: the same day) at most MaxStatisticSpanDays (30)
+// days later and no later than yesterday. The window is checked before
+// sending, against the client's clock (wecom.WithClock).
 type StatWindow struct {
 	DayBeginTime wecom.UnixTime `json:"day_begin_time"`
 	DayEndTime   wecom.UnixTime `json:"day_end_time,omitempty"`
-	// OwnerFilter keeps the groups of these owners (at most 100). WeCom's
+	// OwnerFilter keeps the groups of these owners (at most
+	// MaxOwnerFilter). WeCom's
 	// table marks it required yet documents leaving it out: then every
 	// owner in the app's visible range counts, and more than 1000 people
 	// there fails with 81017.
@@ -51,31 +48,32 @@ func chinaMidnight(t time.Time) time.Time {
 // validate checks the documented window against now.
 func (w *StatWindow) validate(now time.Time) error {
 	if w.DayBeginTime <= 0 {
-		return invalidf("DayBeginTime is required")
+		return check.Invalidf("DayBeginTime is required")
 	}
 	end := w.DayEndTime
 	if end == 0 {
 		end = w.DayBeginTime
 	}
 	if end < w.DayBeginTime {
-		return invalidf("DayEndTime is before DayBeginTime")
+		return check.Invalidf("DayEndTime is before DayBeginTime")
 	}
 	begin, last := chinaMidnight(w.DayBeginTime.Time()), chinaMidnight(end.Time())
 	today := chinaMidnight(now)
 	if !last.Before(today) {
-		return invalidf("the window ends today or later; WeCom has statistics up to yesterday")
+		return check.Invalidf("the window ends today or later; WeCom has statistics up to yesterday")
 	}
-	if begin.Before(today.AddDate(0, 0, -MaxStatisticDays)) {
-		return invalidf("DayBeginTime is more than %d days back; WeCom keeps %d days of statistics", MaxStatisticDays, MaxStatisticDays)
+	if begin.Before(today.AddDate(0, 0, -maxStatisticDays)) {
+		return check.Invalidf("DayBeginTime is more than %d days back; WeCom keeps %d days of statistics", maxStatisticDays, maxStatisticDays)
 	}
 	if last.Sub(begin) > MaxStatisticSpanDays*24*time.Hour {
-		return invalidf("the window spans more than %d days", MaxStatisticSpanDays)
+		return check.Invalidf("the window spans more than %d days (MaxStatisticSpanDays); split it", MaxStatisticSpanDays)
 	}
 	return w.OwnerFilter.validate()
 }
 
-// StatisticRequest asks for group statistics per owner, one page at a time.
-type StatisticRequest struct {
+// GetStatisticRequest asks for group statistics per owner, one page at a
+// time.
+type GetStatisticRequest struct {
 	StatWindow
 	OrderBy  StatOrderBy `json:"order_by,omitempty"` // 0: WeCom's default, OrderByNewChats
 	OrderAsc bool        `json:"-"`                  // ascending; sent as order_asc 0 or 1 (default descending)
@@ -84,7 +82,7 @@ type StatisticRequest struct {
 }
 
 type statisticBody struct {
-	*StatisticRequest
+	*GetStatisticRequest
 	OrderAsc int `json:"order_asc,omitempty"`
 }
 
@@ -107,82 +105,61 @@ type OwnerStat struct {
 	Data  GroupStat `json:"data"`
 }
 
-// StatisticResponse is one page of owners.
-type StatisticResponse struct {
+// GetStatisticResponse is one page of owners.
+type GetStatisticResponse struct {
 	Total      int         `json:"total"`       // owners matching the request
 	NextOffset int         `json:"next_offset"` // equals Total after the last page
 	Items      []OwnerStat `json:"items"`
 }
 
-func (s *Service) validateStatistic(req *StatisticRequest) error {
+func (s *Service) validateStatistic(req *GetStatisticRequest) error {
 	if req == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
 	if req.OrderBy < 0 || req.OrderBy > OrderByMemberTotal {
-		return invalidf("OrderBy is %d; want 1 to 4 (0 for WeCom's default)", req.OrderBy)
+		return check.Invalidf("OrderBy is %d; want 1 to 4 (0 for WeCom's default)", req.OrderBy)
 	}
 	if req.Offset < 0 {
-		return invalidf("Offset is %d; want 0 or more", req.Offset)
+		return check.Invalidf("Offset is %d; want 0 or more", req.Offset)
 	}
-	if req.Limit < 0 || req.Limit > MaxStatisticLimit {
-		return invalidf("Limit is %d; WeCom allows 1 to %d (0 for its default, 500)", req.Limit, MaxStatisticLimit)
-	}
-	return req.StatWindow.validate(time.Now())
+	return api.FirstErr(api.PageLimit(check, "Limit", req.Limit, maxStatisticLimit), req.StatWindow.validate(s.c.Now()))
 }
 
-// Statistic returns one page of group statistics (群聊数据统计) aggregated by
-// owner over the window.
+// GetStatistic returns one page of group statistics (群聊数据统计) aggregated
+// by owner over the window.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92133
-func (s *Service) Statistic(ctx context.Context, req *StatisticRequest) (*StatisticResponse, error) {
+func (s *Service) GetStatistic(ctx context.Context, req *GetStatisticRequest) (*GetStatisticResponse, error) {
 	if err := s.validateStatistic(req); err != nil {
 		return nil, err
 	}
-	body := statisticBody{StatisticRequest: req}
+	body := statisticBody{GetStatisticRequest: req}
 	if req.OrderAsc {
 		body.OrderAsc = 1
 	}
-	var out StatisticResponse
-	if err := s.read(ctx, statisticPath, body, &out); err != nil {
+	var out GetStatisticResponse
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/groupchat/statistic", body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// StatisticIter yields every owner's figures, starting at req.Offset. req is
-// not modified.
+// GetStatisticIter yields every owner's figures, starting at req.Offset.
+// req is not modified.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92133
-func (s *Service) StatisticIter(ctx context.Context, req *StatisticRequest) iter.Seq2[*OwnerStat, error] {
-	if err := s.validateStatistic(req); err != nil {
-		return errSeq[*OwnerStat](err)
-	}
-	r := *req
-	return wecom.Paginate(ctx, strconv.Itoa(r.Offset), func(ctx context.Context, cursor string) ([]*OwnerStat, string, error) {
-		off, err := strconv.Atoi(cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		page := r
-		page.Offset = off
-		resp, err := s.Statistic(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		items := make([]*OwnerStat, len(resp.Items))
-		for i := range resp.Items {
-			items[i] = &resp.Items[i]
-		}
-		next := ""
-		if len(resp.Items) > 0 && resp.NextOffset > off && resp.NextOffset < resp.Total {
-			next = strconv.Itoa(resp.NextOffset)
-		}
-		return items, next, nil
-	})
+func (s *Service) GetStatisticIter(ctx context.Context, req *GetStatisticRequest) iter.Seq2[*OwnerStat, error] {
+	return api.Iter(ctx, req, s.GetStatistic, func(r *GetStatisticRequest) *int { return &r.Offset },
+		func(p *GetStatisticResponse) ([]OwnerStat, int) {
+			if len(p.Items) == 0 || p.NextOffset >= p.Total {
+				return p.Items, 0 // the last page
+			}
+			return p.Items, p.NextOffset
+		})
 }
 
-// StatisticGroupByDayRequest asks for group statistics per day.
-type StatisticGroupByDayRequest struct {
+// GetStatisticGroupByDayRequest asks for group statistics per day.
+type GetStatisticGroupByDayRequest struct {
 	StatWindow
 }
 
@@ -192,21 +169,21 @@ type DayStat struct {
 	Data     GroupStat      `json:"data"`
 }
 
-// StatisticGroupByDay returns the group statistics of every day of the
+// GetStatisticGroupByDay returns the group statistics of every day of the
 // window, summed over the owners.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92133
-func (s *Service) StatisticGroupByDay(ctx context.Context, req *StatisticGroupByDayRequest) ([]DayStat, error) {
+func (s *Service) GetStatisticGroupByDay(ctx context.Context, req *GetStatisticGroupByDayRequest) ([]DayStat, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
-	if err := req.validate(time.Now()); err != nil {
+	if err := req.validate(s.c.Now()); err != nil {
 		return nil, err
 	}
 	var out struct {
 		Items []DayStat `json:"items"`
 	}
-	if err := s.read(ctx, statisticGroupByDay, req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/groupchat/statistic_group_by_day", req, &out); err != nil {
 		return nil, err
 	}
 	return out.Items, nil

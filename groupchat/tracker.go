@@ -38,10 +38,21 @@ import (
 //
 // WeCom documents that operations made through the API raise no callbacks;
 // whether a transfer (Service.Transfer, OnjobTransfer) raises change_owner
-// is not documented: call Refresh for the groups you transferred.
+// is not documented: call Refresh for the groups you transferred. Load
+// reads every group once, to start tracking the groups that existed before
+// the Tracker.
+//
+// A Tracker reads through the Service's client and logs with its logger
+// (WithLogger to change it), silent unless that logger is set; UpdatedAt
+// is on the client's clock (wecom.WithClock).
 //
 // A Tracker is safe for concurrent use. Events for one group are applied
-// one at a time.
+// one at a time, whichever goroutine delivers them: a callback.Handler runs
+// the functions registered for one event concurrently, and other functions
+// handling change_external_chat on the same Handler neither wait for the
+// Tracker nor depend on the order they were registered in (a Channels reads
+// the Tracker's state itself, after applying the event: register the
+// Channels, not the Tracker, when you have one).
 type Tracker struct {
 	svc      *Service
 	corpID   string
@@ -59,9 +70,9 @@ type Tracker struct {
 // TrackerOption configures a Tracker.
 type TrackerOption func(*Tracker)
 
-// WithTrackerStore sets where the Tracker keeps its state (default: a
-// MemoryTrackerStore).
-func WithTrackerStore(s TrackerStore) TrackerOption {
+// WithStore sets where the Tracker keeps its state (default: a
+// MemoryTrackerStore); nil keeps the default.
+func WithStore(s TrackerStore) TrackerOption {
 	return func(t *Tracker) {
 		if s != nil {
 			t.store = s
@@ -73,8 +84,9 @@ func WithTrackerStore(s TrackerStore) TrackerOption {
 // Member.Name is kept.
 func WithMemberNames() TrackerOption { return func(t *Tracker) { t.needName = true } }
 
-// WithTrackerLogger sets the Tracker's logger (default: the client's).
-func WithTrackerLogger(l *slog.Logger) TrackerOption {
+// WithLogger sets the Tracker's logger (default: the client's); nil keeps
+// the default.
+func WithLogger(l *slog.Logger) TrackerOption {
 	return func(t *Tracker) {
 		if l != nil {
 			t.logger = l
@@ -85,8 +97,10 @@ func WithTrackerLogger(l *slog.Logger) TrackerOption {
 // NewTracker returns a Tracker that reads groups through svc and applies
 // the events of svc's corp.
 func NewTracker(svc *Service, opts ...TrackerOption) *Tracker {
-	t := &Tracker{svc: svc, corpID: svc.Client().CorpID(), logger: svc.Client().Logger(), now: time.Now}
-	t.fetch = func(ctx context.Context, chatID string) (*GroupChat, error) { return svc.Get(ctx, chatID, t.needName) }
+	t := &Tracker{svc: svc, corpID: svc.Client().CorpID(), logger: svc.Client().Logger(), now: svc.Client().Now}
+	t.fetch = func(ctx context.Context, chatID string) (*GroupChat, error) {
+		return svc.Get(ctx, &GetRequest{ChatID: chatID, NeedName: t.needName})
+	}
 	for _, o := range opts {
 		if o != nil {
 			o(t)
@@ -338,7 +352,7 @@ func removeMembers(c *TrackedChat, ids []string) {
 // or to start tracking a group created before the Tracker. A group that no
 // longer exists is forgotten (nil, nil).
 func (t *Tracker) Refresh(ctx context.Context, chatID string) (*TrackedChat, error) {
-	if err := required("chatID", chatID); err != nil {
+	if err := check.Required("chatID", chatID); err != nil {
 		return nil, err
 	}
 	unlock := t.lock(chatID)
@@ -350,11 +364,34 @@ func (t *Tracker) Refresh(ctx context.Context, chatID string) (*TrackedChat, err
 	return t.read(ctx, chatID, prev, nil)
 }
 
-// Sync reads every group req selects (see ListIter; req may be nil) and
-// stores it: the start of tracking. It returns how many groups it stored.
-func (t *Tracker) Sync(ctx context.Context, req *ListRequest) (int, error) {
+// LoadRequest selects the groups Tracker.Load reads: groupchat/list's
+// filters (see ListRequest).
+type LoadRequest struct {
+	// StatusFilter keeps the groups in one state; 0 keeps all.
+	StatusFilter Status
+	// OwnerFilter keeps the groups of these owners (at most
+	// MaxOwnerFilter). Without it WeCom lists the groups of every owner in
+	// the app's visible range and fails with 81017 when that range has more
+	// than 1000 people: load a large corp's groups owner by owner, in
+	// several calls. The groups of a resigned owner are listed only when the
+	// owner is named here.
+	OwnerFilter *OwnerFilter
+}
+
+// Load reads every group req selects (req may be nil: every group in the
+// app's visible range) and stores it: the start of tracking, for the groups
+// that existed before the Tracker. It returns how many groups it stored; on
+// an error, the groups stored before it stay stored and the count says how
+// many.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92120
+func (t *Tracker) Load(ctx context.Context, req *LoadRequest) (int, error) {
+	list := &ListRequest{Limit: maxListLimit}
+	if req != nil {
+		list.StatusFilter, list.OwnerFilter = req.StatusFilter, req.OwnerFilter
+	}
 	n := 0
-	for ref, err := range t.svc.ListIter(ctx, req) {
+	for ref, err := range t.svc.ListIter(ctx, list) {
 		if err != nil {
 			return n, err
 		}
@@ -378,7 +415,7 @@ func (t *Tracker) Chat(ctx context.Context, chatID string) (*TrackedChat, error)
 // Joins returns the members of the tracked groups who came through the
 // join way (加入群聊) whose State is state, with the group each is in.
 func (t *Tracker) Joins(ctx context.Context, state string) ([]Join, error) {
-	if err := required("state", state); err != nil {
+	if err := check.Required("state", state); err != nil {
 		return nil, err
 	}
 	return t.store.Joins(ctx, state)

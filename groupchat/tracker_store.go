@@ -30,15 +30,15 @@ type TrackedChat struct {
 	// read of the group (Tracker.Refresh, or the next event that needs one).
 	Pending []string
 	// PastVersions are the member versions the group had before
-	// MemberVersion, newest last (at most MaxPastVersions): an event
-	// leading to one of them is older than the stored state.
+	// MemberVersion, newest last (at most 16): an event leading to one of
+	// them is older than the stored state.
 	PastVersions []string
 	// UpdatedAt is when the Tracker last changed this record.
 	UpdatedAt time.Time
 }
 
-// MaxPastVersions is how many earlier member versions a TrackedChat keeps.
-const MaxPastVersions = 16
+// maxPastVersions is how many earlier member versions a TrackedChat keeps.
+const maxPastVersions = 16
 
 // setVersion makes v the member version, keeping the old one in
 // PastVersions.
@@ -56,8 +56,8 @@ func (c *TrackedChat) pushPast(v string) {
 		return
 	}
 	c.PastVersions = slices.DeleteFunc(c.PastVersions, func(p string) bool { return p == v })
-	if len(c.PastVersions) >= MaxPastVersions {
-		c.PastVersions = slices.Delete(c.PastVersions, 0, len(c.PastVersions)-MaxPastVersions+1)
+	if len(c.PastVersions) >= maxPastVersions {
+		c.PastVersions = slices.Delete(c.PastVersions, 0, len(c.PastVersions)-maxPastVersions+1)
 	}
 	c.PastVersions = append(c.PastVersions, v)
 }
@@ -144,7 +144,7 @@ func (m *MemoryTrackerStore) Load(_ context.Context, chatID string) (*TrackedCha
 // Save implements TrackerStore; it keeps chat itself, not a copy.
 func (m *MemoryTrackerStore) Save(_ context.Context, chat *TrackedChat) error {
 	if chat == nil || chat.ChatID == "" {
-		return invalidf("TrackerStore.Save: a chat with a ChatID is required")
+		return check.Invalidf("TrackerStore.Save: a chat with a ChatID is required")
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -224,7 +224,7 @@ func (m *MemoryTrackerStore) Delete(_ context.Context, chatID string) error {
 // group and member id.
 func (m *MemoryTrackerStore) Joins(_ context.Context, state string) ([]Join, error) {
 	if state == "" {
-		return nil, invalidf("Joins: state is required")
+		return nil, check.Invalidf("Joins: state is required")
 	}
 	m.mu.RLock()
 	var out []Join

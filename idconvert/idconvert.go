@@ -52,6 +52,7 @@ func idList(name string, ids []string, max int) error {
 // pair comes from.
 type SubjectType int
 
+// Subject types.
 const (
 	SubjectCorp     SubjectType = 0 // the authorizing corp's (the default)
 	SubjectProvider SubjectType = 1 // the service provider's
@@ -171,22 +172,23 @@ var ErrNotConverted = errors.New("idconvert: WeCom did not convert this id")
 
 // GetNewExternalUserIDMany converts any number of corp-subject
 // external_userids, as an id migration must for every id stored before the
-// upgrade: req.ExternalUserIDList is split into calls of MaxIDs, at most
+// upgrade: in.ExternalUserIDList is split into calls of MaxIDs, at most
 // concurrency at a time (wecom.DefaultBatchConcurrency when <= 0), under
 // the client's limiter. The result has one entry per id, in order: Value is
 // the provider-subject id; Err is ErrNotConverted when WeCom's answer left
 // the id out, or the error of its whole call. The error is for a request
-// refused before anything is sent (ErrInvalidArgument).
+// refused before anything is sent (ErrInvalidArgument); the results are nil
+// then.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97107
-func (s *Service) GetNewExternalUserIDMany(ctx context.Context, req *GetNewExternalUserIDRequest, concurrency int) ([]wecom.BatchResult[string, string], error) {
-	if req == nil {
+func (s *Service) GetNewExternalUserIDMany(ctx context.Context, in *GetNewExternalUserIDRequest, concurrency int) ([]wecom.BatchResult[string, string], error) {
+	if in == nil {
 		return nil, check.Invalidf("request is nil")
 	}
-	if len(req.ExternalUserIDList) == 0 {
+	if len(in.ExternalUserIDList) == 0 {
 		return nil, check.Invalidf("ExternalUserIDList: no ids given")
 	}
-	return wecom.Batch(ctx, req.ExternalUserIDList, MaxIDs, concurrency,
+	return wecom.Batch(ctx, in.ExternalUserIDList, MaxIDs, concurrency,
 		func(ctx context.Context, chunk []string, out []wecom.BatchResult[string, string]) error {
 			pairs, err := s.GetNewExternalUserID(ctx, &GetNewExternalUserIDRequest{ExternalUserIDList: chunk})
 			if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/idconvert"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -80,7 +81,7 @@ func TestThirdPartyConversions(t *testing.T) {
 
 	// A self-built app's client is refused (48002) by WeCom for these.
 	_, err = idconvert.New(srv.Client()).GetNewExternalUserID(ctx, &idconvert.GetNewExternalUserIDRequest{ExternalUserIDList: []string{"wmAAA"}})
-	assert.Equal(t, wecom.CodeAPIForbidden, wecom.ErrorCode(err))
+	testkit.WantCode(t, err, wecom.CodeAPIForbidden)
 }
 
 func TestGetNewExternalUserIDMany(t *testing.T) {
@@ -112,22 +113,22 @@ func TestGetNewExternalUserIDMany(t *testing.T) {
 	for _, r := range res {
 		if r.Err != nil {
 			failed++
-			assert.Equal(t, wecom.CodeAPIForbidden, wecom.ErrorCode(r.Err))
+			testkit.WantCode(t, r.Err, wecom.CodeAPIForbidden)
 		}
 	}
 	assert.Equal(t, idconvert.MaxIDs, failed, "the first chunk")
 
 	_, err = conv.GetNewExternalUserIDMany(t.Context(), &idconvert.GetNewExternalUserIDRequest{}, 0)
-	assert.ErrorIs(t, err, idconvert.ErrInvalidArgument)
+	testkit.WantInvalid(t, err, idconvert.ErrInvalidArgument)
 	_, err = conv.GetNewExternalUserIDMany(t.Context(), nil, 0)
-	assert.ErrorIs(t, err, idconvert.ErrInvalidArgument)
+	testkit.WantInvalid(t, err, idconvert.ErrInvalidArgument)
 }
 
 func TestValidatesBeforeCalling(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	srv := wecomtest.NewServer(t)
-	conv := idconvert.New(srv.Client())
+	srv, c := testkit.Setup(t)
+	conv := idconvert.New(c)
 	many := make([]string, idconvert.MaxIDs+1)
 	for i := range many {
 		many[i] = fmt.Sprintf("wm%d", i)
@@ -220,10 +221,10 @@ func TestBatchOpenUserIDToUserID(t *testing.T) {
 	assert.NotContains(t, string(srv.Requests()[len(srv.Requests())-1].Body), "source_agentid")
 
 	_, err = conv.BatchOpenUserIDToUserID(ctx, &idconvert.BatchOpenUserIDToUserIDRequest{OpenUserIDList: []string{lisi}, SourceAgentID: agentID + 7})
-	assert.Equal(t, 40056, wecom.ErrorCode(err))
+	testkit.WantCode(t, err, 40056)
 	// Only a self-built app may call it.
 	_, err = idconvert.New(s.Corp(srv.CorpID)).BatchOpenUserIDToUserID(ctx, &idconvert.BatchOpenUserIDToUserIDRequest{OpenUserIDList: []string{lisi}, SourceAgentID: agentID})
-	assert.Equal(t, wecom.CodeAPIForbidden, wecom.ErrorCode(err))
+	testkit.WantCode(t, err, wecom.CodeAPIForbidden)
 }
 
 func TestBatchExternalUserIDToPendingID(t *testing.T) {
@@ -265,18 +266,15 @@ func TestBatchExternalUserIDToPendingID(t *testing.T) {
 
 	// Third-party and agent-developed apps only.
 	_, err = idconvert.New(srv.Client()).BatchExternalUserIDToPendingID(ctx, &idconvert.BatchExternalUserIDToPendingIDRequest{ExternalUserID: []string{newID}})
-	assert.Equal(t, wecom.CodeAPIForbidden, wecom.ErrorCode(err))
+	testkit.WantCode(t, err, wecom.CodeAPIForbidden)
 }
 
 // The legacy corp-subject conversion (moved here from package contact).
 func TestUnionIDToExternalUserIDV1(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("a"))
-	ids, err := srv.Corp(srv.CorpID).SeedCustomers(2, []string{"a"})
-	require.NoError(t, err)
-	c := srv.Client()
+	srv, c := testkit.Setup(t)
+	ids := testkit.Seed(t, srv, 2, "a")
 	var detail struct {
 		ExternalContact struct {
 			UnionID string `json:"unionid"`

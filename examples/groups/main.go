@@ -139,7 +139,7 @@ func (f *flow) serveCallback() (string, error) {
 	f.tracker.Register(h)
 	f.cb = httptest.NewServer(h)
 	f.fake.Corp(f.fake.CorpID).SetCallback(f.cb.URL, corpCB, aesKey)
-	n, err := f.tracker.Sync(f.ctx, nil) // the groups that exist already
+	n, err := f.tracker.Load(f.ctx, nil) // the groups that exist already
 	if err != nil {
 		return "", err
 	}
@@ -153,7 +153,7 @@ func (f *flow) addJoinWay() (string, error) {
 	id, err := f.svc.AddJoinWay(f.ctx, &groupchat.AddJoinWayRequest{
 		Scene:          groupchat.SceneQRCode,
 		Remark:         "scrmkit example",
-		AutoCreateRoom: groupchat.Bool(true),
+		AutoCreateRoom: wecom.Ptr(true),
 		RoomBaseName:   "Spring fair ", RoomBaseID: 2,
 		ChatIDList: []string{f.first},
 		State:      state,
@@ -271,7 +271,7 @@ func (f *flow) inherit() (string, error) {
 		return "", err
 	}
 	var resigned []string
-	for ref, err := range f.svc.ListIter(f.ctx, &groupchat.ListRequest{StatusFilter: groupchat.ChatOwnerResigned,
+	for ref, err := range f.svc.ListIter(f.ctx, &groupchat.ListRequest{StatusFilter: groupchat.StatusOwnerResigned,
 		OwnerFilter: &groupchat.OwnerFilter{UserIDList: []string{owner}}}) {
 		if err != nil {
 			return "", err
@@ -311,7 +311,7 @@ func (f *flow) newOwner() (string, error) {
 
 func (f *flow) statistics() (string, error) {
 	yesterday := wecom.UnixTime(time.Now().Add(-24 * time.Hour).Unix())
-	days, err := f.svc.StatisticGroupByDay(f.ctx, &groupchat.StatisticGroupByDayRequest{
+	days, err := f.svc.GetStatisticGroupByDay(f.ctx, &groupchat.GetStatisticGroupByDayRequest{
 		StatWindow: groupchat.StatWindow{DayBeginTime: yesterday}})
 	if err != nil {
 		return "", err

@@ -38,6 +38,8 @@ var sharedNames = map[string]string{
 	"Location":                 "a location message body",
 	"ErrorCode":                "a per-item errcode in a batch answer",
 	"ExpiringAcquisitionQuota": "the fake's and the SDK's view of one quota batch",
+	"GetRequest":               "the request of the area's Get (rule 7 names a request after its method)",
+	"GetStatisticRequest":      "the request of the area's GetStatistic, its statistic endpoint (rule 7)",
 }
 
 func violations(t *testing.T, name string, found []string) {

@@ -2,14 +2,14 @@ package groupchat
 
 import (
 	"context"
-	"reflect"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/wecom"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fuzzTracker is a Tracker over a stub groupchat/get: wrA answers owner,
@@ -30,11 +30,9 @@ func fuzzTracker(t testing.TB) *Tracker {
 		return &GroupChat{ChatID: chatID, Owner: "owner", MemberVersion: "v" + chatID,
 			MemberList: []Member{{UserID: "owner", Type: MemberInternal}}}, nil
 	}
-	err := tr.store.Save(context.Background(), &TrackedChat{ChatID: "wrA", Owner: "owner", MemberVersion: "v1", Members: []Member{
+	err := tr.store.Save(t.Context(), &TrackedChat{ChatID: "wrA", Owner: "owner", MemberVersion: "v1", Members: []Member{
 		{UserID: "owner", Type: MemberInternal}, {UserID: "m1", Type: MemberExternal, State: "s"}, {UserID: "m3", Type: MemberExternal}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tr
 }
 
@@ -45,14 +43,11 @@ func checkChat(t *testing.T, c *TrackedChat) {
 	}
 	seen := map[string]bool{}
 	for _, id := range c.MemberIDs() {
-		if seen[id] {
-			t.Fatalf("member %q twice in %+v", id, c)
-		}
+		require.False(t, seen[id], "member %q twice in %+v", id, c)
 		seen[id] = true
 	}
-	if len(c.PastVersions) > MaxPastVersions || slices.Contains(c.PastVersions, c.MemberVersion) {
-		t.Fatalf("past versions %v with version %q", c.PastVersions, c.MemberVersion)
-	}
+	require.LessOrEqual(t, len(c.PastVersions), maxPastVersions)
+	require.NotContains(t, c.PastVersions, c.MemberVersion, "the version is not a past one")
 }
 
 // FuzzTrackerEvent feeds decrypted change_external_chat pushes to a Tracker:
@@ -92,40 +87,32 @@ func FuzzTrackerEvent(f *testing.F) {
 		if !ok {
 			return
 		}
-		ctx := context.Background()
+		ctx := t.Context()
 		tr := fuzzTracker(t)
 		if err := tr.HandleEvent(ctx, ev); err != nil {
 			return
 		}
 		once, err := tr.store.Load(ctx, ev.ChatID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		checkChat(t, once)
-		if err := tr.HandleEvent(ctx, ev); err != nil {
-			t.Fatalf("the re-send failed where the first delivery did not: %v", err)
-		}
+		require.NoError(t, tr.HandleEvent(ctx, ev), "the re-send failed where the first delivery did not")
 		twice, err := tr.store.Load(ctx, ev.ChatID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(once, twice) {
-			t.Fatalf("a re-sent event changed the state:\nonce  %+v\ntwice %+v", once, twice)
-		}
+		require.NoError(t, err)
+		require.Equal(t, once, twice, "a re-sent event changed the state")
 	})
 }
 
 func TestPastVersionsAreBounded(t *testing.T) {
+	t.Parallel()
 	c := &TrackedChat{MemberVersion: "v0"}
 	for i := 1; i <= 40; i++ {
 		c.setVersion("v" + strconv.Itoa(i))
 		checkChat(t, c)
 	}
-	if len(c.PastVersions) != MaxPastVersions || c.PastVersions[0] != "v24" || c.PastVersions[MaxPastVersions-1] != "v39" {
-		t.Fatalf("past versions %v", c.PastVersions)
-	}
+	require.Len(t, c.PastVersions, maxPastVersions)
+	assert.Equal(t, "v24", c.PastVersions[0])
+	assert.Equal(t, "v39", c.PastVersions[maxPastVersions-1])
 	c.setVersion("v30") // a version seen before becomes current again
-	if slices.Contains(c.PastVersions, "v30") || !slices.Contains(c.PastVersions, "v40") {
-		t.Fatalf("past versions %v", c.PastVersions)
-	}
+	assert.NotContains(t, c.PastVersions, "v30")
+	assert.Contains(t, c.PastVersions, "v40")
 }
