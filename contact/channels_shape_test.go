@@ -31,11 +31,11 @@ func TestChannelsEnsureShape(t *testing.T) {
 	state := channelstate.Code("cw")("spring", 0)
 	m.Expect(post("add_contact_way", `{"type":2,"scene":2,"remark":"spring#`+state+`","skip_verify":false,"state":"`+state+`",
 		"user":["zhangsan"],"party":[3],"is_exclusive":true}`), `{"errcode":0,"errmsg":"ok","config_id":"CFG","qr_code":"https://q/CFG"}`)
-	code, err := chs.Ensure(bg, contact.Channel{Name: "spring", Users: []string{"zhangsan"}, Departments: []int{3},
-		SkipVerify: contact.Bool(false)})
+	code, err := chs.Ensure(t.Context(), contact.Channel{Name: "spring", Users: []string{"zhangsan"}, Departments: []int{3},
+		SkipVerify: wecom.Ptr(false)})
 	require.NoError(t, err)
 	assert.Equal(t, &contact.ChannelCode{Channel: contact.Channel{Name: "spring", Users: []string{"zhangsan"}, Departments: []int{3},
-		SkipVerify: contact.Bool(false)}, ConfigID: "CFG", QRCode: "https://q/CFG", State: state}, code)
+		SkipVerify: wecom.Ptr(false)}, ConfigID: "CFG", QRCode: "https://q/CFG", State: state}, code)
 }
 
 // What a channel does for a new customer: mark its tags, read the customer
@@ -47,7 +47,7 @@ func TestChannelsHandleEventShape(t *testing.T) {
 	state := channelstate.Code("cw")("fair", 0)
 	m.Expect(post("add_contact_way", `{"type":2,"scene":2,"remark":"fair#`+state+`","state":"`+state+`","user":["lisi"]}`),
 		`{"errcode":0,"errmsg":"ok","config_id":"CFG"}`)
-	_, err = chs.Ensure(bg, contact.Channel{Name: "fair", Users: []string{"lisi"}, Tags: []string{"et1", "et2"}, Remark: "{name}@{channel} {date}"})
+	_, err = chs.Ensure(t.Context(), contact.Channel{Name: "fair", Users: []string{"lisi"}, Tags: []string{"et1", "et2"}, Remark: "{name}@{channel} {date}"})
 	require.NoError(t, err)
 
 	m.Expect(post("mark_tag", `{"userid":"lisi","external_userid":"wmC","add_tag":["et1","et2"]}`), "")
@@ -57,7 +57,7 @@ func TestChannelsHandleEventShape(t *testing.T) {
 	ev := &callback.ExternalContactEvent{UserID: "lisi", ExternalUserID: "wmC", State: state}
 	ev.ChangeType = callback.ChangeAddExternalContact
 	ev.CreateTime = wecom.UnixTime(time.Date(2023, 11, 15, 8, 0, 0, 0, time.UTC).Unix())
-	require.NoError(t, chs.HandleEvent(bg, ev))
+	require.NoError(t, chs.HandleEvent(t.Context(), ev))
 }
 
 // Applying a taxonomy the corp has already: one read. With Prune, one
@@ -69,7 +69,7 @@ func TestApplyTaxonomyShape(t *testing.T) {
 		{"id":"T2","name":"旧","create_time":1,"order":0}]},
 		{"group_id":"G2","group_name":"其他","create_time":1,"order":0,"tag":[{"id":"T3","name":"x","create_time":1,"order":0}]}]}`)
 	m.Expect(post("del_corp_tag", `{"tag_id":["T2"],"group_id":["G2"]}`), "")
-	got, err := svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Prune: true, Taxonomy: contact.Taxonomy{
+	got, err := svc.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Prune: true, Taxonomy: contact.Taxonomy{
 		Groups: []contact.TaxonomyGroup{{Name: "来源", Tags: []string{"海报"}}}}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"T2", "G2"}, got.Deleted)
@@ -96,7 +96,7 @@ func TestApplyTaxonomyStrategyShape(t *testing.T) {
 		})
 	m.Expect(post("add_strategy_tag", `{"strategy_id":7,"group_name":"区域","order":3,"tag":[{"name":"上海"}]}`),
 		`{"errcode":0,"errmsg":"ok","tag_group":{"group_id":"SG","group_name":"区域","tag":[{"id":"ST1","name":"上海"}]}}`)
-	got, err := svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: contact.Taxonomy{StrategyID: 7,
+	got, err := svc.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: contact.Taxonomy{StrategyID: 7,
 		Groups: []contact.TaxonomyGroup{{Name: "区域", Order: 3, Tags: []string{"上海"}}}}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"ST1"}, got.Created)

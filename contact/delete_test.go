@@ -7,7 +7,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -44,40 +47,34 @@ func TestDeleteAnswerLost(t *testing.T) {
 		del        func(*testing.T, *contact.Service) (error, func() bool)
 	}{
 		{"contact way", "/del_contact_way", func(t *testing.T, svc *contact.Service) (error, func() bool) {
-			w, err := svc.AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode, User: []string{"a"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return svc.DelContactWay(bg, w.ConfigID), func() bool {
-				_, err := svc.GetContactWay(bg, w.ConfigID)
+			w, err := svc.AddContactWay(t.Context(), &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode, User: []string{"a"}})
+			require.NoError(t, err)
+			return svc.DelContactWay(t.Context(), w.ConfigID), func() bool {
+				_, err := svc.GetContactWay(t.Context(), w.ConfigID)
 				return contact.IsNotFound(err)
 			}
 		}},
 		{"corp tag", "/del_corp_tag", func(t *testing.T, svc *contact.Service) (error, func() bool) {
-			g, err := svc.AddCorpTag(bg, &contact.AddCorpTagRequest{GroupName: "G", Tag: []contact.NewTag{{Name: "x"}, {Name: "y"}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return svc.DelCorpTag(bg, &contact.DelCorpTagRequest{TagID: []string{g.Tag[0].ID}}), func() bool {
-				gs, err := svc.ListCorpTags(bg, nil)
+			g, err := svc.AddCorpTag(t.Context(), &contact.AddCorpTagRequest{GroupName: "G", Tag: []contact.NewTag{{Name: "x"}, {Name: "y"}}})
+			require.NoError(t, err)
+			return svc.DelCorpTag(t.Context(), &contact.DelCorpTagRequest{TagID: []string{g.Tag[0].ID}}), func() bool {
+				gs, err := svc.ListCorpTags(t.Context(), nil)
 				return err == nil && len(gs) == 1 && len(gs[0].Tag) == 1
 			}
 		}},
 		{"rule-group tag", "/del_strategy_tag", func(t *testing.T, svc *contact.Service) (error, func() bool) {
-			g, err := svc.AddStrategyTag(bg, &contact.AddStrategyTagRequest{StrategyID: 1, GroupName: "G", Tag: []contact.NewTag{{Name: "x"}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return svc.DelStrategyTag(bg, &contact.DelStrategyTagRequest{GroupID: []string{g.GroupID}}), func() bool {
-				gs, err := svc.ListStrategyTags(bg, nil)
+			g, err := svc.AddStrategyTag(t.Context(), &contact.AddStrategyTagRequest{StrategyID: 1, GroupName: "G", Tag: []contact.NewTag{{Name: "x"}}})
+			require.NoError(t, err)
+			return svc.DelStrategyTag(t.Context(), &contact.DelStrategyTagRequest{GroupID: []string{g.GroupID}}), func() bool {
+				gs, err := svc.ListStrategyTags(t.Context(), nil)
 				return err == nil && len(gs) == 0
 			}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv, _ := setup(t)
-			seed(t, srv, 0, "a")
+			srv, _ := testkit.Setup(t)
+			testkit.Seed(t, srv, 0, "a")
 			svc := contact.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: &loseAnswer{path: tc.path}})))
 			err, gone := tc.del(t, svc)
 			if err == nil {
@@ -98,14 +95,15 @@ func TestDeleteAnswerLost(t *testing.T) {
 
 func TestIsNotFound(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seed(t, srv, 0, "a")
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 0, "a")
 	for _, err := range []error{
-		svc.DelContactWay(bg, "cwnone"),
-		svc.DelCorpTag(bg, &contact.DelCorpTagRequest{TagID: []string{"etnone"}}),
-		svc.DelCorpTag(bg, &contact.DelCorpTagRequest{GroupID: []string{"etnone"}}),
-		svc.DelStrategyTag(bg, &contact.DelStrategyTagRequest{TagID: []string{"stnone"}}),
-		svc.EditCorpTag(bg, &contact.EditCorpTagRequest{ID: "etnone", Name: "x"}),
+		svc.DelContactWay(t.Context(), "cwnone"),
+		svc.DelCorpTag(t.Context(), &contact.DelCorpTagRequest{TagID: []string{"etnone"}}),
+		svc.DelCorpTag(t.Context(), &contact.DelCorpTagRequest{GroupID: []string{"etnone"}}),
+		svc.DelStrategyTag(t.Context(), &contact.DelStrategyTagRequest{TagID: []string{"stnone"}}),
+		svc.EditCorpTag(t.Context(), &contact.EditCorpTagRequest{ID: "etnone", Name: "x"}),
 	} {
 		if !contact.IsNotFound(err) {
 			t.Errorf("%v: IsNotFound = false", err)
@@ -116,7 +114,7 @@ func TestIsNotFound(t *testing.T) {
 		errors.New("other"),
 		&wecom.Error{Code: 40058},
 		&wecom.Error{Code: -1},
-		svc.DelCorpTag(bg, nil), // refused before sending
+		svc.DelCorpTag(t.Context(), nil), // refused before sending
 	} {
 		if contact.IsNotFound(err) {
 			t.Errorf("%v: IsNotFound = true", err)

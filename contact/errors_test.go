@@ -32,7 +32,7 @@ func TestCreatesThatMayHaveLandedSayWhereToLook(t *testing.T) {
 		}},
 		{"/cgi-bin/externalcontact/customer_strategy/create", "customer_strategy/list", func(ctx context.Context, svc *contact.Service) error {
 			_, err := svc.CreateCustomerStrategy(ctx, &contact.CreateCustomerStrategyRequest{StrategyName: "East sales",
-				AdminList: []string{"boss"}, Range: []contact.StrategyRange{contact.UserRange("a")}})
+				AdminList: []string{"boss"}, Range: []wecom.RangeNode{wecom.UserNode("a")}})
 			return err
 		}},
 		{"/cgi-bin/externalcontact/add_intercept_rule", "get_intercept_rule_list", func(ctx context.Context, svc *contact.Service) error {

@@ -8,10 +8,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 )
 
 func TestCancelledSyncSaysWhatHappenedAndWhatToDo(t *testing.T) {
-	_, svc := setup(t)
+	_, c := testkit.Setup(t)
+	svc := contact.New(c)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var err error

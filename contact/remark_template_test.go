@@ -53,13 +53,13 @@ func FuzzRemarkTemplate(f *testing.F) {
 			return
 		}
 		out := p.render(remarkValues{channel: "c", name: name, added: time.Unix(1_700_000_000, 0)})
-		if n := utf8.RuneCountInString(out); n > MaxCustomerRemarkLen {
+		if n := utf8.RuneCountInString(out); n > maxCustomerRemarkLen {
 			t.Fatalf("%q made %q: %d characters", tmpl, out, n)
 		}
 		if !strings.ContainsAny(tmpl, "{}") && utf8.ValidString(tmpl) {
 			want := []rune(tmpl)
-			if len(want) > MaxCustomerRemarkLen {
-				want = want[:MaxCustomerRemarkLen]
+			if len(want) > maxCustomerRemarkLen {
+				want = want[:maxCustomerRemarkLen]
 			}
 			for i, r := range want {
 				if r < 0x20 || r == 0x7f {

@@ -4,21 +4,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 )
 
 func TestUserBehaviorData(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seed(t, srv, 6, "a", "b")
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 6, "a", "b")
 	now := time.Now()
 	start := wecom.UnixTime(now.Add(-48 * time.Hour).Unix())
-	data, err := svc.GetUserBehaviorData(bg, &contact.BehaviorRequest{UserID: []string{"a"}, StartTime: start, EndTime: wecom.UnixTime(now.Unix())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := lastBody(t, srv, "/cgi-bin/externalcontact/get_user_behavior_data")
+	data, err := svc.GetUserBehaviorData(t.Context(), &contact.GetUserBehaviorDataRequest{UserID: []string{"a"}, StartTime: start, EndTime: wecom.UnixTime(now.Unix())})
+	require.NoError(t, err)
+	body := testkit.LastBody(t, srv, "/cgi-bin/externalcontact/get_user_behavior_data")
 	if body["start_time"] != float64(start) || body["partyid"] != nil {
 		t.Fatalf("body = %v", body)
 	}
@@ -35,7 +37,7 @@ func TestUserBehaviorData(t *testing.T) {
 		}
 	}
 
-	bad := []*contact.BehaviorRequest{
+	bad := []*contact.GetUserBehaviorDataRequest{
 		nil,
 		{StartTime: start, EndTime: start},
 		{UserID: []string{"a"}, StartTime: start, EndTime: start - 1},
@@ -43,10 +45,10 @@ func TestUserBehaviorData(t *testing.T) {
 		{UserID: make([]string, 101), StartTime: start, EndTime: start},
 	}
 	for _, r := range bad {
-		_, err := svc.GetUserBehaviorData(bg, r)
-		wantInvalid(t, err)
+		_, err := svc.GetUserBehaviorData(t.Context(), r)
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 	}
-	err = svc.Client().Do(bg, &wecom.Request{Path: "/cgi-bin/externalcontact/get_user_behavior_data", Op: wecom.OpRead,
+	err = svc.Client().Do(t.Context(), &wecom.Request{Path: "/cgi-bin/externalcontact/get_user_behavior_data", Op: wecom.OpRead,
 		Body: map[string]any{"userid": []string{"a"}, "start_time": start, "end_time": start - 86400}})
-	wantCode(t, err, 600018)
+	testkit.WantCode(t, err, 600018)
 }

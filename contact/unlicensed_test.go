@@ -1,8 +1,6 @@
 package contact_test
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"testing"
 
@@ -11,16 +9,19 @@ import (
 
 	"github.com/scrmkit/scrm/contact"
 	"github.com/scrmkit/scrm/internal/shapetest"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 )
 
 func TestBatchGetByUserReportsUnlicensedMembers(t *testing.T) {
-	srv, svc := setup(t)
-	seed(t, srv, 6, "alice", "bob", "carol")
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 6, "alice", "bob", "carol")
 	require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed("bob", true))
-	ctx := context.Background()
+	ctx := t.Context()
 
-	resp, err := svc.BatchGetByUser(ctx, &contact.BatchGetRequest{UserIDList: []string{"alice", "bob", "carol"}})
+	resp, err := svc.BatchGetByUser(ctx, &contact.BatchGetByUserRequest{UserIDList: []string{"alice", "bob", "carol"}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"bob"}, resp.Unlicensed())
 	for _, r := range resp.ExternalContactList {
@@ -29,7 +30,7 @@ func TestBatchGetByUserReportsUnlicensedMembers(t *testing.T) {
 	assert.Len(t, resp.ExternalContactList, 4)
 
 	require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed("alice", true))
-	_, err = svc.BatchGetByUser(ctx, &contact.BatchGetRequest{UserIDList: []string{"alice", "bob"}})
+	_, err = svc.BatchGetByUser(ctx, &contact.BatchGetByUserRequest{UserIDList: []string{"alice", "bob"}})
 	require.Error(t, err)
 	assert.True(t, contact.IsUnlicensed(err), "%v", err)
 	assert.Equal(t, wecom.CodeNoInteropLicense, wecom.ErrorCode(err))
@@ -37,24 +38,29 @@ func TestBatchGetByUserReportsUnlicensedMembers(t *testing.T) {
 }
 
 func TestBatchGetByUserDecodesFailInfo(t *testing.T) {
+	t.Parallel()
 	c, m := shapetest.New(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/batch/get_by_user",
 		Body: `{"userid_list":["a","b"],"limit":10}`},
 		`{"errcode":0,"errmsg":"ok","external_contact_list":[],"next_cursor":"","fail_info":{"unlicensed_userid_list":["b"]}}`)
-	resp, err := contact.New(c).BatchGetByUser(context.Background(), &contact.BatchGetRequest{UserIDList: []string{"a", "b"}, Limit: 10})
+	resp, err := contact.New(c).BatchGetByUser(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"a", "b"}, Limit: 10})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"b"}, resp.FailInfo.UnlicensedUserIDList)
 }
 
 func TestBatchGetByUserManyMarksUnlicensedMembers(t *testing.T) {
-	srv, svc := setup(t)
-	seed(t, srv, 6, "alice", "bob", "carol")
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 6, "alice", "bob", "carol")
 	require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed("bob", true))
-	res := svc.BatchGetByUserMany(context.Background(), []string{"alice", "bob", "carol"}, 1, 1)
+	res, err := svc.BatchGetByUserMany(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"alice", "bob", "carol"}, Limit: 1}, 1)
+	require.NoError(t, err)
 	require.Len(t, res, 3)
 	assert.NoError(t, res[0].Err)
 	assert.Len(t, res[0].Value, 2)
-	assert.True(t, errors.Is(res[1].Err, contact.ErrUnlicensed), "%v", res[1].Err)
+	assert.ErrorIs(t, res[1].Err, contact.ErrUnlicensed)
+	assert.True(t, contact.IsUnlicensed(res[1].Err))
 	assert.Empty(t, res[1].Value)
 	assert.NoError(t, res[2].Err)
 	assert.Len(t, res[2].Value, 2)
@@ -63,19 +69,21 @@ func TestBatchGetByUserManyMarksUnlicensedMembers(t *testing.T) {
 // Sync skips members without a licence, reports each once, and neither
 // stops nor loops: a batch whose members all lack one (701008) included.
 func TestSyncSkipsUnlicensedMembers(t *testing.T) {
-	srv, svc := setup(t)
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	staff := []string{"u1", "u2", "u3", "u4", "u5"}
-	seed(t, srv, 20, staff...)
+	testkit.Seed(t, srv, 20, staff...)
 	for _, u := range []string{"u1", "u2", "u4"} { // batch [u1 u2] all unlicensed; [u3 u4] half
 		require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed(u, true))
 	}
-	ctx := context.Background()
+	ctx := t.Context()
 	var (
 		records    int
 		unlicensed []string
 		pages      []contact.SyncPage
 	)
-	for page, err := range svc.Sync(ctx, nil, contact.SyncBatchUsers(2), contact.SyncPageSize(3)) {
+	for page, err := range svc.Sync(ctx, nil, contact.WithBatchUsers(2), contact.WithPageSize(3)) {
 		require.NoError(t, err)
 		pages = append(pages, *page)
 		unlicensed = append(unlicensed, page.Unlicensed...)
@@ -99,7 +107,7 @@ func TestSyncSkipsUnlicensedMembers(t *testing.T) {
 	}
 	require.Equal(t, []string{"u1", "u2"}, first.Unlicensed)
 	var resumed int
-	for page, err := range svc.Sync(ctx, &first.Next, contact.SyncBatchUsers(2), contact.SyncPageSize(3)) {
+	for page, err := range svc.Sync(ctx, &first.Next, contact.WithBatchUsers(2), contact.WithPageSize(3)) {
 		require.NoError(t, err)
 		assert.NotContains(t, page.Unlicensed, "u1")
 		resumed += len(page.Records)

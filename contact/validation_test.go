@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -14,8 +17,9 @@ import (
 // before anything is sent, on add and on update.
 func TestConclusionLimits(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seed(t, srv, 0, "doc")
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 0, "doc")
 	han := func(n int) string { return strings.Repeat("字", n) } // 3 bytes each
 	link := func(title, desc string) *contact.Conclusions {
 		return &contact.Conclusions{Link: &contact.ConclusionLink{Title: title, Desc: desc, URL: "https://example.invalid"}}
@@ -36,13 +40,13 @@ func TestConclusionLimits(t *testing.T) {
 		mini(strings.Repeat("m", 65)),
 	}
 	add := func(c *contact.Conclusions) error {
-		_, err := svc.AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode,
+		_, err := svc.AddContactWay(t.Context(), &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode,
 			User: []string{"doc"}, IsTemp: true, Conclusions: c})
 		return err
 	}
 	for i, c := range bad {
-		wantInvalid(t, add(c))
-		wantInvalid(t, svc.UpdateContactWay(bg, &contact.UpdateContactWayRequest{ConfigID: "cw1", Conclusions: c}))
+		testkit.WantInvalid(t, add(c), contact.ErrInvalidArgument)
+		testkit.WantInvalid(t, svc.UpdateContactWay(t.Context(), &contact.UpdateContactWayRequest{ConfigID: "cw1", Conclusions: c}), contact.ErrInvalidArgument)
 		if t.Failed() {
 			t.Fatalf("conclusions %d accepted", i)
 		}
@@ -52,9 +56,9 @@ func TestConclusionLimits(t *testing.T) {
 	}
 	// the fake answers WeCom's code when the SDK's checks are bypassed
 	for _, c := range bad {
-		err := svc.Client().Post(bg, "/cgi-bin/externalcontact/add_contact_way", map[string]any{
+		err := svc.Client().Post(t.Context(), "/cgi-bin/externalcontact/add_contact_way", map[string]any{
 			"type": 1, "scene": 2, "user": []string{"doc"}, "is_temp": true, "conclusions": c}, nil)
-		wantCode(t, err, 40058)
+		testkit.WantCode(t, err, 40058)
 	}
 	// at the limits
 	for _, c := range []*contact.Conclusions{
@@ -73,8 +77,9 @@ func TestConclusionLimits(t *testing.T) {
 // effective only when is_temp is true.
 func TestContactWayTempOnlyFields(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seed(t, srv, 0, "a")
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 0, "a")
 	base := func() *contact.AddContactWayRequest {
 		return &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode, User: []string{"a"}}
 	}
@@ -88,10 +93,10 @@ func TestContactWayTempOnlyFields(t *testing.T) {
 	} {
 		r := base()
 		set(r)
-		_, err := svc.AddContactWay(bg, r)
-		wantInvalid(t, err)
+		_, err := svc.AddContactWay(t.Context(), r)
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 		r.IsTemp = true
-		if _, err := svc.AddContactWay(bg, r); err != nil {
+		if _, err := svc.AddContactWay(t.Context(), r); err != nil {
 			t.Fatalf("temporary session %+v: %v", r, err)
 		}
 	}
@@ -100,11 +105,9 @@ func TestContactWayTempOnlyFields(t *testing.T) {
 	}
 	// on update the way's mode is WeCom's to know: the fake refuses them for
 	// a way that is not temporary
-	w, err := svc.AddContactWay(bg, base())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantCode(t, svc.UpdateContactWay(bg, &contact.UpdateContactWayRequest{ConfigID: w.ConfigID, UnionID: "ou1"}), 40058)
+	w, err := svc.AddContactWay(t.Context(), base())
+	require.NoError(t, err)
+	testkit.WantCode(t, svc.UpdateContactWay(t.Context(), &contact.UpdateContactWayRequest{ConfigID: w.ConfigID, UnionID: "ou1"}), 40058)
 }
 
 // TestUpdateContactWayEmptyRemarkState: an empty Remark or State is not
@@ -112,24 +115,21 @@ func TestContactWayTempOnlyFields(t *testing.T) {
 // them).
 func TestUpdateContactWayEmptyRemarkState(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seed(t, srv, 0, "a")
-	w, err := svc.AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode,
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 0, "a")
+	w, err := svc.AddContactWay(t.Context(), &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode,
 		User: []string{"a"}, Remark: "r", State: "s"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.UpdateContactWay(bg, &contact.UpdateContactWayRequest{ConfigID: w.ConfigID, User: []string{"a"}}); err != nil {
-		t.Fatal(err)
-	}
-	body := lastBody(t, srv, "/cgi-bin/externalcontact/update_contact_way")
+	require.NoError(t, err)
+	require.NoError(t, svc.UpdateContactWay(t.Context(), &contact.UpdateContactWayRequest{ConfigID: w.ConfigID, User: []string{"a"}}))
+	body := testkit.LastBody(t, srv, "/cgi-bin/externalcontact/update_contact_way")
 	if _, ok := body["remark"]; ok {
 		t.Fatalf("body = %v", body)
 	}
 	if _, ok := body["state"]; ok {
 		t.Fatalf("body = %v", body)
 	}
-	got, err := svc.GetContactWay(bg, w.ConfigID)
+	got, err := svc.GetContactWay(t.Context(), w.ConfigID)
 	if err != nil || got.Remark != "r" || got.State != "s" {
 		t.Fatalf("after update: %+v, %v", got, err)
 	}
@@ -139,75 +139,59 @@ func TestUpdateContactWayEmptyRemarkState(t *testing.T) {
 // allows ([0, 2^32)); a nil Order leaves it.
 func TestEditTagOrderZero(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	g, err := svc.AddCorpTag(bg, &contact.AddCorpTagRequest{GroupName: "G", Order: 5, Tag: []contact.NewTag{{Name: "x", Order: 7}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.EditCorpTag(bg, &contact.EditCorpTagRequest{ID: g.Tag[0].ID, Order: contact.Uint32(0)}); err != nil {
-		t.Fatal(err)
-	}
-	if body := lastBody(t, srv, "/cgi-bin/externalcontact/edit_corp_tag"); body["order"] != float64(0) {
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	g, err := svc.AddCorpTag(t.Context(), &contact.AddCorpTagRequest{GroupName: "G", Order: 5, Tag: []contact.NewTag{{Name: "x", Order: 7}}})
+	require.NoError(t, err)
+	require.NoError(t, svc.EditCorpTag(t.Context(), &contact.EditCorpTagRequest{ID: g.Tag[0].ID, Order: wecom.Ptr(uint32(0))}))
+	if body := testkit.LastBody(t, srv, "/cgi-bin/externalcontact/edit_corp_tag"); body["order"] != float64(0) {
 		t.Fatalf("body = %v", body)
 	}
-	if err := svc.EditCorpTag(bg, &contact.EditCorpTagRequest{ID: g.GroupID, Order: contact.Uint32(0)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.EditCorpTag(bg, &contact.EditCorpTagRequest{ID: g.Tag[0].ID, Name: "y"}); err != nil {
-		t.Fatal(err)
-	}
-	if body := lastBody(t, srv, "/cgi-bin/externalcontact/edit_corp_tag"); body["order"] != nil {
+	require.NoError(t, svc.EditCorpTag(t.Context(), &contact.EditCorpTagRequest{ID: g.GroupID, Order: wecom.Ptr(uint32(0))}))
+	require.NoError(t, svc.EditCorpTag(t.Context(), &contact.EditCorpTagRequest{ID: g.Tag[0].ID, Name: "y"}))
+	if body := testkit.LastBody(t, srv, "/cgi-bin/externalcontact/edit_corp_tag"); body["order"] != nil {
 		t.Fatalf("nil Order sent: %v", body)
 	}
-	all, err := svc.ListCorpTags(bg, nil)
+	all, err := svc.ListCorpTags(t.Context(), nil)
 	if err != nil || len(all) != 1 || all[0].Order != 0 || all[0].Tag[0].Order != 0 || all[0].Tag[0].Name != "y" {
 		t.Fatalf("after edit: %+v, %v", all, err)
 	}
 
-	sg, err := svc.AddStrategyTag(bg, &contact.AddStrategyTagRequest{StrategyID: 1, GroupName: "S", Order: 3, Tag: []contact.NewTag{{Name: "x", Order: 4}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.EditStrategyTag(bg, &contact.EditStrategyTagRequest{ID: sg.Tag[0].ID, Order: contact.Uint32(0)}); err != nil {
-		t.Fatal(err)
-	}
-	if body := lastBody(t, srv, "/cgi-bin/externalcontact/edit_strategy_tag"); body["order"] != float64(0) {
+	sg, err := svc.AddStrategyTag(t.Context(), &contact.AddStrategyTagRequest{StrategyID: 1, GroupName: "S", Order: 3, Tag: []contact.NewTag{{Name: "x", Order: 4}}})
+	require.NoError(t, err)
+	require.NoError(t, svc.EditStrategyTag(t.Context(), &contact.EditStrategyTagRequest{ID: sg.Tag[0].ID, Order: wecom.Ptr(uint32(0))}))
+	if body := testkit.LastBody(t, srv, "/cgi-bin/externalcontact/edit_strategy_tag"); body["order"] != float64(0) {
 		t.Fatalf("body = %v", body)
 	}
-	sl, err := svc.ListStrategyTags(bg, nil)
+	sl, err := svc.ListStrategyTags(t.Context(), nil)
 	if err != nil || len(sl) != 1 || sl[0].Tag[0].Order != 0 {
 		t.Fatalf("after edit: %+v, %v", sl, err)
 	}
 	// an edit that changes nothing is refused before sending
-	wantInvalid(t, svc.EditCorpTag(bg, &contact.EditCorpTagRequest{ID: g.GroupID}))
-	wantInvalid(t, svc.EditStrategyTag(bg, &contact.EditStrategyTagRequest{ID: sg.GroupID}))
+	testkit.WantInvalid(t, svc.EditCorpTag(t.Context(), &contact.EditCorpTagRequest{ID: g.GroupID}), contact.ErrInvalidArgument)
+	testkit.WantInvalid(t, svc.EditStrategyTag(t.Context(), &contact.EditStrategyTagRequest{ID: sg.GroupID}), contact.ErrInvalidArgument)
 }
 
 // TestRemarkClearMobiles: an empty, non-nil RemarkMobiles clears the remark
 // phone numbers; WeCom wants [""] for that.
 func TestRemarkClearMobiles(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	ids := seed(t, srv, 1, "a")
-	if err := svc.Remark(bg, &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], RemarkMobiles: []string{"13800000001"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Remark(bg, &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], RemarkMobiles: []string{}}); err != nil {
-		t.Fatal(err)
-	}
-	body := lastBody(t, srv, "/cgi-bin/externalcontact/remark")
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 1, "a")
+	require.NoError(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], RemarkMobiles: []string{"13800000001"}}))
+	require.NoError(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], RemarkMobiles: []string{}}))
+	body := testkit.LastBody(t, srv, "/cgi-bin/externalcontact/remark")
 	if m, ok := body["remark_mobiles"].([]any); !ok || len(m) != 1 || m[0] != "" {
 		t.Fatalf("body = %v, want remark_mobiles [\"\"]", body)
 	}
-	d, err := svc.Get(bg, ids[0], "")
+	d, err := svc.Get(t.Context(), &contact.GetRequest{ExternalUserID: ids[0]})
 	if err != nil || len(d.FollowUser[0].RemarkMobiles) != 0 {
 		t.Fatalf("after clearing: %+v, %v", d, err)
 	}
 	// a nil RemarkMobiles is not sent
-	if err := svc.Remark(bg, &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], Remark: "x"}); err != nil {
-		t.Fatal(err)
-	}
-	if body := lastBody(t, srv, "/cgi-bin/externalcontact/remark"); body["remark_mobiles"] != nil {
+	require.NoError(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], Remark: "x"}))
+	if body := testkit.LastBody(t, srv, "/cgi-bin/externalcontact/remark"); body["remark_mobiles"] != nil {
 		t.Fatalf("body = %v", body)
 	}
 }
@@ -216,16 +200,17 @@ func TestRemarkClearMobiles(t *testing.T) {
 // WeCom documents as the data it keeps.
 func TestUserBehaviorDataWindow(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seed(t, srv, 1, "a")
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 1, "a")
 	day := 24 * time.Hour
 	at := func(d time.Duration) wecom.UnixTime { return wecom.UnixTime(time.Now().Add(d).Unix()) }
-	_, err := svc.GetUserBehaviorData(bg, &contact.BehaviorRequest{UserID: []string{"a"}, StartTime: at(-182 * day), EndTime: at(-170 * day)})
-	wantInvalid(t, err)
+	_, err := svc.GetUserBehaviorData(t.Context(), &contact.GetUserBehaviorDataRequest{UserID: []string{"a"}, StartTime: at(-182 * day), EndTime: at(-170 * day)})
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 	if n := srv.Count("/cgi-bin/externalcontact/get_user_behavior_data"); n != 0 {
 		t.Fatalf("%d calls for a refused request", n)
 	}
-	if _, err := svc.GetUserBehaviorData(bg, &contact.BehaviorRequest{UserID: []string{"a"}, StartTime: at(-179 * day), EndTime: at(-170 * day)}); err != nil {
+	if _, err := svc.GetUserBehaviorData(t.Context(), &contact.GetUserBehaviorDataRequest{UserID: []string{"a"}, StartTime: at(-179 * day), EndTime: at(-170 * day)}); err != nil {
 		t.Fatalf("179 days back: %v", err)
 	}
 }
