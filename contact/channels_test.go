@@ -368,8 +368,7 @@ func (c *cutAfterAdd) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestChannelsRecoverAWayWhoseCreationOutcomeWasLost(t *testing.T) {
 	t.Parallel()
-	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
+	srv, _ := testkit.Setup(t, testkit.WithStaff("zhangsan"))
 	rt := &cutAfterAdd{base: srv.HTTPClient().Transport, cuts: 1}
 	svc := contact.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: rt})))
 	_, err := svc.AddContactWay(t.Context(), &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode,

@@ -13,6 +13,7 @@ import (
 )
 
 func TestListContactsShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/contact_list", Body: `{"cursor":"CURSOR","limit":1000}`},
 		`{"errcode":0,"errmsg":"ok","info_list":[

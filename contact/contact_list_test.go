@@ -15,9 +15,9 @@ import (
 
 func TestListContacts(t *testing.T) {
 	t.Parallel()
-	now := time.Unix(1_700_000_000, 0)
-	srv := wecomtest.NewServer(t, wecomtest.WithClock(func() time.Time { return now }))
-	svc := contact.New(srv.Client())
+	clk := testkit.NewClock(time.Unix(1_700_000_000, 0))
+	srv, c := testkit.Setup(t, testkit.WithClock(clk))
+	svc := contact.New(c)
 	ids := testkit.Seed(t, srv, 3, "zhangsan", "lisi")
 	require.NoError(t, srv.Corp(srv.CorpID).AddServedContact(wecomtest.ServedContact{Name: "王小开", FollowUserID: "lisi"}))
 	require.NoError(t, srv.Corp(srv.CorpID).AddServedContact(wecomtest.ServedContact{Name: "赵一开", ChatID: "wrChat1", ChatName: "外联群1"}))
@@ -43,7 +43,7 @@ func TestListContacts(t *testing.T) {
 	assert.Equal(t, "zhangsan", all[0].FollowUserID)
 	assert.Equal(t, ids[2], all[1].ExternalUserID)
 	assert.Equal(t, "lisi", all[2].FollowUserID)
-	assert.Equal(t, now.Unix(), int64(all[0].AddTime))
+	assert.Equal(t, clk.Now().Unix(), int64(all[0].AddTime))
 	// Other external contacts: masked name, no external_userid.
 	assert.False(t, all[3].IsCustomer)
 	assert.Equal(t, "***开", all[3].Name)
@@ -57,7 +57,7 @@ func TestListContacts(t *testing.T) {
 	assert.NotEqual(t, all[0].TmpOpenID, all[1].TmpOpenID)
 
 	// Temporary ids change after 4 hours.
-	now = now.Add(4 * time.Hour)
+	clk.Advance(4 * time.Hour)
 	later, err := svc.ListContacts(t.Context(), nil)
 	require.NoError(t, err)
 	assert.NotEqual(t, all[0].TmpOpenID, later.InfoList[0].TmpOpenID)

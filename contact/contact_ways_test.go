@@ -198,3 +198,109 @@ func TestTempContactWayAndCloseTempChat(t *testing.T) {
 	testkit.WantCode(t, svc.CloseTempChat(t.Context(), "doc", scan.ExternalUserID), wecom.CodeNotExternalContact)
 	testkit.WantInvalid(t, svc.CloseTempChat(t.Context(), "", scan.ExternalUserID), contact.ErrInvalidArgument)
 }
+
+// TestConclusionLimits checks the documented byte limits of a closing
+// message (text 4000, link title 128 and desc 512, mini-program title 64)
+// before anything is sent, on add and on update.
+func TestConclusionLimits(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t, testkit.WithStaff("doc"))
+	svc := contact.New(c)
+	han := func(n int) string { return strings.Repeat("字", n) } // 3 bytes each
+	link := func(title, desc string) *contact.Conclusions {
+		return &contact.Conclusions{Link: &contact.ConclusionLink{Title: title, Desc: desc, URL: "https://example.invalid"}}
+	}
+	mini := func(title string) *contact.Conclusions {
+		return &contact.Conclusions{MiniProgram: &contact.ConclusionMiniProgram{Title: title, PicMediaID: "m", AppID: "wx1", Page: "/i"}}
+	}
+	text := func(s string) *contact.Conclusions {
+		return &contact.Conclusions{Text: &contact.ConclusionText{Content: s}}
+	}
+	bad := []*contact.Conclusions{
+		{},
+		text(strings.Repeat("a", 4001)),
+		text(han(1334)), // 4002 bytes, 1334 characters
+		link(han(43), ""),
+		link("t", strings.Repeat("d", 513)),
+		mini(han(22)), // 66 bytes
+		mini(strings.Repeat("m", 65)),
+	}
+	add := func(c *contact.Conclusions) error {
+		_, err := svc.AddContactWay(t.Context(), &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode,
+			User: []string{"doc"}, IsTemp: true, Conclusions: c})
+		return err
+	}
+	for _, concl := range bad {
+		testkit.WantInvalid(t, add(concl), contact.ErrInvalidArgument)
+		testkit.WantInvalid(t, svc.UpdateContactWay(t.Context(), &contact.UpdateContactWayRequest{ConfigID: "cw1", Conclusions: concl}), contact.ErrInvalidArgument)
+	}
+	assert.Zero(t, srv.Count(pathAddWay)+srv.Count(pathUpdateWay), "invalid requests reached WeCom")
+	// the fake answers WeCom's code when the SDK's checks are bypassed
+	for _, concl := range bad {
+		err := c.Post(t.Context(), pathAddWay, map[string]any{
+			"type": 1, "scene": 2, "user": []string{"doc"}, "is_temp": true, "conclusions": concl}, nil)
+		testkit.WantCode(t, err, wecom.CodeInvalidParameter)
+	}
+	// at the limits
+	for _, concl := range []*contact.Conclusions{
+		text(strings.Repeat("a", 4000)),
+		link(han(42)+"ab", strings.Repeat("d", 512)),
+		mini(strings.Repeat("m", 64)),
+	} {
+		require.NoError(t, add(concl), "at the limit")
+	}
+}
+
+// TestContactWayTempOnlyFields refuses the temporary-session settings on a
+// contact way that is not a temporary session: WeCom documents them as
+// effective only when is_temp is true.
+func TestContactWayTempOnlyFields(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t, testkit.WithStaff("a"))
+	svc := contact.New(c)
+	base := func() *contact.AddContactWayRequest {
+		return &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode, User: []string{"a"}}
+	}
+	for _, set := range []func(*contact.AddContactWayRequest){
+		func(r *contact.AddContactWayRequest) { r.ExpiresIn = 3600 },
+		func(r *contact.AddContactWayRequest) { r.ChatExpiresIn = 3600 },
+		func(r *contact.AddContactWayRequest) { r.UnionID = "ou1" },
+		func(r *contact.AddContactWayRequest) {
+			r.Conclusions = &contact.Conclusions{Text: &contact.ConclusionText{Content: "bye"}}
+		},
+	} {
+		r := base()
+		set(r)
+		_, err := svc.AddContactWay(t.Context(), r)
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+		r.IsTemp = true
+		_, err = svc.AddContactWay(t.Context(), r)
+		require.NoError(t, err, "temporary session %+v", r)
+	}
+	assert.Equal(t, 4, srv.Count(pathAddWay), "add calls: the 4 temporary ones")
+	// on update the way's mode is WeCom's to know: the fake refuses them for
+	// a way that is not temporary
+	w, err := svc.AddContactWay(t.Context(), base())
+	require.NoError(t, err)
+	testkit.WantCode(t, svc.UpdateContactWay(t.Context(), &contact.UpdateContactWayRequest{ConfigID: w.ConfigID, UnionID: "ou1"}), wecom.CodeInvalidParameter)
+}
+
+// TestUpdateContactWayEmptyRemarkState: an empty Remark or State is not
+// sent, so it leaves the current value (WeCom documents no way to clear
+// them).
+func TestUpdateContactWayEmptyRemarkState(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t, testkit.WithStaff("a"))
+	svc := contact.New(c)
+	w, err := svc.AddContactWay(t.Context(), &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode,
+		User: []string{"a"}, Remark: "r", State: "s"})
+	require.NoError(t, err)
+	require.NoError(t, svc.UpdateContactWay(t.Context(), &contact.UpdateContactWayRequest{ConfigID: w.ConfigID, User: []string{"a"}}))
+	body := testkit.LastBody(t, srv, pathUpdateWay)
+	assert.NotContains(t, body, "remark")
+	assert.NotContains(t, body, "state")
+	got, err := svc.GetContactWay(t.Context(), w.ConfigID)
+	require.NoError(t, err)
+	assert.Equal(t, "r", got.Remark)
+	assert.Equal(t, "s", got.State)
+}

@@ -12,13 +12,8 @@ import (
 	"github.com/scrmkit/scrm/wecom"
 )
 
-func shapeService(t *testing.T) (*contact.Service, *shapetest.Mock) {
-	t.Helper()
-	c, m := shapetest.New(t)
-	return contact.New(c), m
-}
-
 func TestListCustomerStrategiesShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/customer_strategy/list", Body: `{"cursor":"CURSOR","limit":1000}`},
 		`{"errcode":0,"errmsg":"ok","strategy":[{"strategy_id":1},{"strategy_id":2}],"next_cursor":"NEXT_CURSOR"}`)
@@ -28,6 +23,7 @@ func TestListCustomerStrategiesShape(t *testing.T) {
 }
 
 func TestGetCustomerStrategyShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/customer_strategy/get", Body: `{"strategy_id":1}`},
 		`{"errcode":0,"errmsg":"ok","strategy":{"strategy_id":1,"parent_id":0,"strategy_name":"NAME","create_time":1557838797,
@@ -45,6 +41,7 @@ func TestGetCustomerStrategyShape(t *testing.T) {
 }
 
 func TestGetCustomerStrategyRangeShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/customer_strategy/get_range", Body: `{"strategy_id":1,"cursor":"CURSOR","limit":1000}`},
 		`{"errcode":0,"errmsg":"ok","range":[{"type":1,"userid":"zhangsan"},{"type":2,"partyid":1}],"next_cursor":"NEXT_CURSOR"}`)
@@ -55,6 +52,7 @@ func TestGetCustomerStrategyRangeShape(t *testing.T) {
 }
 
 func TestCreateCustomerStrategyShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/customer_strategy/create", Body: `{
 		"strategy_name":"NAME","admin_list":["zhangsan","lisi"],
@@ -80,6 +78,7 @@ func TestCreateCustomerStrategyShape(t *testing.T) {
 }
 
 func TestEditCustomerStrategyShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/customer_strategy/edit", Body: `{
 		"strategy_id":1,"strategy_name":"NAME","admin_list":["zhangsan","lisi"],
@@ -92,6 +91,7 @@ func TestEditCustomerStrategyShape(t *testing.T) {
 }
 
 func TestDelCustomerStrategyShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/customer_strategy/del", Body: `{"strategy_id":1}`}, "")
 	require.NoError(t, svc.DelCustomerStrategy(t.Context(), 1))

@@ -202,7 +202,7 @@ func (f *inFlight) RoundTrip(r *http.Request) (*http.Response, error) {
 // two of them in flight, however many goroutines call it.
 func TestCustomerStrategySerial(t *testing.T) {
 	t.Parallel()
-	srv := wecomtest.NewServer(t)
+	srv, _ := testkit.Setup(t)
 	counter := &inFlight{next: srv.HTTPClient().Transport, suffixes: []string{"/customer_strategy/create", "/customer_strategy/edit"}}
 	svc := contact.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: counter})))
 	// Slow answers, so that calls would overlap if they could.
@@ -242,8 +242,8 @@ func TestCustomerStrategySerial(t *testing.T) {
 // without sending anything.
 func TestCustomerStrategySerialContext(t *testing.T) {
 	t.Parallel()
-	srv := wecomtest.NewServer(t)
-	svc := contact.New(srv.Client())
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	release := make(chan struct{})
 	entered := make(chan struct{})
 	srv.Fail("/cgi-bin/externalcontact/customer_strategy/create", wecomtest.Fault{Latency: 50 * time.Millisecond})

@@ -280,3 +280,63 @@ func TestGetWeComCustomerProfile(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotNil(t, resp.ExternalContactList[9].ExternalContact.ExternalProfile, "batch lost the profile")
 }
+
+// TestRemarkClearMobiles: an empty, non-nil RemarkMobiles clears the remark
+// phone numbers; WeCom wants [""] for that.
+func TestRemarkClearMobiles(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 1, "a")
+	require.NoError(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], RemarkMobiles: []string{"13800000001"}}))
+	require.NoError(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], RemarkMobiles: []string{}}))
+	assert.Equal(t, []any{""}, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/remark")["remark_mobiles"])
+	d, err := svc.Get(t.Context(), &contact.GetRequest{ExternalUserID: ids[0]})
+	require.NoError(t, err)
+	assert.Empty(t, d.FollowUser[0].RemarkMobiles, "after clearing")
+	// a nil RemarkMobiles is not sent
+	require.NoError(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], Remark: "x"}))
+	assert.NotContains(t, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/remark"), "remark_mobiles")
+}
+
+func TestBatchGetByUserReportsUnlicensedMembers(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 6, "alice", "bob", "carol")
+	require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed("bob", true))
+	ctx := t.Context()
+
+	resp, err := svc.BatchGetByUser(ctx, &contact.BatchGetByUserRequest{UserIDList: []string{"alice", "bob", "carol"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"bob"}, resp.Unlicensed())
+	for _, r := range resp.ExternalContactList {
+		assert.NotEqual(t, "bob", r.FollowInfo.UserID)
+	}
+	assert.Len(t, resp.ExternalContactList, 4)
+
+	require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed("alice", true))
+	_, err = svc.BatchGetByUser(ctx, &contact.BatchGetByUserRequest{UserIDList: []string{"alice", "bob"}})
+	require.Error(t, err)
+	assert.True(t, contact.IsUnlicensed(err), "%v", err)
+	assert.Equal(t, wecom.CodeNoInteropLicense, wecom.ErrorCode(err))
+	assert.Contains(t, err.Error(), "interop licence")
+}
+
+func TestBatchGetByUserManyMarksUnlicensedMembers(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 6, "alice", "bob", "carol")
+	require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed("bob", true))
+	res, err := svc.BatchGetByUserMany(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"alice", "bob", "carol"}, Limit: 1}, 1)
+	require.NoError(t, err)
+	require.Len(t, res, 3)
+	assert.NoError(t, res[0].Err)
+	assert.Len(t, res[0].Value, 2)
+	assert.ErrorIs(t, res[1].Err, contact.ErrUnlicensed)
+	assert.True(t, contact.IsUnlicensed(res[1].Err))
+	assert.Empty(t, res[1].Value)
+	assert.NoError(t, res[2].Err)
+	assert.Len(t, res[2].Value, 2)
+}

@@ -13,6 +13,7 @@ import (
 )
 
 func TestAddInterceptRuleShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/add_intercept_rule", Body: `{"rule_name":"rulename",
 		"word_list":["敏感词1","敏感词2"],"semantics_list":[1,2,3],"intercept_type":1,
@@ -26,6 +27,7 @@ func TestAddInterceptRuleShape(t *testing.T) {
 }
 
 func TestListInterceptRulesShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodGet, Path: "/cgi-bin/externalcontact/get_intercept_rule_list"},
 		`{"errcode":0,"errmsg":"ok","rule_list":[{"rule_id":"xxxx","rule_name":"rulename","create_time":1600000000}]}`)
@@ -35,6 +37,7 @@ func TestListInterceptRulesShape(t *testing.T) {
 }
 
 func TestGetInterceptRuleShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	// The docs' example answer, trailing comma removed: rule_id is a number here.
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/get_intercept_rule", Body: `{"rule_id":"xxx"}`},
@@ -49,6 +52,7 @@ func TestGetInterceptRuleShape(t *testing.T) {
 }
 
 func TestUpdateInterceptRuleShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/update_intercept_rule", Body: `{"rule_id":"xxxx",
 		"rule_name":"rulename","word_list":["敏感词1","敏感词2"],"extra_rule":{"semantics_list":[1,2,3]},"intercept_type":1,
@@ -65,6 +69,7 @@ func TestUpdateInterceptRuleShape(t *testing.T) {
 }
 
 func TestDelInterceptRuleShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/del_intercept_rule", Body: `{"rule_id":"xxx"}`}, "")
 	require.NoError(t, svc.DelInterceptRule(t.Context(), "xxx"))

@@ -13,6 +13,7 @@ import (
 )
 
 func TestAddProductAlbumShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/add_product_album",
 		Body: `{"description":"世界上最好的商品","price":30000,"product_sn":"xxxxxxxx","attachments":[{"type":"image","image":{"media_id":"MEDIA_ID"}}]}`},
@@ -24,6 +25,7 @@ func TestAddProductAlbumShape(t *testing.T) {
 }
 
 func TestGetProductAlbumShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/get_product_album", Body: `{"product_id":"xxxxxxxxxx"}`},
 		`{"errcode":0,"errmsg":"ok","product":{"product_id":"xxxxxxxxxx","description":"世界上最好的商品","price":30000,
@@ -35,6 +37,7 @@ func TestGetProductAlbumShape(t *testing.T) {
 }
 
 func TestListProductAlbumsShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/get_product_album_list", Body: `{"limit":50,"cursor":"CURSOR"}`},
 		`{"errcode":0,"errmsg":"ok","next_cursor":"CURSOR2","product_list":[{"product_id":"xxxxxxxxxx","description":"世界上最好的商品",
@@ -47,6 +50,7 @@ func TestListProductAlbumsShape(t *testing.T) {
 }
 
 func TestUpdateProductAlbumShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/update_product_album",
 		Body: `{"product_id":"xxxxxxxxxx","description":"世界上最好的商品","price":30000,"product_sn":"xxxxxx","attachments":[{"type":"image","image":{"media_id":"MEDIA_ID"}}]}`}, "")
@@ -58,6 +62,7 @@ func TestUpdateProductAlbumShape(t *testing.T) {
 }
 
 func TestDeleteProductAlbumShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/delete_product_album", Body: `{"product_id":"xxxxxxxxxx"}`}, "")
 	require.NoError(t, svc.DeleteProductAlbum(t.Context(), "xxxxxxxxxx"))

@@ -436,6 +436,9 @@ func streamingPeak(tb testing.TB, n int) (peak uint64, records int) {
 
 // The heap Sync needs while streaming does not grow with the corp: 10 times
 // the customers, the same peak (within a page's worth of slack).
+//
+// Not parallel: it reads the process's live heap, which other tests would
+// move.
 func TestSyncHeapDoesNotGrowWithTheCorp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds 22,000 customers")
@@ -446,4 +449,53 @@ func TestSyncHeapDoesNotGrowWithTheCorp(t *testing.T) {
 	require.Equal(t, 20_000, n2)
 	t.Logf("peak live heap while streaming: %d KB for 2,000 customers, %d KB for 20,000", small>>10, large>>10)
 	assert.LessOrEqual(t, large, small+2<<20, "the streaming heap grew from %d KB to %d KB with ten times the customers", small>>10, large>>10)
+}
+
+// Sync skips members without a licence, reports each once, and neither
+// stops nor loops: a batch whose members all lack one (701008) included.
+func TestSyncSkipsUnlicensedMembers(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	staff := []string{"u1", "u2", "u3", "u4", "u5"}
+	testkit.Seed(t, srv, 20, staff...)
+	for _, u := range []string{"u1", "u2", "u4"} { // batch [u1 u2] all unlicensed; [u3 u4] half
+		require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed(u, true))
+	}
+	ctx := t.Context()
+	var (
+		records    int
+		unlicensed []string
+		pages      []contact.SyncPage
+	)
+	for page, err := range svc.Sync(ctx, nil, contact.WithBatchUsers(2), contact.WithPageSize(3)) {
+		require.NoError(t, err)
+		pages = append(pages, *page)
+		unlicensed = append(unlicensed, page.Unlicensed...)
+		for _, r := range page.Records {
+			assert.Contains(t, []string{"u3", "u5"}, r.FollowInfo.UserID)
+		}
+		records += len(page.Records)
+		require.Less(t, len(pages), 50, "the sync loops")
+	}
+	assert.Equal(t, 8, records, "u3's and u5's 4 customers each")
+	assert.ElementsMatch(t, []string{"u1", "u2", "u4"}, unlicensed)
+
+	// Resuming from the page that reported the unlicensed batch goes on
+	// from the next batch, without reporting it again or stopping.
+	var first contact.SyncPage
+	for _, p := range pages {
+		if len(p.Unlicensed) == 2 {
+			first = p
+			break
+		}
+	}
+	require.Equal(t, []string{"u1", "u2"}, first.Unlicensed)
+	var resumed int
+	for page, err := range svc.Sync(ctx, &first.Next, contact.WithBatchUsers(2), contact.WithPageSize(3)) {
+		require.NoError(t, err)
+		assert.NotContains(t, page.Unlicensed, "u1")
+		resumed += len(page.Records)
+	}
+	assert.Equal(t, 8, resumed)
 }

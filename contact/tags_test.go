@@ -183,3 +183,36 @@ func TestStrategyTags(t *testing.T) {
 	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 	testkit.WantInvalid(t, svc.DelStrategyTag(t.Context(), nil), contact.ErrInvalidArgument)
 }
+
+// TestEditTagOrderZero sets a tag's and a group's order to 0, which WeCom
+// allows ([0, 2^32)); a nil Order leaves it.
+func TestEditTagOrderZero(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	g, err := svc.AddCorpTag(t.Context(), &contact.AddCorpTagRequest{GroupName: "G", Order: 5, Tag: []contact.NewTag{{Name: "x", Order: 7}}})
+	require.NoError(t, err)
+	require.NoError(t, svc.EditCorpTag(t.Context(), &contact.EditCorpTagRequest{ID: g.Tag[0].ID, Order: wecom.Ptr(uint32(0))}))
+	assert.Equal(t, 0.0, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/edit_corp_tag")["order"])
+	require.NoError(t, svc.EditCorpTag(t.Context(), &contact.EditCorpTagRequest{ID: g.GroupID, Order: wecom.Ptr(uint32(0))}))
+	require.NoError(t, svc.EditCorpTag(t.Context(), &contact.EditCorpTagRequest{ID: g.Tag[0].ID, Name: "y"}))
+	assert.NotContains(t, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/edit_corp_tag"), "order", "a nil Order was sent")
+	all, err := svc.ListCorpTags(t.Context(), nil)
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+	assert.Zero(t, all[0].Order)
+	assert.Zero(t, all[0].Tag[0].Order)
+	assert.Equal(t, "y", all[0].Tag[0].Name)
+
+	sg, err := svc.AddStrategyTag(t.Context(), &contact.AddStrategyTagRequest{StrategyID: 1, GroupName: "S", Order: 3, Tag: []contact.NewTag{{Name: "x", Order: 4}}})
+	require.NoError(t, err)
+	require.NoError(t, svc.EditStrategyTag(t.Context(), &contact.EditStrategyTagRequest{ID: sg.Tag[0].ID, Order: wecom.Ptr(uint32(0))}))
+	assert.Equal(t, 0.0, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/edit_strategy_tag")["order"])
+	sl, err := svc.ListStrategyTags(t.Context(), nil)
+	require.NoError(t, err)
+	require.Len(t, sl, 1)
+	assert.Zero(t, sl[0].Tag[0].Order)
+	// an edit that changes nothing is refused before sending
+	testkit.WantInvalid(t, svc.EditCorpTag(t.Context(), &contact.EditCorpTagRequest{ID: g.GroupID}), contact.ErrInvalidArgument)
+	testkit.WantInvalid(t, svc.EditStrategyTag(t.Context(), &contact.EditStrategyTagRequest{ID: sg.GroupID}), contact.ErrInvalidArgument)
+}

@@ -106,7 +106,7 @@ func TestApplyTaxonomyConcurrentInstances(t *testing.T) {
 	for _, locked := range []bool{false, true} {
 		t.Run(map[bool]string{false: "unlocked", true: "locked"}[locked], func(t *testing.T) {
 			t.Parallel()
-			srv := wecomtest.NewServer(t)
+			srv, _ := testkit.Setup(t)
 			store := wecom.NewMemoryStore()
 			var wg sync.WaitGroup
 			results := make([]*contact.AppliedTaxonomy, 8)

@@ -7,9 +7,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/shapetest"
 	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 )
@@ -73,31 +75,22 @@ func TestDeleteAnswerLost(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv, _ := testkit.Setup(t)
-			testkit.Seed(t, srv, 0, "a")
-			svc := contact.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: &loseAnswer{path: tc.path}})))
+			srv, c := testkit.Setup(t, testkit.WithStaff("a"),
+				testkit.WithClientOptions(wecom.WithHTTPClient(&http.Client{Transport: &loseAnswer{path: tc.path}})))
+			svc := contact.New(c)
 			err, gone := tc.del(t, svc)
-			if err == nil {
-				t.Fatal("the repeated delete succeeded; want WeCom's not-found answer")
-			}
-			if !contact.IsNotFound(err) {
-				t.Fatalf("repeated delete: %v; IsNotFound = false", err)
-			}
-			if n := srv.Count("/cgi-bin/externalcontact" + tc.path); n != 2 {
-				t.Fatalf("%d delete calls, want 2 (the lost one and its repetition)", n)
-			}
-			if !gone() {
-				t.Fatal("not deleted")
-			}
+			require.Error(t, err, "the repeated delete succeeded; want WeCom's not-found answer")
+			assert.True(t, contact.IsNotFound(err), "the repeated delete: %v", err)
+			assert.Equal(t, 2, srv.Count("/cgi-bin/externalcontact"+tc.path), "delete calls: the lost one and its repetition")
+			assert.True(t, gone(), "not deleted")
 		})
 	}
 }
 
 func TestIsNotFound(t *testing.T) {
 	t.Parallel()
-	srv, c := testkit.Setup(t)
+	_, c := testkit.Setup(t, testkit.WithStaff("a"))
 	svc := contact.New(c)
-	testkit.Seed(t, srv, 0, "a")
 	for _, err := range []error{
 		svc.DelContactWay(t.Context(), "cwnone"),
 		svc.DelCorpTag(t.Context(), &contact.DelCorpTagRequest{TagID: []string{"etnone"}}),
@@ -105,9 +98,7 @@ func TestIsNotFound(t *testing.T) {
 		svc.DelStrategyTag(t.Context(), &contact.DelStrategyTagRequest{TagID: []string{"stnone"}}),
 		svc.EditCorpTag(t.Context(), &contact.EditCorpTagRequest{ID: "etnone", Name: "x"}),
 	} {
-		if !contact.IsNotFound(err) {
-			t.Errorf("%v: IsNotFound = false", err)
-		}
+		assert.True(t, contact.IsNotFound(err), "%v", err)
 	}
 	for _, err := range []error{
 		nil,
@@ -116,11 +107,22 @@ func TestIsNotFound(t *testing.T) {
 		&wecom.Error{Code: -1},
 		svc.DelCorpTag(t.Context(), nil), // refused before sending
 	} {
-		if contact.IsNotFound(err) {
-			t.Errorf("%v: IsNotFound = true", err)
-		}
+		assert.False(t, contact.IsNotFound(err), "%v", err)
 	}
-	if !contact.IsNotFound(&wecom.Error{Code: 41044}) || !contact.IsNotFound(&wecom.Error{Code: 40068}) {
-		t.Error("IsNotFound misses 41044 or 40068")
-	}
+	assert.True(t, contact.IsNotFound(&wecom.Error{Code: wecom.CodeInvalidConfigID}))
+	assert.True(t, contact.IsNotFound(&wecom.Error{Code: wecom.CodeInvalidTagID}))
+}
+
+// shapeService is a Service on a recording mock (package shapetest), for
+// the *_shape_test.go files: each checks the exact request an endpoint
+// method sends and decodes WeCom's documented example answer.
+func shapeService(t *testing.T) (*contact.Service, *shapetest.Mock) {
+	t.Helper()
+	c, m := shapetest.New(t)
+	return contact.New(c), m
+}
+
+// post is the expected call of a POST to externalcontact/path with body.
+func post(path, body string) shapetest.Call {
+	return shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/" + path, Body: body}
 }
