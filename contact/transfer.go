@@ -49,8 +49,9 @@ type TransferCustomerRequest struct {
 }
 
 // ResignedTransferCustomerRequest hands customers of a resigned member
-// (离职继承) over to another member. WeCom sends the customers no message
-// for it.
+// (离职继承) over to another member. Unlike TransferCustomerRequest it has
+// no TransferSuccessMsg: WeCom takes none for a resigned member's
+// customers.
 type ResignedTransferCustomerRequest struct {
 	HandoverUserID string `json:"handover_userid"`
 	TakeoverUserID string `json:"takeover_userid"`
