@@ -41,7 +41,7 @@ func TestCustomersCarryMemberStateAndChatStatus(t *testing.T) {
 
 	// The relation is a real one: externalcontact/get shows it with the
 	// channel as state.
-	d, err := contact.New(srv.Client()).Get(ctx, a.ExternalUserID, "")
+	d, err := contact.New(srv.Client()).Get(ctx, &contact.GetRequest{ExternalUserID: a.ExternalUserID})
 	require.NoError(t, err)
 	require.Len(t, d.FollowUser, 1)
 	assert.Equal(t, "channel-a", d.FollowUser[0].State)

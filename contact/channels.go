@@ -37,7 +37,6 @@ import (
 type Channels struct {
 	svc  *Service
 	eng  *channelstate.Engine[Channel, ChannelCode]
-	now  func() time.Time
 	hook atomic.Pointer[func(context.Context, *ChannelCustomer)]
 }
 
@@ -62,8 +61,8 @@ type ChannelTemplate struct {
 }
 
 // MaxChannelStatePrefix is the longest ChannelTemplate.StatePrefix, in
-// bytes: with the 10 characters of the hash a state stays within
-// MaxStateLen.
+// bytes: with the 10 characters of the hash a state stays within the 30
+// characters WeCom allows a contact way's state.
 const MaxChannelStatePrefix = 16
 
 // Channel is a marketing channel and how its customers are welcomed into
@@ -74,7 +73,7 @@ type Channel struct {
 	// string); its contact way's state is derived from it.
 	Name string `json:"channel"`
 	// Users and Departments serve the channel's customers; at least one
-	// of them. At most MaxContactWayUsers users.
+	// of them. At most 100 users.
 	Users       []string `json:"users,omitempty"`
 	Departments []int    `json:"departments,omitempty"`
 	// Tags are corp or rule-group tag ids marked on every customer who
@@ -84,7 +83,7 @@ type Channel struct {
 	// customer, e.g. "{name}·{channel}": {channel}, {name} (the customer's
 	// name, one externalcontact/get more) and {date} (YYYYMMDD of the
 	// add, China time) are filled in, "{{" and "}}" stand for braces, and
-	// the result is cut to MaxCustomerRemarkLen characters. Empty: no
+	// the result is cut to 20 characters (WeCom's longest remark). Empty: no
 	// remark is set.
 	Remark string `json:"remark,omitempty"`
 	// SkipVerify: nil leaves WeCom's default (customers are added without
@@ -126,14 +125,14 @@ func NewChannels(svc *Service, store wecom.Store, tmpl ChannelTemplate) (*Channe
 	if tmpl.Scene != SceneQRCode && tmpl.Scene != SceneMiniProgram {
 		return nil, check.Invalidf("Scene is %d; want SceneQRCode or SceneMiniProgram", tmpl.Scene)
 	}
-	c := &Channels{svc: svc, now: time.Now}
+	c := &Channels{svc: svc}
 	c.eng = channelstate.New[Channel, ChannelCode](channelstate.Config{Store: store, StatePrefix: tmpl.StatePrefix,
 		Prefix: "scrm:contactway:" + svc.c.CorpID() + ":" + tmpl.Namespace + ":", Pkg: "contact", ErrNoChannel: ErrNoChannel}, ways{c, tmpl})
 	return c, nil
 }
 
 func (ch *Channel) validate() error {
-	if err := api.FirstErr(check.Required("Name", ch.Name), api.MaxItems(check, "Users", ch.Users, MaxContactWayUsers)); err != nil {
+	if err := api.FirstErr(check.Required("Name", ch.Name), api.MaxItems(check, "Users", ch.Users, maxContactWayUsers)); err != nil {
 		return err
 	}
 	if len(ch.Users) == 0 && len(ch.Departments) == 0 {
@@ -182,7 +181,7 @@ func (ways) Retired(name, state string) *ChannelCode {
 
 func (w ways) Create(ctx context.Context, ch *Channel, state string) (*ChannelCode, error) {
 	way, err := w.c.svc.AddContactWay(ctx, &AddContactWayRequest{Type: ContactWayMulti, Scene: w.tmpl.Scene, Style: w.tmpl.Style,
-		Remark: channelstate.Label(ch.Name, state, MaxStateLen), SkipVerify: ch.SkipVerify, State: state,
+		Remark: channelstate.Label(ch.Name, state, maxContactWayRemarkLen), SkipVerify: ch.SkipVerify, State: state,
 		User: ch.Users, Party: ch.Departments, IsExclusive: w.tmpl.IsExclusive, MarkSource: w.tmpl.MarkSource})
 	if err != nil {
 		return nil, err
@@ -193,7 +192,7 @@ func (w ways) Create(ctx context.Context, ch *Channel, state string) (*ChannelCo
 // Find looks for the contact way with state among those made in the last
 // hour.
 func (w ways) Find(ctx context.Context, ch *Channel, state string) (*ChannelCode, bool, error) {
-	start := wecom.UnixTime(w.c.now().Add(-time.Hour).Unix())
+	start := wecom.UnixTime(w.c.svc.c.Now().Add(-time.Hour).Unix())
 	for id, err := range w.c.svc.ListContactWaysIter(ctx, &ListContactWaysRequest{StartTime: start}) {
 		if err != nil {
 			return nil, false, err

@@ -35,7 +35,11 @@ func (c *Channels) OnCustomer(fn func(ctx context.Context, cu *ChannelCustomer))
 	c.hook.Store(&fn)
 }
 
-// Register makes h deliver add_external_contact events to HandleEvent.
+// Register makes h deliver add_external_contact events to HandleEvent. The
+// order of registration does not matter: the functions registered for one
+// event (a message.Welcomes beside it, say) run concurrently, and when one
+// fails a redelivery runs only those that have not succeeded (see package
+// callback), so the tags are not marked again because a welcome failed.
 func (c *Channels) Register(h *callback.Handler) {
 	h.OnAddExternalContact(c.HandleEvent)
 }
@@ -44,7 +48,8 @@ func (c *Channels) Register(h *callback.Handler) {
 // event: when the event's State belongs to one of the channels, the
 // channel's Tags are marked on the customer (mark_tag) and its Remark
 // template, filled in, is set as the member's remark (remark; {name} reads
-// the customer first). Events of other kinds, of another corp, and States
+// the customer's name with Service.CustomerName, which a message.Welcomes
+// given the same Service as its name source shares). Events of other kinds, of another corp, and States
 // of no channel pass through untouched. The State is resolved with one
 // Store read when this Channels has seen it before (Ensure, List, an
 // earlier event). The error is that of mark_tag or remark (both are safe to
@@ -98,7 +103,7 @@ func (c *Channels) remark(ctx context.Context, ev *callback.ExternalContactEvent
 	if err != nil {
 		return "", err
 	}
-	v := remarkValues{channel: code.Name, added: eventTime(ev, c.now)}
+	v := remarkValues{channel: code.Name, added: eventTime(ev, c.svc.c.Now)}
 	if t.needsName() {
 		name, err := c.svc.CustomerName(ctx, ev.ExternalUserID)
 		if err != nil {

@@ -1,13 +1,11 @@
 package contact_test
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,36 +16,34 @@ import (
 	"github.com/scrmkit/scrm/wecom"
 )
 
-func post(path, body string) shapetest.Call {
-	return shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/" + path, Body: body}
-}
-
 // The contact way of a channel's code: a multi-member way with the derived
 // state and a remark naming the channel.
 func TestChannelsEnsureShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	chs, err := contact.NewChannels(svc, wecom.NewMemoryStore(), contact.ChannelTemplate{IsExclusive: true})
 	require.NoError(t, err)
 	state := channelstate.Code("cw")("spring", 0)
 	m.Expect(post("add_contact_way", `{"type":2,"scene":2,"remark":"spring#`+state+`","skip_verify":false,"state":"`+state+`",
 		"user":["zhangsan"],"party":[3],"is_exclusive":true}`), `{"errcode":0,"errmsg":"ok","config_id":"CFG","qr_code":"https://q/CFG"}`)
-	code, err := chs.Ensure(bg, contact.Channel{Name: "spring", Users: []string{"zhangsan"}, Departments: []int{3},
-		SkipVerify: contact.Bool(false)})
+	code, err := chs.Ensure(t.Context(), contact.Channel{Name: "spring", Users: []string{"zhangsan"}, Departments: []int{3},
+		SkipVerify: wecom.Ptr(false)})
 	require.NoError(t, err)
 	assert.Equal(t, &contact.ChannelCode{Channel: contact.Channel{Name: "spring", Users: []string{"zhangsan"}, Departments: []int{3},
-		SkipVerify: contact.Bool(false)}, ConfigID: "CFG", QRCode: "https://q/CFG", State: state}, code)
+		SkipVerify: wecom.Ptr(false)}, ConfigID: "CFG", QRCode: "https://q/CFG", State: state}, code)
 }
 
 // What a channel does for a new customer: mark its tags, read the customer
 // for {name}, set the remark.
 func TestChannelsHandleEventShape(t *testing.T) {
+	t.Parallel()
 	svc, m := shapeService(t)
 	chs, err := contact.NewChannels(svc, wecom.NewMemoryStore(), contact.ChannelTemplate{})
 	require.NoError(t, err)
 	state := channelstate.Code("cw")("fair", 0)
 	m.Expect(post("add_contact_way", `{"type":2,"scene":2,"remark":"fair#`+state+`","state":"`+state+`","user":["lisi"]}`),
 		`{"errcode":0,"errmsg":"ok","config_id":"CFG"}`)
-	_, err = chs.Ensure(bg, contact.Channel{Name: "fair", Users: []string{"lisi"}, Tags: []string{"et1", "et2"}, Remark: "{name}@{channel} {date}"})
+	_, err = chs.Ensure(t.Context(), contact.Channel{Name: "fair", Users: []string{"lisi"}, Tags: []string{"et1", "et2"}, Remark: "{name}@{channel} {date}"})
 	require.NoError(t, err)
 
 	m.Expect(post("mark_tag", `{"userid":"lisi","external_userid":"wmC","add_tag":["et1","et2"]}`), "")
@@ -57,48 +53,5 @@ func TestChannelsHandleEventShape(t *testing.T) {
 	ev := &callback.ExternalContactEvent{UserID: "lisi", ExternalUserID: "wmC", State: state}
 	ev.ChangeType = callback.ChangeAddExternalContact
 	ev.CreateTime = wecom.UnixTime(time.Date(2023, 11, 15, 8, 0, 0, 0, time.UTC).Unix())
-	require.NoError(t, chs.HandleEvent(bg, ev))
-}
-
-// Applying a taxonomy the corp has already: one read. With Prune, one
-// delete of what it does not list.
-func TestApplyTaxonomyShape(t *testing.T) {
-	svc, m := shapeService(t)
-	m.Expect(post("get_corp_tag_list", `{}`), `{"errcode":0,"errmsg":"ok","tag_group":[
-		{"group_id":"G1","group_name":"来源","create_time":1,"order":1,"tag":[{"id":"T1","name":"海报","create_time":1,"order":0},
-		{"id":"T2","name":"旧","create_time":1,"order":0}]},
-		{"group_id":"G2","group_name":"其他","create_time":1,"order":0,"tag":[{"id":"T3","name":"x","create_time":1,"order":0}]}]}`)
-	m.Expect(post("del_corp_tag", `{"tag_id":["T2"],"group_id":["G2"]}`), "")
-	got, err := svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Prune: true, Taxonomy: contact.Taxonomy{
-		Groups: []contact.TaxonomyGroup{{Name: "来源", Tags: []string{"海报"}}}}})
-	require.NoError(t, err)
-	assert.Equal(t, []string{"T2", "G2"}, got.Deleted)
-	id, _ := got.TagID("来源", "海报")
-	assert.Equal(t, "T1", id)
-}
-
-// Rule-group tags are read for their rule group and created in it.
-func TestApplyTaxonomyStrategyShape(t *testing.T) {
-	svc, m := shapeService(t)
-	calls := 0
-	m.Transport().RegisterResponder(http.MethodPost, shapetest.BaseURL+"/cgi-bin/externalcontact/get_strategy_tag_list",
-		func(r *http.Request) (*http.Response, error) {
-			calls++
-			b, _ := io.ReadAll(r.Body)
-			assert.JSONEq(t, `{"strategy_id":7}`, string(b))
-			body := `{"errcode":0,"errmsg":"ok","tag_group":[]}`
-			if calls > 1 {
-				body = `{"errcode":0,"errmsg":"ok","tag_group":[{"group_id":"SG","group_name":"区域","strategy_id":7,"tag":[{"id":"ST1","name":"上海"}]}]}`
-			}
-			resp := httpmock.NewStringResponse(200, body)
-			resp.Header.Set("Content-Type", "application/json")
-			return resp, nil
-		})
-	m.Expect(post("add_strategy_tag", `{"strategy_id":7,"group_name":"区域","order":3,"tag":[{"name":"上海"}]}`),
-		`{"errcode":0,"errmsg":"ok","tag_group":{"group_id":"SG","group_name":"区域","tag":[{"id":"ST1","name":"上海"}]}}`)
-	got, err := svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: contact.Taxonomy{StrategyID: 7,
-		Groups: []contact.TaxonomyGroup{{Name: "区域", Order: 3, Tags: []string{"上海"}}}}})
-	require.NoError(t, err)
-	assert.Equal(t, []string{"ST1"}, got.Created)
-	assert.Equal(t, 2, calls, "read, create, read back")
+	require.NoError(t, chs.HandleEvent(t.Context(), ev))
 }

@@ -16,8 +16,16 @@ import (
 
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
+)
+
+// WeCom's documented limits, which the package keeps unexported.
+const (
+	maxStateLen          = 30  // a contact way state, in characters
+	maxCustomerRemarkLen = 20  // a remark, in characters
+	maxContactWayUsers   = 100 // members of one contact way
 )
 
 const (
@@ -37,27 +45,28 @@ func newChannels(t testing.TB, svc *contact.Service, store wecom.Store) *contact
 
 func TestChannelsOneContactWayPerChannel(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi"))
 	store := wecom.NewMemoryStore()
 	chs := newChannels(t, svc, store)
 
-	poster, err := chs.Ensure(bg, contact.Channel{Name: "spring-poster", Users: []string{"zhangsan", "lisi"}})
+	poster, err := chs.Ensure(t.Context(), contact.Channel{Name: "spring-poster", Users: []string{"zhangsan", "lisi"}})
 	require.NoError(t, err)
-	again, err := chs.Ensure(bg, contact.Channel{Name: "spring-poster", Users: []string{"zhangsan", "lisi"}})
+	again, err := chs.Ensure(t.Context(), contact.Channel{Name: "spring-poster", Users: []string{"zhangsan", "lisi"}})
 	require.NoError(t, err)
 	assert.Equal(t, poster, again)
 	long := "抖音广告 #7 — 很长很长很长很长很长很长很长很长很长的渠道名称"
-	douyin, err := chs.Ensure(bg, contact.Channel{Name: long, Users: []string{"lisi"}})
+	douyin, err := chs.Ensure(t.Context(), contact.Channel{Name: long, Users: []string{"lisi"}})
 	require.NoError(t, err)
 	assert.Equal(t, 2, srv.Count(pathAddWay), "one contact way per channel")
 	assert.NotEqual(t, poster.State, douyin.State)
 
 	for _, code := range []*contact.ChannelCode{poster, douyin} {
-		assert.LessOrEqual(t, utf8.RuneCountInString(code.State), contact.MaxStateLen)
+		assert.LessOrEqual(t, utf8.RuneCountInString(code.State), maxStateLen)
 		assert.True(t, strings.HasPrefix(code.State, "cw"), code.State)
 		assert.NotEmpty(t, code.QRCode)
-		w, err := svc.GetContactWay(bg, code.ConfigID)
+		w, err := svc.GetContactWay(t.Context(), code.ConfigID)
 		require.NoError(t, err)
 		assert.Equal(t, code.State, w.State)
 		assert.Equal(t, code.Users, w.User)
@@ -68,25 +77,25 @@ func TestChannelsOneContactWayPerChannel(t *testing.T) {
 
 	// A restart (a new Channels over the same Store) finds the same codes.
 	chs2 := newChannels(t, svc, store)
-	got, ok, err := chs2.Lookup(bg, "spring-poster")
+	got, ok, err := chs2.Lookup(t.Context(), "spring-poster")
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, poster, got)
-	list, err := chs2.List(bg)
+	list, err := chs2.List(t.Context())
 	require.NoError(t, err)
 	require.Len(t, list, 2)
 	assert.Equal(t, "spring-poster", list[0].Name)
 	assert.Equal(t, long, list[1].Name)
-	name, ok, err := chs2.Resolve(bg, douyin.State)
+	name, ok, err := chs2.Resolve(t.Context(), douyin.State)
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, long, name)
-	_, ok, err = chs2.Resolve(bg, "quickstart-ad-1")
+	_, ok, err = chs2.Resolve(t.Context(), "quickstart-ad-1")
 	require.NoError(t, err)
 	assert.False(t, ok, "a state made elsewhere is no channel's")
 
 	// Even with the Store lost, a channel gets the same state.
-	lost, err := newChannels(t, svc, wecom.NewMemoryStore()).Ensure(bg, contact.Channel{Name: "spring-poster", Users: []string{"zhangsan"}})
+	lost, err := newChannels(t, svc, wecom.NewMemoryStore()).Ensure(t.Context(), contact.Channel{Name: "spring-poster", Users: []string{"zhangsan"}})
 	require.NoError(t, err)
 	assert.Equal(t, poster.State, lost.State)
 }
@@ -94,7 +103,8 @@ func TestChannelsOneContactWayPerChannel(t *testing.T) {
 // Several instances sharing a Store create one contact way for a channel.
 func TestChannelsConcurrentEnsureCreatesOneWay(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	store := wecom.NewMemoryStore()
 	instances := []*contact.Channels{newChannels(t, svc, store), newChannels(t, svc, store), newChannels(t, svc, store)}
@@ -105,7 +115,7 @@ func TestChannelsConcurrentEnsureCreatesOneWay(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i], errs[i] = instances[i%3].Ensure(bg, contact.Channel{Name: "launch", Users: []string{"zhangsan"}})
+			codes[i], errs[i] = instances[i%3].Ensure(t.Context(), contact.Channel{Name: "launch", Users: []string{"zhangsan"}})
 		}()
 	}
 	wg.Wait()
@@ -131,15 +141,16 @@ func callbackFor(t *testing.T, srv *wecomtest.Server, register func(h *callback.
 
 func TestChannelsTagAndRemarkTheCustomer(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
-	tags, err := svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: contact.Taxonomy{Groups: []contact.TaxonomyGroup{
+	tags, err := svc.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: contact.Taxonomy{Groups: []contact.TaxonomyGroup{
 		{Name: "来源", Tags: []string{"海报", "抖音"}}, {Name: "意向", Tags: []string{"高"}}}}})
 	require.NoError(t, err)
 	poster, _ := tags.TagID("来源", "海报")
 	high, _ := tags.TagID("意向", "高")
 	chs := newChannels(t, svc, wecom.NewMemoryStore())
-	code, err := chs.Ensure(bg, contact.Channel{Name: "poster", Users: []string{"zhangsan"},
+	code, err := chs.Ensure(t.Context(), contact.Channel{Name: "poster", Users: []string{"zhangsan"},
 		Tags: []string{poster, high}, Remark: "{name}·{channel}"})
 	require.NoError(t, err)
 
@@ -153,17 +164,17 @@ func TestChannelsTagAndRemarkTheCustomer(t *testing.T) {
 		mu.Unlock()
 	})
 	cb := callbackFor(t, srv, chs.Register)
-	scan, err := cb.ScanContactWay(bg, code.ConfigID, "")
+	scan, err := cb.ScanContactWay(t.Context(), code.ConfigID, "")
 	require.NoError(t, err)
 	assert.Equal(t, code.State, scan.State)
 
 	rel, ok := srv.Corp(srv.CorpID).Relation("zhangsan", scan.ExternalUserID)
 	require.True(t, ok)
 	assert.ElementsMatch(t, []string{poster, high}, rel.TagIDs)
-	d, err := svc.Get(bg, scan.ExternalUserID, "")
+	d, err := svc.Get(t.Context(), &contact.GetRequest{ExternalUserID: scan.ExternalUserID})
 	require.NoError(t, err)
 	want := []rune(d.ExternalContact.Name + "·poster")
-	assert.Equal(t, string(want[:min(len(want), contact.MaxCustomerRemarkLen)]), rel.Remark)
+	assert.Equal(t, string(want[:min(len(want), maxCustomerRemarkLen)]), rel.Remark)
 	mu.Lock()
 	require.Len(t, got, 1)
 	assert.Equal(t, "poster", got[0].Code.Name)
@@ -174,11 +185,11 @@ func TestChannelsTagAndRemarkTheCustomer(t *testing.T) {
 	mu.Unlock()
 
 	// A contact way made elsewhere passes through untouched.
-	other, err := svc.AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWaySingle,
+	other, err := svc.AddContactWay(t.Context(), &contact.AddContactWayRequest{Type: contact.ContactWaySingle,
 		Scene: contact.SceneQRCode, State: "made-elsewhere", User: []string{"zhangsan"}})
 	require.NoError(t, err)
 	marks, remarks := srv.Count(pathMarkTag), srv.Count(pathRemark)
-	scan2, err := cb.ScanContactWay(bg, other.ConfigID, "")
+	scan2, err := cb.ScanContactWay(t.Context(), other.ConfigID, "")
 	require.NoError(t, err)
 	assert.Equal(t, marks, srv.Count(pathMarkTag))
 	assert.Equal(t, remarks, srv.Count(pathRemark))
@@ -192,101 +203,103 @@ func TestChannelsTagAndRemarkTheCustomer(t *testing.T) {
 
 func TestChannelsHandlerFailureReachesWeCom(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
-	g, err := svc.AddCorpTag(bg, &contact.AddCorpTagRequest{GroupName: "g", Tag: []contact.NewTag{{Name: "t"}}})
+	g, err := svc.AddCorpTag(t.Context(), &contact.AddCorpTagRequest{GroupName: "g", Tag: []contact.NewTag{{Name: "t"}}})
 	require.NoError(t, err)
 	chs := newChannels(t, svc, wecom.NewMemoryStore())
-	code, err := chs.Ensure(bg, contact.Channel{Name: "c", Users: []string{"zhangsan"}, Tags: []string{g.Tag[0].ID}})
+	code, err := chs.Ensure(t.Context(), contact.Channel{Name: "c", Users: []string{"zhangsan"}, Tags: []string{g.Tag[0].ID}})
 	require.NoError(t, err)
-	scan, err := srv.Corp(srv.CorpID).ScanContactWay(bg, code.ConfigID, "")
+	scan, err := srv.Corp(srv.CorpID).ScanContactWay(t.Context(), code.ConfigID, "")
 	require.NoError(t, err)
 
 	srv.Fail(pathMarkTag, wecomtest.Fault{Errcode: 45009, Times: 10})
 	ev := &callback.ExternalContactEvent{UserID: "zhangsan", ExternalUserID: scan.ExternalUserID, State: code.State}
 	ev.ChangeType = callback.ChangeAddExternalContact
-	err = chs.HandleEvent(bg, ev)
+	err = chs.HandleEvent(t.Context(), ev)
 	assert.Equal(t, 45009, wecom.ErrorCode(err), "the handler's error lets WeCom re-send")
 	srv.ClearFaults()
-	require.NoError(t, chs.HandleEvent(bg, ev), "a re-send marks the tags")
+	require.NoError(t, chs.HandleEvent(t.Context(), ev), "a re-send marks the tags")
 	rel, _ := srv.Corp(srv.CorpID).Relation("zhangsan", scan.ExternalUserID)
 	assert.Equal(t, []string{g.Tag[0].ID}, rel.TagIDs)
 
 	// Another corp's event (a shared third-party data URL) is not ours.
 	marks := srv.Count(pathMarkTag)
 	ev.ToUserName = "wwanothercorp"
-	require.NoError(t, chs.HandleEvent(bg, ev))
+	require.NoError(t, chs.HandleEvent(t.Context(), ev))
 	assert.Equal(t, marks, srv.Count(pathMarkTag))
 	ev.ToUserName = ""
 
 	// Other changes and empty states are not looked at.
 	ev.ChangeType = callback.ChangeDelFollowUser
-	require.NoError(t, chs.HandleEvent(bg, ev))
-	require.NoError(t, chs.HandleEvent(bg, nil))
+	require.NoError(t, chs.HandleEvent(t.Context(), ev))
+	require.NoError(t, chs.HandleEvent(t.Context(), nil))
 }
 
 func TestChannelsUpdateAndRetire(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan", "lisi"))
 	chs := newChannels(t, svc, wecom.NewMemoryStore())
-	first, err := chs.Ensure(bg, contact.Channel{Name: "expo", Users: []string{"zhangsan"}})
+	first, err := chs.Ensure(t.Context(), contact.Channel{Name: "expo", Users: []string{"zhangsan"}})
 	require.NoError(t, err)
 
 	// New members: the contact way is updated, the state stays.
-	moved, err := chs.Ensure(bg, contact.Channel{Name: "expo", Users: []string{"lisi", "zhangsan"}, Remark: "{channel}"})
+	moved, err := chs.Ensure(t.Context(), contact.Channel{Name: "expo", Users: []string{"lisi", "zhangsan"}, Remark: "{channel}"})
 	require.NoError(t, err)
 	assert.Equal(t, 1, srv.Count(pathUpdateWay))
 	assert.Equal(t, first.State, moved.State)
 	assert.Equal(t, first.ConfigID, moved.ConfigID)
-	w, err := svc.GetContactWay(bg, first.ConfigID)
+	w, err := svc.GetContactWay(t.Context(), first.ConfigID)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"lisi", "zhangsan"}, w.User)
 
 	// Only the tags or remark change: nothing to tell WeCom.
-	_, err = chs.Update(bg, contact.Channel{Name: "expo", Users: []string{"lisi", "zhangsan"}, Tags: []string{"et1"}})
+	_, err = chs.Update(t.Context(), contact.Channel{Name: "expo", Users: []string{"lisi", "zhangsan"}, Tags: []string{"et1"}})
 	require.NoError(t, err)
 	assert.Equal(t, 1, srv.Count(pathUpdateWay))
-	got, _, err := chs.Lookup(bg, "expo")
+	got, _, err := chs.Lookup(t.Context(), "expo")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"et1"}, got.Tags)
 	assert.Empty(t, got.Remark)
 
-	_, err = chs.Update(bg, contact.Channel{Name: "expo", Departments: []int{2}})
-	wantInvalid(t, err) // WeCom cannot empty a contact way's users
-	_, err = chs.Update(bg, contact.Channel{Name: "never-made", Users: []string{"zhangsan"}})
+	_, err = chs.Update(t.Context(), contact.Channel{Name: "expo", Departments: []int{2}})
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument) // WeCom cannot empty a contact way's users
+	_, err = chs.Update(t.Context(), contact.Channel{Name: "never-made", Users: []string{"zhangsan"}})
 	assert.ErrorIs(t, err, contact.ErrNoChannel)
 
 	// Retired: the way is gone, old customers still resolve.
-	require.NoError(t, chs.Retire(bg, "expo"))
+	require.NoError(t, chs.Retire(t.Context(), "expo"))
 	assert.Equal(t, 1, srv.Count(pathDelWay))
-	_, ok, err := chs.Lookup(bg, "expo")
+	_, ok, err := chs.Lookup(t.Context(), "expo")
 	require.NoError(t, err)
 	assert.False(t, ok)
-	_, err = svc.GetContactWay(bg, first.ConfigID)
+	_, err = svc.GetContactWay(t.Context(), first.ConfigID)
 	assert.True(t, contact.IsNotFound(err))
-	code, ok, err := chs.LookupState(bg, first.State)
+	code, ok, err := chs.LookupState(t.Context(), first.State)
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, &contact.ChannelCode{Channel: contact.Channel{Name: "expo"}, State: first.State}, code)
-	list, err := chs.List(bg)
+	list, err := chs.List(t.Context())
 	require.NoError(t, err)
 	assert.Empty(t, list)
-	require.NoError(t, chs.Retire(bg, "expo"), "nothing to retire")
+	require.NoError(t, chs.Retire(t.Context(), "expo"), "nothing to retire")
 
-	fresh, err := chs.Ensure(bg, contact.Channel{Name: "expo", Users: []string{"zhangsan"}})
+	fresh, err := chs.Ensure(t.Context(), contact.Channel{Name: "expo", Users: []string{"zhangsan"}})
 	require.NoError(t, err)
 	assert.NotEqual(t, first.ConfigID, fresh.ConfigID)
 	assert.Equal(t, first.State, fresh.State, "the channel keeps its state")
 
 	// A way deleted elsewhere is forgotten too; a transport failure keeps it.
-	require.NoError(t, svc.DelContactWay(bg, fresh.ConfigID))
-	require.NoError(t, chs.Retire(bg, "expo"))
-	third, err := chs.Ensure(bg, contact.Channel{Name: "expo", Users: []string{"zhangsan"}})
+	require.NoError(t, svc.DelContactWay(t.Context(), fresh.ConfigID))
+	require.NoError(t, chs.Retire(t.Context(), "expo"))
+	third, err := chs.Ensure(t.Context(), contact.Channel{Name: "expo", Users: []string{"zhangsan"}})
 	require.NoError(t, err)
 	srv.Fail(pathDelWay, wecomtest.Fault{HTTPStatus: http.StatusBadGateway, Times: 3})
-	require.Error(t, chs.Retire(bg, "expo"))
-	l, ok, err := chs.Lookup(bg, "expo")
+	require.Error(t, chs.Retire(t.Context(), "expo"))
+	l, ok, err := chs.Lookup(t.Context(), "expo")
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, third.ConfigID, l.ConfigID)
@@ -294,7 +307,8 @@ func TestChannelsUpdateAndRetire(t *testing.T) {
 
 func TestChannelsCheckTheirInput(t *testing.T) {
 	t.Parallel()
-	_, svc := setup(t)
+	_, c := testkit.Setup(t)
+	svc := contact.New(c)
 	store := wecom.NewMemoryStore()
 	for _, tmpl := range []contact.ChannelTemplate{
 		{StatePrefix: "has space"},
@@ -303,12 +317,12 @@ func TestChannelsCheckTheirInput(t *testing.T) {
 		{Scene: 7},
 	} {
 		_, err := contact.NewChannels(svc, store, tmpl)
-		wantInvalid(t, err)
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 	}
 	_, err := contact.NewChannels(nil, store, contact.ChannelTemplate{})
-	wantInvalid(t, err)
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 	_, err = contact.NewChannels(svc, nil, contact.ChannelTemplate{})
-	wantInvalid(t, err)
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 
 	chs := newChannels(t, svc, store)
 	for _, ch := range []contact.Channel{
@@ -317,16 +331,17 @@ func TestChannelsCheckTheirInput(t *testing.T) {
 		{Name: "x", Users: []string{""}},
 		{Name: "x", Users: []string{"a"}, Tags: []string{""}},
 		{Name: "x", Users: []string{"a"}, Remark: "{nickname}"},
-		{Name: "x", Users: make([]string, contact.MaxContactWayUsers+1)},
+		{Name: "x", Users: make([]string, maxContactWayUsers+1)},
 	} {
-		_, err := chs.Ensure(bg, ch)
-		wantInvalid(t, err)
+		_, err := chs.Ensure(t.Context(), ch)
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 	}
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc = contact.New(c)
 	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	fair, err := contact.NewChannels(svc, store, contact.ChannelTemplate{StatePrefix: "fair", Namespace: "app_2"})
 	require.NoError(t, err)
-	code, err := fair.Ensure(bg, contact.Channel{Name: "x", Users: []string{"zhangsan"}})
+	code, err := fair.Ensure(t.Context(), contact.Channel{Name: "x", Users: []string{"zhangsan"}})
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(code.State, "fair"), code.State)
 }
@@ -353,21 +368,20 @@ func (c *cutAfterAdd) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestChannelsRecoverAWayWhoseCreationOutcomeWasLost(t *testing.T) {
 	t.Parallel()
-	srv := wecomtest.NewServer(t)
-	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
+	srv, _ := testkit.Setup(t, testkit.WithStaff("zhangsan"))
 	rt := &cutAfterAdd{base: srv.HTTPClient().Transport, cuts: 1}
 	svc := contact.New(srv.Client(wecom.WithHTTPClient(&http.Client{Transport: rt})))
-	_, err := svc.AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode,
+	_, err := svc.AddContactWay(t.Context(), &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode,
 		State: "unrelated", User: []string{"zhangsan"}})
 	require.Error(t, err) // this one was cut
 	chs := newChannels(t, svc, wecom.NewMemoryStore())
 	rt.mu.Lock()
 	rt.cuts = 1
 	rt.mu.Unlock()
-	code, err := chs.Ensure(bg, contact.Channel{Name: "lost-answer", Users: []string{"zhangsan"}})
+	code, err := chs.Ensure(t.Context(), contact.Channel{Name: "lost-answer", Users: []string{"zhangsan"}})
 	require.NoError(t, err)
 	assert.Equal(t, 2, srv.Count(pathAddWay), "the creation is not repeated")
-	w, err := svc.GetContactWay(bg, code.ConfigID)
+	w, err := svc.GetContactWay(t.Context(), code.ConfigID)
 	require.NoError(t, err)
 	assert.Equal(t, code.State, w.State)
 }
@@ -390,7 +404,8 @@ func (s *countingStore) Get(ctx context.Context, key string) (string, bool, erro
 func TestChannelsScanReadsTheStoreOnce(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
 	g, err := svc.AddCorpTag(ctx, &contact.AddCorpTagRequest{GroupName: "g", Tag: []contact.NewTag{{Name: "t"}}})
 	require.NoError(t, err)

@@ -8,16 +8,27 @@
 //	svc := contact.New(wecom.New(corpID, secret))
 //	ids, err := svc.List(ctx, "zhangsan")
 //
-// Every method takes a context first and returns typed structs; WeCom's
-// errcode != 0 comes back as *wecom.Error. Reads are retried by the client,
-// creates (add_contact_way, add_corp_tag, transfers) are never re-sent once
-// they may have reached WeCom.
+// Every method takes a context first and typed requests by pointer, and
+// returns typed structs; WeCom's errcode != 0 comes back as *wecom.Error,
+// input refused before sending matches ErrInvalidArgument. Reads are
+// retried by the client; creates (add_contact_way, add_corp_tag,
+// customer_strategy/create, transfers...) are never re-sent once they may
+// have reached WeCom, and a create whose outcome is unknown fails with a
+// *wecom.MaybeCreatedError naming where to look for it.
+//
+// Methods named after an endpoint make one call; …Iter walks every page
+// (GetIter, BatchGetByUserIter, ListContactWaysIter...); …Many splits any
+// number of inputs into calls (BatchGetByUserMany, MarkTagMany,
+// TransferCustomerMany). The helpers combine calls: Sync streams every
+// customer of the corp with resumable checkpoints, ApplyTaxonomy makes the
+// corp's tags match a list kept as data, Channels keeps one contact way
+// per marketing channel and applies its tags and remark to each customer
+// who scans it, and CustomerName reads a customer's name once for the
+// helpers handling one new customer.
 package contact
 
 import (
-	"context"
 	"errors"
-	"net/url"
 
 	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
@@ -30,8 +41,16 @@ type Service struct {
 	names nameCache // CustomerName's (customer_name.go)
 }
 
-// New returns a Service that calls WeCom through c.
-func New(c *wecom.Client) *Service { return &Service{c: c} }
+// New returns a Service that calls WeCom through c. Its helpers (Channels,
+// CustomerName's cache, the statistics window) read the time on c's clock
+// (wecom.WithClock).
+func New(c *wecom.Client) *Service {
+	s := &Service{c: c}
+	if c != nil {
+		s.names.now = c.Now
+	}
+	return s
+}
 
 // Client returns the client the Service calls through.
 func (s *Service) Client() *wecom.Client { return s.c }
@@ -43,34 +62,30 @@ var ErrInvalidArgument = errors.New("contact: invalid argument")
 // check builds the errors of input refused before sending.
 var check = api.Check{Pkg: "contact", Sentinel: ErrInvalidArgument}
 
-func invalidf(format string, args ...any) error { return check.Invalidf(format, args...) }
-
-// Documented limits checked before calling WeCom.
+// The per-call list sizes a caller needs to split its input; BatchGetByUserMany
+// and TransferCustomerMany split by them.
 const (
-	// MaxBatchUsers is the most member userids batch/get_by_user takes.
+	// MaxBatchUsers is the most member userids one batch/get_by_user call
+	// takes.
 	MaxBatchUsers = 100
-	// MaxBatchLimit is the largest page size of batch/get_by_user.
-	MaxBatchLimit = 100
 	// MaxTransferCustomers is the most customers one transfer call moves.
 	MaxTransferCustomers = 100
-	// MaxStateLen is the longest contact-way state, in characters.
-	MaxStateLen = 30
-	// MaxContactWayUsers is the most members one contact way may name.
-	MaxContactWayUsers = 100
-	// MaxTagNameLen is the longest tag or tag-group name, in characters.
-	MaxTagNameLen = 30
-	// MaxStatsIDs is the most userids (and the most partyids) of
-	// get_user_behavior_data.
-	MaxStatsIDs = 100
-	// MaxStatsDays is how far back, in days, get_user_behavior_data has data.
-	MaxStatsDays = 180
+)
+
+// Documented limits checked before calling WeCom; each is named in the doc
+// of the field it bounds and in the error that refuses a value beyond it.
+const (
+	maxBatchLimit      = 100 // page size of batch/get_by_user
+	maxStateLen        = 30  // contact-way state, in characters
+	maxContactWayUsers = 100 // members one contact way may name
+	maxTagNameLen      = 30  // tag or tag-group name, in characters
 
 	// Closing messages (Conclusions) of temporary-session contact ways, in
 	// bytes of UTF-8.
-	MaxConclusionTextBytes      = 4000 // text.content
-	MaxConclusionLinkTitleBytes = 128  // link.title
-	MaxConclusionLinkDescBytes  = 512  // link.desc
-	MaxConclusionMiniTitleBytes = 64   // miniprogram.title
+	maxConclusionTextBytes      = 4000 // text.content
+	maxConclusionLinkTitleBytes = 128  // link.title
+	maxConclusionLinkDescBytes  = 512  // link.desc
+	maxConclusionMiniTitleBytes = 64   // miniprogram.title
 )
 
 // IsNotFound reports whether err is WeCom's answer that the tag, tag group
@@ -88,42 +103,3 @@ func IsNotFound(err error) bool {
 	}
 	return false
 }
-
-func required(name, v string) error { return check.Required(name, v) }
-
-func maxChars(name, v string, n int) error { return check.MaxChars(name, v, n) }
-
-func maxBytes(name, v string, n int) error { return check.MaxBytes(name, v, n) }
-
-func maxItems[T any](name string, v []T, n int) error { return api.MaxItems(check, name, v, n) }
-
-func firstErr(errs ...error) error { return api.FirstErr(errs...) }
-
-// read calls a POST endpoint that only reads (safe to repeat).
-func (s *Service) read(ctx context.Context, path string, body, out any) error {
-	return api.Read(ctx, s.c, path, body, out)
-}
-
-// idempotent calls a POST endpoint whose repetition leaves the same state.
-func (s *Service) idempotent(ctx context.Context, path string, body, out any) error {
-	return api.Idempotent(ctx, s.c, path, body, out)
-}
-
-// write calls a POST endpoint that creates something: never re-sent once it
-// may have reached WeCom.
-func (s *Service) write(ctx context.Context, path string, body, out any) error {
-	return api.Write(ctx, s.c, path, body, out)
-}
-
-// get calls a GET endpoint.
-func (s *Service) get(ctx context.Context, path string, q url.Values, out any) error {
-	return api.Get(ctx, s.c, path, q, out)
-}
-
-// Bool returns a pointer to v, for the request fields whose server default
-// is true (SkipVerify, MarkSource): nil leaves WeCom's default in place.
-func Bool(v bool) *bool { return &v }
-
-// Uint32 returns a pointer to v, for the request fields where 0 is a value
-// to send and nil leaves the current one (EditCorpTagRequest.Order).
-func Uint32(v uint32) *uint32 { return &v }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -53,10 +54,10 @@ func (s *Service) ListContacts(ctx context.Context, req *ListContactsRequest) (*
 		req = &ListContactsRequest{}
 	}
 	if req.Limit < 0 {
-		return nil, invalidf("Limit is %d; use a positive page size or 0 for WeCom's default", req.Limit)
+		return nil, check.Invalidf("Limit is %d; use a positive page size or 0 for WeCom's default", req.Limit)
 	}
 	var out ListContactsResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/contact_list", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/contact_list", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -68,17 +69,6 @@ func (s *Service) ListContacts(ctx context.Context, req *ListContactsRequest) (*
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/99434
 func (s *Service) ListContactsIter(ctx context.Context, req *ListContactsRequest) iter.Seq2[*ServedContact, error] {
-	var r ListContactsRequest
-	if req != nil {
-		r = *req
-	}
-	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]*ServedContact, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.ListContacts(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		return pointersTo(resp.InfoList), resp.NextCursor, nil
-	})
+	return api.Iter(ctx, req, s.ListContacts, func(r *ListContactsRequest) *string { return &r.Cursor },
+		func(p *ListContactsResponse) ([]ServedContact, string) { return p.InfoList, p.NextCursor })
 }

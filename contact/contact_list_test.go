@@ -8,29 +8,30 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
 
 func TestListContacts(t *testing.T) {
 	t.Parallel()
-	now := time.Unix(1_700_000_000, 0)
-	srv := wecomtest.NewServer(t, wecomtest.WithClock(func() time.Time { return now }))
-	svc := contact.New(srv.Client())
-	ids := seed(t, srv, 3, "zhangsan", "lisi")
+	clk := testkit.NewClock(time.Unix(1_700_000_000, 0))
+	srv, c := testkit.Setup(t, testkit.WithClock(clk))
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 3, "zhangsan", "lisi")
 	require.NoError(t, srv.Corp(srv.CorpID).AddServedContact(wecomtest.ServedContact{Name: "王小开", FollowUserID: "lisi"}))
 	require.NoError(t, srv.Corp(srv.CorpID).AddServedContact(wecomtest.ServedContact{Name: "赵一开", ChatID: "wrChat1", ChatName: "外联群1"}))
 	require.NoError(t, srv.Corp(srv.CorpID).AddServedContact(wecomtest.ServedContact{ExternalUserID: ids[0], ChatID: "wrChat1", ChatName: "外联群1"}))
 
-	page, err := svc.ListContacts(bg, &contact.ListContactsRequest{Limit: 2})
+	page, err := svc.ListContacts(t.Context(), &contact.ListContactsRequest{Limit: 2})
 	require.NoError(t, err)
 	assert.Len(t, page.InfoList, 2)
 	assert.NotEmpty(t, page.NextCursor)
-	assert.Equal(t, map[string]any{"limit": 2.0}, lastBody(t, srv, "/cgi-bin/externalcontact/contact_list"))
+	assert.Equal(t, map[string]any{"limit": 2.0}, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/contact_list"))
 
 	var all []*contact.ServedContact
 	req := &contact.ListContactsRequest{Limit: 2}
-	for c, err := range svc.ListContactsIter(bg, req) {
+	for c, err := range svc.ListContactsIter(t.Context(), req) {
 		require.NoError(t, err)
 		all = append(all, c)
 	}
@@ -42,7 +43,7 @@ func TestListContacts(t *testing.T) {
 	assert.Equal(t, "zhangsan", all[0].FollowUserID)
 	assert.Equal(t, ids[2], all[1].ExternalUserID)
 	assert.Equal(t, "lisi", all[2].FollowUserID)
-	assert.Equal(t, now.Unix(), int64(all[0].AddTime))
+	assert.Equal(t, clk.Now().Unix(), int64(all[0].AddTime))
 	// Other external contacts: masked name, no external_userid.
 	assert.False(t, all[3].IsCustomer)
 	assert.Equal(t, "***开", all[3].Name)
@@ -56,8 +57,8 @@ func TestListContacts(t *testing.T) {
 	assert.NotEqual(t, all[0].TmpOpenID, all[1].TmpOpenID)
 
 	// Temporary ids change after 4 hours.
-	now = now.Add(4 * time.Hour)
-	later, err := svc.ListContacts(bg, nil)
+	clk.Advance(4 * time.Hour)
+	later, err := svc.ListContacts(t.Context(), nil)
 	require.NoError(t, err)
 	assert.NotEqual(t, all[0].TmpOpenID, later.InfoList[0].TmpOpenID)
 	assert.Equal(t, ids[0], later.InfoList[0].ExternalUserID)
@@ -65,13 +66,13 @@ func TestListContacts(t *testing.T) {
 
 func TestListContactsSelfBuiltOnly(t *testing.T) {
 	t.Parallel()
-	srv, _ := setup(t)
+	srv, _ := testkit.Setup(t)
 	thirdParty := installSuite(t, srv)
-	_, err := thirdParty.ListContacts(bg, nil)
-	wantCode(t, err, wecom.CodeAPIForbidden)
+	_, err := thirdParty.ListContacts(t.Context(), nil)
+	testkit.WantCode(t, err, wecom.CodeAPIForbidden)
 	yielded := 0
-	for _, err := range thirdParty.ListContactsIter(bg, nil) {
-		wantCode(t, err, wecom.CodeAPIForbidden)
+	for _, err := range thirdParty.ListContactsIter(t.Context(), nil) {
+		testkit.WantCode(t, err, wecom.CodeAPIForbidden)
 		yielded++
 	}
 	assert.Equal(t, 1, yielded)
@@ -79,28 +80,30 @@ func TestListContactsSelfBuiltOnly(t *testing.T) {
 
 func TestListContactsLimits(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	_, err := svc.ListContacts(bg, &contact.ListContactsRequest{Limit: -1})
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	_, err := svc.ListContacts(t.Context(), &contact.ListContactsRequest{Limit: -1})
 	assert.ErrorIs(t, err, contact.ErrInvalidArgument)
 	yielded := 0
-	for _, err := range svc.ListContactsIter(bg, &contact.ListContactsRequest{Limit: -1}) {
+	for _, err := range svc.ListContactsIter(t.Context(), &contact.ListContactsRequest{Limit: -1}) {
 		assert.ErrorIs(t, err, contact.ErrInvalidArgument)
 		yielded++
 	}
 	assert.Equal(t, 1, yielded)
 	assert.Empty(t, srv.Requests())
-	wantCode(t, svc.Client().Post(bg, "/cgi-bin/externalcontact/contact_list", map[string]any{"cursor": "garbage"}, nil), wecom.CodeInvalidParameter)
+	testkit.WantCode(t, svc.Client().Post(t.Context(), "/cgi-bin/externalcontact/contact_list", map[string]any{"cursor": "garbage"}, nil), wecom.CodeInvalidParameter)
 }
 
 // A page that fails ends the iteration with its error, once.
 func TestListContactsIterStopsOnError(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seed(t, srv, 5, "zhangsan")
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 5, "zhangsan")
 	n, errs := 0, 0
-	for c, err := range svc.ListContactsIter(bg, &contact.ListContactsRequest{Limit: 2}) {
+	for c, err := range svc.ListContactsIter(t.Context(), &contact.ListContactsRequest{Limit: 2}) {
 		if err != nil {
-			wantCode(t, err, 60011)
+			testkit.WantCode(t, err, 60011)
 			errs++
 			continue
 		}

@@ -26,20 +26,20 @@ func (c *Conclusions) validate() error {
 		return nil
 	}
 	if c.Text == nil && c.Image == nil && c.Link == nil && c.MiniProgram == nil {
-		return invalidf("Conclusions needs Text, Image, Link or MiniProgram")
+		return check.Invalidf("Conclusions needs Text, Image, Link or MiniProgram")
 	}
 	var errs []error
 	if c.Text != nil {
-		errs = append(errs, maxBytes("Conclusions.Text.Content", c.Text.Content, MaxConclusionTextBytes))
+		errs = append(errs, check.MaxBytes("Conclusions.Text.Content", c.Text.Content, maxConclusionTextBytes))
 	}
 	if c.Link != nil {
-		errs = append(errs, maxBytes("Conclusions.Link.Title", c.Link.Title, MaxConclusionLinkTitleBytes),
-			maxBytes("Conclusions.Link.Desc", c.Link.Desc, MaxConclusionLinkDescBytes))
+		errs = append(errs, check.MaxBytes("Conclusions.Link.Title", c.Link.Title, maxConclusionLinkTitleBytes),
+			check.MaxBytes("Conclusions.Link.Desc", c.Link.Desc, maxConclusionLinkDescBytes))
 	}
 	if c.MiniProgram != nil {
-		errs = append(errs, maxBytes("Conclusions.MiniProgram.Title", c.MiniProgram.Title, MaxConclusionMiniTitleBytes))
+		errs = append(errs, check.MaxBytes("Conclusions.MiniProgram.Title", c.MiniProgram.Title, maxConclusionMiniTitleBytes))
 	}
-	return firstErr(errs...)
+	return api.FirstErr(errs...)
 }
 
 // ConclusionText is a text closing message (at most 4000 bytes).
@@ -77,12 +77,14 @@ type AddContactWayRequest struct {
 	Style  int             `json:"style,omitempty"`  // button style for SceneMiniProgram
 	Remark string          `json:"remark,omitempty"` // at most 30 characters
 	// SkipVerify: nil leaves WeCom's default, true (customers are added
-	// without the member's approval).
+	// without the member's approval); wecom.Ptr(false) asks for approval.
 	SkipVerify *bool `json:"skip_verify,omitempty"`
 	// State is echoed in FollowUser.State of customers who come through this
 	// way: at most 30 characters.
-	State string   `json:"state,omitempty"`
-	User  []string `json:"user,omitempty"`  // exactly one for ContactWaySingle
+	State string `json:"state,omitempty"`
+	// User is exactly one member for ContactWaySingle, at most 100 for
+	// ContactWayMulti.
+	User  []string `json:"user,omitempty"`
 	Party []int    `json:"party,omitempty"` // departments, ContactWayMulti only
 	// Temporary-session mode (medical corps only, single member).
 	// ExpiresIn, ChatExpiresIn, UnionID and Conclusions apply to it only
@@ -100,18 +102,21 @@ type AddContactWayRequest struct {
 	Conclusions *Conclusions `json:"conclusions,omitempty"`
 }
 
-const maxTempSeconds = 14 * 24 * 3600
+const (
+	maxTempSeconds         = 14 * 24 * 3600 // ExpiresIn and ChatExpiresIn
+	maxContactWayRemarkLen = 30             // Remark, in characters
+)
 
 func validateWayCommon(remark, state string, users []string, expiresIn, chatExpiresIn int, concl *Conclusions) error {
-	if err := firstErr(maxChars("Remark", remark, 30), maxChars("State", state, MaxStateLen),
-		maxItems("User", users, MaxContactWayUsers), concl.validate()); err != nil {
+	if err := api.FirstErr(check.MaxChars("Remark", remark, maxContactWayRemarkLen), check.MaxChars("State", state, maxStateLen),
+		api.MaxItems(check, "User", users, maxContactWayUsers), concl.validate()); err != nil {
 		return err
 	}
 	if expiresIn < 0 || expiresIn > maxTempSeconds {
-		return invalidf("ExpiresIn is %d s; WeCom allows at most 14 days", expiresIn)
+		return check.Invalidf("ExpiresIn is %d s; WeCom allows at most 14 days", expiresIn)
 	}
 	if chatExpiresIn < 0 || chatExpiresIn > maxTempSeconds {
-		return invalidf("ChatExpiresIn is %d s; WeCom allows at most 14 days", chatExpiresIn)
+		return check.Invalidf("ChatExpiresIn is %d s; WeCom allows at most 14 days", chatExpiresIn)
 	}
 	return nil
 }
@@ -120,23 +125,23 @@ func (r *AddContactWayRequest) validate() error {
 	switch r.Type {
 	case ContactWaySingle:
 		if len(r.User) != 1 || len(r.Party) != 0 {
-			return invalidf("a single-member contact way needs exactly one User and no Party")
+			return check.Invalidf("a single-member contact way needs exactly one User and no Party")
 		}
 	case ContactWayMulti:
 		if len(r.User) == 0 && len(r.Party) == 0 {
-			return invalidf("a multi-member contact way needs User or Party")
+			return check.Invalidf("a multi-member contact way needs User or Party")
 		}
 		if r.IsTemp {
-			return invalidf("temporary-session contact ways are single-member only")
+			return check.Invalidf("temporary-session contact ways are single-member only")
 		}
 	default:
-		return invalidf("Type is %d; want ContactWaySingle or ContactWayMulti", r.Type)
+		return check.Invalidf("Type is %d; want ContactWaySingle or ContactWayMulti", r.Type)
 	}
 	if r.Scene != SceneMiniProgram && r.Scene != SceneQRCode {
-		return invalidf("Scene is %d; want SceneMiniProgram or SceneQRCode", r.Scene)
+		return check.Invalidf("Scene is %d; want SceneMiniProgram or SceneQRCode", r.Scene)
 	}
 	if !r.IsTemp && (r.ExpiresIn != 0 || r.ChatExpiresIn != 0 || r.UnionID != "" || r.Conclusions != nil) {
-		return invalidf("ExpiresIn, ChatExpiresIn, UnionID and Conclusions apply to temporary sessions only (IsTemp)")
+		return check.Invalidf("ExpiresIn, ChatExpiresIn, UnionID and Conclusions apply to temporary sessions only (IsTemp)")
 	}
 	return validateWayCommon(r.Remark, r.State, r.User, r.ExpiresIn, r.ChatExpiresIn, r.Conclusions)
 }
@@ -157,7 +162,7 @@ type AddContactWayResponse struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
 func (s *Service) AddContactWay(ctx context.Context, req *AddContactWayRequest) (*AddContactWayResponse, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
 	if err := req.validate(); err != nil {
 		return nil, err
@@ -200,13 +205,13 @@ type ContactWay struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
 func (s *Service) GetContactWay(ctx context.Context, configID string) (*ContactWay, error) {
-	if err := required("configID", configID); err != nil {
+	if err := check.Required("configID", configID); err != nil {
 		return nil, err
 	}
 	var out struct {
 		ContactWay ContactWay `json:"contact_way"`
 	}
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_contact_way", configIDBody{configID}, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_contact_way", configIDBody{configID}, &out); err != nil {
 		return nil, err
 	}
 	return &out.ContactWay, nil
@@ -222,8 +227,11 @@ type ListContactWaysRequest struct {
 	StartTime wecom.UnixTime `json:"start_time,omitempty"` // default: 90 days ago
 	EndTime   wecom.UnixTime `json:"end_time,omitempty"`   // default: now
 	Cursor    string         `json:"cursor,omitempty"`
-	Limit     int            `json:"limit,omitempty"` // default 100, at most 1000
+	Limit     int            `json:"limit,omitempty"` // 1 to 1000; 0 for WeCom's default (100)
 }
+
+// maxContactWaysPageLimit is the largest page of list_contact_way.
+const maxContactWaysPageLimit = 1000
 
 // ContactWayRef is a contact way as list_contact_way names it: by its
 // config id only.
@@ -245,14 +253,14 @@ func (s *Service) ListContactWays(ctx context.Context, req *ListContactWaysReque
 	if req == nil {
 		req = &ListContactWaysRequest{}
 	}
-	if req.Limit < 0 || req.Limit > 1000 {
-		return nil, invalidf("Limit is %d; WeCom allows 1 to 1000 (0 for its default)", req.Limit)
+	if err := api.PageLimit(check, "Limit", req.Limit, maxContactWaysPageLimit); err != nil {
+		return nil, err
 	}
 	if req.EndTime != 0 && req.StartTime > req.EndTime {
-		return nil, invalidf("StartTime is after EndTime")
+		return nil, check.Invalidf("StartTime is after EndTime")
 	}
 	var out ListContactWaysResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/list_contact_way", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/list_contact_way", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -263,23 +271,9 @@ func (s *Service) ListContactWays(ctx context.Context, req *ListContactWaysReque
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
 func (s *Service) ListContactWaysIter(ctx context.Context, req *ListContactWaysRequest) iter.Seq2[string, error] {
-	var r ListContactWaysRequest
-	if req != nil {
-		r = *req
-	}
-	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]string, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.ListContactWays(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		ids := make([]string, len(resp.ContactWay))
-		for i, w := range resp.ContactWay {
-			ids[i] = w.ConfigID
-		}
-		return ids, resp.NextCursor, nil
-	})
+	ways := api.Iter(ctx, req, s.ListContactWays, func(r *ListContactWaysRequest) *string { return &r.Cursor },
+		func(p *ListContactWaysResponse) ([]ContactWayRef, string) { return p.ContactWay, p.NextCursor })
+	return api.IDs(ways, func(w *ContactWayRef) string { return w.ConfigID })
 }
 
 // UpdateContactWayRequest changes a contact way. User and Party replace the
@@ -309,13 +303,13 @@ type UpdateContactWayRequest struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
 func (s *Service) UpdateContactWay(ctx context.Context, req *UpdateContactWayRequest) error {
 	if req == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
-	if err := firstErr(required("ConfigID", req.ConfigID),
+	if err := api.FirstErr(check.Required("ConfigID", req.ConfigID),
 		validateWayCommon(req.Remark, req.State, req.User, req.ExpiresIn, req.ChatExpiresIn, req.Conclusions)); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/update_contact_way", req, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/update_contact_way", req, nil)
 }
 
 // DelContactWay deletes a contact way. The client repeats it after a
@@ -325,10 +319,10 @@ func (s *Service) UpdateContactWay(ctx context.Context, req *UpdateContactWayReq
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
 func (s *Service) DelContactWay(ctx context.Context, configID string) error {
-	if err := required("configID", configID); err != nil {
+	if err := check.Required("configID", configID); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/del_contact_way", configIDBody{configID}, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/del_contact_way", configIDBody{configID}, nil)
 }
 
 // CloseTempChat ends a temporary session between a member and a customer
@@ -337,12 +331,12 @@ func (s *Service) DelContactWay(ctx context.Context, configID string) error {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
 func (s *Service) CloseTempChat(ctx context.Context, userID, externalUserID string) error {
-	if err := firstErr(required("userID", userID), required("externalUserID", externalUserID)); err != nil {
+	if err := api.FirstErr(check.Required("userID", userID), check.Required("externalUserID", externalUserID)); err != nil {
 		return err
 	}
 	body := struct {
 		UserID         string `json:"userid"`
 		ExternalUserID string `json:"external_userid"`
 	}{userID, externalUserID}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/close_temp_chat", body, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/close_temp_chat", body, nil)
 }

@@ -72,7 +72,7 @@ type nameCache struct {
 	order  []queuedName // the names as stored, oldest first: one TTL, so also by expiry
 	flight singleflight.Group
 
-	now    func() time.Time            // nil: time.Now (tests set it)
+	now    func() time.Time            // the client's clock (New); nil: time.Now
 	onWait func(externalUserID string) // nil; tests see a caller wait for a read
 }
 

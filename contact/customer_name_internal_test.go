@@ -36,7 +36,7 @@ func waitFor(t *testing.T, ch <-chan struct{}) {
 	select {
 	case <-ch:
 	case <-time.After(10 * time.Second):
-		t.Fatal("no caller waits on the read")
+		require.FailNow(t, "no caller waits on the read")
 	}
 }
 

@@ -10,74 +10,44 @@ import (
 	"github.com/scrmkit/scrm/wecom"
 )
 
+// MaxStrategyRangeNodes is the most range nodes one create or edit call of
+// a rule group may send: CreateCustomerStrategyRequest.Range, and
+// EditCustomerStrategyRequest.RangeAdd and RangeDel each. A larger range
+// is created with the first MaxStrategyRangeNodes and grown by edits.
+const MaxStrategyRangeNodes = 100
+
 // Documented limits of the rule-group endpoints.
 const (
-	// MaxStrategyAdmins is the most admins a rule group may have (and one
+	// maxStrategyAdmins is the most admins a rule group may have (and one
 	// call may set).
-	MaxStrategyAdmins = 20
-	// MaxStrategyRangeNodes is the most range nodes one create or edit call
-	// may configure; EditCustomerStrategy checks RangeAdd and RangeDel each
-	// against it.
-	MaxStrategyRangeNodes = 100
-	// MaxStrategyPageLimit is the largest page size of customer_strategy/list
+	maxStrategyAdmins = 20
+	// maxStrategyPageLimit is the largest page size of customer_strategy/list
 	// and get_range (also WeCom's default).
-	MaxStrategyPageLimit = 1000
-	// MaxStrategyDepth is how deep rule groups may nest, and
-	// MaxStrategyRangeTotal how many range nodes one group may hold in all.
-	// WeCom enforces both; the SDK cannot check them before sending.
-	MaxStrategyDepth      = 5
-	MaxStrategyRangeTotal = 3000
+	maxStrategyPageLimit = 1000
 )
 
-// StrategyRangeType says whether a range node of a rule group is a member
-// or a department.
-type StrategyRangeType int
-
-// Range node types.
-const (
-	StrategyRangeUser  StrategyRangeType = 1 // a member (UserID)
-	StrategyRangeParty StrategyRangeType = 2 // a department (PartyID)
-)
-
-// StrategyRange is one node of a rule group's management range.
-type StrategyRange struct {
-	Type    StrategyRangeType `json:"type"`
-	UserID  string            `json:"userid,omitempty"`  // StrategyRangeUser only
-	PartyID int               `json:"partyid,omitempty"` // StrategyRangeParty only
-}
-
-// UserRange is the range node of member userID.
-func UserRange(userID string) StrategyRange {
-	return StrategyRange{Type: StrategyRangeUser, UserID: userID}
-}
-
-// PartyRange is the range node of department partyID.
-func PartyRange(partyID int) StrategyRange {
-	return StrategyRange{Type: StrategyRangeParty, PartyID: partyID}
-}
-
-func (r StrategyRange) validate(field string, i int) error {
-	switch r.Type {
-	case StrategyRangeUser:
-		if r.UserID == "" || r.PartyID != 0 {
-			return invalidf("%s[%d]: a member node needs UserID and no PartyID", field, i)
+func validateRangeNode(n wecom.RangeNode, field string, i int) error {
+	switch n.Type {
+	case wecom.RangeUser:
+		if n.UserID == "" || n.PartyID != 0 {
+			return check.Invalidf("%s[%d]: a member node needs UserID and no PartyID", field, i)
 		}
-	case StrategyRangeParty:
-		if r.PartyID <= 0 || r.UserID != "" {
-			return invalidf("%s[%d]: a department node needs PartyID > 0 and no UserID", field, i)
+	case wecom.RangeParty:
+		if n.PartyID <= 0 || n.UserID != "" {
+			return check.Invalidf("%s[%d]: a department node needs PartyID > 0 and no UserID", field, i)
 		}
 	default:
-		return invalidf("%s[%d]: Type %d is neither StrategyRangeUser nor StrategyRangeParty", field, i, r.Type)
+		return check.Invalidf("%s[%d]: Type %d is neither wecom.RangeUser nor wecom.RangeParty", field, i, n.Type)
 	}
 	return nil
 }
 
-func validateRanges(field string, nodes []StrategyRange) error {
-	if err := maxItems(field, nodes, MaxStrategyRangeNodes); err != nil {
+func validateRanges(field string, nodes []wecom.RangeNode) error {
+	if err := api.MaxItems(check, field, nodes, MaxStrategyRangeNodes); err != nil {
 		return err
 	}
 	for i, n := range nodes {
-		if err := n.validate(field, i); err != nil {
+		if err := validateRangeNode(n, field, i); err != nil {
 			return err
 		}
 	}
@@ -128,7 +98,8 @@ func AllCustomerStrategyPrivileges() *CustomerStrategyPrivilege {
 
 // CustomerStrategy is a customer rule group (客户联系规则组) as
 // customer_strategy/get returns it: admins with a set of customer-contact
-// privileges over a range of members and departments.
+// privileges over a range of members and departments (wecom.RangeNode,
+// read with GetCustomerStrategyRange).
 //
 // Since 2023-12-01 an app sees and manages only the rule groups it created
 // itself: list, get, get_range, edit and del ignore (or refuse) groups made
@@ -147,9 +118,10 @@ type CustomerStrategy struct {
 	StrategyName string         `json:"strategy_name"`
 	CreateTime   wecom.UnixTime `json:"create_time"`
 	AdminList    []string       `json:"admin_list"`
-	// Privilege of a child group is its parent's: a child inherits it
-	// wholly and what was sent for it is ignored.
-	Privilege CustomerStrategyPrivilege `json:"privilege"`
+	// Privilege is what the admins may do; nil when WeCom's answer has
+	// none. A child group's is its parent's: a child inherits it wholly and
+	// what was sent for it is ignored.
+	Privilege *CustomerStrategyPrivilege `json:"privilege,omitempty"`
 }
 
 // ListCustomerStrategiesRequest pages through the rule groups the app
@@ -170,13 +142,6 @@ type ListCustomerStrategiesResponse struct {
 	NextCursor string                `json:"next_cursor"` // "" on the last page
 }
 
-func checkPageLimit(limit, max int) error {
-	if limit < 0 || limit > max {
-		return invalidf("Limit is %d; WeCom allows 1 to %d (0 for its default)", limit, max)
-	}
-	return nil
-}
-
 // ListCustomerStrategies returns one page of the ids of the rule groups this
 // app created. req may be nil.
 //
@@ -185,11 +150,11 @@ func (s *Service) ListCustomerStrategies(ctx context.Context, req *ListCustomerS
 	if req == nil {
 		req = &ListCustomerStrategiesRequest{}
 	}
-	if err := checkPageLimit(req.Limit, MaxStrategyPageLimit); err != nil {
+	if err := api.PageLimit(check, "Limit", req.Limit, maxStrategyPageLimit); err != nil {
 		return nil, err
 	}
 	var out ListCustomerStrategiesResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/customer_strategy/list", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_strategy/list", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -200,23 +165,11 @@ func (s *Service) ListCustomerStrategies(ctx context.Context, req *ListCustomerS
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
 func (s *Service) ListCustomerStrategiesIter(ctx context.Context, req *ListCustomerStrategiesRequest) iter.Seq2[int, error] {
-	var r ListCustomerStrategiesRequest
-	if req != nil {
-		r = *req
-	}
-	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]int, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.ListCustomerStrategies(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		ids := make([]int, len(resp.Strategy))
-		for i, st := range resp.Strategy {
-			ids[i] = st.StrategyID
-		}
-		return ids, resp.NextCursor, nil
-	})
+	refs := api.Iter(ctx, req, s.ListCustomerStrategies, func(r *ListCustomerStrategiesRequest) *string { return &r.Cursor },
+		func(p *ListCustomerStrategiesResponse) ([]CustomerStrategyRef, string) {
+			return p.Strategy, p.NextCursor
+		})
+	return api.IDs(refs, func(r *CustomerStrategyRef) int { return r.StrategyID })
 }
 
 type strategyIDBody struct {
@@ -225,7 +178,7 @@ type strategyIDBody struct {
 
 func checkStrategyID(id int) error {
 	if id <= 0 {
-		return invalidf("StrategyID is %d; a rule group id is a positive number", id)
+		return check.Invalidf("StrategyID is %d; a rule group id is a positive number", id)
 	}
 	return nil
 }
@@ -240,7 +193,7 @@ func (s *Service) GetCustomerStrategy(ctx context.Context, strategyID int) (*Cus
 	var out struct {
 		Strategy CustomerStrategy `json:"strategy"`
 	}
-	if err := s.read(ctx, "/cgi-bin/externalcontact/customer_strategy/get", strategyIDBody{strategyID}, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_strategy/get", strategyIDBody{strategyID}, &out); err != nil {
 		return nil, err
 	}
 	return &out.Strategy, nil
@@ -255,15 +208,15 @@ type GetCustomerStrategyRangeRequest struct {
 
 // GetCustomerStrategyRangeResponse is one page of a rule group's range.
 type GetCustomerStrategyRangeResponse struct {
-	Range      []StrategyRange `json:"range"`
-	NextCursor string          `json:"next_cursor"` // "" on the last page
+	Range      []wecom.RangeNode `json:"range"`
+	NextCursor string            `json:"next_cursor"` // "" on the last page
 }
 
 func (r *GetCustomerStrategyRangeRequest) validate() error {
 	if r == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
-	return firstErr(checkStrategyID(r.StrategyID), checkPageLimit(r.Limit, MaxStrategyPageLimit))
+	return api.FirstErr(checkStrategyID(r.StrategyID), api.PageLimit(check, "Limit", r.Limit, maxStrategyPageLimit))
 }
 
 // GetCustomerStrategyRange returns one page of the members and departments a
@@ -275,7 +228,7 @@ func (s *Service) GetCustomerStrategyRange(ctx context.Context, req *GetCustomer
 		return nil, err
 	}
 	var out GetCustomerStrategyRangeResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/customer_strategy/get_range", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_strategy/get_range", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -285,52 +238,42 @@ func (s *Service) GetCustomerStrategyRange(ctx context.Context, req *GetCustomer
 // starting at req.Cursor. req is not modified.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
-func (s *Service) GetCustomerStrategyRangeIter(ctx context.Context, req *GetCustomerStrategyRangeRequest) iter.Seq2[*StrategyRange, error] {
-	if err := req.validate(); err != nil {
-		return errSeq[*StrategyRange](err)
-	}
-	r := *req
-	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]*StrategyRange, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.GetCustomerStrategyRange(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		return pointersTo(resp.Range), resp.NextCursor, nil
-	})
+func (s *Service) GetCustomerStrategyRangeIter(ctx context.Context, req *GetCustomerStrategyRangeRequest) iter.Seq2[*wecom.RangeNode, error] {
+	return api.Iter(ctx, req, s.GetCustomerStrategyRange, func(r *GetCustomerStrategyRangeRequest) *string { return &r.Cursor },
+		func(p *GetCustomerStrategyRangeResponse) ([]wecom.RangeNode, string) { return p.Range, p.NextCursor })
 }
 
 // CreateCustomerStrategyRequest creates a rule group. A group with a
 // ParentID must manage a subset of its parent's range and inherits the
-// parent's privileges (Privilege is ignored); groups nest at most
-// MaxStrategyDepth deep.
+// parent's privileges (Privilege is ignored); groups nest at most 5 deep
+// and hold at most 3000 range nodes in all (WeCom enforces both).
 type CreateCustomerStrategyRequest struct {
 	ParentID     int    `json:"parent_id,omitempty"` // 0 for a top-level group
 	StrategyName string `json:"strategy_name"`       // required
-	// AdminList names the group's admins (not the super admin): 1 to
-	// MaxStrategyAdmins userids.
+	// AdminList names the group's admins (not the super admin): 1 to 20
+	// userids.
 	AdminList []string `json:"admin_list"`
 	// Privilege nil leaves WeCom's defaults (everything allowed).
 	Privilege *CustomerStrategyPrivilege `json:"privilege,omitempty"`
-	// Range is at most MaxStrategyRangeNodes nodes.
-	Range []StrategyRange `json:"range,omitempty"`
+	// Range is at most MaxStrategyRangeNodes nodes (wecom.UserNode,
+	// wecom.PartyNode); add more with EditCustomerStrategy's RangeAdd.
+	Range []wecom.RangeNode `json:"range,omitempty"`
 }
 
 func (r *CreateCustomerStrategyRequest) validate() error {
 	if r == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
 	if r.ParentID < 0 {
-		return invalidf("ParentID is %d; use 0 for a top-level group", r.ParentID)
+		return check.Invalidf("ParentID is %d; use 0 for a top-level group", r.ParentID)
 	}
 	if r.StrategyName == "" {
-		return invalidf("StrategyName is required")
+		return check.Invalidf("StrategyName is required")
 	}
 	if len(r.AdminList) == 0 {
-		return invalidf("AdminList is required: name 1 to %d admins", MaxStrategyAdmins)
+		return check.Invalidf("AdminList is required: name 1 to %d admins", maxStrategyAdmins)
 	}
-	return firstErr(maxItems("AdminList", r.AdminList, MaxStrategyAdmins), validateRanges("Range", r.Range))
+	return api.FirstErr(api.MaxItems(check, "AdminList", r.AdminList, maxStrategyAdmins), validateRanges("Range", r.Range))
 }
 
 // CreateCustomerStrategy creates a rule group and returns its id. Calls of
@@ -363,23 +306,22 @@ func (s *Service) CreateCustomerStrategy(ctx context.Context, req *CreateCustome
 type EditCustomerStrategyRequest struct {
 	StrategyID   int    `json:"strategy_id"`
 	StrategyName string `json:"strategy_name,omitempty"`
-	// AdminList, when not empty, replaces the admins (at most
-	// MaxStrategyAdmins).
+	// AdminList, when not empty, replaces the admins (at most 20).
 	AdminList []string `json:"admin_list,omitempty"`
 	// Privilege, when set, replaces the privileges whole (ignored for a
 	// child group, which keeps its parent's).
 	Privilege *CustomerStrategyPrivilege `json:"privilege,omitempty"`
 	// RangeAdd and RangeDel add nodes to and remove nodes from the range,
 	// at most MaxStrategyRangeNodes each.
-	RangeAdd []StrategyRange `json:"range_add,omitempty"`
-	RangeDel []StrategyRange `json:"range_del,omitempty"`
+	RangeAdd []wecom.RangeNode `json:"range_add,omitempty"`
+	RangeDel []wecom.RangeNode `json:"range_del,omitempty"`
 }
 
 func (r *EditCustomerStrategyRequest) validate() error {
 	if r == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
-	return firstErr(checkStrategyID(r.StrategyID), maxItems("AdminList", r.AdminList, MaxStrategyAdmins),
+	return api.FirstErr(checkStrategyID(r.StrategyID), api.MaxItems(check, "AdminList", r.AdminList, maxStrategyAdmins),
 		validateRanges("RangeAdd", r.RangeAdd), validateRanges("RangeDel", r.RangeDel))
 }
 
@@ -394,7 +336,7 @@ func (s *Service) EditCustomerStrategy(ctx context.Context, req *EditCustomerStr
 		return err
 	}
 	return s.serialStrategy(ctx, func() error {
-		return s.idempotent(ctx, "/cgi-bin/externalcontact/customer_strategy/edit", req, nil)
+		return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/customer_strategy/edit", req, nil)
 	})
 }
 
@@ -407,20 +349,11 @@ func (s *Service) DelCustomerStrategy(ctx context.Context, strategyID int) error
 	if err := checkStrategyID(strategyID); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/customer_strategy/del", strategyIDBody{strategyID}, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/customer_strategy/del", strategyIDBody{strategyID}, nil)
 }
 
 // serialStrategy runs fn while holding the corp's rule-group lock, or
 // gives up when ctx ends first.
 func (s *Service) serialStrategy(ctx context.Context, fn func() error) error {
 	return s.c.Serial(ctx, "customer_strategy", func(context.Context) error { return fn() })
-}
-
-// pointersTo returns pointers to the elements of items.
-func pointersTo[T any](items []T) []*T {
-	out := make([]*T, len(items))
-	for i := range items {
-		out[i] = &items[i]
-	}
-	return out
 }

@@ -8,6 +8,7 @@ import (
 	"iter"
 	"net/url"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -19,7 +20,7 @@ func (s *Service) ListFollowUsers(ctx context.Context) ([]string, error) {
 	var out struct {
 		FollowUser []string `json:"follow_user"`
 	}
-	if err := s.get(ctx, "/cgi-bin/externalcontact/get_follow_user_list", nil, &out); err != nil {
+	if err := api.Get(ctx, s.c, "/cgi-bin/externalcontact/get_follow_user_list", nil, &out); err != nil {
 		return nil, err
 	}
 	return out.FollowUser, nil
@@ -30,16 +31,25 @@ func (s *Service) ListFollowUsers(ctx context.Context) ([]string, error) {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92113
 func (s *Service) List(ctx context.Context, userID string) ([]string, error) {
-	if err := required("userID", userID); err != nil {
+	if err := check.Required("userID", userID); err != nil {
 		return nil, err
 	}
 	var out struct {
 		ExternalUserID []string `json:"external_userid"`
 	}
-	if err := s.get(ctx, "/cgi-bin/externalcontact/list", url.Values{"userid": {userID}}, &out); err != nil {
+	if err := api.Get(ctx, s.c, "/cgi-bin/externalcontact/list", url.Values{"userid": {userID}}, &out); err != nil {
 		return nil, err
 	}
 	return out.ExternalUserID, nil
+}
+
+// GetRequest names the customer Get reads and the page of its follow users.
+type GetRequest struct {
+	// ExternalUserID is the customer (required).
+	ExternalUserID string
+	// Cursor is "" for the first page of follow users, or a
+	// CustomerDetail.NextCursor for the next one.
+	Cursor string
 }
 
 // CustomerDetail is the answer of Get: the customer and one page of the
@@ -48,56 +58,54 @@ type CustomerDetail struct {
 	ExternalContact ExternalContact `json:"external_contact"`
 	FollowUser      []FollowUser    `json:"follow_user"`
 	// NextCursor is set when the customer has more than 500 follow users;
-	// pass it to Get for the next page.
+	// pass it in GetRequest.Cursor for the next page.
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-// Get returns a customer with one page (500) of its follow users; cursor is
-// "" for the first page. Use GetIter to read every follow user.
+// Get returns a customer with one page (500) of its follow users, from
+// req.Cursor ("" for the first page). Use GetIter to read every follow
+// user, and CustomerName when only the name is needed.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92114
-func (s *Service) Get(ctx context.Context, externalUserID, cursor string) (*CustomerDetail, error) {
-	if err := required("externalUserID", externalUserID); err != nil {
+func (s *Service) Get(ctx context.Context, req *GetRequest) (*CustomerDetail, error) {
+	if req == nil {
+		return nil, check.Invalidf("request is nil")
+	}
+	if err := check.Required("ExternalUserID", req.ExternalUserID); err != nil {
 		return nil, err
 	}
-	q := url.Values{"external_userid": {externalUserID}}
-	if cursor != "" {
-		q.Set("cursor", cursor)
+	q := url.Values{"external_userid": {req.ExternalUserID}}
+	if req.Cursor != "" {
+		q.Set("cursor", req.Cursor)
 	}
 	var out CustomerDetail
-	if err := s.get(ctx, "/cgi-bin/externalcontact/get", q, &out); err != nil {
+	if err := api.Get(ctx, s.c, "/cgi-bin/externalcontact/get", q, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// GetIter yields every follow user of a customer, page after page
-// of Get.
+// GetIter yields every follow user of req's customer, page after page of
+// Get, starting at req.Cursor. req is not modified.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92114
-func (s *Service) GetIter(ctx context.Context, externalUserID string) iter.Seq2[*FollowUser, error] {
-	return wecom.Paginate(ctx, "", func(ctx context.Context, cursor string) ([]*FollowUser, string, error) {
-		d, err := s.Get(ctx, externalUserID, cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		items := make([]*FollowUser, len(d.FollowUser))
-		for i := range d.FollowUser {
-			items[i] = &d.FollowUser[i]
-		}
-		return items, d.NextCursor, nil
-	})
+func (s *Service) GetIter(ctx context.Context, req *GetRequest) iter.Seq2[*FollowUser, error] {
+	return api.Iter(ctx, req, s.Get, func(r *GetRequest) *string { return &r.Cursor },
+		func(d *CustomerDetail) ([]FollowUser, string) { return d.FollowUser, d.NextCursor })
 }
 
-// BatchGetRequest asks batch/get_by_user for the customers of some members.
-type BatchGetRequest struct {
-	UserIDList []string `json:"userid_list"`      // 1 to 100 member userids
+// BatchGetByUserRequest asks batch/get_by_user for the customers of some
+// members.
+type BatchGetByUserRequest struct {
+	// UserIDList names 1 to MaxBatchUsers members (any number for
+	// BatchGetByUserMany, which splits them).
+	UserIDList []string `json:"userid_list"`
 	Cursor     string   `json:"cursor,omitempty"` // "" for the first page
 	Limit      int      `json:"limit,omitempty"`  // page size, 0 for WeCom's default (50), at most 100
 }
 
-// BatchGetResponse is one page of batch/get_by_user.
-type BatchGetResponse struct {
+// BatchGetByUserResponse is one page of batch/get_by_user.
+type BatchGetByUserResponse struct {
 	ExternalContactList []CustomerRecord `json:"external_contact_list"`
 	NextCursor          string           `json:"next_cursor"` // "" on the last page
 	// FailInfo lists the members whose customers WeCom left out: those
@@ -115,7 +123,7 @@ type BatchFailInfo struct {
 
 // Unlicensed returns the members of the request that WeCom reported
 // without an interop licence, or nil.
-func (r *BatchGetResponse) Unlicensed() []string {
+func (r *BatchGetByUserResponse) Unlicensed() []string {
 	if r == nil || r.FailInfo == nil {
 		return nil
 	}
@@ -134,14 +142,12 @@ func IsUnlicensed(err error) bool {
 	return errors.Is(err, ErrUnlicensed) || wecom.ErrorCode(err) == wecom.CodeNoInteropLicense
 }
 
-func (r *BatchGetRequest) validate() error {
+func (r *BatchGetByUserRequest) validate() error {
 	if len(r.UserIDList) == 0 {
-		return invalidf("UserIDList is required")
+		return check.Invalidf("UserIDList is required")
 	}
-	if r.Limit < 0 || r.Limit > MaxBatchLimit {
-		return invalidf("Limit is %d; WeCom allows 1 to %d (0 for its default)", r.Limit, MaxBatchLimit)
-	}
-	return maxItems("UserIDList", r.UserIDList, MaxBatchUsers)
+	return api.FirstErr(api.PageLimit(check, "Limit", r.Limit, maxBatchLimit),
+		api.MaxItems(check, "UserIDList", r.UserIDList, MaxBatchUsers))
 }
 
 // BatchGetByUser returns one page of the customers of up to 100 members,
@@ -150,15 +156,15 @@ func (r *BatchGetRequest) validate() error {
 // them lack one the error is WeCom's 701008 (IsUnlicensed).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
-func (s *Service) BatchGetByUser(ctx context.Context, req *BatchGetRequest) (*BatchGetResponse, error) {
+func (s *Service) BatchGetByUser(ctx context.Context, req *BatchGetByUserRequest) (*BatchGetByUserResponse, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	var out BatchGetResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/batch/get_by_user", req, &out); err != nil {
+	var out BatchGetByUserResponse
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/batch/get_by_user", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -170,46 +176,53 @@ func (s *Service) BatchGetByUser(ctx context.Context, req *BatchGetRequest) (*Ba
 // reported here (use BatchGetByUserMany or Sync, which report them).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
-func (s *Service) BatchGetByUserIter(ctx context.Context, req *BatchGetRequest) iter.Seq2[*CustomerRecord, error] {
-	if req == nil {
-		return errSeq[*CustomerRecord](invalidf("request is nil"))
-	}
-	r := *req
-	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]*CustomerRecord, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.BatchGetByUser(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		return recordPtrs(resp.ExternalContactList), resp.NextCursor, nil
-	})
+func (s *Service) BatchGetByUserIter(ctx context.Context, req *BatchGetByUserRequest) iter.Seq2[*CustomerRecord, error] {
+	return api.Iter(ctx, req, s.BatchGetByUser, func(r *BatchGetByUserRequest) *string { return &r.Cursor },
+		func(p *BatchGetByUserResponse) ([]CustomerRecord, string) { return p.ExternalContactList, p.NextCursor })
 }
 
 // BatchGetByUserMany reads every customer record of any number of members:
-// the userids are split into chunks of 100, each chunk is read to its end
-// (pages of limit records, 0 for 100), at most concurrency chunks at a time
-// (wecom.DefaultBatchConcurrency when <= 0), all under the client's rate
-// limiter. The result has one entry per userid in order; a chunk that fails
-// marks each of its userids with the error; a member WeCom reports without an
-// interop licence gets an error matching ErrUnlicensed (IsUnlicensed), and a
-// chunk of such members WeCom's 701008. It holds every record in memory: use
-// Sync to stream a whole corp.
+// req.UserIDList is split into calls of MaxBatchUsers, each chunk is read to
+// its end (pages of req.Limit records, 0 for 100), at most concurrency
+// chunks at a time (wecom.DefaultBatchConcurrency when <= 0), all under the
+// client's rate limiter. req is not modified.
+//
+// The result has one entry per userid in order, with the records that
+// member follows; a chunk that fails marks each of its userids with the
+// error; a member WeCom reports without an interop licence gets an error
+// matching ErrUnlicensed (IsUnlicensed), and a chunk of such members
+// WeCom's 701008. The error is for a request refused before anything is
+// sent (ErrInvalidArgument): nil, without userids, with a Cursor (each
+// chunk is read from its first page) or with a Limit WeCom does not allow.
+// It holds every record in memory: use Sync to stream a whole corp.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
-func (s *Service) BatchGetByUserMany(ctx context.Context, userIDs []string, limit, concurrency int) []wecom.BatchResult[string, []CustomerRecord] {
-	if limit == 0 {
-		limit = MaxBatchLimit
+func (s *Service) BatchGetByUserMany(ctx context.Context, req *BatchGetByUserRequest, concurrency int) ([]wecom.BatchResult[string, []CustomerRecord], error) {
+	if req == nil {
+		return nil, check.Invalidf("request is nil")
 	}
-	return wecom.Batch(ctx, userIDs, MaxBatchUsers, concurrency,
+	if len(req.UserIDList) == 0 {
+		return nil, check.Invalidf("UserIDList is required")
+	}
+	if req.Cursor != "" {
+		return nil, check.Invalidf("Cursor is set; BatchGetByUserMany reads each chunk of members from its first page (use BatchGetByUserIter to go on from a cursor)")
+	}
+	if err := api.PageLimit(check, "Limit", req.Limit, maxBatchLimit); err != nil {
+		return nil, err
+	}
+	limit := req.Limit
+	if limit == 0 {
+		limit = maxBatchLimit
+	}
+	return wecom.Batch(ctx, req.UserIDList, MaxBatchUsers, concurrency,
 		func(ctx context.Context, chunk []string, out []wecom.BatchResult[string, []CustomerRecord]) error {
 			index := make(map[string][]int, len(chunk))
 			for i, u := range chunk {
 				index[u] = append(index[u], i)
 			}
-			req := BatchGetRequest{UserIDList: chunk, Limit: limit}
+			page := BatchGetByUserRequest{UserIDList: chunk, Limit: limit}
 			for {
-				resp, err := s.BatchGetByUser(ctx, &req)
+				resp, err := s.BatchGetByUser(ctx, &page)
 				if err != nil {
 					return err
 				}
@@ -225,13 +238,20 @@ func (s *Service) BatchGetByUserMany(ctx context.Context, userIDs []string, limi
 						}
 					}
 				}
-				if resp.NextCursor == "" || resp.NextCursor == req.Cursor {
+				if resp.NextCursor == "" || resp.NextCursor == page.Cursor {
 					return nil
 				}
-				req.Cursor = resp.NextCursor
+				page.Cursor = resp.NextCursor
 			}
-		})
+		}), nil
 }
+
+// Lengths of a member's remark on a customer, in characters (the remark
+// itself is maxCustomerRemarkLen, remark_template.go).
+const (
+	maxRemarkDescriptionLen = 150
+	maxRemarkCompanyLen     = 20
+)
 
 // RemarkRequest edits a member's remark on a customer. At least one of
 // Remark, Description, RemarkCompany, RemarkMobiles and RemarkPicMediaID
@@ -262,13 +282,13 @@ func (r RemarkRequest) MarshalJSON() ([]byte, error) {
 }
 
 func (r *RemarkRequest) validate() error {
-	if err := firstErr(required("UserID", r.UserID), required("ExternalUserID", r.ExternalUserID),
-		maxChars("Remark", r.Remark, 20), maxChars("Description", r.Description, 150),
-		maxChars("RemarkCompany", r.RemarkCompany, 20)); err != nil {
+	if err := api.FirstErr(check.Required("UserID", r.UserID), check.Required("ExternalUserID", r.ExternalUserID),
+		check.MaxChars("Remark", r.Remark, maxCustomerRemarkLen), check.MaxChars("Description", r.Description, maxRemarkDescriptionLen),
+		check.MaxChars("RemarkCompany", r.RemarkCompany, maxRemarkCompanyLen)); err != nil {
 		return err
 	}
 	if r.Remark == "" && r.Description == "" && r.RemarkCompany == "" && r.RemarkMobiles == nil && r.RemarkPicMediaID == "" {
-		return invalidf("RemarkRequest changes nothing: set Remark, Description, RemarkCompany, RemarkMobiles or RemarkPicMediaID")
+		return check.Invalidf("RemarkRequest changes nothing: set Remark, Description, RemarkCompany, RemarkMobiles or RemarkPicMediaID")
 	}
 	return nil
 }
@@ -279,26 +299,10 @@ func (r *RemarkRequest) validate() error {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92115
 func (s *Service) Remark(ctx context.Context, req *RemarkRequest) error {
 	if req == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
 	if err := req.validate(); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/remark", req, nil)
-}
-
-func recordPtrs(recs []CustomerRecord) []*CustomerRecord {
-	out := make([]*CustomerRecord, len(recs))
-	for i := range recs {
-		out[i] = &recs[i]
-	}
-	return out
-}
-
-// errSeq is an iterator that yields err once.
-func errSeq[T any](err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		yield(zero, err)
-	}
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/remark", req, nil)
 }

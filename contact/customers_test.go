@@ -2,287 +2,341 @@ package contact_test
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 )
 
+const pathBatchGetByUser = "/cgi-bin/externalcontact/batch/get_by_user"
+
 func TestFollowUserListAndList(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	ids := seed(t, srv, 5, "alice", "bob")
-	users, err := svc.ListFollowUsers(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(users, []string{"alice", "bob"}) {
-		t.Fatalf("follow users = %v", users)
-	}
-	got, err := svc.List(bg, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{ids[0], ids[2], ids[4]}; !slices.Equal(got, want) {
-		t.Fatalf("List(alice) = %v, want %v", got, want)
-	}
-	if q := srv.Requests()[len(srv.Requests())-1].Query; q.Get("userid") != "alice" {
-		t.Fatalf("query = %v", q)
-	}
-	_, err = svc.List(bg, "nobody")
-	wantCode(t, err, 40003)
-	_, err = svc.List(bg, "")
-	wantInvalid(t, err)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 5, "alice", "bob")
+	users, err := svc.ListFollowUsers(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"alice", "bob"}, users)
+	got, err := svc.List(t.Context(), "alice")
+	require.NoError(t, err)
+	assert.Equal(t, []string{ids[0], ids[2], ids[4]}, got)
+	assert.Equal(t, "alice", srv.Requests()[len(srv.Requests())-1].Query.Get("userid"))
+	_, err = svc.List(t.Context(), "nobody")
+	testkit.WantCode(t, err, 40003)
+	_, err = svc.List(t.Context(), "")
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 }
 
 func TestGetAndFollowUsersIter(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	ids := seed(t, srv, 1, "u0")
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 1, "u0")
 	// the same customer adds four more members through a contact way
-	way, err := svc.AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWayMulti, Scene: contact.SceneQRCode,
+	_, err := svc.AddContactWay(t.Context(), &contact.AddContactWayRequest{Type: contact.ContactWayMulti, Scene: contact.SceneQRCode,
 		User: []string{"u1", "u2", "u3", "u4"}, State: "fair"})
-	wantCode(t, err, 41054) // u1..u4 have not the customer-contact feature yet
-	_ = way
-	if err := srv.Corp(srv.CorpID).AddStaff("u1", "u2", "u3", "u4"); err != nil {
-		t.Fatal(err)
-	}
-	way, err = svc.AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWayMulti, Scene: contact.SceneQRCode,
+	testkit.WantCode(t, err, 41054) // u1..u4 have not the customer-contact feature yet
+	testkit.Staff(t, srv, "u1", "u2", "u3", "u4")
+	way, err := svc.AddContactWay(t.Context(), &contact.AddContactWayRequest{Type: contact.ContactWayMulti, Scene: contact.SceneQRCode,
 		User: []string{"u1", "u2", "u3", "u4"}, State: "fair"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for range 4 {
-		if _, err := srv.Corp(srv.CorpID).ScanContactWay(bg, way.ConfigID, ids[0]); err != nil {
-			t.Fatal(err)
-		}
+		_, err := srv.Corp(srv.CorpID).ScanContactWay(t.Context(), way.ConfigID, ids[0])
+		require.NoError(t, err)
 	}
-	d, err := svc.Get(bg, ids[0], "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.ExternalContact.ExternalUserID != ids[0] || d.ExternalContact.Type != contact.CustomerWeChat || d.ExternalContact.UnionID == "" {
-		t.Fatalf("external_contact = %+v", d.ExternalContact)
-	}
-	if len(d.FollowUser) != 5 || d.NextCursor != "" {
-		t.Fatalf("follow users = %d, cursor %q", len(d.FollowUser), d.NextCursor)
-	}
+	d, err := svc.Get(t.Context(), &contact.GetRequest{ExternalUserID: ids[0]})
+	require.NoError(t, err)
+	assert.Equal(t, ids[0], d.ExternalContact.ExternalUserID)
+	assert.Equal(t, contact.CustomerWeChat, d.ExternalContact.Type)
+	assert.NotEmpty(t, d.ExternalContact.UnionID)
+	require.Len(t, d.FollowUser, 5)
+	assert.Empty(t, d.NextCursor)
 	f := d.FollowUser[1]
-	if f.UserID != "u1" || f.State != "fair" || f.AddWay != contact.AddWayQRCode || f.OperUserID != ids[0] || f.CreateTime == 0 {
-		t.Fatalf("follow user = %+v", f)
-	}
+	assert.Equal(t, "u1", f.UserID)
+	assert.Equal(t, "fair", f.State)
+	assert.Equal(t, contact.AddWayQRCode, f.AddWay)
+	assert.Equal(t, ids[0], f.OperUserID)
+	assert.NotZero(t, f.CreateTime)
 
 	srv.Corp(srv.CorpID).SetContactPageLimit(2)
-	d, err = svc.Get(bg, ids[0], "")
-	if err != nil || len(d.FollowUser) != 2 || d.NextCursor == "" {
-		t.Fatalf("first page: %v, %+v", err, d)
-	}
+	d, err = svc.Get(t.Context(), &contact.GetRequest{ExternalUserID: ids[0]})
+	require.NoError(t, err)
+	assert.Len(t, d.FollowUser, 2, "first page")
+	assert.NotEmpty(t, d.NextCursor)
 	var got []string
-	for fu, err := range svc.GetIter(bg, ids[0]) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	for fu, err := range svc.GetIter(t.Context(), &contact.GetRequest{ExternalUserID: ids[0]}) {
+		require.NoError(t, err)
 		got = append(got, fu.UserID)
 	}
-	if want := []string{"u0", "u1", "u2", "u3", "u4"}; !slices.Equal(got, want) {
-		t.Fatalf("iter = %v, want %v", got, want)
-	}
-	if q := srv.Requests()[len(srv.Requests())-1].Query; q.Get("cursor") == "" || q.Get("external_userid") != ids[0] {
-		t.Fatalf("last query = %v", q)
-	}
+	assert.Equal(t, []string{"u0", "u1", "u2", "u3", "u4"}, got)
+	q := srv.Requests()[len(srv.Requests())-1].Query
+	assert.NotEmpty(t, q.Get("cursor"), "the last page is asked for with a cursor")
+	assert.Equal(t, ids[0], q.Get("external_userid"))
 
-	_, err = svc.Get(bg, "wmnobody", "")
-	wantCode(t, err, 40096)
-	_, err = svc.Get(bg, "", "")
-	wantInvalid(t, err)
+	// GetIter starts at the request's cursor and leaves the request alone.
+	req := &contact.GetRequest{ExternalUserID: ids[0], Cursor: d.NextCursor}
+	got = got[:0]
+	for fu, err := range svc.GetIter(t.Context(), req) {
+		require.NoError(t, err)
+		got = append(got, fu.UserID)
+	}
+	assert.Equal(t, []string{"u2", "u3", "u4"}, got)
+	assert.Equal(t, d.NextCursor, req.Cursor)
+
+	_, err = svc.Get(t.Context(), &contact.GetRequest{ExternalUserID: "wmnobody"})
+	testkit.WantCode(t, err, 40096)
+	_, err = svc.Get(t.Context(), &contact.GetRequest{})
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+	_, err = svc.Get(t.Context(), nil)
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+	for _, err := range svc.GetIter(t.Context(), nil) {
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+	}
 }
 
 func TestBatchGetByUser(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	ids := seed(t, srv, 7, "a", "b")
-	resp, err := svc.BatchGetByUser(bg, &contact.BatchGetRequest{UserIDList: []string{"a", "b"}, Limit: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := lastBody(t, srv, "/cgi-bin/externalcontact/batch/get_by_user")
-	if fmt.Sprint(body["userid_list"]) != "[a b]" || body["limit"] != 3.0 {
-		t.Fatalf("request body = %v", body)
-	}
-	if _, ok := body["cursor"]; ok {
-		t.Fatalf("empty cursor sent: %v", body)
-	}
-	if len(resp.ExternalContactList) != 3 || resp.NextCursor == "" {
-		t.Fatalf("page = %+v", resp)
-	}
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 7, "a", "b")
+	resp, err := svc.BatchGetByUser(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"a", "b"}, Limit: 3})
+	require.NoError(t, err)
+	body := testkit.LastBody(t, srv, pathBatchGetByUser)
+	assert.Equal(t, []any{"a", "b"}, body["userid_list"])
+	assert.Equal(t, 3.0, body["limit"])
+	assert.NotContains(t, body, "cursor", "empty cursor sent")
+	require.Len(t, resp.ExternalContactList, 3)
+	assert.NotEmpty(t, resp.NextCursor)
 	r0 := resp.ExternalContactList[0]
-	if r0.ExternalContact.ExternalUserID != ids[0] || r0.FollowInfo.UserID != "a" || r0.FollowInfo.State != "seed" {
-		t.Fatalf("record = %+v", r0)
-	}
+	assert.Equal(t, ids[0], r0.ExternalContact.ExternalUserID)
+	assert.Equal(t, "a", r0.FollowInfo.UserID)
+	assert.Equal(t, "seed", r0.FollowInfo.State)
 
 	seen := map[string]string{}
-	for rec, err := range svc.BatchGetByUserIter(bg, &contact.BatchGetRequest{UserIDList: []string{"a", "b"}, Limit: 2}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, dup := seen[rec.ExternalContact.ExternalUserID]; dup {
-			t.Fatalf("duplicate %s", rec.ExternalContact.ExternalUserID)
-		}
+	for rec, err := range svc.BatchGetByUserIter(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"a", "b"}, Limit: 2}) {
+		require.NoError(t, err)
+		require.NotContains(t, seen, rec.ExternalContact.ExternalUserID, "duplicate")
 		seen[rec.ExternalContact.ExternalUserID] = rec.FollowInfo.UserID
 	}
-	if len(seen) != 7 || seen[ids[1]] != "b" {
-		t.Fatalf("iter saw %d records: %v", len(seen), seen)
-	}
+	assert.Len(t, seen, 7)
+	assert.Equal(t, "b", seen[ids[1]])
 }
 
 func TestBatchGetByUserLimits(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seed(t, srv, 150, "a")
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 150, "a")
 	many := make([]string, 101)
 	for i := range many {
 		many[i] = fmt.Sprint("u", i)
 	}
-	before := srv.Count("/cgi-bin/externalcontact/batch/get_by_user")
-	_, err := svc.BatchGetByUser(bg, &contact.BatchGetRequest{UserIDList: many})
-	wantInvalid(t, err)
-	_, err = svc.BatchGetByUser(bg, &contact.BatchGetRequest{UserIDList: []string{"a"}, Limit: 101})
-	wantInvalid(t, err)
-	_, err = svc.BatchGetByUser(bg, nil)
-	wantInvalid(t, err)
-	if n := srv.Count("/cgi-bin/externalcontact/batch/get_by_user"); n != before {
-		t.Fatalf("invalid requests reached the server: %d", n-before)
-	}
+	before := srv.Count(pathBatchGetByUser)
+	_, err := svc.BatchGetByUser(t.Context(), &contact.BatchGetByUserRequest{UserIDList: many})
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+	_, err = svc.BatchGetByUser(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"a"}, Limit: 101})
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+	_, err = svc.BatchGetByUser(t.Context(), nil)
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+	assert.Equal(t, before, srv.Count(pathBatchGetByUser), "invalid requests reached the server")
 
 	// The fake enforces the documented limits itself.
-	c := svc.Client()
 	var out struct {
 		List []struct{} `json:"external_contact_list"`
 	}
-	err = c.Do(bg, &wecom.Request{Method: "POST", Path: "/cgi-bin/externalcontact/batch/get_by_user", Op: wecom.OpRead,
-		Body: map[string]any{"userid_list": many}, Out: &out})
-	wantCode(t, err, 40058)
-	err = c.Do(bg, &wecom.Request{Method: "POST", Path: "/cgi-bin/externalcontact/batch/get_by_user", Op: wecom.OpRead,
-		Body: map[string]any{"userid_list": []string{"a"}, "limit": 500}, Out: &out})
-	if err != nil || len(out.List) != 100 {
-		t.Fatalf("limit 500: err %v, %d records; want clamped to 100", err, len(out.List))
+	post := func(body map[string]any) error {
+		return c.Do(t.Context(), &wecom.Request{Method: "POST", Path: pathBatchGetByUser, Op: wecom.OpRead, Body: body, Out: &out})
 	}
-	err = c.Do(bg, &wecom.Request{Method: "POST", Path: "/cgi-bin/externalcontact/batch/get_by_user", Op: wecom.OpRead,
-		Body: map[string]any{"userid_list": []string{"a"}}, Out: &out})
-	if err != nil || len(out.List) != 50 {
-		t.Fatalf("default limit: err %v, %d records; want 50", err, len(out.List))
-	}
-	err = c.Do(bg, &wecom.Request{Method: "POST", Path: "/cgi-bin/externalcontact/batch/get_by_user", Op: wecom.OpRead,
-		Body: map[string]any{"userid_list": []string{"a"}, "user_list": []string{"a"}}, Out: &out})
-	wantCode(t, err, 40058) // unknown field
+	testkit.WantCode(t, post(map[string]any{"userid_list": many}), wecom.CodeInvalidParameter)
+	require.NoError(t, post(map[string]any{"userid_list": []string{"a"}, "limit": 500}))
+	assert.Len(t, out.List, 100, "limit 500 is clamped to 100")
+	require.NoError(t, post(map[string]any{"userid_list": []string{"a"}}))
+	assert.Len(t, out.List, 50, "the default limit")
+	testkit.WantCode(t, post(map[string]any{"userid_list": []string{"a"}, "user_list": []string{"a"}}), wecom.CodeInvalidParameter) // unknown field
 }
 
-func TestBatchGetByUsersChunks(t *testing.T) {
+func TestBatchGetByUserManyChunks(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	staff := make([]string, 230)
 	for i := range staff {
 		staff[i] = fmt.Sprintf("s%03d", i)
 	}
-	seed(t, srv, 460, staff...)
+	testkit.Seed(t, srv, 460, staff...)
 	users := append(append([]string{}, staff...), "ghost") // the last chunk fails: ghost is unknown
-	res := svc.BatchGetByUserMany(bg, users, 0, 2)
-	if len(res) != len(users) {
-		t.Fatalf("%d results", len(res))
-	}
+	req := &contact.BatchGetByUserRequest{UserIDList: users}
+	res, err := svc.BatchGetByUserMany(t.Context(), req, 2)
+	require.NoError(t, err)
+	require.Len(t, res, len(users))
 	for i, r := range res[:200] {
-		if r.Err != nil || r.Item != staff[i] || len(r.Value) != 2 || r.Value[0].FollowInfo.UserID != staff[i] {
-			t.Fatalf("result %d = %+v", i, r)
-		}
+		require.NoError(t, r.Err, "result %d", i)
+		assert.Equal(t, staff[i], r.Item)
+		require.Len(t, r.Value, 2, "result %d", i)
+		assert.Equal(t, staff[i], r.Value[0].FollowInfo.UserID)
 	}
 	for _, r := range res[200:] {
-		if wecom.ErrorCode(r.Err) != 40003 {
-			t.Fatalf("result for %s: err %v, want 40003 for its chunk", r.Item, r.Err)
-		}
+		assert.Equal(t, 40003, wecom.ErrorCode(r.Err), "result for %s: the error of its chunk", r.Item)
 	}
 	// chunks of 100 users with 200 records each take two pages; the last chunk fails at once
-	if n := srv.Count("/cgi-bin/externalcontact/batch/get_by_user"); n != 5 {
-		t.Fatalf("%d calls, want 5", n)
-	}
+	assert.Equal(t, 5, srv.Count(pathBatchGetByUser))
 	for _, r := range srv.Requests() {
-		if r.Path == "/cgi-bin/externalcontact/batch/get_by_user" && strings.Count(string(r.Body), `"s`) > 100 {
-			t.Fatalf("a call named more than 100 users")
+		if r.Path == pathBatchGetByUser {
+			assert.LessOrEqual(t, strings.Count(string(r.Body), `"s`), contact.MaxBatchUsers, "a call named more than 100 users")
 		}
 	}
+	assert.Len(t, req.UserIDList, len(users), "the request is not modified")
+	assert.Empty(t, req.Cursor)
+}
+
+// BatchGetByUserMany refuses what it cannot send before sending anything,
+// with no results.
+func TestBatchGetByUserManyRefusesBadRequests(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	for _, req := range []*contact.BatchGetByUserRequest{
+		nil,
+		{},
+		{UserIDList: []string{"a"}, Cursor: "c1"},
+		{UserIDList: []string{"a"}, Limit: 101},
+		{UserIDList: []string{"a"}, Limit: -1},
+	} {
+		res, err := svc.BatchGetByUserMany(t.Context(), req, 0)
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+		assert.Nil(t, res)
+	}
+	assert.Empty(t, srv.Requests())
 }
 
 func TestRemark(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	ids := seed(t, srv, 1, "a")
-	err := svc.Remark(bg, &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], Remark: "VIP 李",
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 1, "a")
+	err := svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], Remark: "VIP 李",
 		Description: "buys often", RemarkCompany: "ACME", RemarkMobiles: []string{"13800000001", "13800000002"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := lastBody(t, srv, "/cgi-bin/externalcontact/remark")
-	if body["remark"] != "VIP 李" || body["remark_company"] != "ACME" || body["description"] != "buys often" {
-		t.Fatalf("body = %v", body)
-	}
-	if _, ok := body["remark_pic_mediaid"]; ok {
-		t.Fatalf("unset field sent: %v", body)
-	}
-	d, err := svc.Get(bg, ids[0], "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	body := testkit.LastBody(t, srv, "/cgi-bin/externalcontact/remark")
+	assert.Equal(t, "VIP 李", body["remark"])
+	assert.Equal(t, "ACME", body["remark_company"])
+	assert.Equal(t, "buys often", body["description"])
+	assert.NotContains(t, body, "remark_pic_mediaid", "unset field sent")
+	d, err := svc.Get(t.Context(), &contact.GetRequest{ExternalUserID: ids[0]})
+	require.NoError(t, err)
 	f := d.FollowUser[0]
-	if f.Remark != "VIP 李" || f.Description != "buys often" || f.RemarkCorpName != "ACME" || len(f.RemarkMobiles) != 2 {
-		t.Fatalf("after remark: %+v", f)
-	}
+	assert.Equal(t, "VIP 李", f.Remark)
+	assert.Equal(t, "buys often", f.Description)
+	assert.Equal(t, "ACME", f.RemarkCorpName)
+	assert.Len(t, f.RemarkMobiles, 2)
 	// [""] clears the phone numbers
-	if err := svc.Remark(bg, &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], RemarkMobiles: []string{""}}); err != nil {
-		t.Fatal(err)
-	}
-	d, _ = svc.Get(bg, ids[0], "")
-	if len(d.FollowUser[0].RemarkMobiles) != 0 || d.FollowUser[0].Remark != "VIP 李" {
-		t.Fatalf("after clearing: %+v", d.FollowUser[0])
-	}
+	require.NoError(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], RemarkMobiles: []string{""}}))
+	d, err = svc.Get(t.Context(), &contact.GetRequest{ExternalUserID: ids[0]})
+	require.NoError(t, err)
+	assert.Empty(t, d.FollowUser[0].RemarkMobiles, "after clearing")
+	assert.Equal(t, "VIP 李", d.FollowUser[0].Remark)
 
-	wantInvalid(t, svc.Remark(bg, &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0]}))
-	wantInvalid(t, svc.Remark(bg, &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], Remark: strings.Repeat("字", 21)}))
-	wantInvalid(t, svc.Remark(bg, nil))
-	wantCode(t, svc.Remark(bg, &contact.RemarkRequest{UserID: "a", ExternalUserID: "wmnobody", Remark: "x"}), 40096)
-	if err := srv.Corp(srv.CorpID).AddStaff("b"); err != nil {
-		t.Fatal(err)
-	}
-	wantCode(t, svc.Remark(bg, &contact.RemarkRequest{UserID: "b", ExternalUserID: ids[0], Remark: "x"}), 84061)
+	testkit.WantInvalid(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0]}), contact.ErrInvalidArgument)
+	testkit.WantInvalid(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], Remark: strings.Repeat("字", 21)}), contact.ErrInvalidArgument)
+	testkit.WantInvalid(t, svc.Remark(t.Context(), nil), contact.ErrInvalidArgument)
+	testkit.WantCode(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: "wmnobody", Remark: "x"}), 40096)
+	testkit.Staff(t, srv, "b")
+	testkit.WantCode(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "b", ExternalUserID: ids[0], Remark: "x"}), wecom.CodeNotExternalContact)
 }
 
 func TestGetWeComCustomerProfile(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	ids := seed(t, srv, 10, "a")
-	d, err := svc.Get(bg, ids[9], "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 10, "a")
+	d, err := svc.Get(t.Context(), &contact.GetRequest{ExternalUserID: ids[9]})
+	require.NoError(t, err)
 	ec := d.ExternalContact
-	if ec.Type != contact.CustomerWeCom || ec.UnionID != "" || ec.CorpName == "" || ec.CorpFullName == "" || ec.Position == "" {
-		t.Fatalf("WeCom customer = %+v", ec)
-	}
+	assert.Equal(t, contact.CustomerWeCom, ec.Type)
+	assert.Empty(t, ec.UnionID)
+	assert.NotEmpty(t, ec.CorpName)
+	assert.NotEmpty(t, ec.CorpFullName)
+	assert.NotEmpty(t, ec.Position)
 	p := ec.ExternalProfile
-	if p == nil || len(p.ExternalAttr) != 3 {
-		t.Fatalf("external_profile = %+v", p)
+	require.NotNil(t, p)
+	require.Len(t, p.ExternalAttr, 3)
+	assert.Equal(t, contact.ExternalAttr{Type: contact.AttrText, Name: p.ExternalAttr[0].Name, Text: &contact.AttrTextValue{Value: "Buyer"}}, p.ExternalAttr[0])
+	web := p.ExternalAttr[1]
+	assert.Equal(t, contact.AttrWeb, web.Type)
+	require.NotNil(t, web.Web)
+	assert.NotEmpty(t, web.Web.URL)
+	mp := p.ExternalAttr[2]
+	assert.Equal(t, contact.AttrMiniProgram, mp.Type)
+	require.NotNil(t, mp.MiniProgram)
+	assert.NotEmpty(t, mp.MiniProgram.AppID)
+	assert.Equal(t, "/index", mp.MiniProgram.PagePath)
+	resp, err := svc.BatchGetByUser(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"a"}})
+	require.NoError(t, err)
+	assert.NotNil(t, resp.ExternalContactList[9].ExternalContact.ExternalProfile, "batch lost the profile")
+}
+
+// TestRemarkClearMobiles: an empty, non-nil RemarkMobiles clears the remark
+// phone numbers; WeCom wants [""] for that.
+func TestRemarkClearMobiles(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 1, "a")
+	require.NoError(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], RemarkMobiles: []string{"13800000001"}}))
+	require.NoError(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], RemarkMobiles: []string{}}))
+	assert.Equal(t, []any{""}, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/remark")["remark_mobiles"])
+	d, err := svc.Get(t.Context(), &contact.GetRequest{ExternalUserID: ids[0]})
+	require.NoError(t, err)
+	assert.Empty(t, d.FollowUser[0].RemarkMobiles, "after clearing")
+	// a nil RemarkMobiles is not sent
+	require.NoError(t, svc.Remark(t.Context(), &contact.RemarkRequest{UserID: "a", ExternalUserID: ids[0], Remark: "x"}))
+	assert.NotContains(t, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/remark"), "remark_mobiles")
+}
+
+func TestBatchGetByUserReportsUnlicensedMembers(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 6, "alice", "bob", "carol")
+	require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed("bob", true))
+	ctx := t.Context()
+
+	resp, err := svc.BatchGetByUser(ctx, &contact.BatchGetByUserRequest{UserIDList: []string{"alice", "bob", "carol"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"bob"}, resp.Unlicensed())
+	for _, r := range resp.ExternalContactList {
+		assert.NotEqual(t, "bob", r.FollowInfo.UserID)
 	}
-	if a := p.ExternalAttr[0]; a.Type != contact.AttrText || a.Text == nil || a.Text.Value != "Buyer" {
-		t.Fatalf("text attr = %+v", a)
-	}
-	if a := p.ExternalAttr[1]; a.Type != contact.AttrWeb || a.Web == nil || a.Web.URL == "" {
-		t.Fatalf("web attr = %+v", a)
-	}
-	if a := p.ExternalAttr[2]; a.Type != contact.AttrMiniProgram || a.MiniProgram == nil || a.MiniProgram.AppID == "" || a.MiniProgram.PagePath != "/index" {
-		t.Fatalf("miniprogram attr = %+v", a)
-	}
-	resp, err := svc.BatchGetByUser(bg, &contact.BatchGetRequest{UserIDList: []string{"a"}})
-	if err != nil || resp.ExternalContactList[9].ExternalContact.ExternalProfile == nil {
-		t.Fatalf("batch lost the profile: %v", err)
-	}
+	assert.Len(t, resp.ExternalContactList, 4)
+
+	require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed("alice", true))
+	_, err = svc.BatchGetByUser(ctx, &contact.BatchGetByUserRequest{UserIDList: []string{"alice", "bob"}})
+	require.Error(t, err)
+	assert.True(t, contact.IsUnlicensed(err), "%v", err)
+	assert.Equal(t, wecom.CodeNoInteropLicense, wecom.ErrorCode(err))
+	assert.Contains(t, err.Error(), "interop licence")
+}
+
+func TestBatchGetByUserManyMarksUnlicensedMembers(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 6, "alice", "bob", "carol")
+	require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed("bob", true))
+	res, err := svc.BatchGetByUserMany(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"alice", "bob", "carol"}, Limit: 1}, 1)
+	require.NoError(t, err)
+	require.Len(t, res, 3)
+	assert.NoError(t, res[0].Err)
+	assert.Len(t, res[0].Value, 2)
+	assert.ErrorIs(t, res[1].Err, contact.ErrUnlicensed)
+	assert.True(t, contact.IsUnlicensed(res[1].Err))
+	assert.Empty(t, res[1].Value)
+	assert.NoError(t, res[2].Err)
+	assert.Len(t, res[2].Value, 2)
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -32,7 +34,7 @@ func TestCreatesThatMayHaveLandedSayWhereToLook(t *testing.T) {
 		}},
 		{"/cgi-bin/externalcontact/customer_strategy/create", "customer_strategy/list", func(ctx context.Context, svc *contact.Service) error {
 			_, err := svc.CreateCustomerStrategy(ctx, &contact.CreateCustomerStrategyRequest{StrategyName: "East sales",
-				AdminList: []string{"boss"}, Range: []contact.StrategyRange{contact.UserRange("a")}})
+				AdminList: []string{"boss"}, Range: []wecom.RangeNode{wecom.UserNode("a")}})
 			return err
 		}},
 		{"/cgi-bin/externalcontact/add_intercept_rule", "get_intercept_rule_list", func(ctx context.Context, svc *contact.Service) error {
@@ -57,8 +59,8 @@ func TestCreatesThatMayHaveLandedSayWhereToLook(t *testing.T) {
 	for _, c := range creates {
 		t.Run(c.path, func(t *testing.T) {
 			t.Parallel()
-			srv := wecomtest.NewServer(t)
-			svc := contact.New(srv.Client())
+			srv, client := testkit.Setup(t)
+			svc := contact.New(client)
 			for _, f := range []wecomtest.Fault{{Drop: true}, {HTTPStatus: 502}} {
 				srv.ResetRequests()
 				srv.Fail(c.path, f)
@@ -80,5 +82,76 @@ func TestCreatesThatMayHaveLandedSayWhereToLook(t *testing.T) {
 			var mc *wecom.MaybeCreatedError
 			assert.False(t, errors.As(err, &mc), "a refusal created nothing")
 		})
+	}
+}
+
+func TestCancelledSyncSaysWhatHappenedAndWhatToDo(t *testing.T) {
+	t.Parallel()
+	_, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var err error
+	for _, e := range svc.Sync(ctx, nil) {
+		err = e
+	}
+	require.Error(t, err)
+	msg := err.Error()
+	assert.Contains(t, msg, "sync was stopped at the start")
+	assert.Contains(t, msg, "context canceled")
+	assert.Contains(t, msg, "CheckpointOf")
+	assert.NotContains(t, msg, `user 0 ("")`)
+
+	cp := contact.Checkpoint{UserIndex: 2, UserID: "lisi", Cursor: "c2", Batch: "ab12"}
+	assert.Equal(t, `member #3 (lisi), within its batch ab12 (cursor "c2")`, cp.String())
+}
+
+// Input refused before sending says what WeCom allows, and which item of a
+// list is wrong.
+func TestRefusalsSayWhatWeComAllows(t *testing.T) {
+	t.Parallel()
+	_, c := testkit.Setup(t)
+	svc := contact.New(c)
+	for _, tc := range []struct {
+		want string
+		err  func() error
+	}{
+		{"contact: Limit is 1001; WeCom allows 1 to 1000 (0 for its default)", func() error {
+			_, err := svc.ListCustomerStrategies(t.Context(), &contact.ListCustomerStrategiesRequest{Limit: 1001})
+			return err
+		}},
+		{"contact: PageSize is 2000; WeCom allows 1 to 1000 (0 for its default)", func() error {
+			_, err := svc.ListUnassigned(t.Context(), &contact.ListUnassignedRequest{PageSize: 2000})
+			return err
+		}},
+		{"contact: Limit is 101; WeCom allows 1 to 100 (0 for its default)", func() error {
+			_, err := svc.BatchGetByUserMany(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"a"}, Limit: 101}, 0)
+			return err
+		}},
+		{"contact: UserIDList has 101 items; WeCom allows at most 100 per call", func() error {
+			_, err := svc.BatchGetByUser(t.Context(), &contact.BatchGetByUserRequest{UserIDList: make([]string, 101)})
+			return err
+		}},
+		{"contact: Cursor is set; BatchGetByUserMany reads each chunk of members from its first page (use BatchGetByUserIter to go on from a cursor)", func() error {
+			_, err := svc.BatchGetByUserMany(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"a"}, Cursor: "c"}, 0)
+			return err
+		}},
+		{"contact: reqs[1]: UserID is required", func() error {
+			_, err := svc.MarkTagMany(t.Context(), []*contact.MarkTagRequest{
+				{UserID: "a", ExternalUserID: "wm1", AddTag: []string{"et1"}}, {ExternalUserID: "wm2", AddTag: []string{"et1"}}}, 0)
+			return err
+		}},
+		{"contact: TransferSuccessMsg is 201 characters long; WeCom allows at most 200", func() error {
+			_, err := svc.TransferCustomer(t.Context(), &contact.TransferCustomerRequest{HandoverUserID: "a", TakeoverUserID: "b",
+				ExternalUserID: []string{"wm1"}, TransferSuccessMsg: strings.Repeat("谢", 201)})
+			return err
+		}},
+		{"contact: RangeAdd[0]: Type 3 is neither wecom.RangeUser nor wecom.RangeParty", func() error {
+			return svc.EditCustomerStrategy(t.Context(), &contact.EditCustomerStrategyRequest{StrategyID: 1, RangeAdd: []wecom.RangeNode{{Type: 3}}})
+		}},
+	} {
+		err := tc.err()
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+		assert.EqualError(t, err, tc.want)
 	}
 }

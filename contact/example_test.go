@@ -30,7 +30,7 @@ func Example() {
 		return
 	}
 	scan, _ := srv.Corp(srv.CorpID).ScanContactWay(ctx, way.ConfigID, "") // someone scans the code
-	detail, err := svc.Get(ctx, scan.ExternalUserID, "")
+	detail, err := svc.Get(ctx, &contact.GetRequest{ExternalUserID: scan.ExternalUserID})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -5,8 +5,11 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/contact"
-	"github.com/scrmkit/scrm/wecom/wecomtest"
+	"github.com/scrmkit/scrm/internal/testkit"
 )
 
 // FuzzDecodeBatchResponse decodes WeCom's batch/get_by_user answer, the
@@ -18,25 +21,19 @@ func FuzzDecodeBatchResponse(f *testing.F) {
 	f.Add([]byte(`{"external_contact_list":null,"next_cursor":""}`))
 	f.Add([]byte(`{"external_contact_list":[{"follow_info":{"createtime":"x"}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var a contact.BatchGetResponse
+		var a contact.BatchGetByUserResponse
 		if err := json.Unmarshal(data, &a); err != nil {
 			return
 		}
 		out, err := json.Marshal(a)
-		if err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
-		var b contact.BatchGetResponse
-		if err := json.Unmarshal(out, &b); err != nil {
-			t.Fatalf("decode own encoding %s: %v", out, err)
-		}
+		require.NoError(t, err, "re-encode")
+		var b contact.BatchGetByUserResponse
+		require.NoError(t, json.Unmarshal(out, &b), "decode own encoding %s", out)
 		// compare the re-decoded value with the first decode, so that
 		// anything the first decode or the encoding loses shows
 		emptyToNil(reflect.ValueOf(&a).Elem())
 		emptyToNil(reflect.ValueOf(&b).Elem())
-		if !reflect.DeepEqual(a, b) {
-			t.Fatalf("round trip changed the value:\n%+v\n%+v\nencoded %s", a, b, out)
-		}
+		require.Equal(t, a, b, "the round trip changed the value; encoded %s", out)
 	})
 }
 
@@ -72,16 +69,12 @@ func emptyToNil(v reflect.Value) {
 
 func TestEmptyToNil(t *testing.T) {
 	t.Parallel()
-	a := contact.BatchGetResponse{ExternalContactList: []contact.CustomerRecord{{FollowInfo: contact.FollowInfo{TagID: []string{}}}}}
+	a := contact.BatchGetByUserResponse{ExternalContactList: []contact.CustomerRecord{{FollowInfo: contact.FollowInfo{TagID: []string{}}}}}
 	emptyToNil(reflect.ValueOf(&a).Elem())
-	if a.ExternalContactList[0].FollowInfo.TagID != nil {
-		t.Fatal("empty slice inside a slice element kept")
-	}
-	b := contact.BatchGetResponse{ExternalContactList: []contact.CustomerRecord{}}
+	assert.Nil(t, a.ExternalContactList[0].FollowInfo.TagID, "an empty slice inside a slice element kept")
+	b := contact.BatchGetByUserResponse{ExternalContactList: []contact.CustomerRecord{}}
 	emptyToNil(reflect.ValueOf(&b).Elem())
-	if b.ExternalContactList != nil {
-		t.Fatal("empty top-level slice kept")
-	}
+	assert.Nil(t, b.ExternalContactList, "an empty top-level slice kept")
 }
 
 // FuzzDecodeCustomerDetail decodes externalcontact/get answers.
@@ -93,9 +86,8 @@ func FuzzDecodeCustomerDetail(f *testing.F) {
 		if err := json.Unmarshal(data, &d); err != nil {
 			return
 		}
-		if _, err := json.Marshal(d); err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
+		_, err := json.Marshal(d)
+		require.NoError(t, err, "re-encode")
 	})
 }
 
@@ -103,20 +95,14 @@ func FuzzDecodeCustomerDetail(f *testing.F) {
 // checkpoints: it must never panic, never yield a record twice, and only
 // yield records that exist.
 func FuzzSyncResume(f *testing.F) {
-	srv := wecomtest.NewServer(f)
+	srv, c := testkit.Setup(f)
 	staff := []string{"a", "b", "c", "d"}
-	if err := srv.Corp(srv.CorpID).AddStaff(staff...); err != nil {
-		f.Fatal(err)
-	}
-	ids, err := srv.Corp(srv.CorpID).SeedCustomers(40, staff)
-	if err != nil {
-		f.Fatal(err)
-	}
+	ids := testkit.Seed(f, srv, 40, staff...)
 	exists := map[string]bool{}
 	for i, id := range ids {
 		exists[id+"/"+staff[i%len(staff)]] = true
 	}
-	svc := contact.New(srv.Client())
+	svc := contact.New(c)
 	f.Add([]byte(`{"user_index":0}`))
 	f.Add([]byte(`{"user_index":2,"user_id":"c","cursor":""}`))
 	f.Add([]byte(`{"user_index":1,"user_id":"b","cursor":"YzowOjM"}`))
@@ -125,12 +111,11 @@ func FuzzSyncResume(f *testing.F) {
 	f.Add([]byte(`{"user_index":1,"user_id":"b","cursor":"not-a-cursor"}`))
 	// real mid-batch checkpoints, which name their batch
 	n := 0
-	for page, err := range svc.Sync(bg, nil, contact.SyncBatchUsers(2), contact.SyncPageSize(7)) {
-		if err != nil {
-			f.Fatal(err)
-		}
+	for page, err := range svc.Sync(f.Context(), nil, contact.WithBatchUsers(2), contact.WithPageSize(7)) {
+		require.NoError(f, err)
 		if page.Next.Cursor != "" {
-			b, _ := json.Marshal(page.Next)
+			b, err := json.Marshal(page.Next)
+			require.NoError(f, err)
 			f.Add(b)
 			if n++; n == 3 {
 				break
@@ -143,15 +128,14 @@ func FuzzSyncResume(f *testing.F) {
 			return
 		}
 		seen := map[string]bool{}
-		for page, err := range svc.Sync(bg, &cp, contact.SyncBatchUsers(2), contact.SyncPageSize(7)) {
+		for page, err := range svc.Sync(t.Context(), &cp, contact.WithBatchUsers(2), contact.WithPageSize(7)) {
 			if err != nil {
 				return // bad cursors are WeCom's to refuse
 			}
 			for _, r := range page.Records {
 				k := key(r)
-				if seen[k] || !exists[k] {
-					t.Fatalf("record %s: seen %v, exists %v", k, seen[k], exists[k])
-				}
+				require.False(t, seen[k], "record %s yielded twice", k)
+				require.True(t, exists[k], "record %s does not exist", k)
 				seen[k] = true
 			}
 		}

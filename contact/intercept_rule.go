@@ -12,23 +12,20 @@ import (
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// Documented limits of the sensitive-word rule endpoints.
+// MaxInterceptRangeNodes is the most userids, and the most departments,
+// one call may name in a sensitive-word rule's range (ApplicableRange,
+// AddApplicableRange, RemoveApplicableRange). A rule holds at most 10000
+// userids in all (WeCom enforces it): grow its range with
+// UpdateInterceptRule in steps of MaxInterceptRangeNodes, or name
+// departments.
+const MaxInterceptRangeNodes = 1000
+
+// Documented limits of the sensitive-word rule endpoints. A corp has at
+// most 100 rules (WeCom enforces it).
 const (
-	// MaxInterceptRuleNameLen is the longest rule name, in characters.
-	MaxInterceptRuleNameLen = 20
-	// MaxInterceptWords is the most words a rule lists.
-	MaxInterceptWords = 300
-	// MaxInterceptWordLen is the longest word, in characters.
-	MaxInterceptWordLen = 32
-	// MaxInterceptRangeNodes is the most userids (and the most departments)
-	// one call may name in a range.
-	MaxInterceptRangeNodes = 1000
-	// MaxInterceptRuleUsers is the most userids one rule may hold in all
-	// (enforced by WeCom; prefer departments beyond it).
-	MaxInterceptRuleUsers = 10000
-	// MaxInterceptRules is the most rules a corp may have (enforced by
-	// WeCom).
-	MaxInterceptRules = 100
+	maxInterceptRuleNameLen = 20  // rule name, in characters
+	maxInterceptWords       = 300 // words of a rule
+	maxInterceptWordLen     = 32  // one word, in characters
 )
 
 // InterceptType is what happens when a member sends a sensitive word.
@@ -61,8 +58,8 @@ func (r *InterceptRange) validate(field string) error {
 	if r == nil {
 		return nil
 	}
-	return firstErr(maxItems(field+".UserList", r.UserList, MaxInterceptRangeNodes),
-		maxItems(field+".DepartmentList", r.DepartmentList, MaxInterceptRangeNodes))
+	return api.FirstErr(api.MaxItems(check, field+".UserList", r.UserList, MaxInterceptRangeNodes),
+		api.MaxItems(check, field+".DepartmentList", r.DepartmentList, MaxInterceptRangeNodes))
 }
 
 func (r *InterceptRange) empty() bool {
@@ -89,18 +86,18 @@ func (e InterceptExtraRule) MarshalJSON() ([]byte, error) {
 }
 
 func validateRuleName(name string) error {
-	return maxChars("RuleName", name, MaxInterceptRuleNameLen)
+	return check.MaxChars("RuleName", name, maxInterceptRuleNameLen)
 }
 
 func validateWords(words []string) error {
-	if err := maxItems("WordList", words, MaxInterceptWords); err != nil {
+	if err := api.MaxItems(check, "WordList", words, maxInterceptWords); err != nil {
 		return err
 	}
 	for i, w := range words {
 		if w == "" {
-			return invalidf("WordList[%d] is empty; words are 1 to %d characters", i, MaxInterceptWordLen)
+			return check.Invalidf("WordList[%d] is empty; words are 1 to %d characters", i, maxInterceptWordLen)
 		}
-		if err := maxChars(fmt.Sprintf("WordList[%d]", i), w, MaxInterceptWordLen); err != nil {
+		if err := check.MaxChars(fmt.Sprintf("WordList[%d]", i), w, maxInterceptWordLen); err != nil {
 			return err
 		}
 	}
@@ -110,7 +107,7 @@ func validateWords(words []string) error {
 func validateSemantics(list []InterceptSemantics) error {
 	for i, v := range list {
 		if v < SemanticsPhone || v > SemanticsRedPacket {
-			return invalidf("SemanticsList[%d] is %d; WeCom knows 1 (phone), 2 (email) and 3 (red packet)", i, v)
+			return check.Invalidf("SemanticsList[%d] is %d; WeCom knows 1 (phone), 2 (email) and 3 (red packet)", i, v)
 		}
 	}
 	return nil
@@ -120,7 +117,7 @@ func validateInterceptType(t InterceptType, optional bool) error {
 	if (optional && t == 0) || t == InterceptWarnAndBlock || t == InterceptWarnOnly {
 		return nil
 	}
-	return invalidf("InterceptType is %d; WeCom knows 1 (warn and block) and 2 (warn only)", t)
+	return check.Invalidf("InterceptType is %d; WeCom knows 1 (warn and block) and 2 (warn only)", t)
 }
 
 // AddInterceptRuleRequest creates a sensitive-word rule. Its shape differs
@@ -136,18 +133,18 @@ type AddInterceptRuleRequest struct {
 
 func (r *AddInterceptRuleRequest) validate() error {
 	if r == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
 	if r.RuleName == "" {
-		return invalidf("RuleName is required")
+		return check.Invalidf("RuleName is required")
 	}
 	if len(r.WordList) == 0 {
-		return invalidf("WordList is required: 1 to %d words", MaxInterceptWords)
+		return check.Invalidf("WordList is required: 1 to %d words", maxInterceptWords)
 	}
 	if r.ApplicableRange.empty() {
-		return invalidf("ApplicableRange must name a member or a department")
+		return check.Invalidf("ApplicableRange must name a member or a department")
 	}
-	return firstErr(validateRuleName(r.RuleName), validateWords(r.WordList), validateSemantics(r.SemanticsList),
+	return api.FirstErr(validateRuleName(r.RuleName), validateWords(r.WordList), validateSemantics(r.SemanticsList),
 		validateInterceptType(r.InterceptType, false), r.ApplicableRange.validate("ApplicableRange"))
 }
 
@@ -204,7 +201,7 @@ func (s *Service) ListInterceptRules(ctx context.Context) ([]InterceptRuleSummar
 	var out struct {
 		RuleList []InterceptRuleSummary `json:"rule_list"`
 	}
-	if err := s.get(ctx, "/cgi-bin/externalcontact/get_intercept_rule_list", nil, &out); err != nil {
+	if err := api.Get(ctx, s.c, "/cgi-bin/externalcontact/get_intercept_rule_list", nil, &out); err != nil {
 		return nil, err
 	}
 	return out.RuleList, nil
@@ -215,7 +212,7 @@ func (s *Service) ListInterceptRules(ctx context.Context) ([]InterceptRuleSummar
 // customers a listed word or a phone number, email address or red packet.
 // Every app can read every rule of the corp (the range lists only members
 // and departments in the app's visible range); an app may update and
-// delete only the rules it created. A corp has at most MaxInterceptRules.
+// delete only the rules it created. A corp has at most 100 rules.
 type InterceptRule struct {
 	RuleID          string              `json:"rule_id"`
 	RuleName        string              `json:"rule_name"`
@@ -251,13 +248,13 @@ type ruleIDBody struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95097
 func (s *Service) GetInterceptRule(ctx context.Context, ruleID string) (*InterceptRule, error) {
-	if err := required("ruleID", ruleID); err != nil {
+	if err := check.Required("ruleID", ruleID); err != nil {
 		return nil, err
 	}
 	var out struct {
 		Rule InterceptRule `json:"rule"`
 	}
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_intercept_rule", ruleIDBody{ruleID}, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_intercept_rule", ruleIDBody{ruleID}, &out); err != nil {
 		return nil, err
 	}
 	return &out.Rule, nil
@@ -285,23 +282,23 @@ type UpdateInterceptRuleRequest struct {
 	ExtraRule     *InterceptExtraRule `json:"extra_rule,omitempty"`
 	InterceptType InterceptType       `json:"intercept_type,omitempty"`
 	// AddApplicableRange and RemoveApplicableRange change the range, at
-	// most 1000 userids and 1000 departments each; a rule holds at most
-	// MaxInterceptRuleUsers userids.
+	// most MaxInterceptRangeNodes userids and as many departments each; a
+	// rule holds at most 10000 userids.
 	AddApplicableRange    *InterceptRange `json:"add_applicable_range,omitempty"`
 	RemoveApplicableRange *InterceptRange `json:"remove_applicable_range,omitempty"`
 }
 
 func (r *UpdateInterceptRuleRequest) validate() error {
 	if r == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
-	errs := []error{required("RuleID", r.RuleID), validateRuleName(r.RuleName), validateWords(r.WordList),
+	errs := []error{check.Required("RuleID", r.RuleID), validateRuleName(r.RuleName), validateWords(r.WordList),
 		validateInterceptType(r.InterceptType, true), r.AddApplicableRange.validate("AddApplicableRange"),
 		r.RemoveApplicableRange.validate("RemoveApplicableRange")}
 	if r.ExtraRule != nil {
 		errs = append(errs, validateSemantics(r.ExtraRule.SemanticsList))
 	}
-	return firstErr(errs...)
+	return api.FirstErr(errs...)
 }
 
 // UpdateInterceptRule changes a sensitive-word rule this app created. The
@@ -313,7 +310,7 @@ func (s *Service) UpdateInterceptRule(ctx context.Context, req *UpdateInterceptR
 	if err := req.validate(); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/update_intercept_rule", req, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/update_intercept_rule", req, nil)
 }
 
 // DelInterceptRule deletes a sensitive-word rule this app created. The
@@ -322,10 +319,10 @@ func (s *Service) UpdateInterceptRule(ctx context.Context, req *UpdateInterceptR
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95097
 func (s *Service) DelInterceptRule(ctx context.Context, ruleID string) error {
-	if err := required("ruleID", ruleID); err != nil {
+	if err := check.Required("ruleID", ruleID); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/del_intercept_rule", ruleIDBody{ruleID}, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/del_intercept_rule", ruleIDBody{ruleID}, nil)
 }
 
 // ruleID decodes a rule id sent as a JSON string or an integer.

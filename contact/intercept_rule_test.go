@@ -10,13 +10,24 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
+)
+
+// WeCom's documented limits, which the package keeps unexported.
+const (
+	maxInterceptWords       = 300   // words of a rule
+	maxInterceptRuleNameLen = 20    // a rule name, in characters
+	maxInterceptWordLen     = 32    // a word, in characters
+	maxInterceptRules       = 100   // rules of a corp
+	maxInterceptRuleUsers   = 10000 // userids of one rule in all
 )
 
 func TestInterceptRuleLifecycle(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	id, err := svc.AddInterceptRule(bg, &contact.AddInterceptRuleRequest{
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	id, err := svc.AddInterceptRule(t.Context(), &contact.AddInterceptRuleRequest{
 		RuleName: "no poaching", WordList: []string{"加微信", "转账"},
 		SemanticsList:   []contact.InterceptSemantics{contact.SemanticsPhone, contact.SemanticsRedPacket},
 		InterceptType:   contact.InterceptWarnAndBlock,
@@ -28,9 +39,9 @@ func TestInterceptRuleLifecycle(t *testing.T) {
 	assert.Equal(t, map[string]any{"rule_name": "no poaching", "word_list": []any{"加微信", "转账"},
 		"semantics_list": []any{1.0, 3.0}, "intercept_type": 1.0,
 		"applicable_range": map[string]any{"user_list": []any{"zhangsan"}, "department_list": []any{2.0}}},
-		lastBody(t, srv, "/cgi-bin/externalcontact/add_intercept_rule"))
+		testkit.LastBody(t, srv, "/cgi-bin/externalcontact/add_intercept_rule"))
 
-	list, err := svc.ListInterceptRules(bg)
+	list, err := svc.ListInterceptRules(t.Context())
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 	assert.Equal(t, id, list[0].RuleID)
@@ -39,7 +50,7 @@ func TestInterceptRuleLifecycle(t *testing.T) {
 	assert.Equal(t, "GET", srv.Requests()[len(srv.Requests())-1].Method)
 
 	// The fake answers get's rule_id as a number, as the docs' example does.
-	r, err := svc.GetInterceptRule(bg, id)
+	r, err := svc.GetInterceptRule(t.Context(), id)
 	require.NoError(t, err)
 	assert.Equal(t, id, r.RuleID)
 	assert.Equal(t, []string{"加微信", "转账"}, r.WordList)
@@ -50,15 +61,15 @@ func TestInterceptRuleLifecycle(t *testing.T) {
 
 	// On update the semantics sit in extra_rule (an empty list clears them)
 	// and the range changes by additions and removals.
-	require.NoError(t, svc.UpdateInterceptRule(bg, &contact.UpdateInterceptRuleRequest{
+	require.NoError(t, svc.UpdateInterceptRule(t.Context(), &contact.UpdateInterceptRuleRequest{
 		RuleID: id, InterceptType: contact.InterceptWarnOnly, ExtraRule: &contact.InterceptExtraRule{},
 		AddApplicableRange:    &contact.InterceptRange{UserList: []string{"lisi"}},
 		RemoveApplicableRange: &contact.InterceptRange{DepartmentList: []int{2}},
 	}))
 	assert.Equal(t, map[string]any{"rule_id": id, "intercept_type": 2.0, "extra_rule": map[string]any{"semantics_list": []any{}},
 		"add_applicable_range": map[string]any{"user_list": []any{"lisi"}}, "remove_applicable_range": map[string]any{"department_list": []any{2.0}}},
-		lastBody(t, srv, "/cgi-bin/externalcontact/update_intercept_rule"))
-	r, err = svc.GetInterceptRule(bg, id)
+		testkit.LastBody(t, srv, "/cgi-bin/externalcontact/update_intercept_rule"))
+	r, err = svc.GetInterceptRule(t.Context(), id)
 	require.NoError(t, err)
 	assert.Equal(t, "no poaching", r.RuleName)
 	assert.Equal(t, []string{"加微信", "转账"}, r.WordList, "words not sent are kept")
@@ -67,18 +78,18 @@ func TestInterceptRuleLifecycle(t *testing.T) {
 	assert.Equal(t, []string{"zhangsan", "lisi"}, r.ApplicableRange.UserList)
 	assert.Empty(t, r.ApplicableRange.DepartmentList)
 
-	require.NoError(t, svc.UpdateInterceptRule(bg, &contact.UpdateInterceptRuleRequest{RuleID: id, RuleName: "renamed",
+	require.NoError(t, svc.UpdateInterceptRule(t.Context(), &contact.UpdateInterceptRuleRequest{RuleID: id, RuleName: "renamed",
 		WordList: []string{"私下交易"}, ExtraRule: &contact.InterceptExtraRule{SemanticsList: []contact.InterceptSemantics{contact.SemanticsEmail}}}))
-	r, err = svc.GetInterceptRule(bg, id)
+	r, err = svc.GetInterceptRule(t.Context(), id)
 	require.NoError(t, err)
 	assert.Equal(t, "renamed", r.RuleName)
 	assert.Equal(t, []string{"私下交易"}, r.WordList)
 	assert.Equal(t, []contact.InterceptSemantics{contact.SemanticsEmail}, r.ExtraRule.SemanticsList)
 
-	require.NoError(t, svc.DelInterceptRule(bg, id))
-	_, err = svc.GetInterceptRule(bg, id)
-	wantCode(t, err, wecom.CodeInvalidParameter)
-	list, err = svc.ListInterceptRules(bg)
+	require.NoError(t, svc.DelInterceptRule(t.Context(), id))
+	_, err = svc.GetInterceptRule(t.Context(), id)
+	testkit.WantCode(t, err, wecom.CodeInvalidParameter)
+	list, err = svc.ListInterceptRules(t.Context())
 	require.NoError(t, err)
 	assert.Empty(t, list)
 }
@@ -86,26 +97,28 @@ func TestInterceptRuleLifecycle(t *testing.T) {
 // Every app reads every rule; only the creating app changes it.
 func TestInterceptRuleOwnApp(t *testing.T) {
 	t.Parallel()
-	srv, selfBuilt := setup(t)
+	srv, c := testkit.Setup(t)
+	selfBuilt := contact.New(c)
 	thirdParty := installSuite(t, srv)
-	id, err := thirdParty.AddInterceptRule(bg, &contact.AddInterceptRuleRequest{RuleName: "r", WordList: []string{"w"},
+	id, err := thirdParty.AddInterceptRule(t.Context(), &contact.AddInterceptRuleRequest{RuleName: "r", WordList: []string{"w"},
 		InterceptType: contact.InterceptWarnOnly, ApplicableRange: &contact.InterceptRange{DepartmentList: []int{1}}})
 	require.NoError(t, err)
-	list, err := selfBuilt.ListInterceptRules(bg)
+	list, err := selfBuilt.ListInterceptRules(t.Context())
 	require.NoError(t, err)
 	assert.Len(t, list, 1)
-	_, err = selfBuilt.GetInterceptRule(bg, id)
+	_, err = selfBuilt.GetInterceptRule(t.Context(), id)
 	require.NoError(t, err)
-	wantCode(t, selfBuilt.UpdateInterceptRule(bg, &contact.UpdateInterceptRuleRequest{RuleID: id, RuleName: "x"}), 60011)
-	wantCode(t, selfBuilt.DelInterceptRule(bg, id), 60011)
-	require.NoError(t, thirdParty.DelInterceptRule(bg, id))
+	testkit.WantCode(t, selfBuilt.UpdateInterceptRule(t.Context(), &contact.UpdateInterceptRuleRequest{RuleID: id, RuleName: "x"}), 60011)
+	testkit.WantCode(t, selfBuilt.DelInterceptRule(t.Context(), id), 60011)
+	require.NoError(t, thirdParty.DelInterceptRule(t.Context(), id))
 }
 
 func TestInterceptRuleLimits(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	rng := &contact.InterceptRange{UserList: []string{"a"}}
-	words := make([]string, contact.MaxInterceptWords+1)
+	words := make([]string, maxInterceptWords+1)
 	for i := range words {
 		words[i] = "w"
 	}
@@ -121,13 +134,13 @@ func TestInterceptRuleLimits(t *testing.T) {
 		nil,
 		with(func(r *contact.AddInterceptRuleRequest) { r.RuleName = "" }),
 		with(func(r *contact.AddInterceptRuleRequest) {
-			r.RuleName = strings.Repeat("规", contact.MaxInterceptRuleNameLen+1)
+			r.RuleName = strings.Repeat("规", maxInterceptRuleNameLen+1)
 		}),
 		with(func(r *contact.AddInterceptRuleRequest) { r.WordList = nil }),
 		with(func(r *contact.AddInterceptRuleRequest) { r.WordList = words }),
 		with(func(r *contact.AddInterceptRuleRequest) { r.WordList = []string{""} }),
 		with(func(r *contact.AddInterceptRuleRequest) {
-			r.WordList = []string{strings.Repeat("词", contact.MaxInterceptWordLen+1)}
+			r.WordList = []string{strings.Repeat("词", maxInterceptWordLen+1)}
 		}),
 		with(func(r *contact.AddInterceptRuleRequest) { r.SemanticsList = []contact.InterceptSemantics{4} }),
 		with(func(r *contact.AddInterceptRuleRequest) { r.InterceptType = 0 }),
@@ -140,7 +153,7 @@ func TestInterceptRuleLimits(t *testing.T) {
 		}),
 	}
 	for i, r := range adds {
-		_, err := svc.AddInterceptRule(bg, r)
+		_, err := svc.AddInterceptRule(t.Context(), r)
 		assert.ErrorIs(t, err, contact.ErrInvalidArgument, "add %d", i)
 	}
 	updates := []*contact.UpdateInterceptRuleRequest{
@@ -154,23 +167,23 @@ func TestInterceptRuleLimits(t *testing.T) {
 		{RuleID: "1", RemoveApplicableRange: &contact.InterceptRange{DepartmentList: depts}},
 	}
 	for i, r := range updates {
-		assert.ErrorIs(t, svc.UpdateInterceptRule(bg, r), contact.ErrInvalidArgument, "update %d", i)
+		assert.ErrorIs(t, svc.UpdateInterceptRule(t.Context(), r), contact.ErrInvalidArgument, "update %d", i)
 	}
-	_, err := svc.GetInterceptRule(bg, "")
+	_, err := svc.GetInterceptRule(t.Context(), "")
 	assert.ErrorIs(t, err, contact.ErrInvalidArgument)
-	assert.ErrorIs(t, svc.DelInterceptRule(bg, ""), contact.ErrInvalidArgument)
+	assert.ErrorIs(t, svc.DelInterceptRule(t.Context(), ""), contact.ErrInvalidArgument)
 	assert.Empty(t, srv.Requests(), "invalid input reached WeCom")
 
 	// At their edges the limits pass.
 	edge := with(func(r *contact.AddInterceptRuleRequest) {
-		r.RuleName = strings.Repeat("规", contact.MaxInterceptRuleNameLen)
-		r.WordList = append(words[:contact.MaxInterceptWords-1:contact.MaxInterceptWords-1], strings.Repeat("词", contact.MaxInterceptWordLen))
+		r.RuleName = strings.Repeat("规", maxInterceptRuleNameLen)
+		r.WordList = append(words[:maxInterceptWords-1:maxInterceptWords-1], strings.Repeat("词", maxInterceptWordLen))
 		r.ApplicableRange = &contact.InterceptRange{UserList: many[:contact.MaxInterceptRangeNodes]}
 	})
 	for i := range edge.ApplicableRange.UserList {
 		edge.ApplicableRange.UserList[i] = "u"
 	}
-	_, err = svc.AddInterceptRule(bg, edge)
+	_, err = svc.AddInterceptRule(t.Context(), edge)
 	require.NoError(t, err)
 }
 
@@ -178,44 +191,45 @@ func TestInterceptRuleLimits(t *testing.T) {
 // the SDK's checks: the corp's 100 rules, a rule's 10,000 userids.
 func TestInterceptRuleFakeLimits(t *testing.T) {
 	t.Parallel()
-	_, svc := setup(t)
+	_, c := testkit.Setup(t)
+	svc := contact.New(c)
 	post := func(path string, body map[string]any) error {
-		return svc.Client().Post(bg, "/cgi-bin/externalcontact/"+path, body, nil)
+		return svc.Client().Post(t.Context(), "/cgi-bin/externalcontact/"+path, body, nil)
 	}
 	rule := func(name string, words []string) map[string]any {
 		return map[string]any{"rule_name": name, "word_list": words, "intercept_type": 1,
 			"applicable_range": map[string]any{"user_list": []string{"a"}}}
 	}
-	wantCode(t, post("add_intercept_rule", rule(strings.Repeat("x", 21), []string{"w"})), wecom.CodeInvalidParameter)
-	wantCode(t, post("add_intercept_rule", rule("r", []string{strings.Repeat("x", 33)})), wecom.CodeInvalidParameter)
-	wantCode(t, post("add_intercept_rule", rule("r", make([]string, 301))), wecom.CodeInvalidParameter)
-	wantCode(t, post("add_intercept_rule", map[string]any{"rule_name": "r", "word_list": []string{"w"}, "intercept_type": 1}), wecom.CodeInvalidParameter)
+	testkit.WantCode(t, post("add_intercept_rule", rule(strings.Repeat("x", 21), []string{"w"})), wecom.CodeInvalidParameter)
+	testkit.WantCode(t, post("add_intercept_rule", rule("r", []string{strings.Repeat("x", 33)})), wecom.CodeInvalidParameter)
+	testkit.WantCode(t, post("add_intercept_rule", rule("r", make([]string, 301))), wecom.CodeInvalidParameter)
+	testkit.WantCode(t, post("add_intercept_rule", map[string]any{"rule_name": "r", "word_list": []string{"w"}, "intercept_type": 1}), wecom.CodeInvalidParameter)
 
 	var first string
-	for i := range contact.MaxInterceptRules {
-		id, err := svc.AddInterceptRule(bg, &contact.AddInterceptRuleRequest{RuleName: "r", WordList: []string{"w"},
+	for i := range maxInterceptRules {
+		id, err := svc.AddInterceptRule(t.Context(), &contact.AddInterceptRuleRequest{RuleName: "r", WordList: []string{"w"},
 			InterceptType: contact.InterceptWarnOnly, ApplicableRange: &contact.InterceptRange{UserList: []string{"a"}}})
 		require.NoError(t, err, "rule %d", i)
 		if i == 0 {
 			first = id
 		}
 	}
-	wantCode(t, post("add_intercept_rule", rule("r", []string{"w"})), wecom.CodeInvalidParameter)
+	testkit.WantCode(t, post("add_intercept_rule", rule("r", []string{"w"})), wecom.CodeInvalidParameter)
 
 	// The rule holds "a"; fill it up to 10,000 userids, 1000 a call.
 	var users []string
-	for n := 1; n < contact.MaxInterceptRuleUsers; n++ {
+	for n := 1; n < maxInterceptRuleUsers; n++ {
 		users = append(users, fmt.Sprintf("u%05d", n))
 	}
 	for len(users) > 0 {
 		chunk := users[:min(len(users), contact.MaxInterceptRangeNodes)]
 		users = users[len(chunk):]
-		require.NoError(t, svc.UpdateInterceptRule(bg, &contact.UpdateInterceptRuleRequest{RuleID: first,
+		require.NoError(t, svc.UpdateInterceptRule(t.Context(), &contact.UpdateInterceptRuleRequest{RuleID: first,
 			AddApplicableRange: &contact.InterceptRange{UserList: chunk}}))
 	}
-	err := svc.UpdateInterceptRule(bg, &contact.UpdateInterceptRuleRequest{RuleID: first,
+	err := svc.UpdateInterceptRule(t.Context(), &contact.UpdateInterceptRuleRequest{RuleID: first,
 		AddApplicableRange: &contact.InterceptRange{UserList: []string{"one-more"}}})
-	wantCode(t, err, wecom.CodeInvalidParameter)
+	testkit.WantCode(t, err, wecom.CodeInvalidParameter)
 }
 
 func TestInterceptRuleIDForms(t *testing.T) {

@@ -12,18 +12,14 @@ import (
 
 // Documented limits of the product album endpoints.
 const (
-	// MaxProductDescriptionLen is the longest description, in characters.
-	MaxProductDescriptionLen = 300
-	// MaxProductPrice is the highest price, in fen (50,000 yuan).
-	MaxProductPrice = 5_000_000
-	// MaxProductSNBytes is the longest product code (letters and digits).
-	MaxProductSNBytes = 128
-	// MaxProductAttachments is the most images an album may hold.
-	MaxProductAttachments = 9
-	// MaxProductPageLimit is the largest page size of
+	maxProductDescriptionLen = 300       // description, in characters
+	maxProductPrice          = 5_000_000 // price, in fen (50,000 yuan)
+	maxProductSNBytes        = 128       // product code (letters and digits)
+	maxProductAttachments    = 9         // images of an album
+	// maxProductPageLimit is the largest page size of
 	// get_product_album_list (its default is 50; WeCom falls back to the
 	// default for larger values, the SDK refuses them).
-	MaxProductPageLimit = 100
+	maxProductPageLimit = 100
 )
 
 // ProductAttachmentType is the kind of a product attachment; WeCom accepts
@@ -73,35 +69,35 @@ type ProductAlbum struct {
 }
 
 func validateProductSN(sn string) error {
-	if err := maxBytes("ProductSN", sn, MaxProductSNBytes); err != nil {
+	if err := check.MaxBytes("ProductSN", sn, maxProductSNBytes); err != nil {
 		return err
 	}
 	for i := 0; i < len(sn); i++ {
 		c := sn[i]
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return invalidf("ProductSN %q: WeCom accepts letters and digits only", sn)
+			return check.Invalidf("ProductSN %q: WeCom accepts letters and digits only", sn)
 		}
 	}
 	return nil
 }
 
 func validateProductPrice(price uint32) error {
-	if price > MaxProductPrice {
-		return invalidf("Price is %d fen; WeCom allows at most %d (50,000 yuan)", price, MaxProductPrice)
+	if price > maxProductPrice {
+		return check.Invalidf("Price is %d fen; WeCom allows at most %d (50,000 yuan)", price, maxProductPrice)
 	}
 	return nil
 }
 
 func validateAttachments(atts []ProductAttachment) error {
-	if err := maxItems("Attachments", atts, MaxProductAttachments); err != nil {
+	if err := api.MaxItems(check, "Attachments", atts, maxProductAttachments); err != nil {
 		return err
 	}
 	for i, a := range atts {
 		if a.Type != ProductAttachmentImage {
-			return invalidf("Attachments[%d]: type %q; WeCom accepts %q only", i, a.Type, ProductAttachmentImage)
+			return check.Invalidf("Attachments[%d]: type %q; WeCom accepts %q only", i, a.Type, ProductAttachmentImage)
 		}
 		if a.Image == nil || a.Image.MediaID == "" {
-			return invalidf("Attachments[%d]: the image's MediaID is required", i)
+			return check.Invalidf("Attachments[%d]: the image's MediaID is required", i)
 		}
 	}
 	return nil
@@ -109,24 +105,24 @@ func validateAttachments(atts []ProductAttachment) error {
 
 // AddProductAlbumRequest creates a product album.
 type AddProductAlbumRequest struct {
-	Description string `json:"description"` // required: name and selling points, at most 300 characters
-	Price       uint32 `json:"price"`       // required, in fen, at most MaxProductPrice
-	ProductSN   string `json:"product_sn,omitempty"`
-	// Attachments are 1 to MaxProductAttachments images.
+	Description string `json:"description"`          // required: name and selling points, at most 300 characters
+	Price       uint32 `json:"price"`                // required, in fen, at most 5,000,000 (50,000 yuan)
+	ProductSN   string `json:"product_sn,omitempty"` // letters and digits, at most 128 bytes
+	// Attachments are 1 to 9 images.
 	Attachments []ProductAttachment `json:"attachments"`
 }
 
 func (r *AddProductAlbumRequest) validate() error {
 	if r == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
 	if r.Description == "" {
-		return invalidf("Description is required")
+		return check.Invalidf("Description is required")
 	}
 	if len(r.Attachments) == 0 {
-		return invalidf("Attachments is required: 1 to %d images", MaxProductAttachments)
+		return check.Invalidf("Attachments is required: 1 to %d images", maxProductAttachments)
 	}
-	return firstErr(maxChars("Description", r.Description, MaxProductDescriptionLen),
+	return api.FirstErr(check.MaxChars("Description", r.Description, maxProductDescriptionLen),
 		validateProductPrice(r.Price), validateProductSN(r.ProductSN), validateAttachments(r.Attachments))
 }
 
@@ -159,13 +155,13 @@ type productIDBody struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95096
 func (s *Service) GetProductAlbum(ctx context.Context, productID string) (*ProductAlbum, error) {
-	if err := required("productID", productID); err != nil {
+	if err := check.Required("productID", productID); err != nil {
 		return nil, err
 	}
 	var out struct {
 		Product ProductAlbum `json:"product"`
 	}
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_product_album", productIDBody{productID}, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_product_album", productIDBody{productID}, &out); err != nil {
 		return nil, err
 	}
 	return &out.Product, nil
@@ -191,11 +187,11 @@ func (s *Service) ListProductAlbums(ctx context.Context, req *ListProductAlbumsR
 	if req == nil {
 		req = &ListProductAlbumsRequest{}
 	}
-	if err := checkPageLimit(req.Limit, MaxProductPageLimit); err != nil {
+	if err := api.PageLimit(check, "Limit", req.Limit, maxProductPageLimit); err != nil {
 		return nil, err
 	}
 	var out ListProductAlbumsResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_product_album_list", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_product_album_list", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -206,19 +202,8 @@ func (s *Service) ListProductAlbums(ctx context.Context, req *ListProductAlbumsR
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95096
 func (s *Service) ListProductAlbumsIter(ctx context.Context, req *ListProductAlbumsRequest) iter.Seq2[*ProductAlbum, error] {
-	var r ListProductAlbumsRequest
-	if req != nil {
-		r = *req
-	}
-	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]*ProductAlbum, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.ListProductAlbums(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		return pointersTo(resp.ProductList), resp.NextCursor, nil
-	})
+	return api.Iter(ctx, req, s.ListProductAlbums, func(r *ListProductAlbumsRequest) *string { return &r.Cursor },
+		func(p *ListProductAlbumsResponse) ([]ProductAlbum, string) { return p.ProductList, p.NextCursor })
 }
 
 // UpdateProductAlbumRequest changes a product album. Only ProductID is
@@ -227,23 +212,22 @@ func (s *Service) ListProductAlbumsIter(ctx context.Context, req *ListProductAlb
 type UpdateProductAlbumRequest struct {
 	ProductID   string  `json:"product_id"`
 	Description string  `json:"description,omitempty"` // at most 300 characters
-	Price       *uint32 `json:"price,omitempty"`       // in fen; nil keeps the price (see Uint32)
+	Price       *uint32 `json:"price,omitempty"`       // in fen; nil keeps the price (wecom.Ptr(uint32(0)) sends 0)
 	ProductSN   string  `json:"product_sn,omitempty"`
-	// Attachments, when not empty, replace the images (at most
-	// MaxProductAttachments).
+	// Attachments, when not empty, replace the images (at most 9).
 	Attachments []ProductAttachment `json:"attachments,omitempty"`
 }
 
 func (r *UpdateProductAlbumRequest) validate() error {
 	if r == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
-	errs := []error{required("ProductID", r.ProductID), maxChars("Description", r.Description, MaxProductDescriptionLen),
+	errs := []error{check.Required("ProductID", r.ProductID), check.MaxChars("Description", r.Description, maxProductDescriptionLen),
 		validateProductSN(r.ProductSN), validateAttachments(r.Attachments)}
 	if r.Price != nil {
 		errs = append(errs, validateProductPrice(*r.Price))
 	}
-	return firstErr(errs...)
+	return api.FirstErr(errs...)
 }
 
 // UpdateProductAlbum changes a product album this app created. The client
@@ -254,7 +238,7 @@ func (s *Service) UpdateProductAlbum(ctx context.Context, req *UpdateProductAlbu
 	if err := req.validate(); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/update_product_album", req, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/update_product_album", req, nil)
 }
 
 // DeleteProductAlbum deletes a product album this app created. The client
@@ -263,8 +247,8 @@ func (s *Service) UpdateProductAlbum(ctx context.Context, req *UpdateProductAlbu
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95096
 func (s *Service) DeleteProductAlbum(ctx context.Context, productID string) error {
-	if err := required("productID", productID); err != nil {
+	if err := check.Required("productID", productID); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/delete_product_album", productIDBody{productID}, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/delete_product_album", productIDBody{productID}, nil)
 }

@@ -8,30 +8,41 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
+)
+
+// WeCom's documented limits, which the package keeps unexported.
+const (
+	maxProductAttachments    = 9         // images of an album
+	maxProductDescriptionLen = 300       // a description, in characters
+	maxProductPrice          = 5_000_000 // a price, in fen
+	maxProductSNBytes        = 128       // a product code, in bytes
+	maxProductPageLimit      = 100       // page size of get_product_album_list
 )
 
 // uploadImage uploads a product-album image through the core media upload.
 func uploadImage(t *testing.T, svc *contact.Service, name string) string {
 	t.Helper()
-	m, err := svc.Client().UploadAttachment(bg, wecom.MediaImage, wecom.AttachmentProductAlbum, name, strings.NewReader("\x89PNG fake image bytes"))
+	m, err := svc.Client().UploadAttachment(t.Context(), wecom.MediaImage, wecom.AttachmentProductAlbum, name, strings.NewReader("\x89PNG fake image bytes"))
 	require.NoError(t, err)
 	return m.MediaID
 }
 
 func TestProductAlbumLifecycle(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	img1, img2 := uploadImage(t, svc, "cup.png"), uploadImage(t, svc, "cup-side.png")
 
-	id, err := svc.AddProductAlbum(bg, &contact.AddProductAlbumRequest{
+	id, err := svc.AddProductAlbum(t.Context(), &contact.AddProductAlbumRequest{
 		Description: "保温杯 Thermos cup", Price: 12_900, ProductSN: "CUP001",
 		Attachments: []contact.ProductAttachment{contact.ImageAttachment(img1)},
 	})
 	require.NoError(t, err)
 	require.NotEmpty(t, id)
 
-	p, err := svc.GetProductAlbum(bg, id)
+	p, err := svc.GetProductAlbum(t.Context(), id)
 	require.NoError(t, err)
 	assert.Equal(t, id, p.ProductID)
 	assert.Equal(t, "保温杯 Thermos cup", p.Description)
@@ -42,15 +53,15 @@ func TestProductAlbumLifecycle(t *testing.T) {
 
 	// Price 0 is sent (not dropped) and the images are replaced; the
 	// description and the code stay.
-	require.NoError(t, svc.UpdateProductAlbum(bg, &contact.UpdateProductAlbumRequest{
-		ProductID: id, Price: contact.Uint32(0),
+	require.NoError(t, svc.UpdateProductAlbum(t.Context(), &contact.UpdateProductAlbumRequest{
+		ProductID: id, Price: wecom.Ptr(uint32(0)),
 		Attachments: []contact.ProductAttachment{contact.ImageAttachment(img2), contact.ImageAttachment(img1)},
 	}))
 	assert.Equal(t, map[string]any{"product_id": id, "price": 0.0, "attachments": []any{
 		map[string]any{"type": "image", "image": map[string]any{"media_id": img2}},
 		map[string]any{"type": "image", "image": map[string]any{"media_id": img1}},
-	}}, lastBody(t, srv, "/cgi-bin/externalcontact/update_product_album"))
-	p, err = svc.GetProductAlbum(bg, id)
+	}}, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/update_product_album"))
+	p, err = svc.GetProductAlbum(t.Context(), id)
 	require.NoError(t, err)
 	assert.Equal(t, uint32(0), p.Price)
 	assert.Equal(t, "CUP001", p.ProductSN)
@@ -58,17 +69,17 @@ func TestProductAlbumLifecycle(t *testing.T) {
 
 	// Five more, listed two a page.
 	for i := range 5 {
-		_, err := svc.AddProductAlbum(bg, &contact.AddProductAlbumRequest{Description: "item", Price: uint32(i),
+		_, err := svc.AddProductAlbum(t.Context(), &contact.AddProductAlbumRequest{Description: "item", Price: uint32(i),
 			Attachments: []contact.ProductAttachment{contact.ImageAttachment(img1)}})
 		require.NoError(t, err)
 	}
-	page, err := svc.ListProductAlbums(bg, &contact.ListProductAlbumsRequest{Limit: 2})
+	page, err := svc.ListProductAlbums(t.Context(), &contact.ListProductAlbumsRequest{Limit: 2})
 	require.NoError(t, err)
 	assert.Len(t, page.ProductList, 2)
 	assert.NotEmpty(t, page.NextCursor)
 	req := &contact.ListProductAlbumsRequest{Limit: 2}
 	n := 0
-	for a, err := range svc.ListProductAlbumsIter(bg, req) {
+	for a, err := range svc.ListProductAlbumsIter(t.Context(), req) {
 		require.NoError(t, err)
 		if n == 0 {
 			assert.Equal(t, id, a.ProductID)
@@ -79,54 +90,57 @@ func TestProductAlbumLifecycle(t *testing.T) {
 	assert.Empty(t, req.Cursor)
 	assert.Equal(t, 4, srv.Count("/cgi-bin/externalcontact/get_product_album_list")) // 1 + 3 pages
 
-	require.NoError(t, svc.DeleteProductAlbum(bg, id))
-	_, err = svc.GetProductAlbum(bg, id)
-	wantCode(t, err, wecom.CodeInvalidParameter)
-	wantCode(t, svc.DeleteProductAlbum(bg, id), wecom.CodeInvalidParameter)
+	require.NoError(t, svc.DeleteProductAlbum(t.Context(), id))
+	_, err = svc.GetProductAlbum(t.Context(), id)
+	testkit.WantCode(t, err, wecom.CodeInvalidParameter)
+	testkit.WantCode(t, svc.DeleteProductAlbum(t.Context(), id), wecom.CodeInvalidParameter)
 }
 
 func TestProductAlbumMedia(t *testing.T) {
 	t.Parallel()
-	_, svc := setup(t)
+	_, c := testkit.Setup(t)
+	svc := contact.New(c)
 	// A temporary media upload is not an album attachment, nor is a
 	// Moments attachment.
-	tmp, err := svc.Client().UploadMedia(bg, wecom.MediaImage, "x.png", strings.NewReader("\x89PNG fake image bytes"))
+	tmp, err := svc.Client().UploadMedia(t.Context(), wecom.MediaImage, "x.png", strings.NewReader("\x89PNG fake image bytes"))
 	require.NoError(t, err)
-	moment, err := svc.Client().UploadAttachment(bg, wecom.MediaImage, wecom.AttachmentMoment, "m.png", strings.NewReader("\x89PNG fake image bytes"))
+	moment, err := svc.Client().UploadAttachment(t.Context(), wecom.MediaImage, wecom.AttachmentMoment, "m.png", strings.NewReader("\x89PNG fake image bytes"))
 	require.NoError(t, err)
 	for _, mediaID := range []string{tmp.MediaID, moment.MediaID, "never-uploaded"} {
-		_, err := svc.AddProductAlbum(bg, &contact.AddProductAlbumRequest{Description: "d", Price: 1,
+		_, err := svc.AddProductAlbum(t.Context(), &contact.AddProductAlbumRequest{Description: "d", Price: 1,
 			Attachments: []contact.ProductAttachment{contact.ImageAttachment(mediaID)}})
-		wantCode(t, err, 40007)
+		testkit.WantCode(t, err, 40007)
 	}
 }
 
 // Every app reads every album; only the creating app changes it.
 func TestProductAlbumOwnApp(t *testing.T) {
 	t.Parallel()
-	srv, selfBuilt := setup(t)
+	srv, c := testkit.Setup(t)
+	selfBuilt := contact.New(c)
 	thirdParty := installSuite(t, srv)
-	id, err := selfBuilt.AddProductAlbum(bg, &contact.AddProductAlbumRequest{Description: "d", Price: 100,
+	id, err := selfBuilt.AddProductAlbum(t.Context(), &contact.AddProductAlbumRequest{Description: "d", Price: 100,
 		Attachments: []contact.ProductAttachment{contact.ImageAttachment(uploadImage(t, selfBuilt, "a.png"))}})
 	require.NoError(t, err)
 
-	p, err := thirdParty.GetProductAlbum(bg, id)
+	p, err := thirdParty.GetProductAlbum(t.Context(), id)
 	require.NoError(t, err)
 	assert.Equal(t, "d", p.Description)
-	list, err := thirdParty.ListProductAlbums(bg, nil)
+	list, err := thirdParty.ListProductAlbums(t.Context(), nil)
 	require.NoError(t, err)
 	assert.Len(t, list.ProductList, 1)
 
-	wantCode(t, thirdParty.UpdateProductAlbum(bg, &contact.UpdateProductAlbumRequest{ProductID: id, Description: "mine now"}), 60011)
-	wantCode(t, thirdParty.DeleteProductAlbum(bg, id), 60011)
-	require.NoError(t, selfBuilt.UpdateProductAlbum(bg, &contact.UpdateProductAlbumRequest{ProductID: id, Description: "still mine"}))
+	testkit.WantCode(t, thirdParty.UpdateProductAlbum(t.Context(), &contact.UpdateProductAlbumRequest{ProductID: id, Description: "mine now"}), 60011)
+	testkit.WantCode(t, thirdParty.DeleteProductAlbum(t.Context(), id), 60011)
+	require.NoError(t, selfBuilt.UpdateProductAlbum(t.Context(), &contact.UpdateProductAlbumRequest{ProductID: id, Description: "still mine"}))
 }
 
 func TestProductAlbumLimits(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	img := contact.ImageAttachment("media")
-	ten := make([]contact.ProductAttachment, contact.MaxProductAttachments+1)
+	ten := make([]contact.ProductAttachment, maxProductAttachments+1)
 	for i := range ten {
 		ten[i] = img
 	}
@@ -134,9 +148,9 @@ func TestProductAlbumLimits(t *testing.T) {
 	adds := []*contact.AddProductAlbumRequest{
 		nil,
 		{Price: 1, Attachments: one},
-		{Description: strings.Repeat("字", contact.MaxProductDescriptionLen+1), Attachments: one},
-		{Description: "d", Price: contact.MaxProductPrice + 1, Attachments: one},
-		{Description: "d", ProductSN: strings.Repeat("a", contact.MaxProductSNBytes+1), Attachments: one},
+		{Description: strings.Repeat("字", maxProductDescriptionLen+1), Attachments: one},
+		{Description: "d", Price: maxProductPrice + 1, Attachments: one},
+		{Description: "d", ProductSN: strings.Repeat("a", maxProductSNBytes+1), Attachments: one},
 		{Description: "d", ProductSN: "SN-1", Attachments: one},
 		{Description: "d", ProductSN: "编号1", Attachments: one},
 		{Description: "d"},
@@ -145,33 +159,33 @@ func TestProductAlbumLimits(t *testing.T) {
 		{Description: "d", Attachments: []contact.ProductAttachment{{Type: contact.ProductAttachmentImage}}},
 	}
 	for i, r := range adds {
-		_, err := svc.AddProductAlbum(bg, r)
+		_, err := svc.AddProductAlbum(t.Context(), r)
 		assert.ErrorIs(t, err, contact.ErrInvalidArgument, "add %d", i)
 	}
 	updates := []*contact.UpdateProductAlbumRequest{
 		nil,
 		{Description: "d"},
-		{ProductID: "p", Price: contact.Uint32(contact.MaxProductPrice + 1)},
+		{ProductID: "p", Price: wecom.Ptr(uint32(maxProductPrice + 1))},
 		{ProductID: "p", ProductSN: "a b"},
 		{ProductID: "p", Attachments: ten},
-		{ProductID: "p", Description: strings.Repeat("x", contact.MaxProductDescriptionLen+1)},
+		{ProductID: "p", Description: strings.Repeat("x", maxProductDescriptionLen+1)},
 	}
 	for i, r := range updates {
-		assert.ErrorIs(t, svc.UpdateProductAlbum(bg, r), contact.ErrInvalidArgument, "update %d", i)
+		assert.ErrorIs(t, svc.UpdateProductAlbum(t.Context(), r), contact.ErrInvalidArgument, "update %d", i)
 	}
-	_, err := svc.ListProductAlbums(bg, &contact.ListProductAlbumsRequest{Limit: contact.MaxProductPageLimit + 1})
+	_, err := svc.ListProductAlbums(t.Context(), &contact.ListProductAlbumsRequest{Limit: maxProductPageLimit + 1})
 	assert.ErrorIs(t, err, contact.ErrInvalidArgument)
-	_, err = svc.GetProductAlbum(bg, "")
+	_, err = svc.GetProductAlbum(t.Context(), "")
 	assert.ErrorIs(t, err, contact.ErrInvalidArgument)
-	assert.ErrorIs(t, svc.DeleteProductAlbum(bg, ""), contact.ErrInvalidArgument)
+	assert.ErrorIs(t, svc.DeleteProductAlbum(t.Context(), ""), contact.ErrInvalidArgument)
 	assert.Empty(t, srv.Requests(), "invalid input reached WeCom")
 
 	// The limits at their edges pass.
-	id, err := svc.AddProductAlbum(bg, &contact.AddProductAlbumRequest{
-		Description: strings.Repeat("字", contact.MaxProductDescriptionLen), Price: contact.MaxProductPrice,
-		ProductSN: strings.Repeat("Z9", contact.MaxProductSNBytes/2), Attachments: ten[:contact.MaxProductAttachments],
+	id, err := svc.AddProductAlbum(t.Context(), &contact.AddProductAlbumRequest{
+		Description: strings.Repeat("字", maxProductDescriptionLen), Price: maxProductPrice,
+		ProductSN: strings.Repeat("Z9", maxProductSNBytes/2), Attachments: ten[:maxProductAttachments],
 	})
-	wantCode(t, err, 40007) // checked by the SDK, then refused by WeCom for the unknown media id
+	testkit.WantCode(t, err, 40007) // checked by the SDK, then refused by WeCom for the unknown media id
 	assert.Empty(t, id)
 }
 
@@ -179,7 +193,8 @@ func TestProductAlbumLimits(t *testing.T) {
 // the SDK's checks.
 func TestProductAlbumFakeLimits(t *testing.T) {
 	t.Parallel()
-	_, svc := setup(t)
+	_, c := testkit.Setup(t)
+	svc := contact.New(c)
 	img := uploadImage(t, svc, "a.png")
 	atts := func(n int) []map[string]any {
 		out := make([]map[string]any, n)
@@ -189,7 +204,7 @@ func TestProductAlbumFakeLimits(t *testing.T) {
 		return out
 	}
 	post := func(body map[string]any) error {
-		return svc.Client().Post(bg, "/cgi-bin/externalcontact/add_product_album", body, nil)
+		return svc.Client().Post(t.Context(), "/cgi-bin/externalcontact/add_product_album", body, nil)
 	}
 	for _, body := range []map[string]any{
 		{"description": strings.Repeat("字", 301), "price": 1, "attachments": atts(1)},
@@ -200,7 +215,7 @@ func TestProductAlbumFakeLimits(t *testing.T) {
 		{"description": "d", "attachments": atts(1)},
 		{"description": "d", "price": 1, "attachments": atts(1), "unknown": true},
 	} {
-		wantCode(t, post(body), wecom.CodeInvalidParameter)
+		testkit.WantCode(t, post(body), wecom.CodeInvalidParameter)
 	}
 	require.NoError(t, post(map[string]any{"description": "d", "price": 5_000_000, "attachments": atts(9)}))
 
@@ -213,6 +228,6 @@ func TestProductAlbumFakeLimits(t *testing.T) {
 			ProductID string `json:"product_id"`
 		} `json:"product_list"`
 	}
-	require.NoError(t, svc.Client().Post(bg, "/cgi-bin/externalcontact/get_product_album_list", map[string]any{"limit": 500}, &out))
+	require.NoError(t, svc.Client().Post(t.Context(), "/cgi-bin/externalcontact/get_product_album_list", map[string]any{"limit": 500}, &out))
 	assert.Len(t, out.ProductList, 50)
 }

@@ -6,9 +6,9 @@ import (
 	"unicode/utf8"
 )
 
-// MaxCustomerRemarkLen is the longest remark a member may set on a
+// maxCustomerRemarkLen is the longest remark a member may set on a
 // customer (RemarkRequest.Remark), in characters.
-const MaxCustomerRemarkLen = 20
+const maxCustomerRemarkLen = 20
 
 // A remark template (Channel.Remark) is text with placeholders in braces,
 // filled in for each customer who comes through the channel:
@@ -18,7 +18,7 @@ const MaxCustomerRemarkLen = 20
 //	{date}     the day the customer was added, YYYYMMDD in China Standard Time
 //
 // "{{" and "}}" stand for "{" and "}". Any other brace is an error. What the
-// template makes is cut to MaxCustomerRemarkLen characters.
+// template makes is cut to 20 characters, the longest remark WeCom takes.
 
 // remarkField is a placeholder of a remark template.
 type remarkField int
@@ -41,16 +41,16 @@ type remarkPart struct {
 type remarkTemplate []remarkPart
 
 // maxRemarkTemplateLen bounds a template's length, in bytes: generous,
-// since what it makes is cut to MaxCustomerRemarkLen characters anyway.
+// since what it makes is cut to maxCustomerRemarkLen characters anyway.
 const maxRemarkTemplateLen = 200
 
 // parseRemarkTemplate parses s (see Channel.Remark).
 func parseRemarkTemplate(s string) (remarkTemplate, error) {
 	if len(s) > maxRemarkTemplateLen {
-		return nil, invalidf("Remark template is %d bytes long; at most %d", len(s), maxRemarkTemplateLen)
+		return nil, check.Invalidf("Remark template is %d bytes long; at most %d", len(s), maxRemarkTemplateLen)
 	}
 	if !utf8.ValidString(s) {
-		return nil, invalidf("Remark template is not valid UTF-8")
+		return nil, check.Invalidf("Remark template is not valid UTF-8")
 	}
 	var (
 		t   remarkTemplate
@@ -70,18 +70,18 @@ func parseRemarkTemplate(s string) (remarkTemplate, error) {
 		case c == '{':
 			end := strings.IndexByte(s[i:], '}')
 			if end < 0 {
-				return nil, invalidf("Remark template %q: %q is not closed", s, s[i:])
+				return nil, check.Invalidf("Remark template %q: %q is not closed", s, s[i:])
 			}
 			name := s[i+1 : i+end]
 			f, ok := remarkFields[name]
 			if !ok {
-				return nil, invalidf("Remark template %q: unknown placeholder {%s}; want {channel}, {name} or {date}", s, name)
+				return nil, check.Invalidf("Remark template %q: unknown placeholder {%s}; want {channel}, {name} or {date}", s, name)
 			}
 			flush()
 			t = append(t, remarkPart{field: f})
 			i += end + 1
 		case c == '}':
-			return nil, invalidf("Remark template %q: a lone '}' (write }} for one)", s)
+			return nil, check.Invalidf("Remark template %q: a lone '}' (write }} for one)", s)
 		default:
 			lit.WriteByte(c)
 			i++
@@ -107,7 +107,7 @@ type remarkValues struct {
 	added         time.Time
 }
 
-// render fills the template and cuts the result to MaxCustomerRemarkLen
+// render fills the template and cuts the result to maxCustomerRemarkLen
 // characters. Control characters (from a name, say) become spaces.
 func (t remarkTemplate) render(v remarkValues) string {
 	var b strings.Builder
@@ -125,9 +125,9 @@ func (t remarkTemplate) render(v remarkValues) string {
 			}
 		}
 	}
-	out := make([]rune, 0, MaxCustomerRemarkLen)
+	out := make([]rune, 0, maxCustomerRemarkLen)
 	for _, r := range b.String() {
-		if len(out) == MaxCustomerRemarkLen {
+		if len(out) == maxCustomerRemarkLen {
 			break
 		}
 		if r < 0x20 || r == 0x7f {

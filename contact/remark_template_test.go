@@ -1,7 +1,6 @@
 package contact
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +30,7 @@ func TestRemarkTemplate(t *testing.T) {
 	}
 	for _, bad := range []string{"{nickname}", "{name", "}", "a}b", "{}", "\xff", strings.Repeat("x", maxRemarkTemplateLen+1)} {
 		_, err := parseRemarkTemplate(bad)
-		assert.True(t, errors.Is(err, ErrInvalidArgument), "%q: %v", bad, err)
+		assert.ErrorIs(t, err, ErrInvalidArgument, "%q", bad)
 	}
 	p, _ := parseRemarkTemplate("{date}")
 	assert.Empty(t, p.render(remarkValues{}), "no time, no date")
@@ -47,28 +46,22 @@ func FuzzRemarkTemplate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tmpl, name string) {
 		p, err := parseRemarkTemplate(tmpl)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidArgument) {
-				t.Fatalf("%q: %v", tmpl, err)
-			}
+			require.ErrorIs(t, err, ErrInvalidArgument, "%q", tmpl)
 			return
 		}
 		out := p.render(remarkValues{channel: "c", name: name, added: time.Unix(1_700_000_000, 0)})
-		if n := utf8.RuneCountInString(out); n > MaxCustomerRemarkLen {
-			t.Fatalf("%q made %q: %d characters", tmpl, out, n)
-		}
+		require.LessOrEqual(t, utf8.RuneCountInString(out), maxCustomerRemarkLen, "%q made %q", tmpl, out)
 		if !strings.ContainsAny(tmpl, "{}") && utf8.ValidString(tmpl) {
 			want := []rune(tmpl)
-			if len(want) > MaxCustomerRemarkLen {
-				want = want[:MaxCustomerRemarkLen]
+			if len(want) > maxCustomerRemarkLen {
+				want = want[:maxCustomerRemarkLen]
 			}
 			for i, r := range want {
 				if r < 0x20 || r == 0x7f {
 					want[i] = ' '
 				}
 			}
-			if out != strings.TrimSpace(string(want)) {
-				t.Fatalf("%q rendered as %q", tmpl, out)
-			}
+			require.Equal(t, strings.TrimSpace(string(want)), out, "%q rendered", tmpl)
 		}
 	})
 }

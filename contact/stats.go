@@ -4,13 +4,20 @@ import (
 	"context"
 	"time"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// BehaviorRequest asks for the contact statistics (联系客户统计) of members
-// and/or departments over [StartTime, EndTime], at most 30 days within the
-// last 180. WeCom rounds both times down to 00:00 (China time).
-type BehaviorRequest struct {
+// Limits of get_user_behavior_data.
+const (
+	maxStatsIDs  = 100 // userids, and partyids, of one call
+	maxStatsDays = 180 // how far back, in days, WeCom keeps statistics
+)
+
+// GetUserBehaviorDataRequest asks for the contact statistics (联系客户统计)
+// of members and/or departments over [StartTime, EndTime], at most 30 days
+// within the last 180. WeCom rounds both times down to 00:00 (China time).
+type GetUserBehaviorDataRequest struct {
 	UserID    []string       `json:"userid,omitempty"`  // at most 100
 	PartyID   []int          `json:"partyid,omitempty"` // at most 100
 	StartTime wecom.UnixTime `json:"start_time"`
@@ -43,32 +50,33 @@ func chinaMidnight(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, chinaTime)
 }
 
-// GetUserBehaviorData returns daily contact statistics.
+// GetUserBehaviorData returns daily contact statistics. The 180 days are
+// counted back from today by the client's clock (wecom.WithClock).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92132
-func (s *Service) GetUserBehaviorData(ctx context.Context, req *BehaviorRequest) ([]BehaviorData, error) {
+func (s *Service) GetUserBehaviorData(ctx context.Context, req *GetUserBehaviorDataRequest) ([]BehaviorData, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
 	if len(req.UserID) == 0 && len(req.PartyID) == 0 {
-		return nil, invalidf("UserID or PartyID is required")
+		return nil, check.Invalidf("UserID or PartyID is required")
 	}
-	if err := firstErr(maxItems("UserID", req.UserID, MaxStatsIDs), maxItems("PartyID", req.PartyID, MaxStatsIDs)); err != nil {
+	if err := api.FirstErr(api.MaxItems(check, "UserID", req.UserID, maxStatsIDs), api.MaxItems(check, "PartyID", req.PartyID, maxStatsIDs)); err != nil {
 		return nil, err
 	}
 	if req.StartTime <= 0 || req.EndTime < req.StartTime {
-		return nil, invalidf("StartTime and EndTime must be set with StartTime <= EndTime")
+		return nil, check.Invalidf("StartTime and EndTime must be set with StartTime <= EndTime")
 	}
 	if req.EndTime.Time().Sub(req.StartTime.Time()) > maxStatsSpan {
-		return nil, invalidf("the time range spans more than 30 days")
+		return nil, check.Invalidf("the time range spans more than 30 days")
 	}
-	if oldest := chinaMidnight(time.Now()).AddDate(0, 0, -MaxStatsDays); req.StartTime.Time().Before(oldest) {
-		return nil, invalidf("StartTime is more than %d days back; WeCom keeps %d days of statistics", MaxStatsDays, MaxStatsDays)
+	if oldest := chinaMidnight(s.c.Now()).AddDate(0, 0, -maxStatsDays); req.StartTime.Time().Before(oldest) {
+		return nil, check.Invalidf("StartTime is more than %d days back; WeCom keeps %d days of statistics", maxStatsDays, maxStatsDays)
 	}
 	var out struct {
 		BehaviorData []BehaviorData `json:"behavior_data"`
 	}
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_user_behavior_data", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_user_behavior_data", req, &out); err != nil {
 		return nil, err
 	}
 	return out.BehaviorData, nil

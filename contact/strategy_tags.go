@@ -8,25 +8,26 @@ import (
 	"github.com/scrmkit/scrm/internal/api"
 )
 
-// StrategyTagFilter selects rule-group tags for ListStrategyTags. Zero values
-// mean every tag the app created.
-type StrategyTagFilter struct {
+// ListStrategyTagsRequest selects the rule-group tags ListStrategyTags
+// returns. Zero values mean every tag the app created.
+type ListStrategyTagsRequest struct {
 	StrategyID int      `json:"strategy_id,omitempty"`
 	TagID      []string `json:"tag_id,omitempty"`
 	GroupID    []string `json:"group_id,omitempty"`
 }
 
-// ListStrategyTags returns rule-group (规则组) tags, grouped. filter may be nil.
+// ListStrategyTags returns rule-group (规则组) tags, grouped. req may be nil
+// (every tag the app created).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94882
-func (s *Service) ListStrategyTags(ctx context.Context, filter *StrategyTagFilter) ([]TagGroup, error) {
-	if filter == nil {
-		filter = &StrategyTagFilter{}
+func (s *Service) ListStrategyTags(ctx context.Context, req *ListStrategyTagsRequest) ([]TagGroup, error) {
+	if req == nil {
+		req = &ListStrategyTagsRequest{}
 	}
 	var out struct {
 		TagGroup []TagGroup `json:"tag_group"`
 	}
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_strategy_tag_list", filter, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_strategy_tag_list", req, &out); err != nil {
 		return nil, err
 	}
 	return out.TagGroup, nil
@@ -50,10 +51,10 @@ type AddStrategyTagRequest struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94882
 func (s *Service) AddStrategyTag(ctx context.Context, req *AddStrategyTagRequest) (*TagGroup, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
 	if req.StrategyID <= 0 {
-		return nil, invalidf("StrategyID is required")
+		return nil, check.Invalidf("StrategyID is required")
 	}
 	if err := validateNewTags(req.GroupID, req.GroupName, req.Tag); err != nil {
 		return nil, err
@@ -77,8 +78,8 @@ func (s *Service) AddStrategyTag(ctx context.Context, req *AddStrategyTagRequest
 type EditStrategyTagRequest struct {
 	ID   string `json:"id"`
 	Name string `json:"name,omitempty"` // at most 30 characters; "" keeps the name
-	// Order is the new order (larger first; 0 allowed, see Uint32); nil
-	// keeps it.
+	// Order is the new order (larger first; wecom.Ptr(uint32(0)) sends 0);
+	// nil keeps it.
 	Order *uint32 `json:"order,omitempty"`
 }
 
@@ -87,12 +88,12 @@ type EditStrategyTagRequest struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94882
 func (s *Service) EditStrategyTag(ctx context.Context, req *EditStrategyTagRequest) error {
 	if req == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
 	if err := validateEditTag(req.ID, req.Name, req.Order); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/edit_strategy_tag", req, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/edit_strategy_tag", req, nil)
 }
 
 // DelStrategyTagRequest deletes rule-group tags and groups.
@@ -109,7 +110,7 @@ type DelStrategyTagRequest struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94882
 func (s *Service) DelStrategyTag(ctx context.Context, req *DelStrategyTagRequest) error {
 	if req == nil || (len(req.TagID) == 0 && len(req.GroupID) == 0) {
-		return invalidf("TagID or GroupID is required")
+		return check.Invalidf("TagID or GroupID is required")
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/del_strategy_tag", req, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/del_strategy_tag", req, nil)
 }

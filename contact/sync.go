@@ -19,7 +19,7 @@ import (
 //
 // A cursor is only valid for the userid_list it was issued for. On resume
 // Sync recomputes the batch; when it differs from the one the cursor belongs
-// to (a member joined or left inside it, another SyncBatchUsers, or a
+// to (a member joined or left inside it, another WithBatchUsers, or a
 // checkpoint stored before Batch existed), the cursor is dropped and that
 // batch is read again from its first page: records of that batch may come
 // again, none is skipped.
@@ -66,9 +66,9 @@ func batchID(batch []string) string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// SyncPage is one page of a Sync: up to SyncPageSize records (one per
-// customer and follow member) and the Checkpoint to resume from once they
-// are processed.
+// SyncPage is one page of a Sync: up to a page of records (WithPageSize),
+// one per customer and follow member, and the Checkpoint to resume from
+// once they are processed.
 type SyncPage struct {
 	Records []CustomerRecord
 	// Unlicensed lists members of the current batch that WeCom reported
@@ -112,7 +112,7 @@ func CheckpointOf(err error) (Checkpoint, bool) {
 	return Checkpoint{}, false
 }
 
-// SyncOption tunes a Sync.
+// SyncOption tunes a Sync: WithBatchUsers, WithPageSize.
 type SyncOption func(*syncConfig)
 
 type syncConfig struct {
@@ -120,22 +120,22 @@ type syncConfig struct {
 	pageSize   int
 }
 
-// SyncBatchUsers sets how many members each batch/get_by_user call names
+// WithBatchUsers sets how many members each batch/get_by_user call names
 // (default and maximum 100; n <= 0 keeps the default).
-func SyncBatchUsers(n int) SyncOption {
+func WithBatchUsers(n int) SyncOption {
 	return func(c *syncConfig) { c.batchUsers = n }
 }
 
-// SyncPageSize sets the page size of batch/get_by_user (default and maximum
+// WithPageSize sets the page size of batch/get_by_user (default and maximum
 // 100; n <= 0 keeps the default).
-func SyncPageSize(n int) SyncOption {
+func WithPageSize(n int) SyncOption {
 	return func(c *syncConfig) { c.pageSize = n }
 }
 
 // Sync streams every customer record of the corp: every member with the
 // customer-contact feature (get_follow_user_list, sorted), in batches of 100
-// (SyncBatchUsers), and for each batch every page of batch/get_by_user
-// (SyncPageSize). Pages are yielded as they arrive, so memory stays constant
+// (WithBatchUsers), and for each batch every page of batch/get_by_user
+// (WithPageSize). Pages are yielded as they arrive, so memory stays constant
 // whatever the corp's size. A customer followed by several members comes
 // once per member. Members without an interop licence (互通许可) have their
 // customers left out by WeCom; Sync reports them in SyncPage.Unlicensed and
@@ -148,7 +148,7 @@ func SyncPageSize(n int) SyncOption {
 // Resuming is exact while the follow-user list and the options are
 // unchanged. If the member a checkpoint names has left, the sync restarts at
 // the next member's batch; if the batch a checkpoint's cursor was issued for
-// has changed (a member joined or left inside it, another SyncBatchUsers),
+// has changed (a member joined or left inside it, another WithBatchUsers),
 // that batch restarts from its first page. Either way records of that batch
 // may come again and none is skipped.
 //
@@ -165,15 +165,15 @@ func (s *Service) Sync(ctx context.Context, from *Checkpoint, opts ...SyncOption
 		if n <= 0 || n > MaxBatchUsers {
 			n = MaxBatchUsers
 		}
-		if limit <= 0 || limit > MaxBatchLimit {
-			limit = MaxBatchLimit
+		if limit <= 0 || limit > maxBatchLimit {
+			limit = maxBatchLimit
 		}
 		var start Checkpoint
 		if from != nil {
 			start = *from
 		}
 		if start.UserIndex < 0 {
-			yield(nil, &SyncError{Checkpoint: start, Err: invalidf("checkpoint has a negative UserIndex")})
+			yield(nil, &SyncError{Checkpoint: start, Err: check.Invalidf("checkpoint has a negative UserIndex")})
 			return
 		}
 		users, err := s.ListFollowUsers(ctx)
@@ -207,11 +207,11 @@ func (s *Service) Sync(ctx context.Context, from *Checkpoint, opts ...SyncOption
 				if cursor != "" {
 					here.Batch = id
 				}
-				resp, err := s.BatchGetByUser(ctx, &BatchGetRequest{UserIDList: batch, Cursor: cursor, Limit: limit})
+				resp, err := s.BatchGetByUser(ctx, &BatchGetByUserRequest{UserIDList: batch, Cursor: cursor, Limit: limit})
 				if wecom.ErrorCode(err) == wecom.CodeNoInteropLicense {
 					// Every member of the batch lacks a licence: report
 					// them and go on with the next batch.
-					resp, err = &BatchGetResponse{FailInfo: &BatchFailInfo{UnlicensedUserIDList: batch}}, nil
+					resp, err = &BatchGetByUserResponse{FailInfo: &BatchFailInfo{UnlicensedUserIDList: batch}}, nil
 				}
 				if err != nil {
 					yield(nil, &SyncError{Checkpoint: here, Err: err})

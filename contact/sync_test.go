@@ -2,12 +2,15 @@ package contact_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
+	"runtime"
 	"testing"
-	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -28,9 +31,7 @@ func drain(t testing.TB, seq func(func(*contact.SyncPage, error) bool), seen map
 		}
 		pages++
 		for _, r := range page.Records {
-			if seen[key(r)] {
-				t.Fatalf("record %s yielded twice", key(r))
-			}
+			require.False(t, seen[key(r)], "record %s yielded twice", key(r))
 			seen[key(r)] = true
 		}
 	}
@@ -47,27 +48,21 @@ func staffNames(n int) []string {
 
 func TestSyncAll(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	ids := seed(t, srv, 1000, staffNames(7)...)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 1000, staffNames(7)...)
 	// one customer followed by a second member: two records
-	w, err := svc.AddContactWay(bg, &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode, User: []string{"staff03"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.Corp(srv.CorpID).ScanContactWay(bg, w.ConfigID, ids[0]); err != nil {
-		t.Fatal(err)
-	}
+	w, err := svc.AddContactWay(t.Context(), &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode, User: []string{"staff03"}})
+	require.NoError(t, err)
+	_, err = srv.Corp(srv.CorpID).ScanContactWay(t.Context(), w.ConfigID, ids[0])
+	require.NoError(t, err)
 	seen := map[string]bool{}
-	pages, err := drain(t, svc.Sync(bg, nil, contact.SyncBatchUsers(3), contact.SyncPageSize(40)), seen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(seen) != 1001 || !seen[ids[0]+"/staff00"] || !seen[ids[0]+"/staff03"] {
-		t.Fatalf("%d records", len(seen))
-	}
-	if pages < 1000/40 {
-		t.Fatalf("%d pages", pages)
-	}
+	pages, err := drain(t, svc.Sync(t.Context(), nil, contact.WithBatchUsers(3), contact.WithPageSize(40)), seen)
+	require.NoError(t, err)
+	assert.Len(t, seen, 1001)
+	assert.True(t, seen[ids[0]+"/staff00"])
+	assert.True(t, seen[ids[0]+"/staff03"])
+	assert.GreaterOrEqual(t, pages, 1000/40)
 	for _, r := range srv.Requests() {
 		if r.Path != batchPath {
 			continue
@@ -76,33 +71,29 @@ func TestSyncAll(t *testing.T) {
 			UserIDList []string `json:"userid_list"`
 			Limit      int      `json:"limit"`
 		}
-		if err := json.Unmarshal(r.Body, &body); err != nil || len(body.UserIDList) > 3 || body.Limit != 40 {
-			t.Fatalf("batch request %s", r.Body)
-		}
+		require.NoError(t, json.Unmarshal(r.Body, &body))
+		assert.LessOrEqual(t, len(body.UserIDList), 3, "batch request %s", r.Body)
+		assert.Equal(t, 40, body.Limit, "batch request %s", r.Body)
 	}
 }
 
 func TestSyncEmptyCorpAndCheckpointAtEnd(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seen := map[string]bool{}
-	if n, err := drain(t, svc.Sync(bg, nil), seen); err != nil || n != 0 {
-		t.Fatalf("empty corp: %d pages, %v", n, err)
-	}
-	seed(t, srv, 3, "a")
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	n, err := drain(t, svc.Sync(t.Context(), nil), map[string]bool{})
+	require.NoError(t, err)
+	assert.Zero(t, n, "pages of an empty corp")
+	testkit.Seed(t, srv, 3, "a")
 	var last contact.Checkpoint
-	for page, err := range svc.Sync(bg, nil) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	for page, err := range svc.Sync(t.Context(), nil) {
+		require.NoError(t, err)
 		last = page.Next
 	}
-	if last.UserIndex != 1 || last.Cursor != "" {
-		t.Fatalf("final checkpoint = %+v", last)
-	}
-	if n, err := drain(t, svc.Sync(bg, &last), map[string]bool{}); err != nil || n != 0 {
-		t.Fatalf("resume at end: %d pages, %v", n, err)
-	}
+	assert.Equal(t, contact.Checkpoint{UserIndex: 1}, last, "the final checkpoint")
+	n, err = drain(t, svc.Sync(t.Context(), &last), map[string]bool{})
+	require.NoError(t, err)
+	assert.Zero(t, n, "pages resumed at the end")
 }
 
 // TestSyncSurvivesFaults injects -1, 45009, HTTP 5xx, an expired token and a
@@ -110,19 +101,16 @@ func TestSyncEmptyCorpAndCheckpointAtEnd(t *testing.T) {
 // sync completes with every record exactly once.
 func TestSyncSurvivesFaults(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seed(t, srv, 600, staffNames(5)...)
-	seq := svc.Sync(bg, nil, contact.SyncBatchUsers(2), contact.SyncPageSize(50))
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 600, staffNames(5)...)
+	seq := svc.Sync(t.Context(), nil, contact.WithBatchUsers(2), contact.WithPageSize(50))
 	seen := map[string]bool{}
 	i := 0
 	for page, err := range seq {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, r := range page.Records {
-			if seen[key(r)] {
-				t.Fatalf("duplicate %s", key(r))
-			}
+			require.False(t, seen[key(r)], "duplicate %s", key(r))
 			seen[key(r)] = true
 		}
 		switch i {
@@ -139,12 +127,8 @@ func TestSyncSurvivesFaults(t *testing.T) {
 		}
 		i++
 	}
-	if len(seen) != 600 {
-		t.Fatalf("%d records, want 600", len(seen))
-	}
-	if srv.Corp(srv.CorpID).TokenFetches() != 2 {
-		t.Fatalf("token fetches = %d, want 2 (one refresh after 42001)", srv.Corp(srv.CorpID).TokenFetches())
-	}
+	assert.Len(t, seen, 600)
+	assert.Equal(t, 2, srv.Corp(srv.CorpID).TokenFetches(), "token fetches: one refresh after 42001")
 }
 
 // TestSyncResume stops the sync with errors the client does not retry and
@@ -152,9 +136,10 @@ func TestSyncSurvivesFaults(t *testing.T) {
 // twice.
 func TestSyncResume(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t, wecom.WithRetryPolicy(wecom.NoRetry()))
-	seed(t, srv, 500, staffNames(6)...)
-	opts := []contact.SyncOption{contact.SyncBatchUsers(4), contact.SyncPageSize(30)}
+	srv, c := testkit.Setup(t, testkit.WithClientOptions(wecom.WithRetryPolicy(wecom.NoRetry())))
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 500, staffNames(6)...)
+	opts := []contact.SyncOption{contact.WithBatchUsers(4), contact.WithPageSize(30)}
 	faults := []wecomtest.Fault{
 		{Errcode: -1}, {Errcode: 45009}, {HTTPStatus: 503}, {Errcode: 48002},
 	}
@@ -164,15 +149,13 @@ func TestSyncResume(t *testing.T) {
 	for round := 0; ; round++ {
 		pages := 0
 		var failed error
-		for page, err := range svc.Sync(bg, from, opts...) {
+		for page, err := range svc.Sync(t.Context(), from, opts...) {
 			if err != nil {
 				failed = err
 				break
 			}
 			for _, r := range page.Records {
-				if seen[key(r)] {
-					t.Fatalf("round %d: duplicate %s", round, key(r))
-				}
+				require.False(t, seen[key(r)], "round %d: duplicate %s", round, key(r))
 				seen[key(r)] = true
 			}
 			pages++
@@ -185,39 +168,34 @@ func TestSyncResume(t *testing.T) {
 		}
 		stops++
 		cp, ok := contact.CheckpointOf(failed)
-		if !ok {
-			t.Fatalf("error without checkpoint: %v", failed)
-		}
+		require.True(t, ok, "an error without a checkpoint: %v", failed)
 		var se *contact.SyncError
-		if !errors.As(failed, &se) || se.Checkpoint != cp || se.Err == nil {
-			t.Fatalf("error shape: %v", failed)
-		}
+		require.ErrorAs(t, failed, &se)
+		assert.Equal(t, cp, se.Checkpoint)
+		assert.Error(t, se.Err)
 		// checkpoints survive a JSON round trip
-		b, _ := json.Marshal(cp)
+		b, err := json.Marshal(cp)
+		require.NoError(t, err)
 		from = new(contact.Checkpoint)
-		if err := json.Unmarshal(b, from); err != nil || *from != cp {
-			t.Fatalf("checkpoint round trip: %s", b)
-		}
+		require.NoError(t, json.Unmarshal(b, from))
+		require.Equal(t, cp, *from, "checkpoint round trip: %s", b)
 	}
-	if stops != len(faults) {
-		t.Fatalf("%d stops, want %d", stops, len(faults))
-	}
-	if len(seen) != 500 {
-		t.Fatalf("%d records after resuming, want 500", len(seen))
-	}
+	assert.Equal(t, len(faults), stops)
+	assert.Len(t, seen, 500, "records after resuming")
 }
 
 // TestSyncResumeFaultBeyondRetries uses the normal retry policy with a fault
 // that outlasts it, and an expired token on the follow-user list.
 func TestSyncResumeFaultBeyondRetries(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seed(t, srv, 250, staffNames(3)...)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 250, staffNames(3)...)
 	srv.Corp(srv.CorpID).ExpireTokens()
 	seen := map[string]bool{}
 	var failed error
 	pages := 0
-	for page, err := range svc.Sync(bg, nil, contact.SyncPageSize(60)) {
+	for page, err := range svc.Sync(t.Context(), nil, contact.WithPageSize(60)) {
 		if err != nil {
 			failed = err
 			break
@@ -229,113 +207,70 @@ func TestSyncResumeFaultBeyondRetries(t *testing.T) {
 			srv.Fail(batchPath, wecomtest.Fault{Errcode: -1, Times: 3}) // three attempts in FastRetry
 		}
 	}
-	if wecom.ErrorCode(failed) != -1 {
-		t.Fatalf("err = %v, want -1 after retries", failed)
-	}
-	cp, _ := contact.CheckpointOf(failed)
-	if cp.Cursor == "" || cp.UserID != "staff00" {
-		t.Fatalf("checkpoint = %+v", cp)
-	}
-	if _, err := drain(t, svc.Sync(bg, &cp), seen); err != nil {
-		t.Fatal(err)
-	}
-	if len(seen) != 250 {
-		t.Fatalf("%d records", len(seen))
-	}
+	testkit.WantCode(t, failed, wecom.CodeSystemBusy) // after the retries
+	cp, ok := contact.CheckpointOf(failed)
+	require.True(t, ok)
+	assert.NotEmpty(t, cp.Cursor)
+	assert.Equal(t, "staff00", cp.UserID)
+	_, err := drain(t, svc.Sync(t.Context(), &cp), seen)
+	require.NoError(t, err)
+	assert.Len(t, seen, 250)
 }
 
 func TestSyncFollowUserListError(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t, wecom.WithRetryPolicy(wecom.NoRetry()))
-	seed(t, srv, 10, "a")
+	srv, c := testkit.Setup(t, testkit.WithClientOptions(wecom.WithRetryPolicy(wecom.NoRetry())))
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 10, "a")
 	srv.Fail("/cgi-bin/externalcontact/get_follow_user_list", wecomtest.Fault{Errcode: -1})
 	from := &contact.Checkpoint{UserIndex: 0, UserID: "a", Cursor: "abc"}
 	n := 0
-	for page, err := range svc.Sync(bg, from) {
+	for page, err := range svc.Sync(t.Context(), from) {
 		n++
+		assert.Nil(t, page)
+		testkit.WantCode(t, err, wecom.CodeSystemBusy)
 		cp, ok := contact.CheckpointOf(err)
-		if page != nil || !ok || cp != *from || wecom.ErrorCode(err) != -1 {
-			t.Fatalf("page %v, err = %v, cp %+v", page, err, cp)
-		}
+		assert.True(t, ok)
+		assert.Equal(t, *from, cp)
 	}
-	if n != 1 {
-		t.Fatalf("%d yields, want the one error", n)
-	}
+	assert.Equal(t, 1, n, "yields: the one error")
 	n = 0
-	for page, err := range svc.Sync(bg, &contact.Checkpoint{UserIndex: -1}) {
+	for page, err := range svc.Sync(t.Context(), &contact.Checkpoint{UserIndex: -1}) {
 		n++
-		if page != nil {
-			t.Fatalf("page %v with a negative UserIndex", page)
-		}
-		wantInvalid(t, err)
+		assert.Nil(t, page, "a page with a negative UserIndex")
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 	}
-	if n != 1 {
-		t.Fatalf("%d yields for a negative UserIndex, want the one error", n)
-	}
-	if c := srv.Count(batchPath); c != 0 {
-		t.Fatalf("%d batch calls after failures before the first", c)
-	}
+	assert.Equal(t, 1, n, "yields for a negative UserIndex: the one error")
+	assert.Zero(t, srv.Count(batchPath), "batch calls after failures before the first")
 }
 
 // TestSyncResumeAfterMemberLeft resumes from a checkpoint whose member is no
 // longer listed: the sync restarts at the next batch.
 func TestSyncResumeAfterMemberLeft(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	ids := seed(t, srv, 6, "a", "b", "c")
-	if err := srv.Corp(srv.CorpID).ResignStaff("b"); err != nil {
-		t.Fatal(err)
-	}
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 6, "a", "b", "c")
+	require.NoError(t, srv.Corp(srv.CorpID).ResignStaff("b"))
 	seen := map[string]bool{}
 	cp := &contact.Checkpoint{UserIndex: 1, UserID: "b", Cursor: "stale"}
-	if _, err := drain(t, svc.Sync(bg, cp, contact.SyncBatchUsers(1)), seen); err != nil {
-		t.Fatal(err)
-	}
-	if len(seen) != 2 || !seen[ids[2]+"/c"] {
-		t.Fatalf("seen %v", seen)
-	}
+	_, err := drain(t, svc.Sync(t.Context(), cp, contact.WithBatchUsers(1)), seen)
+	require.NoError(t, err)
+	assert.Len(t, seen, 2)
+	assert.True(t, seen[ids[2]+"/c"])
 }
 
 func TestSyncStopsWhenBroken(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seed(t, srv, 300, "a")
-	for range svc.Sync(bg, nil) {
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 300, "a")
+	for range svc.Sync(t.Context(), nil) {
 		break
 	}
-	time.Sleep(10 * time.Millisecond)
-	if n := srv.Count(batchPath); n != 1 {
-		t.Fatalf("%d batch calls after break, want 1", n)
-	}
-}
-
-// BenchmarkSync measures a full sync of 10,000 customers over 20 members
-// against wecomtest (HTTP over loopback, JSON both ways).
-func BenchmarkSync(b *testing.B) {
-	srv := wecomtest.NewServer(b)
-	staff := staffNames(20)
-	if err := srv.Corp(srv.CorpID).AddStaff(staff...); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := srv.Corp(srv.CorpID).SeedCustomers(10_000, staff); err != nil {
-		b.Fatal(err)
-	}
-	svc := contact.New(srv.Client())
-	b.ReportAllocs()
-	b.ResetTimer()
-	records := 0
-	for range b.N {
-		for page, err := range svc.Sync(bg, nil) {
-			if err != nil {
-				b.Fatal(err)
-			}
-			records += len(page.Records)
-		}
-	}
-	if records != 10_000*b.N {
-		b.Fatalf("%d records", records)
-	}
-	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+	// Sync runs on the caller's goroutine: once the loop is left, nothing
+	// more is sent.
+	assert.Equal(t, 1, srv.Count(batchPath), "batch calls after break")
 }
 
 // collect runs a sync to its end or first error, counting each record; a
@@ -364,12 +299,10 @@ func firstBatchCursor(t *testing.T, srv *wecomtest.Server, skip int) string {
 		var body struct {
 			Cursor string `json:"cursor"`
 		}
-		if err := json.Unmarshal(r.Body, &body); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(r.Body, &body))
 		return body.Cursor
 	}
-	t.Fatal("no batch/get_by_user call")
+	require.FailNow(t, "no batch/get_by_user call")
 	return ""
 }
 
@@ -380,15 +313,14 @@ func firstBatchCursor(t *testing.T, srv *wecomtest.Server, skip int) string {
 // may repeat; none may be lost.
 func TestSyncResumeAfterMemberJoinedBatch(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seed(t, srv, 30, "a", "c", "d") // ten customers each
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 30, "a", "c", "d") // ten customers each
 	seen := map[string]int{}
 	var cp contact.Checkpoint
 	pages := 0
-	for page, err := range svc.Sync(bg, nil, contact.SyncPageSize(12)) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	for page, err := range svc.Sync(t.Context(), nil, contact.WithPageSize(12)) {
+		require.NoError(t, err)
 		pages++
 		for _, r := range page.Records {
 			seen[key(r)]++
@@ -396,107 +328,174 @@ func TestSyncResumeAfterMemberJoinedBatch(t *testing.T) {
 		cp = page.Next
 		break // stop after one page: a's ten records and two of c's
 	}
-	if pages != 1 || cp.Cursor == "" || cp.UserID != "a" {
-		t.Fatalf("after one page: %d pages, checkpoint %+v", pages, cp)
-	}
+	assert.Equal(t, 1, pages)
+	assert.NotEmpty(t, cp.Cursor, "the checkpoint after one page")
+	assert.Equal(t, "a", cp.UserID)
 	// the checkpoint travels as JSON, as a caller would store it
 	b, err := json.Marshal(cp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var from contact.Checkpoint
-	if err := json.Unmarshal(b, &from); err != nil || from != cp {
-		t.Fatalf("checkpoint round trip %s: %v", b, err)
-	}
+	require.NoError(t, json.Unmarshal(b, &from))
+	require.Equal(t, cp, from, "checkpoint round trip %s", b)
 
-	seed(t, srv, 6, "b") // "b" sorts between "a" and "c"
+	testkit.Seed(t, srv, 6, "b") // "b" sorts between "a" and "c"
 	want := map[string]bool{}
 	for _, u := range []string{"a", "b", "c", "d"} {
-		ids, err := svc.List(bg, u)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ids, err := svc.List(t.Context(), u)
+		require.NoError(t, err)
 		for _, id := range ids {
 			want[id+"/"+u] = true
 		}
 	}
-	if len(want) != 36 {
-		t.Fatalf("%d relations, want 36", len(want))
-	}
+	require.Len(t, want, 36, "relations")
 	before := len(srv.Requests())
-	if n, err := collect(svc.Sync(bg, &from, contact.SyncPageSize(12)), seen); err != nil || n == 0 {
-		t.Fatalf("resume: %d pages, %v", n, err)
-	}
-	if c := firstBatchCursor(t, srv, before); c != "" {
-		t.Errorf("resumed with the old batch's cursor %q", c)
-	}
+	n, err := collect(svc.Sync(t.Context(), &from, contact.WithPageSize(12)), seen)
+	require.NoError(t, err)
+	assert.NotZero(t, n, "pages resumed")
+	assert.Empty(t, firstBatchCursor(t, srv, before), "resumed with the old batch's cursor")
 	for k := range want {
-		if seen[k] == 0 {
-			t.Errorf("record %s lost after resuming", k)
-		}
+		assert.NotZero(t, seen[k], "record %s lost after resuming", k)
 	}
-	if len(seen) != len(want) {
-		t.Fatalf("%d distinct records, want %d", len(seen), len(want))
-	}
+	assert.Len(t, seen, len(want), "distinct records")
 }
 
 // TestSyncResumeBatchChanged resumes checkpoints whose batch differs from
-// the one the cursor was issued for (another SyncBatchUsers; an older
+// the one the cursor was issued for (another WithBatchUsers; an older
 // checkpoint that does not identify its batch): the cursor is dropped and
 // the batch read from its first page, losing nothing. An unchanged batch
 // keeps its cursor.
 func TestSyncResumeBatchChanged(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	seed(t, srv, 40, "a", "b", "c", "d")
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 40, "a", "b", "c", "d")
 	seen := map[string]int{}
 	var cp contact.Checkpoint
-	for page, err := range svc.Sync(bg, nil, contact.SyncBatchUsers(2), contact.SyncPageSize(3)) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	for page, err := range svc.Sync(t.Context(), nil, contact.WithBatchUsers(2), contact.WithPageSize(3)) {
+		require.NoError(t, err)
 		for _, r := range page.Records {
 			seen[key(r)]++
 		}
 		cp = page.Next
 		break
 	}
-	if cp.Cursor == "" {
-		t.Fatalf("no mid-batch checkpoint: %+v", cp)
-	}
+	require.NotEmpty(t, cp.Cursor, "a mid-batch checkpoint")
 
 	// same batch: the cursor is kept
 	before := len(srv.Requests())
-	for range svc.Sync(bg, &cp, contact.SyncBatchUsers(2), contact.SyncPageSize(3)) {
+	for range svc.Sync(t.Context(), &cp, contact.WithBatchUsers(2), contact.WithPageSize(3)) {
 		break
 	}
-	if c := firstBatchCursor(t, srv, before); c != cp.Cursor {
-		t.Fatalf("unchanged batch resumed with cursor %q, want %q", c, cp.Cursor)
-	}
+	assert.Equal(t, cp.Cursor, firstBatchCursor(t, srv, before), "the cursor an unchanged batch resumes with")
 
 	// another batch size: the cursor is dropped
 	before = len(srv.Requests())
-	if _, err := collect(svc.Sync(bg, &cp, contact.SyncBatchUsers(3), contact.SyncPageSize(3)), seen); err != nil {
-		t.Fatal(err)
-	}
-	if c := firstBatchCursor(t, srv, before); c != "" {
-		t.Fatalf("resumed a batch of three with the cursor %q of a batch of two", c)
-	}
-	if len(seen) != 40 {
-		t.Fatalf("%d distinct records after resuming with another batch size, want 40", len(seen))
-	}
+	_, err := collect(svc.Sync(t.Context(), &cp, contact.WithBatchUsers(3), contact.WithPageSize(3)), seen)
+	require.NoError(t, err)
+	assert.Empty(t, firstBatchCursor(t, srv, before), "a batch of three resumed with the cursor of a batch of two")
+	assert.Len(t, seen, 40, "distinct records after resuming with another batch size")
 
 	// a checkpoint stored before checkpoints named their batch: restart it
 	var old contact.Checkpoint
-	if err := json.Unmarshal([]byte(`{"user_index":0,"user_id":"a","cursor":"`+cp.Cursor+`"}`), &old); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(`{"user_index":0,"user_id":"a","cursor":"`+cp.Cursor+`"}`), &old))
 	before = len(srv.Requests())
 	got := map[string]int{}
-	if _, err := collect(svc.Sync(bg, &old, contact.SyncBatchUsers(2), contact.SyncPageSize(3)), got); err != nil {
-		t.Fatal(err)
+	_, err = collect(svc.Sync(t.Context(), &old, contact.WithBatchUsers(2), contact.WithPageSize(3)), got)
+	require.NoError(t, err)
+	assert.Empty(t, firstBatchCursor(t, srv, before), "an old checkpoint's cursor")
+	assert.Len(t, got, 40)
+}
+
+// streamingPeak syncs n customers and returns the peak live heap above the
+// level before the sync (the fake's own state excluded), sampled after a
+// forced collection every tenth page, and the records seen.
+func streamingPeak(tb testing.TB, n int) (peak uint64, records int) {
+	srv := syncServer(tb, n)
+	svc := contact.New(srv.Client(wecom.WithRateLimit(batchPath, wecom.Limit{})))
+	ctx := tb.Context()
+	live := func() uint64 {
+		srv.ResetRequests() // the fake's request log grows with every call; it is not the SDK's
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
 	}
-	if c := firstBatchCursor(t, srv, before); c != "" || len(got) != 40 {
-		t.Fatalf("old checkpoint: first cursor %q, %d records", c, len(got))
+	base := live()
+	pages := 0
+	for page, err := range svc.Sync(ctx, nil) {
+		require.NoError(tb, err)
+		records += len(page.Records)
+		if pages++; pages%10 == 0 {
+			if h := live(); h > base && h-base > peak {
+				peak = h - base
+			}
+		}
 	}
+	return peak, records
+}
+
+// The heap Sync needs while streaming does not grow with the corp: 10 times
+// the customers, the same peak (within a page's worth of slack).
+//
+// Not parallel: it reads the process's live heap, which other tests would
+// move.
+func TestSyncHeapDoesNotGrowWithTheCorp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 22,000 customers")
+	}
+	small, n1 := streamingPeak(t, 2_000)
+	large, n2 := streamingPeak(t, 20_000)
+	require.Equal(t, 2_000, n1)
+	require.Equal(t, 20_000, n2)
+	t.Logf("peak live heap while streaming: %d KB for 2,000 customers, %d KB for 20,000", small>>10, large>>10)
+	assert.LessOrEqual(t, large, small+2<<20, "the streaming heap grew from %d KB to %d KB with ten times the customers", small>>10, large>>10)
+}
+
+// Sync skips members without a licence, reports each once, and neither
+// stops nor loops: a batch whose members all lack one (701008) included.
+func TestSyncSkipsUnlicensedMembers(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	staff := []string{"u1", "u2", "u3", "u4", "u5"}
+	testkit.Seed(t, srv, 20, staff...)
+	for _, u := range []string{"u1", "u2", "u4"} { // batch [u1 u2] all unlicensed; [u3 u4] half
+		require.NoError(t, srv.Corp(srv.CorpID).SetUnlicensed(u, true))
+	}
+	ctx := t.Context()
+	var (
+		records    int
+		unlicensed []string
+		pages      []contact.SyncPage
+	)
+	for page, err := range svc.Sync(ctx, nil, contact.WithBatchUsers(2), contact.WithPageSize(3)) {
+		require.NoError(t, err)
+		pages = append(pages, *page)
+		unlicensed = append(unlicensed, page.Unlicensed...)
+		for _, r := range page.Records {
+			assert.Contains(t, []string{"u3", "u5"}, r.FollowInfo.UserID)
+		}
+		records += len(page.Records)
+		require.Less(t, len(pages), 50, "the sync loops")
+	}
+	assert.Equal(t, 8, records, "u3's and u5's 4 customers each")
+	assert.ElementsMatch(t, []string{"u1", "u2", "u4"}, unlicensed)
+
+	// Resuming from the page that reported the unlicensed batch goes on
+	// from the next batch, without reporting it again or stopping.
+	var first contact.SyncPage
+	for _, p := range pages {
+		if len(p.Unlicensed) == 2 {
+			first = p
+			break
+		}
+	}
+	require.Equal(t, []string{"u1", "u2"}, first.Unlicensed)
+	var resumed int
+	for page, err := range svc.Sync(ctx, &first.Next, contact.WithBatchUsers(2), contact.WithPageSize(3)) {
+		require.NoError(t, err)
+		assert.NotContains(t, page.Unlicensed, "u1")
+		resumed += len(page.Records)
+	}
+	assert.Equal(t, 8, resumed)
 }

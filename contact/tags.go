@@ -2,6 +2,7 @@ package contact
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/scrmkit/scrm/internal/api"
@@ -30,24 +31,25 @@ type Tag struct {
 	Deleted    bool           `json:"deleted,omitempty"`
 }
 
-// TagFilter selects tags for ListCorpTags and ListStrategyTags. Both empty
-// means every tag; when GroupID is set, TagID is ignored by WeCom.
-type TagFilter struct {
+// ListCorpTagsRequest selects the corp tags ListCorpTags returns. Both
+// empty means every tag; when GroupID is set, WeCom ignores TagID.
+type ListCorpTagsRequest struct {
 	TagID   []string `json:"tag_id,omitempty"`
 	GroupID []string `json:"group_id,omitempty"`
 }
 
-// ListCorpTags returns the corp's customer tags, grouped. filter may be nil.
+// ListCorpTags returns the corp's customer tags, grouped. req may be nil
+// (every tag).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92117
-func (s *Service) ListCorpTags(ctx context.Context, filter *TagFilter) ([]TagGroup, error) {
-	if filter == nil {
-		filter = &TagFilter{}
+func (s *Service) ListCorpTags(ctx context.Context, req *ListCorpTagsRequest) ([]TagGroup, error) {
+	if req == nil {
+		req = &ListCorpTagsRequest{}
 	}
 	var out struct {
 		TagGroup []TagGroup `json:"tag_group"`
 	}
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_corp_tag_list", filter, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_corp_tag_list", req, &out); err != nil {
 		return nil, err
 	}
 	return out.TagGroup, nil
@@ -72,16 +74,16 @@ type AddCorpTagRequest struct {
 
 func validateNewTags(groupID, groupName string, tags []NewTag) error {
 	if groupID == "" && groupName == "" {
-		return invalidf("GroupID or GroupName is required")
+		return check.Invalidf("GroupID or GroupName is required")
 	}
 	if len(tags) == 0 {
-		return invalidf("Tag is required: WeCom does not allow empty groups")
+		return check.Invalidf("Tag is required: WeCom does not allow empty groups")
 	}
-	if err := maxChars("GroupName", groupName, MaxTagNameLen); err != nil {
+	if err := check.MaxChars("GroupName", groupName, maxTagNameLen); err != nil {
 		return err
 	}
 	for _, t := range tags {
-		if err := firstErr(required("Tag.Name", t.Name), maxChars("Tag.Name", t.Name, MaxTagNameLen)); err != nil {
+		if err := api.FirstErr(check.Required("Tag.Name", t.Name), check.MaxChars("Tag.Name", t.Name, maxTagNameLen)); err != nil {
 			return err
 		}
 	}
@@ -97,7 +99,7 @@ func validateNewTags(groupID, groupName string, tags []NewTag) error {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92117
 func (s *Service) AddCorpTag(ctx context.Context, req *AddCorpTagRequest) (*TagGroup, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
 	if err := validateNewTags(req.GroupID, req.GroupName, req.Tag); err != nil {
 		return nil, err
@@ -119,18 +121,18 @@ func (s *Service) AddCorpTag(ctx context.Context, req *AddCorpTagRequest) (*TagG
 type EditCorpTagRequest struct {
 	ID   string `json:"id"`
 	Name string `json:"name,omitempty"` // at most 30 characters; "" keeps the name
-	// Order is the new order (larger first; 0 allowed, see Uint32); nil
-	// keeps it.
+	// Order is the new order (larger first; wecom.Ptr(uint32(0)) sends 0);
+	// nil keeps it.
 	Order   *uint32 `json:"order,omitempty"`
 	AgentID int     `json:"agentid,omitempty"` // legacy multi-app suites only
 }
 
 func validateEditTag(id, name string, order *uint32) error {
-	if err := firstErr(required("ID", id), maxChars("Name", name, MaxTagNameLen)); err != nil {
+	if err := api.FirstErr(check.Required("ID", id), check.MaxChars("Name", name, maxTagNameLen)); err != nil {
 		return err
 	}
 	if name == "" && order == nil {
-		return invalidf("the edit changes nothing: set Name or Order")
+		return check.Invalidf("the edit changes nothing: set Name or Order")
 	}
 	return nil
 }
@@ -140,12 +142,12 @@ func validateEditTag(id, name string, order *uint32) error {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92117
 func (s *Service) EditCorpTag(ctx context.Context, req *EditCorpTagRequest) error {
 	if req == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
 	if err := validateEditTag(req.ID, req.Name, req.Order); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/edit_corp_tag", req, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/edit_corp_tag", req, nil)
 }
 
 // DelCorpTagRequest deletes tags and whole groups. Deleting every tag of a
@@ -164,9 +166,9 @@ type DelCorpTagRequest struct {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92117
 func (s *Service) DelCorpTag(ctx context.Context, req *DelCorpTagRequest) error {
 	if req == nil || (len(req.TagID) == 0 && len(req.GroupID) == 0) {
-		return invalidf("TagID or GroupID is required")
+		return check.Invalidf("TagID or GroupID is required")
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/del_corp_tag", req, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/del_corp_tag", req, nil)
 }
 
 // MarkTagRequest adds and removes tags on the relation between a member and
@@ -179,11 +181,11 @@ type MarkTagRequest struct {
 }
 
 func (r *MarkTagRequest) validate() error {
-	if err := firstErr(required("UserID", r.UserID), required("ExternalUserID", r.ExternalUserID)); err != nil {
+	if err := api.FirstErr(check.Required("UserID", r.UserID), check.Required("ExternalUserID", r.ExternalUserID)); err != nil {
 		return err
 	}
 	if len(r.AddTag) == 0 && len(r.RemoveTag) == 0 {
-		return invalidf("AddTag or RemoveTag is required")
+		return check.Invalidf("AddTag or RemoveTag is required")
 	}
 	return nil
 }
@@ -193,23 +195,35 @@ func (r *MarkTagRequest) validate() error {
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92118
 func (s *Service) MarkTag(ctx context.Context, req *MarkTagRequest) error {
 	if req == nil {
-		return invalidf("request is nil")
+		return check.Invalidf("request is nil")
 	}
 	if err := req.validate(); err != nil {
 		return err
 	}
-	return s.idempotent(ctx, "/cgi-bin/externalcontact/mark_tag", req, nil)
+	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/mark_tag", req, nil)
 }
 
 // MarkTagMany runs MarkTag for each request, at most concurrency at a time
 // (wecom.DefaultBatchConcurrency when <= 0), under the client's rate limiter.
 // WeCom tags one relation per call, so each request is its own item; the
-// result has one entry per request, in order, with its own error.
+// result has one entry per request, in order, with its own error. Every
+// request is checked before anything is sent: the error is for a list
+// refused as a whole (a nil request, or one MarkTag would refuse: it
+// matches ErrInvalidArgument and names the index, "contact: reqs[3]: AddTag
+// or RemoveTag is required"), and then nothing was sent.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92118
-func (s *Service) MarkTagMany(ctx context.Context, reqs []MarkTagRequest, concurrency int) []wecom.BatchResult[MarkTagRequest, struct{}] {
+func (s *Service) MarkTagMany(ctx context.Context, reqs []*MarkTagRequest, concurrency int) ([]wecom.BatchResult[*MarkTagRequest, struct{}], error) {
+	for i, r := range reqs {
+		if r == nil {
+			return nil, check.Invalidf("reqs[%d] is nil", i)
+		}
+		if err := r.validate(); err != nil {
+			return nil, check.Invalidf("reqs[%d]: %s", i, strings.TrimPrefix(err.Error(), check.Pkg+": "))
+		}
+	}
 	return wecom.Batch(ctx, reqs, 1, concurrency,
-		func(ctx context.Context, chunk []MarkTagRequest, out []wecom.BatchResult[MarkTagRequest, struct{}]) error {
-			return s.MarkTag(ctx, &chunk[0])
-		})
+		func(ctx context.Context, chunk []*MarkTagRequest, out []wecom.BatchResult[*MarkTagRequest, struct{}]) error {
+			return s.MarkTag(ctx, chunk[0])
+		}), nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -23,11 +24,11 @@ type Taxonomy struct {
 // TaxonomyGroup is a tag group by name, with the names of its tags. A group
 // has at least one tag (WeCom keeps no empty groups).
 type TaxonomyGroup struct {
-	Name string // at most MaxTagNameLen characters
+	Name string // at most 30 characters
 	// Order is the group's order when ApplyTaxonomy creates it (larger
 	// first); an existing group keeps its own.
 	Order uint32
-	Tags  []string // tag names, at most MaxTagNameLen characters each
+	Tags  []string // tag names, at most 30 characters each
 }
 
 // ApplyTaxonomyRequest says which taxonomy to apply and how.
@@ -69,26 +70,26 @@ func (a *AppliedTaxonomy) TagID(group, tag string) (id string, ok bool) {
 
 func (t *Taxonomy) validate() error {
 	if t.StrategyID < 0 {
-		return invalidf("StrategyID is %d; want 0 (corp tags) or a rule group id", t.StrategyID)
+		return check.Invalidf("StrategyID is %d; want 0 (corp tags) or a rule group id", t.StrategyID)
 	}
 	seen := map[string]bool{}
 	for i, g := range t.Groups {
-		if err := firstErr(required(fmt.Sprintf("Groups[%d].Name", i), g.Name), maxChars("group name", g.Name, MaxTagNameLen)); err != nil {
+		if err := api.FirstErr(check.Required(fmt.Sprintf("Groups[%d].Name", i), g.Name), check.MaxChars("group name", g.Name, maxTagNameLen)); err != nil {
 			return err
 		}
 		if seen[g.Name] {
-			return invalidf("group %q is listed twice", g.Name)
+			return check.Invalidf("group %q is listed twice", g.Name)
 		}
 		seen[g.Name] = true
 		if len(g.Tags) == 0 {
-			return invalidf("group %q has no tags: WeCom keeps no empty groups", g.Name)
+			return check.Invalidf("group %q has no tags: WeCom keeps no empty groups", g.Name)
 		}
 		for j, name := range g.Tags {
-			if err := firstErr(required("tag name", name), maxChars("tag name", name, MaxTagNameLen)); err != nil {
+			if err := api.FirstErr(check.Required("tag name", name), check.MaxChars("tag name", name, maxTagNameLen)); err != nil {
 				return err
 			}
 			if slices.Contains(g.Tags[:j], name) {
-				return invalidf("group %q lists tag %q twice", g.Name, name)
+				return check.Invalidf("group %q lists tag %q twice", g.Name, name)
 			}
 		}
 	}
@@ -115,7 +116,7 @@ const taxonomyAttempts = 4
 // (rule-group tags)
 func (s *Service) ApplyTaxonomy(ctx context.Context, req *ApplyTaxonomyRequest) (*AppliedTaxonomy, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
 	if err := req.validate(); err != nil {
 		return nil, err
@@ -169,7 +170,7 @@ func (s *Service) taxonomyTags(ctx context.Context, strategyID int) ([]TagGroup,
 	if strategyID == 0 {
 		return s.ListCorpTags(ctx, nil)
 	}
-	return s.ListStrategyTags(ctx, &StrategyTagFilter{StrategyID: strategyID})
+	return s.ListStrategyTags(ctx, &ListStrategyTagsRequest{StrategyID: strategyID})
 }
 
 func findGroup(groups []TagGroup, name string) *TagGroup {

@@ -9,8 +9,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
+)
+
+// WeCom's documented limits, which the package keeps unexported.
+const (
+	maxTagNameLen = 30 // a tag or group name, in characters
 )
 
 const (
@@ -27,7 +33,7 @@ var sources = contact.Taxonomy{Groups: []contact.TaxonomyGroup{
 // corpTags returns group name → tag names of the corp's live corp tags.
 func corpTags(t *testing.T, svc *contact.Service) map[string][]string {
 	t.Helper()
-	groups, err := svc.ListCorpTags(bg, nil)
+	groups, err := svc.ListCorpTags(t.Context(), nil)
 	require.NoError(t, err)
 	out := map[string][]string{}
 	for _, g := range groups {
@@ -40,12 +46,13 @@ func corpTags(t *testing.T, svc *contact.Service) map[string][]string {
 
 func TestApplyTaxonomyCreatesWhatIsMissingOnce(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	// One group and one tag exist already (made in the console, say).
-	pre, err := svc.AddCorpTag(bg, &contact.AddCorpTagRequest{GroupName: "来源", Tag: []contact.NewTag{{Name: "抖音"}, {Name: "老客户"}}})
+	pre, err := svc.AddCorpTag(t.Context(), &contact.AddCorpTagRequest{GroupName: "来源", Tag: []contact.NewTag{{Name: "抖音"}, {Name: "老客户"}}})
 	require.NoError(t, err)
 
-	got, err := svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: sources})
+	got, err := svc.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: sources})
 	require.NoError(t, err)
 	assert.Len(t, got.Created, 5, "海报, 展会, 高, 中, 低")
 	assert.Empty(t, got.Deleted)
@@ -65,7 +72,7 @@ func TestApplyTaxonomyCreatesWhatIsMissingOnce(t *testing.T) {
 
 	// A restart: nothing to create, no 40071, the same ids.
 	adds := srv.Count(pathAddCorpTag)
-	again, err := svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: sources})
+	again, err := svc.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: sources})
 	require.NoError(t, err)
 	assert.Equal(t, adds, srv.Count(pathAddCorpTag))
 	assert.Empty(t, again.Created)
@@ -74,18 +81,19 @@ func TestApplyTaxonomyCreatesWhatIsMissingOnce(t *testing.T) {
 
 func TestApplyTaxonomyPrunes(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	_, err := svc.AddCorpTag(bg, &contact.AddCorpTagRequest{GroupName: "来源", Tag: []contact.NewTag{{Name: "抖音"}, {Name: "老客户"}}})
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	_, err := svc.AddCorpTag(t.Context(), &contact.AddCorpTagRequest{GroupName: "来源", Tag: []contact.NewTag{{Name: "抖音"}, {Name: "老客户"}}})
 	require.NoError(t, err)
-	_, err = svc.AddCorpTag(bg, &contact.AddCorpTagRequest{GroupName: "旧分组", Tag: []contact.NewTag{{Name: "x"}}})
+	_, err = svc.AddCorpTag(t.Context(), &contact.AddCorpTagRequest{GroupName: "旧分组", Tag: []contact.NewTag{{Name: "x"}}})
 	require.NoError(t, err)
-	got, err := svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: sources, Prune: true})
+	got, err := svc.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: sources, Prune: true})
 	require.NoError(t, err)
 	assert.Len(t, got.Deleted, 2, "老客户 and the group 旧分组")
 	assert.Equal(t, 1, srv.Count(pathDelCorpTag))
 	assert.Equal(t, map[string][]string{"来源": {"抖音", "海报", "展会"}, "意向": {"高", "中", "低"}}, corpTags(t, svc))
 
-	_, err = svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: sources, Prune: true})
+	_, err = svc.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: sources, Prune: true})
 	require.NoError(t, err)
 	assert.Equal(t, 1, srv.Count(pathDelCorpTag), "nothing more to delete")
 }
@@ -98,7 +106,7 @@ func TestApplyTaxonomyConcurrentInstances(t *testing.T) {
 	for _, locked := range []bool{false, true} {
 		t.Run(map[bool]string{false: "unlocked", true: "locked"}[locked], func(t *testing.T) {
 			t.Parallel()
-			srv := wecomtest.NewServer(t)
+			srv, _ := testkit.Setup(t)
 			store := wecom.NewMemoryStore()
 			var wg sync.WaitGroup
 			results := make([]*contact.AppliedTaxonomy, 8)
@@ -111,7 +119,7 @@ func TestApplyTaxonomyConcurrentInstances(t *testing.T) {
 					if locked {
 						c = srv.Client(wecom.WithStore(store)) // instances sharing a Store
 					}
-					results[i], errs[i] = contact.New(c).ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: sources})
+					results[i], errs[i] = contact.New(c).ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: sources})
 				}()
 			}
 			wg.Wait()
@@ -132,37 +140,39 @@ func TestApplyTaxonomyConcurrentInstances(t *testing.T) {
 // is answered by reading again.
 func TestApplyTaxonomyToleratesTagNameExists(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	srv.Fail(pathAddCorpTag, wecomtest.Fault{Errcode: 40071, Times: 1})
-	got, err := svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: sources})
+	got, err := svc.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: sources})
 	require.NoError(t, err)
 	_, ok := got.TagID("意向", "低")
 	assert.True(t, ok)
 	assert.Equal(t, 3, srv.Count(pathAddCorpTag), "the refused create is made again after a read")
 
 	srv.Fail(pathAddCorpTag, wecomtest.Fault{Errcode: 40071, Times: 100})
-	_, err = svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: contact.Taxonomy{
+	_, err = svc.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: contact.Taxonomy{
 		Groups: []contact.TaxonomyGroup{{Name: "new", Tags: []string{"a"}}}}})
 	assert.ErrorContains(t, err, "still missing")
 
 	srv.ClearFaults()
 	srv.Fail(pathListCorpTag, wecomtest.Fault{Errcode: 40001, Times: 1})
-	_, err = svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: sources})
-	wantCode(t, err, 40001)
+	_, err = svc.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: sources})
+	testkit.WantCode(t, err, 40001)
 }
 
 func TestApplyTaxonomyRuleGroupTags(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
 	require.NoError(t, srv.Corp(srv.CorpID).AddStaff("zhangsan"))
-	id, err := svc.CreateCustomerStrategy(bg, &contact.CreateCustomerStrategyRequest{StrategyName: "华东", AdminList: []string{"zhangsan"}})
+	id, err := svc.CreateCustomerStrategy(t.Context(), &contact.CreateCustomerStrategyRequest{StrategyName: "华东", AdminList: []string{"zhangsan"}})
 	require.NoError(t, err)
 	tax := contact.Taxonomy{StrategyID: id, Groups: []contact.TaxonomyGroup{{Name: "区域客户", Tags: []string{"上海", "杭州"}}}}
-	got, err := svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: tax, Prune: true})
+	got, err := svc.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: tax, Prune: true})
 	require.NoError(t, err)
 	assert.Len(t, got.Created, 2)
 	assert.Equal(t, id, got.Groups[0].StrategyID)
-	again, err := svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: tax})
+	again, err := svc.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: tax})
 	require.NoError(t, err)
 	assert.Empty(t, again.Created)
 	assert.Equal(t, 1, srv.Count("/cgi-bin/externalcontact/add_strategy_tag"))
@@ -171,8 +181,9 @@ func TestApplyTaxonomyRuleGroupTags(t *testing.T) {
 
 func TestApplyTaxonomyChecksItsInput(t *testing.T) {
 	t.Parallel()
-	_, svc := setup(t)
-	long := strings.Repeat("长", contact.MaxTagNameLen+1)
+	_, c := testkit.Setup(t)
+	svc := contact.New(c)
+	long := strings.Repeat("长", maxTagNameLen+1)
 	for _, tax := range []contact.Taxonomy{
 		{StrategyID: -1},
 		{Groups: []contact.TaxonomyGroup{{Tags: []string{"a"}}}},
@@ -183,9 +194,9 @@ func TestApplyTaxonomyChecksItsInput(t *testing.T) {
 		{Groups: []contact.TaxonomyGroup{{Name: long, Tags: []string{"a"}}}},
 		{Groups: []contact.TaxonomyGroup{{Name: "g", Tags: []string{long}}}},
 	} {
-		_, err := svc.ApplyTaxonomy(bg, &contact.ApplyTaxonomyRequest{Taxonomy: tax})
-		wantInvalid(t, err)
+		_, err := svc.ApplyTaxonomy(t.Context(), &contact.ApplyTaxonomyRequest{Taxonomy: tax})
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 	}
-	_, err := svc.ApplyTaxonomy(bg, nil)
-	wantInvalid(t, err)
+	_, err := svc.ApplyTaxonomy(t.Context(), nil)
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -33,14 +34,31 @@ func (e *noTransferResultError) Is(target error) bool {
 	return target == ErrNoTransferResult || target == wecom.ErrOutcomeUnknown
 }
 
-// TransferRequest hands customers of one member over to another.
-type TransferRequest struct {
-	HandoverUserID string   `json:"handover_userid"`
-	TakeoverUserID string   `json:"takeover_userid"`
-	ExternalUserID []string `json:"external_userid"` // 1 to 100 customers of HandoverUserID
+// TransferCustomerRequest hands customers of an in-service member (在职继承)
+// over to another member.
+type TransferCustomerRequest struct {
+	HandoverUserID string `json:"handover_userid"`
+	TakeoverUserID string `json:"takeover_userid"`
+	// ExternalUserID names 1 to MaxTransferCustomers customers of
+	// HandoverUserID (any number for TransferCustomerMany, which splits
+	// them).
+	ExternalUserID []string `json:"external_userid"`
 	// TransferSuccessMsg is sent to the customers (at most 200 characters;
-	// WeCom's default text when empty). In-service transfers only.
+	// WeCom's default text when empty).
 	TransferSuccessMsg string `json:"transfer_success_msg,omitempty"`
+}
+
+// ResignedTransferCustomerRequest hands customers of a resigned member
+// (离职继承) over to another member. Unlike TransferCustomerRequest it has
+// no TransferSuccessMsg: WeCom takes none for a resigned member's
+// customers.
+type ResignedTransferCustomerRequest struct {
+	HandoverUserID string `json:"handover_userid"`
+	TakeoverUserID string `json:"takeover_userid"`
+	// ExternalUserID names 1 to MaxTransferCustomers customers of
+	// HandoverUserID (any number for ResignedTransferCustomerMany, which
+	// splits them).
+	ExternalUserID []string `json:"external_userid"`
 }
 
 // TransferResult is WeCom's answer for one customer of a transfer: Errcode 0
@@ -51,22 +69,34 @@ type TransferResult struct {
 	Errcode        int    `json:"errcode"`
 }
 
-func (r *TransferRequest) validate(resigned bool) error {
-	return firstErr(r.validateFields(resigned), maxItems("ExternalUserID", r.ExternalUserID, MaxTransferCustomers))
+// maxTransferSuccessMsgLen is the longest TransferSuccessMsg, in characters.
+const maxTransferSuccessMsgLen = 200
+
+// transfer is what the two transfer requests share: who hands over, who
+// takes over, which customers.
+type transfer struct {
+	handover, takeover string
+	customers          []string
 }
 
-// validateFields checks everything but the number of customers per call.
-func (r *TransferRequest) validateFields(resigned bool) error {
-	if err := firstErr(required("HandoverUserID", r.HandoverUserID), required("TakeoverUserID", r.TakeoverUserID)); err != nil {
+// validate checks everything but the number of customers per call.
+func (t transfer) validate() error {
+	if err := api.FirstErr(check.Required("HandoverUserID", t.handover), check.Required("TakeoverUserID", t.takeover)); err != nil {
 		return err
 	}
-	if len(r.ExternalUserID) == 0 {
-		return invalidf("ExternalUserID is required")
+	if len(t.customers) == 0 {
+		return check.Invalidf("ExternalUserID is required")
 	}
-	if resigned && r.TransferSuccessMsg != "" {
-		return invalidf("TransferSuccessMsg is not accepted for resigned members' customers")
-	}
-	return maxChars("TransferSuccessMsg", r.TransferSuccessMsg, 200)
+	return nil
+}
+
+func (r *TransferCustomerRequest) validate() error {
+	return api.FirstErr(transfer{r.HandoverUserID, r.TakeoverUserID, r.ExternalUserID}.validate(),
+		check.MaxChars("TransferSuccessMsg", r.TransferSuccessMsg, maxTransferSuccessMsgLen))
+}
+
+func (r *ResignedTransferCustomerRequest) validate() error {
+	return transfer{r.HandoverUserID, r.TakeoverUserID, r.ExternalUserID}.validate()
 }
 
 // TransferCustomer starts handing over up to 100 customers of an in-service
@@ -74,77 +104,96 @@ func (r *TransferRequest) validateFields(resigned bool) error {
 // most twice in 90 days. Not retried once it may have reached WeCom.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92125
-func (s *Service) TransferCustomer(ctx context.Context, req *TransferRequest) ([]TransferResult, error) {
+func (s *Service) TransferCustomer(ctx context.Context, req *TransferCustomerRequest) ([]TransferResult, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
-	if err := req.validate(false); err != nil {
+	if err := api.FirstErr(req.validate(), api.MaxItems(check, "ExternalUserID", req.ExternalUserID, MaxTransferCustomers)); err != nil {
 		return nil, err
 	}
-	var out struct {
-		Customer []TransferResult `json:"customer"`
-	}
-	if err := s.write(ctx, "/cgi-bin/externalcontact/transfer_customer", req, &out); err != nil {
-		return nil, err
-	}
-	return out.Customer, nil
+	return s.transferCustomer(ctx, pathTransferCustomer, req)
 }
 
 // ResignedTransferCustomer starts handing over up to 100 customers of a
-// resigned member (离职继承) to another member; TransferSuccessMsg must be
-// empty. Not retried once it may have reached WeCom.
+// resigned member (离职继承) to another member. Not retried once it may
+// have reached WeCom.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94081
-func (s *Service) ResignedTransferCustomer(ctx context.Context, req *TransferRequest) ([]TransferResult, error) {
+func (s *Service) ResignedTransferCustomer(ctx context.Context, req *ResignedTransferCustomerRequest) ([]TransferResult, error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
-	if err := req.validate(true); err != nil {
+	if err := api.FirstErr(req.validate(), api.MaxItems(check, "ExternalUserID", req.ExternalUserID, MaxTransferCustomers)); err != nil {
 		return nil, err
 	}
+	return s.transferCustomer(ctx, pathResignedTransferCustomer, req)
+}
+
+const (
+	pathTransferCustomer         = "/cgi-bin/externalcontact/transfer_customer"
+	pathResignedTransferCustomer = "/cgi-bin/externalcontact/resigned/transfer_customer"
+)
+
+func (s *Service) transferCustomer(ctx context.Context, path string, body any) ([]TransferResult, error) {
 	var out struct {
 		Customer []TransferResult `json:"customer"`
 	}
-	if err := s.write(ctx, "/cgi-bin/externalcontact/resigned/transfer_customer", req, &out); err != nil {
+	if err := api.Write(ctx, s.c, path, body, &out); err != nil {
 		return nil, err
 	}
 	return out.Customer, nil
 }
 
 // TransferCustomerMany hands over any number of customers of an in-service
-// member: req.ExternalUserID is split into calls of 100, at most concurrency
-// at a time (wecom.DefaultBatchConcurrency when <= 0). The result has one
-// entry per customer in order; its Err is a *wecom.Error with WeCom's
-// per-customer errcode, ErrNoTransferResult when WeCom's answer leaves the
-// customer out, or the error of its whole call. The error is for a request
-// refused before anything is sent (ErrInvalidArgument).
+// member: req.ExternalUserID is split into calls of MaxTransferCustomers,
+// at most concurrency at a time (wecom.DefaultBatchConcurrency when <= 0).
+// req is not modified. The result has one entry per customer in order; its
+// Err is a *wecom.Error with WeCom's per-customer errcode,
+// ErrNoTransferResult when WeCom's answer leaves the customer out, or the
+// error of its whole call. The error is for a request refused before
+// anything is sent (ErrInvalidArgument).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92125
-func (s *Service) TransferCustomerMany(ctx context.Context, req *TransferRequest, concurrency int) ([]wecom.BatchResult[string, struct{}], error) {
-	return s.transferBatch(ctx, req, false, concurrency, s.TransferCustomer, "/cgi-bin/externalcontact/transfer_customer")
+func (s *Service) TransferCustomerMany(ctx context.Context, req *TransferCustomerRequest, concurrency int) ([]wecom.BatchResult[string, struct{}], error) {
+	if req == nil {
+		return nil, check.Invalidf("request is nil")
+	}
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	return s.transferMany(ctx, pathTransferCustomer, req.ExternalUserID, concurrency, func(chunk []string) any {
+		r := *req
+		r.ExternalUserID = chunk
+		return &r
+	}), nil
 }
 
 // ResignedTransferCustomerMany is TransferCustomerMany for a resigned member's
 // customers.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94081
-func (s *Service) ResignedTransferCustomerMany(ctx context.Context, req *TransferRequest, concurrency int) ([]wecom.BatchResult[string, struct{}], error) {
-	return s.transferBatch(ctx, req, true, concurrency, s.ResignedTransferCustomer, "/cgi-bin/externalcontact/resigned/transfer_customer")
-}
-
-func (s *Service) transferBatch(ctx context.Context, req *TransferRequest, resigned bool, concurrency int,
-	call func(context.Context, *TransferRequest) ([]TransferResult, error), path string) ([]wecom.BatchResult[string, struct{}], error) {
+func (s *Service) ResignedTransferCustomerMany(ctx context.Context, req *ResignedTransferCustomerRequest, concurrency int) ([]wecom.BatchResult[string, struct{}], error) {
 	if req == nil {
-		return nil, invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
-	if err := req.validateFields(resigned); err != nil {
+	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	return wecom.Batch(ctx, req.ExternalUserID, MaxTransferCustomers, concurrency,
+	return s.transferMany(ctx, pathResignedTransferCustomer, req.ExternalUserID, concurrency, func(chunk []string) any {
+		r := *req
+		r.ExternalUserID = chunk
+		return &r
+	}), nil
+}
+
+// transferMany sends the customers in calls of MaxTransferCustomers, the
+// body of each built by body, and spreads WeCom's per-customer answers
+// over the results.
+func (s *Service) transferMany(ctx context.Context, path string, customers []string, concurrency int,
+	body func(chunk []string) any) []wecom.BatchResult[string, struct{}] {
+	return wecom.Batch(ctx, customers, MaxTransferCustomers, concurrency,
 		func(ctx context.Context, chunk []string, out []wecom.BatchResult[string, struct{}]) error {
-			r := *req
-			r.ExternalUserID = chunk
-			res, err := call(ctx, &r)
+			res, err := s.transferCustomer(ctx, path, body(chunk))
 			if err != nil {
 				return err
 			}
@@ -162,12 +211,20 @@ func (s *Service) transferBatch(ctx context.Context, req *TransferRequest, resig
 				}
 			}
 			return nil
-		}), nil
+		})
 }
 
-// TransferStatusRequest asks for the handover state of the customers moved
-// from one member to another.
-type TransferStatusRequest struct {
+// TransferResultRequest asks for the handover state of the customers of an
+// in-service member moved to another member.
+type TransferResultRequest struct {
+	HandoverUserID string `json:"handover_userid"`
+	TakeoverUserID string `json:"takeover_userid"`
+	Cursor         string `json:"cursor,omitempty"`
+}
+
+// ResignedTransferResultRequest asks for the handover state of the
+// customers of a resigned member moved to another member.
+type ResignedTransferResultRequest struct {
 	HandoverUserID string `json:"handover_userid"`
 	TakeoverUserID string `json:"takeover_userid"`
 	Cursor         string `json:"cursor,omitempty"`
@@ -182,82 +239,83 @@ type CustomerTransfer struct {
 	TakeoverTime wecom.UnixTime `json:"takeover_time"`
 }
 
-// TransferStatusResponse is one page (at most 1000) of handover states.
-type TransferStatusResponse struct {
+// TransferResultResponse is one page (at most 1000) of handover states.
+type TransferResultResponse struct {
 	Customer   []CustomerTransfer `json:"customer"`
-	NextCursor string             `json:"next_cursor"`
+	NextCursor string             `json:"next_cursor"` // "" on the last page
 }
 
-func (s *Service) transferStatus(ctx context.Context, path string, req *TransferStatusRequest) (*TransferStatusResponse, error) {
-	if req == nil {
-		return nil, invalidf("request is nil")
-	}
-	if err := firstErr(required("HandoverUserID", req.HandoverUserID), required("TakeoverUserID", req.TakeoverUserID)); err != nil {
-		return nil, err
-	}
-	var out TransferStatusResponse
-	if err := s.read(ctx, path, req, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-func (s *Service) transferStatusIter(ctx context.Context, path string, req *TransferStatusRequest) iter.Seq2[*CustomerTransfer, error] {
-	if req == nil {
-		return errSeq[*CustomerTransfer](invalidf("request is nil"))
-	}
-	r := *req
-	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]*CustomerTransfer, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.transferStatus(ctx, path, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		items := make([]*CustomerTransfer, len(resp.Customer))
-		for i := range resp.Customer {
-			items[i] = &resp.Customer[i]
-		}
-		return items, resp.NextCursor, nil
-	})
+// ResignedTransferResultResponse is one page (at most 1000) of handover
+// states.
+type ResignedTransferResultResponse struct {
+	Customer   []CustomerTransfer `json:"customer"`
+	NextCursor string             `json:"next_cursor"` // "" on the last page
 }
 
 // TransferResult returns one page of the handover states of an in-service
 // member's customers moved to a takeover member.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94088
-func (s *Service) TransferResult(ctx context.Context, req *TransferStatusRequest) (*TransferStatusResponse, error) {
-	return s.transferStatus(ctx, "/cgi-bin/externalcontact/transfer_result", req)
+func (s *Service) TransferResult(ctx context.Context, req *TransferResultRequest) (*TransferResultResponse, error) {
+	if req == nil {
+		return nil, check.Invalidf("request is nil")
+	}
+	if err := api.FirstErr(check.Required("HandoverUserID", req.HandoverUserID), check.Required("TakeoverUserID", req.TakeoverUserID)); err != nil {
+		return nil, err
+	}
+	var out TransferResultResponse
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/transfer_result", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
-// TransferResultIter yields every handover state TransferResult pages through.
+// TransferResultIter yields every handover state TransferResult pages
+// through, starting at req.Cursor. req is not modified.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94088
-func (s *Service) TransferResultIter(ctx context.Context, req *TransferStatusRequest) iter.Seq2[*CustomerTransfer, error] {
-	return s.transferStatusIter(ctx, "/cgi-bin/externalcontact/transfer_result", req)
+func (s *Service) TransferResultIter(ctx context.Context, req *TransferResultRequest) iter.Seq2[*CustomerTransfer, error] {
+	return api.Iter(ctx, req, s.TransferResult, func(r *TransferResultRequest) *string { return &r.Cursor },
+		func(p *TransferResultResponse) ([]CustomerTransfer, string) { return p.Customer, p.NextCursor })
 }
 
 // ResignedTransferResult returns one page of the handover states of a
 // resigned member's customers moved to a takeover member.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94082
-func (s *Service) ResignedTransferResult(ctx context.Context, req *TransferStatusRequest) (*TransferStatusResponse, error) {
-	return s.transferStatus(ctx, "/cgi-bin/externalcontact/resigned/transfer_result", req)
+func (s *Service) ResignedTransferResult(ctx context.Context, req *ResignedTransferResultRequest) (*ResignedTransferResultResponse, error) {
+	if req == nil {
+		return nil, check.Invalidf("request is nil")
+	}
+	if err := api.FirstErr(check.Required("HandoverUserID", req.HandoverUserID), check.Required("TakeoverUserID", req.TakeoverUserID)); err != nil {
+		return nil, err
+	}
+	var out ResignedTransferResultResponse
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/resigned/transfer_result", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // ResignedTransferResultIter yields every handover state
-// ResignedTransferResult pages through.
+// ResignedTransferResult pages through, starting at req.Cursor. req is not
+// modified.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94082
-func (s *Service) ResignedTransferResultIter(ctx context.Context, req *TransferStatusRequest) iter.Seq2[*CustomerTransfer, error] {
-	return s.transferStatusIter(ctx, "/cgi-bin/externalcontact/resigned/transfer_result", req)
+func (s *Service) ResignedTransferResultIter(ctx context.Context, req *ResignedTransferResultRequest) iter.Seq2[*CustomerTransfer, error] {
+	return api.Iter(ctx, req, s.ResignedTransferResult, func(r *ResignedTransferResultRequest) *string { return &r.Cursor },
+		func(p *ResignedTransferResultResponse) ([]CustomerTransfer, string) { return p.Customer, p.NextCursor })
 }
 
-// UnassignedRequest pages through resigned members' customers that have not
-// been handed over yet.
-type UnassignedRequest struct {
+// maxUnassignedPageSize is the largest page of get_unassigned_list (also
+// WeCom's default).
+const maxUnassignedPageSize = 1000
+
+// ListUnassignedRequest pages through resigned members' customers that have
+// not been handed over yet.
+type ListUnassignedRequest struct {
 	Cursor   string `json:"cursor,omitempty"`
-	PageSize int    `json:"page_size,omitempty"` // default and maximum 1000
+	PageSize int    `json:"page_size,omitempty"` // 1 to 1000; 0 for WeCom's default (1000)
 }
 
 // UnassignedCustomer is a resigned member's customer waiting for a new member.
@@ -267,8 +325,8 @@ type UnassignedCustomer struct {
 	DimissionTime  wecom.UnixTime `json:"dimission_time"`
 }
 
-// UnassignedResponse is one page of unassigned customers.
-type UnassignedResponse struct {
+// ListUnassignedResponse is one page of unassigned customers.
+type ListUnassignedResponse struct {
 	Info       []UnassignedCustomer `json:"info"`
 	IsLast     bool                 `json:"is_last"`
 	NextCursor string               `json:"next_cursor"`
@@ -276,18 +334,18 @@ type UnassignedResponse struct {
 
 // ListUnassigned returns one page of the customers of resigned members that
 // still wait to be handed over. Resigned members with only groups are not
-// listed.
+// listed. req may be nil.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92124
-func (s *Service) ListUnassigned(ctx context.Context, req *UnassignedRequest) (*UnassignedResponse, error) {
+func (s *Service) ListUnassigned(ctx context.Context, req *ListUnassignedRequest) (*ListUnassignedResponse, error) {
 	if req == nil {
-		req = &UnassignedRequest{}
+		req = &ListUnassignedRequest{}
 	}
-	if req.PageSize < 0 || req.PageSize > 1000 {
-		return nil, invalidf("PageSize is %d; WeCom allows 1 to 1000 (0 for its default)", req.PageSize)
+	if err := api.PageLimit(check, "PageSize", req.PageSize, maxUnassignedPageSize); err != nil {
+		return nil, err
 	}
-	var out UnassignedResponse
-	if err := s.read(ctx, "/cgi-bin/externalcontact/get_unassigned_list", req, &out); err != nil {
+	var out ListUnassignedResponse
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_unassigned_list", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -297,26 +355,12 @@ func (s *Service) ListUnassigned(ctx context.Context, req *UnassignedRequest) (*
 // req may be nil and is not modified.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92124
-func (s *Service) ListUnassignedIter(ctx context.Context, req *UnassignedRequest) iter.Seq2[*UnassignedCustomer, error] {
-	var r UnassignedRequest
-	if req != nil {
-		r = *req
-	}
-	return wecom.Paginate(ctx, r.Cursor, func(ctx context.Context, cursor string) ([]*UnassignedCustomer, string, error) {
-		page := r
-		page.Cursor = cursor
-		resp, err := s.ListUnassigned(ctx, &page)
-		if err != nil {
-			return nil, "", err
-		}
-		items := make([]*UnassignedCustomer, len(resp.Info))
-		for i := range resp.Info {
-			items[i] = &resp.Info[i]
-		}
-		next := resp.NextCursor
-		if resp.IsLast {
-			next = ""
-		}
-		return items, next, nil
-	})
+func (s *Service) ListUnassignedIter(ctx context.Context, req *ListUnassignedRequest) iter.Seq2[*UnassignedCustomer, error] {
+	return api.Iter(ctx, req, s.ListUnassigned, func(r *ListUnassignedRequest) *string { return &r.Cursor },
+		func(p *ListUnassignedResponse) ([]UnassignedCustomer, string) {
+			if p.IsLast {
+				return p.Info, ""
+			}
+			return p.Info, p.NextCursor
+		})
 }

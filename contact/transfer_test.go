@@ -1,254 +1,207 @@
 package contact_test
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
-	"github.com/scrmkit/scrm/wecom/wecomtest"
+)
+
+const (
+	pathTransferCustomer         = "/cgi-bin/externalcontact/transfer_customer"
+	pathResignedTransferCustomer = "/cgi-bin/externalcontact/resigned/transfer_customer"
 )
 
 func TestTransferCustomersInChunks(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	ids := seed(t, srv, 150, "old")
-	if err := srv.Corp(srv.CorpID).AddStaff("new"); err != nil {
-		t.Fatal(err)
-	}
+	clk := testkit.NewClock(time.Time{})
+	srv, c := testkit.Setup(t, testkit.WithClock(clk))
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 150, "old")
+	testkit.Staff(t, srv, "new")
 	items := append(append([]string{}, ids...), "wmghost")
-	res, err := svc.TransferCustomerMany(bg, &contact.TransferRequest{HandoverUserID: "old", TakeoverUserID: "new",
-		ExternalUserID: items, TransferSuccessMsg: "new owner"}, 2)
-	if err != nil || len(res) != 151 {
-		t.Fatalf("%d results, %v", len(res), err)
-	}
+	req := &contact.TransferCustomerRequest{HandoverUserID: "old", TakeoverUserID: "new",
+		ExternalUserID: items, TransferSuccessMsg: "new owner"}
+	res, err := svc.TransferCustomerMany(t.Context(), req, 2)
+	require.NoError(t, err)
+	require.Len(t, res, 151)
 	for i, r := range res[:150] {
-		if r.Err != nil || r.Item != ids[i] {
-			t.Fatalf("result %d = %+v", i, r)
-		}
+		require.NoError(t, r.Err, "result %d", i)
+		assert.Equal(t, ids[i], r.Item)
 	}
-	if wecom.ErrorCode(res[150].Err) != 40096 {
-		t.Fatalf("ghost: %v, want per-customer 40096", res[150].Err)
-	}
-	if n := srv.Count("/cgi-bin/externalcontact/transfer_customer"); n != 2 {
-		t.Fatalf("%d calls, want 2", n)
-	}
-	if body := lastBody(t, srv, "/cgi-bin/externalcontact/transfer_customer"); body["transfer_success_msg"] != "new owner" {
-		t.Fatalf("body = %v", body)
-	}
+	assert.Equal(t, 40096, wecom.ErrorCode(res[150].Err), "the ghost's per-customer errcode")
+	assert.Equal(t, 2, srv.Count(pathTransferCustomer))
+	assert.Equal(t, "new owner", testkit.LastBody(t, srv, pathTransferCustomer)["transfer_success_msg"])
+	assert.Len(t, req.ExternalUserID, 151, "the request is not modified")
 
-	// waiting until the takeover
-	var statuses []contact.TransferStatus
-	for c, err := range svc.TransferResultIter(bg, &contact.TransferStatusRequest{HandoverUserID: "old", TakeoverUserID: "new"}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		statuses = append(statuses, c.Status)
-		if c.TakeoverTime.Time().Before(time.Now().Add(23 * time.Hour)) {
-			t.Fatalf("waiting takeover_time = %v, want ~24h ahead", c.TakeoverTime.Time())
-		}
+	// waiting until the takeover, 24 hours after the transfer
+	n := 0
+	for c, err := range svc.TransferResultIter(t.Context(), &contact.TransferResultRequest{HandoverUserID: "old", TakeoverUserID: "new"}) {
+		require.NoError(t, err)
+		require.Equal(t, contact.TransferWaiting, c.Status, "status of %s before the takeover", c.ExternalUserID)
+		require.Equal(t, clk.Now().Add(24*time.Hour).Unix(), c.TakeoverTime.Time().Unix(), "takeover_time while waiting")
+		n++
 	}
-	if len(statuses) != 150 || slices.IndexFunc(statuses, func(s contact.TransferStatus) bool { return s != contact.TransferWaiting }) >= 0 {
-		t.Fatalf("statuses before takeover: %d, %v", len(statuses), statuses[:3])
-	}
-	if f := srv.Corp(srv.CorpID).Followers(ids[0]); !slices.Equal(f, []string{"old"}) {
-		t.Fatalf("followers before takeover = %v", f)
-	}
+	assert.Equal(t, 150, n)
+	assert.Equal(t, []string{"old"}, srv.Corp(srv.CorpID).Followers(ids[0]), "followers before the takeover")
 	// a second transfer of a waiting customer is refused per customer
-	again, err := svc.TransferCustomer(bg, &contact.TransferRequest{HandoverUserID: "old", TakeoverUserID: "new", ExternalUserID: ids[:1]})
-	if err != nil || again[0].Errcode != 40129 {
-		t.Fatalf("second transfer: %+v, %v", again, err)
-	}
+	again, err := svc.TransferCustomer(t.Context(), &contact.TransferCustomerRequest{HandoverUserID: "old", TakeoverUserID: "new", ExternalUserID: ids[:1]})
+	require.NoError(t, err)
+	assert.Equal(t, 40129, again[0].Errcode)
 
-	if n := srv.Corp(srv.CorpID).CompleteTakeovers(); n != 150 {
-		t.Fatalf("completed %d", n)
-	}
+	assert.Equal(t, 150, srv.Corp(srv.CorpID).CompleteTakeovers())
 	srv.Corp(srv.CorpID).SetContactPageLimit(40)
 	done := 0
-	for c, err := range svc.TransferResultIter(bg, &contact.TransferStatusRequest{HandoverUserID: "old", TakeoverUserID: "new"}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Status != contact.TransferDone {
-			t.Fatalf("status after takeover = %v", c.Status)
-		}
+	for c, err := range svc.TransferResultIter(t.Context(), &contact.TransferResultRequest{HandoverUserID: "old", TakeoverUserID: "new"}) {
+		require.NoError(t, err)
+		require.Equal(t, contact.TransferDone, c.Status, "status after the takeover")
 		done++
 	}
-	if done != 150 || srv.Count("/cgi-bin/externalcontact/transfer_result") < 5 {
-		t.Fatalf("done %d over %d calls", done, srv.Count("/cgi-bin/externalcontact/transfer_result"))
-	}
-	if f := srv.Corp(srv.CorpID).Followers(ids[0]); !slices.Equal(f, []string{"new"}) {
-		t.Fatalf("followers after takeover = %v", f)
-	}
-	if l, _ := svc.List(bg, "new"); len(l) != 150 {
-		t.Fatalf("new owner has %d customers", len(l))
-	}
-	d, _ := svc.Get(bg, ids[0], "")
-	if d.FollowUser[0].AddWay != contact.AddWayAdminAssigned {
-		t.Fatalf("add_way after takeover = %v", d.FollowUser[0].AddWay)
-	}
+	assert.Equal(t, 150, done)
+	assert.GreaterOrEqual(t, srv.Count("/cgi-bin/externalcontact/transfer_result"), 5, "pages of 40")
+	assert.Equal(t, []string{"new"}, srv.Corp(srv.CorpID).Followers(ids[0]), "followers after the takeover")
+	l, err := svc.List(t.Context(), "new")
+	require.NoError(t, err)
+	assert.Len(t, l, 150)
+	d, err := svc.Get(t.Context(), &contact.GetRequest{ExternalUserID: ids[0]})
+	require.NoError(t, err)
+	assert.Equal(t, contact.AddWayAdminAssigned, d.FollowUser[0].AddWay)
 }
 
 func TestTransferValidation(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	ids := seed(t, srv, 101, "a", "b")
-	_, err := svc.TransferCustomer(bg, &contact.TransferRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids})
-	wantInvalid(t, err)
-	_, err = svc.TransferCustomer(bg, &contact.TransferRequest{HandoverUserID: "a", ExternalUserID: ids[:1]})
-	wantInvalid(t, err)
-	_, err = svc.ResignedTransferCustomer(bg, &contact.TransferRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids[:1], TransferSuccessMsg: "x"})
-	wantInvalid(t, err)
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 101, "a", "b")
+	_, err := svc.TransferCustomer(t.Context(), &contact.TransferCustomerRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids})
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+	_, err = svc.TransferCustomer(t.Context(), &contact.TransferCustomerRequest{HandoverUserID: "a", ExternalUserID: ids[:1]})
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+	_, err = svc.TransferCustomer(t.Context(), nil)
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+	_, err = svc.ResignedTransferCustomer(t.Context(), &contact.ResignedTransferCustomerRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids})
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+	_, err = svc.ResignedTransferCustomer(t.Context(), nil)
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 	// the batch forms refuse a bad request as a whole, nil included
-	for _, req := range []*contact.TransferRequest{nil, {HandoverUserID: "a", ExternalUserID: ids}, {HandoverUserID: "a", TakeoverUserID: "b"}} {
-		res, err := svc.TransferCustomerMany(bg, req, 0)
-		wantInvalid(t, err)
-		if res != nil {
-			t.Fatalf("results %v with a refused request", res)
-		}
+	for _, req := range []*contact.TransferCustomerRequest{nil, {HandoverUserID: "a", ExternalUserID: ids}, {HandoverUserID: "a", TakeoverUserID: "b"},
+		{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids, TransferSuccessMsg: string(make([]rune, 201))}} {
+		res, err := svc.TransferCustomerMany(t.Context(), req, 0)
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+		assert.Nil(t, res, "results with a refused request")
 	}
-	res0, err := svc.ResignedTransferCustomerMany(bg, nil, 0)
-	wantInvalid(t, err)
-	_, err2 := svc.ResignedTransferCustomerMany(bg, &contact.TransferRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids, TransferSuccessMsg: "x"}, 0)
-	wantInvalid(t, err2)
-	if res0 != nil {
-		t.Fatalf("results %v for a nil request", res0)
+	for _, req := range []*contact.ResignedTransferCustomerRequest{nil, {TakeoverUserID: "b", ExternalUserID: ids}, {HandoverUserID: "a", TakeoverUserID: "b"}} {
+		res, err := svc.ResignedTransferCustomerMany(t.Context(), req, 0)
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+		assert.Nil(t, res, "results with a refused request")
 	}
-	if n := srv.Count("/cgi-bin/externalcontact/transfer_customer") + srv.Count("/cgi-bin/externalcontact/resigned/transfer_customer"); n != 0 {
-		t.Fatal("invalid transfer reached WeCom")
-	}
-	err = svc.Client().Post(bg, "/cgi-bin/externalcontact/transfer_customer",
+	assert.Zero(t, srv.Count(pathTransferCustomer)+srv.Count(pathResignedTransferCustomer), "an invalid transfer reached WeCom")
+	err = c.Post(t.Context(), pathTransferCustomer,
 		map[string]any{"handover_userid": "a", "takeover_userid": "b", "external_userid": ids}, nil)
-	wantCode(t, err, 40058)
+	testkit.WantCode(t, err, wecom.CodeInvalidParameter)
 	// per-customer codes: not a's customer, same member
-	res, err := svc.TransferCustomer(bg, &contact.TransferRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids[:2]})
-	if err != nil || res[0].Errcode != 0 || res[1].Errcode != 40131 {
-		t.Fatalf("res = %+v, %v", res, err)
-	}
-	res, _ = svc.TransferCustomer(bg, &contact.TransferRequest{HandoverUserID: "a", TakeoverUserID: "a", ExternalUserID: ids[2:3]})
-	if res[0].Errcode != 40130 {
-		t.Fatalf("same member: %+v", res)
-	}
+	res, err := svc.TransferCustomer(t.Context(), &contact.TransferCustomerRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids[:2]})
+	require.NoError(t, err)
+	assert.Equal(t, []contact.TransferResult{{ExternalUserID: ids[0]}, {ExternalUserID: ids[1], Errcode: 40131}}, res)
+	res, err = svc.TransferCustomer(t.Context(), &contact.TransferCustomerRequest{HandoverUserID: "a", TakeoverUserID: "a", ExternalUserID: ids[2:3]})
+	require.NoError(t, err)
+	assert.Equal(t, 40130, res[0].Errcode, "same member")
 	// a member not resigned cannot be handed over as resigned
-	_, err = svc.ResignedTransferCustomer(bg, &contact.TransferRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids[2:3]})
-	wantCode(t, err, 40097)
+	_, err = svc.ResignedTransferCustomer(t.Context(), &contact.ResignedTransferCustomerRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids[2:3]})
+	testkit.WantCode(t, err, 40097)
 }
 
 func TestTakeoverAfter24Hours(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	now := time.Now()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	srv := wecomtest.NewServer(t, wecomtest.WithClock(clock))
-	svc := contact.New(srv.Client())
-	ids := seed(t, srv, 2, "a")
-	if err := srv.Corp(srv.CorpID).AddStaff("b"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.TransferCustomer(bg, &contact.TransferRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids}); err != nil {
-		t.Fatal(err)
-	}
+	clk := testkit.NewClock(time.Time{})
+	srv, c := testkit.Setup(t, testkit.WithClock(clk))
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 2, "a")
+	testkit.Staff(t, srv, "b")
+	_, err := svc.TransferCustomer(t.Context(), &contact.TransferCustomerRequest{HandoverUserID: "a", TakeoverUserID: "b", ExternalUserID: ids})
+	require.NoError(t, err)
 	status := func() contact.TransferStatus {
-		r, err := svc.TransferResult(bg, &contact.TransferStatusRequest{HandoverUserID: "a", TakeoverUserID: "b"})
-		if err != nil || len(r.Customer) != 2 {
-			t.Fatalf("result %+v, %v", r, err)
-		}
+		r, err := svc.TransferResult(t.Context(), &contact.TransferResultRequest{HandoverUserID: "a", TakeoverUserID: "b"})
+		require.NoError(t, err)
+		require.Len(t, r.Customer, 2)
 		return r.Customer[0].Status
 	}
-	if s := status(); s != contact.TransferWaiting {
-		t.Fatalf("status = %v", s)
-	}
-	mu.Lock()
-	now = now.Add(25 * time.Hour) // tokens live 2h: the client refreshes on 42001
-	mu.Unlock()
-	if s := status(); s != contact.TransferDone {
-		t.Fatalf("status a day later = %v", s)
-	}
-	if l, _ := svc.List(bg, "b"); len(l) != 2 {
-		t.Fatalf("b has %v", l)
-	}
+	assert.Equal(t, contact.TransferWaiting, status())
+	clk.Advance(25 * time.Hour) // tokens live 2h: the client refreshes on 42001
+	assert.Equal(t, contact.TransferDone, status(), "a day later")
+	l, err := svc.List(t.Context(), "b")
+	require.NoError(t, err)
+	assert.Len(t, l, 2)
 }
 
 func TestResignedInheritance(t *testing.T) {
 	t.Parallel()
-	srv, svc := setup(t)
-	ids := seed(t, srv, 5, "gone", "stay")
-	if err := srv.Corp(srv.CorpID).AddStaff("heir"); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Corp(srv.CorpID).ResignStaff("gone"); err != nil {
-		t.Fatal(err)
-	}
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ids := testkit.Seed(t, srv, 5, "gone", "stay")
+	testkit.Staff(t, srv, "heir")
+	require.NoError(t, srv.Corp(srv.CorpID).ResignStaff("gone"))
 	srv.Corp(srv.CorpID).SetContactPageLimit(2)
 	var unassigned []string
-	for u, err := range svc.ListUnassignedIter(bg, nil) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if u.HandoverUserID != "gone" || u.DimissionTime == 0 {
-			t.Fatalf("info = %+v", u)
-		}
+	for u, err := range svc.ListUnassignedIter(t.Context(), nil) {
+		require.NoError(t, err)
+		assert.Equal(t, "gone", u.HandoverUserID)
+		assert.NotZero(t, u.DimissionTime)
 		unassigned = append(unassigned, u.ExternalUserID)
 	}
-	if want := []string{ids[0], ids[2], ids[4]}; !slices.Equal(unassigned, want) {
-		t.Fatalf("unassigned %v, want %v", unassigned, want)
-	}
-	page, err := svc.ListUnassigned(bg, &contact.UnassignedRequest{PageSize: 1000})
-	if err != nil || len(page.Info) != 2 || page.IsLast {
-		t.Fatalf("page = %+v, %v", page, err)
-	}
-	if body := lastBody(t, srv, "/cgi-bin/externalcontact/get_unassigned_list"); body["page_size"] != 1000.0 {
-		t.Fatalf("body = %v", body)
-	}
-	if users, _ := svc.ListFollowUsers(bg); slices.Contains(users, "gone") {
-		t.Fatalf("resigned member still listed: %v", users)
-	}
+	assert.Equal(t, []string{ids[0], ids[2], ids[4]}, unassigned)
+	page, err := svc.ListUnassigned(t.Context(), &contact.ListUnassignedRequest{PageSize: 1000})
+	require.NoError(t, err)
+	assert.Len(t, page.Info, 2)
+	assert.False(t, page.IsLast)
+	assert.Equal(t, 1000.0, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/get_unassigned_list")["page_size"])
+	users, err := svc.ListFollowUsers(t.Context())
+	require.NoError(t, err)
+	assert.NotContains(t, users, "gone", "a resigned member is still listed")
 
-	res, err := svc.ResignedTransferCustomerMany(bg, &contact.TransferRequest{HandoverUserID: "gone", TakeoverUserID: "heir", ExternalUserID: unassigned}, 0)
-	if err != nil || len(res) != len(unassigned) || len(res) == 0 {
-		t.Fatalf("%d results for %d customers, %v", len(res), len(unassigned), err)
-	}
+	res, err := svc.ResignedTransferCustomerMany(t.Context(), &contact.ResignedTransferCustomerRequest{HandoverUserID: "gone", TakeoverUserID: "heir", ExternalUserID: unassigned}, 0)
+	require.NoError(t, err)
+	require.Len(t, res, len(unassigned))
 	for _, r := range res {
-		if r.Err != nil {
-			t.Fatal(r.Err)
-		}
+		require.NoError(t, r.Err)
 	}
-	if body := lastBody(t, srv, "/cgi-bin/externalcontact/resigned/transfer_customer"); body["transfer_success_msg"] != nil {
-		t.Fatalf("body = %v", body)
-	}
+	assert.NotContains(t, testkit.LastBody(t, srv, pathResignedTransferCustomer), "transfer_success_msg")
 	// in transfer: no longer unassigned
-	if page, _ := svc.ListUnassigned(bg, nil); len(page.Info) != 0 || !page.IsLast {
-		t.Fatalf("after transfer: %+v", page)
-	}
+	page, err = svc.ListUnassigned(t.Context(), nil)
+	require.NoError(t, err)
+	assert.Empty(t, page.Info, "unassigned after the transfer")
+	assert.True(t, page.IsLast)
 	srv.Corp(srv.CorpID).CompleteTakeovers()
 	n := 0
-	for c, err := range svc.ResignedTransferResultIter(bg, &contact.TransferStatusRequest{HandoverUserID: "gone", TakeoverUserID: "heir"}) {
-		if err != nil || c.Status != contact.TransferDone {
-			t.Fatalf("%+v, %v", c, err)
-		}
+	for c, err := range svc.ResignedTransferResultIter(t.Context(), &contact.ResignedTransferResultRequest{HandoverUserID: "gone", TakeoverUserID: "heir"}) {
+		require.NoError(t, err)
+		assert.Equal(t, contact.TransferDone, c.Status)
 		n++
 	}
-	if n != 3 {
-		t.Fatalf("%d resigned results", n)
-	}
+	assert.Equal(t, 3, n)
 	// the in-service result does not list resigned transfers
-	r, _ := svc.TransferResult(bg, &contact.TransferStatusRequest{HandoverUserID: "gone", TakeoverUserID: "heir"})
-	if len(r.Customer) != 0 {
-		t.Fatalf("in-service result = %+v", r)
+	r, err := svc.TransferResult(t.Context(), &contact.TransferResultRequest{HandoverUserID: "gone", TakeoverUserID: "heir"})
+	require.NoError(t, err)
+	assert.Empty(t, r.Customer, "the in-service result")
+	l, err := svc.List(t.Context(), "heir")
+	require.NoError(t, err)
+	assert.Len(t, l, 3)
+	_, err = svc.ListUnassigned(t.Context(), &contact.ListUnassignedRequest{PageSize: 1001})
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+	_, err = svc.ResignedTransferResult(t.Context(), &contact.ResignedTransferResultRequest{HandoverUserID: "gone"})
+	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+	for _, err := range svc.ResignedTransferResultIter(t.Context(), nil) {
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 	}
-	if l, _ := svc.List(bg, "heir"); len(l) != 3 {
-		t.Fatalf("heir has %v", l)
-	}
-	_, err = svc.ListUnassigned(bg, &contact.UnassignedRequest{PageSize: 1001})
-	wantInvalid(t, err)
 }
 
 // TestTransferCustomerMissingFromAnswer serves a transfer answer that does
@@ -264,32 +217,27 @@ func TestTransferCustomerMissingFromAnswer(t *testing.T) {
 		switch r.URL.Path {
 		case "/cgi-bin/gettoken":
 			io.WriteString(w, `{"errcode":0,"errmsg":"ok","access_token":"tok","expires_in":7200}`)
-		case "/cgi-bin/externalcontact/transfer_customer":
+		case pathTransferCustomer:
 			calls.Add(1)
 			io.WriteString(w, `{"errcode":0,"errmsg":"ok","customer":[{"external_userid":"wmA","errcode":0},{"external_userid":"wmC","errcode":40128}]}`)
 		default:
 			http.NotFound(w, r)
 		}
 	}))
-	defer ts.Close()
+	t.Cleanup(ts.Close)
 	svc := contact.New(wecom.New("ww1", "secret", wecom.WithBaseURL(ts.URL)))
-	res, err := svc.TransferCustomerMany(bg, &contact.TransferRequest{HandoverUserID: "old", TakeoverUserID: "new",
+	res, err := svc.TransferCustomerMany(t.Context(), &contact.TransferCustomerRequest{HandoverUserID: "old", TakeoverUserID: "new",
 		ExternalUserID: []string{"wmA", "wmB", "wmC"}}, 1)
-	if err != nil || len(res) != 3 || res[0].Err != nil || wecom.ErrorCode(res[2].Err) != 40128 {
-		t.Fatalf("results = %+v", res)
-	}
+	require.NoError(t, err)
+	require.Len(t, res, 3)
+	assert.NoError(t, res[0].Err)
+	assert.Equal(t, 40128, wecom.ErrorCode(res[2].Err))
 	err = res[1].Err
-	if !errors.Is(err, contact.ErrNoTransferResult) || !errors.Is(err, wecom.ErrOutcomeUnknown) {
-		t.Fatalf("missing customer: %v, want ErrNoTransferResult and wecom.ErrOutcomeUnknown", err)
-	}
+	assert.ErrorIs(t, err, contact.ErrNoTransferResult)
+	assert.ErrorIs(t, err, wecom.ErrOutcomeUnknown)
 	var we *wecom.Error
-	if errors.As(err, &we) || wecom.IsRetryable(err) {
-		t.Fatalf("missing customer: %#v reads as a WeCom errcode or as retryable", err)
-	}
-	if !strings.Contains(err.Error(), "wmB") {
-		t.Fatalf("error %q does not name the customer", err)
-	}
-	if n := calls.Load(); n != 1 {
-		t.Fatalf("%d transfer calls, want 1", n)
-	}
+	assert.NotErrorAs(t, err, &we, "a missing customer reads as a WeCom errcode")
+	assert.False(t, wecom.IsRetryable(err), "a missing customer reads as retryable")
+	assert.Contains(t, err.Error(), "wmB", "the error names the customer")
+	assert.Equal(t, int32(1), calls.Load(), "transfer calls")
 }

@@ -242,7 +242,7 @@ func (f *flow) welcomeSent() (string, error) {
 }
 
 func (f *flow) tagged() (string, error) {
-	d, err := f.contacts.Get(f.ctx, f.scan.ExternalUserID, "")
+	d, err := f.contacts.Get(f.ctx, &contact.GetRequest{ExternalUserID: f.scan.ExternalUserID})
 	if err != nil {
 		return "", err
 	}

@@ -123,7 +123,7 @@ func (f *flow) readCustomer() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	d, err := f.contacts.Get(f.ctx, f.customer, "")
+	d, err := f.contacts.Get(f.ctx, &contact.GetRequest{ExternalUserID: f.customer})
 	if err != nil {
 		return "", err
 	}
@@ -142,7 +142,7 @@ func (f *flow) readCustomer() (string, error) {
 }
 
 func (f *flow) tagged() (string, error) {
-	d, err := f.contacts.Get(f.ctx, f.customer, "")
+	d, err := f.contacts.Get(f.ctx, &contact.GetRequest{ExternalUserID: f.customer})
 	if err != nil {
 		return "", err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/scrmkit/scrm/contact"
+	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
 
@@ -22,7 +23,7 @@ func ExampleService_CreateCustomerStrategy() {
 		StrategyName: "East sales",
 		AdminList:    []string{"wangwu"},
 		Privilege:    priv,
-		Range:        []contact.StrategyRange{contact.UserRange("zhangsan"), contact.UserRange("lisi"), contact.PartyRange(3)},
+		Range:        []wecom.RangeNode{wecom.UserNode("zhangsan"), wecom.UserNode("lisi"), wecom.PartyNode(3)},
 	})
 	if err != nil {
 		fmt.Println(err)
