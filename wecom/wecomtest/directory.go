@@ -62,7 +62,9 @@ func (d *directoryState) user(userID string) *fakeUser { return d.users[strings.
 // app sees everything, names included; a third-party app gets no names
 // (user/get answers the userid as name, departments come without
 // names) and open_userids; an agent-developed app gets names only once
-// the corp's admin granted them (GrantNames).
+// the corp's admin granted them (GrantNames). The fake keeps one secret
+// per corp: its self-built app also reads user/list_id, which WeCom answers
+// only the contact-sync secret (通讯录同步secret).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90196
 type Directory struct{ c *Corp }
