@@ -277,6 +277,10 @@ func joinInts(ids []int) string {
 // set: WeCom then drops a request identical to one it received within
 // DuplicateCheckInterval.
 //
+// Third-party and agent-developed apps call the same endpoint with their
+// corp client's token (third-party version: 90372); their agent id is the
+// installation's.
+//
 // Frequency (90236): per app, at most the corp's account limit × 200
 // person-times a day; per app and member, 30 a minute and 1000 an hour.
 // WeCom does not refuse messages over the per-member limits: it drops them
@@ -374,6 +378,9 @@ func (s *Service) SendMany(ctx context.Context, req *SendRequest, concurrency in
 	}
 	if err := api.FirstErr(req.checkMessage(), req.checkRecipients(false)); err != nil {
 		return nil, err
+	}
+	if !req.ToAll && len(req.ToUser)+len(req.ToParty)+len(req.ToTag) == 0 {
+		return nil, check.Invalidf("SendMany splits ToUser, ToParty and ToTag, and they are empty: send a message to picked members alone (SelectedTicketList) with Send")
 	}
 	agentID, err := s.c.AgentID(ctx)
 	if err != nil {
