@@ -50,6 +50,10 @@
 // instance, retried with backoff and parked as a dead letter when it keeps
 // failing, so a failed handler or a crashed instance loses nothing.
 //
+// A push answered after its handlers ran (without WithWorkers) can carry a
+// passive reply (被动回复): a template-card event's ReplyButton greys out
+// the button the member pressed (OnTemplateCard, OnTemplateCardMenu).
+//
 // De-duplication keeps its claims in this process by default, without
 // timers or I/O; WithDedupStore shares them (through Redis, say) so that a
 // re-send landing on another instance is recognised.

@@ -451,13 +451,16 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, ErrClosed.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		err := h.runHandlers(ctx, ev, key, ran, false)
+		rctx, reply := withReplySlot(ctx, ev)
+		err := h.runHandlers(rctx, ev, key, ran, false)
 		h.exit()
 		if err != nil {
 			http.Error(w, "handler failed", http.StatusInternalServerError)
 			return
 		}
-		h.answer(w)
+		if !h.answerWith(w, ev, reply, ts, nonce) {
+			h.answer(w)
+		}
 		return
 	}
 	d := &Delivery{MsgSignature: sig, Timestamp: ts, Nonce: nonce, Encrypt: string(enc), ev: ev, key: key, ran: ran}

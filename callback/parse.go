@@ -542,6 +542,8 @@ func (w *wire) event(raw string) Event {
 		return &CancelAuthEvent{Envelope: env}
 	case KindResetPermanentCode:
 		return &ResetPermanentCodeEvent{Envelope: env, AuthCode: w.AuthCode}
+	case KindTemplateCardEvent, KindTemplateCardMenuEvent:
+		return templateCardEvent(env)
 	case KindChangeContact:
 		return &ChangeContactEvent{Envelope: env, UserID: w.UserID, OpenUserID: w.OpenUserID, NewUserID: w.NewUserID,
 			Name: w.Name, Department: w.Department, ID: w.ID, ParentID: w.ParentID, TagID: w.TagID,

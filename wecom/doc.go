@@ -22,6 +22,10 @@
 // an invalid one (a base URL that is not http(s)://host) is reported by the
 // first call.
 //
+// The calls that name their app (application messages) take the app's
+// agent id from Client.AgentID: WithAgentID's for a self-built app, and
+// for a Suite's corp client the one of the installation (Suite.AgentID).
+//
 // A package built on a Client needs no settings of its own: it keeps state
 // with Client.Store, logs with Client.Logger, makes WeCom's serial-only
 // calls one at a time per corp with Client.Serial, and reads time with

@@ -132,6 +132,27 @@ const (
 	// CodeMsgDispatching is a mass send still being handed to its senders:
 	// ask for its records again later.
 	CodeMsgDispatching int = 41063
+
+	// Application messages and the address book.
+
+	// CodeAllRecipientsInvalid is an application message none of whose
+	// members, departments and tags the app may reach ("user & party & tag
+	// all invalid"): nothing was sent.
+	CodeAllRecipientsInvalid int = 81013
+	// CodeNoContactPrivilege is a member, department or tag outside what
+	// the app may see ("no privilege to access/modify contact/party/agent").
+	CodeNoContactPrivilege int = 60011
+	// CodeAgentNotAllowed is an agentid the token's app may not act for: the
+	// message names another app than the one whose secret got the token.
+	CodeAgentNotAllowed int = 301002
+	// CodeUserNotFound is a userid the corp does not have.
+	CodeUserNotFound int = 60111
+	// CodeDepartmentNotFound is a department id the corp does not have
+	// (部门ID不存在).
+	CodeDepartmentNotFound int = 60003
+	// CodeInvalidDepartmentID is a department id WeCom does not accept
+	// (无效的部门id).
+	CodeInvalidDepartmentID int = 60123
 )
 
 // Error is returned for every response whose errcode is not 0. Use errors.As

@@ -53,6 +53,11 @@ type options struct {
 	sleep       func(context.Context, time.Duration) error
 	now         func() time.Time
 
+	// The app's agent id (agent.go): WithAgentID's, or, for a Suite's corp
+	// clients, the source of the one stored for the corp.
+	agentID     int
+	agentSource func(context.Context) (int, error)
+
 	// err is a setting the constructor found invalid, reported by every
 	// call of the clients built with these options.
 	err error

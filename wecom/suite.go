@@ -338,7 +338,9 @@ func (s *Suite) Corp(corpID string) *Client {
 		s.lru.MoveToFront(e)
 		return e.Value.(*suiteCorp).client
 	}
-	c := newClient(corpID, s.opts)
+	o := s.opts
+	o.agentSource = s.agentSource(corpID)
+	c := newClient(corpID, o)
 	fetch := s.fetchCorpToken(c)
 	c.tokens = newTokenCache(s.corpTokenKey(corpID), s.store, fetch, s.logger, s.opts.now)
 	s.clients[corpID] = s.lru.PushFront(&suiteCorp{corpID: corpID, client: c})
@@ -590,6 +592,7 @@ func (s *Suite) storeAuthorization(ctx context.Context, corpID, code string) err
 	if err := s.store.Delete(ctx, s.refusedKey(corpID)); err != nil {
 		s.logger.Warn("wecom: clearing a refused-code mark failed", "suite", s.id, "corp", corpID, "error", err)
 	}
+	s.forgetAgentID(ctx, corpID)
 	if err := s.dropCorpToken(ctx, corpID); err != nil {
 		s.logger.Warn("wecom: dropping the old corp token failed", "suite", s.id, "corp", corpID, "error", err)
 	}
@@ -686,6 +689,7 @@ func (s *Suite) ForgetCorp(ctx context.Context, corpID string) error {
 	if err := s.store.Delete(ctx, s.refusedKey(corpID)); err != nil {
 		errs = append(errs, err)
 	}
+	s.forgetAgentID(ctx, corpID)
 	if err := s.syncIndex(ctx, corpID); err != nil {
 		errs = append(errs, err)
 	}

@@ -20,7 +20,7 @@ var layers = []struct {
 		"callback", "wecom/wecomtest", "internal/api", "internal/channelstate", "internal/shapetest",
 	}},
 	{"API areas (never import each other)", []string{
-		"contact", "groupchat", "message", "acquisition", "idconvert", "kf", "staff",
+		"contact", "groupchat", "message", "acquisition", "idconvert", "kf", "staff", "appmsg", "directory",
 	}},
 	{"adapters and helpers above the areas, test support", []string{
 		"redisstore", "otel", "internal/testkit",

@@ -55,6 +55,10 @@
 //	Messages     corp.Messages()    mass sends (ConfirmMassSend, MassSendsReceived), welcome codes
 //	                                (IssueWelcomeCode, WelcomeCode, WelcomeByOtherApp, WelcomesSent),
 //	                                Moments (PublishMoment, AddMomentReaction)
+//	Directory    corp.Directory()   the address book: AddDepartment, AddMember, TagMembers, SetUnlicensed,
+//	                                GrantNames; read with each app kind's visibility
+//	AppMessages  corp.AppMessages() application messages: Received (what a member got), PressButton (a
+//	                                template card's button, pushing template_card_event), SetAgentID
 //	Suite        srv.Suite(id)      an app template (third-party or agent-developed): tickets
 //	                                (IssueTicket, PushTicket, PushNewTicket, StartTicketPush), Install,
 //	                                Authorize, ChangeAuth, Uninstall, ResetPermanentCode; suite tokens

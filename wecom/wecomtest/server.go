@@ -77,6 +77,8 @@ type corpState struct {
 	acquisition  *acquisitionState
 	groupchat    *groupChatState
 	message      *messageState
+	directory    *directoryState // the address book (directory.go)
+	appmsg       *appMsgState    // application messages (appmsg.go)
 }
 
 // MediaFile is an upload the server has accepted.
@@ -206,6 +208,7 @@ func (s *Server) addCorpLocked(corpID, secret string) *corpState {
 	c := &corpState{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState(),
 		groupchat: newGroupChatState(), message: newMessageState(), acquisition: newAcquisitionState()}
 	c.groupchat.corp = c
+	c.directory, c.appmsg = newDirectoryState(corpID), newAppMsgState()
 	s.corps[corpID] = c
 	return c
 }
@@ -416,4 +419,6 @@ func (s *Server) routes() {
 	s.routeMessage()
 	s.routeSuite()
 	s.routeAcquisition()
+	s.routeDirectory()
+	s.routeAppMsg()
 }
