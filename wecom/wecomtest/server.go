@@ -77,6 +77,7 @@ type corpState struct {
 	acquisition  *acquisitionState
 	groupchat    *groupChatState
 	message      *messageState
+	kf           *kfState
 }
 
 // MediaFile is an upload the server has accepted.
@@ -204,7 +205,7 @@ func (s *Server) addCorpLocked(corpID, secret string) *corpState {
 		return c
 	}
 	c := &corpState{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState(),
-		groupchat: newGroupChatState(), message: newMessageState(), acquisition: newAcquisitionState()}
+		groupchat: newGroupChatState(), message: newMessageState(), acquisition: newAcquisitionState(), kf: newKFState()}
 	c.groupchat.corp = c
 	s.corps[corpID] = c
 	return c
@@ -416,4 +417,5 @@ func (s *Server) routes() {
 	s.routeMessage()
 	s.routeSuite()
 	s.routeAcquisition()
+	s.routeKF()
 }
