@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -285,7 +286,7 @@ func (in *Inbox) knownAccounts() []string {
 func (in *Inbox) Poll(ctx context.Context) error {
 	var errs []error
 	for _, id := range in.knownAccounts() {
-		ok, err := in.store.CompareAndSwap(ctx, in.key(id, "poll"), "", "1", in.pollInterval)
+		ok, err := in.pollSlot(ctx, id)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -296,6 +297,24 @@ func (in *Inbox) Poll(ctx context.Context) error {
 		errs = append(errs, in.pull(ctx, id, ""))
 	}
 	return errors.Join(errs...)
+}
+
+// pollSlot takes the account's poll slot: the time of its last tokenless
+// poll, on the Inbox's clock, kept in the Store so that instances share
+// it. It reports false when the last poll is less than an interval ago or
+// another instance took the slot first.
+func (in *Inbox) pollSlot(ctx context.Context, openKfID string) (bool, error) {
+	key, now := in.key(openKfID, "poll"), in.now()
+	raw, ok, err := in.store.Get(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		raw = ""
+	} else if last, perr := strconv.ParseInt(raw, 10, 64); perr == nil && now.Sub(time.Unix(last, 0)) < in.pollInterval {
+		return false, nil
+	}
+	return in.store.CompareAndSwap(ctx, key, raw, strconv.FormatInt(now.Unix(), 10), in.pollInterval)
 }
 
 // Run polls every poll interval until ctx ends, and returns ctx's error.

@@ -50,8 +50,9 @@ func (w *SendWindow) Remaining(now time.Time) int {
 
 // windowRecord is a window as the Store keeps it.
 type windowRecord struct {
-	Last int64 `json:"last"` // unix seconds of the customer's last message
-	Sent int   `json:"sent"`
+	Last  int64  `json:"last"`            // unix seconds of the customer's last message
+	MsgID string `json:"msgid,omitempty"` // that message's msgid
+	Sent  int    `json:"sent"`
 	// Closed is set when WeCom answered 95002 within what the Inbox took
 	// for the window (the clocks disagree): the window is over.
 	Closed bool `json:"closed,omitempty"`
@@ -105,10 +106,12 @@ func (in *Inbox) openWindow(ctx context.Context, m *Message) error {
 	}
 	at := int64(m.SendTime)
 	return in.updateWindow(ctx, in.windowKey(m.OpenKfID, m.ExternalUserID), func(cur windowRecord, ok bool) (*windowRecord, error) {
-		if ok && cur.Last >= at {
+		// Messages arrive in order: one of the same second but another
+		// msgid is a newer one.
+		if ok && (cur.Last > at || cur.Last == at && cur.MsgID == m.MsgID) {
 			return &cur, nil
 		}
-		return &windowRecord{Last: at}, nil
+		return &windowRecord{Last: at, MsgID: m.MsgID}, nil
 	})
 }
 
@@ -242,7 +245,7 @@ func (in *Inbox) SendMsg(ctx context.Context, req *SendMsgRequest) (string, erro
 // 95002 closes it, anything else gives the place back.
 func (in *Inbox) settle(ctx context.Context, key string, taken windowRecord, code int) {
 	_ = in.updateWindow(ctx, key, func(cur windowRecord, ok bool) (*windowRecord, error) {
-		if !ok || cur.Last != taken.Last {
+		if !ok || cur.Last != taken.Last || cur.MsgID != taken.MsgID {
 			return &cur, nil // a newer customer message opened a new window meanwhile
 		}
 		switch code {

@@ -55,6 +55,9 @@
 //	Messages     corp.Messages()    mass sends (ConfirmMassSend, MassSendsReceived), welcome codes
 //	                                (IssueWelcomeCode, WelcomeCode, WelcomeByOtherApp, WelcomesSent),
 //	                                Moments (PublishMoment, AddMomentReaction)
+//	KF           corp.KF()          WeChat customer service (微信客服): AddAccountInAdmin; customers who
+//	                                OpenLink, Write (KFText, KFImage...) and Recall; SetServicerStatus;
+//	                                Session, Sent, Accounts, Servicers; SetSyncPageSize, SetUpgradeService
 //	Suite        srv.Suite(id)      an app template (third-party or agent-developed): tickets
 //	                                (IssueTicket, PushTicket, PushNewTicket, StartTicketPush), Install,
 //	                                Authorize, ChangeAuth, Uninstall, ResetPermanentCode; suite tokens
