@@ -54,6 +54,13 @@ const (
 // so that the callback answers WeCom 500 and WeCom pushes again; the next
 // pull starts from the stored cursor.
 //
+// Registered on a Handler without callback.WithWorkers, the pull runs
+// before WeCom gets its answer, so a failed pull is pushed again; keep the
+// function quick (WeCom waits 5 seconds). With WithWorkers, WeCom has its
+// answer first and does not push a failed pull again: the next push, or
+// Run's poll, reads the messages (the cursor did not move, nothing is
+// lost).
+//
 // A message is delivered once: after the function succeeds for it, its
 // msgid is recorded in the Store for as long as sync_msg can return it
 // (three days), and a message already recorded is skipped. A process that
@@ -616,7 +623,11 @@ func (in *Inbox) sendWelcome(ctx context.Context, openKfID string, m *Message) {
 	if !claimed {
 		return
 	}
-	reply, err := in.welcome(ctx, m)
+	var reply *EventReply
+	err = safeHandle(ctx, func(ctx context.Context, m *Message) (err error) {
+		reply, err = in.welcome(ctx, m)
+		return err
+	}, m)
 	if err != nil || reply == nil {
 		if err != nil {
 			fail(err)
