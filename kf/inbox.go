@@ -16,12 +16,12 @@ import (
 	"github.com/scrmkit/scrm/wecom"
 )
 
-// Retention is how far back sync_msg reads: 「可以通过该接口获取最近3天内
-// 具体的消息内容和事件」. A cursor older than that may have lost messages.
-const Retention = 72 * time.Hour
-
 // Timing of the Inbox.
 const (
+	// retention is how far back sync_msg reads: 「可以通过该接口获取最近3天内
+	// 具体的消息内容和事件」. A cursor older than that may have lost
+	// messages.
+	retention = 72 * time.Hour
 	// welcomeWindow is how long an enter_session welcome_code works.
 	welcomeWindow = 20 * time.Second
 	// lockTTL bounds how long a reader that died holds an account's lock
@@ -36,7 +36,7 @@ const (
 	maxPages = 1000
 	// seenTTL keeps the record of a delivered message as long as
 	// sync_msg can return it again, and an hour more.
-	seenTTL = Retention + time.Hour
+	seenTTL = retention + time.Hour
 )
 
 // Inbox turns kf_msg_or_event pushes into each message delivered once to
@@ -469,7 +469,7 @@ func (in *Inbox) pull(ctx context.Context, openKfID, tok string) error {
 	if err != nil {
 		return err
 	}
-	stale := cur.Cursor != "" && in.now().Sub(time.Unix(cur.SavedAt, 0)) > Retention
+	stale := cur.Cursor != "" && in.now().Sub(time.Unix(cur.SavedAt, 0)) > retention
 	if stale {
 		in.report(ctx, &CursorExpiredError{OpenKfID: openKfID, SavedAt: time.Unix(cur.SavedAt, 0)})
 	}

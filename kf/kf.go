@@ -63,10 +63,7 @@ const (
 	maxTextBytes       = 2048 // send_msg text.content
 	maxMenuItems       = 10   // 95008
 	maxMenuText        = 1024 // head_content, tail_content
-	maxLinkTitle       = 128  // bytes (longer is truncated by WeCom)
-	maxLinkDesc        = 512  // bytes (longer is truncated by WeCom)
 	maxURL             = 2048 // bytes
-	maxMiniTitle       = 64   // bytes (longer is truncated by WeCom)
 	maxKnowledgeName   = 12   // characters
 	maxQuestion        = 200  // characters
 	maxAnswer          = 500  // characters

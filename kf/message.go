@@ -210,10 +210,10 @@ const (
 type SessionChange int
 
 const (
-	SessionTaken      SessionChange = 1 // 从接待池接入会话: taken from the queue (MsgCode)
-	SessionTransfered SessionChange = 2 // 转接会话: handed to another servicer
-	SessionEnded      SessionChange = 3 // 结束会话: ended (MsgCode)
-	SessionRejoined   SessionChange = 4 // 重新接入已结束/已转接会话: taken up again
+	SessionTaken       SessionChange = 1 // 从接待池接入会话: taken from the queue (MsgCode)
+	SessionTransferred SessionChange = 2 // 转接会话: handed to another servicer
+	SessionEnded       SessionChange = 3 // 结束会话: ended (MsgCode)
+	SessionRejoined    SessionChange = 4 // 重新接入已结束/已转接会话: taken up again
 )
 
 // ChannelsScene is where a customer came from in 视频号.

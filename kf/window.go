@@ -13,12 +13,11 @@ import (
 )
 
 // The send window (94677): a customer who wrote to an account may be sent
-// at most SendWindowMessages messages through send_msg within
-// SendWindowDuration of their last message; their next message opens a
-// new window.
+// at most five messages through send_msg within 48 hours of their last
+// message; their next message opens a new window.
 const (
-	SendWindowDuration = 48 * time.Hour
-	SendWindowMessages = 5
+	sendWindowDuration = 48 * time.Hour
+	sendWindowMessages = 5
 )
 
 // windowSlack keeps a window's record a little past its end, so that a
@@ -36,8 +35,8 @@ type SendWindow struct {
 	Sent int
 }
 
-// Closes is when the window ends: SendWindowDuration after LastMessage.
-func (w *SendWindow) Closes() time.Time { return w.LastMessage.Add(SendWindowDuration) }
+// Closes is when the window ends: 48 hours after LastMessage.
+func (w *SendWindow) Closes() time.Time { return w.LastMessage.Add(sendWindowDuration) }
 
 // Remaining is how many messages may still be sent at now: 0 once the
 // window has closed.
@@ -45,7 +44,7 @@ func (w *SendWindow) Remaining(now time.Time) int {
 	if !now.Before(w.Closes()) {
 		return 0
 	}
-	return max(0, SendWindowMessages-w.Sent)
+	return max(0, sendWindowMessages-w.Sent)
 }
 
 // windowRecord is a window as the Store keeps it.
@@ -117,7 +116,7 @@ func (in *Inbox) openWindow(ctx context.Context, m *Message) error {
 
 // windowTTL keeps a record until its window has closed, and a little more.
 func (in *Inbox) windowTTL(last int64) time.Duration {
-	d := time.Unix(last, 0).Add(SendWindowDuration + windowSlack).Sub(in.now())
+	d := time.Unix(last, 0).Add(sendWindowDuration + windowSlack).Sub(in.now())
 	if d <= 0 {
 		return time.Minute
 	}
@@ -178,7 +177,7 @@ func (e *SendWindowError) Error() string {
 			e.ExternalUserID, e.LastMessage.UTC().Format(time.RFC3339))
 	case WindowFull:
 		return fmt.Sprintf("kf: not sent to %s: %d messages were sent since their last message (at %s); WeCom allows %d until the customer writes again (95001)",
-			e.ExternalUserID, e.Sent, e.LastMessage.UTC().Format(time.RFC3339), SendWindowMessages)
+			e.ExternalUserID, e.Sent, e.LastMessage.UTC().Format(time.RFC3339), sendWindowMessages)
 	}
 	return fmt.Sprintf("kf: not sent to %s of %s: no message of theirs within the past 48 hours is on record; WeCom lets the account write only after the customer has written (deliver their messages through the Inbox first)",
 		e.ExternalUserID, e.OpenKfID)
@@ -216,10 +215,10 @@ func (in *Inbox) SendMsg(ctx context.Context, req *SendMsgRequest) (string, erro
 		case !ok:
 			werr.Reason = WindowNoMessage
 			return nil, werr
-		case cur.Closed || !now.Before(werr.LastMessage.Add(SendWindowDuration)):
+		case cur.Closed || !now.Before(werr.LastMessage.Add(sendWindowDuration)):
 			werr.Reason = WindowExpired
 			return nil, werr
-		case cur.Sent >= SendWindowMessages:
+		case cur.Sent >= sendWindowMessages:
 			werr.Reason = WindowFull
 			return nil, werr
 		}
@@ -250,7 +249,7 @@ func (in *Inbox) settle(ctx context.Context, key string, taken windowRecord, cod
 		}
 		switch code {
 		case wecom.CodeKFSendCountLimit:
-			cur.Sent = SendWindowMessages
+			cur.Sent = sendWindowMessages
 		case wecom.CodeKFSendTimeLimit:
 			cur.Closed = true
 		default:
