@@ -78,6 +78,9 @@ type wire struct {
 	Content string `xml:"Content"`
 	MediaID string `xml:"MediaId"`
 	PicURL  string `xml:"PicUrl"`
+
+	Token    string `xml:"Token"`
+	OpenKfID string `xml:"OpenKfId"`
 }
 
 // ParseEvent parses a decrypted message (as returned by Crypto.Decrypt) into
@@ -466,6 +469,10 @@ func (w *wire) set(name, v string) bool {
 		p = &w.MediaID
 	case "PicUrl":
 		p = &w.PicURL
+	case "Token":
+		p = &w.Token
+	case "OpenKfId":
+		p = &w.OpenKfID
 	default:
 		return true // an element no typed event reads: skipped, as encoding/xml does
 	}
@@ -492,7 +499,7 @@ func (w *wire) trimEnums() {
 		&w.Source, &w.FailReason, &w.ChatID, &w.UpdateDetail, &w.LastMemVer, &w.CurMemVer, &w.ID,
 		&w.TagType, &w.StrategyID, &w.LinkID, &w.SuiteTicket, &w.AuthCode, &w.OpenUserID, &w.NewUserID,
 		&w.ParentID, &w.TagID, &w.MediaID, &w.ExpireTime, &w.ExpireQuotaNum, &w.ChatKey, &w.ChatSeq,
-		&w.OnceKey, &w.Price, &w.EffectiveTime, &w.AuthType, &w.ServiceCorpID,
+		&w.OnceKey, &w.Price, &w.EffectiveTime, &w.AuthType, &w.ServiceCorpID, &w.Token, &w.OpenKfID,
 	} {
 		*p = strings.TrimSpace(*p)
 	}
@@ -544,6 +551,8 @@ func (w *wire) event(raw string) Event {
 		return &ResetPermanentCodeEvent{Envelope: env, AuthCode: w.AuthCode}
 	case KindTemplateCardEvent, KindTemplateCardMenuEvent:
 		return templateCardEvent(env)
+	case KindKFMsgOrEvent:
+		return &KFMsgOrEventEvent{Envelope: env, Token: w.Token, OpenKfID: w.OpenKfID}
 	case KindChangeContact:
 		return &ChangeContactEvent{Envelope: env, UserID: w.UserID, OpenUserID: w.OpenUserID, NewUserID: w.NewUserID,
 			Name: w.Name, Department: w.Department, ID: w.ID, ParentID: w.ParentID, TagID: w.TagID,

@@ -153,6 +153,54 @@ const (
 	// CodeInvalidDepartmentID is a department id WeCom does not accept
 	// (无效的部门id).
 	CodeInvalidDepartmentID int = 60123
+
+	// WeChat customer service (微信客服, package kf).
+
+	// CodeKFInvalidOpenKfID is an open_kfid WeCom cannot read (不合法的open_kfid).
+	CodeKFInvalidOpenKfID int = 95000
+	// CodeKFSendCountLimit is a sixth send_msg after the customer's last
+	// message: WeCom allows five until the customer writes again.
+	CodeKFSendCountLimit int = 95001
+	// CodeKFSendTimeLimit is a send_msg more than 48 hours after the
+	// customer's last message.
+	CodeKFSendTimeLimit int = 95002
+	// CodeKFCustomerLimit is a corp that has not verified its subject and
+	// reached the customers it may serve (可接待客户咨询数限制).
+	CodeKFCustomerLimit int = 95003
+	// CodeKFAccountNotFound is an open_kfid that does not exist: another
+	// corp's, or a deleted account.
+	CodeKFAccountNotFound int = 95004
+	// CodeKFAccountLimit is a corp with as many customer-service accounts
+	// as it may have.
+	CodeKFAccountLimit int = 95005
+	// CodeKFInvalidAccountName is an account name WeCom refuses.
+	CodeKFInvalidAccountName int = 95006
+	// CodeKFInvalidMsgToken is a sync_msg token that expired (it lives 10
+	// minutes) or was never pushed (不合法的msgtoken).
+	CodeKFInvalidMsgToken int = 95007
+	// CodeKFMenuItemLimit is a menu message with more than 10 items.
+	CodeKFMenuItemLimit int = 95008
+	// CodeKFInvalidMenuItemType is a menu item of a type WeCom does not know.
+	CodeKFInvalidMenuItemType int = 95009
+	// CodeKFSessionEnded is a session that has ended (会话已经结束).
+	CodeKFSessionEnded int = 95013
+	// CodeKFNotServicer is a member who is not a servicer of the account,
+	// or not activated in WeCom.
+	CodeKFNotServicer int = 95014
+	// CodeKFStateTransition is a session-state move WeCom does not allow
+	// (不允许这种状态转移).
+	CodeKFStateTransition int = 95016
+	// CodeKFAPIDisabled is a corp whose 微信客服 API switch is off.
+	CodeKFAPIDisabled int = 95017
+	// CodeKFSessionStateNoSend is a send_msg in a session state that does
+	// not allow it (queued, with a human, ended) or past 48 hours.
+	CodeKFSessionStateNoSend int = 95018
+	// CodeKFServicerNotReceiving is a servicer who stopped receiving or is
+	// paused (已停止接待或暂时挂起).
+	CodeKFServicerNotReceiving int = 95019
+	// CodeKFUpgradeNotConfigured is a member or group chat that is not
+	// configured in the corp's 升级服务 settings.
+	CodeKFUpgradeNotConfigured int = 95021
 )
 
 // Error is returned for every response whose errcode is not 0. Use errors.As

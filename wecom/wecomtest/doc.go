@@ -59,6 +59,9 @@
 //	                                GrantNames; read with each app kind's visibility
 //	AppMessages  corp.AppMessages() application messages: Received (what a member got), PressButton (a
 //	                                template card's button, pushing template_card_event), SetAgentID
+//	KF           corp.KF()          WeChat customer service (微信客服): AddAccountInAdmin; customers who
+//	                                OpenLink, Write (KFText, KFImage...) and Recall; SetServicerStatus;
+//	                                Session, Sent, Accounts, Servicers; SetSyncPageSize, SetUpgradeService
 //	Suite        srv.Suite(id)      an app template (third-party or agent-developed): tickets
 //	                                (IssueTicket, PushTicket, PushNewTicket, StartTicketPush), Install,
 //	                                Authorize, ChangeAuth, Uninstall, ResetPermanentCode; suite tokens

@@ -79,6 +79,7 @@ type corpState struct {
 	message      *messageState
 	directory    *directoryState // the address book (directory.go)
 	appmsg       *appMsgState    // application messages (appmsg.go)
+	kf           *kfState
 }
 
 // MediaFile is an upload the server has accepted.
@@ -206,7 +207,7 @@ func (s *Server) addCorpLocked(corpID, secret string) *corpState {
 		return c
 	}
 	c := &corpState{ID: corpID, Secret: secret, media: map[string]MediaFile{}, contact: newContactState(),
-		groupchat: newGroupChatState(), message: newMessageState(), acquisition: newAcquisitionState()}
+		groupchat: newGroupChatState(), message: newMessageState(), acquisition: newAcquisitionState(), kf: newKFState()}
 	c.groupchat.corp = c
 	c.directory, c.appmsg = newDirectoryState(corpID), newAppMsgState()
 	s.corps[corpID] = c
@@ -421,4 +422,5 @@ func (s *Server) routes() {
 	s.routeAcquisition()
 	s.routeDirectory()
 	s.routeAppMsg()
+	s.routeKF()
 }
