@@ -261,7 +261,7 @@ func (c *Client) Do(ctx context.Context, r *Request) error {
 	ctx = c.obs.CallStart(ctx, info)
 	err = c.do(ctx, &cl)
 	c.obs.CallEnd(ctx, CallEndInfo{CallInfo: info, Attempts: cl.attempts, StatusCode: cl.status,
-		ErrCode: ErrorCode(err), Err: err, Duration: time.Since(start)})
+		ErrCode: errCode(err), Err: err, Duration: time.Since(start)})
 	return err
 }
 
@@ -355,7 +355,7 @@ func (c *Client) observeAttempt(ctx context.Context, cl *call, n int, start time
 	}
 	c.obs.CallAttempt(ctx, AttemptInfo{
 		CallInfo: CallInfo{CorpID: c.corpID, Path: cl.path, Method: cl.method, Op: cl.r.Op},
-		Attempt:  n, StatusCode: cl.status, ErrCode: ErrorCode(err), Err: err,
+		Attempt:  n, StatusCode: cl.status, ErrCode: errCode(err), Err: err,
 		Duration: time.Since(start), Retry: why, RetryWait: wait,
 	})
 }
@@ -377,6 +377,14 @@ func (c *Client) wireQuery(useToken bool, tok, secret string) string {
 		q += "&" + secret
 	}
 	return q
+}
+
+// errCode is ErrorCode without its allocation for a nil error.
+func errCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	return ErrorCode(err)
 }
 
 func isStaleToken(err error) bool {
