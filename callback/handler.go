@@ -142,7 +142,11 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 		}
 	}
 	if cfg.queue != nil {
-		if err := cfg.queue.Start(h.runDelivery); err != nil {
+		run := func(ctx context.Context, d *Delivery) error { return h.runDelivery(ctx, d, nil) }
+		if cfg.observer != nil {
+			run = h.runObserved
+		}
+		if err := cfg.queue.Start(run); err != nil {
 			return nil, fmt.Errorf("callback: starting the queue: %w", err)
 		}
 	}
@@ -255,7 +259,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet:
 		h.serveVerify(w, r)
 	case http.MethodPost:
-		h.servePush(w, r)
+		if h.cfg.observer != nil {
+			h.servePushObserved(w, r)
+			return
+		}
+		h.servePush(w, r, nil)
 	default:
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -366,9 +374,11 @@ func (h *Handler) acceptReceiver(rid string) bool {
 	return h.cfg.idFunc != nil && h.cfg.idFunc(rid)
 }
 
-func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
+// servePush handles a POST; o (nil: not observed) records what became of it.
+func (h *Handler) servePush(w http.ResponseWriter, r *http.Request, o *PushInfo) {
 	sig, ts, nonce := queryParams(r.URL.RawQuery)
 	if sig == "" || ts == "" || nonce == "" {
+		o.end(PushRefused, http.StatusBadRequest, nil)
 		http.Error(w, "missing msg_signature, timestamp or nonce", http.StatusBadRequest)
 		return
 	}
@@ -376,36 +386,38 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 	defer putBody(buf)
 	if err := readBody(buf, r.Body, MaxBodySize); err != nil {
 		if errors.Is(err, errBodyTooLarge) {
+			o.end(PushRefused, http.StatusRequestEntityTooLarge, err)
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
+		o.end(PushRefused, http.StatusBadRequest, err)
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
 	// The push is parsed in place: enc is a view into buf, used only until
 	// it is decrypted into a buffer of its own (or copied into a Delivery).
 	enc, err := encryptOf(buf.Bytes())
-	if err != nil {
-		h.fail(w, r, err)
-		return
+	if err == nil && len(enc) == 0 {
+		err = ErrMissingEncrypt
 	}
-	if len(enc) == 0 {
-		h.fail(w, r, ErrMissingEncrypt)
-		return
+	var msg []byte
+	var rid string
+	if err == nil {
+		msg, rid, err = h.openBytes(sig, ts, nonce, enc, false)
 	}
-	msg, rid, err := h.openBytes(sig, ts, nonce, enc, false)
-	if err != nil {
-		h.fail(w, r, err)
-		return
+	var ev Event
+	if err == nil {
+		// msg is the decryption buffer, never written again: the event's
+		// strings share it instead of copying it.
+		ev, err = parseString(bytesView(msg))
 	}
-	// msg is the decryption buffer, never written again: the event's
-	// strings share it instead of copying it.
-	ev, err := parseString(bytesView(msg))
 	if err != nil {
+		o.end(PushRefused, StatusCode(err), err)
 		h.fail(w, r, err)
 		return
 	}
 	ev.Header().ReceiveID = rid
+	o.event(ev)
 
 	// Store calls and handlers outlive the request: WeCom dropping the
 	// connection after 5 s must not abandon work that has started.
@@ -417,6 +429,9 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		key = h.dedup.ref(rid, msg)
 		var derr error
 		state, ran, derr = h.claim(ctx, key)
+		if o != nil {
+			o.Dedup = dedupResult(state)
+		}
 		if derr != nil {
 			if state == claimFresh {
 				h.log(ctx, slog.LevelWarn, "callback: dedup store failed; processing anyway", "kind", ev.Header().Kind(), "err", derr)
@@ -429,6 +444,7 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case state == claimDone:
 		h.log(ctx, slog.LevelDebug, "callback: duplicate push ignored", "kind", ev.Header().Kind())
+		o.end(PushDuplicate, http.StatusOK, nil)
 		h.answer(w)
 		return
 	case state == claimPending && inline:
@@ -436,11 +452,13 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		// instance) and may yet fail: "success" would stop WeCom's re-sends.
 		h.log(ctx, slog.LevelDebug, "callback: re-send while the push is still being handled; answered 503 so WeCom re-sends it later",
 			"kind", ev.Header().Kind())
+		o.end(PushInProgress, http.StatusServiceUnavailable, nil)
 		http.Error(w, "push is still being handled; re-send later", http.StatusServiceUnavailable)
 		return
 	case state == claimPending:
 		// Worker mode: the first delivery was answered when it was queued.
 		h.log(ctx, slog.LevelDebug, "callback: duplicate of a queued push ignored", "kind", ev.Header().Kind())
+		o.end(PushDuplicate, http.StatusOK, nil)
 		h.answer(w)
 		return
 	}
@@ -448,6 +466,7 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 	if inline {
 		if !h.enter() {
 			h.release(ctx, key, ran)
+			o.end(PushUnavailable, http.StatusServiceUnavailable, ErrClosed)
 			http.Error(w, ErrClosed.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -455,16 +474,22 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		err := h.runHandlers(rctx, ev, key, ran, false)
 		h.exit()
 		if err != nil {
+			o.end(PushFailed, http.StatusInternalServerError, err)
 			http.Error(w, "handler failed", http.StatusInternalServerError)
 			return
 		}
+		o.end(PushHandled, http.StatusOK, nil)
 		if !h.answerWith(w, ev, reply, ts, nonce) {
 			h.answer(w)
 		}
 		return
 	}
 	d := &Delivery{MsgSignature: sig, Timestamp: ts, Nonce: nonce, Encrypt: string(enc), ev: ev, key: key, ran: ran}
+	if o != nil {
+		d.queuedAt = time.Now()
+	}
 	if err := h.enqueue(ctx, d); err != nil {
+		o.end(PushUnavailable, http.StatusServiceUnavailable, err)
 		h.release(ctx, key, ran)
 		h.log(ctx, slog.LevelWarn, "callback: push refused", "kind", ev.Header().Kind(), "err", err)
 		msg := "push not queued; re-send later" // a queue's own error (addresses, say) stays in the log
@@ -473,6 +498,10 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		}
 		http.Error(w, msg, http.StatusServiceUnavailable)
 		return
+	}
+	if o != nil {
+		o.end(PushQueued, http.StatusOK, nil)
+		o.QueueDepth = h.queueDepth()
 	}
 	h.answer(w)
 }

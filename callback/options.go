@@ -34,6 +34,7 @@ type config struct {
 	timeout    time.Duration
 	answerBody string
 	suiteHooks SuiteHooks // NewSuiteCommandHandler only
+	observer   Observer   // WithObserver; nil: nothing observed
 	// receiverHint completes the error of a refused receiver id (the suite
 	// handlers say what to configure).
 	receiverHint string

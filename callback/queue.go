@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 )
 
 // Queue carries the pushes a Handler accepted to the goroutines that run
@@ -59,9 +60,10 @@ type Delivery struct {
 	// Set by the Handler for in-process queues: the parsed event, its
 	// de-dup key and the handler functions that succeeded for it before.
 	// A Delivery read back from storage has none of them.
-	ev  Event
-	key dedupRef
-	ran fnSet
+	ev       Event
+	key      dedupRef
+	ran      fnSet
+	queuedAt time.Time // when it was queued, when observed (WithObserver)
 }
 
 // ErrUndeliverable is matched by the error of a run whose stored push can
@@ -123,7 +125,9 @@ func (h *Handler) openDelivery(d *Delivery) (Event, dedupRef, error) {
 // and of a retry only the functions that have not succeeded run. A failure
 // keeps its claim: re-sends of the push stay answered "success" without
 // running while the queue retries.
-func (h *Handler) runDelivery(ctx context.Context, d *Delivery) (err error) {
+//
+// ri (nil: not observed) records what became of the run.
+func (h *Handler) runDelivery(ctx context.Context, d *Delivery, ri *RunInfo) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("callback: panic while handling a queued push: %v", p)
@@ -135,19 +139,27 @@ func (h *Handler) runDelivery(ctx context.Context, d *Delivery) (err error) {
 	}
 	ctx = context.WithValue(ctx, deliveryKey{}, d)
 	if d != nil && d.ev != nil {
-		return h.runHandlers(ctx, d.ev, d.key, d.ran, false)
+		ri.event(d.ev)
+		return ri.ended(h.runHandlers(ctx, d.ev, d.key, d.ran, false))
 	}
 	ev, key, err := h.openDelivery(d)
 	if err != nil {
 		h.log(ctx, slog.LevelError, "callback: stored push cannot be opened", "err", err)
+		if ri != nil {
+			ri.Outcome = RunUndeliverable
+		}
 		return err
 	}
+	ri.event(ev)
 	done, ran := h.progress(ctx, key)
 	if done {
 		h.log(ctx, slog.LevelDebug, "callback: stored push was handled already", "kind", ev.Header().Kind())
+		if ri != nil {
+			ri.Outcome = RunSkipped
+		}
 		return nil
 	}
-	return h.runHandlers(ctx, ev, key, ran, true)
+	return ri.ended(h.runHandlers(ctx, ev, key, ran, true))
 }
 
 // progress reports whether the de-dup store marks key handled and, if not,

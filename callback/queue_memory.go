@@ -69,6 +69,9 @@ func (q *memoryQueue) runOne(run func(ctx context.Context, d *Delivery) error, d
 	_ = run(context.Background(), d)
 }
 
+// depth is how many pushes wait.
+func (q *memoryQueue) depth() int { return len(q.jobs) }
+
 // Enqueue implements Queue: it never blocks; a full queue is ErrQueueFull.
 func (q *memoryQueue) Enqueue(_ context.Context, d *Delivery) error {
 	if d == nil {

@@ -17,8 +17,9 @@
 // of WeCom's API domain and those its callbacks come from.
 //
 // Options (Option) configure a Client: WithBaseURL, WithHTTPClient,
-// WithStore, WithLogger, WithClock, WithRetryPolicy, WithLimiter,
-// WithRateLimit, WithTokenSource, WithUserAgent. They only record settings;
+// WithRestyClient, WithStore, WithLogger, WithObserver, WithClock,
+// WithRetryPolicy, WithLimiter, WithRateLimit, WithTokenSource,
+// WithUserAgent. They only record settings;
 // an invalid one (a base URL that is not http(s)://host) is reported by the
 // first call.
 //
@@ -30,6 +31,51 @@
 // with Client.Store, logs with Client.Logger, makes WeCom's serial-only
 // calls one at a time per corp with Client.Serial, and reads time with
 // Client.Now.
+//
+// # Bring your own resty client
+//
+// The HTTP layer is resty v2 (github.com/go-resty/resty/v2). By default
+// each Client has a resty client of its own over one transport shared by
+// all (http.DefaultTransport's connection pool), with a 30-second timeout;
+// WithHTTPClient puts it over an http.Client of yours. An application that
+// already runs resty hands the SDK its configured client, proxy, TLS,
+// tracing and logging middlewares included, with WithRestyClient:
+//
+//	rc := resty.New().SetTimeout(10 * time.Second) // and the application's middlewares
+//	c := wecom.New(corpID, secret, wecom.WithRestyClient(rc))
+//
+// The SDK keeps its promises over any resty client: it reads and decodes
+// every answer itself (bounded, into a pooled buffer), retries by its own
+// policy (the resty client must not retry: RetryCount 0), never re-sends
+// a write that may have reached WeCom, and refuses redirects. Secrets stay
+// out of resty: the SDK's own RoundTripper, which it puts in front of the
+// resty client's transport once, adds the access token and the secrets of
+// token and authorization calls (corpsecret, suite_secret, suite_ticket,
+// provider_secret, auth codes, permanent codes) below resty, so resty's
+// request, its debug log and curl command, and the application's
+// OnBeforeRequest, pre-request, OnRequestLog, OnResponseLog, OnSuccess and
+// OnError code never see them; answers are shown as "DO NOT PARSE
+// RESPONSE" (the SDK reads them), and OnAfterResponse middlewares are not
+// run for the SDK's calls. A RoundTripper of the application's own, below
+// the SDK's, sees each request as sent, token included. WithRestyClient
+// says all of it in detail.
+//
+// # Observing the SDK
+//
+// An Observer (WithObserver) sees every call (path, Op, each attempt with
+// its HTTP status, errcode, duration and, when another follows, the retry
+// reason), every token fetch (whose: corp, suite or provider and its id;
+// why: cold, expired, rejected, refresh-ahead; from the Store or WeCom) and
+// every turn at the frequency limiter (how long it waited, or why it
+// refused). A Suite passes its Observer on to its corps' clients.
+// callback.WithObserver does the same for callback pushes, and package
+// scrmotel records both as OpenTelemetry spans and metrics:
+//
+//	obs, err := scrmotel.New(scrmotel.WithTracerProvider(tp), scrmotel.WithMeterProvider(mp))
+//	c := wecom.New(corpID, secret, wecom.WithObserver(obs))
+//
+// Observations carry no token, secret or query string. Without an
+// Observer the client makes none, at no cost (not one allocation).
 //
 // # Suites and providers
 //

@@ -260,14 +260,39 @@ func (e *Error) Retryable() bool {
 }
 
 // HTTPError is returned when WeCom (or a proxy in front of it) answers with a
-// non-200 HTTP status instead of a JSON envelope.
+// non-200 HTTP status instead of a JSON envelope. WeCom's API answers 200,
+// errors included, so another status comes from something in between (a
+// gateway's 502 page, a proxy's redirect). A 5xx is retried for reads and
+// makes a write's outcome unknown; a redirect (3xx) is never followed:
+// WeCom's API does not redirect, and following would carry the call
+// elsewhere.
 type HTTPError struct {
 	StatusCode int
 	Path       string
+
+	contentType string // of the answer, when it had one
+	redirect    bool   // a 3xx, not followed
+	redirectTo  string // scheme://host of its Location, or ""
 }
 
 func (e *HTTPError) Error() string {
-	return fmt.Sprintf("wecom: %s: unexpected HTTP status %d", e.Path, e.StatusCode)
+	var b strings.Builder
+	fmt.Fprintf(&b, "wecom: %s: unexpected HTTP status %d", e.Path, e.StatusCode)
+	if e.contentType != "" {
+		fmt.Fprintf(&b, " (%s)", e.contentType)
+	}
+	switch {
+	case e.redirect || (e.StatusCode >= 300 && e.StatusCode < 400):
+		b.WriteString(": a redirect")
+		if e.redirectTo != "" {
+			b.WriteString(" to ")
+			b.WriteString(e.redirectTo)
+		}
+		b.WriteString("; WeCom's API never redirects, so the SDK does not follow (check WithBaseURL and any proxy in between)")
+	case e.StatusCode >= 500:
+		b.WriteString(": WeCom's API answers 200, so a gateway or proxy in between answered")
+	}
+	return b.String()
 }
 
 // ErrOutcomeUnknown is matched (errors.Is) by the error of a write that failed
@@ -407,15 +432,27 @@ func IsRetryable(err error) bool {
 		return he.StatusCode >= 500
 	}
 	var te *transportError
-	return errors.As(err, &te)
+	return errors.As(err, &te) && !te.noRetry
 }
 
-// transportError is a failure below HTTP: dial, TLS, reset, timeout. The
-// wrapped error has every URL redacted.
+// transportError is a failure below HTTP: dial, TLS, reset, timeout, an
+// answer cut short, not JSON or too large. The wrapped error has every URL
+// redacted.
 type transportError struct {
 	path    string
 	written bool // the request was fully written before the failure
+	noRetry bool // sending again cannot help (an answer too large)
 	err     error
+}
+
+func isTransportError(err error) bool {
+	var te *transportError
+	return errors.As(err, &te)
+}
+
+func isHTTPError(err error) bool {
+	var he *HTTPError
+	return errors.As(err, &he)
 }
 
 func (e *transportError) Error() string {

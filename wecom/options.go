@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/go-resty/resty/v2"
 )
 
 // DefaultBaseURL is WeCom's API host.
@@ -43,6 +45,9 @@ func (o suiteOption) applySuite(s *options) { o(s) }
 type options struct {
 	baseURL     string
 	httpClient  *http.Client
+	restyClient *resty.Client // WithRestyClient
+	rc          *resty.Client // built once by NewSuite for the suite and its corps
+	observer    Observer
 	store       Store
 	logger      *slog.Logger
 	retry       RetryPolicy
@@ -111,6 +116,13 @@ func (o *options) fill() {
 	}
 }
 
+// recordErr records an invalid setting (the first one wins).
+func (o *options) recordErr(err error) {
+	if o.err == nil {
+		o.err = err
+	}
+}
+
 // withoutTokenSource drops a WithTokenSource given to a constructor that
 // obtains its tokens itself (NewSuite, NewProvider), recording the mistake
 // so that every call reports it.
@@ -126,9 +138,77 @@ func (o *options) withoutTokenSource(who string) {
 // http(s)://host is reported by the first call.
 func WithBaseURL(url string) Option { return func(o *options) { o.baseURL = url } }
 
-// WithHTTPClient sets the HTTP client used for every call. Give it a timeout
-// in production: WeCom calls normally answer within a second or two.
+// WithHTTPClient sets the HTTP client used for every call (its transport,
+// timeout, cookie jar; it is copied, not changed). Give it a timeout in
+// production: WeCom calls normally answer within a second or two. Without
+// it (and without WithRestyClient) every Client shares one transport,
+// http.DefaultTransport's connection pool, with a 30-second timeout per
+// attempt.
+//
+// The SDK's RoundTripper goes in front of hc's transport and adds the
+// access token (and the secrets of token calls) to each request: a
+// RoundTripper of hc's sees requests as sent, secrets included. See
+// WithRestyClient for what else sees what. WithHTTPClient and
+// WithRestyClient exclude each other (the first call reports both given).
 func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpClient = hc } }
+
+// WithRestyClient makes the client send its calls through rc, a resty v2
+// client the application configured (proxy, TLS, tracing and logging
+// middlewares, debug log), instead of a resty client of its own. The SDK
+// still reads and decodes every answer itself, retries by its own policy
+// (WithRetryPolicy) and never re-sends a write that may have reached WeCom.
+//
+// What the client does with rc, once, when it is built (New, NewSuite,
+// NewProvider): it puts its own RoundTripper in front of the transport of
+// rc's http.Client (rc.SetTransport). That RoundTripper adds the access
+// token, and the secrets of token and authorization calls, to the SDK's
+// requests only, and refuses redirects; every other request of rc passes
+// through unchanged. Configure rc's transport (SetTransport, SetProxy,
+// SetTLSClientConfig, httpmock) before giving it here: resty's helpers
+// that change an *http.Transport in place do not see it behind the SDK's
+// RoundTripper, and a transport set afterwards leaves the SDK's out (the
+// calls then fail, unsent with their token, saying so). rc must not retry
+// by itself (RetryCount 0, resty's default): the first call reports a
+// client that does. rc's other settings are left alone; its client-level
+// headers, query parameters and auth token go with the SDK's requests too.
+//
+// What the application's code on rc sees of the SDK's calls:
+//
+//   - OnBeforeRequest middlewares, SetPreRequestHook, OnRequestLog, the
+//     debug log (SetDebug) and its curl command: the method, the URL with
+//     the call's query but no access_token, suite_access_token or
+//     provider_access_token, and the JSON body; token and authorization
+//     calls (gettoken, get_suite_token, get_corp_token, get_provider_token,
+//     get_permanent_code, get_auth_info) show only their
+//     non-secret fields: no corpsecret, suite_secret, suite_ticket,
+//     provider_secret, auth_code or permanent_code. Media uploads show
+//     "BODY IS io.Reader".
+//   - OnResponseLog and the debug log: status and headers; the body is
+//     shown as "DO NOT PARSE RESPONSE - Enabled" (the SDK reads it), so no
+//     token or permanent code in an answer is logged.
+//   - OnAfterResponse middlewares are not run for the SDK's calls (resty
+//     skips them for answers it does not parse); OnSuccess, OnError and
+//     OnPanic hooks are, with resty's Request and Response: they must not
+//     read the Response's RawBody, which the SDK reads afterwards.
+//   - OnError and resty's error log: errors whose URL has no secret.
+//   - A RoundTripper of rc's own (below the SDK's): the request as sent,
+//     with the token and secrets. Log it with care, or not at all.
+func WithRestyClient(rc *resty.Client) Option {
+	return func(o *options) {
+		if rc == nil {
+			o.recordErr(errors.New("wecom: WithRestyClient(nil): give a *resty.Client, or leave the option out"))
+			return
+		}
+		o.restyClient = rc
+	}
+}
+
+// WithObserver makes the client report what it does to obs: every call
+// and each of its attempts, every token fetch, every wait at the limiter
+// (see Observer). A Suite passes it on to the clients of its corps. Without
+// it nothing is observed, at no cost. Package scrmotel has an Observer that
+// records OpenTelemetry spans and metrics.
+func WithObserver(obs Observer) Option { return func(o *options) { o.observer = obs } }
 
 // WithStore sets where tokens (and, for suites, tickets and permanent codes)
 // are kept. Default: a process-local NewMemoryStore. Give every instance the

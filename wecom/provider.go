@@ -29,7 +29,7 @@ func NewProvider(corpID, providerSecret string, opts ...Option) *Provider {
 	c := newClient(corpID, o)
 	c.tokenParam = "provider_access_token"
 	key := "wecom:token:provider:" + corpID + ":" + secretFingerprint(providerSecret)
-	c.tokens = newTokenCache(key, o.store, providerTokenFetch(c, providerSecret), o.logger, o.now)
+	c.tokens = c.newTokenCache(key, providerTokenFetch(c, providerSecret), TokenProvider, corpID, "")
 	return &Provider{c: c}
 }
 
@@ -43,8 +43,11 @@ func providerTokenFetch(c *Client, secret string) FetchFunc {
 			ProviderAccessToken string `json:"provider_access_token"`
 			ExpiresIn           int    `json:"expires_in"`
 		}
-		err := c.doUnauthenticated(ctx, &Request{Method: http.MethodPost,
-			Path: "/cgi-bin/service/get_provider_token", Body: body, Out: &out, Op: OpRead})
+		// The secret is added below resty (wireBody).
+		err := c.doUnauthenticated(ctx, &Request{Method: http.MethodPost, Path: "/cgi-bin/service/get_provider_token",
+			Body: struct {
+				CorpID string `json:"corpid"`
+			}{c.corpID}, wireBody: body, Out: &out, Op: OpRead})
 		if err != nil {
 			return "", 0, err
 		}

@@ -104,6 +104,10 @@ func (b *Backoff) Retry(attempt int, op Op, err error) (time.Duration, bool) {
 // mayHaveReached reports whether a failed request may have been processed by
 // WeCom: anything except a transport failure before the request was written.
 func mayHaveReached(err error) bool {
+	var re *refusedError
+	if errors.As(err, &re) {
+		return false // not sent (or sent without its token, which WeCom refuses)
+	}
 	var te *transportError
 	if errors.As(err, &te) {
 		return te.written

@@ -121,6 +121,12 @@ func NewSuite(suiteID, suiteSecret string, opts ...SuiteOption) *Suite {
 	}
 	o.withoutTokenSource("NewSuite") // a Suite makes its own token sources
 	o.fill()                         // one Store and one Limiter for the suite and all its corps
+	if o.err == nil && o.rc == nil {
+		// One resty client for the suite and all its corps.
+		rc, err := restyFor(&o)
+		o.rc = rc
+		o.recordErr(err)
+	}
 	kind := o.suiteKind
 	if kind == SuiteAuto {
 		kind = SuiteThirdParty
@@ -139,7 +145,7 @@ func NewSuite(suiteID, suiteSecret string, opts ...SuiteOption) *Suite {
 	s.api = newClient(suiteID, o)
 	s.api.tokenParam = "suite_access_token"
 	key := "wecom:token:suite:" + suiteID + ":" + secretFingerprint(suiteSecret)
-	s.api.tokens = newTokenCache(key, o.store, s.fetchSuiteToken(suiteSecret), o.logger, o.now)
+	s.api.tokens = s.api.newTokenCache(key, s.fetchSuiteToken(suiteSecret), TokenSuite, suiteID, "")
 	return s
 }
 
@@ -297,8 +303,9 @@ func (s *Suite) fetchSuiteToken(secret string) FetchFunc {
 			SuiteAccessToken string `json:"suite_access_token"`
 			ExpiresIn        int    `json:"expires_in"`
 		}
+		// The secret and the ticket are added below resty (wireBody).
 		err = s.api.doUnauthenticated(ctx, &Request{Method: http.MethodPost,
-			Path: "/cgi-bin/service/get_suite_token", Body: body, Out: &out, Op: OpRead})
+			Path: "/cgi-bin/service/get_suite_token", Body: suiteIDBody{s.id}, wireBody: body, Out: &out, Op: OpRead})
 		if ErrorCode(err) == CodeInvalidSuiteTicket {
 			age := s.opts.now().Sub(at).Round(time.Second)
 			return "", 0, fmt.Errorf("%w (the newest stored suite_ticket is %v old; WeCom accepts one for 30 minutes and pushes a new one every 10)", err, age)
@@ -342,7 +349,7 @@ func (s *Suite) Corp(corpID string) *Client {
 	o.agentSource = s.agentSource(corpID)
 	c := newClient(corpID, o)
 	fetch := s.fetchCorpToken(c)
-	c.tokens = newTokenCache(s.corpTokenKey(corpID), s.store, fetch, s.logger, s.opts.now)
+	c.tokens = c.newTokenCache(s.corpTokenKey(corpID), fetch, TokenCorp, corpID, s.id)
 	s.clients[corpID] = s.lru.PushFront(&suiteCorp{corpID: corpID, client: c})
 	for s.lru.Len() > s.max {
 		last := s.lru.Back()
@@ -453,8 +460,8 @@ func (s *Suite) fetchCorpToken(c *Client) FetchFunc {
 			AccessToken string `json:"access_token"`
 			ExpiresIn   int    `json:"expires_in"`
 		}
-		err = s.api.Do(ctx, &Request{Method: http.MethodPost,
-			Path: "/cgi-bin/service/get_corp_token", Body: body, Out: &out, Op: OpRead})
+		err = s.api.Do(ctx, &Request{Method: http.MethodPost, Path: "/cgi-bin/service/get_corp_token",
+			Body: corpIDBody{c.corpID}, wireBody: body, Out: &out, Op: OpRead})
 		if ErrorCode(err) == CodeInvalidPermanentCode {
 			return "", 0, refused(err)
 		}

@@ -287,7 +287,7 @@ func (s *Suite) GetPermanentCode(ctx context.Context, authCode string) (*Permane
 		return nil, err
 	}
 	var out PermanentCodeInfo
-	err := s.api.Post(ctx, "/cgi-bin/service/v2/get_permanent_code", authCodeBody{authCode}, &out)
+	err := s.api.Do(ctx, authCodeRequest("/cgi-bin/service/v2/get_permanent_code", authCode, &out))
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +304,7 @@ func (s *Suite) GetPermanentCodeV1(ctx context.Context, authCode string) (*Perma
 		return nil, err
 	}
 	var out PermanentCodeInfoV1
-	err := s.api.Post(ctx, "/cgi-bin/service/get_permanent_code", authCodeBody{authCode}, &out)
+	err := s.api.Do(ctx, authCodeRequest("/cgi-bin/service/get_permanent_code", authCode, &out))
 	if err != nil {
 		return nil, err
 	}
@@ -315,9 +315,26 @@ type authCodeBody struct {
 	AuthCode string `json:"auth_code"`
 }
 
+// authCodeRequest is the write exchanging an auth code (valid once) for a
+// permanent code: the code goes below resty (wireBody), which sees "{}".
+func authCodeRequest(path, authCode string, out any) *Request {
+	return &Request{Method: http.MethodPost, Path: path, Body: struct{}{}, wireBody: authCodeBody{authCode}, Out: out, Op: OpWrite}
+}
+
 type corpCodeBody struct {
 	AuthCorpID    string `json:"auth_corpid"`
 	PermanentCode string `json:"permanent_code"`
+}
+
+// corpIDBody is what resty sees of a corpCodeBody: the permanent code is
+// added below it (wireBody).
+type corpIDBody struct {
+	AuthCorpID string `json:"auth_corpid"`
+}
+
+// suiteIDBody is what resty sees of get_suite_token's body.
+type suiteIDBody struct {
+	SuiteID string `json:"suite_id"`
 }
 
 // AuthInfo is a corp's authorization of the suite.
@@ -349,7 +366,8 @@ func (s *Suite) authInfo(ctx context.Context, corpID, path string) (*AuthInfo, e
 		return nil, err
 	}
 	var out AuthInfo
-	err = s.api.Do(ctx, &Request{Method: http.MethodPost, Path: path, Body: corpCodeBody{corpID, code}, Out: &out, Op: OpRead})
+	err = s.api.Do(ctx, &Request{Method: http.MethodPost, Path: path, Body: corpIDBody{corpID},
+		wireBody: corpCodeBody{corpID, code}, Out: &out, Op: OpRead})
 	if ErrorCode(err) == CodeInvalidPermanentCode {
 		return nil, &corpAuthError{suite: s.id, corp: corpID, err: err}
 	}

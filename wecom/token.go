@@ -51,6 +51,12 @@ type tokenCache struct {
 	sf         singleflight.Group
 	cur        atomic.Pointer[cachedToken]
 	refreshing atomic.Bool
+	rejected   atomic.Bool // Invalidate dropped the token in memory
+
+	// The Observer (nil: none) and whose token this is.
+	obs         Observer
+	kind        TokenKind
+	id, suiteID string
 }
 
 type cachedToken struct {
@@ -88,6 +94,7 @@ func decodeToken(s string) (*cachedToken, bool) {
 
 // Token implements TokenSource.
 func (c *tokenCache) Token(ctx context.Context) (string, error) {
+	why := FetchCold
 	if t := c.cur.Load(); t != nil {
 		left := t.expiresAt.Sub(c.now())
 		if left > expirySlack {
@@ -96,17 +103,20 @@ func (c *tokenCache) Token(ctx context.Context) (string, error) {
 			}
 			return t.value, nil
 		}
+		why = FetchExpired
+	} else if c.rejected.Load() {
+		why = FetchRejected
 	}
-	return c.load(ctx)
+	return c.load(ctx, why)
 }
 
 // load waits for the shared fetch, or for ctx to end. The fetch itself does
 // not depend on the context of whichever caller started it.
-func (c *tokenCache) load(ctx context.Context) (string, error) {
+func (c *tokenCache) load(ctx context.Context, why FetchReason) (string, error) {
 	ch := c.sf.DoChan(c.key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 		defer cancel()
-		return c.obtain(fctx)
+		return c.obtain(fctx, why)
 	})
 	select {
 	case <-ctx.Done():
@@ -128,7 +138,7 @@ func (c *tokenCache) refreshInBackground() {
 		ch := c.sf.DoChan(c.key, func() (any, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 			defer cancel()
-			return c.obtain(ctx)
+			return c.obtain(ctx, FetchRefreshAhead)
 		})
 		if r := <-ch; r.Err != nil {
 			c.logger.Warn("wecom: background token refresh failed; the current token stays in use",
@@ -142,41 +152,61 @@ func (c *tokenCache) fresh(t *cachedToken) bool {
 	return t != nil && t.expiresAt.Sub(c.now()) >= refreshAhead
 }
 
-// obtain returns a token with more than refreshAhead of life: the Store's,
-// if another process (or an earlier fetch) left one, else a new one.
-func (c *tokenCache) obtain(ctx context.Context) (*cachedToken, error) {
+// obtain returns a token with more than refreshAhead of life, observed.
+func (c *tokenCache) obtain(ctx context.Context, why FetchReason) (*cachedToken, error) {
+	if c.obs == nil {
+		t, _, err := c.obtainToken(ctx)
+		return t, err
+	}
+	start := time.Now()
+	t, fromStore, err := c.obtainToken(ctx)
+	c.obs.TokenFetch(ctx, TokenFetchInfo{Kind: c.kind, ID: c.id, SuiteID: c.suiteID, Reason: why,
+		FromStore: fromStore, Err: err, Duration: time.Since(start)})
+	return t, err
+}
+
+// obtainToken returns a token with more than refreshAhead of life: the
+// Store's, if another process (or an earlier fetch) left one (fromStore),
+// else a new one.
+func (c *tokenCache) obtainToken(ctx context.Context) (t *cachedToken, fromStore bool, err error) {
 	if t := c.fromStore(ctx); c.fresh(t) {
-		c.cur.Store(t)
-		return t, nil
+		c.keep(t)
+		return t, true, nil
 	}
 	if l, ok := c.store.(Locker); ok {
 		unlock, err := l.Lock(ctx, c.key+":lock", fetchTimeout)
 		if err != nil {
-			return nil, fmt.Errorf("wecom: lock token %s: %w", c.key, err)
+			return nil, false, fmt.Errorf("wecom: lock token %s: %w", c.key, err)
 		}
 		defer unlock()
 		if t := c.fromStore(ctx); c.fresh(t) {
-			c.cur.Store(t)
-			return t, nil
+			c.keep(t)
+			return t, true, nil
 		}
 	}
 	tok, ttl, err := c.fetch(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if tok == "" {
-		return nil, errors.New("wecom: token endpoint returned an empty token")
+		return nil, false, errors.New("wecom: token endpoint returned an empty token")
 	}
 	if ttl <= 0 {
 		ttl = 7200 * time.Second
 	}
-	t := &cachedToken{value: tok, expiresAt: c.now().Add(ttl)}
+	t = &cachedToken{value: tok, expiresAt: c.now().Add(ttl)}
 	if err := c.store.Set(ctx, c.key, encodeToken(t), ttl); err != nil {
 		c.logger.Warn("wecom: storing token failed; using it from memory", "key", c.key, "error", err)
 	}
-	c.cur.Store(t)
+	c.keep(t)
 	c.logger.Debug("wecom: fetched token", "key", c.key, "expires_in", ttl)
-	return t, nil
+	return t, false, nil
+}
+
+// keep makes t the token in memory.
+func (c *tokenCache) keep(t *cachedToken) {
+	c.cur.Store(t)
+	c.rejected.Store(false)
 }
 
 func (c *tokenCache) fromStore(ctx context.Context) *cachedToken {
@@ -198,7 +228,9 @@ func (c *tokenCache) fromStore(ctx context.Context) *cachedToken {
 // Invalidate implements TokenSource.
 func (c *tokenCache) Invalidate(ctx context.Context, token string) error {
 	if t := c.cur.Load(); t != nil && t.value == token {
-		c.cur.CompareAndSwap(t, nil)
+		if c.cur.CompareAndSwap(t, nil) {
+			c.rejected.Store(true)
+		}
 	}
 	raw, ok, err := c.store.Get(ctx, c.key)
 	if err != nil || !ok {

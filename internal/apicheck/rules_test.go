@@ -22,6 +22,8 @@ var sharedNames = map[string]string{
 	"Store":                    "a package's store interface or implementation of wecom.Store",
 	"Queue":                    "callback.Queue and the Redis queue implementing it",
 	"Limiter":                  "wecom.Limiter and the Redis limiter implementing it",
+	"Observer":                 "what watches a package's work: wecom's and callback's interfaces, and scrmotel's implementation of both",
+	"NopObserver":              "the Observer of wecom and of callback that does nothing, to embed",
 	"Client":                   "wecom.Client, the one client",
 	"Suite":                    "wecom.Suite and the fake's suite handle",
 	"Corp":                     "the fake's corp handle",
