@@ -3,6 +3,8 @@ package wecom_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -13,9 +15,8 @@ func BenchmarkAccessTokenWarm(b *testing.B) {
 	srv := wecomtest.NewServer(b)
 	c := srv.Client()
 	ctx := b.Context()
-	if _, err := c.AccessToken(ctx); err != nil {
-		b.Fatal(err)
-	}
+	_, err := c.AccessToken(ctx)
+	require.NoError(b, err)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -38,9 +39,7 @@ func BenchmarkGetRoundTrip(b *testing.B) {
 	var out struct {
 		IPList []string `json:"ip_list"`
 	}
-	if err := c.Get(ctx, "/cgi-bin/get_api_domain_ip", nil, &out); err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, c.Get(ctx, "/cgi-bin/get_api_domain_ip", nil, &out))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // pages serves pages keyed by cursor.
@@ -37,19 +39,14 @@ func TestPaginate_WalksUntilEmptyCursor(t *testing.T) {
 	seq := Paginate(context.Background(), "", pages(map[string]page{
 		"": {[]int{1, 2}, "c1"}, "c1": {nil, "c2"}, "c2": {[]int{3}, ""},
 	}, &calls))
-	if len(calls) != 0 {
-		t.Fatal("Paginate fetched before the loop started")
-	}
+	require.Empty(t, calls, "Paginate fetched before the loop started")
 	var got []int
 	for v, err := range seq {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got = append(got, v)
 	}
-	if !slices.Equal(got, []int{1, 2, 3}) || !slices.Equal(calls, []string{"", "c1", "c2"}) {
-		t.Fatalf("got %v, calls %q", got, calls)
-	}
+	require.True(t, slices.Equal(got, []int{1, 2, 3}), "got %v, calls %q", got, calls)
+	require.True(t, slices.Equal(calls, []string{"", "c1", "c2"}), "got %v, calls %q", got, calls)
 }
 
 func TestPaginate_StopsOnRepeatedCursor(t *testing.T) {
@@ -59,22 +56,18 @@ func TestPaginate_StopsOnRepeatedCursor(t *testing.T) {
 	for v, err := range Paginate(context.Background(), "", pages(map[string]page{
 		"": {[]int{1}, "a"}, "a": {[]int{2}, "b"}, "b": {[]int{3}, "a"},
 	}, &calls)) {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got = append(got, v)
 	}
-	if !slices.Equal(got, []int{1, 2, 3}) || len(calls) != 3 {
-		t.Fatalf("got %v calls %q", got, calls)
-	}
+	require.True(t, slices.Equal(got, []int{1, 2, 3}), "got %v calls %q", got, calls)
+	require.Len(t, calls, 3, "got %v calls %q", got, calls)
 	calls = nil
 	n := 0
 	for range Paginate(context.Background(), "x", pages(map[string]page{"x": {[]int{1}, "x"}}, &calls)) {
 		n++
 	}
-	if n != 1 || len(calls) != 1 {
-		t.Fatalf("self-loop: %d items, calls %q", n, calls)
-	}
+	require.Equal(t, 1, n, "self-loop: %d items, calls %q", n, calls)
+	require.Len(t, calls, 1, "self-loop: %d items, calls %q", n, calls)
 }
 
 func TestPaginate_YieldsErrorOnceAndStops(t *testing.T) {
@@ -88,9 +81,9 @@ func TestPaginate_YieldsErrorOnceAndStops(t *testing.T) {
 		}
 		items++
 	}
-	if errs != 1 || items != 1 || len(calls) != 2 {
-		t.Fatalf("errs %d items %d calls %q", errs, items, calls)
-	}
+	require.Equal(t, 1, errs, "errs %d items %d calls %q", errs, items, calls)
+	require.Equal(t, 1, items, "errs %d items %d calls %q", errs, items, calls)
+	require.Len(t, calls, 2, "errs %d items %d calls %q", errs, items, calls)
 }
 
 func TestPaginate_BreakStopsFetching(t *testing.T) {
@@ -99,9 +92,7 @@ func TestPaginate_BreakStopsFetching(t *testing.T) {
 	for range Paginate(context.Background(), "", pages(map[string]page{"": {[]int{1, 2}, "c1"}, "c1": {[]int{3}, ""}}, &calls)) {
 		break
 	}
-	if len(calls) != 1 {
-		t.Fatalf("calls %q", calls)
-	}
+	require.Len(t, calls, 1)
 }
 
 func TestBatch_ChunksConcurrencyAndPerItemResults(t *testing.T) {
@@ -136,28 +127,19 @@ func TestBatch_ChunksConcurrencyAndPerItemResults(t *testing.T) {
 		return nil
 	})
 	slices.Sort(sizes)
-	if !slices.Equal(sizes, []int{50, 100, 100}) {
-		t.Fatalf("chunk sizes %v", sizes)
-	}
-	if peak.Load() > 2 {
-		t.Fatalf("concurrency peaked at %d, limit 2", peak.Load())
-	}
+	require.True(t, slices.Equal(sizes, []int{50, 100, 100}), "chunk sizes %v", sizes)
+	require.LessOrEqual(t, peak.Load(), int32(2), "concurrency peaked at %d, limit 2", peak.Load())
 	for i, r := range res {
+		require.Equal(t, i, r.Item, "result %d", i)
 		switch {
-		case r.Item != i:
-			t.Fatalf("result %d is for item %d", i, r.Item)
 		case i == 7:
-			if r.Err == nil || r.Err.Error() != "item 7 failed" {
-				t.Fatalf("item 7: %v", r.Err)
-			}
+			require.Error(t, r.Err, "item 7")
+			require.Equal(t, "item 7 failed", r.Err.Error(), "item 7: %v", r.Err)
 		case i >= 200:
-			if !errors.Is(r.Err, bad) {
-				t.Fatalf("item %d: %v", i, r.Err)
-			}
+			require.ErrorIs(t, r.Err, bad, "item %d", i)
 		default:
-			if r.Err != nil || r.Value != fmt.Sprint(i*2) {
-				t.Fatalf("item %d: %+v", i, r)
-			}
+			require.NoError(t, r.Err, "item %d: %+v", i, r)
+			require.Equal(t, fmt.Sprint(i*2), r.Value, "item %d: %+v", i, r)
 		}
 	}
 }
@@ -178,10 +160,8 @@ func TestBatch_CancelledContextFailsUnstartedChunks(t *testing.T) {
 			failed++
 		}
 	}
-	if ran.Load() >= 10 || failed == 0 || int(ran.Load())+failed != 10 {
-		t.Fatalf("ran %d, failed %d", ran.Load(), failed)
-	}
-	if got := Batch[int, int](context.Background(), nil, 10, 1, nil); len(got) != 0 {
-		t.Fatal("empty batch")
-	}
+	require.Less(t, ran.Load(), int32(10), "ran %d, failed %d", ran.Load(), failed)
+	require.NotEqual(t, 0, failed, "ran %d, failed %d", ran.Load(), failed)
+	require.Equal(t, 10, int(ran.Load())+failed, "ran %d, failed %d", ran.Load(), failed)
+	require.Empty(t, Batch[int, int](context.Background(), nil, 10, 1, nil), "empty batch")
 }

@@ -70,7 +70,7 @@ func TestSerialAcrossClientsOfACorp(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(2 * time.Second):
-		t.Fatal("another corp waited")
+		require.Fail(t, "another corp waited")
 	}
 	// A waiter whose context ends gives up.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
