@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -20,9 +22,7 @@ func handlerInputs(tb testing.TB, in benchInput, n int) (targets []string, bodie
 	for i := range n {
 		ev := bytes.Replace([]byte(benchEvent), []byte("1700000000"), []byte(fmt.Sprint(1700000000+i)), 1)
 		enc, sig, err := in.c.Encrypt(ev, in.ts, in.nonce)
-		if err != nil {
-			tb.Fatal(err)
-		}
+		require.NoError(tb, err)
 		q := url.Values{"msg_signature": {sig}, "timestamp": {in.ts}, "nonce": {in.nonce}}
 		targets = append(targets, "/callback?"+q.Encode())
 		bodies = append(bodies, []byte("<xml><ToUserName><![CDATA["+in.rid+"]]></ToUserName><Encrypt><![CDATA["+enc+
@@ -43,9 +43,7 @@ func BenchmarkHandlerPath(b *testing.B) {
 	var clock *atomic.Int64 // nanoseconds past the start, for the de-dup table
 	run := func(b *testing.B, opts ...Option) {
 		h, err := NewHandler(in.token, in.encodingAESKey, append([]Option{WithReceiverID(in.rid)}, opts...)...)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		defer h.Close(context.Background())
 		got := 0
 		h.OnAddExternalContact(func(_ context.Context, ev *ExternalContactEvent) error {
@@ -76,9 +74,7 @@ func BenchmarkHandlerPath(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		if got != b.N {
-			b.Fatalf("%d events reached the handler, want %d", got, b.N)
-		}
+		require.Equal(b, b.N, got, "%d events reached the handler, want %d", got, b.N)
 	}
 	b.Run("handler", func(b *testing.B) {
 		// De-dup on (the default, in-process table); its clock moves past

@@ -8,9 +8,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/xml"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // benchEvent is an add_external_contact event of about 600 bytes, as WeCom
@@ -38,27 +41,26 @@ type benchInput struct {
 func newBenchInput(tb testing.TB) benchInput {
 	c := vectorCrypto(tb, vReceiveID)
 	enc, sig, err := c.Encrypt([]byte(benchEvent), "1700000000", "1372623149")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return benchInput{c: c, sig: sig, ts: "1700000000", nonce: "1372623149", encrypt: enc,
 		token: vToken, encodingAESKey: vAESKey, rid: vReceiveID}
 }
 
 func TestBenchEventSize(t *testing.T) {
 	t.Parallel()
-	if n := len(benchEvent); n < 550 || n > 650 {
-		t.Fatalf("bench event is %d bytes, want about 600", n)
-	}
+	n := len(benchEvent)
+	require.GreaterOrEqual(t, n, 550, "bench event is %d bytes, want about 600", n)
+	require.LessOrEqual(t, n, 650, "bench event is %d bytes, want about 600", n)
 	in := newBenchInput(t)
 	ev, err := stdlibPath(in)
-	if err != nil || ev.WelcomeCode == "" || ev.ExternalUserID == "" {
-		t.Fatal(ev, err)
-	}
+	require.NoError(t, err, fmt.Sprint(ev, err))
+	require.NotEmpty(t, ev.WelcomeCode, fmt.Sprint(ev, err))
+	require.NotEmpty(t, ev.ExternalUserID, fmt.Sprint(ev, err))
 	got, err := fullPath(in)
-	if err != nil || got.WelcomeCode != ev.WelcomeCode || got.State != ev.State || int64(got.CreateTime) != ev.CreateTime {
-		t.Fatal(got, err)
-	}
+	require.NoError(t, err, fmt.Sprint(got, err))
+	require.Equal(t, ev.WelcomeCode, got.WelcomeCode, fmt.Sprint(got, err))
+	require.Equal(t, ev.State, got.State, fmt.Sprint(got, err))
+	require.Equal(t, ev.CreateTime, int64(got.CreateTime), fmt.Sprint(got, err))
 }
 
 func fullPath(in benchInput) (*ExternalContactEvent, error) {

@@ -27,9 +27,7 @@ func push(t *testing.T, h http.Handler, receiveID, plaintext string) int {
 	t.Helper()
 	p := wecomtest.NewPusher("", token, aesKey, receiveID)
 	body, q, err := p.Envelope([]byte(plaintext), "1700000000", "7")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cb?"+q.Encode(), bytes.NewReader(body)))
 	return rec.Code
@@ -101,20 +99,15 @@ func TestTypedRegistrations(t *testing.T) {
 		{corpID, app("msgaudit_notify", "")},
 	}
 	for _, p := range pushes {
-		if code := push(t, h, p.rid, p.xml); code != 200 {
-			t.Fatalf("%s: %d", p.xml, code)
-		}
+		code := push(t, h, p.rid, p.xml)
+		require.Equal(t, 200, code, "%s: %d", p.xml, code)
 	}
 	want := []string{"chat:dismiss:c1", "default:change_external_chat:create", "tag:delete:tag_group", "acq:L1:s",
 		"change_auth:wwA", "cancel_auth:wwA", "reset:AC", "contact:create_user:u1", "default:change_contact:update_party",
 		"generic:msgaudit_notify"}
-	if len(got) != len(want) {
-		t.Fatalf("got %q", got)
-	}
+	require.Len(t, got, len(want))
 	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("got %q\nwant %q", got, want)
-		}
+		require.Equal(t, want[i], got[i], "got %q\nwant %q", got, want)
 	}
 }
 
@@ -128,12 +121,10 @@ func TestHandlerTimeoutAndAnswer(t *testing.T) {
 	})
 	_, p := serve(t, h, corpID)
 	res, err := p.Push(context.Background(), addEvent("t"))
-	if err != nil || res.Body() != "" || res.Status() != 200 {
-		t.Fatal(res, err)
-	}
-	if !deadline {
-		t.Fatal("handler context has no deadline")
-	}
+	require.NoError(t, err, fmt.Sprint(res, err))
+	require.Empty(t, res.Body(), fmt.Sprint(res, err))
+	require.Equal(t, 200, res.Status(), fmt.Sprint(res, err))
+	require.True(t, deadline, "handler context has no deadline")
 }
 
 // A passive reply built by the Handler carries the event's receiver id, as
@@ -141,38 +132,26 @@ func TestHandlerTimeoutAndAnswer(t *testing.T) {
 func TestPassiveReplyWithHandlerCrypto(t *testing.T) {
 	t.Parallel()
 	h := newHandler(t, callback.WithReceiverID(corpID))
-	if h.Crypto().ReceiveID() != "" {
-		t.Fatal("the handler's Crypto should not check receivers itself")
-	}
+	require.Empty(t, h.Crypto().ReceiveID(), "the handler's Crypto should not check receivers itself")
 	evs := make(chan callback.Event, 1)
 	h.OnAddExternalContact(func(_ context.Context, ev *callback.ExternalContactEvent) error { evs <- ev; return nil })
 	_, p := serve(t, h, corpID)
-	if _, err := p.Push(context.Background(), addEvent("reply")); err != nil {
-		t.Fatal(err)
-	}
+	_, err := p.Push(context.Background(), addEvent("reply"))
+	require.NoError(t, err)
 	ev := <-evs
 	r, err := h.EncryptReply(ev, []byte("<xml><MsgType>text</MsgType></xml>"), "1700000000", "9")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c, err := callback.NewCrypto(token, aesKey, corpID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, err := c.Decrypt(r.MsgSignature, r.TimeStamp, r.Nonce, r.Encrypt)
-	if err != nil || string(got) != "<xml><MsgType>text</MsgType></xml>" {
-		t.Fatal(string(got), err)
-	}
+	require.NoError(t, err, fmt.Sprint(string(got), err))
+	require.Equal(t, "<xml><MsgType>text</MsgType></xml>", string(got), fmt.Sprint(string(got), err))
 	other, _ := callback.NewCrypto(token, aesKey, "wwOTHER")
-	if _, err := other.Decrypt(r.MsgSignature, r.TimeStamp, r.Nonce, r.Encrypt); !errors.Is(err, callback.ErrReceiverMismatch) {
-		t.Fatalf("another receiver: %v", err)
-	}
-	if wecomtest.CallbackSignature(token, r.TimeStamp, r.Nonce, r.Encrypt) != r.MsgSignature {
-		t.Fatal("signature differs from WeCom's recipe")
-	}
-	if _, err := h.EncryptReply(nil, []byte("<xml/>"), "1", "2"); err == nil {
-		t.Fatal("nil event accepted")
-	}
+	_, err = other.Decrypt(r.MsgSignature, r.TimeStamp, r.Nonce, r.Encrypt)
+	require.ErrorIs(t, err, callback.ErrReceiverMismatch, "another receiver")
+	require.Equal(t, r.MsgSignature, wecomtest.CallbackSignature(token, r.TimeStamp, r.Nonce, r.Encrypt), "signature differs from WeCom's recipe")
+	_, err = h.EncryptReply(nil, []byte("<xml/>"), "1", "2")
+	require.Error(t, err, "nil event accepted")
 }
 
 // welcomeFn and tagFn stand for two helpers registered on one Handler (a
@@ -215,7 +194,7 @@ func recv[T any](t *testing.T, ch <-chan T) T {
 	case v := <-ch:
 		return v
 	case <-time.After(10 * time.Second):
-		t.Fatal("nothing arrived")
+		require.Fail(t, "nothing arrived")
 		panic("unreachable")
 	}
 }

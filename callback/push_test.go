@@ -45,18 +45,13 @@ func FuzzParsePush(f *testing.F) {
 		var ref Push
 		refErr := xml.Unmarshal(body, &ref)
 		if err != nil {
-			if !errors.Is(err, ErrBadXML) && !errors.Is(err, ErrMissingEncrypt) {
-				t.Fatalf("unexpected error %v", err)
-			}
+			require.False(t, !errors.Is(err, ErrBadXML) && !errors.Is(err, ErrMissingEncrypt), "unexpected error %v", err)
 			return
 		}
-		if refErr == nil && p != ref {
-			t.Fatalf("scanner %+v, encoding/xml %+v", p, ref)
-		}
+		require.False(t, refErr == nil && p != ref, "scanner %+v, encoding/xml %+v", p, ref)
 		enc, err := encryptOf(body)
-		if err != nil || string(enc) != p.Encrypt {
-			t.Fatalf("encryptOf = %q, %v; ParsePush %q", enc, err, p.Encrypt)
-		}
+		require.NoError(t, err, "encryptOf = %q, %v; ParsePush %q", enc, err, p.Encrypt)
+		require.Equal(t, p.Encrypt, string(enc), "encryptOf = %q, %v; ParsePush %q", enc, err, p.Encrypt)
 	})
 }
 
@@ -101,9 +96,7 @@ func TestHandlerPathAllocations(t *testing.T) {
 			req.URL.RawQuery = targets[k][len("/callback?"):]
 			w.code = 0
 			h.ServeHTTP(w, req)
-			if w.code != http.StatusOK {
-				t.Fatalf("answered %d", w.code)
-			}
+			require.Equal(t, http.StatusOK, w.code, "answered")
 		})
 	}
 	dedup := measure()

@@ -75,7 +75,7 @@ func (o *outcomes) waitFor(t *testing.T, what string, d time.Duration, cond func
 		case <-deadline:
 			o.mu.Lock()
 			defer o.mu.Unlock()
-			t.Fatalf("timed out waiting for %s: %d authorized, %d deferred, errors %v", what, len(o.authorized), o.deferred, o.errs)
+			require.Failf(t, "timed out", "waiting for %s: %d authorized, %d deferred, errors %v", what, len(o.authorized), o.deferred, o.errs)
 		}
 	}
 }
