@@ -39,21 +39,15 @@ func (rc *receiver) serve(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var env struct{ Encrypt string }
-		if err := xml.Unmarshal(b, &env); err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, xml.Unmarshal(b, &env))
 		q := r.URL.Query()
-		if q.Get("msg_signature") != wecomtest.CallbackSignature(cbToken, q.Get("timestamp"), q.Get("nonce"), env.Encrypt) {
-			t.Error("bad signature")
-		}
+		assert.Equal(t, wecomtest.CallbackSignature(cbToken, q.Get("timestamp"), q.Get("nonce"), env.Encrypt), q.Get("msg_signature"), "bad signature")
 		msg, rid := open(t, cbKey, env.Encrypt)
 		var ev acqEvent
-		if err := xml.Unmarshal([]byte(msg), &ev); err != nil {
-			t.Errorf("%v: %s", err, msg)
-		}
-		if rid != wecomtest.DefaultCorpID || ev.ToUserName != rid {
-			t.Errorf("receiveid %q, ToUserName %q", rid, ev.ToUserName)
-		}
+		err := xml.Unmarshal([]byte(msg), &ev)
+		assert.NoError(t, err, "%v: %s", err, msg)
+		assert.Equal(t, wecomtest.DefaultCorpID, rid, "receiveid")
+		assert.Equal(t, rid, ev.ToUserName, "ToUserName")
 		rc.mu.Lock()
 		rc.events = append(rc.events, ev)
 		rc.mu.Unlock()

@@ -56,9 +56,7 @@ func groupChatFake(t *testing.T) (*wecomtest.Server, *chatReceiver) {
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var env struct{ Encrypt string }
-		if err := xml.Unmarshal(b, &env); err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, xml.Unmarshal(b, &env))
 		msg, rid := open(t, cbKey, env.Encrypt)
 		assert.Equal(t, srv.CorpID, rid)
 		var ev chatEvent
