@@ -190,7 +190,7 @@ func TestFourClientsStayUnderTheLimitTogether(t *testing.T) {
 						case wecom.IsRateLimited(err):
 							limN.Add(1)
 						default:
-							t.Error(err)
+							assert.NoError(t, err)
 						}
 					}()
 				}
