@@ -895,3 +895,22 @@ func TestCloseWaitsForSynchronousHandlers(t *testing.T) {
 	res, _ = p.Push(context.Background(), addEvent("after"))
 	require.Equal(t, http.StatusServiceUnavailable, res.Status(), "after Close: %+v", res)
 }
+
+// Without WithLogger the package writes nothing, not even to slog.Default.
+func TestHandlerIsSilentByDefault(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+
+	h, err := callback.NewHandler(token, aesKey, callback.WithReceiverID(corpID))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = h.Close(context.Background()) })
+	srv, p := serve(t, h, corpID)
+	p.Attempts = 1
+	_, _ = p.Push(context.Background(), addEvent("wmSILENT")) // no handler: logged at Info
+	bad := wecomtest.NewPusher(srv.URL, "wrongtoken", aesKey, corpID)
+	bad.Attempts = 1
+	_, _ = bad.Push(context.Background(), addEvent("wmSILENT2")) // refused: logged at Warn
+	assert.Empty(t, buf.String())
+}

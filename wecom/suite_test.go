@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scrmkit/scrm/internal/shapetest"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -554,36 +555,6 @@ func TestSuiteTicketsFromGenerator(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func BenchmarkSuiteCorpCached(b *testing.B) {
-	srv, s := suiteEnv(b, testSuiteID)
-	installCorp(b, srv, s, "wwcorpA")
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if s.Corp("wwcorpA") == nil {
-				b.Fatal("nil client")
-			}
-		}
-	})
-}
-
-// BenchmarkSuiteCorpCall measures one corp call against the fake over
-// loopback, without the client-side rate limiter (which, at WeCom's
-// 10,000/min per API, would dominate after its burst).
-func BenchmarkSuiteCorpCall(b *testing.B) {
-	srv, s := suiteEnv(b, testSuiteID, wecom.WithLimiter(wecom.NewMemoryLimiter(wecom.Limit{}, nil)))
-	installCorp(b, srv, s, "wwcorpA")
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := s.Corp("wwcorpA").GetCallbackIPs(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 func TestSuiteRefusedPermanentCodeIsNotResent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -622,4 +593,76 @@ func TestAgentDevelopedRefusedSecretIsNotResent(t *testing.T) {
 	// Repeated wrong-secret gettoken calls get an IP banned: one is enough.
 	n := srv.Count("/cgi-bin/gettoken") - before
 	require.Equal(t, 1, n, "gettoken with a refused secret called %d times", n)
+}
+
+// unlimitedCorpTokens lifts the client-side limit of get_corp_token, which
+// the suite's own client calls once per corp: at the default 10,000 calls a
+// minute, 10,000 first calls would (rightly) take a minute.
+var unlimitedCorpTokens = wecom.WithRateLimit("/cgi-bin/service/get_corp_token", wecom.Limit{})
+
+// authorizeCorps authorizes n corps in the fake and gives their permanent
+// codes to s.
+func authorizeCorps(tb testing.TB, srv *wecomtest.Server, s *wecom.Suite, n int) []string {
+	tb.Helper()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("wwscale%05d", i)
+		code := srv.Suite(s.ID()).Authorize(ids[i])
+		require.NotEmpty(tb, code)
+		require.NoError(tb, s.SetPermanentCode(context.Background(), ids[i], code))
+	}
+	return ids
+}
+
+// A process serving 10,000 authorized corps: the first call of each makes
+// one get_corp_token, all of them share one get_suite_token, and with the
+// client cache bounded below 10,000, evicted corps come back without a
+// second token fetch while their token is valid in the Store.
+func TestSuiteTenThousandCorps(t *testing.T) {
+	n := 10_000
+	if testing.Short() {
+		n = 2_000
+	}
+	srv, s := suiteEnv(t, testSuiteID, wecom.WithMaxCorpClients(n/10), unlimitedCorpTokens)
+	ids := authorizeCorps(t, srv, s, n)
+	srv.ResetRequests()
+	ctx := context.Background()
+	for _, id := range ids {
+		_, err := s.Corp(id).AccessToken(ctx)
+		require.NoError(t, err, id)
+	}
+	require.Equal(t, 1, srv.Suite(testSuiteID).TokenFetches())
+	require.Equal(t, n, srv.Count("/cgi-bin/service/get_corp_token"))
+
+	// Nine in ten clients were evicted; their tokens live on in the Store.
+	for _, id := range ids {
+		_, err := s.Corp(id).AccessToken(ctx)
+		require.NoError(t, err, id)
+	}
+	require.Equal(t, n, srv.Count("/cgi-bin/service/get_corp_token"), "an eviction caused a second token fetch")
+	require.Equal(t, 1, srv.Suite(testSuiteID).TokenFetches())
+}
+
+// reset_permanent_code (97175) is exchanged through the agent-developed
+// secret flow (97163): service/v2/get_permanent_code with the template's
+// suite_access_token; the new secret is stored.
+func TestHandleResetPermanentCodeFollowsTheAgentDevelopedFlow(t *testing.T) {
+	suite, m := shapetest.NewSuite(t, "dkshapetemplate01")
+	code := strings.Repeat("r", 64)
+	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/service/v2/get_permanent_code", Body: `{"auth_code":"` + code + `"}`},
+		`{"errcode":0,"errmsg":"ok","permanent_code":"new-secret","auth_corp_info":{"corpid":"wwdkcorp","corp_name":"DK"}}`)
+	info, err := suite.HandleResetPermanentCode(context.Background(), code)
+	require.NoError(t, err)
+	assert.Equal(t, "wwdkcorp", info.AuthCorpInfo.CorpID)
+	ok, err := suite.IsAuthorized(context.Background(), "wwdkcorp")
+	require.NoError(t, err)
+	assert.True(t, ok)
+}
+
+func TestHandleResetPermanentCodeRefusesThirdPartySuites(t *testing.T) {
+	suite, m := shapetest.NewSuite(t, "wwshapesuite0001")
+	_, err := suite.HandleResetPermanentCode(context.Background(), strings.Repeat("r", 64))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "agent-developed")
+	assert.Zero(t, m.Transport().GetTotalCallCount(), "nothing may be sent")
 }
