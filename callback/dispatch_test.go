@@ -120,7 +120,7 @@ func TestHandlerTimeoutAndAnswer(t *testing.T) {
 		return nil
 	})
 	_, p := serve(t, h, corpID)
-	res, err := p.Push(context.Background(), addEvent("t"))
+	res, err := p.Push(t.Context(), addEvent("t"))
 	require.NoError(t, err, fmt.Sprint(res, err))
 	require.Empty(t, res.Body(), fmt.Sprint(res, err))
 	require.Equal(t, 200, res.Status(), fmt.Sprint(res, err))
@@ -136,7 +136,7 @@ func TestPassiveReplyWithHandlerCrypto(t *testing.T) {
 	evs := make(chan callback.Event, 1)
 	h.OnAddExternalContact(func(_ context.Context, ev *callback.ExternalContactEvent) error { evs <- ev; return nil })
 	_, p := serve(t, h, corpID)
-	_, err := p.Push(context.Background(), addEvent("reply"))
+	_, err := p.Push(t.Context(), addEvent("reply"))
 	require.NoError(t, err)
 	ev := <-evs
 	r, err := h.EncryptReply(ev, []byte("<xml><MsgType>text</MsgType></xml>"), "1700000000", "9")

@@ -44,6 +44,7 @@ func TestEnvelopeTime(t *testing.T) {
 }
 
 func TestAcquisitionEvents(t *testing.T) {
+	t.Parallel()
 	// 99485's open_profile sample.
 	e := parse[*callback.CustomerAcquisitionEvent](t, `<xml>
 	<SuiteId><![CDATA[ww4asffe99e54c0f4c]]></SuiteId>
@@ -102,6 +103,7 @@ func TestAcquisitionEvents(t *testing.T) {
 }
 
 func TestAuthorizationEvents(t *testing.T) {
+	t.Parallel()
 	// 101587's sample.
 	dp := parse[*callback.DataPermissionEvent](t, `<xml>
 	<SuiteId><![CDATA[ww4asffe99e54c0f4c]]></SuiteId>
@@ -136,6 +138,7 @@ func TestAuthorizationEvents(t *testing.T) {
 }
 
 func TestAuthorizationEventsDispatch(t *testing.T) {
+	t.Parallel()
 	h := newHandler(t, callback.WithReceiverID("ww4asffe99e54c0f4c"))
 	var got []string
 	h.OnDataPermission(func(_ context.Context, e *callback.DataPermissionEvent) error {
@@ -158,7 +161,7 @@ func TestAuthorizationEventsDispatch(t *testing.T) {
 	kinds := []string{"auth_data_permission", "expire_remind_data_permission", "approve_special_auth", "cancel_special_auth",
 		"customer_acquisition_permit_change", "agree_external_userid_migration"}
 	for _, k := range kinds {
-		_, err := p.Push(context.Background(), []byte(`<xml>`+suiteEnv+`<InfoType>`+k+`</InfoType><TimeStamp>5</TimeStamp><AuthType>x</AuthType></xml>`))
+		_, err := p.Push(t.Context(), []byte(`<xml>`+suiteEnv+`<InfoType>`+k+`</InfoType><TimeStamp>5</TimeStamp><AuthType>x</AuthType></xml>`))
 		require.NoError(t, err)
 	}
 	assert.Equal(t, kinds, got)
@@ -174,6 +177,7 @@ const officialTicketSample = `<xml>
 </xml>`
 
 func TestEnumElementsAreTrimmed(t *testing.T) {
+	t.Parallel()
 	ev, err := callback.ParseEvent([]byte(officialTicketSample))
 	require.NoError(t, err)
 	st, ok := ev.(*callback.SuiteTicketEvent)

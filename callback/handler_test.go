@@ -120,7 +120,7 @@ func TestPushAddExternalContactEndToEnd(t *testing.T) {
 	var others atomic.Int32
 	h.OnExternalContact(func(context.Context, *callback.ExternalContactEvent) error { others.Add(1); return nil }, callback.ChangeDelFollowUser)
 	_, p := serve(t, h, corpID)
-	res, err := p.Push(context.Background(), addEvent("wmA"))
+	res, err := p.Push(t.Context(), addEvent("wmA"))
 	require.NoError(t, err, "%+v", res)
 	require.Equal(t, "success", res.Body(), "%+v %v", res, err)
 	require.Len(t, got, 1)
@@ -250,9 +250,9 @@ func TestCommandEventsDispatch(t *testing.T) {
 	})
 	_, p := serve(t, h, "suite1")
 	at := time.Unix(1700000000, 0)
-	_, err := p.Push(context.Background(), wecomtest.SuiteTicketXML("suite1", "TICKET", at))
+	_, err := p.Push(t.Context(), wecomtest.SuiteTicketXML("suite1", "TICKET", at))
 	require.NoError(t, err)
-	_, err = p.Push(context.Background(), wecomtest.CreateAuthXML("suite1", "AUTH", "st", at))
+	_, err = p.Push(t.Context(), wecomtest.CreateAuthXML("suite1", "AUTH", "st", at))
 	require.NoError(t, err)
 	require.Equal(t, "TICKET", ticket, "%q %q", ticket, code)
 	require.Equal(t, "AUTH/st", code, "%q %q", ticket, code)
@@ -270,7 +270,7 @@ func TestUnknownEventsReachDefaultRaw(t *testing.T) {
 	})
 	_, p := serve(t, h, corpID)
 	x := "<xml><ToUserName>c</ToUserName><MsgType>event</MsgType><Event>something_new</Event><Foo>1</Foo></xml>"
-	res, err := p.Push(context.Background(), []byte(x))
+	res, err := p.Push(t.Context(), []byte(x))
 	require.NoError(t, err, fmt.Sprint(res, err))
 	require.Equal(t, 200, res.Status(), fmt.Sprint(res, err))
 	require.Equal(t, x, raw, "%q %v", raw, typed)
@@ -434,14 +434,14 @@ func TestFailedHandlerIsRetried(t *testing.T) {
 		return nil
 	})
 	_, p := serve(t, h, corpID)
-	res, err := p.Push(context.Background(), addEvent("retry"))
+	res, err := p.Push(t.Context(), addEvent("retry"))
 	require.NoError(t, err, "%+v", res)
 	require.Len(t, res.Attempts, 2, "%+v %v", res, err)
 	require.Equal(t, 500, res.Attempts[0].Status, "%+v %v", res, err)
 	require.Equal(t, int32(2), calls.Load(), "calls %d hooks %d", calls.Load(), hooked.Load())
 	require.Equal(t, int32(1), hooked.Load(), "calls %d hooks %d", calls.Load(), hooked.Load())
 	// now done: a further re-send is a duplicate
-	_, err = p.Push(context.Background(), addEvent("retry"))
+	_, err = p.Push(t.Context(), addEvent("retry"))
 	require.NoError(t, err, "after success: %d", calls.Load())
 	require.Equal(t, int32(2), calls.Load(), "after success: %d %v", calls.Load(), err)
 }
@@ -452,7 +452,7 @@ func TestPanickingHandlerIsAFailure(t *testing.T) {
 	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { panic("boom") })
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
-	res, _ := p.Push(context.Background(), addEvent("panic"))
+	res, _ := p.Push(t.Context(), addEvent("panic"))
 	require.Equal(t, 500, res.Status())
 }
 
@@ -463,8 +463,8 @@ func TestClosedSyncHandlerRefuses(t *testing.T) {
 	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { calls.Add(1); return nil })
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
-	require.NoError(t, h.Close(context.Background()))
-	res, _ := p.Push(context.Background(), addEvent("closed"))
+	require.NoError(t, h.Close(t.Context()))
+	res, _ := p.Push(t.Context(), addEvent("closed"))
 	require.Equal(t, http.StatusServiceUnavailable, res.Status(), "%d, %d calls", res.Status(), calls.Load())
 	require.Equal(t, int32(0), calls.Load(), "%d, %d calls", res.Status(), calls.Load())
 }
@@ -476,7 +476,7 @@ func TestWithoutDedup(t *testing.T) {
 	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { calls.Add(1); return nil })
 	_, p := serve(t, h, corpID)
 	for range 2 {
-		_, err := p.Push(context.Background(), addEvent("same"))
+		_, err := p.Push(t.Context(), addEvent("same"))
 		require.NoError(t, err)
 	}
 	require.Equal(t, int32(2), calls.Load())
@@ -495,9 +495,9 @@ func TestDedupSharedStore(t *testing.T) {
 	_, p1 := serve(t, h1, corpID)
 	_, p2 := serve(t, h2, corpID)
 	ev := addEvent("shared")
-	_, err := p1.Push(context.Background(), ev)
+	_, err := p1.Push(t.Context(), ev)
 	require.NoError(t, err)
-	_, err = p2.Push(context.Background(), ev)
+	_, err = p2.Push(t.Context(), ev)
 	require.NoError(t, err)
 	require.Equal(t, int32(1), calls.Load())
 }
@@ -597,10 +597,10 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { return errors.New("fail") })
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
-	_, _ = p.Push(context.Background(), addEvent("secret-customer"))
+	_, _ = p.Push(t.Context(), addEvent("secret-customer"))
 	_, p2 := serve(t, h, "wwOTHER")
 	p2.Attempts = 1
-	_, _ = p2.Push(context.Background(), addEvent("x"))
+	_, _ = p2.Push(t.Context(), addEvent("x"))
 	mu.Lock()
 	defer mu.Unlock()
 	s := buf.String()
@@ -801,17 +801,17 @@ func TestStoreCallsOutliveTheHandlerTimeout(t *testing.T) {
 	}
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
-	res, _ := p.Push(context.Background(), addEvent("fails"))
+	res, _ := p.Push(t.Context(), addEvent("fails"))
 	require.Equal(t, http.StatusInternalServerError, res.Status(), "failing run: %+v", res)
 	// released: WeCom's re-send is handled again
-	res, err := p.Push(context.Background(), addEvent("fails"))
+	res, err := p.Push(t.Context(), addEvent("fails"))
 	require.NoError(t, err, "re-send after a timed-out failure: %+v %v, %d calls", res, err, count("fails"))
 	require.Equal(t, 2, count("fails"), "re-send after a timed-out failure: %+v %v, %d calls", res, err, count("fails"))
-	res, err = p.Push(context.Background(), addEvent("ok"))
+	res, err = p.Push(t.Context(), addEvent("ok"))
 	require.NoError(t, err, "slow success: %+v", res)
 	require.Equal(t, 1, count("ok"), "slow success: %+v %v", res, err)
 	// done: a re-send is acknowledged without a second run
-	res, err = p.Push(context.Background(), addEvent("ok"))
+	res, err = p.Push(t.Context(), addEvent("ok"))
 	require.NoError(t, err, "re-send after a slow success: %+v %v, %d calls", res, err, count("ok"))
 	require.Equal(t, "success", res.Body(), "re-send after a slow success: %+v %v, %d calls", res, err, count("ok"))
 	require.Equal(t, 1, count("ok"), "re-send after a slow success: %+v %v, %d calls", res, err, count("ok"))
@@ -847,10 +847,10 @@ func TestErrorHookAndLoggerPanicsAreRecovered(t *testing.T) {
 			_, p := serve(t, h, corpID)
 			p.Attempts = 1
 			for i := range 3 {
-				res, _ := p.Push(context.Background(), addEvent("hook-"+strconv.Itoa(i)))
+				res, _ := p.Push(t.Context(), addEvent("hook-"+strconv.Itoa(i)))
 				require.Equal(t, want, res.Status(), "%s, workers %v: push %d: %+v", name, workers, i, res.Attempts)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			err := h.Close(ctx)
 			cancel()
 			require.NoError(t, err, "%s, workers %v: Close %v, %d calls, %d hooks", name, workers, err, calls.Load(), hooks.Load())

@@ -14,6 +14,7 @@ import (
 )
 
 func TestParsePush(t *testing.T) {
+	t.Parallel()
 	body := []byte("<xml><ToUserName><![CDATA[wwcorp]]></ToUserName>\n<Encrypt><![CDATA[abc+/=]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>")
 	p, err := ParsePush(body)
 	require.NoError(t, err)
@@ -56,6 +57,7 @@ func FuzzParsePush(f *testing.F) {
 }
 
 func TestQueryParams(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ raw, sig, ts, nonce string }{
 		{"msg_signature=ab12&timestamp=17&nonce=99", "ab12", "17", "99"},
 		{"nonce=99&x=1&msg_signature=ab12&timestamp=17&echostr=zz", "ab12", "17", "99"},

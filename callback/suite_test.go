@@ -187,7 +187,7 @@ func (r *suiteRig) dataPusher(corpID string) *wecomtest.Pusher {
 
 func TestSuiteTicketOrderingThroughTheHandler(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00001")
 	older := r.srv.Suite(r.suiteID).IssueTicket()
 	newer := r.srv.Suite(r.suiteID).IssueTicket()
@@ -220,7 +220,7 @@ func TestSuiteTicketOrderingThroughTheHandler(t *testing.T) {
 
 func TestSuiteCreateAuthOverTheWire(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00002")
 	r.pushTicket()
 	r.install("wwcbcorpA")
@@ -242,7 +242,7 @@ func TestSuiteCreateAuthOverTheWire(t *testing.T) {
 
 func TestSuiteCreateAuthIsAnsweredBeforeTheExchange(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00003")
 	r.pushTicket()
 	_, err := r.suite.AccessToken(ctx)
@@ -260,7 +260,7 @@ func TestSuiteCreateAuthIsAnsweredBeforeTheExchange(t *testing.T) {
 
 func TestSuiteFailedExchangeKeepsTheAuthCode(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00004")
 	r.pushTicket()
 	r.srv.Fail("/cgi-bin/service/v2/get_permanent_code", wecomtest.Fault{Errcode: -1})
@@ -304,7 +304,7 @@ func (f *flakyStore) Set(ctx context.Context, key, value string, ttl time.Durati
 
 func TestSuiteStoreFailureAfterTheExchangeKeepsThePermanentCode(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	const suiteID = "wwcbsuite00005"
 	srv.AddSuite(suiteID, suiteTestSecret)
@@ -335,7 +335,7 @@ func TestSuiteStoreFailureAfterTheExchangeKeepsThePermanentCode(t *testing.T) {
 
 func TestSuiteCancelledAuthorizationIsRefused(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00006")
 	r.pushTicket()
 	r.install("wwcbcorpX")
@@ -381,7 +381,7 @@ func TestSuiteCancelledAuthorizationIsRefused(t *testing.T) {
 
 func TestSuiteRestartReloadsFromTheStore(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00007")
 	ticket := r.pushTicket()
 	r.install("wwcbcorpR")
@@ -411,7 +411,7 @@ func TestSuiteRestartReloadsFromTheStore(t *testing.T) {
 
 func TestSuiteCommandURLRefusesOtherSuites(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00008")
 	r.srv.AddSuite("wwcbothersuite", "other")
 	// Encrypted for another suite (receiveid): refused before parsing.
@@ -453,7 +453,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 func TestSuiteResetPermanentCode(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "dkcbtemplate001")
 	r.pushTicket()
 	r.install("wwcbdkcorp")
@@ -594,12 +594,13 @@ func TestSuiteAuthCodeErrorHidesCodes(t *testing.T) {
 
 // Through the command handler, the official sample's ticket is stored.
 func TestOfficialTicketSampleIsStored(t *testing.T) {
+	t.Parallel()
 	srv := wecomtest.NewServer(t)
 	const suiteID = "ww4asffe99e54c0fxxxx"
 	srv.AddSuite(suiteID, suiteTestSecret)
 	store := wecom.NewMemoryStore()
 	in := newInstance(t, srv, suiteID, wecomtest.NewEncodingAESKey(), store, callback.WithLogger(suiteQuiet))
-	_, err := in.cb.Pusher().Push(context.Background(), []byte(officialTicketSample))
+	_, err := in.cb.Pusher().Push(t.Context(), []byte(officialTicketSample))
 	require.NoError(t, err)
 	assert.Equal(t, "asdfasfdasdfasdf", storedTicket(t, store, suiteID))
 }
@@ -641,6 +642,7 @@ func suiteHandlers(t *testing.T, key string, opts ...wecom.SuiteOption) (cmdURL,
 }
 
 func TestSuiteURLChecksAcceptTheProviderCorpID(t *testing.T) {
+	t.Parallel()
 	key := wecomtest.NewEncodingAESKey()
 	cmdURL, dataURL, suite := suiteHandlers(t, key, wecom.WithProviderCorpID(providerCorpID))
 	require.Equal(t, providerCorpID, suite.ProviderCorpID())
@@ -667,6 +669,7 @@ func TestSuiteURLChecksAcceptTheProviderCorpID(t *testing.T) {
 }
 
 func TestSuitePushesKeepStrictReceivers(t *testing.T) {
+	t.Parallel()
 	key := wecomtest.NewEncodingAESKey()
 	cmdURL, dataURL, suite := suiteHandlers(t, key, wecom.WithProviderCorpID(providerCorpID))
 	ticket := wecomtest.SuiteTicketXML(suite.ID(), "ticket-1", timeNow())
@@ -680,19 +683,20 @@ func TestSuitePushesKeepStrictReceivers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := wecomtest.NewPusher(tc.url, suiteTestToken, key, tc.rid)
 			p.Attempts = 1
-			res, _ := p.Push(context.Background(), ticket)
+			res, _ := p.Push(t.Context(), ticket)
 			require.NotNil(t, res)
 			assert.Equal(t, http.StatusForbidden, res.Status(), "a push for %s must be refused", tc.rid)
 		})
 	}
 	// The command URL still takes the suite's own pushes.
 	p := wecomtest.NewPusher(cmdURL, suiteTestToken, key, suite.ID())
-	res, err := p.Push(context.Background(), ticket)
+	res, err := p.Push(t.Context(), ticket)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, res.Status())
 }
 
 func TestSuiteURLCheckWithoutProviderCorpIDSaysWhatToConfigure(t *testing.T) {
+	t.Parallel()
 	key := wecomtest.NewEncodingAESKey()
 	cmdURL, dataURL, suite := suiteHandlers(t, key)
 	status, _ := urlCheck(t, cmdURL, key, providerCorpID)

@@ -97,14 +97,14 @@ func TestLimiterRefusalsTakeNothingAndKeysExpire(t *testing.T) {
 		l := s.NewLimiter(wecom.Limit{PerMinute: 100, PerHour: 1000}, nil)
 		require.Equal(t, 10, immediate(t, l, "wwA", "/cgi-bin/x", 10))
 		key := s.key("limit:wwA:/cgi-bin/x")
-		before, err := s.rdb.HGetAll(context.Background(), key).Result()
+		before, err := s.rdb.HGetAll(t.Context(), key).Result()
 		require.NoError(t, err)
 		require.Len(t, before, 2)
 		require.Zero(t, immediate(t, l, "wwA", "/cgi-bin/x", 5))
-		after, err := s.rdb.HGetAll(context.Background(), key).Result()
+		after, err := s.rdb.HGetAll(t.Context(), key).Result()
 		require.NoError(t, err)
 		assert.Equal(t, before, after)
-		ttl, err := s.rdb.PTTL(context.Background(), key).Result()
+		ttl, err := s.rdb.PTTL(t.Context(), key).Result()
 		require.NoError(t, err)
 		// minute bucket: 10 calls at 60 s / 90 each fill up in under 7 s
 		// (+1 s of slack); hour bucket: 10 × 3600 / 900 = 40 s
@@ -119,15 +119,15 @@ func TestLimiterWaitsAndHonoursContexts(t *testing.T) {
 		l := s.NewLimiter(wecom.Limit{PerMinute: 20}, nil)
 		l.minute = 200 * time.Millisecond // burst 2, then one call every 11 ms
 		for range 5 {
-			require.NoError(t, l.Wait(context.Background(), "wwA", "/cgi-bin/x"))
+			require.NoError(t, l.Wait(t.Context(), "wwA", "/cgi-bin/x"))
 		}
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		require.ErrorIs(t, l.Wait(ctx, "wwA", "/cgi-bin/x"), context.Canceled)
 		// no limit at all: never waits
 		free := s.NewLimiter(wecom.Limit{}, nil)
 		for range 100 {
-			require.NoError(t, free.Wait(context.Background(), "wwA", "/cgi-bin/x"))
+			require.NoError(t, free.Wait(t.Context(), "wwA", "/cgi-bin/x"))
 		}
 	})
 }
@@ -177,13 +177,13 @@ func TestFourClientsStayUnderTheLimitTogether(t *testing.T) {
 				// the token first: a call takes its slot before it gets a
 				// token, and slots taken while the token is fetched would
 				// all go out at once afterwards
-				_, err := c.AccessToken(context.Background())
+				_, err := c.AccessToken(t.Context())
 				require.NoError(t, err)
 				for range each {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						err := c.Get(context.Background(), path, nil, nil)
+						err := c.Get(t.Context(), path, nil, nil)
 						switch {
 						case err == nil:
 							okN.Add(1)

@@ -23,7 +23,7 @@ func TestBatch_ChunksConcurrencyAndPerItemResults(t *testing.T) {
 	var sizes []int
 	var cur, peak atomic.Int32
 	bad := errors.New("chunk failed")
-	res := Batch(context.Background(), items, 100, 2, func(_ context.Context, chunk []int, out []BatchResult[int, string]) error {
+	res := Batch(t.Context(), items, 100, 2, func(_ context.Context, chunk []int, out []BatchResult[int, string]) error {
 		if n := cur.Add(1); n > peak.Load() {
 			peak.Store(n)
 		}
@@ -64,7 +64,7 @@ func TestBatch_ChunksConcurrencyAndPerItemResults(t *testing.T) {
 
 func TestBatch_CancelledContextFailsUnstartedChunks(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	var ran atomic.Int32
 	res := Batch(ctx, make([]int, 10), 1, 1, func(context.Context, []int, []BatchResult[int, int]) error {
 		if ran.Add(1) == 2 {
@@ -81,5 +81,5 @@ func TestBatch_CancelledContextFailsUnstartedChunks(t *testing.T) {
 	require.Less(t, ran.Load(), int32(10), "ran %d, failed %d", ran.Load(), failed)
 	require.NotEqual(t, 0, failed, "ran %d, failed %d", ran.Load(), failed)
 	require.Equal(t, 10, int(ran.Load())+failed, "ran %d, failed %d", ran.Load(), failed)
-	require.Empty(t, Batch[int, int](context.Background(), nil, 10, 1, nil), "empty batch")
+	require.Empty(t, Batch[int, int](t.Context(), nil, 10, 1, nil), "empty batch")
 }

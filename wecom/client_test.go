@@ -88,7 +88,7 @@ func TestClient_ConcurrentColdCallsFetchOneToken(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := c.GetAPIDomainIPs(context.Background()); err != nil {
+			if _, err := c.GetAPIDomainIPs(t.Context()); err != nil {
 				failed.Add(1)
 			}
 		}()
@@ -121,7 +121,7 @@ func TestClient_StaleTokenRefreshedOnceAndCallRetriedOnce(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					if _, err := c.GetAPIDomainIPs(context.Background()); err != nil {
+					if _, err := c.GetAPIDomainIPs(t.Context()); err != nil {
 						failed.Add(1)
 					}
 				}()
@@ -321,7 +321,7 @@ func TestClient_RateLimitOverrideIsSharedByCallers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 			defer cancel()
 			if err := c.Get(ctx, ipPath, nil, nil); err == nil {
 				ok.Add(1)

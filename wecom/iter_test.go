@@ -32,7 +32,7 @@ type page = struct {
 func TestPaginate_WalksUntilEmptyCursor(t *testing.T) {
 	t.Parallel()
 	var calls []string
-	seq := Paginate(context.Background(), "", pages(map[string]page{
+	seq := Paginate(t.Context(), "", pages(map[string]page{
 		"": {[]int{1, 2}, "c1"}, "c1": {nil, "c2"}, "c2": {[]int{3}, ""},
 	}, &calls))
 	require.Empty(t, calls, "Paginate fetched before the loop started")
@@ -49,7 +49,7 @@ func TestPaginate_StopsOnRepeatedCursor(t *testing.T) {
 	t.Parallel()
 	var calls []string
 	var got []int
-	for v, err := range Paginate(context.Background(), "", pages(map[string]page{
+	for v, err := range Paginate(t.Context(), "", pages(map[string]page{
 		"": {[]int{1}, "a"}, "a": {[]int{2}, "b"}, "b": {[]int{3}, "a"},
 	}, &calls)) {
 		require.NoError(t, err)
@@ -59,7 +59,7 @@ func TestPaginate_StopsOnRepeatedCursor(t *testing.T) {
 	require.Len(t, calls, 3, "got %v calls %q", got, calls)
 	calls = nil
 	n := 0
-	for range Paginate(context.Background(), "x", pages(map[string]page{"x": {[]int{1}, "x"}}, &calls)) {
+	for range Paginate(t.Context(), "x", pages(map[string]page{"x": {[]int{1}, "x"}}, &calls)) {
 		n++
 	}
 	require.Equal(t, 1, n, "self-loop: %d items, calls %q", n, calls)
@@ -70,7 +70,7 @@ func TestPaginate_YieldsErrorOnceAndStops(t *testing.T) {
 	t.Parallel()
 	var calls []string
 	var errs, items int
-	for _, err := range Paginate(context.Background(), "", pages(map[string]page{"": {[]int{1}, "missing"}}, &calls)) {
+	for _, err := range Paginate(t.Context(), "", pages(map[string]page{"": {[]int{1}, "missing"}}, &calls)) {
 		if err != nil {
 			errs++
 			continue // even if the caller keeps going, nothing more comes
@@ -85,7 +85,7 @@ func TestPaginate_YieldsErrorOnceAndStops(t *testing.T) {
 func TestPaginate_BreakStopsFetching(t *testing.T) {
 	t.Parallel()
 	var calls []string
-	for range Paginate(context.Background(), "", pages(map[string]page{"": {[]int{1, 2}, "c1"}, "c1": {[]int{3}, ""}}, &calls)) {
+	for range Paginate(t.Context(), "", pages(map[string]page{"": {[]int{1, 2}, "c1"}, "c1": {[]int{3}, ""}}, &calls)) {
 		break
 	}
 	require.Len(t, calls, 1)

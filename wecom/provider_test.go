@@ -1,7 +1,6 @@
 package wecom_test
 
 import (
-	"context"
 	"net/http"
 	"sync"
 	"testing"
@@ -15,7 +14,7 @@ import (
 
 func TestProviderToken(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	srv.AddProvider("wwprovider01", "provider-secret")
 	p := wecom.NewProvider("wwprovider01", "provider-secret", srv.ClientOptions()...)

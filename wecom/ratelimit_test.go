@@ -27,7 +27,7 @@ func TestMemoryLimiter_PerCorpPerPathWithOverrides(t *testing.T) {
 	// 20/min: a burst of 2, then one call every ~3.3s.
 	l := NewMemoryLimiter(DefaultLimit(), map[string]Limit{"externalcontact/add_moment_task": {PerMinute: 20}})
 	quick := func(corp, path string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 		defer cancel()
 		return l.Wait(ctx, corp, path)
 	}
@@ -49,8 +49,8 @@ func TestMemoryLimiter_SweepsIdleBuckets(t *testing.T) {
 	l := NewMemoryLimiter(DefaultLimit(), nil)
 	now := time.Unix(1e9, 0)
 	l.now = func() time.Time { return now }
-	_ = l.Wait(context.Background(), "c1", "/cgi-bin/x")
+	_ = l.Wait(t.Context(), "c1", "/cgi-bin/x")
 	now = now.Add(2 * time.Hour)
-	_ = l.Wait(context.Background(), "c2", "/cgi-bin/x")
+	_ = l.Wait(t.Context(), "c2", "/cgi-bin/x")
 	require.Len(t, l.buckets, 1, "buckets = %d, want the idle one swept", len(l.buckets))
 }

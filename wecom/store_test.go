@@ -13,7 +13,7 @@ import (
 
 func TestMemoryStore_CompareAndSwap(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	m := NewMemoryStore()
 	ok, _ := m.CompareAndSwap(ctx, "k", "", "v1", 0)
 	require.True(t, ok, "swap into an absent key failed")
@@ -40,7 +40,7 @@ func TestMemoryStore_LockExcludesAndHonoursContext(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			unlock, err := m.Lock(context.Background(), "k", time.Second)
+			unlock, err := m.Lock(t.Context(), "k", time.Second)
 			if !assert.NoError(t, err) {
 				return
 			}
@@ -55,13 +55,13 @@ func TestMemoryStore_LockExcludesAndHonoursContext(t *testing.T) {
 	}
 	wg.Wait()
 	require.Equal(t, int32(1), peak.Load(), "%d holders at once", peak.Load())
-	unlock, _ := m.Lock(context.Background(), "k", time.Second)
+	unlock, _ := m.Lock(t.Context(), "k", time.Second)
 	defer unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
 	_, err := m.Lock(ctx, "k", time.Second)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	other, err := m.Lock(context.Background(), "other", time.Second)
+	other, err := m.Lock(t.Context(), "other", time.Second)
 	require.NoError(t, err)
 	other()
 }

@@ -56,7 +56,7 @@ func FuzzDecodeCorpIndex(f *testing.F) {
 
 func TestCorpIndexFollowsTheCodesAndNeverDropsOthers(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := NewSuite("wwidx", "secret")
 	for _, c := range []string{"wwc", "wwa", "wwb", "wwa"} {
 		require.NoError(t, s.SetPermanentCode(ctx, c, "code-"+c))
@@ -104,7 +104,7 @@ func (s slowStore) CompareAndSwap(ctx context.Context, k, old, v string, ttl tim
 
 func TestCorpIndexLosesNoConcurrentInstall(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	store := slowStore{MemoryStore: NewMemoryStore(), d: 200 * time.Microsecond}
 	var wg sync.WaitGroup
 	errs := make([]error, 60)
@@ -128,7 +128,7 @@ func TestCorpIndexLosesNoConcurrentInstall(t *testing.T) {
 
 func TestCorpIndexForgetRacingReinstall(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	for range 20 {
 		store := slowStore{MemoryStore: NewMemoryStore(), d: 100 * time.Microsecond}
 		a := NewSuite("wwfr", "secret", WithStore(store))
@@ -147,7 +147,7 @@ func TestCorpIndexForgetRacingReinstall(t *testing.T) {
 
 func TestSetTicketKeepsNewerAgainstMalformedAndOld(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := NewSuite("wwtk", "secret")
 	_ = s.store.Set(ctx, s.ticketKey(), "garbage", 0)
 	now := time.Now()
@@ -164,7 +164,7 @@ func TestSetTicketKeepsNewerAgainstMalformedAndOld(t *testing.T) {
 
 func TestSetTicketDistrustsFutureStamps(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := NewSuite("wwfut", "secret")
 	now := time.Now()
 	// A ticket stamped an hour ahead (a skewed clock) is taken as "now"...

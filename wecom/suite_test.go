@@ -49,7 +49,7 @@ func installCorp(t testing.TB, srv *wecomtest.Server, s *wecom.Suite, corpID str
 
 func TestSuiteInstallAndCallAsCorp(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, s := suiteEnv(t, testSuiteID)
 	require.Equal(t, wecom.SuiteThirdParty, s.Kind(), "kind")
 	info := installCorp(t, srv, s, "wwcorpA")
@@ -85,7 +85,7 @@ func TestSuiteInstallAndCallAsCorp(t *testing.T) {
 
 func TestSuiteTicketNewestWinsAcrossInstances(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite(testSuiteID, testSuiteSecret)
 	store := wecom.NewMemoryStore()
@@ -135,7 +135,7 @@ func TestSuiteTicketNewestWinsAcrossInstances(t *testing.T) {
 
 func TestSuiteConcurrentFirstCallsShareOneCorpToken(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, s := suiteEnv(t, testSuiteID)
 	installCorp(t, srv, s, "wwcorpA")
 	srv.ResetRequests()
@@ -165,7 +165,7 @@ func TestSuiteConcurrentFirstCallsShareOneCorpToken(t *testing.T) {
 
 func TestSuiteCancelledAuthorization(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, s := suiteEnv(t, testSuiteID)
 	installCorp(t, srv, s, "wwcorpA")
 	_, err := s.Corp("wwcorpA").GetCallbackIPs(ctx)
@@ -196,7 +196,7 @@ func TestSuiteCancelledAuthorization(t *testing.T) {
 func TestSuiteUnknownCorpFailsClearly(t *testing.T) {
 	t.Parallel()
 	srv, s := suiteEnv(t, testSuiteID)
-	_, err := s.Corp("wwnobody").GetCallbackIPs(context.Background())
+	_, err := s.Corp("wwnobody").GetCallbackIPs(t.Context())
 	require.ErrorIs(t, err, wecom.ErrCorpNotAuthorized)
 	require.Contains(t, err.Error(), "wwnobody", "got %v", err)
 	n := len(srv.Requests())
@@ -205,7 +205,7 @@ func TestSuiteUnknownCorpFailsClearly(t *testing.T) {
 
 func TestSuiteRestartReloadsFromStore(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	store := wecom.NewMemoryStore()
 	srv, s1 := suiteEnv(t, testSuiteID, wecom.WithStore(store))
 	installCorp(t, srv, s1, "wwcorpA")
@@ -229,7 +229,7 @@ func TestSuiteRestartReloadsFromStore(t *testing.T) {
 
 func TestSuiteTokensPerCorpAreSeparate(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, s := suiteEnv(t, testSuiteID)
 	installCorp(t, srv, s, "wwcorpA")
 	installCorp(t, srv, s, "wwcorpB")
@@ -250,7 +250,7 @@ func TestSuiteTokensPerCorpAreSeparate(t *testing.T) {
 
 func TestSuiteTokenRefreshOn42009(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, s := suiteEnv(t, testSuiteID)
 	_, err := s.GetPreAuthCode(ctx)
 	require.NoError(t, err)
@@ -269,7 +269,7 @@ func TestSuiteTokenRefreshOn42009(t *testing.T) {
 
 func TestSuiteTicketErrors(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite(testSuiteID, testSuiteSecret)
 	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions()...)
@@ -289,7 +289,7 @@ func TestSuiteTicketErrors(t *testing.T) {
 
 func TestSuiteAuthCodes(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, s := suiteEnv(t, testSuiteID)
 	code, err := srv.Suite(testSuiteID).Install(ctx, "wwcorpA", "")
 	require.NoError(t, err)
@@ -314,7 +314,7 @@ func TestSuiteAuthCodes(t *testing.T) {
 
 func TestSuiteAuthInfoAndV1(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, s := suiteEnv(t, testSuiteID)
 	authCode, err := srv.Suite(testSuiteID).Install(ctx, "wwcorpA", "")
 	require.NoError(t, err)
@@ -360,7 +360,7 @@ func TestSuiteAuthInfoAndV1(t *testing.T) {
 
 func TestSuiteCorpClientCacheIsBounded(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite(testSuiteID, testSuiteSecret)
 	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions(wecom.WithMaxCorpClients(2))...)
@@ -417,7 +417,7 @@ func (r *keyRecordingStore) CompareAndSwap(ctx context.Context, k, old, v string
 
 func TestSuiteSecretsStayOutOfKeysErrorsAndLogs(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	store := &keyRecordingStore{MemoryStore: wecom.NewMemoryStore()}
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -469,7 +469,7 @@ func TestSuiteSecretsStayOutOfKeysErrorsAndLogs(t *testing.T) {
 
 func TestAgentDevelopedSuite(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	const tpl = "dktemplate000001"
 	srv, s := suiteEnv(t, tpl)
 	require.Equal(t, wecom.SuiteAgentDeveloped, s.Kind(), "kind %v for a dk template", s.Kind())
@@ -517,7 +517,7 @@ func TestSuiteExplicitKind(t *testing.T) {
 
 func TestSuiteTicketsFromGenerator(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite(testSuiteID, testSuiteSecret)
 	s := wecom.NewSuite(testSuiteID, testSuiteSecret, srv.SuiteOptions()...)
@@ -557,7 +557,7 @@ func TestSuiteTicketsFromGenerator(t *testing.T) {
 
 func TestSuiteRefusedPermanentCodeIsNotResent(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, s := suiteEnv(t, testSuiteID)
 	installCorp(t, srv, s, "wwcorpR")
 	require.NoError(t, srv.Suite(testSuiteID).Uninstall(ctx, "wwcorpR"))
@@ -576,7 +576,7 @@ func TestSuiteRefusedPermanentCodeIsNotResent(t *testing.T) {
 
 func TestAgentDevelopedRefusedSecretIsNotResent(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	const tpl = "dktemplate000002"
 	srv, s := suiteEnv(t, tpl)
 	installCorp(t, srv, s, "wwdkrefused")
@@ -626,7 +626,7 @@ func TestSuiteTenThousandCorps(t *testing.T) {
 	srv, s := suiteEnv(t, testSuiteID, wecom.WithMaxCorpClients(n/10), unlimitedCorpTokens)
 	ids := authorizeCorps(t, srv, s, n)
 	srv.ResetRequests()
-	ctx := context.Background()
+	ctx := t.Context()
 	for _, id := range ids {
 		_, err := s.Corp(id).AccessToken(ctx)
 		require.NoError(t, err, id)
@@ -647,21 +647,23 @@ func TestSuiteTenThousandCorps(t *testing.T) {
 // secret flow (97163): service/v2/get_permanent_code with the template's
 // suite_access_token; the new secret is stored.
 func TestHandleResetPermanentCodeFollowsTheAgentDevelopedFlow(t *testing.T) {
+	t.Parallel()
 	suite, m := shapetest.NewSuite(t, "dkshapetemplate01")
 	code := strings.Repeat("r", 64)
 	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/service/v2/get_permanent_code", Body: `{"auth_code":"` + code + `"}`},
 		`{"errcode":0,"errmsg":"ok","permanent_code":"new-secret","auth_corp_info":{"corpid":"wwdkcorp","corp_name":"DK"}}`)
-	info, err := suite.HandleResetPermanentCode(context.Background(), code)
+	info, err := suite.HandleResetPermanentCode(t.Context(), code)
 	require.NoError(t, err)
 	assert.Equal(t, "wwdkcorp", info.AuthCorpInfo.CorpID)
-	ok, err := suite.IsAuthorized(context.Background(), "wwdkcorp")
+	ok, err := suite.IsAuthorized(t.Context(), "wwdkcorp")
 	require.NoError(t, err)
 	assert.True(t, ok)
 }
 
 func TestHandleResetPermanentCodeRefusesThirdPartySuites(t *testing.T) {
+	t.Parallel()
 	suite, m := shapetest.NewSuite(t, "wwshapesuite0001")
-	_, err := suite.HandleResetPermanentCode(context.Background(), strings.Repeat("r", 64))
+	_, err := suite.HandleResetPermanentCode(t.Context(), strings.Repeat("r", 64))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "agent-developed")
 	assert.Zero(t, m.Transport().GetTotalCallCount(), "nothing may be sent")

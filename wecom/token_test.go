@@ -66,7 +66,7 @@ func TestTokenCache_ConcurrentColdCallersShareOneFetch(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i], errs[i] = c.Token(context.Background())
+			got[i], errs[i] = c.Token(t.Context())
 		}()
 	}
 	time.Sleep(20 * time.Millisecond) // let them all queue on the fetch
@@ -119,9 +119,9 @@ func TestTokenCache_ExpiredTokenMakesCallersWait(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1e9, 0)}
 	f := &countingFetch{}
 	c := newTestCache(f, clk, nil)
-	_, _ = c.Token(context.Background())
+	_, _ = c.Token(t.Context())
 	clk.Add(2*time.Hour - expirySlack + time.Second)
-	tok, err := c.Token(context.Background())
+	tok, err := c.Token(t.Context())
 	require.NoError(t, err, "after expiry got %q, %v; want tok-2", tok, err)
 	require.Equal(t, "tok-2", tok, "after expiry got %q, %v; want tok-2", tok, err)
 }
@@ -132,7 +132,7 @@ func TestTokenCache_InvalidateOnlyDropsTheFailedToken(t *testing.T) {
 	f := &countingFetch{}
 	store := NewMemoryStore()
 	c := newTestCache(f, clk, store)
-	ctx := context.Background()
+	ctx := t.Context()
 	_, _ = c.Token(ctx)            // tok-1
 	_ = c.Invalidate(ctx, "tok-1") // dropped
 	tok, _ := c.Token(ctx)         // tok-2
@@ -152,8 +152,8 @@ func TestTokenCache_SharesTheStoreBetweenInstances(t *testing.T) {
 	f := &countingFetch{}
 	store := NewMemoryStore()
 	a, b := newTestCache(f, clk, store), newTestCache(f, clk, store)
-	ta, _ := a.Token(context.Background())
-	tb, _ := b.Token(context.Background())
+	ta, _ := a.Token(t.Context())
+	tb, _ := b.Token(t.Context())
 	require.Equal(t, tb, ta, "second instance fetched again: %q %q, fetches %d", ta, tb, f.n.Load())
 	require.Equal(t, int32(1), f.n.Load(), "second instance fetched again: %q %q, fetches %d", ta, tb, f.n.Load())
 }
@@ -176,7 +176,7 @@ func TestTokenCache_UsesStoreLockAroundFetch(t *testing.T) {
 	t.Parallel()
 	s := &lockingStore{MemoryStore: NewMemoryStore()}
 	c := newTestCache(&countingFetch{}, &fakeClock{t: time.Unix(1e9, 0)}, s)
-	_, err := c.Token(context.Background())
+	_, err := c.Token(t.Context())
 	require.NoError(t, err)
 	require.Len(t, s.locks, 1, "locks")
 	require.Equal(t, "wecom:token:test:lock", s.locks[0], "locks = %v", s.locks)
@@ -190,7 +190,7 @@ func TestTokenCache_FetchErrorReachesEveryWaiter(t *testing.T) {
 	c := newTokenCache("k", NewMemoryStore(), func(context.Context) (string, time.Duration, error) {
 		return "", 0, boom
 	}, o.logger, time.Now)
-	_, err := c.Token(context.Background())
+	_, err := c.Token(t.Context())
 	require.ErrorIs(t, err, boom)
 }
 
@@ -199,7 +199,7 @@ func TestTokenCache_CallerContextEndsWait(t *testing.T) {
 	f := &countingFetch{gate: make(chan struct{})}
 	defer close(f.gate)
 	c := newTestCache(f, &fakeClock{t: time.Unix(1e9, 0)}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
 	_, err := c.Token(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)

@@ -94,7 +94,7 @@ func acqRig(t *testing.T) (*wecomtest.Server, *wecomtest.Acquisition, *receiver,
 func TestAcquisitionTapPushesTheAddAndQuotaEvents(t *testing.T) {
 	t.Parallel()
 	srv, acq, rc, link := acqRig(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	_, err := acq.TapLink(ctx, link, "ad")
 	require.ErrorIs(t, err, wecomtest.ErrQuotaExhausted)
 	assert.Empty(t, rc.take(), "nothing is pushed for a tap that adds nobody")
@@ -146,7 +146,7 @@ func TestAcquisitionTapPushesTheAddAndQuotaEvents(t *testing.T) {
 func TestAcquisitionMessagesPushStartChatAndChatKeys(t *testing.T) {
 	t.Parallel()
 	srv, acq, rc, link := acqRig(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	_, err := acq.GrantQuota(ctx, 5, time.Now().AddDate(0, 1, 0))
 	require.NoError(t, err)
 	rc.take()
@@ -189,7 +189,7 @@ func TestAcquisitionLinkAndQuotaEvents(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
 	_, acq, rc, link := acqRig(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	_, err := acq.GrantQuota(ctx, 7, now.Add(3*24*time.Hour))
 	require.NoError(t, err)
 	_, err = acq.GrantQuota(ctx, 9, now.Add(40*24*time.Hour))

@@ -1,7 +1,6 @@
 package wecomtest_test
 
 import (
-	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/base64"
@@ -77,7 +76,7 @@ func TestPusherDeliversSignedEncryptedEnvelope(t *testing.T) {
 	p := wecomtest.NewPusher(srv.URL, cbToken, cbKey, cbCorp)
 	at := time.Unix(1700000000, 0)
 	x := wecomtest.AddExternalContactXML(cbCorp, "zhangsan", "wmEXT", "chan", "WC", at)
-	res, err := p.Push(context.Background(), x)
+	res, err := p.Push(t.Context(), x)
 	require.NoError(t, err, "%+v", res)
 	require.True(t, res.OK, "%+v %v", res, err)
 	require.Len(t, res.Attempts, 1, "%+v %v", res, err)
@@ -111,7 +110,7 @@ func TestPusherResendsLateOrFailedAnswers(t *testing.T) {
 	defer srv.Close()
 	p := wecomtest.NewPusher(srv.URL, cbToken, cbKey, cbCorp)
 	p.Timeout = 20 * time.Millisecond
-	res, err := p.Push(context.Background(), []byte("<xml/>"))
+	res, err := p.Push(t.Context(), []byte("<xml/>"))
 	require.NoError(t, err, "%+v", res)
 	require.True(t, res.OK, "%+v %v", res, err)
 	require.Len(t, res.Attempts, 3, "%+v %v", res, err)
@@ -131,7 +130,7 @@ func TestPusherGivesUpAfterThreeAttempts(t *testing.T) {
 	}))
 	defer srv.Close()
 	p := wecomtest.NewPusher(srv.URL, cbToken, cbKey, cbCorp)
-	res, err := p.Push(context.Background(), []byte("<xml/>"))
+	res, err := p.Push(t.Context(), []byte("<xml/>"))
 	require.Error(t, err, "%+v %v after %d", res, err, n.Load())
 	require.False(t, res.OK, "%+v %v after %d", res, err, n.Load())
 	require.Equal(t, int32(3), n.Load(), "%+v %v after %d", res, err, n.Load())
@@ -140,7 +139,7 @@ func TestPusherGivesUpAfterThreeAttempts(t *testing.T) {
 func TestVerifyURLRequest(t *testing.T) {
 	t.Parallel()
 	p := wecomtest.NewPusher("http://127.0.0.1:1/cb", cbToken, cbKey, cbCorp)
-	req, err := p.VerifyURLRequest(context.Background(), "1616140317555161061")
+	req, err := p.VerifyURLRequest(t.Context(), "1616140317555161061")
 	require.NoError(t, err)
 	q := req.URL.Query()
 	echo := q.Get("echostr")

@@ -103,7 +103,7 @@ func (r *commandRecorder) last(t *testing.T) pushed {
 
 func TestSuiteTicketInstallUninstall(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	const suiteID = "wwpushsuite01"
 	srv.AddSuite(suiteID, "sec")
@@ -158,7 +158,7 @@ func TestSuiteTicketInstallUninstall(t *testing.T) {
 
 func TestSuiteAuthEventsMustBeAnsweredWithin1000ms(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite("wwpushsuite02", "sec")
 	rec, hs := newCommandRecorder(t)
@@ -265,7 +265,7 @@ func TestSuitePushFailuresAreReported(t *testing.T) {
 
 func TestSuiteResetPermanentCode(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	const tmpl = "dkpushtemplate1"
 	srv.AddSuite(tmpl, "sec")
