@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -186,19 +187,6 @@ func (f *twoFns) register(h *callback.Handler, tagFirst bool) {
 	h.OnAddExternalContact(f.tag)
 }
 
-// recv takes one value from ch, failing the test if none comes (a guard
-// against a hang, not a timing assertion).
-func recv[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		require.Fail(t, "nothing arrived")
-		panic("unreachable")
-	}
-}
-
 // When one of two functions fails, the re-send runs only that one: the
 // welcome goes out once, the tagging is tried twice; in either order of
 // registration, with the de-dup table in process or in a shared store.
@@ -276,13 +264,13 @@ func TestWorkersResendRunsOnlyTheFunctionsThatFailed(t *testing.T) {
 				res, err := p.Push(t.Context(), addEvent("wmQ"))
 				require.NoError(t, err)
 				require.Equal(t, "success", res.Body())
-				got := []string{recv(t, f.ran), recv(t, f.ran)}
+				got := []string{testkit.Recv(t, f.ran), testkit.Recv(t, f.ran)}
 				assert.ElementsMatch(t, []string{"welcome", "tag"}, got)
-				assert.ErrorContains(t, recv(t, failed), "tag service down") // the claim is released by now
+				assert.ErrorContains(t, testkit.Recv(t, failed), "tag service down") // the claim is released by now
 
 				_, err = p.Push(t.Context(), addEvent("wmQ")) // a re-send
 				require.NoError(t, err)
-				assert.Equal(t, "tag", recv(t, f.ran))
+				assert.Equal(t, "tag", testkit.Recv(t, f.ran))
 				require.NoError(t, h.Close(t.Context()))
 				assert.Equal(t, int32(1), f.welcomes.Load())
 				assert.Equal(t, int32(2), f.tags.Load())

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -310,9 +311,9 @@ func giveUpWhileRunning(t *testing.T, p *wecomtest.Pusher, plaintext []byte, run
 		_, err := q.Push(ctx, plaintext)
 		done <- err
 	}()
-	recv(t, running)
+	testkit.Recv(t, running)
 	cancel()
-	return recv(t, done)
+	return testkit.Recv(t, done)
 }
 
 // WeCom re-sends a push that was answered late; the handler runs once. The
@@ -385,7 +386,7 @@ func TestSyncResendWhileFirstRunIsPending(t *testing.T) {
 	// The first run's failure reaches the error hook once. The claim is
 	// released before the hook is called, so the re-send may have been
 	// handled first: wait for the hook rather than count it now.
-	require.ErrorContains(t, recv(t, hooked), "database down")
+	require.ErrorContains(t, testkit.Recv(t, hooked), "database down")
 	require.Empty(t, hooked, "error hook calls after the first")
 }
 
