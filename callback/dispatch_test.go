@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -27,9 +28,7 @@ func push(t *testing.T, h http.Handler, receiveID, plaintext string) int {
 	t.Helper()
 	p := wecomtest.NewPusher("", token, aesKey, receiveID)
 	body, q, err := p.Envelope([]byte(plaintext), "1700000000", "7")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cb?"+q.Encode(), bytes.NewReader(body)))
 	return rec.Code
@@ -101,20 +100,15 @@ func TestTypedRegistrations(t *testing.T) {
 		{corpID, app("msgaudit_notify", "")},
 	}
 	for _, p := range pushes {
-		if code := push(t, h, p.rid, p.xml); code != 200 {
-			t.Fatalf("%s: %d", p.xml, code)
-		}
+		code := push(t, h, p.rid, p.xml)
+		require.Equal(t, 200, code, "%s: %d", p.xml, code)
 	}
 	want := []string{"chat:dismiss:c1", "default:change_external_chat:create", "tag:delete:tag_group", "acq:L1:s",
 		"change_auth:wwA", "cancel_auth:wwA", "reset:AC", "contact:create_user:u1", "default:change_contact:update_party",
 		"generic:msgaudit_notify"}
-	if len(got) != len(want) {
-		t.Fatalf("got %q", got)
-	}
+	require.Len(t, got, len(want))
 	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("got %q\nwant %q", got, want)
-		}
+		require.Equal(t, want[i], got[i], "got %q\nwant %q", got, want)
 	}
 }
 
@@ -127,13 +121,11 @@ func TestHandlerTimeoutAndAnswer(t *testing.T) {
 		return nil
 	})
 	_, p := serve(t, h, corpID)
-	res, err := p.Push(context.Background(), addEvent("t"))
-	if err != nil || res.Body() != "" || res.Status() != 200 {
-		t.Fatal(res, err)
-	}
-	if !deadline {
-		t.Fatal("handler context has no deadline")
-	}
+	res, err := p.Push(t.Context(), addEvent("t"))
+	require.NoError(t, err, fmt.Sprint(res, err))
+	require.Empty(t, res.Body(), fmt.Sprint(res, err))
+	require.Equal(t, 200, res.Status(), fmt.Sprint(res, err))
+	require.True(t, deadline, "handler context has no deadline")
 }
 
 // A passive reply built by the Handler carries the event's receiver id, as
@@ -141,38 +133,26 @@ func TestHandlerTimeoutAndAnswer(t *testing.T) {
 func TestPassiveReplyWithHandlerCrypto(t *testing.T) {
 	t.Parallel()
 	h := newHandler(t, callback.WithReceiverID(corpID))
-	if h.Crypto().ReceiveID() != "" {
-		t.Fatal("the handler's Crypto should not check receivers itself")
-	}
+	require.Empty(t, h.Crypto().ReceiveID(), "the handler's Crypto should not check receivers itself")
 	evs := make(chan callback.Event, 1)
 	h.OnAddExternalContact(func(_ context.Context, ev *callback.ExternalContactEvent) error { evs <- ev; return nil })
 	_, p := serve(t, h, corpID)
-	if _, err := p.Push(context.Background(), addEvent("reply")); err != nil {
-		t.Fatal(err)
-	}
+	_, err := p.Push(t.Context(), addEvent("reply"))
+	require.NoError(t, err)
 	ev := <-evs
 	r, err := h.EncryptReply(ev, []byte("<xml><MsgType>text</MsgType></xml>"), "1700000000", "9")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c, err := callback.NewCrypto(token, aesKey, corpID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, err := c.Decrypt(r.MsgSignature, r.TimeStamp, r.Nonce, r.Encrypt)
-	if err != nil || string(got) != "<xml><MsgType>text</MsgType></xml>" {
-		t.Fatal(string(got), err)
-	}
+	require.NoError(t, err, fmt.Sprint(string(got), err))
+	require.Equal(t, "<xml><MsgType>text</MsgType></xml>", string(got), fmt.Sprint(string(got), err))
 	other, _ := callback.NewCrypto(token, aesKey, "wwOTHER")
-	if _, err := other.Decrypt(r.MsgSignature, r.TimeStamp, r.Nonce, r.Encrypt); !errors.Is(err, callback.ErrReceiverMismatch) {
-		t.Fatalf("another receiver: %v", err)
-	}
-	if wecomtest.CallbackSignature(token, r.TimeStamp, r.Nonce, r.Encrypt) != r.MsgSignature {
-		t.Fatal("signature differs from WeCom's recipe")
-	}
-	if _, err := h.EncryptReply(nil, []byte("<xml/>"), "1", "2"); err == nil {
-		t.Fatal("nil event accepted")
-	}
+	_, err = other.Decrypt(r.MsgSignature, r.TimeStamp, r.Nonce, r.Encrypt)
+	require.ErrorIs(t, err, callback.ErrReceiverMismatch, "another receiver")
+	require.Equal(t, r.MsgSignature, wecomtest.CallbackSignature(token, r.TimeStamp, r.Nonce, r.Encrypt), "signature differs from WeCom's recipe")
+	_, err = h.EncryptReply(nil, []byte("<xml/>"), "1", "2")
+	require.Error(t, err, "nil event accepted")
 }
 
 // welcomeFn and tagFn stand for two helpers registered on one Handler (a
@@ -205,19 +185,6 @@ func (f *twoFns) register(h *callback.Handler, tagFirst bool) {
 	}
 	h.OnAddExternalContact(f.welcome)
 	h.OnAddExternalContact(f.tag)
-}
-
-// recv takes one value from ch, failing the test if none comes (a guard
-// against a hang, not a timing assertion).
-func recv[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatal("nothing arrived")
-		panic("unreachable")
-	}
 }
 
 // When one of two functions fails, the re-send runs only that one: the
@@ -297,13 +264,13 @@ func TestWorkersResendRunsOnlyTheFunctionsThatFailed(t *testing.T) {
 				res, err := p.Push(t.Context(), addEvent("wmQ"))
 				require.NoError(t, err)
 				require.Equal(t, "success", res.Body())
-				got := []string{recv(t, f.ran), recv(t, f.ran)}
+				got := []string{testkit.Recv(t, f.ran), testkit.Recv(t, f.ran)}
 				assert.ElementsMatch(t, []string{"welcome", "tag"}, got)
-				assert.ErrorContains(t, recv(t, failed), "tag service down") // the claim is released by now
+				assert.ErrorContains(t, testkit.Recv(t, failed), "tag service down") // the claim is released by now
 
 				_, err = p.Push(t.Context(), addEvent("wmQ")) // a re-send
 				require.NoError(t, err)
-				assert.Equal(t, "tag", recv(t, f.ran))
+				assert.Equal(t, "tag", testkit.Recv(t, f.ran))
 				require.NoError(t, h.Close(t.Context()))
 				assert.Equal(t, int32(1), f.welcomes.Load())
 				assert.Equal(t, int32(2), f.tags.Load())

@@ -44,6 +44,7 @@ func TestEnvelopeTime(t *testing.T) {
 }
 
 func TestAcquisitionEvents(t *testing.T) {
+	t.Parallel()
 	// 99485's open_profile sample.
 	e := parse[*callback.CustomerAcquisitionEvent](t, `<xml>
 	<SuiteId><![CDATA[ww4asffe99e54c0f4c]]></SuiteId>
@@ -102,6 +103,7 @@ func TestAcquisitionEvents(t *testing.T) {
 }
 
 func TestAuthorizationEvents(t *testing.T) {
+	t.Parallel()
 	// 101587's sample.
 	dp := parse[*callback.DataPermissionEvent](t, `<xml>
 	<SuiteId><![CDATA[ww4asffe99e54c0f4c]]></SuiteId>
@@ -136,6 +138,7 @@ func TestAuthorizationEvents(t *testing.T) {
 }
 
 func TestAuthorizationEventsDispatch(t *testing.T) {
+	t.Parallel()
 	h := newHandler(t, callback.WithReceiverID("ww4asffe99e54c0f4c"))
 	var got []string
 	h.OnDataPermission(func(_ context.Context, e *callback.DataPermissionEvent) error {
@@ -158,8 +161,39 @@ func TestAuthorizationEventsDispatch(t *testing.T) {
 	kinds := []string{"auth_data_permission", "expire_remind_data_permission", "approve_special_auth", "cancel_special_auth",
 		"customer_acquisition_permit_change", "agree_external_userid_migration"}
 	for _, k := range kinds {
-		_, err := p.Push(context.Background(), []byte(`<xml>`+suiteEnv+`<InfoType>`+k+`</InfoType><TimeStamp>5</TimeStamp><AuthType>x</AuthType></xml>`))
+		_, err := p.Push(t.Context(), []byte(`<xml>`+suiteEnv+`<InfoType>`+k+`</InfoType><TimeStamp>5</TimeStamp><AuthType>x</AuthType></xml>`))
 		require.NoError(t, err)
 	}
 	assert.Equal(t, kinds, got)
+}
+
+// The suite_ticket sample of doc 90628 has a space before the CDATA of
+// InfoType.
+const officialTicketSample = `<xml>
+	<SuiteId><![CDATA[ww4asffe99e54c0fxxxx]]></SuiteId>
+	<InfoType> <![CDATA[suite_ticket]]></InfoType>
+	<TimeStamp>1403610513</TimeStamp>
+	<SuiteTicket><![CDATA[asdfasfdasdfasdf]]></SuiteTicket>
+</xml>`
+
+func TestEnumElementsAreTrimmed(t *testing.T) {
+	t.Parallel()
+	ev, err := callback.ParseEvent([]byte(officialTicketSample))
+	require.NoError(t, err)
+	st, ok := ev.(*callback.SuiteTicketEvent)
+	require.True(t, ok, "parsed as %T (kind %q)", ev, ev.Header().Kind())
+	assert.Equal(t, callback.KindSuiteTicket, st.Kind())
+	assert.Equal(t, "asdfasfdasdfasdf", st.SuiteTicket)
+	assert.Equal(t, "ww4asffe99e54c0fxxxx", st.SuiteID)
+
+	ev, err = callback.ParseEvent([]byte("<xml><ToUserName> ww1 </ToUserName><MsgType>\n<![CDATA[event]]>\n</MsgType>" +
+		"<Event> change_external_chat</Event><ChangeType><![CDATA[update ]]></ChangeType><ChatId>c1</ChatId>" +
+		"<UpdateDetail> add_member </UpdateDetail><MemChangeList><Item> wm1 </Item></MemChangeList><Name> keeps spaces </Name></xml>"))
+	require.NoError(t, err)
+	chat, ok := ev.(*callback.ExternalChatEvent)
+	require.True(t, ok, "parsed as %T", ev)
+	assert.Equal(t, callback.ChangeChatUpdate, chat.ChangeType)
+	assert.Equal(t, callback.UpdateAddMember, chat.UpdateDetail)
+	assert.Equal(t, []string{"wm1"}, chat.MemChangeList)
+	assert.Equal(t, "ww1", chat.CorpID())
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // refOpen is a plain reading of the decrypt rules on an already decrypted
@@ -53,12 +55,9 @@ func FuzzDecrypt(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte, encrypt, ts, nonce string) {
 		// 1. arbitrary strings: no panic; errors are sentinels
 		_, err := c.Decrypt(c.Signature(ts, nonce, encrypt), ts, nonce, encrypt)
-		if err != nil && !isSentinel(err) {
-			t.Fatalf("non-sentinel error %v", err)
-		}
-		if _, err := c.Decrypt(encrypt, ts, nonce, encrypt); err == nil && len(encrypt) != 40 {
-			t.Fatal("accepted a malformed signature")
-		}
+		require.False(t, err != nil && !isSentinel(err), "non-sentinel error %v", err)
+		_, err = c.Decrypt(encrypt, ts, nonce, encrypt)
+		require.False(t, err == nil && len(encrypt) != 40, "accepted a malformed signature")
 		// 2. crafted plaintext, valid signature: must match the reference rules
 		raw = raw[:len(raw)/16*16]
 		if len(raw) > 4096 {
@@ -70,28 +69,20 @@ func FuzzDecrypt(f *testing.F) {
 		}
 		got, err := c.Decrypt(c.Signature(ts, nonce, enc), ts, nonce, enc)
 		want, werr := refOpen(append([]byte(nil), raw...), vReceiveID)
-		if !errors.Is(err, werr) && !(werr == ErrBadCiphertext && errors.Is(err, ErrBadCiphertext)) {
-			t.Fatalf("err %v, reference %v", err, werr)
-		}
-		if err == nil && !bytes.Equal(got, want) {
-			t.Fatalf("got %q, reference %q", got, want)
-		}
+		require.True(t, errors.Is(err, werr) || (werr == ErrBadCiphertext && errors.Is(err, ErrBadCiphertext)), "err %v, reference %v", err, werr)
+		require.False(t, err == nil && !bytes.Equal(got, want), "got %q, reference %q", got, want)
 		// 3. whatever decrypts must also parse or fail cleanly
 		if err == nil {
 			_, _ = ParseEvent(got)
 		}
 		// 4. round trip of the raw bytes as a message
 		e2, s2, err := c.Encrypt(raw, ts, nonce)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		back, err := c.Decrypt(s2, ts, nonce, e2)
-		if err != nil || !bytes.Equal(back, raw) {
-			t.Fatalf("round trip: %v", err)
-		}
-		if _, err := base64.StdEncoding.DecodeString(e2); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "round trip")
+		require.Equal(t, raw, back, "round trip: %v", err)
+		_, err = base64.StdEncoding.DecodeString(e2)
+		require.NoError(t, err)
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,7 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -33,9 +38,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func newHandler(t *testing.T, opts ...callback.Option) *callback.Handler {
 	t.Helper()
 	h, err := callback.NewHandler(token, aesKey, append([]callback.Option{callback.WithLogger(quiet)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = h.Close(context.Background()) })
 	return h
 }
@@ -56,21 +59,16 @@ func addEvent(ext string) []byte {
 
 func TestNewHandlerRequiresReceiverConfig(t *testing.T) {
 	t.Parallel()
-	if _, err := callback.NewHandler(token, aesKey); !errors.Is(err, callback.ErrNoReceiverCheck) {
-		t.Fatalf("no receiver option: %v", err)
-	}
-	if _, err := callback.NewHandler(token, aesKey, callback.WithReceiverID("")); err == nil {
-		t.Fatal("empty receiver id accepted")
-	}
-	if _, err := callback.NewHandler(token, "bad", callback.WithReceiverID(corpID)); !errors.Is(err, callback.ErrInvalidAESKey) {
-		t.Fatalf("bad key: %v", err)
-	}
-	if _, err := callback.NewHandler(token, aesKey, callback.InsecureSkipReceiverCheck()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := callback.NewHandler(token, aesKey, callback.WithReceiverID(corpID), callback.WithWorkers(0, 1)); err == nil {
-		t.Fatal("zero workers accepted")
-	}
+	_, err := callback.NewHandler(token, aesKey)
+	require.ErrorIs(t, err, callback.ErrNoReceiverCheck, "no receiver option")
+	_, err = callback.NewHandler(token, aesKey, callback.WithReceiverID(""))
+	require.Error(t, err, "empty receiver id accepted")
+	_, err = callback.NewHandler(token, "bad", callback.WithReceiverID(corpID))
+	require.ErrorIs(t, err, callback.ErrInvalidAESKey, "bad key")
+	_, err = callback.NewHandler(token, aesKey, callback.InsecureSkipReceiverCheck())
+	require.NoError(t, err)
+	_, err = callback.NewHandler(token, aesKey, callback.WithReceiverID(corpID), callback.WithWorkers(0, 1))
+	require.Error(t, err, "zero workers accepted")
 }
 
 func TestURLVerificationOfficialVector(t *testing.T) {
@@ -80,25 +78,18 @@ func TestURLVerificationOfficialVector(t *testing.T) {
 		"P9nAzCzyDtyTWESHep1vC5X9xho%2FqYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp%2B4RPcs8TgAE7OaBO%2BFZXvnaqQ%3D%3D"
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
-	if rec.Code != 200 || rec.Body.String() != "1616140317555161061" {
-		t.Fatalf("%d %q", rec.Code, rec.Body.String())
-	}
+	require.Equal(t, 200, rec.Code, "%d %q", rec.Code, rec.Body.String())
+	require.Equal(t, "1616140317555161061", rec.Body.String(), "%d %q", rec.Code, rec.Body.String())
 	// bare plaintext: exactly the bytes, no quotes, BOM or newline
-	if !bytes.Equal(rec.Body.Bytes(), []byte("1616140317555161061")) {
-		t.Fatal("body is not bare")
-	}
+	require.Equal(t, []byte("1616140317555161061"), rec.Body.Bytes(), "body is not bare")
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, strings.Replace(target, "5c45", "5c46", 1), nil))
-	if rec.Code != http.StatusForbidden {
-		t.Fatalf("bad signature: %d", rec.Code)
-	}
+	require.Equal(t, http.StatusForbidden, rec.Code, "bad signature")
 	// receiver mismatch: a handler for another corp refuses the same request
 	other := newHandler(t, callback.WithReceiverID("wwOTHER"))
 	rec = httptest.NewRecorder()
 	other.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
-	if rec.Code != http.StatusForbidden {
-		t.Fatalf("receiver mismatch: %d", rec.Code)
-	}
+	require.Equal(t, http.StatusForbidden, rec.Code, "receiver mismatch")
 }
 
 func TestPostOfficialVector(t *testing.T) {
@@ -109,12 +100,11 @@ func TestPostOfficialVector(t *testing.T) {
 	body := `<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName><Encrypt><![CDATA[RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q==]]></Encrypt><AgentID><![CDATA[218]]></AgentID></xml>`
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cb?msg_signature=477715d11cdb4164915debcba66cb864d751f3e6&timestamp=1409659813&nonce=1372623149", strings.NewReader(body)))
-	if rec.Code != 200 || rec.Body.String() != "success" {
-		t.Fatalf("%d %q", rec.Code, rec.Body.String())
-	}
-	if got == nil || got.Content != "hello" || got.ReceiveID != corpID {
-		t.Fatalf("%+v", got)
-	}
+	require.Equal(t, 200, rec.Code, "%d %q", rec.Code, rec.Body.String())
+	require.Equal(t, "success", rec.Body.String(), "%d %q", rec.Code, rec.Body.String())
+	require.NotNil(t, got)
+	require.Equal(t, "hello", got.Content, "%+v", got)
+	require.Equal(t, corpID, got.ReceiveID, "%+v", got)
 }
 
 func TestPushAddExternalContactEndToEnd(t *testing.T) {
@@ -131,16 +121,15 @@ func TestPushAddExternalContactEndToEnd(t *testing.T) {
 	var others atomic.Int32
 	h.OnExternalContact(func(context.Context, *callback.ExternalContactEvent) error { others.Add(1); return nil }, callback.ChangeDelFollowUser)
 	_, p := serve(t, h, corpID)
-	res, err := p.Push(context.Background(), addEvent("wmA"))
-	if err != nil || res.Body() != "success" {
-		t.Fatalf("%+v %v", res, err)
-	}
-	if len(got) != 1 || got[0].ExternalUserID != "wmA" || got[0].State != "channel-a" || got[0].WelcomeCode != "WELCOME" || got[0].UserID != "zhangsan" {
-		t.Fatalf("%+v", got)
-	}
-	if others.Load() != 0 {
-		t.Fatal("del_follow_user handler ran for add_external_contact")
-	}
+	res, err := p.Push(t.Context(), addEvent("wmA"))
+	require.NoError(t, err, "%+v", res)
+	require.Equal(t, "success", res.Body(), "%+v %v", res, err)
+	require.Len(t, got, 1)
+	require.Equal(t, "wmA", got[0].ExternalUserID, "%+v", got)
+	require.Equal(t, "channel-a", got[0].State, "%+v", got)
+	require.Equal(t, "WELCOME", got[0].WelcomeCode, "%+v", got)
+	require.Equal(t, "zhangsan", got[0].UserID, "%+v", got)
+	require.Equal(t, int32(0), others.Load(), "del_follow_user handler ran for add_external_contact")
 }
 
 func TestBadRequestsAreRefusedWithoutCallingHandlers(t *testing.T) {
@@ -158,9 +147,7 @@ func TestBadRequestsAreRefusedWithoutCallingHandlers(t *testing.T) {
 	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { calls.Add(1); return nil })
 	p := wecomtest.NewPusher("", token, aesKey, corpID)
 	body, q, err := p.Envelope(addEvent("x"), "1700000000", "42")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	post := func(query url.Values, b []byte) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cb?"+query.Encode(), bytes.NewReader(b)))
@@ -175,59 +162,44 @@ func TestBadRequestsAreRefusedWithoutCallingHandlers(t *testing.T) {
 		return c
 	}
 	badSig := with("msg_signature", strings.Repeat("a", 40))
-	if rec := post(badSig, body); rec.Code != http.StatusForbidden && rec.Code != http.StatusUnauthorized {
-		t.Errorf("bad signature: %d", rec.Code)
-	}
-	if rec := post(with("nonce", "43"), body); rec.Code != http.StatusForbidden {
-		t.Errorf("tampered nonce: %d", rec.Code)
-	}
+	rec := post(badSig, body)
+	assert.False(t, rec.Code != http.StatusForbidden && rec.Code != http.StatusUnauthorized, "bad signature: %d", rec.Code)
+	rec = post(with("nonce", "43"), body)
+	assert.Equal(t, http.StatusForbidden, rec.Code, "tampered nonce")
 	// plaintext body, signed over an empty Encrypt: refused, never parsed
 	plain := addEvent("plain")
-	if rec := post(with("msg_signature", wecomtest.CallbackSignature(token, "1700000000", "42", "")), plain); rec.Code != http.StatusBadRequest {
-		t.Errorf("plaintext body: %d", rec.Code)
-	}
+	rec = post(with("msg_signature", wecomtest.CallbackSignature(token, "1700000000", "42", "")), plain)
+	assert.Equal(t, http.StatusBadRequest, rec.Code, "plaintext body")
 	logMu.Lock()
-	if !strings.Contains(logs.String(), callback.ErrMissingEncrypt.Error()) {
-		t.Errorf("plaintext body not refused as such: %s", logs.String())
-	}
+	assert.Contains(t, logs.String(), callback.ErrMissingEncrypt.Error(), "plaintext body not refused as such")
 	logMu.Unlock()
-	if rec := post(q, []byte("<xml><Encrypt>")); rec.Code != http.StatusBadRequest {
-		t.Errorf("malformed XML: %d", rec.Code)
-	}
+	rec = post(q, []byte("<xml><Encrypt>"))
+	assert.Equal(t, http.StatusBadRequest, rec.Code, "malformed XML")
 	// malformed ciphertext with a valid signature
 	junk := "AAAA"
-	if rec := post(with("msg_signature", wecomtest.CallbackSignature(token, "1700000000", "42", junk)), []byte("<xml><Encrypt>"+junk+"</Encrypt></xml>")); rec.Code != http.StatusBadRequest {
-		t.Errorf("malformed ciphertext: %d", rec.Code)
-	}
+	rec = post(with("msg_signature", wecomtest.CallbackSignature(token, "1700000000", "42", junk)), []byte("<xml><Encrypt>"+junk+"</Encrypt></xml>"))
+	assert.Equal(t, http.StatusBadRequest, rec.Code, "malformed ciphertext")
 	// decrypts to something that is not XML
 	enc, _ := p.Encrypt([]byte("<xml><A></B></xml>"))
-	if rec := post(with("msg_signature", wecomtest.CallbackSignature(token, "1700000000", "42", enc)), []byte("<xml><Encrypt>"+enc+"</Encrypt></xml>")); rec.Code != http.StatusBadRequest {
-		t.Errorf("malformed inner XML: %d", rec.Code)
-	}
+	rec = post(with("msg_signature", wecomtest.CallbackSignature(token, "1700000000", "42", enc)), []byte("<xml><Encrypt>"+enc+"</Encrypt></xml>"))
+	assert.Equal(t, http.StatusBadRequest, rec.Code, "malformed inner XML")
 	big := append([]byte("<xml><Encrypt>"), bytes.Repeat([]byte("A"), callback.MaxBodySize)...)
-	if rec := post(q, big); rec.Code != http.StatusRequestEntityTooLarge {
-		t.Errorf("big body: %d", rec.Code)
-	}
-	if rec := post(url.Values{}, body); rec.Code != http.StatusBadRequest {
-		t.Errorf("no query: %d", rec.Code)
-	}
+	rec = post(q, big)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code, "big body")
+	rec = post(url.Values{}, body)
+	assert.Equal(t, http.StatusBadRequest, rec.Code, "no query")
 	// another corp's receiveid, correctly signed and encrypted
 	p2 := wecomtest.NewPusher("", token, aesKey, "wwOTHERCORP")
 	body2, q2, _ := p2.Envelope(addEvent("y"), "1700000000", "42")
-	if rec := post(q2, body2); rec.Code != http.StatusForbidden {
-		t.Errorf("receiver mismatch: %d", rec.Code)
-	}
-	rec := httptest.NewRecorder()
+	rec = post(q2, body2)
+	assert.Equal(t, http.StatusForbidden, rec.Code, "receiver mismatch")
+	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPut, "/cb", nil))
-	if rec.Code != http.StatusMethodNotAllowed {
-		t.Errorf("PUT: %d", rec.Code)
-	}
-	if calls.Load() != 0 {
-		t.Fatalf("handlers ran %d times for refused requests", calls.Load())
-	}
-	if rec := post(q, body); rec.Code != 200 || calls.Load() != 1 {
-		t.Fatalf("the good request: %d, %d calls", rec.Code, calls.Load())
-	}
+	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code, "PUT")
+	require.Equal(t, int32(0), calls.Load(), "handlers ran %d times for refused requests", calls.Load())
+	rec = post(q, body)
+	require.Equal(t, 200, rec.Code, "the good request: %d, %d calls", rec.Code, calls.Load())
+	require.Equal(t, int32(1), calls.Load(), "the good request: %d, %d calls", rec.Code, calls.Load())
 }
 
 func TestTimestampWindowRejectsReplays(t *testing.T) {
@@ -245,13 +217,9 @@ func TestTimestampWindowRejectsReplays(t *testing.T) {
 		body, q, _ := p.Envelope(addEvent(strconv.FormatInt(tc.ts, 10)), strconv.FormatInt(tc.ts, 10), "1")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cb?"+q.Encode(), bytes.NewReader(body)))
-		if rec.Code != tc.want {
-			t.Errorf("ts %d: %d", tc.ts, rec.Code)
-		}
+		assert.Equal(t, tc.want, rec.Code, "ts %d: %d", tc.ts, rec.Code)
 	}
-	if calls.Load() != 1 {
-		t.Fatal(calls.Load())
-	}
+	require.Equal(t, int32(1), calls.Load())
 }
 
 func TestReceiverSetAndFunc(t *testing.T) {
@@ -266,12 +234,9 @@ func TestReceiverSetAndFunc(t *testing.T) {
 		body, q, _ := p.Envelope([]byte("<xml><InfoType>x</InfoType><AuthCorpId>"+id+"</AuthCorpId></xml>"), "1", "2")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cb?"+q.Encode(), bytes.NewReader(body)))
-		if (rec.Code == 200) != ok {
-			t.Errorf("%s: %d", id, rec.Code)
-		}
-		if _, got := seen.Load(id); got != ok {
-			t.Errorf("%s: handled %v", id, got)
-		}
+		assert.Equal(t, ok, rec.Code == 200, "%s: %d", id, rec.Code)
+		_, got := seen.Load(id)
+		assert.Equal(t, ok, got, "%s: handled", id)
 	}
 }
 
@@ -286,15 +251,12 @@ func TestCommandEventsDispatch(t *testing.T) {
 	})
 	_, p := serve(t, h, "suite1")
 	at := time.Unix(1700000000, 0)
-	if _, err := p.Push(context.Background(), wecomtest.SuiteTicketXML("suite1", "TICKET", at)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Push(context.Background(), wecomtest.CreateAuthXML("suite1", "AUTH", "st", at)); err != nil {
-		t.Fatal(err)
-	}
-	if ticket != "TICKET" || code != "AUTH/st" {
-		t.Fatalf("%q %q", ticket, code)
-	}
+	_, err := p.Push(t.Context(), wecomtest.SuiteTicketXML("suite1", "TICKET", at))
+	require.NoError(t, err)
+	_, err = p.Push(t.Context(), wecomtest.CreateAuthXML("suite1", "AUTH", "st", at))
+	require.NoError(t, err)
+	require.Equal(t, "TICKET", ticket, "%q %q", ticket, code)
+	require.Equal(t, "AUTH/st", code, "%q %q", ticket, code)
 }
 
 func TestUnknownEventsReachDefaultRaw(t *testing.T) {
@@ -309,13 +271,11 @@ func TestUnknownEventsReachDefaultRaw(t *testing.T) {
 	})
 	_, p := serve(t, h, corpID)
 	x := "<xml><ToUserName>c</ToUserName><MsgType>event</MsgType><Event>something_new</Event><Foo>1</Foo></xml>"
-	res, err := p.Push(context.Background(), []byte(x))
-	if err != nil || res.Status() != 200 {
-		t.Fatal(res, err)
-	}
-	if raw != x || !typed {
-		t.Fatalf("%q %v", raw, typed)
-	}
+	res, err := p.Push(t.Context(), []byte(x))
+	require.NoError(t, err, fmt.Sprint(res, err))
+	require.Equal(t, 200, res.Status(), fmt.Sprint(res, err))
+	require.Equal(t, x, raw, "%q %v", raw, typed)
+	require.True(t, typed, "%q", raw)
 }
 
 // pushUntilOK pushes plaintext again and again (one attempt each) until it
@@ -330,11 +290,30 @@ func pushUntilOK(t *testing.T, p *wecomtest.Pusher, plaintext []byte) *wecomtest
 		if err == nil {
 			return res
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never acknowledged: %+v %v", res, err)
-		}
+		require.False(t, time.Now().After(deadline), "never acknowledged: %+v %v", res, err)
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// giveUpWhileRunning delivers plaintext once and gives up waiting for the
+// answer (as WeCom does after 5 s) as soon as running is closed, that is
+// while the handler still runs: what a slow handler looks like to WeCom,
+// without a race between a sleep and a timeout. It returns the delivery's
+// error.
+func giveUpWhileRunning(t *testing.T, p *wecomtest.Pusher, plaintext []byte, running <-chan struct{}) error {
+	t.Helper()
+	q := *p
+	q.Attempts = 1
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := q.Push(ctx, plaintext)
+		done <- err
+	}()
+	testkit.Recv(t, running)
+	cancel()
+	return testkit.Recv(t, done)
 }
 
 // WeCom re-sends a push that was answered late; the handler runs once. The
@@ -343,37 +322,33 @@ func pushUntilOK(t *testing.T, p *wecomtest.Pusher, plaintext []byte) *wecomtest
 func TestDedupOfLateAnswerResends(t *testing.T) {
 	t.Parallel()
 	h := newHandler(t, callback.WithReceiverID(corpID))
+	running, release := make(chan struct{}), make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(unblock) // before the server's Close, which waits for the request
 	var calls atomic.Int32
 	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error {
 		if calls.Add(1) == 1 {
-			time.Sleep(150 * time.Millisecond) // slower than the pusher's patience
+			close(running)
+			<-release // slower than the pusher's patience
 		}
 		return nil
 	})
 	_, p := serve(t, h, corpID)
-	p.Timeout = 50 * time.Millisecond
-	res, _ := p.Push(context.Background(), addEvent("dup"))
-	if len(res.Attempts) < 2 {
-		t.Fatalf("expected a re-send, got %+v", res.Attempts)
+	p.Attempts = 1
+	require.Error(t, giveUpWhileRunning(t, p, addEvent("dup"), running), "the first delivery was answered")
+	for i := range 2 {
+		res, err := p.Push(t.Context(), addEvent("dup"))
+		require.Error(t, err, "re-send %d during the first run was acknowledged", i+1)
+		require.Equal(t, http.StatusServiceUnavailable, res.Status(), "re-send %d during the first run: %q", i+1, res.Body())
 	}
-	for _, a := range res.Attempts[1:] {
-		if a.Err == nil && a.Status != http.StatusServiceUnavailable {
-			t.Fatalf("re-send during the first run answered %d %q", a.Status, a.Body)
-		}
-	}
-	if res := pushUntilOK(t, p, addEvent("dup")); res.Body() != "success" {
-		t.Fatalf("%+v", res)
-	}
-	if calls.Load() != 1 {
-		t.Fatalf("handler ran %d times", calls.Load())
-	}
+	unblock()
+	res := pushUntilOK(t, p, addEvent("dup"))
+	require.Equal(t, "success", res.Body(), "%+v", res)
+	require.Equal(t, int32(1), calls.Load(), "handler runs")
 	// a different event in the same second is not a duplicate
-	if _, err := p.Push(context.Background(), addEvent("other")); err != nil {
-		t.Fatal(err)
-	}
-	if calls.Load() != 2 {
-		t.Fatalf("distinct event deduplicated: %d", calls.Load())
-	}
+	_, err := p.Push(t.Context(), addEvent("other"))
+	require.NoError(t, err)
+	require.Equal(t, int32(2), calls.Load(), "distinct event deduplicated")
 }
 
 // Synchronous mode: a re-send that finds the first delivery still running
@@ -381,32 +356,38 @@ func TestDedupOfLateAnswerResends(t *testing.T) {
 // later re-send is handled again and the event is not lost.
 func TestSyncResendWhileFirstRunIsPending(t *testing.T) {
 	t.Parallel()
-	var hooked atomic.Int32
+	hooked := make(chan error, 4)
 	h := newHandler(t, callback.WithReceiverID(corpID),
-		callback.WithErrorHook(func(context.Context, callback.Event, error) { hooked.Add(1) }))
+		callback.WithErrorHook(func(_ context.Context, _ callback.Event, err error) { hooked <- err }))
+	running, release := make(chan struct{}), make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(unblock) // before the server's Close, which waits for the request
 	var calls atomic.Int32
 	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error {
 		if calls.Add(1) == 1 {
-			time.Sleep(200 * time.Millisecond) // WeCom gives up on this attempt
+			close(running)
+			<-release // WeCom gives up on this attempt meanwhile
 			return errors.New("database down")
 		}
 		return nil
 	})
 	_, p := serve(t, h, corpID)
-	p.Timeout = 50 * time.Millisecond
-	p.Attempts = 2
-	res, err := p.Push(context.Background(), addEvent("slow-fail"))
-	if err == nil || res.OK {
-		t.Fatalf("a re-send was acknowledged while the first run was pending: %+v", res.Attempts)
-	}
-	if len(res.Attempts) != 2 || res.Attempts[0].Err == nil || res.Attempts[1].Status != http.StatusServiceUnavailable {
-		t.Fatalf("%+v", res.Attempts)
-	}
+	p.Attempts = 1
+	require.Error(t, giveUpWhileRunning(t, p, addEvent("slow-fail"), running), "the first delivery was answered")
+	res, err := p.Push(t.Context(), addEvent("slow-fail"))
+	require.Error(t, err, "a re-send was acknowledged while the first run was pending: %+v", res.Attempts)
+	require.False(t, res.OK, "a re-send was acknowledged while the first run was pending: %+v", res.Attempts)
+	require.Equal(t, http.StatusServiceUnavailable, res.Status(), "%+v", res.Attempts)
+	require.Equal(t, int32(1), calls.Load(), "the re-send ran the handler while the first run was pending")
 	// WeCom keeps re-sending; once the first run failed, the event is handled again
+	unblock()
 	pushUntilOK(t, p, addEvent("slow-fail"))
-	if calls.Load() != 2 || hooked.Load() != 1 {
-		t.Fatalf("calls %d, hooks %d", calls.Load(), hooked.Load())
-	}
+	require.Equal(t, int32(2), calls.Load(), "handler runs")
+	// The first run's failure reaches the error hook once. The claim is
+	// released before the hook is called, so the re-send may have been
+	// handled first: wait for the hook rather than count it now.
+	require.ErrorContains(t, testkit.Recv(t, hooked), "database down")
+	require.Empty(t, hooked, "error hook calls after the first")
 }
 
 // Worker mode: the first delivery was acknowledged when queued, so a re-send
@@ -428,20 +409,16 @@ func TestWorkersAcknowledgeResendWhilePending(t *testing.T) {
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
 	for i := range 2 {
-		if res, err := p.Push(context.Background(), addEvent("queued")); err != nil || res.Body() != "success" {
-			t.Fatalf("delivery %d: %+v %v", i+1, res, err)
-		}
+		res, err := p.Push(context.Background(), addEvent("queued"))
+		require.NoError(t, err, "delivery %d: %+v", i+1, res)
+		require.Equal(t, "success", res.Body(), "delivery %d: %+v %v", i+1, res, err)
 		if i == 0 {
 			<-started
 		}
 	}
 	unblock()
-	if err := h.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if calls.Load() != 1 {
-		t.Fatalf("calls %d", calls.Load())
-	}
+	require.NoError(t, h.Close(context.Background()))
+	require.Equal(t, int32(1), calls.Load(), "calls")
 }
 
 // A failed handler releases its claim: the re-send is processed again.
@@ -458,17 +435,16 @@ func TestFailedHandlerIsRetried(t *testing.T) {
 		return nil
 	})
 	_, p := serve(t, h, corpID)
-	res, err := p.Push(context.Background(), addEvent("retry"))
-	if err != nil || len(res.Attempts) != 2 || res.Attempts[0].Status != 500 {
-		t.Fatalf("%+v %v", res, err)
-	}
-	if calls.Load() != 2 || hooked.Load() != 1 {
-		t.Fatalf("calls %d hooks %d", calls.Load(), hooked.Load())
-	}
+	res, err := p.Push(t.Context(), addEvent("retry"))
+	require.NoError(t, err, "%+v", res)
+	require.Len(t, res.Attempts, 2, "%+v %v", res, err)
+	require.Equal(t, 500, res.Attempts[0].Status, "%+v %v", res, err)
+	require.Equal(t, int32(2), calls.Load(), "calls %d hooks %d", calls.Load(), hooked.Load())
+	require.Equal(t, int32(1), hooked.Load(), "calls %d hooks %d", calls.Load(), hooked.Load())
 	// now done: a further re-send is a duplicate
-	if _, err := p.Push(context.Background(), addEvent("retry")); err != nil || calls.Load() != 2 {
-		t.Fatalf("after success: %d %v", calls.Load(), err)
-	}
+	_, err = p.Push(t.Context(), addEvent("retry"))
+	require.NoError(t, err, "after success: %d", calls.Load())
+	require.Equal(t, int32(2), calls.Load(), "after success: %d %v", calls.Load(), err)
 }
 
 func TestPanickingHandlerIsAFailure(t *testing.T) {
@@ -477,10 +453,8 @@ func TestPanickingHandlerIsAFailure(t *testing.T) {
 	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { panic("boom") })
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
-	res, _ := p.Push(context.Background(), addEvent("panic"))
-	if res.Status() != 500 {
-		t.Fatal(res.Status())
-	}
+	res, _ := p.Push(t.Context(), addEvent("panic"))
+	require.Equal(t, 500, res.Status())
 }
 
 func TestClosedSyncHandlerRefuses(t *testing.T) {
@@ -490,13 +464,10 @@ func TestClosedSyncHandlerRefuses(t *testing.T) {
 	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { calls.Add(1); return nil })
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
-	if err := h.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	res, _ := p.Push(context.Background(), addEvent("closed"))
-	if res.Status() != http.StatusServiceUnavailable || calls.Load() != 0 {
-		t.Fatalf("%d, %d calls", res.Status(), calls.Load())
-	}
+	require.NoError(t, h.Close(t.Context()))
+	res, _ := p.Push(t.Context(), addEvent("closed"))
+	require.Equal(t, http.StatusServiceUnavailable, res.Status(), "%d, %d calls", res.Status(), calls.Load())
+	require.Equal(t, int32(0), calls.Load(), "%d, %d calls", res.Status(), calls.Load())
 }
 
 func TestWithoutDedup(t *testing.T) {
@@ -506,13 +477,10 @@ func TestWithoutDedup(t *testing.T) {
 	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { calls.Add(1); return nil })
 	_, p := serve(t, h, corpID)
 	for range 2 {
-		if _, err := p.Push(context.Background(), addEvent("same")); err != nil {
-			t.Fatal(err)
-		}
+		_, err := p.Push(t.Context(), addEvent("same"))
+		require.NoError(t, err)
 	}
-	if calls.Load() != 2 {
-		t.Fatal(calls.Load())
-	}
+	require.Equal(t, int32(2), calls.Load())
 }
 
 // Dedup through a shared store: two handlers (two instances) see one event once.
@@ -528,15 +496,11 @@ func TestDedupSharedStore(t *testing.T) {
 	_, p1 := serve(t, h1, corpID)
 	_, p2 := serve(t, h2, corpID)
 	ev := addEvent("shared")
-	if _, err := p1.Push(context.Background(), ev); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p2.Push(context.Background(), ev); err != nil {
-		t.Fatal(err)
-	}
-	if calls.Load() != 1 {
-		t.Fatal(calls.Load())
-	}
+	_, err := p1.Push(t.Context(), ev)
+	require.NoError(t, err)
+	_, err = p2.Push(t.Context(), ev)
+	require.NoError(t, err)
+	require.Equal(t, int32(1), calls.Load())
 }
 
 func TestWorkersAnswerBeforeSlowHandlers(t *testing.T) {
@@ -564,37 +528,27 @@ func TestWorkersAnswerBeforeSlowHandlers(t *testing.T) {
 	p.Attempts = 1
 	// 1st: taken by the worker, which blocks; answered at once
 	t0 := time.Now()
-	if res, err := p.Push(context.Background(), addEvent("fail")); err != nil || res.Body() != "success" {
-		t.Fatal(res, err)
-	}
+	res, err := p.Push(context.Background(), addEvent("fail"))
+	require.NoError(t, err, fmt.Sprint(res, err))
+	require.Equal(t, "success", res.Body(), fmt.Sprint(res, err))
 	<-started
 	// 2nd: waits in the queue (size 1); answered at once
-	if res, err := p.Push(context.Background(), addEvent("b")); err != nil || res.Body() != "success" {
-		t.Fatal(res, err)
-	}
-	if time.Since(t0) > 500*time.Millisecond {
-		t.Fatal("answers waited for the handler")
-	}
+	res, err = p.Push(context.Background(), addEvent("b"))
+	require.NoError(t, err, fmt.Sprint(res, err))
+	require.Equal(t, "success", res.Body(), fmt.Sprint(res, err))
+	require.LessOrEqual(t, time.Since(t0), 500*time.Millisecond, "answers waited for the handler")
 	// 3rd: queue full -> 503, so WeCom re-sends later
-	res, _ := p.Push(context.Background(), addEvent("c"))
-	if res.Status() != http.StatusServiceUnavailable {
-		t.Fatalf("queue full: %d", res.Status())
-	}
+	res, _ = p.Push(context.Background(), addEvent("c"))
+	require.Equal(t, http.StatusServiceUnavailable, res.Status(), "queue full")
 	unblock()
-	if err := h.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if calls.Load() != 2 {
-		t.Fatalf("calls %d", calls.Load())
-	}
-	if e, _ := hookErr.Load().(error); e == nil || !strings.Contains(e.Error(), "slow failure") {
-		t.Fatalf("hook: %v", e)
-	}
+	require.NoError(t, h.Close(context.Background()))
+	require.Equal(t, int32(2), calls.Load(), "calls")
+	e, _ := hookErr.Load().(error)
+	require.Error(t, e, "hook")
+	require.Contains(t, e.Error(), "slow failure", "hook: %v", e)
 	// a closed handler refuses pushes
 	res, _ = p.Push(context.Background(), addEvent("c"))
-	if res.Status() != http.StatusServiceUnavailable {
-		t.Fatalf("after close: %d", res.Status())
-	}
+	require.Equal(t, http.StatusServiceUnavailable, res.Status(), "after close")
 	// the claims of the event refused for a full queue, of the failed one and
 	// of the refusals after Close were released: another instance sharing the
 	// store handles those events; the one handled is a duplicate there
@@ -607,16 +561,16 @@ func TestWorkersAnswerBeforeSlowHandlers(t *testing.T) {
 	_, p2 := serve(t, h2, corpID)
 	p2.Attempts = 1
 	for _, ext := range []string{"c", "fail", "b"} {
-		if res, err := p2.Push(context.Background(), addEvent(ext)); err != nil || res.Body() != "success" {
-			t.Fatalf("%s on the second instance: %+v %v", ext, res, err)
-		}
+		res, err := p2.Push(context.Background(), addEvent(ext))
+		require.NoError(t, err, "%s on the second instance: %+v", ext, res)
+		require.Equal(t, "success", res.Body(), "%s on the second instance: %+v %v", ext, res, err)
 	}
 	_, c := handled.Load("c")
 	_, f := handled.Load("fail")
 	_, b := handled.Load("b")
-	if !c || !f || b {
-		t.Fatalf("second instance handled c %v, fail %v, b %v; want true, true, false", c, f, b)
-	}
+	require.True(t, c, "second instance handled c %v, fail %v, b %v; want true, true, false", c, f, b)
+	require.True(t, f, "second instance handled c %v, fail %v, b %v; want true, true, false", c, f, b)
+	require.False(t, b, "second instance handled c %v, fail %v, b %v; want true, true, false", c, f, b)
 }
 
 func TestStatusCode(t *testing.T) {
@@ -625,9 +579,8 @@ func TestStatusCode(t *testing.T) {
 		nil: 200, callback.ErrBadSignature: 403, callback.ErrReceiverMismatch: 403, callback.ErrStaleTimestamp: 403,
 		callback.ErrBadPadding: 400, callback.ErrMissingEncrypt: 400, callback.ErrBadXML: 400, callback.ErrQueueFull: 503,
 	} {
-		if got := callback.StatusCode(err); got != want {
-			t.Errorf("%v: %d", err, got)
-		}
+		got := callback.StatusCode(err)
+		assert.Equal(t, want, got, "%v: %d", err, got)
 	}
 }
 
@@ -641,26 +594,20 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		return buf.Write(b)
 	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h, err := callback.NewHandler(token, aesKey, callback.WithReceiverID(corpID), callback.WithLogger(logger))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { return errors.New("fail") })
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
-	_, _ = p.Push(context.Background(), addEvent("secret-customer"))
+	_, _ = p.Push(t.Context(), addEvent("secret-customer"))
 	_, p2 := serve(t, h, "wwOTHER")
 	p2.Attempts = 1
-	_, _ = p2.Push(context.Background(), addEvent("x"))
+	_, _ = p2.Push(t.Context(), addEvent("x"))
 	mu.Lock()
 	defer mu.Unlock()
 	s := buf.String()
-	if !strings.Contains(s, "handler failed") {
-		t.Fatalf("no failure log: %s", s)
-	}
+	require.Contains(t, s, "handler failed", "no failure log")
 	for _, secret := range []string{token, aesKey, "secret-customer", "WELCOME"} {
-		if strings.Contains(s, secret) {
-			t.Fatalf("log contains %q: %s", secret, s)
-		}
+		require.NotContains(t, s, secret, "log contains")
 	}
 }
 
@@ -684,26 +631,20 @@ func TestPusherKeepsTheURLQuery(t *testing.T) {
 	p := wecomtest.NewPusher(srv.URL+"/cb?tenant=a", token, aesKey, corpID)
 	p.Client = srv.Client()
 	p.Attempts = 1
-	if res, err := p.Push(context.Background(), addEvent("q")); err != nil || calls.Load() != 1 {
-		t.Fatalf("%+v %v, %d calls", res, err, calls.Load())
-	}
+	pushed, err := p.Push(context.Background(), addEvent("q"))
+	require.NoError(t, err, "%+v", pushed)
+	require.Equal(t, int32(1), calls.Load(), "calls")
 	u, err := p.VerifyURL("5927460289013")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res, err := srv.Client().Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != 200 || string(b) != "5927460289013" {
-		t.Fatalf("URL check: %d %q", res.StatusCode, b)
-	}
+	require.Equal(t, 200, res.StatusCode, "URL check: %d %q", res.StatusCode, b)
+	require.Equal(t, "5927460289013", string(b), "URL check: %d %q", res.StatusCode, b)
 	for _, k := range []string{"POST a", "GET a"} {
-		if _, ok := tenants.Load(k); !ok {
-			t.Fatalf("%s: the URL's own query was lost", k)
-		}
+		_, ok := tenants.Load(k)
+		require.True(t, ok, "%s: the URL's own query was lost", k)
 	}
 }
 
@@ -717,9 +658,8 @@ func TestNewHandlerRefusesContradictoryOptions(t *testing.T) {
 		"without dedup, then a dedup store": {callback.WithoutDedup(),
 			callback.WithDedupStore(wecom.NewMemoryStore(), time.Minute)},
 	} {
-		if _, err := callback.NewHandler(token, aesKey, append(opts, callback.WithReceiverID(corpID))...); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
+		_, err := callback.NewHandler(token, aesKey, append(opts, callback.WithReceiverID(corpID))...)
+		assert.Error(t, err, "%s: accepted", name)
 	}
 }
 
@@ -744,12 +684,8 @@ func TestTimestampWindowMustNotOutlastDedup(t *testing.T) {
 		{"no dedup", []callback.Option{callback.WithoutDedup(), callback.WithTimestampWindow(time.Hour)}, true},
 	} {
 		_, err := callback.NewHandler(token, aesKey, append(tc.opts, callback.WithReceiverID(corpID))...)
-		if (err == nil) != tc.ok {
-			t.Errorf("%s: %v", tc.name, err)
-		}
-		if err != nil && !strings.Contains(err.Error(), "de-dup") {
-			t.Errorf("%s: unclear error: %v", tc.name, err)
-		}
+		assert.Equal(t, tc.ok, err == nil, "%s: %v", tc.name, err)
+		assert.False(t, err != nil && !strings.Contains(err.Error(), "de-dup"), "%s: unclear error: %v", tc.name, err)
 	}
 }
 
@@ -777,42 +713,35 @@ func TestURLCheckRefusesAPushCiphertext(t *testing.T) {
 		"short, with a tag": []byte("1<b"),
 	} {
 		enc, err := p.Encrypt(plain)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		q := url.Values{"msg_signature": {wecomtest.CallbackSignature(token, "1700000000", "42", enc)},
 			"timestamp": {"1700000000"}, "nonce": {"42"}, "echostr": {enc}}
 		rec := get(q)
-		if rec.Code != http.StatusBadRequest || bytes.Contains(rec.Body.Bytes(), plain) || rec.Body.Len() > 64 {
-			t.Errorf("%s: %d %q", name, rec.Code, rec.Body.String())
-		}
+		assert.Equal(t, http.StatusBadRequest, rec.Code, "%s: %q", name, rec.Body.String())
+		assert.NotContains(t, rec.Body.String(), string(plain), name)
+		assert.LessOrEqual(t, rec.Body.Len(), 64, "%s: %q", name, rec.Body.String())
 	}
 	// a real push's envelope, its Encrypt re-sent as echostr
 	body, q, err := p.Envelope(addEvent("secret-customer"), "1700000000", "43")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var env struct{ Encrypt string }
-	if err := xml.Unmarshal(body, &env); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, xml.Unmarshal(body, &env))
 	q.Set("echostr", env.Encrypt)
-	if rec := get(q); rec.Code != http.StatusBadRequest || strings.Contains(rec.Body.String(), "secret-customer") {
-		t.Fatalf("captured push: %d %q", rec.Code, rec.Body.String())
-	}
+	rec := get(q)
+	require.Equal(t, http.StatusBadRequest, rec.Code, "captured push: %d %q", rec.Code, rec.Body.String())
+	require.NotContains(t, rec.Body.String(), "secret-customer", "captured push: %d %q", rec.Code, rec.Body.String())
 	mu.Lock()
-	if s := logs.String(); strings.Contains(s, "secret-customer") || !strings.Contains(s, "level=WARN") {
-		t.Errorf("log: %s", s)
-	}
+	assert.NotContains(t, logs.String(), "secret-customer", "log")
+	assert.Contains(t, logs.String(), "level=WARN", "log")
 	mu.Unlock()
 	// an echostr of 128 bytes is still a URL check
 	echo := strings.Repeat("9", 128)
 	enc, _ := p.Encrypt([]byte(echo))
 	ok := url.Values{"msg_signature": {wecomtest.CallbackSignature(token, "1700000000", "44", enc)},
 		"timestamp": {"1700000000"}, "nonce": {"44"}, "echostr": {enc}}
-	if rec := get(ok); rec.Code != 200 || rec.Body.String() != echo {
-		t.Fatalf("128-byte echostr: %d %q", rec.Code, rec.Body.String())
-	}
+	rec = get(ok)
+	require.Equal(t, 200, rec.Code, "128-byte echostr: %d %q", rec.Code, rec.Body.String())
+	require.Equal(t, echo, rec.Body.String(), "128-byte echostr: %d %q", rec.Code, rec.Body.String())
 }
 
 // ctxStore refuses calls whose context is done, as a network store does.
@@ -873,20 +802,20 @@ func TestStoreCallsOutliveTheHandlerTimeout(t *testing.T) {
 	}
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
-	if res, _ := p.Push(context.Background(), addEvent("fails")); res.Status() != http.StatusInternalServerError {
-		t.Fatalf("failing run: %+v", res)
-	}
+	res, _ := p.Push(t.Context(), addEvent("fails"))
+	require.Equal(t, http.StatusInternalServerError, res.Status(), "failing run: %+v", res)
 	// released: WeCom's re-send is handled again
-	if res, err := p.Push(context.Background(), addEvent("fails")); err != nil || count("fails") != 2 {
-		t.Fatalf("re-send after a timed-out failure: %+v %v, %d calls", res, err, count("fails"))
-	}
-	if res, err := p.Push(context.Background(), addEvent("ok")); err != nil || count("ok") != 1 {
-		t.Fatalf("slow success: %+v %v", res, err)
-	}
+	res, err := p.Push(t.Context(), addEvent("fails"))
+	require.NoError(t, err, "re-send after a timed-out failure: %+v %v, %d calls", res, err, count("fails"))
+	require.Equal(t, 2, count("fails"), "re-send after a timed-out failure: %+v %v, %d calls", res, err, count("fails"))
+	res, err = p.Push(t.Context(), addEvent("ok"))
+	require.NoError(t, err, "slow success: %+v", res)
+	require.Equal(t, 1, count("ok"), "slow success: %+v %v", res, err)
 	// done: a re-send is acknowledged without a second run
-	if res, err := p.Push(context.Background(), addEvent("ok")); err != nil || res.Body() != "success" || count("ok") != 1 {
-		t.Fatalf("re-send after a slow success: %+v %v, %d calls", res, err, count("ok"))
-	}
+	res, err = p.Push(t.Context(), addEvent("ok"))
+	require.NoError(t, err, "re-send after a slow success: %+v %v, %d calls", res, err, count("ok"))
+	require.Equal(t, "success", res.Body(), "re-send after a slow success: %+v %v, %d calls", res, err, count("ok"))
+	require.Equal(t, 1, count("ok"), "re-send after a slow success: %+v %v, %d calls", res, err, count("ok"))
 }
 
 // panicLog is a slog.Handler that panics on every record.
@@ -919,17 +848,15 @@ func TestErrorHookAndLoggerPanicsAreRecovered(t *testing.T) {
 			_, p := serve(t, h, corpID)
 			p.Attempts = 1
 			for i := range 3 {
-				res, _ := p.Push(context.Background(), addEvent("hook-"+strconv.Itoa(i)))
-				if res.Status() != want {
-					t.Fatalf("%s, workers %v: push %d: %+v", name, workers, i, res.Attempts)
-				}
+				res, _ := p.Push(t.Context(), addEvent("hook-"+strconv.Itoa(i)))
+				require.Equal(t, want, res.Status(), "%s, workers %v: push %d: %+v", name, workers, i, res.Attempts)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			err := h.Close(ctx)
 			cancel()
-			if err != nil || calls.Load() != 3 || hooks.Load() != 3 {
-				t.Fatalf("%s, workers %v: Close %v, %d calls, %d hooks", name, workers, err, calls.Load(), hooks.Load())
-			}
+			require.NoError(t, err, "%s, workers %v: Close %v, %d calls, %d hooks", name, workers, err, calls.Load(), hooks.Load())
+			require.Equal(t, int32(3), calls.Load(), "%s, workers %v: Close %v, %d calls, %d hooks", name, workers, err, calls.Load(), hooks.Load())
+			require.Equal(t, int32(3), hooks.Load(), "%s, workers %v: Close %v, %d calls, %d hooks", name, workers, err, calls.Load(), hooks.Load())
 		}
 	}
 }
@@ -959,17 +886,32 @@ func TestCloseWaitsForSynchronousHandlers(t *testing.T) {
 	<-started
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if err := h.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Close while a handler runs: %v", err)
-	}
+	require.ErrorIs(t, h.Close(ctx), context.DeadlineExceeded, "Close while a handler runs")
 	unblock()
-	if err := h.Close(context.Background()); err != nil || !finished.Load() {
-		t.Fatalf("Close returned %v before the handler finished (%v)", err, finished.Load())
-	}
-	if res := <-pushed; res.Body() != "success" {
-		t.Fatalf("the running push: %+v", res)
-	}
-	if res, _ := p.Push(context.Background(), addEvent("after")); res.Status() != http.StatusServiceUnavailable {
-		t.Fatalf("after Close: %+v", res)
-	}
+	err := h.Close(context.Background())
+	require.NoError(t, err, "Close returned %v before the handler finished (%v)", err, finished.Load())
+	require.True(t, finished.Load(), "Close returned %v before the handler finished (%v)", err, finished.Load())
+	res := <-pushed
+	require.Equal(t, "success", res.Body(), "the running push: %+v", res)
+	res, _ = p.Push(context.Background(), addEvent("after"))
+	require.Equal(t, http.StatusServiceUnavailable, res.Status(), "after Close: %+v", res)
+}
+
+// Without WithLogger the package writes nothing, not even to slog.Default.
+func TestHandlerIsSilentByDefault(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+
+	h, err := callback.NewHandler(token, aesKey, callback.WithReceiverID(corpID))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = h.Close(context.Background()) })
+	srv, p := serve(t, h, corpID)
+	p.Attempts = 1
+	_, _ = p.Push(context.Background(), addEvent("wmSILENT")) // no handler: logged at Info
+	bad := wecomtest.NewPusher(srv.URL, "wrongtoken", aesKey, corpID)
+	bad.Attempts = 1
+	_, _ = bad.Push(context.Background(), addEvent("wmSILENT2")) // refused: logged at Warn
+	assert.Empty(t, buf.String())
 }

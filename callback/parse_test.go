@@ -2,11 +2,15 @@ package callback
 
 import (
 	"encoding/xml"
-	"errors"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scrmkit/scrm/wecom"
 )
 
 // Event samples in the shapes of the official docs (92130 / 92277 / 90628 /
@@ -61,29 +65,28 @@ var (
 func parse(t *testing.T, s string) Event {
 	t.Helper()
 	ev, err := ParseEvent([]byte(s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ev.Header().Raw != s {
-		t.Fatal("Raw is not the plaintext")
-	}
+	require.NoError(t, err)
+	require.Equal(t, s, ev.Header().Raw, "Raw is not the plaintext")
 	return ev
 }
 
 func TestParseExternalContact(t *testing.T) {
 	t.Parallel()
 	ev, ok := parse(t, sampleAddContact).(*ExternalContactEvent)
-	if !ok {
-		t.Fatal("type")
-	}
+	require.True(t, ok, "type")
 	want := ExternalContactEvent{UserID: "zhangsan", ExternalUserID: "woAJ2GCAAAXtWyujaWJHDDGi0mAAAA", State: "teststate", WelcomeCode: "WELCOMECODE"}
-	if ev.UserID != want.UserID || ev.ExternalUserID != want.ExternalUserID || ev.State != want.State || ev.WelcomeCode != want.WelcomeCode {
-		t.Fatalf("%+v", ev)
-	}
-	if ev.ToUserName != "toUser" || ev.FromUserName != "sys" || ev.CreateTime != 1403610513 || ev.MsgType != "event" ||
-		ev.Kind() != KindChangeExternalContact || ev.ChangeType != ChangeAddExternalContact || ev.CorpID() != "toUser" || !ev.Time().Equal(time.Unix(1403610513, 0)) {
-		t.Fatalf("envelope %+v", ev.Envelope)
-	}
+	require.Equal(t, want.UserID, ev.UserID, "%+v", ev)
+	require.Equal(t, want.ExternalUserID, ev.ExternalUserID, "%+v", ev)
+	require.Equal(t, want.State, ev.State, "%+v", ev)
+	require.Equal(t, want.WelcomeCode, ev.WelcomeCode, "%+v", ev)
+	require.Equal(t, "toUser", ev.ToUserName, "envelope %+v", ev.Envelope)
+	require.Equal(t, "sys", ev.FromUserName, "envelope %+v", ev.Envelope)
+	require.Equal(t, wecom.UnixTime(1403610513), ev.CreateTime, "envelope %+v", ev.Envelope)
+	require.Equal(t, "event", ev.MsgType, "envelope %+v", ev.Envelope)
+	require.Equal(t, KindChangeExternalContact, ev.Kind(), "envelope %+v", ev.Envelope)
+	require.Equal(t, ChangeAddExternalContact, ev.ChangeType, "envelope %+v", ev.Envelope)
+	require.Equal(t, "toUser", ev.CorpID(), "envelope %+v", ev.Envelope)
+	require.True(t, ev.Time().Equal(time.Unix(1403610513, 0)), "envelope %+v", ev.Envelope)
 	for _, tc := range []struct {
 		xml  string
 		want func(*ExternalContactEvent) bool
@@ -100,8 +103,8 @@ func TestParseExternalContact(t *testing.T) {
 			}},
 	} {
 		e, ok := parse(t, tc.xml).(*ExternalContactEvent)
-		if !ok || !tc.want(e) {
-			t.Errorf("%s: %+v", tc.xml, e)
+		if assert.True(t, ok, tc.xml) {
+			assert.True(t, tc.want(e), "%s: %+v", tc.xml, e)
 		}
 	}
 }
@@ -109,81 +112,91 @@ func TestParseExternalContact(t *testing.T) {
 func TestParseExternalChat(t *testing.T) {
 	t.Parallel()
 	ev, ok := parse(t, sampleChatUpdate).(*ExternalChatEvent)
-	if !ok {
-		t.Fatal("type")
-	}
-	if ev.ChatID != "CHAT_ID" || ev.UpdateDetail != UpdateAddMember || ev.JoinScene != 1 || ev.QuitScene != 0 || ev.MemChangeCnt != 10 ||
-		!reflect.DeepEqual(ev.MemChangeList, []string{"Jack", "Rose"}) || ev.LastMemVer != "9c3f97c2ada667dfb5f6d03308d963e1" ||
-		ev.CurMemVer != "71217227bbd112ecfe3a49c482195cb4" || ev.ChangeType != ChangeChatUpdate {
-		t.Fatalf("%+v", ev)
-	}
+	require.True(t, ok, "type")
+	require.Equal(t, "CHAT_ID", ev.ChatID, "%+v", ev)
+	require.Equal(t, UpdateAddMember, ev.UpdateDetail, "%+v", ev)
+	require.Equal(t, int64(1), ev.JoinScene, "%+v", ev)
+	require.Equal(t, int64(0), ev.QuitScene, "%+v", ev)
+	require.Equal(t, int64(10), ev.MemChangeCnt, "%+v", ev)
+	require.Equal(t, []string{"Jack", "Rose"}, ev.MemChangeList, "%+v", ev)
+	require.Equal(t, "9c3f97c2ada667dfb5f6d03308d963e1", ev.LastMemVer, "%+v", ev)
+	require.Equal(t, "71217227bbd112ecfe3a49c482195cb4", ev.CurMemVer, "%+v", ev)
+	require.Equal(t, ChangeChatUpdate, ev.ChangeType, "%+v", ev)
 }
 
 func TestParseExternalTag(t *testing.T) {
 	t.Parallel()
 	ev, ok := parse(t, sampleTag).(*ExternalTagEvent)
-	if !ok || ev.ID != "TAG_ID" || ev.TagType != TagTargetTag || ev.StrategyID != "1" || ev.ChangeType != ChangeTagCreate {
-		t.Fatalf("%+v", ev)
-	}
+	require.True(t, ok, "%+v", ev)
+	require.Equal(t, "TAG_ID", ev.ID, "%+v", ev)
+	require.Equal(t, TagTargetTag, ev.TagType, "%+v", ev)
+	require.Equal(t, "1", ev.StrategyID, "%+v", ev)
+	require.Equal(t, ChangeTagCreate, ev.ChangeType, "%+v", ev)
 	sh, ok := parse(t, `<xml><MsgType>event</MsgType><Event>change_external_tag</Event><Id></Id><ChangeType>shuffle</ChangeType></xml>`).(*ExternalTagEvent)
-	if !ok || sh.ID != "" || sh.ChangeType != ChangeTagShuffle {
-		t.Fatalf("%+v", sh)
-	}
+	require.True(t, ok, "%+v", sh)
+	require.Empty(t, sh.ID, "%+v", sh)
+	require.Equal(t, ChangeTagShuffle, sh.ChangeType, "%+v", sh)
 }
 
 func TestParseCommandEvents(t *testing.T) {
 	t.Parallel()
 	st, ok := parse(t, sampleSuiteTicket).(*SuiteTicketEvent)
-	if !ok || st.SuiteTicket != "asdfasfdasdfasdf" || st.SuiteID != "ww4asffe99e54c0fxxxx" || st.TimeStamp != 1403610513 || st.Kind() != KindSuiteTicket {
-		t.Fatalf("%+v", st)
-	}
+	require.True(t, ok, "%+v", st)
+	require.Equal(t, "asdfasfdasdfasdf", st.SuiteTicket, "%+v", st)
+	require.Equal(t, "ww4asffe99e54c0fxxxx", st.SuiteID, "%+v", st)
+	require.Equal(t, wecom.UnixTime(1403610513), st.TimeStamp, "%+v", st)
+	require.Equal(t, KindSuiteTicket, st.Kind(), "%+v", st)
 	ca, ok := parse(t, sampleCreateAuth).(*CreateAuthEvent)
-	if !ok || ca.AuthCode != "AUTHCODE" || ca.State != "123" || ca.ExtraInfo != "" {
-		t.Fatalf("%+v", ca)
-	}
+	require.True(t, ok, "%+v", ca)
+	require.Equal(t, "AUTHCODE", ca.AuthCode, "%+v", ca)
+	require.Equal(t, "123", ca.State, "%+v", ca)
+	require.Empty(t, ca.ExtraInfo, "%+v", ca)
 	rp, ok := parse(t, sampleReset).(*ResetPermanentCodeEvent)
-	if !ok || rp.AuthCode != "AUTHCODE" || rp.SuiteID != "dk4asffe9xxx4c0f4c" {
-		t.Fatalf("%+v", rp)
-	}
+	require.True(t, ok, "%+v", rp)
+	require.Equal(t, "AUTHCODE", rp.AuthCode, "%+v", rp)
+	require.Equal(t, "dk4asffe9xxx4c0f4c", rp.SuiteID, "%+v", rp)
 	tp, ok := parse(t, sampleThirdPartyAdd).(*ExternalContactEvent)
-	if !ok || tp.AuthCorpID != "wxf8b4f85f3a794e77" || tp.CorpID() != "wxf8b4f85f3a794e77" || tp.WelcomeCode != "WELCOMECODE" || !tp.Time().Equal(time.Unix(1403610513, 0)) {
-		t.Fatalf("%+v", tp)
-	}
+	require.True(t, ok, "%+v", tp)
+	require.Equal(t, "wxf8b4f85f3a794e77", tp.AuthCorpID, "%+v", tp)
+	require.Equal(t, "wxf8b4f85f3a794e77", tp.CorpID(), "%+v", tp)
+	require.Equal(t, "WELCOMECODE", tp.WelcomeCode, "%+v", tp)
+	require.True(t, tp.Time().Equal(time.Unix(1403610513, 0)), "%+v", tp)
 	chg, ok := parse(t, `<xml><SuiteId>s</SuiteId><InfoType>change_auth</InfoType><TimeStamp>1</TimeStamp><AuthCorpId>c</AuthCorpId></xml>`).(*ChangeAuthEvent)
-	if !ok || chg.AuthCorpID != "c" {
-		t.Fatalf("%+v", chg)
-	}
-	if _, ok := parse(t, `<xml><SuiteId>s</SuiteId><InfoType>cancel_auth</InfoType><TimeStamp>1</TimeStamp><AuthCorpId>c</AuthCorpId></xml>`).(*CancelAuthEvent); !ok {
-		t.Fatal("cancel_auth")
-	}
+	require.True(t, ok, "%+v", chg)
+	require.Equal(t, "c", chg.AuthCorpID, "%+v", chg)
+	_, ok = parse(t, `<xml><SuiteId>s</SuiteId><InfoType>cancel_auth</InfoType><TimeStamp>1</TimeStamp><AuthCorpId>c</AuthCorpId></xml>`).(*CancelAuthEvent)
+	require.True(t, ok, "cancel_auth")
 	cc, ok := parse(t, `<xml><SuiteId>s</SuiteId><AuthCorpId>c</AuthCorpId><InfoType>change_contact</InfoType><TimeStamp>1</TimeStamp><ChangeType>update_user</ChangeType><UserID>u</UserID><NewUserID>u2</NewUserID><Name><![CDATA[张三]]></Name><Department>1,2</Department></xml>`).(*ChangeContactEvent)
-	if !ok || cc.UserID != "u" || cc.NewUserID != "u2" || cc.Name != "张三" || cc.Department != "1,2" || cc.ChangeType != ChangeUpdateUser {
-		t.Fatalf("%+v", cc)
-	}
+	require.True(t, ok, "%+v", cc)
+	require.Equal(t, "u", cc.UserID, "%+v", cc)
+	require.Equal(t, "u2", cc.NewUserID, "%+v", cc)
+	require.Equal(t, "张三", cc.Name, "%+v", cc)
+	require.Equal(t, "1,2", cc.Department, "%+v", cc)
+	require.Equal(t, ChangeUpdateUser, cc.ChangeType, "%+v", cc)
 	acq, ok := parse(t, `<xml><ToUserName>c</ToUserName><MsgType>event</MsgType><Event>customer_acquisition</Event><ChangeType>quota_expire_soon</ChangeType><ExpireTime>1700000000</ExpireTime><ExpireQuotaNum>5</ExpireQuotaNum><LinkId>L</LinkId></xml>`).(*CustomerAcquisitionEvent)
-	if !ok || acq.ExpireTime != 1700000000 || acq.ExpireQuotaNum != "5" || acq.LinkID != "L" || acq.ChangeType != ChangeQuotaExpireSoon {
-		t.Fatalf("%+v", acq)
-	}
+	require.True(t, ok, "%+v", acq)
+	require.Equal(t, wecom.UnixTime(1700000000), acq.ExpireTime, "%+v", acq)
+	require.Equal(t, "5", acq.ExpireQuotaNum, "%+v", acq)
+	require.Equal(t, "L", acq.LinkID, "%+v", acq)
+	require.Equal(t, ChangeQuotaExpireSoon, acq.ChangeType, "%+v", acq)
 }
 
 func TestParseUnknownEventKeepsRaw(t *testing.T) {
 	t.Parallel()
 	s := `<xml><ToUserName>c</ToUserName><MsgType>event</MsgType><Event>brand_new_event</Event><Foo>bar</Foo></xml>`
 	ev, ok := parse(t, s).(*UnknownEvent)
-	if !ok || ev.Kind() != "brand_new_event" || ev.Raw != s {
-		t.Fatalf("%#v", ev)
-	}
-	if _, ok := parse(t, `<xml><InfoType>new_info</InfoType></xml>`).(*UnknownEvent); !ok {
-		t.Fatal("unknown InfoType")
-	}
+	require.True(t, ok, "%#v", ev)
+	require.Equal(t, EventKind("brand_new_event"), ev.Kind(), "%#v", ev)
+	require.Equal(t, s, ev.Raw, "%#v", ev)
+	_, ok = parse(t, `<xml><InfoType>new_info</InfoType></xml>`).(*UnknownEvent)
+	require.True(t, ok, "unknown InfoType")
 }
 
 func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	for _, s := range []string{"", "not xml", "<xml><A>1</B></xml>", "<xml><CreateTime>abc</CreateTime></xml>", "<xml><A>&bogus;</A></xml>", "<xml><A>\x00</A></xml>", "<xml>"} {
-		if _, err := ParseEvent([]byte(s)); !errors.Is(err, ErrBadXML) {
-			t.Errorf("%q: %v", s, err)
-		}
+		_, err := ParseEvent([]byte(s))
+		assert.ErrorIs(t, err, ErrBadXML, "%q", s)
 	}
 }
 
@@ -193,9 +206,7 @@ func TestFastPathCoverage(t *testing.T) {
 	t.Parallel()
 	for _, s := range []string{sampleAddContact, sampleChatUpdate, sampleTag, sampleSuiteTicket, sampleCreateAuth, sampleThirdPartyAdd, sampleReset, vMsgPlain} {
 		var w wire
-		if !w.fill(s) {
-			t.Errorf("fast path refused %.60q", s)
-		}
+		assert.True(t, w.fill(s), "fast path refused %.60q", s)
 	}
 	odd := []string{
 		`<?xml version="1.0"?><xml><UserID>a</UserID></xml>`,
@@ -209,16 +220,11 @@ func TestFastPathCoverage(t *testing.T) {
 	}
 	for _, s := range odd {
 		var fast, ref wire
-		if err := parseWire(s, &fast); err != nil {
-			t.Errorf("%q: %v", s, err)
+		if !assert.NoError(t, parseWire(s, &fast), s) {
 			continue
 		}
-		if err := xml.Unmarshal([]byte(s), &ref); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(fast, ref) {
-			t.Errorf("%q: %+v vs %+v", s, fast, ref)
-		}
+		require.NoError(t, xml.Unmarshal([]byte(s), &ref))
+		assert.Equal(t, ref, fast, "%q", s)
 	}
 }
 
@@ -228,12 +234,8 @@ func checkDifferential(t *testing.T, s string) {
 	refErr := xml.Unmarshal([]byte(s), &ref)
 	var got wire
 	gotErr := parseWire(s, &got)
-	if (refErr == nil) != (gotErr == nil) {
-		t.Fatalf("%q: encoding/xml err %v, ours %v", s, refErr, gotErr)
-	}
-	if refErr == nil && !reflect.DeepEqual(ref, got) {
-		t.Fatalf("%q:\nencoding/xml %+v\nours         %+v", s, ref, got)
-	}
+	require.Equal(t, gotErr == nil, refErr == nil, "%q: encoding/xml err %v, ours %v", s, refErr, gotErr)
+	require.False(t, refErr == nil && !reflect.DeepEqual(ref, got), "%q:\nencoding/xml %+v\nours         %+v", s, ref, got)
 }
 
 func FuzzParseEvent(f *testing.F) {
@@ -247,11 +249,7 @@ func FuzzParseEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		checkDifferential(t, s)
 		ev, err := ParseEvent([]byte(s))
-		if err == nil && (ev == nil || ev.Header().Raw != s) {
-			t.Fatal("no event or wrong Raw")
-		}
-		if err != nil && !strings.Contains(err.Error(), "malformed XML") {
-			t.Fatalf("unexpected error %v", err)
-		}
+		require.False(t, err == nil && (ev == nil || ev.Header().Raw != s), "no event or wrong Raw")
+		require.False(t, err != nil && !strings.Contains(err.Error(), "malformed XML"), "unexpected error %v", err)
 	})
 }

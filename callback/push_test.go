@@ -14,6 +14,7 @@ import (
 )
 
 func TestParsePush(t *testing.T) {
+	t.Parallel()
 	body := []byte("<xml><ToUserName><![CDATA[wwcorp]]></ToUserName>\n<Encrypt><![CDATA[abc+/=]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>")
 	p, err := ParsePush(body)
 	require.NoError(t, err)
@@ -45,22 +46,18 @@ func FuzzParsePush(f *testing.F) {
 		var ref Push
 		refErr := xml.Unmarshal(body, &ref)
 		if err != nil {
-			if !errors.Is(err, ErrBadXML) && !errors.Is(err, ErrMissingEncrypt) {
-				t.Fatalf("unexpected error %v", err)
-			}
+			require.True(t, errors.Is(err, ErrBadXML) || errors.Is(err, ErrMissingEncrypt), "unexpected error %v", err)
 			return
 		}
-		if refErr == nil && p != ref {
-			t.Fatalf("scanner %+v, encoding/xml %+v", p, ref)
-		}
+		require.False(t, refErr == nil && p != ref, "scanner %+v, encoding/xml %+v", p, ref)
 		enc, err := encryptOf(body)
-		if err != nil || string(enc) != p.Encrypt {
-			t.Fatalf("encryptOf = %q, %v; ParsePush %q", enc, err, p.Encrypt)
-		}
+		require.NoError(t, err, "encryptOf = %q, %v; ParsePush %q", enc, err, p.Encrypt)
+		require.Equal(t, p.Encrypt, string(enc), "encryptOf = %q, %v; ParsePush %q", enc, err, p.Encrypt)
 	})
 }
 
 func TestQueryParams(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ raw, sig, ts, nonce string }{
 		{"msg_signature=ab12&timestamp=17&nonce=99", "ab12", "17", "99"},
 		{"nonce=99&x=1&msg_signature=ab12&timestamp=17&echostr=zz", "ab12", "17", "99"},
@@ -101,9 +98,7 @@ func TestHandlerPathAllocations(t *testing.T) {
 			req.URL.RawQuery = targets[k][len("/callback?"):]
 			w.code = 0
 			h.ServeHTTP(w, req)
-			if w.code != http.StatusOK {
-				t.Fatalf("answered %d", w.code)
-			}
+			require.Equal(t, http.StatusOK, w.code, "answered")
 		})
 	}
 	dedup := measure()

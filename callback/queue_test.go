@@ -78,7 +78,7 @@ func TestQueueGetsThePushStillEncrypted(t *testing.T) {
 	})
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
-	res, err := p.Push(context.Background(), addEvent("queued-1"))
+	res, err := p.Push(t.Context(), addEvent("queued-1"))
 	require.NoError(t, err)
 	require.Equal(t, "success", res.Body())
 	require.Len(t, q.stored, 1)
@@ -86,7 +86,7 @@ func TestQueueGetsThePushStillEncrypted(t *testing.T) {
 	assert.Zero(t, calls.Load(), "answered before any handler ran")
 
 	// a re-send while the push waits in the queue is answered and not queued again
-	res, err = p.Push(context.Background(), addEvent("queued-1"))
+	res, err = p.Push(t.Context(), addEvent("queued-1"))
 	require.NoError(t, err)
 	require.Equal(t, "success", res.Body())
 	require.Len(t, q.stored, 1)
@@ -95,7 +95,7 @@ func TestQueueGetsThePushStillEncrypted(t *testing.T) {
 	errs := q.drain(1)
 	require.Error(t, errs[0])
 	assert.NotErrorIs(t, errs[0], callback.ErrUndeliverable)
-	_, _ = p.Push(context.Background(), addEvent("queued-1"))
+	_, _ = p.Push(t.Context(), addEvent("queued-1"))
 	require.Len(t, q.stored, 1)
 
 	// the retry succeeds; a run after that (an unacknowledged success run
@@ -105,7 +105,7 @@ func TestQueueGetsThePushStillEncrypted(t *testing.T) {
 	assert.Equal(t, int32(2), calls.Load())
 	assert.Equal(t, []int{1, 2}, attempts)
 
-	require.NoError(t, h.Close(context.Background()))
+	require.NoError(t, h.Close(t.Context()))
 	assert.Equal(t, int32(1), q.closed.Load(), "Close closes the queue")
 }
 
@@ -117,7 +117,7 @@ func TestOpenDeliveryAndUndeliverablePushes(t *testing.T) {
 	h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { calls.Add(1); return nil })
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
-	_, err := p.Push(context.Background(), addEvent("dead-1"))
+	_, err := p.Push(t.Context(), addEvent("dead-1"))
 	require.NoError(t, err)
 	require.Len(t, q.stored, 1)
 
@@ -150,13 +150,13 @@ func TestQueueRefusalAnswers503(t *testing.T) {
 	h := newHandler(t, callback.WithReceiverID(corpID), callback.WithQueue(q))
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
-	res, _ := p.Push(context.Background(), addEvent("refused"))
+	res, _ := p.Push(t.Context(), addEvent("refused"))
 	require.Equal(t, http.StatusServiceUnavailable, res.Status())
 	require.NotContains(t, res.Body(), "connection refused", "the queue's error stays in the log")
 	q.mu.Lock()
 	q.refuse = nil
 	q.mu.Unlock()
-	res, err := p.Push(context.Background(), addEvent("refused"))
+	res, err := p.Push(t.Context(), addEvent("refused"))
 	require.NoError(t, err)
 	require.Equal(t, "success", res.Body())
 	require.Len(t, q.stored, 1)
@@ -180,7 +180,7 @@ func TestWithQueueOptions(t *testing.T) {
 	h := newHandler(t, callback.WithReceiverID(corpID), callback.WithWorkers(2, 2), callback.WithQueue(q))
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
-	_, err = p.Push(context.Background(), addEvent("last-wins"))
+	_, err = p.Push(t.Context(), addEvent("last-wins"))
 	require.NoError(t, err)
 	require.Len(t, q.stored, 1)
 
@@ -196,7 +196,7 @@ func TestWithQueueOptions(t *testing.T) {
 	})
 	_, p2 := serve(t, h2, corpID)
 	p2.Attempts = 1
-	_, err = p2.Push(context.Background(), addEvent("workers-win"))
+	_, err = p2.Push(t.Context(), addEvent("workers-win"))
 	require.NoError(t, err)
 	<-done
 	require.Empty(t, q2.stored)
@@ -218,16 +218,16 @@ func TestMemoryQueueDrainsOnClose(t *testing.T) {
 	_, p := serve(t, h, corpID)
 	p.Attempts = 1
 	for _, ext := range []string{"d1", "d2", "d3"} {
-		res, err := p.Push(context.Background(), addEvent(ext))
+		res, err := p.Push(t.Context(), addEvent(ext))
 		require.NoError(t, err)
 		require.Equal(t, "success", res.Body())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	require.ErrorIs(t, h.Close(ctx), context.DeadlineExceeded)
 	cancel()
-	res, _ := p.Push(context.Background(), addEvent("d4"))
+	res, _ := p.Push(t.Context(), addEvent("d4"))
 	require.Equal(t, http.StatusServiceUnavailable, res.Status())
 	close(release)
-	require.NoError(t, h.Close(context.Background()))
+	require.NoError(t, h.Close(t.Context()))
 	require.Equal(t, int32(3), calls.Load())
 }

@@ -75,7 +75,7 @@ func (o *outcomes) waitFor(t *testing.T, what string, d time.Duration, cond func
 		case <-deadline:
 			o.mu.Lock()
 			defer o.mu.Unlock()
-			t.Fatalf("timed out waiting for %s: %d authorized, %d deferred, errors %v", what, len(o.authorized), o.deferred, o.errs)
+			require.Failf(t, "timed out", "waiting for %s: %d authorized, %d deferred, errors %v", what, len(o.authorized), o.deferred, o.errs)
 		}
 	}
 }
@@ -135,15 +135,15 @@ func TestSuiteTicketIsStoredBeforeTheAnswer(t *testing.T) {
 		return nil
 	})
 	defer close(release)
-	_, err := in.cb.Pusher().Push(context.Background(),
+	_, err := in.cb.Pusher().Push(t.Context(),
 		[]byte("<xml><SuiteId>"+suiteID+"</SuiteId><InfoType>slow_event</InfoType><TimeStamp>1</TimeStamp></xml>"))
 	require.NoError(t, err)
 	<-busy // the only worker is taken
 
-	ticket, err := in.cb.PushNewTicket(context.Background())
+	ticket, err := in.cb.PushNewTicket(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, ticket, storedTicket(t, store, suiteID), "the ticket must be stored when its push is answered")
-	_, err = in.suite.AccessToken(context.Background())
+	_, err = in.suite.AccessToken(t.Context())
 	assert.NoError(t, err)
 }
 
@@ -155,7 +155,7 @@ func TestSuiteInstallBeforeTheFirstTicketCompletes(t *testing.T) {
 	srv.AddSuite(suiteID, suiteTestSecret)
 	o := newOutcomes()
 	in := newInstance(t, srv, suiteID, wecomtest.NewEncodingAESKey(), wecom.NewMemoryStore(), o.options()...)
-	ctx := context.Background()
+	ctx := t.Context()
 
 	_, err := in.cb.Install(ctx, "wwcbearlycorp", "")
 	require.NoError(t, err, "the install is answered although no ticket is stored")
@@ -189,7 +189,7 @@ func TestSuiteThousandInstallsWithTicketPushesLoseNone(t *testing.T) {
 	// re-sends, which is not what this test is about.
 	in := newInstance(t, srv, suiteID, wecomtest.NewEncodingAESKey(), wecom.NewMemoryStore(),
 		append(o.options(), callback.WithWorkers(callback.SuiteCommandWorkers, n))...)
-	ctx := context.Background()
+	ctx := t.Context()
 
 	// The pattern of wecomtest.Suite's doc: tickets start, installs
 	// follow at once.
@@ -229,7 +229,7 @@ func TestSuiteTwoInstancesExchangeEachCodeOnce(t *testing.T) {
 	o := newOutcomes()
 	a := newInstance(t, srv, suiteID, key, store, o.options()...)
 	b := newInstance(t, srv, suiteID, key, store, o.options()...)
-	ctx := context.Background()
+	ctx := t.Context()
 
 	const n = 40
 	for i := range n {
@@ -268,7 +268,7 @@ func TestSuiteWaitingExchangeExpires(t *testing.T) {
 	o := newOutcomes()
 	in := newInstance(t, srv, suiteID, wecomtest.NewEncodingAESKey(), wecom.NewMemoryStore(),
 		append(o.options(), callback.WithClock(clock))...)
-	ctx := context.Background()
+	ctx := t.Context()
 
 	code, err := in.cb.Install(ctx, "wwcbexpirecorp", "")
 	require.NoError(t, err)
@@ -304,7 +304,7 @@ func TestSuiteRefusedCodeIsNotKept(t *testing.T) {
 	srv.AddSuite(suiteID, suiteTestSecret)
 	o := newOutcomes()
 	in := newInstance(t, srv, suiteID, wecomtest.NewEncodingAESKey(), wecom.NewMemoryStore(), o.options()...)
-	ctx := context.Background()
+	ctx := t.Context()
 	_, err := in.cb.PushNewTicket(ctx)
 	require.NoError(t, err)
 	srv.Fail("/cgi-bin/service/v2/get_permanent_code", wecomtest.Fault{Errcode: 40029})
@@ -326,7 +326,7 @@ func TestSuiteRateLimitedExchangeIsRetried(t *testing.T) {
 	srv.AddSuite(suiteID, suiteTestSecret)
 	o := newOutcomes()
 	in := newInstance(t, srv, suiteID, wecomtest.NewEncodingAESKey(), wecom.NewMemoryStore(), o.options()...)
-	ctx := context.Background()
+	ctx := t.Context()
 	_, err := in.cb.PushNewTicket(ctx)
 	require.NoError(t, err)
 	srv.Fail("/cgi-bin/service/v2/get_permanent_code", wecomtest.Fault{Errcode: 45009, Times: 1})

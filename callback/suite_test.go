@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -98,13 +101,9 @@ func (r *suiteRig) start(opts ...callback.Option) {
 		}),
 	}
 	cmd, err := callback.NewSuiteCommandHandler(r.suite, suiteTestToken, r.key, append(append(base, callback.WithSuiteHooks(hooks)), opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	data, err := callback.NewSuiteDataHandler(r.suite, suiteTestToken, r.key, callback.WithLogger(suiteQuiet))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r.cmd, r.data = cmd, data
 	cs, ds := httptest.NewServer(cmd), httptest.NewServer(data)
 	t.Cleanup(func() {
@@ -126,7 +125,7 @@ func (r *suiteRig) wait(what string, cond func() bool) {
 		case <-r.changed:
 		case <-time.After(10 * time.Millisecond):
 		case <-deadline:
-			r.t.Fatalf("timed out waiting for %s (applied %v, errors %v)", what, r.appliedList(), r.errList())
+			require.Failf(r.t, "timed out", "waiting for %s (applied %v, errors %v)", what, r.appliedList(), r.errList())
 		}
 	}
 }
@@ -167,9 +166,7 @@ func (r *suiteRig) storedTicket() string {
 func (r *suiteRig) pushTicket() string {
 	r.t.Helper()
 	ticket, err := r.cb.PushNewTicket(context.Background())
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	require.NoError(r.t, err)
 	r.wait("the ticket to be stored", func() bool { return r.storedTicket() == ticket })
 	return ticket
 }
@@ -177,9 +174,8 @@ func (r *suiteRig) pushTicket() string {
 // install pushes create_auth for corpID and waits for the stored code.
 func (r *suiteRig) install(corpID string) {
 	r.t.Helper()
-	if _, err := r.cb.Install(context.Background(), corpID, ""); err != nil {
-		r.t.Fatal(err)
-	}
+	_, err := r.cb.Install(context.Background(), corpID, "")
+	require.NoError(r.t, err)
 	r.wait("authorization of "+corpID, func() bool { return r.hasApplied("authorized " + corpID) })
 }
 
@@ -191,35 +187,27 @@ func (r *suiteRig) dataPusher(corpID string) *wecomtest.Pusher {
 
 func TestSuiteTicketOrderingThroughTheHandler(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00001")
 	older := r.srv.Suite(r.suiteID).IssueTicket()
 	newer := r.srv.Suite(r.suiteID).IssueTicket()
 	now := time.Now()
-	if _, err := r.cb.PushTicket(ctx, newer, now); err != nil {
-		t.Fatal(err)
-	}
+	_, err := r.cb.PushTicket(ctx, newer, now)
+	require.NoError(t, err)
 	r.wait("the newer ticket", func() bool { return r.storedTicket() == newer })
 	// The older ticket arrives late (a re-send, or another instance's
 	// backlog): it must not replace the newer one.
-	if _, err := r.cb.PushTicket(ctx, older, now.Add(-10*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	_, err = r.cb.PushTicket(ctx, older, now.Add(-10*time.Minute))
+	require.NoError(t, err)
 	// The push was answered when queued: closing the handler waits until
 	// the workers have handled it.
-	if err := r.cmd.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := r.storedTicket(); got != newer {
-		t.Fatalf("stored ticket %q after a late older push; want the newer %q", got, newer)
-	}
-	if errs := r.errList(); len(errs) != 0 {
-		t.Fatalf("errors: %v", errs)
-	}
+	require.NoError(t, r.cmd.Close(ctx))
+	got := r.storedTicket()
+	require.Equal(t, newer, got, "stored ticket %q after a late older push; want the newer %q", got, newer)
+	require.Empty(t, r.errList(), "errors")
 	// The stored ticket is the one get_suite_token is called with.
-	if _, err := r.suite.AccessToken(ctx); err != nil {
-		t.Fatal(err)
-	}
+	_, err = r.suite.AccessToken(ctx)
+	require.NoError(t, err)
 	reqs := r.srv.Requests()
 	var body []byte
 	for _, q := range reqs {
@@ -227,97 +215,74 @@ func TestSuiteTicketOrderingThroughTheHandler(t *testing.T) {
 			body = q.Body
 		}
 	}
-	if !bytes.Contains(body, []byte(newer)) {
-		t.Fatalf("get_suite_token was called with %s, want the newer ticket", body)
-	}
+	require.Contains(t, string(body), newer, "get_suite_token was not called with the newer ticket")
 }
 
 func TestSuiteCreateAuthOverTheWire(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00002")
 	r.pushTicket()
 	r.install("wwcbcorpA")
 	ok, err := r.suite.IsAuthorized(ctx, "wwcbcorpA")
-	if err != nil || !ok {
-		t.Fatalf("IsAuthorized = %v, %v", ok, err)
-	}
-	if ips, err := r.suite.Corp("wwcbcorpA").GetCallbackIPs(ctx); err != nil || len(ips) == 0 {
-		t.Fatalf("the corp client does not work: %v, %v", ips, err)
-	}
-	if n := r.srv.Suite(r.suiteID).CorpTokenFetches("wwcbcorpA"); n != 1 {
-		t.Fatalf("get_corp_token answered %d times, want 1", n)
-	}
+	require.NoError(t, err, "IsAuthorized = %v", ok)
+	require.True(t, ok, "IsAuthorized = %v, %v", ok, err)
+	ips, err := r.suite.Corp("wwcbcorpA").GetCallbackIPs(ctx)
+	require.NoError(t, err, "the corp client does not work: %v", ips)
+	require.NotEmpty(t, ips, "the corp client does not work: %v, %v", ips, err)
+	n := r.srv.Suite(r.suiteID).CorpTokenFetches("wwcbcorpA")
+	require.Equal(t, 1, n, "get_corp_token answered %d times, want 1", n)
 	// change_auth refreshes the authorization through the stored code.
-	if err := r.cb.ChangeAuth(ctx, "wwcbcorpA"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, r.cb.ChangeAuth(ctx, "wwcbcorpA"))
 	r.wait("change_auth", func() bool { return r.hasApplied("changed wwcbcorpA agents=1") })
-	if n := r.srv.Count("/cgi-bin/service/v2/get_auth_info"); n != 1 {
-		t.Fatalf("get_auth_info called %d times, want 1", n)
-	}
-	if errs := r.errList(); len(errs) != 0 {
-		t.Fatalf("errors: %v", errs)
-	}
+	n = r.srv.Count("/cgi-bin/service/v2/get_auth_info")
+	require.Equal(t, 1, n, "get_auth_info called %d times, want 1", n)
+	require.Empty(t, r.errList(), "errors")
 }
 
 func TestSuiteCreateAuthIsAnsweredBeforeTheExchange(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00003")
 	r.pushTicket()
-	if _, err := r.suite.AccessToken(ctx); err != nil {
-		t.Fatal(err)
-	}
+	_, err := r.suite.AccessToken(ctx)
+	require.NoError(t, err)
 	// get_permanent_code takes longer than the 1000 ms WeCom gives.
 	r.srv.Fail("/cgi-bin/service/v2/get_permanent_code", wecomtest.Fault{Latency: 1200 * time.Millisecond})
 	start := time.Now()
-	if _, err := r.cb.Install(ctx, "wwcbcorpS", ""); err != nil {
-		t.Fatalf("create_auth not answered in time: %v", err)
-	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Fatalf("create_auth answered after %v", d)
-	}
-	if ok, _ := r.suite.IsAuthorized(ctx, "wwcbcorpS"); ok {
-		t.Fatal("authorized before the exchange could have finished")
-	}
+	_, err = r.cb.Install(ctx, "wwcbcorpS", "")
+	require.NoError(t, err, "create_auth not answered in time")
+	require.LessOrEqual(t, time.Since(start), 500*time.Millisecond, "create_auth answered after")
+	ok, _ := r.suite.IsAuthorized(ctx, "wwcbcorpS")
+	require.False(t, ok, "authorized before the exchange could have finished")
 	r.wait("the slow exchange", func() bool { return r.hasApplied("authorized wwcbcorpS") })
 }
 
 func TestSuiteFailedExchangeKeepsTheAuthCode(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00004")
 	r.pushTicket()
 	r.srv.Fail("/cgi-bin/service/v2/get_permanent_code", wecomtest.Fault{Errcode: -1})
 	authCode, err := r.cb.Install(ctx, "wwcbcorpF", "campaign-7")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r.wait("the error report", func() bool { return len(r.errList()) > 0 })
 	var ae *callback.SuiteAuthCodeError
-	if !errors.As(r.errList()[0], &ae) {
-		t.Fatalf("reported %v, want a *SuiteAuthCodeError", r.errList()[0])
-	}
-	if ae.AuthCode != authCode || ae.State != "campaign-7" || ae.Kind != callback.KindCreateAuth || ae.SuiteID != r.suiteID || ae.Info != nil {
-		t.Fatalf("error = %+v", ae)
-	}
-	if wecom.ErrorCode(ae) != -1 {
-		t.Fatalf("ErrorCode = %d, want -1 (errors.As reaches WeCom's error)", wecom.ErrorCode(ae))
-	}
-	if strings.Contains(ae.Error(), authCode) {
-		t.Fatal("Error() contains the auth code")
-	}
-	if ok, _ := r.suite.IsAuthorized(ctx, "wwcbcorpF"); ok {
-		t.Fatal("authorized although the exchange failed")
-	}
+	require.ErrorAs(t, r.errList()[0], &ae, "reported")
+	require.Equal(t, authCode, ae.AuthCode, "error = %+v", ae)
+	require.Equal(t, "campaign-7", ae.State, "error = %+v", ae)
+	require.Equal(t, callback.KindCreateAuth, ae.Kind, "error = %+v", ae)
+	require.Equal(t, r.suiteID, ae.SuiteID, "error = %+v", ae)
+	require.Nil(t, ae.Info, "error = %+v", ae)
+	require.Equal(t, -1, wecom.ErrorCode(ae), "ErrorCode = %d, want -1 (errors.As reaches WeCom's error)", wecom.ErrorCode(ae))
+	require.NotContains(t, ae.Error(), authCode, "Error() contains the auth code")
+	ok, _ := r.suite.IsAuthorized(ctx, "wwcbcorpF")
+	require.False(t, ok, "authorized although the exchange failed")
 	info, err := ae.Retry(ctx)
-	if err != nil || info.AuthCorpInfo.CorpID != "wwcbcorpF" {
-		t.Fatalf("Retry = %v, %v", info, err)
-	}
-	if ok, _ := r.suite.IsAuthorized(ctx, "wwcbcorpF"); !ok {
-		t.Fatal("Retry did not store the permanent code")
-	}
+	require.NoError(t, err, "Retry = %v", info)
+	require.Equal(t, "wwcbcorpF", info.AuthCorpInfo.CorpID, "Retry = %v, %v", info, err)
+	ok, _ = r.suite.IsAuthorized(ctx, "wwcbcorpF")
+	require.True(t, ok, "Retry did not store the permanent code")
 }
 
 // flakyStore fails Set of permanent codes while failing is true.
@@ -339,7 +304,7 @@ func (f *flakyStore) Set(ctx context.Context, key, value string, ttl time.Durati
 
 func TestSuiteStoreFailureAfterTheExchangeKeepsThePermanentCode(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	const suiteID = "wwcbsuite00005"
 	srv.AddSuite(suiteID, suiteTestSecret)
@@ -348,36 +313,29 @@ func TestSuiteStoreFailureAfterTheExchangeKeepsThePermanentCode(t *testing.T) {
 	r.start()
 	r.pushTicket()
 	authCode, err := r.cb.Install(ctx, "wwcbcorpK", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r.wait("the error report", func() bool { return len(r.errList()) > 0 })
 	var ae *callback.SuiteAuthCodeError
-	if !errors.As(r.errList()[0], &ae) || ae.Info == nil {
-		t.Fatalf("reported %v, want a *SuiteAuthCodeError with Info", r.errList()[0])
-	}
+	require.ErrorAs(t, r.errList()[0], &ae, "reported")
+	require.NotNil(t, ae.Info, "reported %v, want a *SuiteAuthCodeError with Info", r.errList()[0])
 	code := srv.Suite(suiteID).PermanentCode("wwcbcorpK")
-	if ae.Info.PermanentCode != code || strings.Contains(ae.Error(), code) || strings.Contains(ae.Error(), authCode) {
-		t.Fatalf("Info or Error() wrong: %q", ae.Error())
-	}
+	require.Equal(t, code, ae.Info.PermanentCode, "Info or Error() wrong: %q", ae.Error())
+	require.NotContains(t, ae.Error(), code, "Info or Error() wrong")
+	require.NotContains(t, ae.Error(), authCode, "Info or Error() wrong")
 	fs.mu.Lock()
 	fs.failing = false
 	fs.mu.Unlock()
 	exchanges := srv.Count("/cgi-bin/service/v2/get_permanent_code")
-	if _, err := ae.Retry(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := srv.Count("/cgi-bin/service/v2/get_permanent_code"); n != exchanges {
-		t.Fatal("Retry exchanged the (used) auth code again instead of storing the code it had")
-	}
-	if _, err := r.suite.Corp("wwcbcorpK").AccessToken(ctx); err != nil {
-		t.Fatalf("corp token after Retry: %v", err)
-	}
+	_, err = ae.Retry(ctx)
+	require.NoError(t, err)
+	require.Equal(t, exchanges, srv.Count("/cgi-bin/service/v2/get_permanent_code"), "Retry exchanged the (used) auth code again instead of storing the code it had")
+	_, err = r.suite.Corp("wwcbcorpK").AccessToken(ctx)
+	require.NoError(t, err, "corp token after Retry")
 }
 
 func TestSuiteCancelledAuthorizationIsRefused(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00006")
 	r.pushTicket()
 	r.install("wwcbcorpX")
@@ -391,55 +349,44 @@ func TestSuiteCancelledAuthorizationIsRefused(t *testing.T) {
 		mu.Unlock()
 		return nil
 	})
-	if res, err := r.dataPusher("wwcbcorpX").Push(ctx, push); err != nil || res.Status() != http.StatusOK {
-		t.Fatalf("data push of an authorized corp: %v, %v", res, err)
-	}
-	if _, err := r.suite.Corp("wwcbcorpX").GetCallbackIPs(ctx); err != nil {
-		t.Fatal(err)
-	}
+	res, err := r.dataPusher("wwcbcorpX").Push(ctx, push)
+	require.NoError(t, err, "data push of an authorized corp: %v", res)
+	require.Equal(t, http.StatusOK, res.Status(), "data push of an authorized corp: %v, %v", res, err)
+	_, err = r.suite.Corp("wwcbcorpX").GetCallbackIPs(ctx)
+	require.NoError(t, err)
 
-	if err := r.cb.Uninstall(ctx, "wwcbcorpX"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, r.cb.Uninstall(ctx, "wwcbcorpX"))
 	r.wait("cancel_auth", func() bool { return r.hasApplied("cancelled wwcbcorpX") })
 
-	res, err := r.dataPusher("wwcbcorpX").Push(ctx, wecomtest.AddExternalContactXML("wwcbcorpX", "zhangsan", "wmEXT2", "", "", time.Now()))
-	if err == nil || res.Status() != http.StatusForbidden {
-		t.Fatalf("data push of a cancelled corp answered %d, %v; want 403", res.Status(), err)
-	}
+	res, err = r.dataPusher("wwcbcorpX").Push(ctx, wecomtest.AddExternalContactXML("wwcbcorpX", "zhangsan", "wmEXT2", "", "", time.Now()))
+	require.Error(t, err, "data push of a cancelled corp answered %d, %v; want 403", res.Status(), err)
+	require.Equal(t, http.StatusForbidden, res.Status(), "data push of a cancelled corp answered %d, %v; want 403", res.Status(), err)
 	_, err = r.suite.Corp("wwcbcorpX").GetCallbackIPs(ctx)
-	if !errors.Is(err, wecom.ErrCorpNotAuthorized) {
-		t.Fatalf("call for a cancelled corp: %v, want ErrCorpNotAuthorized", err)
-	}
+	require.ErrorIs(t, err, wecom.ErrCorpNotAuthorized, "call for a cancelled corp")
 	// The other corp is untouched.
-	if res, err := r.dataPusher("wwcbcorpY").Push(ctx, wecomtest.AddExternalContactXML("wwcbcorpY", "lisi", "wmEXT3", "", "", time.Now())); err != nil || res.Status() != http.StatusOK {
-		t.Fatalf("data push of the other corp: %v", err)
-	}
-	if _, err := r.suite.Corp("wwcbcorpY").GetCallbackIPs(ctx); err != nil {
-		t.Fatal(err)
-	}
+	res, err = r.dataPusher("wwcbcorpY").Push(ctx, wecomtest.AddExternalContactXML("wwcbcorpY", "lisi", "wmEXT3", "", "", time.Now()))
+	require.NoError(t, err, "data push of the other corp")
+	require.Equal(t, http.StatusOK, res.Status(), "data push of the other corp: %v", err)
+	_, err = r.suite.Corp("wwcbcorpY").GetCallbackIPs(ctx)
+	require.NoError(t, err)
 	// Neither the suite id nor strangers are data-URL senders.
 	for _, rid := range []string{r.suiteID, "wwstranger"} {
-		if res, _ := r.dataPusher(rid).Push(ctx, push); res.Status() != http.StatusForbidden {
-			t.Errorf("data push with receiveid %s answered %d, want 403", rid, res.Status())
-		}
+		res, _ := r.dataPusher(rid).Push(ctx, push)
+		assert.Equal(t, http.StatusForbidden, res.Status(), "data push with receiveid %s answered %d, want 403", rid, res.Status())
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if strings.Join(got, ",") != "wwcbcorpX,wwcbcorpY" {
-		t.Fatalf("data handler saw pushes from %v", got)
-	}
+	require.Equal(t, "wwcbcorpX,wwcbcorpY", strings.Join(got, ","), "data handler saw pushes from %v", got)
 }
 
 func TestSuiteRestartReloadsFromTheStore(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00007")
 	ticket := r.pushTicket()
 	r.install("wwcbcorpR")
-	if _, err := r.suite.Corp("wwcbcorpR").GetCallbackIPs(ctx); err != nil {
-		t.Fatal(err)
-	}
+	_, err := r.suite.Corp("wwcbcorpR").GetCallbackIPs(ctx)
+	require.NoError(t, err)
 	exchanges := r.srv.Count("/cgi-bin/service/v2/get_permanent_code")
 	suiteTokens := r.srv.Suite(r.suiteID).TokenFetches()
 	corpTokens := r.srv.Suite(r.suiteID).CorpTokenFetches("wwcbcorpR")
@@ -447,66 +394,50 @@ func TestSuiteRestartReloadsFromTheStore(t *testing.T) {
 	// A new instance: new Suite and handlers on the same Store.
 	_ = r.cmd.Close(ctx)
 	r.start()
-	if got := r.storedTicket(); got != ticket {
-		t.Fatalf("ticket after restart %q, want %q", got, ticket)
-	}
-	if _, err := r.suite.Corp("wwcbcorpR").GetCallbackIPs(ctx); err != nil {
-		t.Fatalf("call after restart: %v", err)
-	}
-	if res, err := r.dataPusher("wwcbcorpR").Push(ctx, wecomtest.AddExternalContactXML("wwcbcorpR", "u", "wmR", "", "", time.Now())); err != nil {
-		t.Fatalf("data push after restart: %v (%d)", err, res.Status())
-	}
-	if n := r.srv.Count("/cgi-bin/service/v2/get_permanent_code"); n != exchanges {
-		t.Fatalf("%d new exchanges after restart, want 0", n-exchanges)
-	}
-	if n := r.srv.Suite(r.suiteID).TokenFetches(); n != suiteTokens {
-		t.Fatalf("%d new suite tokens after restart, want 0", n-suiteTokens)
-	}
-	if n := r.srv.Suite(r.suiteID).CorpTokenFetches("wwcbcorpR"); n != corpTokens {
-		t.Fatalf("%d new corp tokens after restart, want 0", n-corpTokens)
-	}
+	require.Equal(t, ticket, r.storedTicket(), "ticket after restart")
+	_, err = r.suite.Corp("wwcbcorpR").GetCallbackIPs(ctx)
+	require.NoError(t, err, "call after restart")
+	res, err := r.dataPusher("wwcbcorpR").Push(ctx, wecomtest.AddExternalContactXML("wwcbcorpR", "u", "wmR", "", "", time.Now()))
+	require.NoError(t, err, "data push after restart: %v (%d)", err, res.Status())
+	n := r.srv.Count("/cgi-bin/service/v2/get_permanent_code")
+	require.Equal(t, exchanges, n, "%d new exchanges after restart, want 0", n-exchanges)
+	n = r.srv.Suite(r.suiteID).TokenFetches()
+	require.Equal(t, suiteTokens, n, "%d new suite tokens after restart, want 0", n-suiteTokens)
+	n = r.srv.Suite(r.suiteID).CorpTokenFetches("wwcbcorpR")
+	require.Equal(t, corpTokens, n, "%d new corp tokens after restart, want 0", n-corpTokens)
 	// The restarted command handler keeps working.
 	r.install("wwcbcorpR2")
 }
 
 func TestSuiteCommandURLRefusesOtherSuites(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "wwcbsuite00008")
 	r.srv.AddSuite("wwcbothersuite", "other")
 	// Encrypted for another suite (receiveid): refused before parsing.
 	p := wecomtest.NewPusher(r.cmdURL, suiteTestToken, r.key, "wwcbothersuite")
 	p.Attempts = 1
 	res, err := p.Push(ctx, wecomtest.SuiteTicketXML("wwcbothersuite", "foreign-ticket", time.Now()))
-	if err == nil || res.Status() != http.StatusForbidden {
-		t.Fatalf("push for another suite answered %d, %v; want 403", res.Status(), err)
-	}
+	require.Error(t, err, "push for another suite answered %d, %v; want 403", res.Status(), err)
+	require.Equal(t, http.StatusForbidden, res.Status(), "push for another suite answered %d, %v; want 403", res.Status(), err)
 	// Right receiveid but SuiteId of another suite: answered, logged, not applied.
 	var logs bytes.Buffer
 	var logMu sync.Mutex
 	r2 := &suiteRig{t: t, srv: r.srv, store: wecom.NewMemoryStore(), key: r.key, suiteID: r.suiteID}
 	r2.start(callback.WithLogger(slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &logMu}, nil))))
 	own := wecomtest.NewPusher(r2.cmdURL, suiteTestToken, r2.key, r2.suiteID)
-	if _, err := own.Push(ctx, wecomtest.SuiteTicketXML("wwcbothersuite", "foreign-ticket", time.Now())); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := own.Push(ctx, wecomtest.CancelAuthXML("wwcbothersuite", "wwcbcorpZ", time.Now())); err != nil {
-		t.Fatal(err)
-	}
-	if err := r2.cmd.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := r2.storedTicket(); got != "" {
-		t.Fatalf("a ticket of another suite was stored: %q", got)
-	}
-	if len(r2.appliedList()) != 0 || len(r2.errList()) != 0 {
-		t.Fatalf("applied %v, errors %v", r2.appliedList(), r2.errList())
-	}
+	_, err = own.Push(ctx, wecomtest.SuiteTicketXML("wwcbothersuite", "foreign-ticket", time.Now()))
+	require.NoError(t, err)
+	_, err = own.Push(ctx, wecomtest.CancelAuthXML("wwcbothersuite", "wwcbcorpZ", time.Now()))
+	require.NoError(t, err)
+	require.NoError(t, r2.cmd.Close(ctx))
+	require.Empty(t, r2.storedTicket(), "a ticket of another suite was stored")
+	require.Empty(t, r2.appliedList(), "applied %v, errors %v", r2.appliedList(), r2.errList())
+	require.Empty(t, r2.errList(), "applied %v, errors", r2.appliedList())
 	logMu.Lock()
 	defer logMu.Unlock()
-	if n := strings.Count(logs.String(), "another suite ignored"); n != 2 {
-		t.Fatalf("%d 'ignored' log lines, want 2:\n%s", n, logs.String())
-	}
+	n := strings.Count(logs.String(), "another suite ignored")
+	require.Equal(t, 2, n, "%d 'ignored' log lines, want 2:\n%s", n, logs.String())
 }
 
 type lockedWriter struct {
@@ -522,48 +453,39 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 func TestSuiteResetPermanentCode(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	r := newSuiteRig(t, "dkcbtemplate001")
 	r.pushTicket()
 	r.install("wwcbdkcorp")
 	old := r.srv.Suite(r.suiteID).PermanentCode("wwcbdkcorp")
-	if _, err := r.suite.Corp("wwcbdkcorp").GetCallbackIPs(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.cb.ResetPermanentCode(ctx, "wwcbdkcorp"); err != nil {
-		t.Fatal(err)
-	}
+	_, err := r.suite.Corp("wwcbdkcorp").GetCallbackIPs(ctx)
+	require.NoError(t, err)
+	_, err = r.cb.ResetPermanentCode(ctx, "wwcbdkcorp")
+	require.NoError(t, err)
 	r.wait("reset_permanent_code", func() bool { return r.hasApplied("reset wwcbdkcorp") })
-	if now := r.srv.Suite(r.suiteID).PermanentCode("wwcbdkcorp"); now == old || now == "" {
-		t.Fatal("the fake did not issue a new code")
-	}
+	now := r.srv.Suite(r.suiteID).PermanentCode("wwcbdkcorp")
+	require.NotEqual(t, old, now, "the fake did not issue a new code")
+	require.NotEmpty(t, now, "the fake did not issue a new code")
 	fetches := r.srv.Corp("wwcbdkcorp").TokenFetches()
-	if _, err := r.suite.Corp("wwcbdkcorp").GetCallbackIPs(ctx); err != nil {
-		t.Fatalf("call with the new secret: %v", err)
-	}
-	if n := r.srv.Corp("wwcbdkcorp").TokenFetches(); n != fetches+1 {
-		t.Fatalf("gettoken called %d times after the reset, want 1 (the old token was dropped)", n-fetches)
-	}
+	_, err = r.suite.Corp("wwcbdkcorp").GetCallbackIPs(ctx)
+	require.NoError(t, err, "call with the new secret")
+	n := r.srv.Corp("wwcbdkcorp").TokenFetches()
+	require.Equal(t, fetches+1, n, "gettoken called %d times after the reset, want 1 (the old token was dropped)", n-fetches)
 }
 
 func TestSuiteHandlerConstructors(t *testing.T) {
 	t.Parallel()
 	key := wecomtest.NewEncodingAESKey()
-	if _, err := callback.NewSuiteCommandHandler(nil, "t", key); err == nil {
-		t.Error("nil suite accepted by NewSuiteCommandHandler")
-	}
-	if _, err := callback.NewSuiteDataHandler(nil, "t", key); err == nil {
-		t.Error("nil suite accepted by NewSuiteDataHandler")
-	}
-	if _, err := callback.NewSuiteCommandHandler(wecom.NewSuite("", "s"), "t", key); err == nil {
-		t.Error("suite with an empty id accepted")
-	}
-	if _, err := callback.NewSuiteCommandHandler(wecom.NewSuite("wwx", "s"), "t", "short"); err == nil {
-		t.Error("bad EncodingAESKey accepted")
-	}
-	if _, err := callback.NewSuiteDataHandler(wecom.NewSuite("wwx", "s"), "t", key, callback.WithWorkers(0, 0)); err == nil {
-		t.Error("bad option accepted")
-	}
+	_, err := callback.NewSuiteCommandHandler(nil, "t", key)
+	assert.Error(t, err, "nil suite accepted by NewSuiteCommandHandler")
+	_, err = callback.NewSuiteDataHandler(nil, "t", key)
+	assert.Error(t, err, "nil suite accepted by NewSuiteDataHandler")
+	_, err = callback.NewSuiteCommandHandler(wecom.NewSuite("", "s"), "t", key)
+	assert.Error(t, err, "suite with an empty id accepted")
+	_, err = callback.NewSuiteCommandHandler(wecom.NewSuite("wwx", "s"), "t", "short")
+	assert.Error(t, err, "bad EncodingAESKey accepted")
+	_, err = callback.NewSuiteDataHandler(wecom.NewSuite("wwx", "s"), "t", key, callback.WithWorkers(0, 0))
+	assert.Error(t, err, "bad option accepted")
 
 	// A receiver func given to the data handler adds to the authorized corps.
 	srv := wecomtest.NewServer(t)
@@ -571,18 +493,14 @@ func TestSuiteHandlerConstructors(t *testing.T) {
 	suite := wecom.NewSuite("wwcbsuite00009", suiteTestSecret, srv.SuiteOptions()...)
 	h, err := callback.NewSuiteDataHandler(suite, suiteTestToken, key, callback.WithLogger(suiteQuiet),
 		callback.WithReceiverFunc(func(rid string) bool { return rid == "wwprovider" }))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	for rid, want := range map[string]int{"wwprovider": http.StatusOK, "wwstranger": http.StatusForbidden} {
 		p := wecomtest.NewPusher(hs.URL, suiteTestToken, key, rid)
 		p.Attempts = 1
 		res, _ := p.Push(context.Background(), wecomtest.AddExternalContactXML(rid, "u", "wm", "", "", time.Now()))
-		if res.Status() != want {
-			t.Errorf("receiveid %s answered %d, want %d", rid, res.Status(), want)
-		}
+		assert.Equal(t, want, res.Status(), "receiveid %s answered %d, want %d", rid, res.Status(), want)
 	}
 }
 
@@ -599,9 +517,7 @@ func FuzzSuiteCommandPush(f *testing.F) {
 	f.Cleanup(srv.Close)
 	srv.AddSuite(suiteID, suiteTestSecret)
 	suite := wecom.NewSuite(suiteID, suiteTestSecret, srv.SuiteOptions(wecom.WithLogger(suiteQuiet), wecom.WithLimiter(suiteNoLimit{}))...)
-	if err := suite.SetTicket(context.Background(), srv.Suite(suiteID).IssueTicket()); err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, suite.SetTicket(context.Background(), srv.Suite(suiteID).IssueTicket()))
 	key := wecomtest.NewEncodingAESKey()
 	at := time.Unix(1700000000, 0)
 	f.Add(wecomtest.SuiteTicketXML(suiteID, "ticket-1", at))
@@ -609,9 +525,7 @@ func FuzzSuiteCommandPush(f *testing.F) {
 	f.Add(wecomtest.SuiteTicketXML("wwother", "ticket-2", at))
 	f.Add([]byte("<xml><SuiteId>" + suiteID + "</SuiteId><InfoType>suite_ticket</InfoType><SuiteTicket>t</SuiteTicket></xml>"))
 	authCode, err := srv.Suite(suiteID).Install(f.Context(), "wwfuzzcorp", "")
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	f.Add(wecomtest.CreateAuthXML(suiteID, authCode, "s", at))
 	f.Add(wecomtest.CreateAuthXML(suiteID, "short", "", at))
 	f.Add(wecomtest.ChangeAuthXML(suiteID, "wwfuzzcorp", "", at))
@@ -633,31 +547,21 @@ func FuzzSuiteCommandPush(f *testing.F) {
 				failed = append(failed, err)
 				mu.Unlock()
 			}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		p := wecomtest.NewPusher("http://unused", suiteTestToken, key, suiteID)
 		body, q, err := p.Envelope(plain, "1700000000", "12345")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		req := httptest.NewRequest(http.MethodPost, "/?"+q.Encode(), bytes.NewReader(body))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		if err := h.Close(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, h.Close(context.Background()))
 		// 500: a suite_ticket is stored before the answer, and a ticket
 		// that cannot be stored fails its push (WeCom re-sends it).
-		if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest && rec.Code != http.StatusInternalServerError {
-			t.Fatalf("answered %d for %q", rec.Code, plain)
-		}
+		require.False(t, rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest && rec.Code != http.StatusInternalServerError, "answered %d for %q", rec.Code, plain)
 		mu.Lock()
 		defer mu.Unlock()
 		for _, err := range failed {
-			if strings.Contains(err.Error(), "panicked") {
-				t.Fatalf("handler panicked for %q: %v", plain, err)
-			}
+			require.NotContains(t, err.Error(), "panicked", "handler panicked for %q: %v", plain, err)
 		}
 	})
 }
@@ -681,12 +585,148 @@ func TestSuiteAuthCodeErrorHidesCodes(t *testing.T) {
 			outs = append(outs, fmt.Sprintf(verb, e), fmt.Sprintf(verb, err))
 		}
 		for _, out := range outs {
-			if strings.Contains(out, authCode) || strings.Contains(out, permCode) {
-				t.Fatalf("leaks a code: %s", out)
-			}
+			require.NotContains(t, out, authCode, "leaks a code")
+			require.NotContains(t, out, permCode, "leaks a code")
 		}
-		if !strings.Contains(fmt.Sprintf("%#v", e), "wwsuite") {
-			t.Fatalf("%%#v says nothing useful: %#v", e)
-		}
+		require.Contains(t, fmt.Sprintf("%#v", e), "wwsuite", "%%#v says nothing useful: %#v", e)
 	}
+}
+
+// Through the command handler, the official sample's ticket is stored.
+func TestOfficialTicketSampleIsStored(t *testing.T) {
+	t.Parallel()
+	srv := wecomtest.NewServer(t)
+	const suiteID = "ww4asffe99e54c0fxxxx"
+	srv.AddSuite(suiteID, suiteTestSecret)
+	store := wecom.NewMemoryStore()
+	in := newInstance(t, srv, suiteID, wecomtest.NewEncodingAESKey(), store, callback.WithLogger(suiteQuiet))
+	_, err := in.cb.Pusher().Push(t.Context(), []byte(officialTicketSample))
+	require.NoError(t, err)
+	assert.Equal(t, "asdfasfdasdfasdf", storedTicket(t, store, suiteID))
+}
+
+const providerCorpID = "wwprovider00000001"
+
+// urlCheck sends a URL check encrypted for receiveID to url and returns the
+// status and body.
+func urlCheck(t *testing.T, url, key, receiveID string) (int, string) {
+	t.Helper()
+	p := wecomtest.NewPusher(url, suiteTestToken, key, receiveID)
+	req, err := p.VerifyURLRequest(context.Background(), "1616140317555161061")
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// suiteHandlers serves a command and a data handler for a suite built with opts.
+func suiteHandlers(t *testing.T, key string, opts ...wecom.SuiteOption) (cmdURL, dataURL string, suite *wecom.Suite) {
+	t.Helper()
+	srv := wecomtest.NewServer(t)
+	srv.AddSuite("wwsuiteurl00000001", suiteTestSecret)
+	suite = wecom.NewSuite("wwsuiteurl00000001", suiteTestSecret, srv.SuiteOptions(opts...)...)
+	cmd, err := callback.NewSuiteCommandHandler(suite, suiteTestToken, key, callback.WithLogger(suiteQuiet))
+	require.NoError(t, err)
+	data, err := callback.NewSuiteDataHandler(suite, suiteTestToken, key, callback.WithLogger(suiteQuiet))
+	require.NoError(t, err)
+	cs, ds := httptest.NewServer(cmd), httptest.NewServer(data)
+	t.Cleanup(func() {
+		cs.Close()
+		ds.Close()
+		_ = cmd.Close(context.Background())
+		_ = data.Close(context.Background())
+	})
+	return cs.URL, ds.URL, suite
+}
+
+func TestSuiteURLChecksAcceptTheProviderCorpID(t *testing.T) {
+	t.Parallel()
+	key := wecomtest.NewEncodingAESKey()
+	cmdURL, dataURL, suite := suiteHandlers(t, key, wecom.WithProviderCorpID(providerCorpID))
+	require.Equal(t, providerCorpID, suite.ProviderCorpID())
+
+	for _, tc := range []struct {
+		name, url, rid string
+		want           int
+	}{
+		{"command/provider", cmdURL, providerCorpID, http.StatusOK},
+		{"command/suite", cmdURL, suite.ID(), http.StatusOK},
+		{"command/stranger", cmdURL, "wwstranger00000001", http.StatusForbidden},
+		{"data/provider", dataURL, providerCorpID, http.StatusOK},
+		{"data/suite", dataURL, suite.ID(), http.StatusOK},
+		{"data/stranger", dataURL, "wwstranger00000001", http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := urlCheck(t, tc.url, key, tc.rid)
+			assert.Equal(t, tc.want, status)
+			if tc.want == http.StatusOK {
+				assert.Equal(t, "1616140317555161061", body)
+			}
+		})
+	}
+}
+
+func TestSuitePushesKeepStrictReceivers(t *testing.T) {
+	t.Parallel()
+	key := wecomtest.NewEncodingAESKey()
+	cmdURL, dataURL, suite := suiteHandlers(t, key, wecom.WithProviderCorpID(providerCorpID))
+	ticket := wecomtest.SuiteTicketXML(suite.ID(), "ticket-1", timeNow())
+	for _, tc := range []struct {
+		name, url, rid string
+	}{
+		{"command/provider", cmdURL, providerCorpID},
+		{"data/provider", dataURL, providerCorpID},
+		{"data/suite", dataURL, suite.ID()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := wecomtest.NewPusher(tc.url, suiteTestToken, key, tc.rid)
+			p.Attempts = 1
+			res, _ := p.Push(t.Context(), ticket)
+			require.NotNil(t, res)
+			assert.Equal(t, http.StatusForbidden, res.Status(), "a push for %s must be refused", tc.rid)
+		})
+	}
+	// The command URL still takes the suite's own pushes.
+	p := wecomtest.NewPusher(cmdURL, suiteTestToken, key, suite.ID())
+	res, err := p.Push(t.Context(), ticket)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, res.Status())
+}
+
+func TestSuiteURLCheckWithoutProviderCorpIDSaysWhatToConfigure(t *testing.T) {
+	t.Parallel()
+	key := wecomtest.NewEncodingAESKey()
+	cmdURL, dataURL, suite := suiteHandlers(t, key)
+	status, _ := urlCheck(t, cmdURL, key, providerCorpID)
+	assert.Equal(t, http.StatusForbidden, status)
+	status, _ = urlCheck(t, dataURL, key, suite.ID())
+	assert.Equal(t, http.StatusOK, status, "the data URL's check for the suite id passes without a provider corp id")
+
+	// The error a refused check logs names the fix.
+	var logged []string
+	h, err := callback.NewSuiteCommandHandler(suite, suiteTestToken, key, callback.WithLogger(recordingLogger(&logged)))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = h.Close(context.Background()) })
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	status, _ = urlCheck(t, s.URL, key, providerCorpID)
+	require.Equal(t, http.StatusForbidden, status)
+	require.NotEmpty(t, logged)
+	assert.Contains(t, logged[len(logged)-1], "wecom.WithProviderCorpID")
+	assert.Contains(t, logged[len(logged)-1], providerCorpID)
+}
+
+func timeNow() time.Time { return time.Now() }
+
+// recordingLogger returns a logger appending each line it writes to lines.
+func recordingLogger(lines *[]string) *slog.Logger {
+	var mu sync.Mutex
+	return slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		*lines = append(*lines, string(b))
+		mu.Unlock()
+		return len(b), nil
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

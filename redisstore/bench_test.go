@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -108,9 +110,7 @@ func BenchmarkQueueThroughput(b *testing.B) {
 			bk := backend{addr: realRedis(b)}
 			s := open(b, bk, testPrefix(b, bk))
 			q, err := s.NewQueue(WithName("bench"), WithWorkers(8), WithMaxLen(1<<30), WithPollInterval(10*time.Millisecond))
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			return []callback.Option{callback.WithDedupStore(s, time.Minute), callback.WithQueue(q)}
 		})
 	})

@@ -3,6 +3,8 @@ package redisstore
 import (
 	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzOpenSealed feeds stored values (what Redis hands back, which anyone
@@ -11,9 +13,7 @@ import (
 // sealed.
 func FuzzOpenSealed(f *testing.F) {
 	s, err := newSealer(testKey(1), testKey(2))
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	good, _ := s.seal("wecom:k", "secret")
 	f.Add("wecom:k", good)
 	f.Add("wecom:k", sealedPrefix)
@@ -24,26 +24,21 @@ func FuzzOpenSealed(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name, v string) {
 		pt, err := s.open(name, v)
 		if err == nil {
-			if name != "wecom:k" || pt != "secret" {
-				// only the seed sealed with this key opens (under its own
-				// name; fuzz workers seal it with other nonces); a
-				// forgery would need the key
-				t.Fatalf("opened %q under %q: %q", v, name, pt)
-			}
-		} else if !errors.Is(err, ErrTampered) && !errors.Is(err, ErrWrongKey) {
-			t.Fatalf("unexpected error %v", err)
+			// only the seed sealed with this key opens (under its own
+			// name; fuzz workers seal it with other nonces); a
+			// forgery would need the key
+			require.Equal(t, "wecom:k", name, "opened %q under %q: %q", v, name, pt)
+			require.Equal(t, "secret", pt, "opened %q under %q: %q", v, name, pt)
+		} else {
+			require.True(t, errors.Is(err, ErrTampered) || errors.Is(err, ErrWrongKey), "unexpected error %v", err)
 		}
 		sealed, err := s.seal(name, v)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		back, err := s.open(name, sealed)
-		if err != nil || back != v {
-			t.Fatalf("round trip: %q %v", back, err)
-		}
+		require.NoError(t, err, "round trip: %q", back)
+		require.Equal(t, v, back, "round trip: %q %v", back, err)
 		var none *sealer
-		if _, err := none.open(name, sealed); !errors.Is(err, ErrNoKey) {
-			t.Fatalf("no key: %v", err)
-		}
+		_, err = none.open(name, sealed)
+		require.ErrorIs(t, err, ErrNoKey, "no key")
 	})
 }

@@ -54,7 +54,7 @@ func TestExpiredLockIsNotReleasedByItsFormerHolder(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		prefix := testPrefix(t, b)
 		s1, s2 := open(t, b, prefix), open(t, b, prefix)
-		ctx := context.Background()
+		ctx := t.Context()
 		unlock1, err := s1.Lock(ctx, "k:lock", 100*time.Millisecond)
 		require.NoError(t, err)
 		if b.mini != nil {
@@ -99,7 +99,7 @@ func TestFourClientsShareOneGettoken(t *testing.T) {
 					var out struct {
 						IPList []string `json:"ip_list"`
 					}
-					if assert.NoError(t, c.Get(context.Background(), "/cgi-bin/get_api_domain_ip", nil, &out)) {
+					if assert.NoError(t, c.Get(t.Context(), "/cgi-bin/get_api_domain_ip", nil, &out)) {
 						calls.Add(1)
 					}
 				}()

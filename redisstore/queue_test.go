@@ -89,9 +89,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
+		require.False(t, time.Now().After(deadline), "timed out waiting for %s", what)
 		time.Sleep(10 * time.Millisecond)
 	}
 }
@@ -121,7 +119,7 @@ func TestQueueRunsPushesFromRedis(t *testing.T) {
 			})
 		})
 		for i := range 5 {
-			res, err := in.p.Push(context.Background(), addEvent(fmt.Sprint("wm", i)))
+			res, err := in.p.Push(t.Context(), addEvent(fmt.Sprint("wm", i)))
 			require.NoError(t, err)
 			require.Equal(t, "success", res.Body())
 		}
@@ -149,9 +147,9 @@ func TestQueueKeepsPushesEncrypted(t *testing.T) {
 		// not started: the push stays in Redis
 		h := newTestHandler(t, callback.WithDedupStore(s, time.Minute), callback.WithQueue(&unstarted{q}))
 		p := servePusher(t, h)
-		_, err = p.Push(context.Background(), addEvent("wmSECRETCUSTOMER"))
+		_, err = p.Push(t.Context(), addEvent("wmSECRETCUSTOMER"))
 		require.NoError(t, err)
-		msgs, err := s.rdb.XRange(context.Background(), q.stream, "-", "+").Result()
+		msgs, err := s.rdb.XRange(t.Context(), q.stream, "-", "+").Result()
 		require.NoError(t, err)
 		require.Len(t, msgs, 1)
 		for k, v := range msgs[0].Values {
@@ -196,7 +194,7 @@ func TestTwoInstancesRunAPushOnce(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					res, err := in.p.Push(context.Background(), ev)
+					res, err := in.p.Push(t.Context(), ev)
 					assert.NoError(t, err)
 					assert.Equal(t, "success", res.Body())
 				}()
@@ -237,7 +235,7 @@ func TestQueueRetriesFailures(t *testing.T) {
 				return nil
 			})
 		})
-		_, err := in.p.Push(context.Background(), addEvent("wmRetry"))
+		_, err := in.p.Push(t.Context(), addEvent("wmRetry"))
 		require.NoError(t, err)
 		eventually(t, "third run succeeded and was acknowledged", func() bool { return stats(t, in.queue) == QueueStats{} })
 		mu.Lock()
@@ -269,14 +267,14 @@ func TestQueueDeadLettersAndReplay(t *testing.T) {
 			return nil
 		})
 		p := servePusher(t, h)
-		_, err = p.Push(context.Background(), addEvent("wmDead"))
+		_, err = p.Push(t.Context(), addEvent("wmDead"))
 		require.NoError(t, err)
 		eventually(t, "a dead letter", func() bool { return stats(t, q).DeadLetters == 1 })
 		assert.Equal(t, int32(3), runs.Load())
 		assert.Equal(t, int32(3), hooks.Load())
 		assert.Equal(t, QueueStats{DeadLetters: 1}, stats(t, q))
 
-		dls, err := q.ListDeadLetters(context.Background(), "", 10)
+		dls, err := q.ListDeadLetters(t.Context(), "", 10)
 		require.NoError(t, err)
 		require.Len(t, dls, 1)
 		dl := dls[0]
@@ -287,23 +285,23 @@ func TestQueueDeadLettersAndReplay(t *testing.T) {
 		ev, err := h.OpenDelivery(&dl.Delivery)
 		require.NoError(t, err)
 		assert.Equal(t, "wmDead", ev.(*callback.ExternalContactEvent).ExternalUserID)
-		more, err := q.ListDeadLetters(context.Background(), dl.ID, 10)
+		more, err := q.ListDeadLetters(t.Context(), dl.ID, 10)
 		require.NoError(t, err)
 		assert.Empty(t, more)
 
 		// a re-send of the push is still not queued again (its claim is kept)
-		_, err = p.Push(context.Background(), addEvent("wmDead"))
+		_, err = p.Push(t.Context(), addEvent("wmDead"))
 		require.NoError(t, err)
 		assert.Equal(t, int64(0), stats(t, q).Queued)
 
 		fixed.Store(true)
-		_, err = q.Replay(context.Background(), dl.ID)
+		_, err = q.Replay(t.Context(), dl.ID)
 		require.NoError(t, err)
 		eventually(t, "replayed push handled", func() bool { return ok.Load() == 1 })
 		eventually(t, "queue empty", func() bool { return stats(t, q) == QueueStats{} })
-		_, err = q.Replay(context.Background(), dl.ID)
+		_, err = q.Replay(t.Context(), dl.ID)
 		require.ErrorIs(t, err, ErrNoDeadLetter)
-		require.ErrorIs(t, q.DeleteDeadLetter(context.Background(), dl.ID), ErrNoDeadLetter)
+		require.ErrorIs(t, q.DeleteDeadLetter(t.Context(), dl.ID), ErrNoDeadLetter)
 	})
 }
 
@@ -316,14 +314,14 @@ func TestUndeliverablePushIsParkedAtOnce(t *testing.T) {
 		in := newInstance(t, b, prefix, fastQueue("undeliverable"), func(h *callback.Handler) {
 			h.OnDefault(func(context.Context, callback.Event) error { runs.Add(1); return nil })
 		})
-		require.NoError(t, in.queue.Enqueue(context.Background(), &callback.Delivery{MsgSignature: "00", Timestamp: "1", Nonce: "n", Encrypt: "garbage"}))
+		require.NoError(t, in.queue.Enqueue(t.Context(), &callback.Delivery{MsgSignature: "00", Timestamp: "1", Nonce: "n", Encrypt: "garbage"}))
 		eventually(t, "parked", func() bool { return stats(t, in.queue).DeadLetters == 1 })
-		dls, err := in.queue.ListDeadLetters(context.Background(), "", 0)
+		dls, err := in.queue.ListDeadLetters(t.Context(), "", 0)
 		require.NoError(t, err)
 		require.Len(t, dls, 1)
 		assert.Equal(t, 1, dls[0].Attempts)
 		assert.Contains(t, dls[0].Err, "cannot be opened")
-		require.NoError(t, in.queue.DeleteDeadLetter(context.Background(), dls[0].ID))
+		require.NoError(t, in.queue.DeleteDeadLetter(t.Context(), dls[0].ID))
 		assert.Equal(t, QueueStats{}, stats(t, in.queue))
 		assert.Zero(t, runs.Load())
 	})
@@ -377,12 +375,12 @@ func TestQueueFullAnswers503(t *testing.T) {
 		require.NoError(t, err)
 		h := newTestHandler(t, callback.WithDedupStore(s, time.Minute), callback.WithQueue(&unstarted{q}))
 		p := servePusher(t, h)
-		res, err := p.Push(context.Background(), addEvent("wmFull1"))
+		res, err := p.Push(t.Context(), addEvent("wmFull1"))
 		require.NoError(t, err)
 		require.Equal(t, "success", res.Body())
-		res, _ = p.Push(context.Background(), addEvent("wmFull2"))
+		res, _ = p.Push(t.Context(), addEvent("wmFull2"))
 		require.Equal(t, http.StatusServiceUnavailable, res.Status())
-		require.ErrorIs(t, q.Enqueue(context.Background(), &callback.Delivery{}), callback.ErrQueueFull)
+		require.ErrorIs(t, q.Enqueue(t.Context(), &callback.Delivery{}), callback.ErrQueueFull)
 	})
 }
 
@@ -431,17 +429,17 @@ func TestQueueOptionAndLifecycle(t *testing.T) {
 		run := func(context.Context, *callback.Delivery) error { return nil }
 		require.NoError(t, q2.Start(run))
 		require.Error(t, q2.Start(run), "a queue serves one Handler")
-		require.NoError(t, q2.Close(context.Background()))
-		require.NoError(t, q2.Close(context.Background()), "Close twice")
-		require.ErrorIs(t, q2.Enqueue(context.Background(), &callback.Delivery{}), callback.ErrClosed)
+		require.NoError(t, q2.Close(t.Context()))
+		require.NoError(t, q2.Close(t.Context()), "Close twice")
+		require.ErrorIs(t, q2.Enqueue(t.Context(), &callback.Delivery{}), callback.ErrClosed)
 		// the consumer left the group
-		cons, err := s.rdb.XInfoConsumers(context.Background(), q2.stream, q2.o.group).Result()
+		cons, err := s.rdb.XInfoConsumers(t.Context(), q2.stream, q2.o.group).Result()
 		require.NoError(t, err)
 		assert.Empty(t, cons)
 
 		q3, err := s.NewQueue(fastQueue("never")...)
 		require.NoError(t, err)
-		require.NoError(t, q3.Close(context.Background()), "closing an unstarted queue")
+		require.NoError(t, q3.Close(t.Context()), "closing an unstarted queue")
 		require.ErrorIs(t, q3.Start(run), callback.ErrClosed)
 	})
 }
@@ -466,9 +464,9 @@ func TestQueueSurvivesALostStream(t *testing.T) {
 		in := newInstance(t, b, prefix, fastQueue("lost"), func(h *callback.Handler) {
 			h.OnAddExternalContact(func(context.Context, *callback.ExternalContactEvent) error { runs.Add(1); return nil })
 		})
-		require.NoError(t, in.store.rdb.Del(context.Background(), in.queue.stream).Err())
+		require.NoError(t, in.store.rdb.Del(t.Context(), in.queue.stream).Err())
 		time.Sleep(50 * time.Millisecond) // let a read fail on the missing group
-		_, err := in.p.Push(context.Background(), addEvent("wmLost"))
+		_, err := in.p.Push(t.Context(), addEvent("wmLost"))
 		require.NoError(t, err)
 		eventually(t, "handled after the stream came back", func() bool { return runs.Load() == 1 })
 	})

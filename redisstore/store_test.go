@@ -26,7 +26,7 @@ func TestStoreContract(t *testing.T) {
 					opts = append(opts, WithEncryptionKey(testKey(1)))
 				}
 				s := open(t, b, testPrefix(t, b), opts...)
-				ctx := context.Background()
+				ctx := t.Context()
 
 				_, ok, err := s.Get(ctx, "wecom:a")
 				require.NoError(t, err)
@@ -105,7 +105,7 @@ func TestCompareAndSwapIsAtomicAcrossInstances(t *testing.T) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						ctx := context.Background()
+						ctx := t.Context()
 						for range each {
 							for {
 								cur, _, err := s.Get(ctx, "wecom:counter")
@@ -126,7 +126,7 @@ func TestCompareAndSwapIsAtomicAcrossInstances(t *testing.T) {
 				}
 				wg.Wait()
 				s := open(t, b, prefix, opts...)
-				v, _, err := s.Get(context.Background(), "wecom:counter")
+				v, _, err := s.Get(t.Context(), "wecom:counter")
 				require.NoError(t, err)
 				require.Equal(t, strconv.Itoa(instances*each), v)
 			})
@@ -137,7 +137,7 @@ func TestCompareAndSwapIsAtomicAcrossInstances(t *testing.T) {
 func TestEncryptionAtRest(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		prefix := testPrefix(t, b)
 		s := open(t, b, prefix, WithEncryptionKey(testKey(1)))
 		const code = "PERMANENT-CODE-secret-123"
@@ -199,7 +199,7 @@ func mustGet(t *testing.T, s *Store, redisKey string) string {
 func TestWrongKeyIsReported(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		prefix := testPrefix(t, b)
 		s := open(t, b, prefix, WithEncryptionKey(testKey(1)))
 		require.NoError(t, s.Set(ctx, "wecom:secret", "s3cret", 0))
@@ -247,7 +247,7 @@ func TestWrongKeyIsReported(t *testing.T) {
 func TestSuiteStateEncryptedAndShared(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
+		ctx := t.Context()
 		prefix := testPrefix(t, b)
 		srv := wecomtest.NewServer(t)
 		s1 := open(t, b, prefix, WithEncryptionKey(testKey(7)))
@@ -305,7 +305,7 @@ func TestDedupAcrossInstances(t *testing.T) {
 		}
 		ev := addEvent("wmDedup")
 		for _, p := range pushers {
-			res, err := p.Push(context.Background(), ev)
+			res, err := p.Push(t.Context(), ev)
 			require.NoError(t, err)
 			require.Equal(t, "success", res.Body())
 		}

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -25,37 +28,29 @@ func TestClient_Contracts(t *testing.T) {
 	srv := wecomtest.NewServer(t)
 	c := wecom.New(srv.CorpID, srv.Secret, wecom.WithBaseURL(srv.URL),
 		wecom.WithHTTPClient(srv.HTTPClient()), wecom.WithStore(wecom.NewMemoryStore()))
-	if c.CorpID() != srv.CorpID {
-		t.Fatalf("CorpID = %q", c.CorpID())
-	}
+	require.Equal(t, srv.CorpID, c.CorpID(), "CorpID")
 	tok, err := c.AccessToken(t.Context())
-	if err != nil || tok == "" {
-		t.Fatalf("AccessToken: %q, %v", tok, err)
-	}
+	require.NoError(t, err, "AccessToken: %q", tok)
+	require.NotEmpty(t, tok, "AccessToken: %q, %v", tok, err)
 	var out struct {
 		IPList []string `json:"ip_list"`
 	}
-	if err := c.Get(t.Context(), ipPath, nil, &out); err != nil || len(out.IPList) == 0 {
-		t.Fatalf("Get: %v %v", out, err)
-	}
+	err = c.Get(t.Context(), ipPath, nil, &out)
+	require.NoError(t, err, "Get: %v", out)
+	require.NotEmpty(t, out.IPList, "Get: %v %v", out, err)
 	// The path may be given without /cgi-bin/.
-	if ips, err := c.GetAPIDomainIPs(t.Context()); err != nil || len(ips) != 2 {
-		t.Fatalf("GetAPIDomainIPs: %v %v", ips, err)
-	}
-	if ips, err := c.GetCallbackIPs(t.Context()); err != nil || len(ips) != 2 {
-		t.Fatalf("GetCallbackIPs: %v %v", ips, err)
-	}
-	if err := c.Get(t.Context(), "get_api_domain_ip", nil, &out); err != nil {
-		t.Fatalf("short path: %v", err)
-	}
+	ips, err := c.GetAPIDomainIPs(t.Context())
+	require.NoError(t, err, "GetAPIDomainIPs: %v", ips)
+	require.Len(t, ips, 2, "GetAPIDomainIPs: %v %v", ips, err)
+	ips, err = c.GetCallbackIPs(t.Context())
+	require.NoError(t, err, "GetCallbackIPs: %v", ips)
+	require.Len(t, ips, 2, "GetCallbackIPs: %v %v", ips, err)
+	require.NoError(t, c.Get(t.Context(), "get_api_domain_ip", nil, &out), "short path")
 	req := srv.Requests()
 	last := req[len(req)-1]
-	if last.Path != ipPath || last.Query.Get("access_token") != tok {
-		t.Fatalf("last request %+v", last)
-	}
-	if srv.Corp(srv.CorpID).TokenFetches() != 1 {
-		t.Fatalf("token fetched %d times", srv.Corp(srv.CorpID).TokenFetches())
-	}
+	require.Equal(t, ipPath, last.Path, "last request %+v", last)
+	require.Equal(t, tok, last.Query.Get("access_token"), "last request %+v", last)
+	require.Equal(t, 1, srv.Corp(srv.CorpID).TokenFetches(), "token fetched %d times", srv.Corp(srv.CorpID).TokenFetches())
 }
 
 func TestClient_ErrcodeBecomesError(t *testing.T) {
@@ -65,21 +60,22 @@ func TestClient_ErrcodeBecomesError(t *testing.T) {
 	srv.Fail(ipPath, wecomtest.Fault{Errcode: 84061, Errmsg: "not external contact"})
 	err := c.Get(t.Context(), ipPath, nil, nil)
 	var we *wecom.Error
-	if !errors.As(err, &we) || we.Code != 84061 || we.Msg != "not external contact" || we.Path != ipPath {
-		t.Fatalf("err = %#v", err)
-	}
-	if wecom.IsRetryable(err) || wecom.IsRateLimited(err) || wecom.IsTokenExpired(err) {
-		t.Fatal("84061 misclassified")
-	}
+	require.ErrorAs(t, err, &we)
+	require.Equal(t, 84061, we.Code, "err = %#v", err)
+	require.Equal(t, "not external contact", we.Msg, "err = %#v", err)
+	require.Equal(t, ipPath, we.Path, "err = %#v", err)
+	require.False(t, wecom.IsRetryable(err), "84061 misclassified")
+	require.False(t, wecom.IsRateLimited(err), "84061 misclassified")
+	require.False(t, wecom.IsTokenExpired(err), "84061 misclassified")
 	// An unknown path is an HTTP 404, not an errcode, and is not retried.
 	err = c.Get(t.Context(), "/cgi-bin/nope", nil, nil)
 	var he *wecom.HTTPError
-	if !errors.As(err, &he) || he.StatusCode != http.StatusNotFound || wecom.ErrorCode(err) != 0 || wecom.IsRetryable(err) {
-		t.Fatalf("unknown path: %v", err)
-	}
-	if n := srv.Count("/cgi-bin/nope"); n != 1 {
-		t.Fatalf("unknown path requested %d times, want 1", n)
-	}
+	require.ErrorAs(t, err, &he, "unknown path")
+	require.Equal(t, http.StatusNotFound, he.StatusCode, "unknown path: %v", err)
+	require.Equal(t, 0, wecom.ErrorCode(err), "unknown path: %v", err)
+	require.False(t, wecom.IsRetryable(err), "unknown path: %v", err)
+	n := srv.Count("/cgi-bin/nope")
+	require.Equal(t, 1, n, "unknown path requested %d times, want 1", n)
 }
 
 func TestClient_ConcurrentColdCallsFetchOneToken(t *testing.T) {
@@ -92,15 +88,14 @@ func TestClient_ConcurrentColdCallsFetchOneToken(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := c.GetAPIDomainIPs(context.Background()); err != nil {
+			if _, err := c.GetAPIDomainIPs(t.Context()); err != nil {
 				failed.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
-	if failed.Load() != 0 || srv.Corp(srv.CorpID).TokenFetches() != 1 {
-		t.Fatalf("failed %d, token fetches %d", failed.Load(), srv.Corp(srv.CorpID).TokenFetches())
-	}
+	require.Equal(t, int32(0), failed.Load(), "failed %d, token fetches %d", failed.Load(), srv.Corp(srv.CorpID).TokenFetches())
+	require.Equal(t, 1, srv.Corp(srv.CorpID).TokenFetches(), "failed %d, token fetches %d", failed.Load(), srv.Corp(srv.CorpID).TokenFetches())
 }
 
 func TestClient_StaleTokenRefreshedOnceAndCallRetriedOnce(t *testing.T) {
@@ -116,9 +111,8 @@ func TestClient_StaleTokenRefreshedOnceAndCallRetriedOnce(t *testing.T) {
 			t.Parallel()
 			srv := wecomtest.NewServer(t)
 			c := srv.Client(wecom.WithRetryPolicy(wecom.NoRetry()))
-			if _, err := c.GetAPIDomainIPs(t.Context()); err != nil {
-				t.Fatal(err)
-			}
+			_, err := c.GetAPIDomainIPs(t.Context())
+			require.NoError(t, err)
 			tc.stale(srv)
 			// Many callers hit the stale token at once: one new token.
 			var wg sync.WaitGroup
@@ -127,18 +121,14 @@ func TestClient_StaleTokenRefreshedOnceAndCallRetriedOnce(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					if _, err := c.GetAPIDomainIPs(context.Background()); err != nil {
+					if _, err := c.GetAPIDomainIPs(t.Context()); err != nil {
 						failed.Add(1)
 					}
 				}()
 			}
 			wg.Wait()
-			if failed.Load() != 0 {
-				t.Fatalf("%d calls failed", failed.Load())
-			}
-			if n := srv.Corp(srv.CorpID).TokenFetches(); n != 2 {
-				t.Fatalf("token fetches = %d, want 2", n)
-			}
+			require.Equal(t, int32(0), failed.Load(), "%d calls failed", failed.Load())
+			require.Equal(t, 2, srv.Corp(srv.CorpID).TokenFetches(), "token fetches")
 		})
 	}
 }
@@ -149,12 +139,9 @@ func TestClient_StaleTokenRetriedOnlyOnce(t *testing.T) {
 	c := srv.Client()
 	srv.Fail(ipPath, wecomtest.Fault{Errcode: 42001, Times: 5})
 	err := c.Get(t.Context(), ipPath, nil, nil)
-	if !wecom.IsTokenExpired(err) {
-		t.Fatalf("err = %v", err)
-	}
-	if n := srv.Count(ipPath); n != 2 {
-		t.Fatalf("calls = %d, want 2 (one retry after refresh)", n)
-	}
+	require.True(t, wecom.IsTokenExpired(err), "err = %v", err)
+	n := srv.Count(ipPath)
+	require.Equal(t, 2, n, "calls = %d, want 2 (one retry after refresh)", n)
 }
 
 func TestClient_BadSecretIsReportedAndNotRetried(t *testing.T) {
@@ -162,18 +149,14 @@ func TestClient_BadSecretIsReportedAndNotRetried(t *testing.T) {
 	srv := wecomtest.NewServer(t)
 	c := wecom.New(srv.CorpID, "wrong-secret-123", srv.ClientOptions()...)
 	err := c.Get(t.Context(), ipPath, nil, nil)
-	if !wecom.IsInvalidSecret(err) || wecom.IsRetryable(err) {
-		t.Fatalf("err = %v", err)
-	}
-	if !strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "wrong-secret-123") {
-		t.Fatalf("message %q", err)
-	}
-	if n := srv.Count("/cgi-bin/gettoken"); n != 1 {
-		t.Fatalf("gettoken called %d times", n)
-	}
-	if n := srv.Count(ipPath); n != 0 {
-		t.Fatalf("API called %d times without a token", n)
-	}
+	require.True(t, wecom.IsInvalidSecret(err), "err = %v", err)
+	require.False(t, wecom.IsRetryable(err), "err = %v", err)
+	require.Contains(t, err.Error(), "secret", "message %q", err)
+	require.NotContains(t, err.Error(), "wrong-secret-123", "message %q", err)
+	n := srv.Count("/cgi-bin/gettoken")
+	require.Equal(t, 1, n, "gettoken called %d times", n)
+	n = srv.Count(ipPath)
+	require.Equal(t, 0, n, "API called %d times without a token", n)
 }
 
 func TestClient_RetriesTransientFailuresOfReads(t *testing.T) {
@@ -188,12 +171,10 @@ func TestClient_RetriesTransientFailuresOfReads(t *testing.T) {
 		srv := wecomtest.NewServer(t)
 		c := srv.Client()
 		srv.Fail(ipPath, f)
-		if _, err := c.GetAPIDomainIPs(t.Context()); err != nil {
-			t.Fatalf("%+v: %v", f, err)
-		}
-		if n := srv.Count(ipPath); n != f.Times+1 {
-			t.Fatalf("%+v: %d calls", f, n)
-		}
+		_, err := c.GetAPIDomainIPs(t.Context())
+		require.NoError(t, err, "%+v", f)
+		n := srv.Count(ipPath)
+		require.Equal(t, f.Times+1, n, "%+v: %d calls", f, n)
 	}
 }
 
@@ -203,19 +184,16 @@ func TestClient_RetriesAreBounded(t *testing.T) {
 	c := srv.Client()
 	srv.Fail(ipPath, wecomtest.Fault{Errcode: -1, Times: -1})
 	err := c.Get(t.Context(), ipPath, nil, nil)
-	if wecom.ErrorCode(err) != -1 || !wecom.IsRetryable(err) {
-		t.Fatalf("err = %v", err)
-	}
-	if n := srv.Count(ipPath); n != 3 {
-		t.Fatalf("calls = %d, want 3", n)
-	}
+	require.Equal(t, -1, wecom.ErrorCode(err), "err = %v", err)
+	require.True(t, wecom.IsRetryable(err), "err = %v", err)
+	require.Equal(t, 3, srv.Count(ipPath), "calls")
 	srv.ClearFaults()
 	c = srv.Client(wecom.WithRetryPolicy(wecom.NoRetry()))
 	srv.Fail(ipPath, wecomtest.Fault{Errcode: -1})
 	srv.ResetRequests()
-	if err := c.Get(t.Context(), ipPath, nil, nil); wecom.ErrorCode(err) != -1 || srv.Count(ipPath) != 1 {
-		t.Fatalf("NoRetry: %v, %d calls", err, srv.Count(ipPath))
-	}
+	err = c.Get(t.Context(), ipPath, nil, nil)
+	require.Equal(t, -1, wecom.ErrorCode(err), "NoRetry: %v, %d calls", err, srv.Count(ipPath))
+	require.Equal(t, 1, srv.Count(ipPath), "NoRetry: %v, %d calls", err, srv.Count(ipPath))
 }
 
 func TestClient_WritesThatMayHaveLandedAreNotResent(t *testing.T) {
@@ -230,24 +208,20 @@ func TestClient_WritesThatMayHaveLandedAreNotResent(t *testing.T) {
 		c := srv.Client()
 		srv.Fail(path, f)
 		err := c.Post(t.Context(), path, struct{}{}, nil)
-		if !errors.Is(err, wecom.ErrOutcomeUnknown) || !strings.Contains(err.Error(), "outcome unknown") {
-			t.Fatalf("%+v: err = %v", f, err)
-		}
-		if wecom.IsRetryable(err) {
-			t.Fatalf("%+v: outcome-unknown write reported retryable", f)
-		}
-		if n := srv.Count(path); n != 1 {
-			t.Fatalf("%+v: write sent %d times", f, n)
-		}
+		require.ErrorIs(t, err, wecom.ErrOutcomeUnknown, "%+v: err", f)
+		require.Contains(t, err.Error(), "outcome unknown", "%+v: err = %v", f, err)
+		require.False(t, wecom.IsRetryable(err), "%+v: outcome-unknown write reported retryable", f)
+		n := srv.Count(path)
+		require.Equal(t, 1, n, "%+v: write sent %d times", f, n)
 	}
 	// A definite rejection is not "unknown", and a rate limit is not retried for writes.
 	srv := wecomtest.NewServer(t)
 	c := srv.Client()
 	srv.Fail(path, wecomtest.Fault{Errcode: 45009})
 	err := c.Post(t.Context(), path, struct{}{}, nil)
-	if errors.Is(err, wecom.ErrOutcomeUnknown) || !wecom.IsRateLimited(err) || srv.Count(path) != 1 {
-		t.Fatalf("45009 write: %v, %d calls", err, srv.Count(path))
-	}
+	require.NotErrorIs(t, err, wecom.ErrOutcomeUnknown, "45009 write: %v, %d calls", err, srv.Count(path))
+	require.True(t, wecom.IsRateLimited(err), "45009 write: %v, %d calls", err, srv.Count(path))
+	require.Equal(t, 1, srv.Count(path), "45009 write: %v, %d calls", err, srv.Count(path))
 }
 
 // flakyDialer refuses the first n dials, as an unreachable host would:
@@ -270,19 +244,15 @@ func TestClient_WriteRetriedWhenNeverSent(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
 	tok, err := srv.Client().AccessToken(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// The first dial is refused, so the write never left: it is retried once
 	// and reaches the server exactly once.
 	c := wecom.New(srv.CorpID, srv.Secret, srv.ClientOptions(
 		wecom.WithHTTPClient(flakyDialer(1)), wecom.WithTokenSource(staticToken(tok)))...)
-	if err := c.Do(t.Context(), &wecom.Request{Method: http.MethodPost, Path: "/cgi-bin/media/uploadimg", Body: struct{}{}, Op: wecom.OpWrite}); wecom.ErrorCode(err) != 40058 {
-		t.Fatalf("write after a refused dial: %v (want the fake's 40058 for a non-multipart body)", err)
-	}
-	if n := srv.Count("/cgi-bin/media/uploadimg"); n != 1 {
-		t.Fatalf("write reached the server %d times", n)
-	}
+	err = c.Do(t.Context(), &wecom.Request{Method: http.MethodPost, Path: "/cgi-bin/media/uploadimg", Body: struct{}{}, Op: wecom.OpWrite})
+	require.Equal(t, 40058, wecom.ErrorCode(err), "write after a refused dial: %v (want the fake's 40058 for a non-multipart body)", err)
+	n := srv.Count("/cgi-bin/media/uploadimg")
+	require.Equal(t, 1, n, "write reached the server %d times", n)
 }
 
 type staticToken string
@@ -300,12 +270,8 @@ func TestClient_ContextCancelSurfacesAsCtxErr(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	err := c.Get(ctx, ipPath, nil, nil)
-	if err != context.DeadlineExceeded {
-		t.Fatalf("err = %#v, want context.DeadlineExceeded itself", err)
-	}
-	if time.Since(start) > time.Second {
-		t.Fatal("cancel did not interrupt the call")
-	}
+	require.True(t, err == context.DeadlineExceeded)
+	require.LessOrEqual(t, time.Since(start), time.Second, "cancel did not interrupt the call")
 	// A wait between retries is interrupted too.
 	slow := srv.Client(wecom.WithRetryPolicy(&wecom.Backoff{MaxAttempts: 3, Initial: time.Minute, Max: time.Minute}))
 	_, _ = slow.AccessToken(t.Context())
@@ -313,17 +279,15 @@ func TestClient_ContextCancelSurfacesAsCtxErr(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(t.Context())
 	time.AfterFunc(50*time.Millisecond, cancel2)
 	start = time.Now()
-	if err := slow.Get(ctx2, ipPath, nil, nil); err != context.Canceled || time.Since(start) > 5*time.Second {
-		t.Fatalf("err = %v after %v", err, time.Since(start))
-	}
+	err = slow.Get(ctx2, ipPath, nil, nil)
+	require.True(t, err == context.Canceled, "err = %v after %v", err, time.Since(start))
+	require.LessOrEqual(t, time.Since(start), 5*time.Second, "err = %v after", err)
 }
 
 func TestClient_TransportErrorsAreWrappedAndRedacted(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens here now
 	c := wecom.New("wwcorp", "s3cr3t-value", wecom.WithBaseURL("http://"+addr),
@@ -331,23 +295,19 @@ func TestClient_TransportErrorsAreWrappedAndRedacted(t *testing.T) {
 	err = c.Get(t.Context(), ipPath, nil, nil)
 	var ue *url.Error
 	var oe *net.OpError
-	if !errors.As(err, &ue) || !errors.As(err, &oe) {
-		t.Fatalf("transport error not wrapped: %#v", err)
-	}
-	if strings.Contains(err.Error(), "TOKEN-VALUE-XYZ") || !strings.Contains(err.Error(), "REDACTED") {
-		t.Fatalf("token not redacted: %v", err)
-	}
-	if !wecom.IsRetryable(err) {
-		t.Fatal("refused connection should be retryable")
-	}
+	require.ErrorAs(t, err, &ue, "transport error not wrapped")
+	require.ErrorAs(t, err, &oe, "transport error not wrapped")
+	require.NotContains(t, err.Error(), "TOKEN-VALUE-XYZ", "token not redacted: %v", err)
+	require.Contains(t, err.Error(), "REDACTED", "token not redacted: %v", err)
+	require.True(t, wecom.IsRetryable(err), "refused connection should be retryable")
 }
 
 func TestClient_InvalidBaseURL(t *testing.T) {
 	t.Parallel()
 	c := wecom.New("wwcorp", "s", wecom.WithBaseURL("ftp://x"))
-	if err := c.Get(t.Context(), ipPath, nil, nil); err == nil || !strings.Contains(err.Error(), "base URL") {
-		t.Fatalf("err = %v", err)
-	}
+	err := c.Get(t.Context(), ipPath, nil, nil)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "base URL", "err = %v", err)
 }
 
 func TestClient_RateLimitOverrideIsSharedByCallers(t *testing.T) {
@@ -361,7 +321,7 @@ func TestClient_RateLimitOverrideIsSharedByCallers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 			defer cancel()
 			if err := c.Get(ctx, ipPath, nil, nil); err == nil {
 				ok.Add(1)
@@ -371,9 +331,9 @@ func TestClient_RateLimitOverrideIsSharedByCallers(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if ok.Load() != 3 || limited.Load() != 3 || srv.Count(ipPath) != 3 {
-		t.Fatalf("ok %d, limited %d, reached server %d", ok.Load(), limited.Load(), srv.Count(ipPath))
-	}
+	require.Equal(t, int32(3), ok.Load(), "ok %d, limited %d, reached server %d", ok.Load(), limited.Load(), srv.Count(ipPath))
+	require.Equal(t, int32(3), limited.Load(), "ok %d, limited %d, reached server %d", ok.Load(), limited.Load(), srv.Count(ipPath))
+	require.Equal(t, 3, srv.Count(ipPath), "ok %d, limited %d, reached server %d", ok.Load(), limited.Load(), srv.Count(ipPath))
 }
 
 func TestClient_ServerRateLimitAnswers45009(t *testing.T) {
@@ -382,17 +342,12 @@ func TestClient_ServerRateLimitAnswers45009(t *testing.T) {
 	srv.SetRateLimit(ipPath, 2, time.Minute)
 	c := srv.Client(wecom.WithRetryPolicy(wecom.NoRetry()))
 	for i := range 2 {
-		if err := c.Get(t.Context(), ipPath, nil, nil); err != nil {
-			t.Fatalf("call %d: %v", i, err)
-		}
+		require.NoError(t, c.Get(t.Context(), ipPath, nil, nil), "call %d", i)
 	}
-	if err := c.Get(t.Context(), ipPath, nil, nil); !wecom.IsRateLimited(err) {
-		t.Fatalf("third call: %v", err)
-	}
+	err := c.Get(t.Context(), ipPath, nil, nil)
+	require.True(t, wecom.IsRateLimited(err), "third call: %v", err)
 	other := srv.AddCorp("wwother", "other-secret")
-	if err := srv.ClientFor(other.ID()).Get(t.Context(), ipPath, nil, nil); err != nil {
-		t.Fatalf("other corp limited too: %v", err)
-	}
+	require.NoError(t, srv.ClientFor(other.ID()).Get(t.Context(), ipPath, nil, nil), "other corp limited too")
 }
 
 // recordingStore remembers every key it was asked to write.
@@ -435,9 +390,7 @@ func TestClient_NoSecretOrTokenInLogsErrorsOrKeys(t *testing.T) {
 	collect(c.Get(t.Context(), ipPath, nil, nil))
 	bad := wecom.New(srv.CorpID, "wrong-secret-abcdef", srv.ClientOptions(wecom.WithLogger(logger))...)
 	collect(bad.Get(t.Context(), ipPath, nil, nil))
-	if len(errs) < 5 {
-		t.Fatalf("expected failures to scan, got %d", len(errs))
-	}
+	require.GreaterOrEqual(t, len(errs), 5, "expected failures to scan")
 	var tokens []string
 	for _, r := range srv.Requests() {
 		if tok := r.Query.Get("access_token"); tok != "" {
@@ -448,22 +401,14 @@ func TestClient_NoSecretOrTokenInLogsErrorsOrKeys(t *testing.T) {
 	logMu.Lock()
 	logText := logs.String()
 	logMu.Unlock()
-	if !strings.Contains(logText, "retrying") {
-		t.Fatalf("expected debug logs, got %q", logText)
-	}
+	require.Contains(t, logText, "retrying", "expected debug logs")
 	for _, s := range secrets {
-		if strings.Contains(logText, s) {
-			t.Errorf("log contains secret or token %q", s)
-		}
+		assert.NotContains(t, logText, s, "log contains secret or token")
 		for _, e := range errs {
-			if strings.Contains(e, s) {
-				t.Errorf("error %q contains secret or token", e)
-			}
+			assert.NotContains(t, e, s, "error %q contains secret or token", e)
 		}
 		for _, k := range store.keys {
-			if strings.Contains(k, s) {
-				t.Errorf("store key %q contains a secret", k)
-			}
+			assert.NotContains(t, k, s, "store key %q contains a secret", k)
 		}
 	}
 }
@@ -483,9 +428,7 @@ func TestClient_SilentByDefault(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
 	c := srv.Client()
-	if c.Logger().Enabled(t.Context(), slog.LevelError) {
-		t.Fatal("default logger is not silent")
-	}
+	require.False(t, c.Logger().Enabled(t.Context(), slog.LevelError), "default logger is not silent")
 }
 
 func TestClient_BadInputIsAnErrorNotAPanic(t *testing.T) {
@@ -502,23 +445,16 @@ func TestClient_BadInputIsAnErrorNotAPanic(t *testing.T) {
 		"nil client":    nilClient.Get(t.Context(), ipPath, nil, nil),
 		"unmarshalable": c.Post(t.Context(), ipPath, func() {}, nil),
 	} {
-		if err == nil {
-			t.Errorf("%s: no error", name)
-		}
+		assert.Error(t, err, "%s: no error", name)
 	}
-	if _, err := zero.AccessToken(t.Context()); err == nil {
-		t.Error("zero client AccessToken: no error")
-	}
-	if n := len(srv.Requests()); n != 0 {
-		t.Fatalf("%d requests sent for bad input", n)
-	}
+	_, err := zero.AccessToken(t.Context())
+	assert.Error(t, err, "zero client AccessToken: no error")
+	n := len(srv.Requests())
+	require.Equal(t, 0, n, "%d requests sent for bad input", n)
 	for _, err := range wecom.Paginate[int](t.Context(), "", nil) {
-		if err == nil {
-			t.Fatal("nil page function: no error")
-		}
+		require.Error(t, err, "nil page function: no error")
 	}
 	res := wecom.Batch[int, int](t.Context(), []int{1, 2}, 1, 1, nil)
-	if res[0].Err == nil || res[1].Err == nil {
-		t.Fatal("nil chunk function: no per-item error")
-	}
+	require.Error(t, res[0].Err, "nil chunk function: no per-item error")
+	require.Error(t, res[1].Err, "nil chunk function: no per-item error")
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -43,10 +45,8 @@ func TestREADMEFake(t *testing.T) {
 	srv.Fail("/cgi-bin/externalcontact/list", wecomtest.Fault{Errcode: -1, Times: 2})
 	srv.SetRateLimit("/cgi-bin/externalcontact/get", 100, time.Minute) // 45009 beyond it
 
-	if _, err := c.GetAPIDomainIPs(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if n := srv.Corp(srv.CorpID).TokenFetches(); n != 1 {
-		t.Fatalf("%d token fetches", n)
-	}
+	_, err := c.GetAPIDomainIPs(t.Context())
+	require.NoError(t, err)
+	n := srv.Corp(srv.CorpID).TokenFetches()
+	require.Equal(t, 1, n, "%d token fetches", n)
 }

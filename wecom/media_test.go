@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -17,25 +20,19 @@ func TestUploadMedia(t *testing.T) {
 	srv := wecomtest.NewServer(t)
 	c := srv.Client()
 	m, err := c.UploadMedia(t.Context(), wecom.MediaFile, "报价单.txt", strings.NewReader("price list v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Type != wecom.MediaFile || m.MediaID == "" || time.Since(m.CreatedAt.Time()) > time.Minute {
-		t.Fatalf("media = %+v", m)
-	}
+	require.NoError(t, err)
+	require.Equal(t, wecom.MediaFile, m.Type, "media = %+v", m)
+	require.NotEmpty(t, m.MediaID, "media = %+v", m)
+	require.LessOrEqual(t, time.Since(m.CreatedAt.Time()), time.Minute, "media = %+v", m)
 	got := srv.Corp(srv.CorpID).Media()[m.MediaID]
-	if got.Name != "报价单.txt" || got.Size != len("price list v1") || got.Type != "file" {
-		t.Fatalf("server saw %+v", got)
-	}
+	require.Equal(t, "报价单.txt", got.Name, "server saw %+v", got)
+	require.Equal(t, len("price list v1"), got.Size, "server saw %+v", got)
+	require.Equal(t, "file", got.Type, "server saw %+v", got)
 	// The multipart part is named "media" and carries filename and filelength.
 	reqs := srv.Requests()
 	r := reqs[len(reqs)-1]
-	if r.Query.Get("type") != "file" {
-		t.Fatalf("query %v", r.Query)
-	}
-	if !bytes.Contains(r.Body, []byte(`name="media"; filename="报价单.txt"; filelength=13`)) {
-		t.Fatalf("content disposition missing in %q", r.Body)
-	}
+	require.Equal(t, "file", r.Query.Get("type"), "query %v", r.Query)
+	require.Contains(t, string(r.Body), `name="media"; filename="报价单.txt"; filelength=13`, "content disposition")
 }
 
 func TestUploadAttachmentAndImage(t *testing.T) {
@@ -43,16 +40,15 @@ func TestUploadAttachmentAndImage(t *testing.T) {
 	srv := wecomtest.NewServer(t)
 	c := srv.Client()
 	m, err := c.UploadAttachment(t.Context(), wecom.MediaImage, wecom.AttachmentMoment, "a.png", bytes.NewReader(make([]byte, 100)))
-	if err != nil || m.MediaID == "" || m.CreatedAt == 0 {
-		t.Fatalf("attachment: %+v %v", m, err)
-	}
-	if f := srv.Corp(srv.CorpID).Media()[m.MediaID]; f.AttachmentType != 1 || f.Type != "image" {
-		t.Fatalf("server saw %+v", f)
-	}
+	require.NoError(t, err, "attachment: %+v", m)
+	require.NotEmpty(t, m.MediaID, "attachment: %+v %v", m, err)
+	require.NotEqual(t, wecom.UnixTime(0), m.CreatedAt, "attachment: %+v %v", m, err)
+	f := srv.Corp(srv.CorpID).Media()[m.MediaID]
+	require.Equal(t, 1, f.AttachmentType, "server saw %+v", f)
+	require.Equal(t, "image", f.Type, "server saw %+v", f)
 	u, err := c.UploadImage(t.Context(), "logo.jpg", bytes.NewReader(make([]byte, 100)))
-	if err != nil || !strings.HasPrefix(u, "https://") {
-		t.Fatalf("uploadimg: %q %v", u, err)
-	}
+	require.NoError(t, err, "uploadimg: %q", u)
+	require.True(t, strings.HasPrefix(u, "https://"), "uploadimg: %q %v", u, err)
 }
 
 func TestUpload_RejectsBadInputBeforeCallingWeCom(t *testing.T) {
@@ -73,13 +69,10 @@ func TestUpload_RejectsBadInputBeforeCallingWeCom(t *testing.T) {
 	_, cases["bad scene"] = c.UploadAttachment(ctx, wecom.MediaImage, 9, "a.png", strings.NewReader("123456"))
 	_, cases["image too big"] = c.UploadImage(ctx, "a.png", bytes.NewReader(make([]byte, 2<<20+1)))
 	for name, err := range cases {
-		if err == nil {
-			t.Errorf("%s: accepted", name)
-		}
+		assert.Error(t, err, "%s: accepted", name)
 	}
-	if n := len(srv.Requests()); n != 0 {
-		t.Fatalf("%d requests reached the server", n)
-	}
+	n := len(srv.Requests())
+	require.Equal(t, 0, n, "%d requests reached the server", n)
 }
 
 func TestUpload_RetriedBodyIsComplete(t *testing.T) {
@@ -88,12 +81,9 @@ func TestUpload_RetriedBodyIsComplete(t *testing.T) {
 	c := srv.Client()
 	srv.Fail("/cgi-bin/media/upload", wecomtest.Fault{Errcode: -1})
 	m, err := c.UploadMedia(t.Context(), wecom.MediaVideo, "v.mp4", bytes.NewReader(bytes.Repeat([]byte("x"), 4096)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f := srv.Corp(srv.CorpID).Media()[m.MediaID]; f.Size != 4096 {
-		t.Fatalf("retried upload lost data: %+v", f)
-	}
+	require.NoError(t, err)
+	f := srv.Corp(srv.CorpID).Media()[m.MediaID]
+	require.Equal(t, 4096, f.Size, "retried upload lost data: %+v", f)
 	// Both attempts carried a well-formed multipart body.
 	for _, r := range srv.Requests() {
 		if r.Path != "/cgi-bin/media/upload" {
@@ -102,13 +92,10 @@ func TestUpload_RetriedBodyIsComplete(t *testing.T) {
 		i := bytes.Index(r.Body, []byte("\r\n"))
 		boundary := strings.TrimPrefix(string(r.Body[:i]), "--")
 		p, err := multipart.NewReader(bytes.NewReader(r.Body), boundary).NextPart()
-		if err != nil || p.FormName() != "media" {
-			t.Fatalf("attempt body: %v", err)
-		}
+		require.NoError(t, err, "attempt body")
+		require.Equal(t, "media", p.FormName(), "attempt body: %v", err)
 		_, params, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
-		if params["filelength"] != "4096" {
-			t.Fatalf("filelength %q", params["filelength"])
-		}
+		require.Equal(t, "4096", params["filelength"], "filelength")
 	}
 }
 
@@ -116,15 +103,11 @@ func TestUnixTimeDecoding(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]int64{`1380000000`: 1380000000, `"1380000000"`: 1380000000, `""`: 0, `null`: 0} {
 		var u wecom.UnixTime
-		if err := u.UnmarshalJSON([]byte(in)); err != nil || int64(u) != want {
-			t.Errorf("%s: %v %v", in, u, err)
+		if assert.NoError(t, u.UnmarshalJSON([]byte(in)), in) {
+			assert.Equal(t, want, int64(u), in)
 		}
 	}
 	var u wecom.UnixTime
-	if err := u.UnmarshalJSON([]byte(`"x1"`)); err == nil {
-		t.Error("accepted garbage")
-	}
-	if !u.Time().IsZero() {
-		t.Error("zero time")
-	}
+	assert.Error(t, u.UnmarshalJSON([]byte(`"x1"`)), "accepted garbage")
+	assert.True(t, u.Time().IsZero(), "zero time")
 }

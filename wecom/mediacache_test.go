@@ -112,7 +112,7 @@ func TestMediaCache_ConcurrentUsersUploadOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			md, err := caches[i%2].UploadMedia(context.Background(), wecom.MediaVideo, wecom.MediaFromBytes("clip.mp4", data))
+			md, err := caches[i%2].UploadMedia(t.Context(), wecom.MediaVideo, wecom.MediaFromBytes("clip.mp4", data))
 			errs[i] = err
 			if md != nil {
 				ids[i] = md.MediaID
@@ -233,13 +233,13 @@ func TestMediaCache_WaiterGivesUpWithoutCancellingTheUpload(t *testing.T) {
 	srv.Fail(uploadPath, wecomtest.Fault{Latency: 100 * time.Millisecond})
 	mc := wecom.NewMediaCache(srv.Client())
 	src := wecom.MediaFromBytes("slow.txt", []byte("slow upload"))
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	// The upload starts, the caller who has given up returns at once.
 	_, err := mc.UploadMedia(ctx, wecom.MediaFile, src)
 	assert.True(t, errors.Is(err, context.Canceled))
 	// The upload went on; a later caller gets its result without another.
-	md, err := mc.UploadMedia(context.Background(), wecom.MediaFile, src)
+	md, err := mc.UploadMedia(t.Context(), wecom.MediaFile, src)
 	require.NoError(t, err)
 	assert.NotEmpty(t, md.MediaID)
 	assert.Equal(t, 1, srv.Count(uploadPath))

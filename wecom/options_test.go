@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -51,27 +51,9 @@ func TestSuiteTakesClientOptionsAndSuiteOptions(t *testing.T) {
 	assert.Same(t, store, s.Corp("wwcorp").Store(), "the corps' clients share the suite's Store")
 }
 
-// fakeClock is a clock that moves only when told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func TestWithClockDrivesTokenExpiry(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	clock := testkit.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	srv := wecomtest.NewServer(t, wecomtest.WithClock(clock.Now))
 	c := srv.Client(wecom.WithClock(clock.Now))
 	assert.Equal(t, clock.Now(), c.Now())

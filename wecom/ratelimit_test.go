@@ -2,9 +2,11 @@ package wecom
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestBucketNeverExceedsTheWindow(t *testing.T) {
@@ -14,12 +16,8 @@ func TestBucketNeverExceedsTheWindow(t *testing.T) {
 			l := bucket(n, w)
 			// A full bucket plus a whole window of refill must stay within n.
 			got := float64(l.Burst()) + float64(l.Limit())*w.Seconds()
-			if got > float64(n)+1e-6 {
-				t.Errorf("n=%d w=%v: up to %.1f calls per window", n, w, got)
-			}
-			if got < 0.85*float64(n) && n >= 10 {
-				t.Errorf("n=%d w=%v: only %.1f calls per window, too strict", n, w, got)
-			}
+			assert.LessOrEqual(t, got, float64(n)+1e-6, "n=%d w=%v: up to %.1f calls per window", n, w, got)
+			assert.False(t, got < 0.85*float64(n) && n >= 10, "n=%d w=%v: only %.1f calls per window, too strict", n, w, got)
 		}
 	}
 }
@@ -29,27 +27,21 @@ func TestMemoryLimiter_PerCorpPerPathWithOverrides(t *testing.T) {
 	// 20/min: a burst of 2, then one call every ~3.3s.
 	l := NewMemoryLimiter(DefaultLimit(), map[string]Limit{"externalcontact/add_moment_task": {PerMinute: 20}})
 	quick := func(corp, path string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 		defer cancel()
 		return l.Wait(ctx, corp, path)
 	}
 	const p = "/cgi-bin/externalcontact/add_moment_task"
 	for i := range 2 {
-		if err := quick("corpA", p); err != nil {
-			t.Fatalf("call %d: %v", i, err)
-		}
+		require.NoError(t, quick("corpA", p), "call %d", i)
 	}
 	err := quick("corpA", p)
 	var rl *RateLimitError
-	if !errors.As(err, &rl) || rl.Path != p || rl.Wait <= 0 {
-		t.Fatalf("third call within the burst window: %v, want a *RateLimitError", err)
-	}
-	if err := quick("corpB", p); err != nil {
-		t.Fatalf("another corp shares the bucket: %v", err)
-	}
-	if err := quick("corpA", "/cgi-bin/externalcontact/list"); err != nil {
-		t.Fatalf("another path shares the bucket: %v", err)
-	}
+	require.ErrorAs(t, err, &rl, "third call within the burst window")
+	require.Equal(t, p, rl.Path, "third call within the burst window: %v, want a *RateLimitError", err)
+	require.Greater(t, rl.Wait, time.Duration(0), "third call within the burst window: %v, want a *RateLimitError", err)
+	require.NoError(t, quick("corpB", p), "another corp shares the bucket")
+	require.NoError(t, quick("corpA", "/cgi-bin/externalcontact/list"), "another path shares the bucket")
 }
 
 func TestMemoryLimiter_SweepsIdleBuckets(t *testing.T) {
@@ -57,10 +49,8 @@ func TestMemoryLimiter_SweepsIdleBuckets(t *testing.T) {
 	l := NewMemoryLimiter(DefaultLimit(), nil)
 	now := time.Unix(1e9, 0)
 	l.now = func() time.Time { return now }
-	_ = l.Wait(context.Background(), "c1", "/cgi-bin/x")
+	_ = l.Wait(t.Context(), "c1", "/cgi-bin/x")
 	now = now.Add(2 * time.Hour)
-	_ = l.Wait(context.Background(), "c2", "/cgi-bin/x")
-	if len(l.buckets) != 1 {
-		t.Fatalf("buckets = %d, want the idle one swept", len(l.buckets))
-	}
+	_ = l.Wait(t.Context(), "c2", "/cgi-bin/x")
+	require.Len(t, l.buckets, 1, "buckets = %d, want the idle one swept", len(l.buckets))
 }

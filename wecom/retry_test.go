@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestBackoff_Decisions(t *testing.T) {
@@ -48,29 +50,20 @@ func TestBackoff_Decisions(t *testing.T) {
 	for _, tc := range cases {
 		for range 50 { // jitter: every draw in bounds
 			d, ok := b.Retry(tc.attempt, tc.op, tc.err)
-			if ok != tc.retry {
-				t.Fatalf("%s: retry = %v, want %v", tc.name, ok, tc.retry)
-			}
-			if ok && (d < tc.lo || d > tc.hi) {
-				t.Fatalf("%s: wait %v outside [%v, %v]", tc.name, d, tc.lo, tc.hi)
-			}
+			require.Equal(t, tc.retry, ok, "%s: retry", tc.name)
+			require.False(t, ok && (d < tc.lo || d > tc.hi), "%s: wait %v outside [%v, %v]", tc.name, d, tc.lo, tc.hi)
 		}
 	}
 }
 
 func TestExpDelayCaps(t *testing.T) {
 	t.Parallel()
-	if d := expDelay(time.Second, 5*time.Second, 10); d != 5*time.Second {
-		t.Fatalf("expDelay = %v", d)
-	}
-	if d := expDelay(time.Second, 5*time.Second, 3); d != 4*time.Second {
-		t.Fatalf("expDelay = %v", d)
-	}
+	require.Equal(t, 5*time.Second, expDelay(time.Second, 5*time.Second, 10), "expDelay")
+	require.Equal(t, 4*time.Second, expDelay(time.Second, 5*time.Second, 3), "expDelay")
 }
 
 func TestNoRetry(t *testing.T) {
 	t.Parallel()
-	if _, ok := NoRetry().Retry(1, OpRead, &Error{Code: CodeSystemBusy}); ok {
-		t.Fatal("NoRetry retried")
-	}
+	_, ok := NoRetry().Retry(1, OpRead, &Error{Code: CodeSystemBusy})
+	require.False(t, ok, "NoRetry retried")
 }

@@ -50,6 +50,7 @@ func maxInFlight(t *testing.T, clients []*wecom.Client, name string) int32 {
 }
 
 func TestSerialAcrossClientsOfACorp(t *testing.T) {
+	t.Parallel()
 	store := wecom.NewMemoryStore()
 	a := wecom.New("wwserial", "s1", wecom.WithStore(store))
 	b := wecom.New("wwserial", "s2", wecom.WithStore(store)) // another app of the corp, same Store
@@ -57,30 +58,35 @@ func TestSerialAcrossClientsOfACorp(t *testing.T) {
 
 	// Another corp does not wait for this one.
 	other := wecom.New("wwother", "s", wecom.WithStore(store))
-	hold := make(chan struct{})
+	held, hold := make(chan struct{}), make(chan struct{})
+	defer close(hold)
 	go func() {
-		_ = a.Serial(context.Background(), "customer_strategy", func(context.Context) error { <-hold; return nil })
+		_ = a.Serial(context.WithoutCancel(t.Context()), "customer_strategy", func(context.Context) error {
+			close(held)
+			<-hold
+			return nil
+		})
 	}()
-	time.Sleep(5 * time.Millisecond)
+	<-held // a holds the corp's customer_strategy turn until the test ends
 	done := make(chan struct{})
 	go func() {
-		_ = other.Serial(context.Background(), "customer_strategy", func(context.Context) error { return nil })
+		_ = other.Serial(t.Context(), "customer_strategy", func(context.Context) error { return nil })
 		close(done)
 	}()
 	select {
 	case <-done:
 	case <-time.After(2 * time.Second):
-		t.Fatal("another corp waited")
+		require.Fail(t, "another corp waited")
 	}
 	// A waiter whose context ends gives up.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
 	defer cancel()
 	err := b.Serial(ctx, "customer_strategy", func(context.Context) error { return nil })
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	close(hold)
 }
 
 func TestSerialWithoutALockingStore(t *testing.T) {
+	t.Parallel()
 	c := wecom.New("wwserial", "s", wecom.WithStore(noLockStore{wecom.NewMemoryStore()}))
 	assert.EqualValues(t, 1, maxInFlight(t, []*wecom.Client{c}, "moment_strategy"))
 }

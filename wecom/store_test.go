@@ -2,37 +2,33 @@ package wecom
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestMemoryStore_CompareAndSwap(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	m := NewMemoryStore()
-	if ok, _ := m.CompareAndSwap(ctx, "k", "", "v1", 0); !ok {
-		t.Fatal("swap into an absent key failed")
-	}
-	if ok, _ := m.CompareAndSwap(ctx, "k", "", "v2", 0); ok {
-		t.Fatal("absent-only swap overwrote a value")
-	}
-	if ok, _ := m.CompareAndSwap(ctx, "k", "other", "v2", 0); ok {
-		t.Fatal("swap with a wrong old value succeeded")
-	}
-	if ok, _ := m.CompareAndSwap(ctx, "k", "v1", "", 0); !ok {
-		t.Fatal("swap to empty (delete) failed")
-	}
-	if _, ok, _ := m.Get(ctx, "k"); ok {
-		t.Fatal("empty swap did not delete")
-	}
+	ok, _ := m.CompareAndSwap(ctx, "k", "", "v1", 0)
+	require.True(t, ok, "swap into an absent key failed")
+	ok, _ = m.CompareAndSwap(ctx, "k", "", "v2", 0)
+	require.False(t, ok, "absent-only swap overwrote a value")
+	ok, _ = m.CompareAndSwap(ctx, "k", "other", "v2", 0)
+	require.False(t, ok, "swap with a wrong old value succeeded")
+	ok, _ = m.CompareAndSwap(ctx, "k", "v1", "", 0)
+	require.True(t, ok, "swap to empty (delete) failed")
+	_, ok, _ = m.Get(ctx, "k")
+	require.False(t, ok, "empty swap did not delete")
 	_ = m.Set(ctx, "t", "x", 20*time.Millisecond)
 	time.Sleep(40 * time.Millisecond)
-	if _, ok, _ := m.Get(ctx, "t"); ok {
-		t.Fatal("ttl ignored")
-	}
+	_, ok, _ = m.Get(ctx, "t")
+	require.False(t, ok, "ttl ignored")
 }
 
 func TestMemoryStore_LockExcludesAndHonoursContext(t *testing.T) {
@@ -44,9 +40,8 @@ func TestMemoryStore_LockExcludesAndHonoursContext(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			unlock, err := m.Lock(context.Background(), "k", time.Second)
-			if err != nil {
-				t.Error(err)
+			unlock, err := m.Lock(t.Context(), "k", time.Second)
+			if !assert.NoError(t, err) {
 				return
 			}
 			if n := inside.Add(1); n > peak.Load() {
@@ -59,19 +54,14 @@ func TestMemoryStore_LockExcludesAndHonoursContext(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if peak.Load() != 1 {
-		t.Fatalf("%d holders at once", peak.Load())
-	}
-	unlock, _ := m.Lock(context.Background(), "k", time.Second)
+	require.Equal(t, int32(1), peak.Load(), "%d holders at once", peak.Load())
+	unlock, _ := m.Lock(t.Context(), "k", time.Second)
 	defer unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := m.Lock(ctx, "k", time.Second); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v", err)
-	}
-	other, err := m.Lock(context.Background(), "other", time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, err := m.Lock(ctx, "k", time.Second)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	other, err := m.Lock(t.Context(), "other", time.Second)
+	require.NoError(t, err)
 	other()
 }

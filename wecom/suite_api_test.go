@@ -1,7 +1,6 @@
 package wecom_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
@@ -14,7 +13,7 @@ import (
 
 func TestUnionIDToExternalUserID3rd(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, s := suiteEnv(t, testSuiteID)
 	installCorp(t, srv, s, "wwcorpB")
 	installCorp(t, srv, s, "wwcorpA")
@@ -58,7 +57,7 @@ func TestUnionIDToExternalUserID3rdValidatesBeforeCalling(t *testing.T) {
 // The fake answers the documented limits of the id conversions itself.
 func TestIDConversionsFakeLimits(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, s := suiteEnv(t, testSuiteID)
 	installCorp(t, srv, s, srv.CorpID)
 	many := make([]string, 1001)

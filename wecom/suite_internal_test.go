@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Store values are outside input: another instance (or an older version)
@@ -26,13 +27,11 @@ func FuzzDecodeTicket(f *testing.F) {
 		if !ok {
 			return
 		}
-		if ticket == "" {
-			t.Fatalf("decodeTicket(%q) accepted an empty ticket", v)
-		}
+		require.NotEmpty(t, ticket, "decodeTicket(%q) accepted an empty ticket", v)
 		at2, ticket2, ok2 := decodeTicket(encodeTicket(at, ticket))
-		if !ok2 || ticket2 != ticket || !at2.Equal(at) {
-			t.Fatalf("round trip of %q: %v %q %v", v, at2, ticket2, ok2)
-		}
+		require.True(t, ok2, "round trip of %q: %v %q", v, at2, ticket2)
+		require.Equal(t, ticket, ticket2, "round trip of %q: %v %q %v", v, at2, ticket2, ok2)
+		require.True(t, at2.Equal(at), "round trip of %q: %v %q %v", v, at2, ticket2, ok2)
 	})
 }
 
@@ -50,54 +49,41 @@ func FuzzDecodeCorpIndex(f *testing.F) {
 		}
 		b, _ := json.Marshal(ids)
 		again, err := decodeCorpIndex(string(b))
-		if err != nil || !slices.Equal(ids, again) {
-			t.Fatalf("re-decoding %q: %v %v", v, again, err)
-		}
+		require.NoError(t, err, "re-decoding %q: %v", v, again)
+		require.True(t, slices.Equal(ids, again), "re-decoding %q: %v %v", v, again, err)
 	})
 }
 
 func TestCorpIndexFollowsTheCodesAndNeverDropsOthers(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := NewSuite("wwidx", "secret")
 	for _, c := range []string{"wwc", "wwa", "wwb", "wwa"} {
-		if err := s.SetPermanentCode(ctx, c, "code-"+c); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.SetPermanentCode(ctx, c, "code-"+c))
 	}
 	ids, err := s.AuthorizedCorps(ctx)
-	if err != nil || !slices.Equal(ids, []string{"wwa", "wwb", "wwc"}) {
-		t.Fatalf("index %v, %v", ids, err)
-	}
-	if err := s.ForgetCorp(ctx, "wwb"); err != nil {
-		t.Fatal(err)
-	}
-	if ids, _ := s.AuthorizedCorps(ctx); !slices.Equal(ids, []string{"wwa", "wwc"}) {
-		t.Fatalf("after removal %v", ids)
-	}
+	require.NoError(t, err, "index %v", ids)
+	require.True(t, slices.Equal(ids, []string{"wwa", "wwb", "wwc"}), "index %v, %v", ids, err)
+	require.NoError(t, s.ForgetCorp(ctx, "wwb"))
+	ids, _ = s.AuthorizedCorps(ctx)
+	require.True(t, slices.Equal(ids, []string{"wwa", "wwc"}), "after removal %v", ids)
 	// An index entry without a code (a lost race) is corrected by the next sync.
 	// (wwa, wwc and wwz in one shard for the test: each corp's shard holds it)
 	_ = s.store.Set(ctx, s.corpsKey("wwz"), `["wwz"]`, 0)
-	if err := s.syncIndex(ctx, "wwz"); err != nil {
-		t.Fatal(err)
-	}
-	if ids, _ := s.AuthorizedCorps(ctx); !slices.Equal(ids, []string{"wwa", "wwc"}) {
-		t.Fatalf("after sync %v", ids)
-	}
+	require.NoError(t, s.syncIndex(ctx, "wwz"))
+	ids, _ = s.AuthorizedCorps(ctx)
+	require.True(t, slices.Equal(ids, []string{"wwa", "wwc"}), "after sync %v", ids)
 	// A broken index is reported, never silently replaced by one corp.
 	_ = s.store.Set(ctx, s.corpsKey("wwd"), "{broken", 0)
-	if _, err := s.AuthorizedCorps(ctx); err == nil {
-		t.Fatal("broken index read without error")
-	}
-	if err := s.SetPermanentCode(ctx, "wwd", "code-d"); err == nil || !strings.Contains(err.Error(), s.corpsKey("wwd")) {
-		t.Fatalf("install over a broken index: %v", err)
-	}
-	if ok, _ := s.IsAuthorized(ctx, "wwd"); !ok {
-		t.Fatal("the permanent code itself must still be stored")
-	}
-	if v, _, _ := s.store.Get(ctx, s.corpsKey("wwd")); v != "{broken" {
-		t.Fatalf("broken index overwritten with %q", v)
-	}
+	_, err = s.AuthorizedCorps(ctx)
+	require.Error(t, err, "broken index read without error")
+	err = s.SetPermanentCode(ctx, "wwd", "code-d")
+	require.Error(t, err, "install over a broken index")
+	require.Contains(t, err.Error(), s.corpsKey("wwd"), "install over a broken index: %v", err)
+	ok, _ := s.IsAuthorized(ctx, "wwd")
+	require.True(t, ok, "the permanent code itself must still be stored")
+	v, _, _ := s.store.Get(ctx, s.corpsKey("wwd"))
+	require.Equal(t, "{broken", v, "broken index overwritten with")
 }
 
 // slowStore adds latency to every call, widening race windows.
@@ -118,7 +104,7 @@ func (s slowStore) CompareAndSwap(ctx context.Context, k, old, v string, ttl tim
 
 func TestCorpIndexLosesNoConcurrentInstall(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	store := slowStore{MemoryStore: NewMemoryStore(), d: 200 * time.Microsecond}
 	var wg sync.WaitGroup
 	errs := make([]error, 60)
@@ -133,19 +119,16 @@ func TestCorpIndexLosesNoConcurrentInstall(t *testing.T) {
 	}
 	wg.Wait()
 	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("install %d: %v", i, err)
-		}
+		require.NoError(t, err, "install %d", i)
 	}
 	ids, err := NewSuite("wwrace", "secret", WithStore(store)).AuthorizedCorps(ctx)
-	if err != nil || len(ids) != len(errs) {
-		t.Fatalf("index holds %d of %d corps (%v)", len(ids), len(errs), err)
-	}
+	require.NoError(t, err, "index holds %d of %d corps (%v)", len(ids), len(errs), err)
+	require.Len(t, ids, len(errs), "index holds %d of %d corps (%v)", len(ids), len(errs), err)
 }
 
 func TestCorpIndexForgetRacingReinstall(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	for range 20 {
 		store := slowStore{MemoryStore: NewMemoryStore(), d: 100 * time.Microsecond}
 		a := NewSuite("wwfr", "secret", WithStore(store))
@@ -158,63 +141,47 @@ func TestCorpIndexForgetRacingReinstall(t *testing.T) {
 		wg.Wait()
 		authorized, _ := a.IsAuthorized(ctx, "wwx")
 		ids, _ := a.AuthorizedCorps(ctx)
-		if authorized != slices.Contains(ids, "wwx") {
-			t.Fatalf("IsAuthorized %v but index %v", authorized, ids)
-		}
+		require.Equal(t, slices.Contains(ids, "wwx"), authorized, "IsAuthorized %v but index %v", authorized, ids)
 	}
 }
 
 func TestSetTicketKeepsNewerAgainstMalformedAndOld(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := NewSuite("wwtk", "secret")
 	_ = s.store.Set(ctx, s.ticketKey(), "garbage", 0)
 	now := time.Now()
-	if err := s.SetTicketAt(ctx, "t1", now); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SetTicketAt(ctx, "t0", now.Add(-time.Second)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.SetTicketAt(ctx, "t1", now))
+	require.NoError(t, s.SetTicketAt(ctx, "t0", now.Add(-time.Second)))
 	got, _, err := s.ticket(ctx)
-	if err != nil || got != "t1" {
-		t.Fatalf("ticket %q, %v", got, err)
-	}
-	if err := s.SetTicket(ctx, "bad\nticket"); err == nil || !strings.Contains(err.Error(), "line break") {
-		t.Fatalf("ticket with a newline: %v", err)
-	}
-	if s.cachedClients() != 0 {
-		t.Fatal("clients cached before any Corp call")
-	}
+	require.NoError(t, err, "ticket %q", got)
+	require.Equal(t, "t1", got, "ticket %q, %v", got, err)
+	err = s.SetTicket(ctx, "bad\nticket")
+	require.Error(t, err, "ticket with a newline")
+	require.Contains(t, err.Error(), "line break", "ticket with a newline: %v", err)
+	require.Equal(t, 0, s.cachedClients(), "clients cached before any Corp call")
 }
 
 func TestSetTicketDistrustsFutureStamps(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	s := NewSuite("wwfut", "secret")
 	now := time.Now()
 	// A ticket stamped an hour ahead (a skewed clock) is taken as "now"...
-	if err := s.SetTicketAt(ctx, "skewed", now.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.SetTicketAt(ctx, "skewed", now.Add(time.Hour)))
 	// ...so the next real ticket still replaces it.
-	if err := s.SetTicketAt(ctx, "real", now.Add(2*time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if got, _, _ := s.ticket(ctx); got != "real" {
-		t.Fatalf("ticket %q: a future stamp locked out the real one", got)
-	}
+	require.NoError(t, s.SetTicketAt(ctx, "real", now.Add(2*time.Second)))
+	got, _, _ := s.ticket(ctx)
+	require.Equal(t, "real", got, "ticket %q: a future stamp locked out the real one", got)
 	// A future stamp written straight into the Store (another instance with
 	// an older SDK, a bad clock) does not lock tickets out either.
 	_ = s.store.Set(ctx, s.ticketKey(), encodeTicket(now.Add(time.Hour), "stuck"), 0)
 	_ = s.SetTicketAt(ctx, "fresh", now)
-	if got, _, _ := s.ticket(ctx); got != "fresh" {
-		t.Fatalf("ticket %q", got)
-	}
+	got, _, _ = s.ticket(ctx)
+	require.Equal(t, "fresh", got, "ticket")
 	// Nor does a stored ticket older than WeCom's 30 minutes.
 	_ = s.store.Set(ctx, s.ticketKey(), encodeTicket(now.Add(-time.Hour), "expired"), 0)
 	_ = s.SetTicketAt(ctx, "older-but-valid", now.Add(-2*time.Hour))
-	if got, _, _ := s.ticket(ctx); got != "older-but-valid" {
-		t.Fatalf("ticket %q", got)
-	}
+	got, _, _ = s.ticket(ctx)
+	require.Equal(t, "older-but-valid", got, "ticket")
 }

@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fakeClock is a settable clock for the token cache.
@@ -63,20 +66,17 @@ func TestTokenCache_ConcurrentColdCallersShareOneFetch(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i], errs[i] = c.Token(context.Background())
+			got[i], errs[i] = c.Token(t.Context())
 		}()
 	}
 	time.Sleep(20 * time.Millisecond) // let them all queue on the fetch
 	close(f.gate)
 	wg.Wait()
 	for i := range got {
-		if errs[i] != nil || got[i] != "tok-1" {
-			t.Fatalf("caller %d: %q, %v", i, got[i], errs[i])
-		}
+		require.NoError(t, errs[i], "caller %d: %q", i, got[i])
+		require.Equal(t, "tok-1", got[i], "caller %d: %q, %v", i, got[i], errs[i])
 	}
-	if n := f.n.Load(); n != 1 {
-		t.Fatalf("fetches = %d, want 1", n)
-	}
+	require.Equal(t, int32(1), f.n.Load(), "fetches")
 }
 
 func TestTokenCache_RefreshAheadDoesNotBlockCallers(t *testing.T) {
@@ -84,9 +84,8 @@ func TestTokenCache_RefreshAheadDoesNotBlockCallers(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1e9, 0)}
 	f := &countingFetch{}
 	c := newTestCache(f, clk, nil)
-	if tok, _ := c.Token(context.Background()); tok != "tok-1" {
-		t.Fatalf("first token %q", tok)
-	}
+	tok, _ := c.Token(context.Background())
+	require.Equal(t, "tok-1", tok, "first token")
 	// Inside the refresh window, with the next fetch held: callers still get
 	// the valid token at once.
 	f.gate = make(chan struct{})
@@ -98,11 +97,9 @@ func TestTokenCache_RefreshAheadDoesNotBlockCallers(t *testing.T) {
 	}()
 	select {
 	case tok := <-done:
-		if tok != "tok-1" {
-			t.Fatalf("during refresh got %q, want the still-valid tok-1", tok)
-		}
+		require.Equal(t, "tok-1", tok, "during refresh")
 	case <-time.After(2 * time.Second):
-		t.Fatal("caller of a still-valid token waited for the refresh")
+		require.Fail(t, "caller of a still-valid token waited for the refresh")
 	}
 	close(f.gate)
 	deadline := time.Now().Add(2 * time.Second)
@@ -111,14 +108,10 @@ func TestTokenCache_RefreshAheadDoesNotBlockCallers(t *testing.T) {
 		if tok == "tok-2" {
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("background refresh never landed; still %q", tok)
-		}
+		require.False(t, time.Now().After(deadline), "background refresh never landed; still %q", tok)
 		time.Sleep(time.Millisecond)
 	}
-	if n := f.n.Load(); n != 2 {
-		t.Fatalf("fetches = %d, want 2", n)
-	}
+	require.Equal(t, int32(2), f.n.Load(), "fetches")
 }
 
 func TestTokenCache_ExpiredTokenMakesCallersWait(t *testing.T) {
@@ -126,11 +119,11 @@ func TestTokenCache_ExpiredTokenMakesCallersWait(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1e9, 0)}
 	f := &countingFetch{}
 	c := newTestCache(f, clk, nil)
-	_, _ = c.Token(context.Background())
+	_, _ = c.Token(t.Context())
 	clk.Add(2*time.Hour - expirySlack + time.Second)
-	if tok, err := c.Token(context.Background()); err != nil || tok != "tok-2" {
-		t.Fatalf("after expiry got %q, %v; want tok-2", tok, err)
-	}
+	tok, err := c.Token(t.Context())
+	require.NoError(t, err, "after expiry got %q, %v; want tok-2", tok, err)
+	require.Equal(t, "tok-2", tok, "after expiry got %q, %v; want tok-2", tok, err)
 }
 
 func TestTokenCache_InvalidateOnlyDropsTheFailedToken(t *testing.T) {
@@ -139,21 +132,18 @@ func TestTokenCache_InvalidateOnlyDropsTheFailedToken(t *testing.T) {
 	f := &countingFetch{}
 	store := NewMemoryStore()
 	c := newTestCache(f, clk, store)
-	ctx := context.Background()
+	ctx := t.Context()
 	_, _ = c.Token(ctx)            // tok-1
 	_ = c.Invalidate(ctx, "tok-1") // dropped
 	tok, _ := c.Token(ctx)         // tok-2
 	_ = c.Invalidate(ctx, "tok-1") // a late caller with the old token
-	if again, _ := c.Token(ctx); again != tok || tok != "tok-2" {
-		t.Fatalf("late invalidation of a replaced token dropped %q (now %q)", tok, again)
-	}
+	again, _ := c.Token(ctx)
+	require.Equal(t, tok, again, "late invalidation of a replaced token dropped %q (now %q)", tok, again)
+	require.Equal(t, "tok-2", tok, "late invalidation of a replaced token dropped %q (now %q)", tok, again)
 	raw, ok, _ := store.Get(ctx, "wecom:token:test")
-	if !ok || !strings.HasSuffix(raw, ":tok-2") {
-		t.Fatalf("store holds %q, %v", raw, ok)
-	}
-	if n := f.n.Load(); n != 2 {
-		t.Fatalf("fetches = %d, want 2", n)
-	}
+	require.True(t, ok, "store holds %q", raw)
+	require.True(t, strings.HasSuffix(raw, ":tok-2"), "store holds %q, %v", raw, ok)
+	require.Equal(t, int32(2), f.n.Load(), "fetches")
 }
 
 func TestTokenCache_SharesTheStoreBetweenInstances(t *testing.T) {
@@ -162,11 +152,10 @@ func TestTokenCache_SharesTheStoreBetweenInstances(t *testing.T) {
 	f := &countingFetch{}
 	store := NewMemoryStore()
 	a, b := newTestCache(f, clk, store), newTestCache(f, clk, store)
-	ta, _ := a.Token(context.Background())
-	tb, _ := b.Token(context.Background())
-	if ta != tb || f.n.Load() != 1 {
-		t.Fatalf("second instance fetched again: %q %q, fetches %d", ta, tb, f.n.Load())
-	}
+	ta, _ := a.Token(t.Context())
+	tb, _ := b.Token(t.Context())
+	require.Equal(t, tb, ta, "second instance fetched again: %q %q, fetches %d", ta, tb, f.n.Load())
+	require.Equal(t, int32(1), f.n.Load(), "second instance fetched again: %q %q, fetches %d", ta, tb, f.n.Load())
 }
 
 // lockingStore records Lock calls, to show the cross-instance lock is used.
@@ -187,12 +176,10 @@ func TestTokenCache_UsesStoreLockAroundFetch(t *testing.T) {
 	t.Parallel()
 	s := &lockingStore{MemoryStore: NewMemoryStore()}
 	c := newTestCache(&countingFetch{}, &fakeClock{t: time.Unix(1e9, 0)}, s)
-	if _, err := c.Token(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if len(s.locks) != 1 || s.locks[0] != "wecom:token:test:lock" {
-		t.Fatalf("locks = %v", s.locks)
-	}
+	_, err := c.Token(t.Context())
+	require.NoError(t, err)
+	require.Len(t, s.locks, 1, "locks")
+	require.Equal(t, "wecom:token:test:lock", s.locks[0], "locks = %v", s.locks)
 }
 
 func TestTokenCache_FetchErrorReachesEveryWaiter(t *testing.T) {
@@ -203,9 +190,8 @@ func TestTokenCache_FetchErrorReachesEveryWaiter(t *testing.T) {
 	c := newTokenCache("k", NewMemoryStore(), func(context.Context) (string, time.Duration, error) {
 		return "", 0, boom
 	}, o.logger, time.Now)
-	if _, err := c.Token(context.Background()); !errors.Is(err, boom) {
-		t.Fatalf("err = %v", err)
-	}
+	_, err := c.Token(t.Context())
+	require.ErrorIs(t, err, boom)
 }
 
 func TestTokenCache_CallerContextEndsWait(t *testing.T) {
@@ -213,31 +199,29 @@ func TestTokenCache_CallerContextEndsWait(t *testing.T) {
 	f := &countingFetch{gate: make(chan struct{})}
 	defer close(f.gate)
 	c := newTestCache(f, &fakeClock{t: time.Unix(1e9, 0)}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := c.Token(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v", err)
-	}
+	_, err := c.Token(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
 func TestSecretFingerprint(t *testing.T) {
 	t.Parallel()
 	a, b := secretFingerprint("secret-a"), secretFingerprint("secret-b")
-	if a == b || strings.Contains(a, "secret") || len(a) != 16 {
-		t.Fatalf("fingerprints %q %q", a, b)
-	}
+	require.NotEqual(t, b, a, "fingerprints")
+	require.NotContains(t, a, "secret", "fingerprints %q %q", a, b)
+	require.Len(t, a, 16, "fingerprints %q %q", a, b)
 }
 
 func TestDecodeToken(t *testing.T) {
 	t.Parallel()
 	for _, bad := range []string{"", "x", "12:", "abc:tok", ":tok"} {
-		if _, ok := decodeToken(bad); ok {
-			t.Errorf("decodeToken(%q) accepted", bad)
-		}
+		_, ok := decodeToken(bad)
+		assert.False(t, ok, "decodeToken(%q) accepted", bad)
 	}
 	in := &cachedToken{value: "a:b", expiresAt: time.UnixMilli(1234)}
 	out, ok := decodeToken(encodeToken(in))
-	if !ok || out.value != "a:b" || !out.expiresAt.Equal(in.expiresAt) {
-		t.Fatalf("round trip: %+v %v", out, ok)
-	}
+	require.True(t, ok, "round trip: %+v", out)
+	require.Equal(t, "a:b", out.value, "round trip: %+v %v", out, ok)
+	require.True(t, out.expiresAt.Equal(in.expiresAt), "round trip: %+v %v", out, ok)
 }

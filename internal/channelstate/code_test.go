@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestLabelFitsAndEndsWithTheState(t *testing.T) {
@@ -40,11 +41,8 @@ func FuzzLabel(f *testing.F) {
 	f.Fuzz(func(t *testing.T, channel string) {
 		st := code(channel, 0)
 		name := Label(channel, st, 30)
-		if n := utf8.RuneCountInString(name); n > 30 {
-			t.Fatalf("%q: %d characters", name, n)
-		}
-		if !strings.HasSuffix(name, "#"+st) {
-			t.Fatalf("%q lacks its state %q", name, st)
-		}
+		n := utf8.RuneCountInString(name)
+		require.LessOrEqual(t, n, 30, "%q: %d characters", name, n)
+		require.True(t, strings.HasSuffix(name, "#"+st), "%q lacks its state %q", name, st)
 	})
 }

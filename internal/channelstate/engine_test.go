@@ -526,19 +526,15 @@ func FuzzStoredRecord(f *testing.F) {
 		_ = store.Set(ctx, e.StateKey("ttx"), value, 0)
 		_ = store.Set(ctx, "t:index", value, 0)
 		rec, ok, err := e.Lookup(ctx, "c")
-		if ok && (err != nil || rec == nil || rec.Name != "c" || rec.ID == "") {
-			t.Fatalf("Lookup(%q) = %+v, %v, %v", value, rec, ok, err)
-		}
-		if _, _, err := e.Resolve(ctx, "ttx"); err != nil {
-			t.Fatal(err)
-		}
+		require.False(t, ok && (err != nil || rec == nil || rec.Name != "c" || rec.ID == ""), "Lookup(%q) = %+v, %v, %v", value, rec, ok, err)
+		_, _, err = e.Resolve(ctx, "ttx")
+		require.NoError(t, err)
 		_, _, _ = e.LookupState(ctx, "ttx")
 		_, _ = e.List(ctx)
-		if _, err := e.Ensure(ctx, def{Name: "d"}); err != nil {
-			t.Fatal(err)
-		}
-		if list, err := e.Names(ctx); err != nil || !slices.Contains(list, "d") {
-			t.Fatalf("index %q after Ensure: %v, %v", value, list, err)
-		}
+		_, err = e.Ensure(ctx, def{Name: "d"})
+		require.NoError(t, err)
+		list, err := e.Names(ctx)
+		require.NoError(t, err, "index %q after Ensure: %v", value, list)
+		require.True(t, slices.Contains(list, "d"), "index %q after Ensure: %v, %v", value, list, err)
 	})
 }

@@ -1,14 +1,33 @@
-// Package shapetest pins the exact HTTP request one typed call sends, with
-// httpmock plugged into the client's transport. It is for the SDK's own
-// request-shape tests: each test registers the one request it expects and
-// the answer to give, makes the call, and the helper checks method, path,
-// query and JSON body, and that the request was made exactly once.
+// Package shapetest is the SDK's second test harness: it pins the exact
+// HTTP request one typed call sends, with httpmock plugged into the client's
+// transport.
+//
+// The first harness is wecom/wecomtest, a stateful fake WeCom: a test there
+// plays a scenario (a customer scans a code, joins a group, a member
+// resigns) and checks what the SDK makes of WeCom's answers. The fake
+// decodes requests with its own wire types, so it catches a field the SDK
+// spells wrong, but it accepts what WeCom would ignore (an extra field, a
+// zero value sent instead of left out). A shape test closes that gap for
+// one call at a time: it registers the one request it expects and the
+// answer to give, makes the call, and the Mock checks method, path, query
+// (besides the token) and JSON body, and that the request was made exactly
+// once. A request nobody registered fails the call ("no responder found").
+//
+//	c, m := shapetest.New(t)
+//	m.Expect(shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/del_contact_way",
+//		Body: `{"config_id":"cfg1"}`}, "")
+//	require.NoError(t, contact.New(c).DelContactWay(t.Context(), "cfg1"))
+//
+// Shape tests live in <file>_shape_test.go beside the file whose calls they
+// pin. Nothing leaves the process: the client's base URL is BaseURL and its
+// transport is the Mock's.
 package shapetest
 
 import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jarcoal/httpmock"
@@ -64,8 +83,9 @@ func NewSuite(t testing.TB, suiteID string, opts ...wecom.SuiteOption) (*wecom.S
 	return s, m
 }
 
-// Transport returns the mock transport, for clients built elsewhere
-// (a Suite, say).
+// Transport returns the underlying httpmock transport: to register a
+// responder Expect cannot express (an answer that depends on the request, a
+// call made several times) or to count requests (GetTotalCallCount).
 func (m *Mock) Transport() *httpmock.MockTransport { return m.mt }
 
 // Call is the request a typed method must send.
@@ -79,16 +99,19 @@ type Call struct {
 // Expect registers want: the request must match it exactly (the token in
 // access_token, or suite_access_token for suite calls), and it must be
 // made exactly once before the test ends. answer is the JSON WeCom answers
-// ("" for a plain success).
+// ("" for a plain success). A mismatch is reported with assert (the call
+// still gets its answer, so one test shows every difference); the count is
+// checked when the test ends. Expect each method and path once per Mock;
+// for a path called several times, register a responder on Transport.
 func (m *Mock) Expect(want Call, answer string) {
 	t := m.t
 	t.Helper()
 	if answer == "" {
 		answer = `{"errcode":0,"errmsg":"ok"}`
 	}
-	calls := 0
+	var calls atomic.Int32
 	m.mt.RegisterResponder(want.Method, BaseURL+want.Path, func(r *http.Request) (*http.Response, error) {
-		calls++
+		calls.Add(1)
 		q := r.URL.Query()
 		param := "access_token"
 		if q.Has("suite_access_token") {
@@ -115,6 +138,6 @@ func (m *Mock) Expect(want Call, answer string) {
 		return resp, nil
 	})
 	t.Cleanup(func() {
-		require.Equal(t, 1, calls, "%s %s: requests made", want.Method, want.Path)
+		require.Equal(t, int32(1), calls.Load(), "%s %s: requests made", want.Method, want.Path)
 	})
 }

@@ -52,7 +52,7 @@ func TestClockIsSafeForConcurrentUse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			c.Advance(time.Second)
-			_ = c.Sleep(context.Background(), time.Second)
+			_ = c.Sleep(t.Context(), time.Second)
 			_ = c.Now()
 			_ = c.Sleeps()
 		}()

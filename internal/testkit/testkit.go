@@ -1,6 +1,6 @@
 // Package testkit is what the SDK's tests share: a fake WeCom with a client
-// wired to it, seeding, a fake clock, the last request's body and error
-// expectations.
+// wired to it, seeding, a fake clock, the last request's body, a guarded
+// channel receive (Recv) and error expectations.
 //
 //	srv, c := testkit.Setup(t, testkit.WithStaff("zhangsan", "lisi"))
 //	svc := contact.New(c)

@@ -256,3 +256,15 @@ func TestErrorExpectations(t *testing.T) {
 		assert.Equal(t, tc.fail, failed, "%s: %v", tc.name, msgs)
 	}
 }
+
+func TestRecv(t *testing.T) {
+	t.Parallel()
+	ch := make(chan int, 1)
+	ch <- 7
+	require.Equal(t, 7, testkit.Recv(t, ch))
+	close(ch)
+	require.Zero(t, testkit.Recv(t, ch), "a closed channel gives the zero value")
+	done := make(chan struct{})
+	go close(done)
+	testkit.Recv(t, done)
+}

@@ -39,21 +39,15 @@ func (rc *receiver) serve(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var env struct{ Encrypt string }
-		if err := xml.Unmarshal(b, &env); err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, xml.Unmarshal(b, &env))
 		q := r.URL.Query()
-		if q.Get("msg_signature") != wecomtest.CallbackSignature(cbToken, q.Get("timestamp"), q.Get("nonce"), env.Encrypt) {
-			t.Error("bad signature")
-		}
+		assert.Equal(t, wecomtest.CallbackSignature(cbToken, q.Get("timestamp"), q.Get("nonce"), env.Encrypt), q.Get("msg_signature"), "bad signature")
 		msg, rid := open(t, cbKey, env.Encrypt)
 		var ev acqEvent
-		if err := xml.Unmarshal([]byte(msg), &ev); err != nil {
-			t.Errorf("%v: %s", err, msg)
-		}
-		if rid != wecomtest.DefaultCorpID || ev.ToUserName != rid {
-			t.Errorf("receiveid %q, ToUserName %q", rid, ev.ToUserName)
-		}
+		err := xml.Unmarshal([]byte(msg), &ev)
+		assert.NoError(t, err, "%v: %s", err, msg)
+		assert.Equal(t, wecomtest.DefaultCorpID, rid, "receiveid")
+		assert.Equal(t, rid, ev.ToUserName, "ToUserName")
 		rc.mu.Lock()
 		rc.events = append(rc.events, ev)
 		rc.mu.Unlock()
@@ -100,7 +94,7 @@ func acqRig(t *testing.T) (*wecomtest.Server, *wecomtest.Acquisition, *receiver,
 func TestAcquisitionTapPushesTheAddAndQuotaEvents(t *testing.T) {
 	t.Parallel()
 	srv, acq, rc, link := acqRig(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	_, err := acq.TapLink(ctx, link, "ad")
 	require.ErrorIs(t, err, wecomtest.ErrQuotaExhausted)
 	assert.Empty(t, rc.take(), "nothing is pushed for a tap that adds nobody")
@@ -152,7 +146,7 @@ func TestAcquisitionTapPushesTheAddAndQuotaEvents(t *testing.T) {
 func TestAcquisitionMessagesPushStartChatAndChatKeys(t *testing.T) {
 	t.Parallel()
 	srv, acq, rc, link := acqRig(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	_, err := acq.GrantQuota(ctx, 5, time.Now().AddDate(0, 1, 0))
 	require.NoError(t, err)
 	rc.take()
@@ -195,7 +189,7 @@ func TestAcquisitionLinkAndQuotaEvents(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
 	_, acq, rc, link := acqRig(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	_, err := acq.GrantQuota(ctx, 7, now.Add(3*24*time.Hour))
 	require.NoError(t, err)
 	_, err = acq.GrantQuota(ctx, 9, now.Add(40*24*time.Hour))

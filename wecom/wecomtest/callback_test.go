@@ -1,7 +1,6 @@
 package wecomtest_test
 
 import (
-	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/base64"
@@ -15,6 +14,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -30,15 +32,13 @@ func open(t *testing.T, key, enc string) (msg, rid string) {
 	t.Helper()
 	k, _ := base64.StdEncoding.DecodeString(key + "=")
 	ct, err := base64.StdEncoding.DecodeString(enc)
-	if err != nil || len(ct)%32 != 0 {
-		t.Fatalf("ciphertext: %v, %d bytes (want a multiple of 32)", err, len(ct))
-	}
+	require.NoError(t, err, "ciphertext: %v, %d bytes (want a multiple of 32)", err, len(ct))
+	require.Equal(t, 0, len(ct)%32, "ciphertext: %v, %d bytes (want a multiple of 32)", err, len(ct))
 	blk, _ := aes.NewCipher(k)
 	cipher.NewCBCDecrypter(blk, k[:16]).CryptBlocks(ct, ct)
 	pad := int(ct[len(ct)-1])
-	if pad < 1 || pad > 32 {
-		t.Fatalf("pad %d", pad)
-	}
+	require.GreaterOrEqual(t, pad, 1)
+	require.LessOrEqual(t, pad, 32)
 	ct = ct[:len(ct)-pad]
 	n := binary.BigEndian.Uint32(ct[16:20])
 	return string(ct[20 : 20+n]), string(ct[20+n:])
@@ -48,9 +48,7 @@ func TestCallbackSignatureOfficialVector(t *testing.T) {
 	t.Parallel()
 	got := wecomtest.CallbackSignature(cbToken, "1409659589", "263014780",
 		"P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==")
-	if got != "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3" {
-		t.Fatal(got)
-	}
+	require.Equal(t, "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", got)
 }
 
 func TestPusherDeliversSignedEncryptedEnvelope(t *testing.T) {
@@ -63,17 +61,12 @@ func TestPusherDeliversSignedEncryptedEnvelope(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var env envelope
-		if err := xml.Unmarshal(b, &env); err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, xml.Unmarshal(b, &env))
 		q := r.URL.Query()
-		if q.Get("msg_signature") != wecomtest.CallbackSignature(cbToken, q.Get("timestamp"), q.Get("nonce"), env.Encrypt) {
-			t.Error("bad signature")
-		}
+		assert.Equal(t, wecomtest.CallbackSignature(cbToken, q.Get("timestamp"), q.Get("nonce"), env.Encrypt), q.Get("msg_signature"), "bad signature")
 		msg, rid := open(t, cbKey, env.Encrypt)
-		if rid != cbCorp || env.ToUserName != cbCorp {
-			t.Errorf("receiveid %q, ToUserName %q", rid, env.ToUserName)
-		}
+		assert.Equal(t, cbCorp, rid, "receiveid")
+		assert.Equal(t, cbCorp, env.ToUserName, "ToUserName")
 		mu.Lock()
 		got = append(got, msg)
 		mu.Unlock()
@@ -83,18 +76,17 @@ func TestPusherDeliversSignedEncryptedEnvelope(t *testing.T) {
 	p := wecomtest.NewPusher(srv.URL, cbToken, cbKey, cbCorp)
 	at := time.Unix(1700000000, 0)
 	x := wecomtest.AddExternalContactXML(cbCorp, "zhangsan", "wmEXT", "chan", "WC", at)
-	res, err := p.Push(context.Background(), x)
-	if err != nil || !res.OK || len(res.Attempts) != 1 || res.Status() != 200 || res.Body() != "success" {
-		t.Fatalf("%+v %v", res, err)
-	}
-	if len(got) != 1 || got[0] != string(x) {
-		t.Fatalf("received %q", got)
-	}
+	res, err := p.Push(t.Context(), x)
+	require.NoError(t, err, "%+v", res)
+	require.True(t, res.OK, "%+v %v", res, err)
+	require.Len(t, res.Attempts, 1, "%+v %v", res, err)
+	require.Equal(t, 200, res.Status(), "%+v %v", res, err)
+	require.Equal(t, "success", res.Body(), "%+v %v", res, err)
+	require.Len(t, got, 1, "received")
+	require.Equal(t, string(x), got[0], "received %q", got)
 	for _, want := range []string{"<State><![CDATA[chan]]></State>", "<WelcomeCode><![CDATA[WC]]></WelcomeCode>",
 		"<CreateTime>1700000000</CreateTime>", "<ChangeType><![CDATA[add_external_contact]]></ChangeType>"} {
-		if !strings.Contains(got[0], want) {
-			t.Errorf("event lacks %s", want)
-		}
+		assert.Contains(t, got[0], want, "event lacks")
 	}
 }
 
@@ -107,7 +99,7 @@ func TestPusherResendsLateOrFailedAnswers(t *testing.T) {
 		encs.Store(string(b), true)
 		switch n.Add(1) {
 		case 1:
-			time.Sleep(100 * time.Millisecond) // late: the pusher gives up and re-sends
+			<-r.Context().Done() // late: the pusher gives up (closes the request) and re-sends
 			io.WriteString(w, "success")
 		case 2:
 			http.Error(w, "boom", http.StatusInternalServerError)
@@ -117,19 +109,18 @@ func TestPusherResendsLateOrFailedAnswers(t *testing.T) {
 	}))
 	defer srv.Close()
 	p := wecomtest.NewPusher(srv.URL, cbToken, cbKey, cbCorp)
-	p.Timeout = 20 * time.Millisecond
-	res, err := p.Push(context.Background(), []byte("<xml/>"))
-	if err != nil || !res.OK || len(res.Attempts) != 3 {
-		t.Fatalf("%+v %v", res, err)
-	}
-	if res.Attempts[0].Err == nil || res.Attempts[1].Status != 500 {
-		t.Fatalf("attempts %+v", res.Attempts)
-	}
+	// Only the first attempt waits for the timeout; the others are
+	// answered at once, well within it however busy the machine.
+	p.Timeout = 500 * time.Millisecond
+	res, err := p.Push(t.Context(), []byte("<xml/>"))
+	require.NoError(t, err, "%+v", res)
+	require.True(t, res.OK, "%+v %v", res, err)
+	require.Len(t, res.Attempts, 3, "%+v %v", res, err)
+	require.Error(t, res.Attempts[0].Err, "attempts %+v", res.Attempts)
+	require.Equal(t, 500, res.Attempts[1].Status, "attempts %+v", res.Attempts)
 	distinct := 0
 	encs.Range(func(_, _ any) bool { distinct++; return true })
-	if distinct != 3 {
-		t.Fatalf("re-sends should be re-encrypted: %d distinct bodies", distinct)
-	}
+	require.Equal(t, 3, distinct, "re-sends should be re-encrypted: %d distinct bodies", distinct)
 }
 
 func TestPusherGivesUpAfterThreeAttempts(t *testing.T) {
@@ -141,45 +132,37 @@ func TestPusherGivesUpAfterThreeAttempts(t *testing.T) {
 	}))
 	defer srv.Close()
 	p := wecomtest.NewPusher(srv.URL, cbToken, cbKey, cbCorp)
-	res, err := p.Push(context.Background(), []byte("<xml/>"))
-	if err == nil || res.OK || n.Load() != 3 {
-		t.Fatalf("%+v %v after %d", res, err, n.Load())
-	}
+	res, err := p.Push(t.Context(), []byte("<xml/>"))
+	require.Error(t, err, "%+v %v after %d", res, err, n.Load())
+	require.False(t, res.OK, "%+v %v after %d", res, err, n.Load())
+	require.Equal(t, int32(3), n.Load(), "%+v %v after %d", res, err, n.Load())
 }
 
 func TestVerifyURLRequest(t *testing.T) {
 	t.Parallel()
 	p := wecomtest.NewPusher("http://127.0.0.1:1/cb", cbToken, cbKey, cbCorp)
-	req, err := p.VerifyURLRequest(context.Background(), "1616140317555161061")
-	if err != nil {
-		t.Fatal(err)
-	}
+	req, err := p.VerifyURLRequest(t.Context(), "1616140317555161061")
+	require.NoError(t, err)
 	q := req.URL.Query()
 	echo := q.Get("echostr")
-	if q.Get("msg_signature") != wecomtest.CallbackSignature(cbToken, q.Get("timestamp"), q.Get("nonce"), echo) {
-		t.Fatal("bad signature")
-	}
-	if msg, rid := open(t, cbKey, echo); msg != "1616140317555161061" || rid != cbCorp {
-		t.Fatalf("%q %q", msg, rid)
-	}
-	if req.Method != http.MethodGet || !strings.Contains(req.URL.RawQuery, "%2B") && strings.Contains(echo, "+") {
-		t.Fatalf("echostr not URL-encoded: %s", req.URL.RawQuery)
+	require.Equal(t, wecomtest.CallbackSignature(cbToken, q.Get("timestamp"), q.Get("nonce"), echo), q.Get("msg_signature"), "bad signature")
+	msg, rid := open(t, cbKey, echo)
+	require.Equal(t, "1616140317555161061", msg, "%q %q", msg, rid)
+	require.Equal(t, cbCorp, rid, "%q %q", msg, rid)
+	require.Equal(t, http.MethodGet, req.Method, "echostr not URL-encoded: %s", req.URL.RawQuery)
+	if strings.Contains(echo, "+") {
+		require.Contains(t, req.URL.RawQuery, "%2B", "echostr not URL-encoded")
 	}
 }
 
 func TestNewEncodingAESKey(t *testing.T) {
 	t.Parallel()
 	k := wecomtest.NewEncodingAESKey()
-	if len(k) != 43 || strings.ContainsAny(k, "+/=") {
-		t.Fatal(k)
-	}
-	if k == wecomtest.NewEncodingAESKey() {
-		t.Fatal("not random")
-	}
-	if _, err := wecomtest.NewPusher("", "t", k, "").Encrypt([]byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := wecomtest.NewPusher("", "t", "short", "").Encrypt([]byte("x")); err == nil {
-		t.Fatal("bad key accepted")
-	}
+	require.Len(t, k, 43)
+	require.False(t, strings.ContainsAny(k, "+/="), k)
+	require.NotEqual(t, wecomtest.NewEncodingAESKey(), k, "not random")
+	_, err := wecomtest.NewPusher("", "t", k, "").Encrypt([]byte("x"))
+	require.NoError(t, err)
+	_, err = wecomtest.NewPusher("", "t", "short", "").Encrypt([]byte("x"))
+	require.Error(t, err, "bad key accepted")
 }

@@ -29,6 +29,7 @@ func addWay(t *testing.T, c *wecom.Client, state string, users ...string) string
 }
 
 func TestScanContactWayPushesAddExternalContact(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_700_000_000, 0)
 	var clockMu sync.Mutex
 	clock := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }

@@ -56,9 +56,7 @@ func groupChatFake(t *testing.T) (*wecomtest.Server, *chatReceiver) {
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var env struct{ Encrypt string }
-		if err := xml.Unmarshal(b, &env); err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, xml.Unmarshal(b, &env))
 		msg, rid := open(t, cbKey, env.Encrypt)
 		assert.Equal(t, srv.CorpID, rid)
 		var ev chatEvent
@@ -98,7 +96,7 @@ func getChat(t *testing.T, c *wecom.Client, chatID string) (members []string, ve
 
 func TestGroupChatEventsChainMemberVersions(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, rc := groupChatFake(t)
 	corp := srv.Corp(srv.CorpID)
 	groups := corp.GroupChats()
@@ -149,7 +147,7 @@ func TestGroupChatEventsChainMemberVersions(t *testing.T) {
 
 func TestGroupChatVersionMatchesGet(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, rc := groupChatFake(t)
 	corp := srv.Corp(srv.CorpID)
 	groups := corp.GroupChats()
@@ -173,7 +171,7 @@ func TestGroupChatVersionMatchesGet(t *testing.T) {
 
 func TestGroupChatDroppedAndReSentEvents(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, rc := groupChatFake(t)
 	groups := srv.Corp(srv.CorpID).GroupChats()
 	chat, err := groups.Create(ctx, wecomtest.GroupChatSpec{Owner: "owner"})
@@ -205,7 +203,7 @@ func TestGroupChatDroppedAndReSentEvents(t *testing.T) {
 
 func TestGroupChatTransferPushesInTheBackground(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv, rc := groupChatFake(t)
 	corp := srv.Corp(srv.CorpID)
 	groups := corp.GroupChats()
@@ -243,7 +241,7 @@ func TestGroupChatTransferPushesInTheBackground(t *testing.T) {
 
 func TestGroupChatHelpersRefuseWhatWeComWould(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	corp := srv.Corp(srv.CorpID)
 	groups := corp.GroupChats()
@@ -275,7 +273,7 @@ func TestGroupChatStatisticsAnswerWeComErrcodes(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
 	c := srv.Client()
-	ctx := context.Background()
+	ctx := t.Context()
 	today := time.Now().Unix()
 	for _, body := range []map[string]any{
 		{"day_begin_time": today},

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
@@ -18,9 +20,7 @@ func raw(t *testing.T, srv *wecomtest.Server, method, pathAndQuery string) (int,
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), method, srv.URL+pathAndQuery, nil)
 	resp, err := srv.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	var m map[string]any
 	b, _ := io.ReadAll(resp.Body)
@@ -46,48 +46,34 @@ func TestGettoken(t *testing.T) {
 		{srv.CorpID, "", 41004},
 	} {
 		code, m := raw(t, srv, http.MethodGet, q(tc.corp, tc.secret))
-		if code != tc.code {
-			t.Fatalf("%+v: errcode %d", tc, code)
-		}
-		if code == 0 && (m["access_token"] == "" || m["expires_in"].(float64) != 3600) {
-			t.Fatalf("answer %v", m)
-		}
+		require.Equal(t, tc.code, code, "%+v: errcode %d", tc, code)
+		require.False(t, code == 0 && (m["access_token"] == "" || m["expires_in"].(float64) != 3600), "answer %v", m)
 	}
-	if code, _ := raw(t, srv, http.MethodPost, q(srv.CorpID, srv.Secret)); code != 40058 {
-		t.Fatalf("POST gettoken: errcode %d", code)
-	}
-	if n := srv.Corp(srv.CorpID).TokenFetches(); n != 1 {
-		t.Fatalf("fetches %d", n)
-	}
+	code, _ := raw(t, srv, http.MethodPost, q(srv.CorpID, srv.Secret))
+	require.Equal(t, 40058, code, "POST gettoken: errcode")
+	require.Equal(t, 1, srv.Corp(srv.CorpID).TokenFetches(), "fetches")
 	srv.Corp(srv.CorpID).SetSecret("rotated")
-	if code, _ := raw(t, srv, http.MethodGet, q(srv.CorpID, srv.Secret)); code != 40001 {
-		t.Fatalf("old secret after rotation: %d", code)
-	}
+	code, _ = raw(t, srv, http.MethodGet, q(srv.CorpID, srv.Secret))
+	require.Equal(t, 40001, code, "old secret after rotation")
 }
 
 func TestTokenChecks(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t, wecomtest.WithTokenTTL(time.Hour))
-	if code, _ := raw(t, srv, http.MethodGet, "/cgi-bin/get_api_domain_ip"); code != 41001 {
-		t.Fatalf("no token: %d", code)
-	}
-	if code, _ := raw(t, srv, http.MethodGet, "/cgi-bin/get_api_domain_ip?access_token=forged"); code != 40014 {
-		t.Fatalf("forged token: %d", code)
-	}
+	code, _ := raw(t, srv, http.MethodGet, "/cgi-bin/get_api_domain_ip")
+	require.Equal(t, 41001, code, "no token")
+	code, _ = raw(t, srv, http.MethodGet, "/cgi-bin/get_api_domain_ip?access_token=forged")
+	require.Equal(t, 40014, code, "forged token")
 	now := time.Now()
 	clock := wecomtest.WithClock(func() time.Time { return now })
 	srv2 := wecomtest.NewServer(t, clock, wecomtest.WithTokenTTL(time.Minute))
 	tok, err := srv2.Client().AccessToken(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code, _ := raw(t, srv2, http.MethodGet, "/cgi-bin/get_api_domain_ip?access_token="+tok); code != 0 {
-		t.Fatalf("fresh token: %d", code)
-	}
+	require.NoError(t, err)
+	code, _ = raw(t, srv2, http.MethodGet, "/cgi-bin/get_api_domain_ip?access_token="+tok)
+	require.Equal(t, 0, code, "fresh token")
 	now = now.Add(61 * time.Second)
-	if code, _ := raw(t, srv2, http.MethodGet, "/cgi-bin/get_api_domain_ip?access_token="+tok); code != 42001 {
-		t.Fatalf("token past its TTL: %d", code)
-	}
+	code, _ = raw(t, srv2, http.MethodGet, "/cgi-bin/get_api_domain_ip?access_token="+tok)
+	require.Equal(t, 42001, code, "token past its TTL")
 }
 
 func TestFaults(t *testing.T) {
@@ -101,9 +87,8 @@ func TestFaults(t *testing.T) {
 	srv.Fail(p, wecomtest.Fault{Latency: 30 * time.Millisecond})
 	check := func(want func(error) bool, what string) {
 		t.Helper()
-		if err := c.Get(t.Context(), p, nil, nil); !want(err) {
-			t.Fatalf("%s: got %v", what, err)
-		}
+		err := c.Get(t.Context(), p, nil, nil)
+		require.True(t, want(err), "%s: got %v", what, err)
 	}
 	check(wecom.IsRateLimited, "first 45009")
 	check(wecom.IsRateLimited, "second 45009")
@@ -113,9 +98,7 @@ func TestFaults(t *testing.T) {
 	}, "503")
 	// net/http itself replays an idempotent GET once on a dropped reused
 	// connection, so the drop is shown with a POST.
-	if err := c.Post(t.Context(), p, struct{}{}, nil); !errors.Is(err, wecom.ErrOutcomeUnknown) {
-		t.Fatalf("drop: got %v", err)
-	}
+	require.ErrorIs(t, c.Post(t.Context(), p, struct{}{}, nil), wecom.ErrOutcomeUnknown, "drop")
 	start := time.Now()
 	check(func(err error) bool { return err == nil && time.Since(start) >= 30*time.Millisecond }, "latency")
 	check(func(err error) bool { return err == nil }, "faults used up")
@@ -125,13 +108,10 @@ func TestFaults(t *testing.T) {
 	}
 	srv.ClearFaults()
 	check(func(err error) bool { return err == nil }, "cleared")
-	if n := srv.Count(p); n != 10 {
-		t.Fatalf("recorded %d calls", n)
-	}
+	n := srv.Count(p)
+	require.Equal(t, 10, n, "recorded %d calls", n)
 	for _, r := range srv.Requests() {
-		if r.Path == p && r.CorpID != srv.CorpID {
-			t.Fatalf("request not attributed to the corp: %+v", r)
-		}
+		require.False(t, r.Path == p && r.CorpID != srv.CorpID, "request not attributed to the corp: %+v", r)
 	}
 }
 
@@ -142,11 +122,8 @@ func TestCorpsAreSeparate(t *testing.T) {
 	ca, cb := srv.Client(), srv.ClientFor(b.ID())
 	ta, _ := ca.AccessToken(t.Context())
 	tb, _ := cb.AccessToken(t.Context())
-	if ta == tb {
-		t.Fatal("corps share a token")
-	}
+	require.NotEqual(t, tb, ta, "corps share a token")
 	srv.Corp(b.ID()).ExpireTokens()
-	if code, _ := raw(t, srv, http.MethodGet, "/cgi-bin/get_api_domain_ip?access_token="+ta); code != 0 {
-		t.Fatalf("expiring corp B expired corp A: %d", code)
-	}
+	code, _ := raw(t, srv, http.MethodGet, "/cgi-bin/get_api_domain_ip?access_token="+ta)
+	require.Equal(t, 0, code, "expiring corp B expired corp A")
 }

@@ -3,15 +3,16 @@ package wecomtest_test
 import (
 	"context"
 	"encoding/xml"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -72,9 +73,8 @@ func (r *commandRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	msg, rid := open(r.t, r.key, env.Encrypt)
 	p := pushed{rid: rid}
-	if err := xml.Unmarshal([]byte(msg), &p.event); err != nil {
-		r.t.Errorf("pushed XML does not parse: %v: %s", err, msg)
-	}
+	err := xml.Unmarshal([]byte(msg), &p.event)
+	assert.NoError(r.t, err, "pushed XML does not parse: %v: %s", err, msg)
 	r.mu.Lock()
 	r.seen = append(r.seen, p)
 	r.mu.Unlock()
@@ -97,15 +97,13 @@ func (r *commandRecorder) pushes() []pushed {
 func (r *commandRecorder) last(t *testing.T) pushed {
 	t.Helper()
 	all := r.pushes()
-	if len(all) == 0 {
-		t.Fatal("nothing was pushed")
-	}
+	require.NotEmpty(t, all, "nothing was pushed")
 	return all[len(all)-1]
 }
 
 func TestSuiteTicketInstallUninstall(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	const suiteID = "wwpushsuite01"
 	srv.AddSuite(suiteID, "sec")
@@ -113,67 +111,54 @@ func TestSuiteTicketInstallUninstall(t *testing.T) {
 	fake := srv.Suite(suiteID).SetCallback(hs.URL, rec.token, rec.key)
 
 	ticket, err := fake.PushNewTicket(ctx)
-	if err != nil || ticket == "" {
-		t.Fatalf("PushNewTicket = %q, %v", ticket, err)
-	}
+	require.NoError(t, err, "PushNewTicket = %q", ticket)
+	require.NotEmpty(t, ticket, "PushNewTicket = %q, %v", ticket, err)
 	p := rec.last(t)
-	if p.rid != suiteID || p.event.InfoType != "suite_ticket" || p.event.SuiteID != suiteID || p.event.SuiteTicket != ticket {
-		t.Fatalf("ticket push = %+v", p)
-	}
-	if d := time.Since(time.Unix(p.event.TimeStamp, 0)); d < -time.Second || d > 5*time.Second {
-		t.Fatalf("TimeStamp is %v away from now", d)
-	}
+	require.Equal(t, suiteID, p.rid, "ticket push = %+v", p)
+	require.Equal(t, "suite_ticket", p.event.InfoType, "ticket push = %+v", p)
+	require.Equal(t, suiteID, p.event.SuiteID, "ticket push = %+v", p)
+	require.Equal(t, ticket, p.event.SuiteTicket, "ticket push = %+v", p)
+	d := time.Since(time.Unix(p.event.TimeStamp, 0))
+	require.GreaterOrEqual(t, d, -time.Second, "TimeStamp is %v away from now", d)
+	require.LessOrEqual(t, d, 5*time.Second, "TimeStamp is %v away from now", d)
 	// The pushed ticket is one get_suite_token accepts.
 	suite := wecom.NewSuite(suiteID, "sec", srv.SuiteOptions()...)
-	if err := suite.SetTicket(ctx, p.event.SuiteTicket); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, suite.SetTicket(ctx, p.event.SuiteTicket))
 
 	authCode, err := fake.Install(ctx, "wwpushcorpA", "from-qr")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p = rec.last(t)
-	if p.rid != suiteID || p.event.InfoType != "create_auth" || p.event.AuthCode != authCode || p.event.State != "from-qr" {
-		t.Fatalf("create_auth push = %+v (auth code %q)", p, authCode)
-	}
+	require.Equal(t, suiteID, p.rid, "create_auth push = %+v (auth code %q)", p, authCode)
+	require.Equal(t, "create_auth", p.event.InfoType, "create_auth push = %+v (auth code %q)", p, authCode)
+	require.Equal(t, authCode, p.event.AuthCode, "create_auth push = %+v (auth code %q)", p, authCode)
+	require.Equal(t, "from-qr", p.event.State, "create_auth push = %+v (auth code %q)", p, authCode)
 	info, err := suite.HandleCreateAuth(ctx, p.event.AuthCode)
-	if err != nil || info.AuthCorpInfo.CorpID != "wwpushcorpA" {
-		t.Fatalf("exchanging the pushed auth code: %v, %v", info, err)
-	}
-	if _, err := suite.Corp("wwpushcorpA").AccessToken(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "exchanging the pushed auth code: %v", info)
+	require.Equal(t, "wwpushcorpA", info.AuthCorpInfo.CorpID, "exchanging the pushed auth code: %v, %v", info, err)
+	_, err = suite.Corp("wwpushcorpA").AccessToken(ctx)
+	require.NoError(t, err)
 
-	if err := fake.ChangeAuth(ctx, "wwpushcorpA"); err != nil {
-		t.Fatal(err)
-	}
-	if p = rec.last(t); p.event.InfoType != "change_auth" || p.event.AuthCorpID != "wwpushcorpA" {
-		t.Fatalf("change_auth push = %+v", p)
-	}
+	require.NoError(t, fake.ChangeAuth(ctx, "wwpushcorpA"))
+	p = rec.last(t)
+	require.Equal(t, "change_auth", p.event.InfoType, "change_auth push = %+v", p)
+	require.Equal(t, "wwpushcorpA", p.event.AuthCorpID, "change_auth push = %+v", p)
 
-	if err := fake.Uninstall(ctx, "wwpushcorpA"); err != nil {
-		t.Fatal(err)
-	}
-	if p = rec.last(t); p.rid != suiteID || p.event.InfoType != "cancel_auth" || p.event.AuthCorpID != "wwpushcorpA" {
-		t.Fatalf("cancel_auth push = %+v", p)
-	}
+	require.NoError(t, fake.Uninstall(ctx, "wwpushcorpA"))
+	p = rec.last(t)
+	require.Equal(t, suiteID, p.rid, "cancel_auth push = %+v", p)
+	require.Equal(t, "cancel_auth", p.event.InfoType, "cancel_auth push = %+v", p)
+	require.Equal(t, "wwpushcorpA", p.event.AuthCorpID, "cancel_auth push = %+v", p)
 	// The fake cancelled the authorization: the code no longer gives tokens.
-	if srv.Suite(suiteID).PermanentCode("wwpushcorpA") != "" {
-		t.Fatal("the permanent code survived the uninstall")
-	}
+	require.Empty(t, srv.Suite(suiteID).PermanentCode("wwpushcorpA"), "the permanent code survived the uninstall")
 	_, err = wecom.NewSuite(suiteID, "sec", srv.SuiteOptions(wecom.WithStore(wecom.NewMemoryStore()))...).GetAuthInfo(ctx, "wwpushcorpA")
-	if !errors.Is(err, wecom.ErrCorpNotAuthorized) {
-		t.Fatalf("GetAuthInfo on a fresh store: %v", err)
-	}
-	if n := len(rec.pushes()); n != 4 {
-		t.Fatalf("%d pushes, want 4 (each delivered once)", n)
-	}
+	require.ErrorIs(t, err, wecom.ErrCorpNotAuthorized, "GetAuthInfo on a fresh store")
+	n := len(rec.pushes())
+	require.Equal(t, 4, n, "%d pushes, want 4 (each delivered once)", n)
 }
 
 func TestSuiteAuthEventsMustBeAnsweredWithin1000ms(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite("wwpushsuite02", "sec")
 	rec, hs := newCommandRecorder(t)
@@ -184,24 +169,20 @@ func TestSuiteAuthEventsMustBeAnsweredWithin1000ms(t *testing.T) {
 		return 0
 	}
 	fake := srv.Suite("wwpushsuite02").SetCallback(hs.URL, rec.token, rec.key)
-	if _, err := fake.Install(ctx, "wwpushcorpB", ""); err != nil {
-		t.Fatal(err)
-	}
+	_, err := fake.Install(ctx, "wwpushcorpB", "")
+	require.NoError(t, err)
 	// The late first answer counts as a failure: WeCom sends it again.
-	if n := len(rec.pushes()); n != 2 {
-		t.Fatalf("create_auth delivered %d times, want 2 (the first answer was late)", n)
-	}
+	n := len(rec.pushes())
+	require.Equal(t, 2, n, "create_auth delivered %d times, want 2 (the first answer was late)", n)
 	// A suite_ticket gets the ordinary 5 s.
 	rec.mu.Lock()
 	rec.n = 0
 	rec.mu.Unlock()
 	before := len(rec.pushes())
-	if _, err := fake.PushNewTicket(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(rec.pushes()) - before; n != 1 {
-		t.Fatalf("suite_ticket delivered %d times, want 1", n)
-	}
+	_, err = fake.PushNewTicket(ctx)
+	require.NoError(t, err)
+	n = len(rec.pushes()) - before
+	require.Equal(t, 1, n, "suite_ticket delivered %d times, want 1", n)
 }
 
 func TestSuitePeriodicTickets(t *testing.T) {
@@ -215,22 +196,18 @@ func TestSuitePeriodicTickets(t *testing.T) {
 		select {
 		case <-rec.calls:
 		case <-time.After(5 * time.Second):
-			t.Fatal("no periodic push")
+			require.Fail(t, "no periodic push")
 		}
 	}
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, stop())
 	n := len(rec.pushes())
 	time.Sleep(20 * time.Millisecond)
-	if m := len(rec.pushes()); m != n {
-		t.Fatalf("%d pushes after stop", m-n)
-	}
+	m := len(rec.pushes())
+	require.Equal(t, n, m, "%d pushes after stop", m-n)
 	seen := map[string]bool{}
 	for _, p := range rec.pushes() {
-		if p.event.InfoType != "suite_ticket" || seen[p.event.SuiteTicket] {
-			t.Fatalf("push %+v: not a new ticket", p)
-		}
+		require.Equal(t, "suite_ticket", p.event.InfoType, "push %+v: not a new ticket", p)
+		require.False(t, seen[p.event.SuiteTicket], "push %+v: not a new ticket", p)
 		seen[p.event.SuiteTicket] = true
 	}
 }
@@ -248,9 +225,8 @@ func TestSuitePushFailuresAreReported(t *testing.T) {
 	t.Cleanup(refuse.Close)
 	fake := srv.Suite("wwpushsuite04").SetCallback(refuse.URL, "tok", wecomtest.NewEncodingAESKey())
 	code, err := fake.Install(ctx, "wwpushcorpC", "")
-	if err == nil || code == "" {
-		t.Fatalf("Install pushing to a refusing URL = %q, %v; want the auth code and an error", code, err)
-	}
+	require.Error(t, err, "Install pushing to a refusing URL = %q, %v; want the auth code and an error", code, err)
+	require.NotEmpty(t, code, "Install pushing to a refusing URL = %q, %v; want the auth code and an error", code, err)
 	before := refused.Load()
 	stop := fake.StartTicketPush(time.Hour)
 	// The first push happens at once; wait until all its attempts were
@@ -258,85 +234,66 @@ func TestSuitePushFailuresAreReported(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); refused.Load() < before+3 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
-	if err := stop(); err == nil || !strings.Contains(err.Error(), "403") {
-		t.Fatalf("stop() = %v, want the refused push", err)
-	}
+	err = stop()
+	require.Error(t, err, "stop()")
+	require.Contains(t, err.Error(), "403", "stop() = %v, want the refused push", err)
 
 	unknown := srv.Suite("wwnosuch").SetCallback(refuse.URL, "tok", wecomtest.NewEncodingAESKey())
-	if _, err := unknown.PushNewTicket(ctx); err == nil || !strings.Contains(err.Error(), "unknown suite") {
-		t.Fatalf("PushNewTicket for an unknown suite: %v", err)
-	}
-	if _, err := unknown.Install(ctx, "wwx", ""); err == nil {
-		t.Fatal("Install for an unknown suite succeeded")
-	}
-	if _, err := fake.ResetPermanentCode(ctx, "wwpushcorpC"); err == nil || !strings.Contains(err.Error(), "agent-developed") {
-		t.Fatalf("reset_permanent_code for a third-party suite: %v", err)
-	}
+	_, err = unknown.PushNewTicket(ctx)
+	require.Error(t, err, "PushNewTicket for an unknown suite")
+	require.Contains(t, err.Error(), "unknown suite", "PushNewTicket for an unknown suite: %v", err)
+	_, err = unknown.Install(ctx, "wwx", "")
+	require.Error(t, err, "Install for an unknown suite succeeded")
+	_, err = fake.ResetPermanentCode(ctx, "wwpushcorpC")
+	require.Error(t, err, "reset_permanent_code for a third-party suite")
+	require.Contains(t, err.Error(), "agent-developed", "reset_permanent_code for a third-party suite: %v", err)
 	// The Push methods need a callback; the acts do not.
 	quiet := srv.AddSuite("wwpushsuite05", "sec")
-	if _, err := quiet.PushNewTicket(ctx); err == nil || !strings.Contains(err.Error(), "no callback") {
-		t.Fatalf("PushNewTicket without a callback: %v", err)
-	}
-	if _, err := quiet.PushTicket(ctx, quiet.IssueTicket(), time.Now()); err == nil {
-		t.Fatal("PushTicket without a callback succeeded")
-	}
-	if code, err := quiet.Install(ctx, "wwquietcorp", ""); err != nil || code == "" {
-		t.Fatalf("Install without a callback = %q, %v", code, err)
-	}
-	if err := quiet.ChangeAuth(ctx, "wwquietcorp"); err != nil {
-		t.Fatal(err)
-	}
-	if err := quiet.Uninstall(ctx, "wwquietcorp"); err != nil {
-		t.Fatal(err)
-	}
-	if n := refused.Load(); n != before+3 {
-		t.Fatalf("%d refused pushes, want %d: a suite without a callback pushed", n, before+3)
-	}
+	_, err = quiet.PushNewTicket(ctx)
+	require.Error(t, err, "PushNewTicket without a callback")
+	require.Contains(t, err.Error(), "no callback", "PushNewTicket without a callback: %v", err)
+	_, err = quiet.PushTicket(ctx, quiet.IssueTicket(), time.Now())
+	require.Error(t, err, "PushTicket without a callback succeeded")
+	code, err = quiet.Install(ctx, "wwquietcorp", "")
+	require.NoError(t, err, "Install without a callback = %q", code)
+	require.NotEmpty(t, code, "Install without a callback = %q, %v", code, err)
+	require.NoError(t, quiet.ChangeAuth(ctx, "wwquietcorp"))
+	require.NoError(t, quiet.Uninstall(ctx, "wwquietcorp"))
+	n := refused.Load()
+	require.Equal(t, before+3, n, "%d refused pushes, want %d: a suite without a callback pushed", n, before+3)
 }
 
 func TestSuiteResetPermanentCode(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := wecomtest.NewServer(t)
 	const tmpl = "dkpushtemplate1"
 	srv.AddSuite(tmpl, "sec")
 	rec, hs := newCommandRecorder(t)
 	fake := srv.Suite(tmpl).SetCallback(hs.URL, rec.token, rec.key)
-	if _, err := fake.ResetPermanentCode(ctx, "wwdkcorp"); err == nil {
-		t.Fatal("reset for a corp that never installed succeeded")
-	}
+	_, err := fake.ResetPermanentCode(ctx, "wwdkcorp")
+	require.Error(t, err, "reset for a corp that never installed succeeded")
 	suite := wecom.NewSuite(tmpl, "sec", srv.SuiteOptions()...)
-	if _, err := fake.PushNewTicket(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := suite.SetTicket(ctx, rec.last(t).event.SuiteTicket); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fake.Install(ctx, "wwdkcorp", ""); err != nil {
-		t.Fatal(err)
-	}
+	_, err = fake.PushNewTicket(ctx)
+	require.NoError(t, err)
+	require.NoError(t, suite.SetTicket(ctx, rec.last(t).event.SuiteTicket))
+	_, err = fake.Install(ctx, "wwdkcorp", "")
+	require.NoError(t, err)
 	first, err := suite.HandleCreateAuth(ctx, rec.last(t).event.AuthCode)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	authCode, err := fake.ResetPermanentCode(ctx, "wwdkcorp")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p := rec.last(t)
-	if p.rid != tmpl || p.event.InfoType != "reset_permanent_code" || p.event.SuiteID != tmpl || p.event.AuthCode != authCode {
-		t.Fatalf("reset push = %+v", p)
-	}
+	require.Equal(t, tmpl, p.rid, "reset push = %+v", p)
+	require.Equal(t, "reset_permanent_code", p.event.InfoType, "reset push = %+v", p)
+	require.Equal(t, tmpl, p.event.SuiteID, "reset push = %+v", p)
+	require.Equal(t, authCode, p.event.AuthCode, "reset push = %+v", p)
 	second, err := suite.HandleResetPermanentCode(ctx, p.event.AuthCode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if second.PermanentCode == first.PermanentCode || srv.Suite(tmpl).PermanentCode("wwdkcorp") != second.PermanentCode {
-		t.Fatal("the reset did not give a new permanent code")
-	}
-	if _, err := suite.Corp("wwdkcorp").AccessToken(ctx); err != nil {
-		t.Fatalf("token with the new secret: %v", err)
-	}
+	require.NoError(t, err)
+	require.NotEqual(t, first.PermanentCode, second.PermanentCode, "the reset did not give a new permanent code")
+	require.Equal(t, second.PermanentCode, srv.Suite(tmpl).PermanentCode("wwdkcorp"), "the reset did not give a new permanent code")
+	_, err = suite.Corp("wwdkcorp").AccessToken(ctx)
+	require.NoError(t, err, "token with the new secret")
 }
 
 func TestSuiteEventXMLBuilders(t *testing.T) {
@@ -351,13 +308,9 @@ func TestSuiteEventXMLBuilders(t *testing.T) {
 		{wecomtest.ResetPermanentCodeXML("dk1", "CODE", at), []string{"<SuiteId><![CDATA[dk1]]></SuiteId>", "<AuthCode><![CDATA[CODE]]></AuthCode>", "<InfoType><![CDATA[reset_permanent_code]]></InfoType>"}},
 	} {
 		var anyXML struct{}
-		if err := xml.Unmarshal(c.got, &anyXML); err != nil {
-			t.Errorf("%s: %v", c.got, err)
-		}
+		assert.NoError(t, xml.Unmarshal(c.got, &anyXML), "%s", c.got)
 		for _, w := range c.want {
-			if !strings.Contains(string(c.got), w) {
-				t.Errorf("%s lacks %s", c.got, w)
-			}
+			assert.Contains(t, string(c.got), w, "%s lacks %s", c.got, w)
 		}
 	}
 }

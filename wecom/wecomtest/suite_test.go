@@ -1,14 +1,15 @@
 package wecomtest
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // post sends body to path with query and decodes the answer (tests speak
@@ -20,15 +21,12 @@ func post(t *testing.T, s *Server, path, query, body string) map[string]any {
 		u += "?" + query
 	}
 	resp, err := s.HTTPClient().Post(u, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	var out map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("%s: %v: %s", path, err, b)
-	}
+	err = json.Unmarshal(b, &out)
+	require.NoError(t, err, "%s: %v: %s", path, err, b)
 	return out
 }
 
@@ -45,9 +43,7 @@ func suiteToken(t *testing.T, s *Server, suiteID string) string {
 	out := post(t, s, "/cgi-bin/service/get_suite_token", "",
 		`{"suite_id":"`+suiteID+`","suite_secret":"sec","suite_ticket":"`+ticket+`"}`)
 	tok, _ := out["suite_access_token"].(string)
-	if tok == "" {
-		t.Fatalf("no suite token: %v", out)
-	}
+	require.NotEmpty(t, tok, "no suite token: %v", out)
 	return tok
 }
 
@@ -64,9 +60,8 @@ func TestFakeSuiteTokenChecks(t *testing.T) {
 		{`{"suite_id":"wwfs1","suite_secret":"sec","suite_ticket":"never-issued"}`, 40085},
 		{`{"suite_id":"wwfs1","suite_secret":"sec","suite_ticket":"x","suite_tickt":"typo"}`, 40058},
 	} {
-		if got := code(post(t, s, "/cgi-bin/service/get_suite_token", "", c.body)); got != c.want {
-			t.Errorf("%s: errcode %d, want %d", c.body, got, c.want)
-		}
+		got := code(post(t, s, "/cgi-bin/service/get_suite_token", "", c.body))
+		assert.Equal(t, c.want, got, "%s: errcode %d, want %d", c.body, got, c.want)
 	}
 }
 
@@ -79,9 +74,7 @@ func TestFakeSuiteTicketExpires(t *testing.T) {
 	ticket := s.Suite("wwfs2").IssueTicket()
 	skew.Store(int64(SuiteTicketLife))
 	body := `{"suite_id":"wwfs2","suite_secret":"sec","suite_ticket":"` + ticket + `"}`
-	if got := code(post(t, s, "/cgi-bin/service/get_suite_token", "", body)); got != 40085 {
-		t.Fatalf("30-minute-old ticket: errcode %d, want 40085", got)
-	}
+	require.Equal(t, 40085, code(post(t, s, "/cgi-bin/service/get_suite_token", "", body)), "30-minute-old ticket: errcode")
 }
 
 func TestFakeInstallExchangeAndCorpToken(t *testing.T) {
@@ -92,62 +85,35 @@ func TestFakeInstallExchangeAndCorpToken(t *testing.T) {
 	q := "suite_access_token=" + tok
 
 	auth, err := s.Suite("wwfs3").Install(t.Context(), "wwcorpX", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(auth) < 64 {
-		t.Fatalf("auth code %d bytes, WeCom's are at least 64", len(auth))
-	}
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(auth), 64, "auth code %d bytes, WeCom's are at least 64", len(auth))
 	out := post(t, s, "/cgi-bin/service/v2/get_permanent_code", q, `{"auth_code":"`+auth+`"}`)
 	pc, _ := out["permanent_code"].(string)
-	if pc == "" || pc != s.Suite("wwfs3").PermanentCode("wwcorpX") {
-		t.Fatalf("exchange: %v", out)
-	}
-	if got := code(post(t, s, "/cgi-bin/service/v2/get_permanent_code", q, `{"auth_code":"`+auth+`"}`)); got != 40058 {
-		t.Fatalf("reused auth code: errcode %d, want 40058", got)
-	}
-	if got := code(post(t, s, "/cgi-bin/service/get_corp_token", q, `{"auth_corpid":"wwcorpX","permanent_code":"nope"}`)); got != 40084 {
-		t.Fatalf("bad permanent code: errcode %d, want 40084", got)
-	}
+	require.NotEmpty(t, pc, "exchange: %v", out)
+	require.Equal(t, s.Suite("wwfs3").PermanentCode("wwcorpX"), pc, "exchange: %v", out)
+	require.Equal(t, 40058, code(post(t, s, "/cgi-bin/service/v2/get_permanent_code", q, `{"auth_code":"`+auth+`"}`)), "reused auth code: errcode")
+	require.Equal(t, 40084, code(post(t, s, "/cgi-bin/service/get_corp_token", q, `{"auth_corpid":"wwcorpX","permanent_code":"nope"}`)), "bad permanent code: errcode")
 	ct := post(t, s, "/cgi-bin/service/get_corp_token", q, `{"auth_corpid":"wwcorpX","permanent_code":"`+pc+`"}`)
 	corpTok, _ := ct["access_token"].(string)
-	if corpTok == "" {
-		t.Fatalf("get_corp_token: %v", ct)
-	}
+	require.NotEmpty(t, corpTok, "get_corp_token: %v", ct)
 	// The corp token works on the corp endpoints of the other areas.
 	resp, err := s.HTTPClient().Get(s.URL + "/cgi-bin/getcallbackip?access_token=" + corpTok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !bytes.Contains(b, []byte(`"errcode":0`)) {
-		t.Fatalf("corp endpoint with a suite-issued token: %s", b)
-	}
-	if s.Suite("wwfs3").CorpTokenFetches("wwcorpX") != 1 {
-		t.Fatal("corp token not counted")
-	}
+	require.Contains(t, string(b), `"errcode":0`, "corp endpoint with a suite-issued token")
+	require.Equal(t, 1, s.Suite("wwfs3").CorpTokenFetches("wwcorpX"), "corp token not counted")
 
 	s.Suite("wwfs3").ExpireTokens()
-	if got := code(post(t, s, "/cgi-bin/service/get_corp_token", q, `{"auth_corpid":"wwcorpX","permanent_code":"`+pc+`"}`)); got != 42009 {
-		t.Fatalf("expired suite token: errcode %d, want 42009", got)
-	}
+	require.Equal(t, 42009, code(post(t, s, "/cgi-bin/service/get_corp_token", q, `{"auth_corpid":"wwcorpX","permanent_code":"`+pc+`"}`)), "expired suite token: errcode")
 	q = "suite_access_token=" + suiteToken(t, s, "wwfs3")
-	if err := s.Suite("wwfs3").Uninstall(t.Context(), "wwcorpX"); err != nil {
-		t.Fatal(err)
-	}
-	if got := code(post(t, s, "/cgi-bin/service/get_corp_token", q, `{"auth_corpid":"wwcorpX","permanent_code":"`+pc+`"}`)); got != 40084 {
-		t.Fatalf("after uninstall: errcode %d, want 40084", got)
-	}
+	require.NoError(t, s.Suite("wwfs3").Uninstall(t.Context(), "wwcorpX"))
+	require.Equal(t, 40084, code(post(t, s, "/cgi-bin/service/get_corp_token", q, `{"auth_corpid":"wwcorpX","permanent_code":"`+pc+`"}`)), "after uninstall: errcode")
 	resp, err = s.HTTPClient().Get(s.URL + "/cgi-bin/getcallbackip?access_token=" + corpTok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !bytes.Contains(b, []byte(`"errcode":40014`)) {
-		t.Fatalf("suite-issued token still works after uninstall: %s", b)
-	}
+	require.Contains(t, string(b), `"errcode":40014`, "suite-issued token still works after uninstall")
 }
 
 func TestFakeAgentDevelopedTemplate(t *testing.T) {
@@ -156,29 +122,18 @@ func TestFakeAgentDevelopedTemplate(t *testing.T) {
 	s.AddSuite("dkfs4", "sec")
 	q := "suite_access_token=" + suiteToken(t, s, "dkfs4")
 	auth, err := s.Suite("dkfs4").Install(t.Context(), "wwdk", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	out := post(t, s, "/cgi-bin/service/get_permanent_code", q, `{"auth_code":"`+auth+`"}`)
 	pc, _ := out["permanent_code"].(string)
-	if pc == "" {
-		t.Fatalf("exchange: %v", out)
-	}
-	if _, ok := out["access_token"]; ok {
-		t.Fatal("v1 exchange of an agent-developed install returned a token")
-	}
-	if got := code(post(t, s, "/cgi-bin/service/get_corp_token", q, `{"auth_corpid":"wwdk","permanent_code":"`+pc+`"}`)); got != 48002 {
-		t.Fatalf("get_corp_token for a dk template: errcode %d, want 48002", got)
-	}
+	require.NotEmpty(t, pc, "exchange: %v", out)
+	_, ok := out["access_token"]
+	require.False(t, ok, "v1 exchange of an agent-developed install returned a token")
+	require.Equal(t, 48002, code(post(t, s, "/cgi-bin/service/get_corp_token", q, `{"auth_corpid":"wwdk","permanent_code":"`+pc+`"}`)), "get_corp_token for a dk template: errcode")
 	resp, err := s.HTTPClient().Get(s.URL + "/cgi-bin/gettoken?corpid=wwdk&corpsecret=" + pc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !bytes.Contains(b, []byte(`"access_token"`)) {
-		t.Fatalf("gettoken with the permanent code: %s", b)
-	}
+	require.Contains(t, string(b), `"access_token"`, "gettoken with the permanent code")
 }
 
 func TestFakeSuiteTokenRequired(t *testing.T) {
@@ -186,35 +141,27 @@ func TestFakeSuiteTokenRequired(t *testing.T) {
 	s := NewServer(t)
 	for _, path := range []string{"/cgi-bin/service/get_corp_token", "/cgi-bin/service/v2/get_auth_info",
 		"/cgi-bin/service/get_admin_list", "/cgi-bin/service/set_session_info"} {
-		if got := code(post(t, s, path, "suite_access_token=forged", `{}`)); got != 40082 {
-			t.Errorf("%s with a forged suite token: errcode %d, want 40082", path, got)
-		}
+		got := code(post(t, s, path, "suite_access_token=forged", `{}`))
+		assert.Equal(t, 40082, got, "%s with a forged suite token: errcode %d, want 40082", path, got)
 	}
-	if got := code(post(t, s, "/cgi-bin/service/corpid_to_opencorpid", "provider_access_token=forged", `{"corpid":"x"}`)); got != 40082 {
-		t.Errorf("forged provider token: errcode %d", got)
-	}
+	assert.Equal(t, 40082, code(post(t, s, "/cgi-bin/service/corpid_to_opencorpid", "provider_access_token=forged", `{"corpid":"x"}`)), "forged provider token: errcode")
 	// A suite that was never added: its acts answer ErrNotFound, its reads
 	// zero values.
 	ghost := s.Suite("wwghost")
-	if err := ghost.Uninstall(t.Context(), "wwc"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Uninstall: %v", err)
-	}
-	if authCode, err := ghost.Install(t.Context(), "wwc", ""); !errors.Is(err, ErrNotFound) || authCode != "" {
-		t.Errorf("Install: %q, %v", authCode, err)
-	}
-	if _, err := ghost.ResetPermanentCode(t.Context(), "wwc"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("ResetPermanentCode: %v", err)
-	}
-	if err := ghost.ChangeAuth(t.Context(), "wwc"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("ChangeAuth: %v", err)
-	}
+	assert.ErrorIs(t, ghost.Uninstall(t.Context(), "wwc"), ErrNotFound, "Uninstall")
+	authCode, err := ghost.Install(t.Context(), "wwc", "")
+	assert.ErrorIs(t, err, ErrNotFound, "Install")
+	assert.Empty(t, authCode, "Install")
+	_, err = ghost.ResetPermanentCode(t.Context(), "wwc")
+	assert.ErrorIs(t, err, ErrNotFound, "ResetPermanentCode")
+	assert.ErrorIs(t, ghost.ChangeAuth(t.Context(), "wwc"), ErrNotFound, "ChangeAuth")
 	ghost.SetAppAdmins("wwc")
 	ghost.ExpireTokens()
-	if ghost.SetCallback("http://127.0.0.1:1/", "t", NewEncodingAESKey()).Pusher() != nil {
-		t.Error("an unknown suite kept a callback")
-	}
-	if ghost.IssueTicket() != "" || ghost.PermanentCode("wwc") != "" || ghost.Authorize("wwc") != "" ||
-		ghost.AgentID("wwc") != 0 || ghost.TokenFetches() != 0 || ghost.CorpTokenFetches("wwc") != 0 {
-		t.Error("unknown suite: non-zero answer")
-	}
+	assert.Nil(t, ghost.SetCallback("http://127.0.0.1:1/", "t", NewEncodingAESKey()).Pusher(), "an unknown suite kept a callback")
+	assert.Empty(t, ghost.IssueTicket(), "unknown suite: IssueTicket")
+	assert.Empty(t, ghost.PermanentCode("wwc"), "unknown suite: PermanentCode")
+	assert.Empty(t, ghost.Authorize("wwc"), "unknown suite: Authorize")
+	assert.Zero(t, ghost.AgentID("wwc"), "unknown suite: AgentID")
+	assert.Zero(t, ghost.TokenFetches(), "unknown suite: TokenFetches")
+	assert.Zero(t, ghost.CorpTokenFetches("wwc"), "unknown suite: CorpTokenFetches")
 }

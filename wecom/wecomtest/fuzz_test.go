@@ -3,6 +3,8 @@ package wecomtest
 import (
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzDecodeCursor feeds client-supplied cursors to the fake's decoder: it
@@ -20,24 +22,17 @@ func FuzzDecodeCursor(f *testing.F) {
 		}
 		parts, aerr := decodeCursor(cursor, n)
 		if aerr != nil {
-			if aerr.code != 40058 {
-				t.Fatalf("code %d", aerr.code)
-			}
+			require.Equal(t, 40058, aerr.code, "code")
 			return
 		}
-		if len(parts) != n {
-			t.Fatalf("%d parts", len(parts))
-		}
+		require.Len(t, parts, n, "%d parts", len(parts))
 		for _, p := range parts {
-			if p < 0 {
-				t.Fatalf("negative offset %d", p)
-			}
+			require.GreaterOrEqual(t, p, 0, "negative offset")
 		}
 		if cursor != "" {
 			again, aerr := decodeCursor(encodeCursor(parts...), n)
-			if aerr != nil || !slices.Equal(again, parts) {
-				t.Fatalf("re-encode: %v %v", again, aerr)
-			}
+			require.Nil(t, aerr, "re-encode: %v", again)
+			require.True(t, slices.Equal(again, parts), "re-encode: %v %v", again, aerr)
 		}
 	})
 }
@@ -45,7 +40,5 @@ func FuzzDecodeCursor(f *testing.F) {
 func TestChinaMidnight(t *testing.T) {
 	t.Parallel()
 	// 2019-04-03 21:00 China time → 2019-04-03 00:00 China time (WeCom's own example)
-	if got := chinaMidnight(1554296400); got != 1554220800 {
-		t.Fatalf("chinaMidnight = %d, want 1554220800", got)
-	}
+	require.Equal(t, int64(1554220800), chinaMidnight(1554296400), "chinaMidnight")
 }

@@ -1,7 +1,6 @@
 package wecom_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,10 +11,11 @@ import (
 )
 
 func TestCorpErrorsSayWhatToDo(t *testing.T) {
+	t.Parallel()
 	srv := wecomtest.NewServer(t)
 	srv.AddSuite("wwmsgsuite000001", "s")
 	s := wecom.NewSuite("wwmsgsuite000001", "s", srv.SuiteOptions()...)
-	ctx := context.Background()
+	ctx := t.Context()
 
 	_, err := s.Corp("").AccessToken(ctx)
 	require.ErrorIs(t, err, wecom.ErrCorpNotAuthorized)

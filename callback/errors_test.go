@@ -19,6 +19,7 @@ import (
 // A nil handler function makes the Handler refuse every request (500) and
 // say why, instead of answering "success" and dropping the events.
 func TestNilHandlerFunctionIsRefusedLoudly(t *testing.T) {
+	t.Parallel()
 	for name, register := range map[string]func(h *callback.Handler){
 		"OnAddExternalContact": func(h *callback.Handler) { h.OnAddExternalContact(nil) },
 		"OnExternalChat":       func(h *callback.Handler) { h.OnExternalChat(nil) },
@@ -37,12 +38,12 @@ func TestNilHandlerFunctionIsRefusedLoudly(t *testing.T) {
 
 			_, p := serve(t, h, corpID)
 			p.Attempts = 1
-			res, _ := p.Push(context.Background(), addEvent("wmNIL"))
+			res, _ := p.Push(t.Context(), addEvent("wmNIL"))
 			require.NotNil(t, res)
 			assert.Equal(t, http.StatusInternalServerError, res.Status())
 			assert.False(t, called, "no handler may run")
 
-			req, err := p.VerifyURLRequest(context.Background(), "12345")
+			req, err := p.VerifyURLRequest(t.Context(), "12345")
 			require.NoError(t, err)
 			resp, err := http.DefaultClient.Do(req)
 			require.NoError(t, err)
@@ -56,6 +57,7 @@ func TestNilHandlerFunctionIsRefusedLoudly(t *testing.T) {
 // the EncodingAESKey is probably wrong, in the log and the error hook; the
 // HTTP answer stays terse.
 func TestWrongEncodingAESKeyIsNamed(t *testing.T) {
+	t.Parallel()
 	var (
 		mu       sync.Mutex
 		hooked   []error
@@ -73,7 +75,7 @@ func TestWrongEncodingAESKeyIsNamed(t *testing.T) {
 	other := wecomtest.NewPusher(srv.URL, token, wecomtest.NewEncodingAESKey(), corpID)
 	other.Attempts = 1
 	for range 5 { // each push has fresh random bytes; every one must fail the same way
-		res, _ := other.Push(context.Background(), addEvent("wmKEY"))
+		res, _ := other.Push(t.Context(), addEvent("wmKEY"))
 		require.NotNil(t, res)
 		assert.Equal(t, http.StatusBadRequest, res.Status())
 		assert.NotContains(t, res.Body(), "EncodingAESKey")
@@ -89,26 +91,8 @@ func TestWrongEncodingAESKeyIsNamed(t *testing.T) {
 	assert.Contains(t, logs.String(), "EncodingAESKey is probably wrong")
 }
 
-// Without WithLogger the package writes nothing, not even to slog.Default.
-func TestHandlerIsSilentByDefault(t *testing.T) {
-	var buf bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-
-	h, err := callback.NewHandler(token, aesKey, callback.WithReceiverID(corpID))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = h.Close(context.Background()) })
-	srv, p := serve(t, h, corpID)
-	p.Attempts = 1
-	_, _ = p.Push(context.Background(), addEvent("wmSILENT")) // no handler: logged at Info
-	bad := wecomtest.NewPusher(srv.URL, "wrongtoken", aesKey, corpID)
-	bad.Attempts = 1
-	_, _ = bad.Push(context.Background(), addEvent("wmSILENT2")) // refused: logged at Warn
-	assert.Empty(t, buf.String())
-}
-
 func TestBadKeyAndTokenErrorsSayWhatIsWrong(t *testing.T) {
+	t.Parallel()
 	good := wecomtest.NewEncodingAESKey()
 	for _, tc := range []struct {
 		key, want string
