@@ -141,7 +141,7 @@ func (n *Notifier) Notify(ctx context.Context, userID string, msg Message) (*Rec
 }
 
 func (n *Notifier) keyPrefix(agentID int) string {
-	return "appmsg:notify:" + n.svc.c.CorpID() + ":" + strconv.Itoa(agentID) + ":"
+	return "scrm:appmsg:notify:" + n.svc.c.CorpID() + ":" + strconv.Itoa(agentID) + ":"
 }
 
 // reserve counts one send to userID now, or refuses it.

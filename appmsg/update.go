@@ -176,7 +176,7 @@ type codeRecord struct {
 
 func (b codeBook) key(code string) string {
 	sum := sha256.Sum256([]byte(code))
-	return "appmsg:response_code:" + b.corpID + ":" + hex.EncodeToString(sum[:16])
+	return "scrm:appmsg:response_code:" + b.corpID + ":" + hex.EncodeToString(sum[:16])
 }
 
 // issued records that code was issued at t (Send's answer).

@@ -363,7 +363,7 @@ func (in *Inbox) Stats() InboxStats {
 
 // key is the Store key of one of an account's records.
 func (in *Inbox) key(openKfID, what string) string {
-	return "kf:inbox:" + in.corpID + ":" + openKfID + ":" + what
+	return "scrm:kf:inbox:" + in.corpID + ":" + openKfID + ":" + what
 }
 
 // lock holds the account's reader lock until the returned func is called.

@@ -95,7 +95,7 @@ func (in *Inbox) updateWindow(ctx context.Context, key string, change func(cur w
 }
 
 func (in *Inbox) windowKey(openKfID, externalUserID string) string {
-	return "kf:window:" + in.corpID + ":" + openKfID + ":" + externalUserID
+	return "scrm:kf:window:" + in.corpID + ":" + openKfID + ":" + externalUserID
 }
 
 // openWindow records a customer's message: a newer one opens a new window.
