@@ -139,9 +139,9 @@ func TestStatisticWindowIsCheckedBeforeSending(t *testing.T) {
 	}
 	ok := groupchat.StatWindow{DayBeginTime: unix(daysAgo(30)), DayEndTime: unix(daysAgo(1))}
 	for name, r := range map[string]groupchat.GetStatisticRequest{
-		"limit 1001": {StatWindow: ok, Limit: 1001},
-		"order 5":    {StatWindow: ok, OrderBy: 5},
-		"offset -1":  {StatWindow: ok, Offset: -1},
+		"limit -1":  {StatWindow: ok, Limit: -1},
+		"order 5":   {StatWindow: ok, OrderBy: 5},
+		"offset -1": {StatWindow: ok, Offset: -1},
 	} {
 		_, err := svc.GetStatistic(t.Context(), &r)
 		require.ErrorIs(t, err, groupchat.ErrInvalidArgument, name)

@@ -77,7 +77,7 @@ func TestListGroupMsgs_PagesAndFilters(t *testing.T) {
 		window(now, now.Add(-time.Second)),
 		window(jan31, jan31.AddDate(0, 1, 1)), // Jan 31 + 1 month = Mar 3
 		{ChatType: "all", StartTime: 1, EndTime: 2},
-		{StartTime: 1, EndTime: 2, Limit: 101},
+		{StartTime: 1, EndTime: 2, Limit: -1},
 	} {
 		_, err := svc.ListGroupMsgs(t.Context(), bad)
 		assert.ErrorIs(t, err, message.ErrInvalidArgument, "%+v", bad)
@@ -122,7 +122,7 @@ func TestGroupMsgTaskAndResults_Page(t *testing.T) {
 	for _, bad := range []error{
 		first(svc.GetGroupMsgTask(t.Context(), nil)),
 		first(svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{})),
-		first(svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: "m", Limit: 1001})),
+		first(svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: "m", Limit: -1})),
 		first(svc.GetGroupMsgSendResult(t.Context(), nil)),
 		first(svc.GetGroupMsgSendResult(t.Context(), &message.GetGroupMsgSendResultRequest{MsgID: "m"})),
 		first(svc.GetGroupMsgSendResult(t.Context(), &message.GetGroupMsgSendResultRequest{MsgID: "m", UserID: "u", Limit: -1})),
