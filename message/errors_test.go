@@ -54,6 +54,9 @@ func TestRefusalsNameTheLimit(t *testing.T) {
 		first(svc.AddMomentTask(ctx, &message.AddMomentTaskRequest{Text: text(strings.Repeat("字", 2001))})),
 		"message: Text.Content is 2001 characters long; WeCom allows at most 2000",
 	}, {
+		first(svc.AddMomentTask(ctx, &message.AddMomentTaskRequest{Text: text(strings.Repeat("字", 1000) + strings.Repeat("😀", 300))})),
+		"message: Text.Content is 4200 bytes long; WeCom allows at most 4000",
+	}, {
 		first(svc.MomentLinkAttachment(ctx, &message.MomentLinkAttachmentRequest{Title: long(65), URL: "https://e.invalid",
 			Cover: wecom.MediaFromBytes("c.jpg", []byte("jpeg"))})),
 		"message: Title is 65 bytes long; WeCom allows at most 64",

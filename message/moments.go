@@ -30,9 +30,13 @@ const (
 // Limits of add_moment_task named where each field is and in the error
 // that refuses it.
 const (
-	maxMomentTextChars = 2000 // text.content, in characters
-	maxMomentLinkTitle = 64   // link.title, in bytes
-	maxJobIDBytes      = 64   // bytes of a jobid
+	// text.content: at most 2000 characters and 4000 bytes of UTF-8, both
+	// (96351, updated 2025-09: 「最多支持传入2000个字(4000个字节)」), so 2000
+	// Chinese characters (6000 bytes) are too long.
+	maxMomentTextChars = 2000
+	maxMomentTextBytes = 4000
+	maxMomentLinkTitle = 64 // link.title, in bytes
+	maxJobIDBytes      = 64 // bytes of a jobid
 )
 
 // AddMomentTaskRequest creates a Moments post task (企业发表内容到客户的朋友圈):
@@ -40,7 +44,7 @@ const (
 // or one link. Attachment media must come from upload_attachment (see
 // Service.MomentAttachment).
 type AddMomentTaskRequest struct {
-	Text        *Text              `json:"text,omitempty"` // at most 2000 characters
+	Text        *Text              `json:"text,omitempty"` // at most 2000 characters and 4000 bytes
 	Attachments []MomentAttachment `json:"attachments,omitempty"`
 	// VisibleRange: nil means every member in the app's visibility posts to
 	// all of his customers.
@@ -98,7 +102,8 @@ func (r *AddMomentTaskRequest) validate() error {
 		return check.Invalidf("a Moments post needs Text or Attachments")
 	}
 	if r.Text != nil {
-		if err := check.MaxChars("Text.Content", r.Text.Content, maxMomentTextChars); err != nil {
+		if err := api.FirstErr(check.MaxChars("Text.Content", r.Text.Content, maxMomentTextChars),
+			check.MaxBytes("Text.Content", r.Text.Content, maxMomentTextBytes)); err != nil {
 			return err
 		}
 	}
@@ -149,7 +154,7 @@ func (r *AddMomentTaskRequest) validate() error {
 // *wecom.MaybeCreatedError (matching wecom.ErrOutcomeUnknown); list the window it
 // names with ListMomentsIter before creating the post again.
 //
-// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95094
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/96351
 func (s *Service) AddMomentTask(ctx context.Context, req *AddMomentTaskRequest) (string, error) {
 	if req == nil {
 		return "", check.Invalidf("request is nil")

@@ -285,7 +285,8 @@ func (s *Server) routeMoments() {
 		if (req.Text == nil || req.Text.Content == "") && len(req.Attachments) == 0 {
 			return nil, errf(40058, "text and attachments cannot both be empty")
 		}
-		if req.Text != nil && tooManyChars(req.Text.Content, 2000) {
+		// text.content: at most 2000 characters and 4000 bytes (96351).
+		if req.Text != nil && (tooManyChars(req.Text.Content, 2000) || len(req.Text.Content) > 4000) {
 			return nil, errf(40058, "invalid text size")
 		}
 		if vr := req.VisibleRange; vr != nil && vr.SenderList != nil && len(vr.SenderList.UserList) > 100000 {
