@@ -117,7 +117,7 @@ func (r *AddMsgTemplateRequest) validate() error {
 	}
 	return api.FirstErr(api.MaxItems(check, "ExternalUserID", r.ExternalUserID, MaxMassSendCustomers),
 		api.MaxItems(check, "ChatIDList", r.ChatIDList, MaxMassSendGroups),
-		validateText(r.Text, maxTextBytes), validateAttachments(r.Attachments))
+		validateText(r.Text, maxTextBytes), validateAttachments(r.Attachments, true))
 }
 
 // AddMsgTemplateResponse is the created task.

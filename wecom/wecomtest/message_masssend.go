@@ -243,7 +243,7 @@ func addMsgTemplate(c *call) (any, *apiError) {
 	if req.ChatType != "single" && req.ChatType != "group" {
 		return nil, errf(40058, "invalid chat_type")
 	}
-	if aerr := c.checkContent(req.Text, req.Attachments, 4000); aerr != nil {
+	if aerr := c.checkContent(req.Text, req.Attachments, 4000, true); aerr != nil {
 		return nil, aerr
 	}
 	cs := c.corp.contact

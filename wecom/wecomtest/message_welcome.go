@@ -194,7 +194,7 @@ func (s *Server) routeWelcome() {
 		case wc.otherApp:
 			return nil, errf(41096, "welcome msg is being distributed")
 		}
-		if aerr := c.checkContent(req.Text, req.Attachments, 4000); aerr != nil {
+		if aerr := c.checkContent(req.Text, req.Attachments, 4000, false); aerr != nil {
 			return nil, aerr
 		}
 		wc.used = true
