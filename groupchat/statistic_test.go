@@ -183,3 +183,27 @@ func TestStatisticWindowIsOnTheClientsClock(t *testing.T) {
 	testkit.WantInvalid(t, err, groupchat.ErrInvalidArgument)
 	assert.Equal(t, 1, srv.Count("/cgi-bin/externalcontact/groupchat/statistic_group_by_day"))
 }
+
+// Both statistics endpoints answer 81017 without owner_filter when the
+// app's visible range holds more than 1000 people (96359), as
+// groupchat/list does; with owner_filter they answer.
+func TestStatisticWithoutOwnerFilterInALargeCorpIs81017(t *testing.T) {
+	t.Parallel()
+	srv, svc, _ := statSetup(t)
+	staff := make([]string, 1001)
+	for i := range staff {
+		staff[i] = fmt.Sprintf("m%04d", i)
+	}
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff(staff...))
+	w := groupchat.StatWindow{DayBeginTime: unix(daysAgo(3))}
+	_, err := svc.GetStatistic(t.Context(), &groupchat.GetStatisticRequest{StatWindow: w})
+	testkit.WantCode(t, err, wecom.CodeStatisticRangeTooLarge)
+	_, err = svc.GetStatisticGroupByDay(t.Context(), &groupchat.GetStatisticGroupByDayRequest{StatWindow: w})
+	testkit.WantCode(t, err, wecom.CodeStatisticRangeTooLarge)
+
+	w.OwnerFilter = &groupchat.OwnerFilter{UserIDList: []string{"owner1"}}
+	_, err = svc.GetStatistic(t.Context(), &groupchat.GetStatisticRequest{StatWindow: w})
+	require.NoError(t, err)
+	_, err = svc.GetStatisticGroupByDay(t.Context(), &groupchat.GetStatisticGroupByDayRequest{StatWindow: w})
+	require.NoError(t, err)
+}
