@@ -2,6 +2,7 @@ package message
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -23,9 +24,17 @@ const (
 	// per corp and minute; see wecom.WithRateLimit.
 	MomentTasksPerMinute = 10
 	// MomentJobLifetime is how long an add_moment_task job can be asked
-	// about (MomentJob waits at most that long).
+	// about (96351: the jobid is 「24小时有效」); MomentJob waits at most that
+	// long.
 	MomentJobLifetime = 24 * time.Hour
 )
+
+// ErrMomentJobUnfinished is matched (errors.Is) by MomentJob.Wait's error
+// when the job's 24 hours (MomentJobLifetime) end before it finished: the
+// wait lasted that long, or WeCom stopped answering for a job id it had
+// answered for (a wait started late). The post may still have been created:
+// look for it with ListMomentsIter.
+var ErrMomentJobUnfinished = errors.New("message: the moment job did not finish within its 24 hours")
 
 // Limits of add_moment_task named where each field is and in the error
 // that refuses it.
@@ -237,9 +246,12 @@ func (s *Service) MomentJob(jobID string) *MomentJob {
 }
 
 // Wait asks for the job's state until it has finished, ctx ends, or the
-// job's 24-hour lifetime has been waited out. It returns the outcome; when
-// the job finished with an error (result errcode != 0) the outcome comes
-// with that error as a *wecom.Error.
+// job's 24 hours are over: it waited MomentJobLifetime, or WeCom answers an
+// error for the job id it answered for before (a job id expires 24 hours
+// after AddMomentTask, so a wait started late ends sooner). Both end with an
+// error matching ErrMomentJobUnfinished (the second also carries WeCom's
+// answer). It returns the outcome; when the job finished with an error
+// (result errcode != 0) the outcome comes with that error as a *wecom.Error.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95094
 func (j *MomentJob) Wait(ctx context.Context) (*MomentTaskOutcome, error) {
@@ -253,11 +265,18 @@ func (j *MomentJob) Wait(ctx context.Context) (*MomentTaskOutcome, error) {
 	}
 	maxWait := max(j.MaxInterval, wait)
 	var waited time.Duration
+	seen := false
 	for {
 		res, err := j.s.GetMomentTaskResult(ctx, j.JobID)
+		var we *wecom.Error
+		if seen && errors.As(err, &we) && !wecom.IsRateLimited(err) {
+			return nil, fmt.Errorf("message: moment job %s is no longer answered for (job ids are valid 24 hours): %w: %w",
+				j.JobID, ErrMomentJobUnfinished, err)
+		}
 		if err != nil {
 			return nil, err
 		}
+		seen = true
 		if res.Status == MomentTaskFinished {
 			if res.Result == nil {
 				return nil, fmt.Errorf("message: moment job %s finished without a result", j.JobID)
@@ -269,7 +288,7 @@ func (j *MomentJob) Wait(ctx context.Context) (*MomentTaskOutcome, error) {
 			return res.Result, nil
 		}
 		if waited >= MomentJobLifetime {
-			return nil, fmt.Errorf("message: moment job %s still not finished after %s", j.JobID, MomentJobLifetime)
+			return nil, fmt.Errorf("message: moment job %s still not finished after %s: %w", j.JobID, MomentJobLifetime, ErrMomentJobUnfinished)
 		}
 		d := min(wait, MomentJobLifetime-waited) // the last pause ends with the job's life
 		if err := sleep(ctx, d); err != nil {
