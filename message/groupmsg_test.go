@@ -159,6 +159,20 @@ func TestGroupMsg_DispatchingAnswer(t *testing.T) {
 	_, err = svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID})
 	assert.NoError(t, err)
 	assert.False(t, message.IsDispatching(err))
+
+	// A delay below a second applies every time, whatever the fraction of
+	// the second the task is created in.
+	for _, frac := range []time.Duration{0, 300 * time.Millisecond, 600 * time.Millisecond, 999 * time.Millisecond} {
+		clock.Set(clock.Now().Truncate(time.Second).Add(time.Second + frac))
+		srv.Corp(srv.CorpID).Messages().SetMassSendDispatchDelay(500 * time.Millisecond)
+		resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{Sender: "alice", Text: text("hi")})
+		require.NoError(t, err)
+		_, err = svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID})
+		assert.True(t, message.IsDispatching(err), "created at +%v: err = %v", frac, err)
+		clock.Advance(500 * time.Millisecond)
+		_, err = svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID})
+		assert.NoError(t, err, "created at +%v", frac)
+	}
 }
 
 func TestCancelAndRemind(t *testing.T) {

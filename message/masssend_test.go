@@ -111,17 +111,35 @@ func TestAddMsgTemplate_SenderAndTagFilter(t *testing.T) {
 func TestAddMsgTemplate_Groups(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	testkit.Seed(t, srv, 0, "owner")
+	testkit.Seed(t, srv, 0, "owner", "other")
+	groupA, groupB := testkit.GroupChat(t, srv, "owner", "A"), testkit.GroupChat(t, srv, "owner", "B")
+	others := testkit.GroupChat(t, srv, "other", "C")
+	// Unknown chat ids, and groups the sender does not own, land in
+	// fail_list as WeCom's do (92135: 「无效或无法发送的…chatid列表」).
 	resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{ChatType: message.ChatGroup, Sender: "owner",
-		ChatIDList: []string{"wrGroupA", "wrGroupB", "notAGroup"}, Attachments: []message.Attachment{
+		ChatIDList: []string{groupA, groupB, "wrNoSuchGroup", others}, Attachments: []message.Attachment{
 			message.LinkAttachment(message.LinkCard{Title: "Catalogue", URL: "https://example.invalid/c"})}})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"notAGroup"}, resp.FailList)
+	assert.Equal(t, []string{"wrNoSuchGroup", others}, resp.FailList)
 	// A group send lists only what was sent.
 	assert.Empty(t, recipients(t, svc, resp.MsgID, "owner"))
 	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, ""))
-	assert.Equal(t, map[string]message.SendStatus{"wrGroupA": 1, "wrGroupB": 1}, recipients(t, svc, resp.MsgID, "owner"))
-	assert.Equal(t, 1, srv.Corp(srv.CorpID).Messages().MassSendsReceived("wrGroupA"))
+	assert.Equal(t, map[string]message.SendStatus{groupA: 1, groupB: 1}, recipients(t, svc, resp.MsgID, "owner"))
+	assert.Equal(t, 1, srv.Corp(srv.CorpID).Messages().MassSendsReceived(groupA))
+
+	// The fields of customer sends are ignored in a group send, as the
+	// page says, not refused (the SDK refuses them, to catch the mistake).
+	raw := map[string]any{"chat_type": "group", "sender": "owner", "chat_id_list": []string{groupA},
+		"external_userid": []string{"wmSomeone"}, "allow_select": true, "text": map[string]any{"content": "hi"},
+		"tag_filter": map[string]any{"group_list": []any{map[string]any{"tag_list": []string{"etAny"}}}}}
+	var out struct {
+		FailList []string `json:"fail_list"`
+		MsgID    string   `json:"msgid"`
+	}
+	require.NoError(t, srv.Client().Post(t.Context(), addPath, raw, &out))
+	assert.Empty(t, out.FailList)
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(out.MsgID, ""))
+	assert.Equal(t, map[string]message.SendStatus{groupA: 1}, recipients(t, svc, out.MsgID, "owner"))
 	// The group record is listed under chat_type group only.
 	now := time.Now()
 	win := &message.ListGroupMsgsRequest{StartTime: wecom.UnixTime(now.Add(-time.Hour).Unix()), EndTime: wecom.UnixTime(now.Add(time.Hour).Unix())}
@@ -131,7 +149,7 @@ func TestAddMsgTemplate_Groups(t *testing.T) {
 	win.ChatType = message.ChatGroup
 	list, err = svc.ListGroupMsgs(t.Context(), win)
 	require.NoError(t, err)
-	require.Len(t, list.GroupMsgList, 1)
+	require.Len(t, list.GroupMsgList, 2)
 	assert.Equal(t, "Catalogue", list.GroupMsgList[0].Attachments[0].Link.Title)
 }
 
