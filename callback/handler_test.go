@@ -687,11 +687,11 @@ func TestPusherKeepsTheURLQuery(t *testing.T) {
 	if res, err := p.Push(context.Background(), addEvent("q")); err != nil || calls.Load() != 1 {
 		t.Fatalf("%+v %v, %d calls", res, err, calls.Load())
 	}
-	u, err := p.VerifyURL("5927460289013")
+	req, err := p.VerifyURLRequest(context.Background(), "5927460289013")
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := srv.Client().Get(u)
+	res, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package message_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
@@ -280,4 +282,39 @@ func TestMonthlyQuota(t *testing.T) {
 	// The admin may lower it (e.g. one a day); the fake sets a monthly number.
 	srv.Corp(srv.CorpID).Messages().SetMassSendQuota(1)
 	assert.Equal(t, message.SendQuotaReached, send())
+}
+
+// TestChurnIsReportedNotAFriend follows the loss of a customer either way
+// (客户流失): the customer deletes the member (del_follow_user) or the member
+// deletes the customer (del_external_contact). The relation goes away, the
+// event reaches the corp's callback, and a later mass send naming the
+// customer reports it with status 2, 「因客户不是好友导致发送失败」 (93338).
+func TestChurnIsReportedNotAFriend(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	ids := testkit.Seed(t, srv, 3, "alice")
+	events := make(chan string, 4)
+	corp := testkit.Callback(t, srv, func(h *callback.Handler) {
+		h.OnExternalContact(func(_ context.Context, ev *callback.ExternalContactEvent) error {
+			events <- string(ev.ChangeType) + " " + ev.UserID + " " + ev.ExternalUserID
+			return nil
+		}, callback.ChangeDelFollowUser, callback.ChangeDelExternalContact)
+	})
+	require.NoError(t, corp.CustomerDeletesMember(t.Context(), ids[0], "alice"))
+	require.NoError(t, corp.MemberDeletesCustomer(t.Context(), "alice", ids[1]))
+	assert.Equal(t, "del_follow_user alice "+ids[0], <-events)
+	assert.Equal(t, "del_external_contact alice "+ids[1], <-events)
+	for _, id := range ids[:2] {
+		_, ok := corp.Relation("alice", id)
+		assert.False(t, ok, "the relation with %s went away", id)
+		assert.Empty(t, corp.Followers(id))
+	}
+	assert.ErrorIs(t, corp.CustomerDeletesMember(t.Context(), ids[0], "alice"), wecomtest.ErrNotFound, "deleted once")
+
+	resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{Sender: "alice", ExternalUserID: ids, Text: text("news")})
+	require.NoError(t, err)
+	assert.Empty(t, resp.FailList, "the customers are known: the send reports them")
+	require.NoError(t, corp.Messages().ConfirmMassSend(resp.MsgID, "alice"))
+	assert.Equal(t, map[string]message.SendStatus{ids[0]: message.SendNotFriend, ids[1]: message.SendNotFriend, ids[2]: message.SendSent},
+		recipients(t, svc, resp.MsgID, "alice"))
 }

@@ -323,6 +323,11 @@ func addMsgTemplate(c *call) (any, *apiError) {
 				seen[ext] = true
 				sender := cs.lastActiveFollower(ext, req.Sender)
 				if sender == "" {
+					// A customer who deleted the member (or was deleted)
+					// is sent to and reported not a friend (status 2).
+					sender = cs.formerFollower(ext, req.Sender)
+				}
+				if sender == "" {
 					failList = append(failList, ext)
 					continue
 				}
