@@ -26,6 +26,43 @@ func (s *Service) ListFollowUsers(ctx context.Context) ([]string, error) {
 	return out.FollowUser, nil
 }
 
+// CheckFollowUserRequest names the members and departments to check; at
+// least one of either.
+type CheckFollowUserRequest struct {
+	UserID  []string `json:"userid,omitempty"`
+	PartyID []int    `json:"partyid,omitempty"`
+}
+
+// FollowUserScope is a set of members and departments.
+type FollowUserScope struct {
+	UserID  []string `json:"userid,omitempty"`
+	PartyID []int    `json:"partyid,omitempty"`
+}
+
+// CheckFollowUserResponse splits the members and departments of the
+// request by whether they have the customer-contact feature (客户联系使用权限).
+type CheckFollowUserResponse struct {
+	Authorized   FollowUserScope `json:"authorized"`
+	Unauthorized FollowUserScope `json:"unauthorized"`
+}
+
+// CheckFollowUser tells which of some members and departments have the
+// customer-contact feature (检查用户是否配置了客户联系功能使用权限): the check to
+// make before giving a member a contact way or a customer, which fail for
+// one without it. ListFollowUsers lists every member that has it.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/96312
+func (s *Service) CheckFollowUser(ctx context.Context, req *CheckFollowUserRequest) (*CheckFollowUserResponse, error) {
+	if req == nil || len(req.UserID) == 0 && len(req.PartyID) == 0 {
+		return nil, check.Invalidf("CheckFollowUser needs UserID or PartyID")
+	}
+	var out CheckFollowUserResponse
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/check_follow_user", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // List returns the external_userids of every customer of one member.
 // WeCom does not page this list.
 //
