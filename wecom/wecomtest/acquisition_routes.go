@@ -20,6 +20,7 @@ const (
 
 // routeAcquisition serves the customer-acquisition (获客助手) endpoints.
 func (s *Server) routeAcquisition() {
+	s.routeAcquisitionComponent()
 	type linkIDReq struct {
 		LinkID string `json:"link_id"`
 	}
