@@ -255,15 +255,7 @@ func (s *Service) MomentJob(jobID string) *MomentJob {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95094
 func (j *MomentJob) Wait(ctx context.Context) (*MomentTaskOutcome, error) {
-	sleep := j.Sleep
-	if sleep == nil {
-		sleep = sleepCtx
-	}
-	wait := j.Interval
-	if wait <= 0 {
-		wait = time.Second
-	}
-	maxWait := max(j.MaxInterval, wait)
+	b := newBackoff(j.Interval, j.MaxInterval, j.Sleep)
 	var waited time.Duration
 	seen := false
 	for {
@@ -290,12 +282,11 @@ func (j *MomentJob) Wait(ctx context.Context) (*MomentTaskOutcome, error) {
 		if waited >= MomentJobLifetime {
 			return nil, fmt.Errorf("message: moment job %s still not finished after %s: %w", j.JobID, MomentJobLifetime, ErrMomentJobUnfinished)
 		}
-		d := min(wait, MomentJobLifetime-waited) // the last pause ends with the job's life
-		if err := sleep(ctx, d); err != nil {
+		d, err := b.pauseAtMost(ctx, MomentJobLifetime-waited) // the last pause ends with the job's life
+		if err != nil {
 			return nil, err
 		}
 		waited += d
-		wait = min(wait*2, maxWait)
 	}
 }
 
