@@ -7,8 +7,11 @@ package api
 // Moments record lists, get_product_album_list) document that WeCom takes
 // its default page size, not its maximum, for a limit above the maximum
 // (「超过最大值时取默认值」), which would silently change the paging; others
-// refuse it. Clamping asks every endpoint for the largest page it serves,
-// the same way on every paged method. The error reads
+// give a maximum and say nothing of a larger limit. Clamping asks every
+// endpoint for the largest page it serves, the same way on every paged
+// method. (The parameter tables of 93338, 93333 and 95096 were read in
+// verbatim copies of the pages: the stored official pages show their tops
+// only.) The error reads
 // "<Pkg>: Limit is -1; want 0 (WeCom's default) or more".
 func ClampLimit(check Check, name string, v, max int) (int, error) {
 	if v < 0 {

@@ -282,8 +282,9 @@ func addMsgTemplate(c *call) (any, *apiError) {
 	failList := []string{}
 	if req.ChatType == "group" {
 		// external_userid is 「仅在chat_type为single时有效」 and allow_select
-		// 「仅支持客户群发场景」 (92135): for a group send they and the
-		// customer tag_filter are ignored, not refused.
+		// 「仅支持客户群发场景」 (92135; its parameter table read in verbatim
+		// copies, the stored official page shows its top only): for a group
+		// send they and the customer tag_filter are ignored, not refused.
 		switch {
 		case req.Sender == "":
 			return nil, errf(40058, "sender is required for a group send")

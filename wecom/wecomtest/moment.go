@@ -12,7 +12,8 @@ import (
 const defaultMomentJobDelay = 2 * time.Second
 
 // MomentJobLife is how long an add_moment_task job id can be asked about
-// (server clock): 96351 gives the jobid 「24小时有效」. After it
+// (server clock): 96351 gives the jobid 「24小时有效」 (its answer table read
+// in verbatim copies of the page; the stored page shows its top). After it
 // get_moment_task_result answers 40088, as for an id it never issued (the
 // page names no errcode for an expired one), whether the job finished or
 // not; a finished job's post stays.
