@@ -2,9 +2,11 @@
 // acquisition links (获客链接) that WeChat users tap to add a member, the
 // customers that came through a link, the corp's usage quota, per-link
 // statistics, the chat details behind the "member received repeated
-// messages" event, and the member range of a marketing-acquisition
-// (营销获客) app. Channels keeps one link per marketing channel and resolves
-// customers back to their channel.
+// messages" event, the member range of a marketing-acquisition (营销获客)
+// app, and for third-party providers the acquisition component (获客助手组件:
+// GetCompAuthInfo, CreateOnceKey, and Component for the calls made with the
+// component's own suite token). Channels keeps one link per marketing
+// channel and resolves customers back to their channel.
 //
 //	svc := acquisition.New(wecom.New(corpID, secret))
 //	link, err := svc.CreateLink(ctx, &acquisition.CreateLinkRequest{

@@ -66,3 +66,23 @@ func TestIsNotFound(t *testing.T) {
 	_, err = svc.Get(ctx, mine.LinkID)
 	assert.False(t, acquisition.IsNotFound(err), "a rate limit: %v", err)
 }
+
+// TestPageLimitsAboveTheMaximumAreClamped: a page size above an endpoint's
+// maximum is sent as the maximum, the same way on every paged method, and
+// the caller's request is left as it was.
+func TestPageLimitsAboveTheMaximumAreClamped(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	ctx := t.Context()
+	links := &acquisition.ListLinksRequest{Limit: 5000}
+	_, err := svc.ListLinks(ctx, links)
+	require.NoError(t, err)
+	assert.EqualValues(t, 100, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/customer_acquisition/list_link")["limit"])
+	link := newLink(t, svc, "x", "zhangsan")
+	customers := &acquisition.ListCustomersRequest{LinkID: link.LinkID, Limit: 5000}
+	_, err = svc.ListCustomers(ctx, customers)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1000, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/customer_acquisition/customer")["limit"])
+	assert.Equal(t, 5000, links.Limit, "the request is not modified")
+	assert.Equal(t, 5000, customers.Limit, "the request is not modified")
+}

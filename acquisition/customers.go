@@ -44,8 +44,10 @@ type Customer struct {
 
 // ListCustomersRequest pages through the customers one link added.
 type ListCustomersRequest struct {
-	LinkID string `json:"link_id"`         // required; a link this app created
-	Limit  int    `json:"limit,omitempty"` // 1 to 1000; 0 for WeCom's default
+	LinkID string `json:"link_id"` // required; a link this app created
+	// Limit is the page size: 0 for WeCom's default, at most 1000; a
+	// larger one is sent as 1000 (api.ClampLimit).
+	Limit  int    `json:"limit,omitempty"`
 	Cursor string `json:"cursor,omitempty"`
 }
 
@@ -64,11 +66,16 @@ func (s *Service) ListCustomers(ctx context.Context, req *ListCustomersRequest) 
 	if req == nil {
 		return nil, check.Invalidf("request is nil")
 	}
-	if err := api.FirstErr(check.Required("LinkID", req.LinkID), api.PageLimit(check, "Limit", req.Limit, maxCustomersLimit)); err != nil {
+	if err := check.Required("LinkID", req.LinkID); err != nil {
+		return nil, err
+	}
+	body := *req
+	var err error
+	if body.Limit, err = api.ClampLimit(check, "Limit", req.Limit, maxCustomersLimit); err != nil {
 		return nil, err
 	}
 	var out ListCustomersResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_acquisition/customer", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_acquisition/customer", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

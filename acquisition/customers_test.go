@@ -73,7 +73,7 @@ func TestListCustomersChecksInput(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
 	ctx := t.Context()
-	for _, req := range []*acquisition.ListCustomersRequest{nil, {}, {LinkID: "ca", Limit: -1}, {LinkID: "ca", Limit: 1001}} {
+	for _, req := range []*acquisition.ListCustomersRequest{nil, {}, {LinkID: "ca", Limit: -1}} {
 		_, err := svc.ListCustomers(ctx, req)
 		assert.ErrorIs(t, err, acquisition.ErrInvalidArgument, "%+v", req)
 	}

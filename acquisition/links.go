@@ -120,7 +120,9 @@ type LinkDetail struct {
 // ListLinksRequest pages through the links the calling app created and that
 // are still valid.
 type ListLinksRequest struct {
-	Limit  int    `json:"limit,omitempty"` // 1 to 100; 0 for WeCom's default
+	// Limit is the page size: 0 for WeCom's default, at most 100; a larger
+	// one is sent as 100 (api.ClampLimit).
+	Limit  int    `json:"limit,omitempty"`
 	Cursor string `json:"cursor,omitempty"`
 }
 
@@ -135,14 +137,16 @@ type ListLinksResponse struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97297
 func (s *Service) ListLinks(ctx context.Context, req *ListLinksRequest) (*ListLinksResponse, error) {
-	if req == nil {
-		req = &ListLinksRequest{}
+	var body ListLinksRequest
+	if req != nil {
+		body = *req
 	}
-	if err := api.PageLimit(check, "Limit", req.Limit, maxListLinksLimit); err != nil {
+	var err error
+	if body.Limit, err = api.ClampLimit(check, "Limit", body.Limit, maxListLinksLimit); err != nil {
 		return nil, err
 	}
 	var out ListLinksResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_acquisition/list_link", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_acquisition/list_link", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -202,10 +202,8 @@ func TestLinkInputIsCheckedBeforeSending(t *testing.T) {
 	_, err = svc.Get(ctx, "")
 	assert.ErrorIs(t, err, acquisition.ErrInvalidArgument)
 	assert.ErrorIs(t, svc.DeleteLink(ctx, ""), acquisition.ErrInvalidArgument)
-	for _, lim := range []int{-1, 100 + 1} {
-		_, err = svc.ListLinks(ctx, &acquisition.ListLinksRequest{Limit: lim})
-		assert.ErrorIs(t, err, acquisition.ErrInvalidArgument)
-	}
+	_, err = svc.ListLinks(ctx, &acquisition.ListLinksRequest{Limit: -1})
+	assert.ErrorIs(t, err, acquisition.ErrInvalidArgument)
 	for _, p := range []string{pathCreate, pathUpdate, pathGet, pathDelete, pathList} {
 		assert.Zero(t, srv.Count(p), "%s: nothing may be sent for bad input", p)
 	}

@@ -43,9 +43,11 @@ func (s *Service) GetQuota(ctx context.Context) (*Quota, error) {
 }
 
 // GetStatisticRequest asks for one link's counts over whole days. WeCom
-// counts by day (each time is taken as its day, both days included), keeps
-// the last 180 days, and takes windows of at most MaxStatisticSpanDays
-// days: StartTime and EndTime may be at most 30 days apart.
+// counts by day (each time is taken as its day in China time, both days
+// included), keeps the last 180 days, and takes windows of at most
+// MaxStatisticSpanDays days: the day of EndTime may be at most 30 days
+// after the day of StartTime (day 1 to day 31 of a month is allowed,
+// whatever the times of day).
 type GetStatisticRequest struct {
 	LinkID    string         `json:"link_id"`
 	StartTime wecom.UnixTime `json:"start_time"`
@@ -60,11 +62,14 @@ type Statistic struct {
 
 // GetStatistic returns how many customers tapped a link and how many it
 // added in a window. The window is checked against the documented limits
-// before anything is sent, on the client's clock (wecom.WithClock):
-// StartTime at most 180 days ago (counting China's days, UTC+8), EndTime
-// not before StartTime and at most MaxStatisticSpanDays days after it.
+// before anything is sent, on the client's clock (wecom.WithClock), in
+// whole days of China time (UTC+8) as WeCom counts them: StartTime's day at
+// most 180 days ago, EndTime not before StartTime and its day at most
+// MaxStatisticSpanDays days after StartTime's.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97375
+// (the window rules read on 97400, the same section for agent-developed
+// apps: 「统计范围的最小粒度为日…区间为闭区间」「起始和结束时间相差不可超过30天」)
 func (s *Service) GetStatistic(ctx context.Context, req *GetStatisticRequest) (*Statistic, error) {
 	if req == nil {
 		return nil, check.Invalidf("request is nil")
@@ -82,7 +87,14 @@ func (s *Service) GetStatistic(ctx context.Context, req *GetStatisticRequest) (*
 // chinaZone is UTC+8, the zone WeCom's daily statistics use.
 var chinaZone = time.FixedZone("CST", 8*3600)
 
-// checkWindow applies statistic's documented window to [start, end] at now.
+// chinaDay is 00:00 China time of t's day.
+func chinaDay(t time.Time) time.Time {
+	y, m, d := t.In(chinaZone).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, chinaZone)
+}
+
+// checkWindow applies statistic's documented window to [start, end] at now,
+// in whole days: WeCom takes each time as its day, both days included.
 func checkWindow(start, end wecom.UnixTime, now time.Time) error {
 	if start <= 0 || end <= 0 {
 		return check.Invalidf("StartTime and EndTime are required")
@@ -90,12 +102,12 @@ func checkWindow(start, end wecom.UnixTime, now time.Time) error {
 	if end < start {
 		return check.Invalidf("EndTime is before StartTime")
 	}
-	if end-start > MaxStatisticSpanDays*24*3600 {
-		return check.Invalidf("the window is %.1f days wide; WeCom allows at most %d (MaxStatisticSpanDays): split it",
-			float64(end-start)/86400, MaxStatisticSpanDays)
+	first, last := chinaDay(start.Time()), chinaDay(end.Time())
+	if days := int(last.Sub(first).Hours()/24 + 0.5); days > MaxStatisticSpanDays {
+		return check.Invalidf("EndTime's day is %d days after StartTime's (%s to %s); WeCom allows at most %d (MaxStatisticSpanDays): split it",
+			days, first.Format(time.DateOnly), last.Format(time.DateOnly), MaxStatisticSpanDays)
 	}
-	y, m, d := now.In(chinaZone).Date()
-	oldest := time.Date(y, m, d, 0, 0, 0, 0, chinaZone).AddDate(0, 0, -maxStatisticAgeDays)
+	oldest := chinaDay(now).AddDate(0, 0, -maxStatisticAgeDays)
 	if start.Time().Before(oldest) {
 		return check.Invalidf("StartTime %s is more than %d days ago; WeCom keeps the last %d days",
 			start.Time().In(chinaZone).Format(time.DateOnly), maxStatisticAgeDays, maxStatisticAgeDays)

@@ -62,14 +62,20 @@ func TestStatisticWindowIsCheckedBeforeSending(t *testing.T) {
 	now := clk.Now()
 	at := func(d time.Duration) wecom.UnixTime { return wecom.UnixTime(now.Add(d).Unix()) }
 	const day = 24 * time.Hour
+	// onDay is hh:mm China time on the day n days before today.
+	cst := time.FixedZone("CST", 8*3600)
+	onDay := func(n, hh, mm int) wecom.UnixTime {
+		y, m, d := now.In(cst).Date()
+		return wecom.UnixTime(time.Date(y, m, d-n, hh, mm, 0, 0, cst).Unix())
+	}
 	for _, req := range []*acquisition.GetStatisticRequest{
 		nil,
 		{StartTime: at(-day), EndTime: at(0)}, // no link
 		{LinkID: "ca", EndTime: at(0)},        // no start
-		{LinkID: "ca", StartTime: at(0), EndTime: at(-day)},                  // reversed
-		{LinkID: "ca", StartTime: at(-31 * day), EndTime: at(0)},             // over 30 days
-		{LinkID: "ca", StartTime: at(-30*day - time.Second), EndTime: at(0)}, // just over
-		{LinkID: "ca", StartTime: at(-200 * day), EndTime: at(-190 * day)},   // older than 180 days
+		{LinkID: "ca", StartTime: at(0), EndTime: at(-day)},                   // reversed
+		{LinkID: "ca", StartTime: at(-31 * day), EndTime: at(0)},              // over 30 days
+		{LinkID: "ca", StartTime: onDay(31, 23, 59), EndTime: onDay(0, 0, 0)}, // 31 days apart, 30 days and a minute in seconds
+		{LinkID: "ca", StartTime: at(-200 * day), EndTime: at(-190 * day)},    // older than 180 days
 	} {
 		_, err := svc.GetStatistic(ctx, req)
 		assert.ErrorIs(t, err, acquisition.ErrInvalidArgument, "%+v", req)
@@ -79,12 +85,19 @@ func TestStatisticWindowIsCheckedBeforeSending(t *testing.T) {
 	link := newLink(t, svc, "w", "zhangsan")
 	_, err := svc.GetStatistic(ctx, &acquisition.GetStatisticRequest{LinkID: link.LinkID, StartTime: at(-30 * day), EndTime: at(0)})
 	assert.NoError(t, err, "exactly 30 days is allowed")
+	// Whole days, both included: day 1 at 00:00 to day 31 at 23:59 is 30
+	// days apart, although nearly 31 days of seconds.
+	_, err = svc.GetStatistic(ctx, &acquisition.GetStatisticRequest{LinkID: link.LinkID, StartTime: onDay(31, 0, 0), EndTime: onDay(1, 23, 59)})
+	assert.NoError(t, err, "day 1 to day 31")
+	assert.Zero(t, wecom.ErrorCode(testkit.Raw(t, srv.Client(), pathStatistic,
+		map[string]any{"link_id": link.LinkID, "start_time": onDay(31, 0, 0), "end_time": onDay(1, 23, 59)})), "the fake takes day 1 to day 31")
 	_, err = svc.GetStatistic(ctx, &acquisition.GetStatisticRequest{LinkID: link.LinkID, StartTime: at(-179 * day), EndTime: at(-170 * day)})
 	assert.NoError(t, err, "179 days ago is kept")
 
 	// The fake refuses the same windows with 40058.
 	for _, body := range []map[string]any{
 		{"link_id": link.LinkID, "start_time": at(-31 * day), "end_time": at(0)},
+		{"link_id": link.LinkID, "start_time": onDay(31, 23, 59), "end_time": onDay(0, 0, 0)},
 		{"link_id": link.LinkID, "start_time": at(0), "end_time": at(-day)},
 		{"link_id": link.LinkID, "start_time": at(-200 * day), "end_time": at(-190 * day)},
 		{"link_id": link.LinkID},

@@ -36,8 +36,8 @@ func Example() {
 	p := wecomtest.NewPusher(srv.URL, token, aesKey, corpID)
 
 	// The URL check WeCom sends when the callback is saved.
-	u, _ := p.VerifyURL("echo-1234")
-	resp, err := http.Get(u)
+	req, _ := p.VerifyURLRequest(context.Background(), "echo-1234")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -126,3 +126,41 @@ func shapeService(t *testing.T) (*contact.Service, *shapetest.Mock) {
 func post(path, body string) shapetest.Call {
 	return shapetest.Call{Method: http.MethodPost, Path: "/cgi-bin/externalcontact/" + path, Body: body}
 }
+
+// TestPageLimitsAboveTheMaximumAreClamped: a page size above an endpoint's
+// maximum is sent as the maximum (WeCom takes its default, or refuses, for
+// a larger one), the same way on every paged method, and the caller's
+// request is left as it was.
+func TestPageLimitsAboveTheMaximumAreClamped(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	ctx := t.Context()
+	const base = "/cgi-bin/externalcontact/"
+	ways := &contact.ListContactWaysRequest{Limit: 5000}
+	strategies := &contact.ListCustomerStrategiesRequest{Limit: 5000}
+	rng := &contact.GetCustomerStrategyRangeRequest{StrategyID: 1, Limit: 5000}
+	batch := &contact.BatchGetByUserRequest{UserIDList: []string{"a"}, Limit: 5000}
+	unassigned := &contact.ListUnassignedRequest{PageSize: 5000}
+	albums := &contact.ListProductAlbumsRequest{Limit: 5000}
+	for _, tc := range []struct {
+		path, field string
+		want        float64
+		call        func() error
+	}{
+		{"list_contact_way", "limit", 1000, func() error { _, err := svc.ListContactWays(ctx, ways); return err }},
+		{"customer_strategy/list", "limit", 1000, func() error { _, err := svc.ListCustomerStrategies(ctx, strategies); return err }},
+		{"customer_strategy/get_range", "limit", 1000, func() error { _, err := svc.GetCustomerStrategyRange(ctx, rng); return err }},
+		{"batch/get_by_user", "limit", 100, func() error { _, err := svc.BatchGetByUser(ctx, batch); return err }},
+		{"get_unassigned_list", "page_size", 1000, func() error { _, err := svc.ListUnassigned(ctx, unassigned); return err }},
+		{"get_product_album_list", "limit", 100, func() error { _, err := svc.ListProductAlbums(ctx, albums); return err }},
+		{"batch/get_by_user", "limit", 100, func() error { _, err := svc.BatchGetByUserMany(ctx, batch, 1); return err }},
+	} {
+		srv.ResetRequests()
+		_ = tc.call() // the answer does not matter: what was sent does
+		assert.Equal(t, tc.want, testkit.LastBody(t, srv, base+tc.path)[tc.field], tc.path)
+	}
+	for _, n := range []int{ways.Limit, strategies.Limit, rng.Limit, batch.Limit, unassigned.PageSize, albums.Limit} {
+		assert.Equal(t, 5000, n, "the request is not modified")
+	}
+}

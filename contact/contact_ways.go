@@ -227,7 +227,9 @@ type ListContactWaysRequest struct {
 	StartTime wecom.UnixTime `json:"start_time,omitempty"` // default: 90 days ago
 	EndTime   wecom.UnixTime `json:"end_time,omitempty"`   // default: now
 	Cursor    string         `json:"cursor,omitempty"`
-	Limit     int            `json:"limit,omitempty"` // 1 to 1000; 0 for WeCom's default (100)
+	// Limit is the page size: 0 for WeCom's default (100), at most 1000; a
+	// larger one is sent as 1000 (api.ClampLimit).
+	Limit int `json:"limit,omitempty"`
 }
 
 // maxContactWaysPageLimit is the largest page of list_contact_way.
@@ -250,17 +252,19 @@ type ListContactWaysResponse struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
 func (s *Service) ListContactWays(ctx context.Context, req *ListContactWaysRequest) (*ListContactWaysResponse, error) {
-	if req == nil {
-		req = &ListContactWaysRequest{}
+	var body ListContactWaysRequest
+	if req != nil {
+		body = *req
 	}
-	if err := api.PageLimit(check, "Limit", req.Limit, maxContactWaysPageLimit); err != nil {
+	var err error
+	if body.Limit, err = api.ClampLimit(check, "Limit", body.Limit, maxContactWaysPageLimit); err != nil {
 		return nil, err
 	}
-	if req.EndTime != 0 && req.StartTime > req.EndTime {
+	if body.EndTime != 0 && body.StartTime > body.EndTime {
 		return nil, check.Invalidf("StartTime is after EndTime")
 	}
 	var out ListContactWaysResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/list_contact_way", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/list_contact_way", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -128,7 +128,9 @@ type CustomerStrategy struct {
 // created. The zero value asks for the first page of WeCom's default size.
 type ListCustomerStrategiesRequest struct {
 	Cursor string `json:"cursor,omitempty"`
-	Limit  int    `json:"limit,omitempty"` // 1 to 1000; 0 for WeCom's default (1000)
+	// Limit is the page size: 0 for WeCom's default (1000), at most 1000; a
+	// larger one is sent as 1000 (api.ClampLimit).
+	Limit int `json:"limit,omitempty"`
 }
 
 // CustomerStrategyRef is an entry of customer_strategy/list.
@@ -147,14 +149,16 @@ type ListCustomerStrategiesResponse struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
 func (s *Service) ListCustomerStrategies(ctx context.Context, req *ListCustomerStrategiesRequest) (*ListCustomerStrategiesResponse, error) {
-	if req == nil {
-		req = &ListCustomerStrategiesRequest{}
+	var body ListCustomerStrategiesRequest
+	if req != nil {
+		body = *req
 	}
-	if err := api.PageLimit(check, "Limit", req.Limit, maxStrategyPageLimit); err != nil {
+	var err error
+	if body.Limit, err = api.ClampLimit(check, "Limit", body.Limit, maxStrategyPageLimit); err != nil {
 		return nil, err
 	}
 	var out ListCustomerStrategiesResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_strategy/list", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_strategy/list", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -203,7 +207,9 @@ func (s *Service) GetCustomerStrategy(ctx context.Context, strategyID int) (*Cus
 type GetCustomerStrategyRangeRequest struct {
 	StrategyID int    `json:"strategy_id"`
 	Cursor     string `json:"cursor,omitempty"`
-	Limit      int    `json:"limit,omitempty"` // nodes per page, 1 to 1000; 0 for WeCom's default (1000)
+	// Limit is the nodes per page: 0 for WeCom's default (1000), at most
+	// 1000; a larger one is sent as 1000 (api.ClampLimit).
+	Limit int `json:"limit,omitempty"`
 }
 
 // GetCustomerStrategyRangeResponse is one page of a rule group's range.
@@ -212,11 +218,20 @@ type GetCustomerStrategyRangeResponse struct {
 	NextCursor string            `json:"next_cursor"` // "" on the last page
 }
 
-func (r *GetCustomerStrategyRangeRequest) validate() error {
+// body checks r and returns what to send: r with its Limit clamped.
+func (r *GetCustomerStrategyRangeRequest) body() (*GetCustomerStrategyRangeRequest, error) {
 	if r == nil {
-		return check.Invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
-	return api.FirstErr(checkStrategyID(r.StrategyID), api.PageLimit(check, "Limit", r.Limit, maxStrategyPageLimit))
+	if err := checkStrategyID(r.StrategyID); err != nil {
+		return nil, err
+	}
+	b := *r
+	var err error
+	if b.Limit, err = api.ClampLimit(check, "Limit", r.Limit, maxStrategyPageLimit); err != nil {
+		return nil, err
+	}
+	return &b, nil
 }
 
 // GetCustomerStrategyRange returns one page of the members and departments a
@@ -224,11 +239,12 @@ func (r *GetCustomerStrategyRangeRequest) validate() error {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94883
 func (s *Service) GetCustomerStrategyRange(ctx context.Context, req *GetCustomerStrategyRangeRequest) (*GetCustomerStrategyRangeResponse, error) {
-	if err := req.validate(); err != nil {
+	body, err := req.body()
+	if err != nil {
 		return nil, err
 	}
 	var out GetCustomerStrategyRangeResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_strategy/get_range", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/customer_strategy/get_range", body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -26,6 +26,43 @@ func (s *Service) ListFollowUsers(ctx context.Context) ([]string, error) {
 	return out.FollowUser, nil
 }
 
+// CheckFollowUserRequest names the members and departments to check; at
+// least one of either.
+type CheckFollowUserRequest struct {
+	UserID  []string `json:"userid,omitempty"`
+	PartyID []int    `json:"partyid,omitempty"`
+}
+
+// FollowUserScope is a set of members and departments.
+type FollowUserScope struct {
+	UserID  []string `json:"userid,omitempty"`
+	PartyID []int    `json:"partyid,omitempty"`
+}
+
+// CheckFollowUserResponse splits the members and departments of the
+// request by whether they have the customer-contact feature (客户联系使用权限).
+type CheckFollowUserResponse struct {
+	Authorized   FollowUserScope `json:"authorized"`
+	Unauthorized FollowUserScope `json:"unauthorized"`
+}
+
+// CheckFollowUser tells which of some members and departments have the
+// customer-contact feature (检查用户是否配置了客户联系功能使用权限): the check to
+// make before giving a member a contact way or a customer, which fail for
+// one without it. ListFollowUsers lists every member that has it.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/96312
+func (s *Service) CheckFollowUser(ctx context.Context, req *CheckFollowUserRequest) (*CheckFollowUserResponse, error) {
+	if req == nil || len(req.UserID) == 0 && len(req.PartyID) == 0 {
+		return nil, check.Invalidf("CheckFollowUser needs UserID or PartyID")
+	}
+	var out CheckFollowUserResponse
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/check_follow_user", req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // List returns the external_userids of every customer of one member.
 // WeCom does not page this list.
 //
@@ -101,7 +138,9 @@ type BatchGetByUserRequest struct {
 	// BatchGetByUserMany, which splits them).
 	UserIDList []string `json:"userid_list"`
 	Cursor     string   `json:"cursor,omitempty"` // "" for the first page
-	Limit      int      `json:"limit,omitempty"`  // page size, 0 for WeCom's default (50), at most 100
+	// Limit is the page size: 0 for WeCom's default (50), at most 100; a
+	// larger one is sent as 100 (api.ClampLimit).
+	Limit int `json:"limit,omitempty"`
 }
 
 // BatchGetByUserResponse is one page of batch/get_by_user.
@@ -142,12 +181,20 @@ func IsUnlicensed(err error) bool {
 	return errors.Is(err, ErrUnlicensed) || wecom.ErrorCode(err) == wecom.CodeNoInteropLicense
 }
 
-func (r *BatchGetByUserRequest) validate() error {
+// body checks r and returns what to send: r with its Limit clamped.
+func (r *BatchGetByUserRequest) body() (*BatchGetByUserRequest, error) {
 	if len(r.UserIDList) == 0 {
-		return check.Invalidf("UserIDList is required")
+		return nil, check.Invalidf("UserIDList is required")
 	}
-	return api.FirstErr(api.PageLimit(check, "Limit", r.Limit, maxBatchLimit),
-		api.MaxItems(check, "UserIDList", r.UserIDList, MaxBatchUsers))
+	b := *r
+	var err error
+	if b.Limit, err = api.ClampLimit(check, "Limit", r.Limit, maxBatchLimit); err != nil {
+		return nil, err
+	}
+	if err := api.MaxItems(check, "UserIDList", r.UserIDList, MaxBatchUsers); err != nil {
+		return nil, err
+	}
+	return &b, nil
 }
 
 // BatchGetByUser returns one page of the customers of up to 100 members,
@@ -160,11 +207,12 @@ func (s *Service) BatchGetByUser(ctx context.Context, req *BatchGetByUserRequest
 	if req == nil {
 		return nil, check.Invalidf("request is nil")
 	}
-	if err := req.validate(); err != nil {
+	body, err := req.body()
+	if err != nil {
 		return nil, err
 	}
 	var out BatchGetByUserResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/batch/get_by_user", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/batch/get_by_user", body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -193,7 +241,7 @@ func (s *Service) BatchGetByUserIter(ctx context.Context, req *BatchGetByUserReq
 // matching ErrUnlicensed (IsUnlicensed), and a chunk of such members
 // WeCom's 701008. The error is for a request refused before anything is
 // sent (ErrInvalidArgument): nil, without userids, with a Cursor (each
-// chunk is read from its first page) or with a Limit WeCom does not allow.
+// chunk is read from its first page) or with a negative Limit.
 // It holds every record in memory: use Sync to stream a whole corp.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
@@ -207,10 +255,10 @@ func (s *Service) BatchGetByUserMany(ctx context.Context, req *BatchGetByUserReq
 	if req.Cursor != "" {
 		return nil, check.Invalidf("Cursor is set; BatchGetByUserMany reads each chunk of members from its first page (use BatchGetByUserIter to go on from a cursor)")
 	}
-	if err := api.PageLimit(check, "Limit", req.Limit, maxBatchLimit); err != nil {
+	limit, err := api.ClampLimit(check, "Limit", req.Limit, maxBatchLimit)
+	if err != nil {
 		return nil, err
 	}
-	limit := req.Limit
 	if limit == 0 {
 		limit = maxBatchLimit
 	}

@@ -140,7 +140,7 @@ func TestBatchGetByUserLimits(t *testing.T) {
 	before := srv.Count(pathBatchGetByUser)
 	_, err := svc.BatchGetByUser(t.Context(), &contact.BatchGetByUserRequest{UserIDList: many})
 	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
-	_, err = svc.BatchGetByUser(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"a"}, Limit: 101})
+	_, err = svc.BatchGetByUser(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"a"}, Limit: -1})
 	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 	_, err = svc.BatchGetByUser(t.Context(), nil)
 	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
@@ -205,7 +205,6 @@ func TestBatchGetByUserManyRefusesBadRequests(t *testing.T) {
 		nil,
 		{},
 		{UserIDList: []string{"a"}, Cursor: "c1"},
-		{UserIDList: []string{"a"}, Limit: 101},
 		{UserIDList: []string{"a"}, Limit: -1},
 	} {
 		res, err := svc.BatchGetByUserMany(t.Context(), req, 0)
@@ -339,4 +338,25 @@ func TestBatchGetByUserManyMarksUnlicensedMembers(t *testing.T) {
 	assert.Empty(t, res[1].Value)
 	assert.NoError(t, res[2].Err)
 	assert.Len(t, res[2].Value, 2)
+}
+
+// CheckFollowUser splits members and departments by whether they have the
+// customer-contact feature, as the fake holds it: given by AddStaff, lost
+// by resigning.
+func TestCheckFollowUser(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t, testkit.WithStaff("alice", "bob"))
+	svc := contact.New(c)
+	require.NoError(t, srv.Corp(srv.CorpID).ResignStaff("bob"))
+	resp, err := svc.CheckFollowUser(t.Context(), &contact.CheckFollowUserRequest{UserID: []string{"alice", "bob", "carol"}, PartyID: []int{1, 7}})
+	require.NoError(t, err)
+	assert.Equal(t, contact.FollowUserScope{UserID: []string{"alice"}, PartyID: []int{1}}, resp.Authorized)
+	assert.Equal(t, contact.FollowUserScope{UserID: []string{"bob", "carol"}, PartyID: []int{7}}, resp.Unauthorized)
+
+	for _, req := range []*contact.CheckFollowUserRequest{nil, {}} {
+		_, err := svc.CheckFollowUser(t.Context(), req)
+		testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
+	}
+	assert.Equal(t, 1, srv.Count("externalcontact/check_follow_user"), "nothing sent for bad input")
+	testkit.WantCode(t, testkit.Raw(t, c, "/cgi-bin/externalcontact/check_follow_user", map[string]any{}), 40058)
 }

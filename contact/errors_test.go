@@ -116,16 +116,16 @@ func TestRefusalsSayWhatWeComAllows(t *testing.T) {
 		want string
 		err  func() error
 	}{
-		{"contact: Limit is 1001; WeCom allows 1 to 1000 (0 for its default)", func() error {
-			_, err := svc.ListCustomerStrategies(t.Context(), &contact.ListCustomerStrategiesRequest{Limit: 1001})
+		{"contact: Limit is -1; want 0 (WeCom's default) or more", func() error {
+			_, err := svc.ListCustomerStrategies(t.Context(), &contact.ListCustomerStrategiesRequest{Limit: -1})
 			return err
 		}},
-		{"contact: PageSize is 2000; WeCom allows 1 to 1000 (0 for its default)", func() error {
-			_, err := svc.ListUnassigned(t.Context(), &contact.ListUnassignedRequest{PageSize: 2000})
+		{"contact: PageSize is -2; want 0 (WeCom's default) or more", func() error {
+			_, err := svc.ListUnassigned(t.Context(), &contact.ListUnassignedRequest{PageSize: -2})
 			return err
 		}},
-		{"contact: Limit is 101; WeCom allows 1 to 100 (0 for its default)", func() error {
-			_, err := svc.BatchGetByUserMany(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"a"}, Limit: 101}, 0)
+		{"contact: Limit is -1; want 0 (WeCom's default) or more", func() error {
+			_, err := svc.BatchGetByUserMany(t.Context(), &contact.BatchGetByUserRequest{UserIDList: []string{"a"}, Limit: -1}, 0)
 			return err
 		}},
 		{"contact: UserIDList has 101 items; WeCom allows at most 100 per call", func() error {

@@ -169,7 +169,10 @@ func (s *Service) GetProductAlbum(ctx context.Context, productID string) (*Produ
 
 // ListProductAlbumsRequest pages through the product albums.
 type ListProductAlbumsRequest struct {
-	Limit  int    `json:"limit,omitempty"` // 1 to 100; 0 for WeCom's default (50)
+	// Limit is the page size: 0 for WeCom's default (50), at most 100. The
+	// page says WeCom takes its default for a larger one; it is sent as
+	// 100 (api.ClampLimit).
+	Limit  int    `json:"limit,omitempty"`
 	Cursor string `json:"cursor,omitempty"`
 }
 
@@ -184,14 +187,16 @@ type ListProductAlbumsResponse struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95096
 func (s *Service) ListProductAlbums(ctx context.Context, req *ListProductAlbumsRequest) (*ListProductAlbumsResponse, error) {
-	if req == nil {
-		req = &ListProductAlbumsRequest{}
+	var body ListProductAlbumsRequest
+	if req != nil {
+		body = *req
 	}
-	if err := api.PageLimit(check, "Limit", req.Limit, maxProductPageLimit); err != nil {
+	var err error
+	if body.Limit, err = api.ClampLimit(check, "Limit", body.Limit, maxProductPageLimit); err != nil {
 		return nil, err
 	}
 	var out ListProductAlbumsResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_product_album_list", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_product_album_list", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -152,6 +152,15 @@ func WithPageSize(n int) SyncOption {
 // that batch restarts from its first page. Either way records of that batch
 // may come again and none is skipped.
 //
+// Members are read in the order of their userids, and a resume goes on from
+// the checkpoint's member: a member who gets the customer-contact feature
+// between a failed run and its resume is read by the resume when their
+// userid sorts after the checkpoint's member (in a later batch, or in the
+// checkpoint's batch, which then restarts), and is not read at all when it
+// sorts before it. Their customers come with the next full sync (from nil);
+// a sync that must include them resumes nothing and starts again. A member
+// who leaves in between is not read again; records already yielded stay.
+//
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92994
 func (s *Service) Sync(ctx context.Context, from *Checkpoint, opts ...SyncOption) iter.Seq2[*SyncPage, error] {
 	var cfg syncConfig

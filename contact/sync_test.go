@@ -499,3 +499,44 @@ func TestSyncSkipsUnlicensedMembers(t *testing.T) {
 	}
 	assert.Equal(t, 8, resumed)
 }
+
+// TestSyncResumeAfterMembersJoinedAroundTheCheckpoint pins what Sync's doc
+// says of members who get the customer-contact feature between a failed run
+// and its resume: the resume reads the one whose userid sorts after the
+// checkpoint's member and not the one that sorts before it; the next full
+// sync reads both.
+func TestSyncResumeAfterMembersJoinedAroundTheCheckpoint(t *testing.T) {
+	t.Parallel()
+	srv, c := testkit.Setup(t)
+	svc := contact.New(c)
+	testkit.Seed(t, srv, 4, "b", "d")
+	seen := map[string]bool{}
+	var failed error
+	for page, err := range svc.Sync(t.Context(), nil, contact.WithBatchUsers(1)) {
+		if err != nil {
+			failed = err
+			break
+		}
+		for _, r := range page.Records {
+			seen[key(r)] = true
+		}
+		srv.Fail(batchPath, wecomtest.Fault{Errcode: 48002}) // the next batch fails
+	}
+	cp, ok := contact.CheckpointOf(failed)
+	require.True(t, ok, "err = %v", failed)
+	assert.Equal(t, "d", cp.UserID)
+	srv.ClearFaults()
+
+	early := testkit.Seed(t, srv, 1, "a") // sorts before the checkpoint's member
+	late := testkit.Seed(t, srv, 1, "e")  // after it
+	_, err := drain(t, svc.Sync(t.Context(), &cp, contact.WithBatchUsers(1)), seen)
+	require.NoError(t, err)
+	assert.True(t, seen[late[0]+"/e"], "a member who sorts after the checkpoint is read by the resume")
+	assert.False(t, seen[early[0]+"/a"], "a member who sorts before it is not")
+
+	full := map[string]bool{}
+	_, err = drain(t, svc.Sync(t.Context(), nil, contact.WithBatchUsers(1)), full)
+	require.NoError(t, err)
+	assert.True(t, full[early[0]+"/a"], "the next full sync reads it")
+	assert.Len(t, full, 6)
+}

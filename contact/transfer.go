@@ -314,8 +314,10 @@ const maxUnassignedPageSize = 1000
 // ListUnassignedRequest pages through resigned members' customers that have
 // not been handed over yet.
 type ListUnassignedRequest struct {
-	Cursor   string `json:"cursor,omitempty"`
-	PageSize int    `json:"page_size,omitempty"` // 1 to 1000; 0 for WeCom's default (1000)
+	Cursor string `json:"cursor,omitempty"`
+	// PageSize is the page size: 0 for WeCom's default (1000), at most
+	// 1000; a larger one is sent as 1000 (api.ClampLimit).
+	PageSize int `json:"page_size,omitempty"`
 }
 
 // UnassignedCustomer is a resigned member's customer waiting for a new member.
@@ -338,14 +340,16 @@ type ListUnassignedResponse struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92124
 func (s *Service) ListUnassigned(ctx context.Context, req *ListUnassignedRequest) (*ListUnassignedResponse, error) {
-	if req == nil {
-		req = &ListUnassignedRequest{}
+	var body ListUnassignedRequest
+	if req != nil {
+		body = *req
 	}
-	if err := api.PageLimit(check, "PageSize", req.PageSize, maxUnassignedPageSize); err != nil {
+	var err error
+	if body.PageSize, err = api.ClampLimit(check, "PageSize", body.PageSize, maxUnassignedPageSize); err != nil {
 		return nil, err
 	}
 	var out ListUnassignedResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_unassigned_list", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_unassigned_list", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -195,7 +195,12 @@ func TestResignedInheritance(t *testing.T) {
 	l, err := svc.List(t.Context(), "heir")
 	require.NoError(t, err)
 	assert.Len(t, l, 3)
+	// A page size above the maximum is sent as the maximum; a negative one
+	// is refused.
 	_, err = svc.ListUnassigned(t.Context(), &contact.ListUnassignedRequest{PageSize: 1001})
+	require.NoError(t, err)
+	assert.EqualValues(t, 1000, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/get_unassigned_list")["page_size"])
+	_, err = svc.ListUnassigned(t.Context(), &contact.ListUnassignedRequest{PageSize: -1})
 	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)
 	_, err = svc.ResignedTransferResult(t.Context(), &contact.ResignedTransferResultRequest{HandoverUserID: "gone"})
 	testkit.WantInvalid(t, err, contact.ErrInvalidArgument)

@@ -68,19 +68,29 @@ type ListRequest struct {
 	// resigned owner are listed only when the owner is named here.
 	OwnerFilter *OwnerFilter `json:"owner_filter,omitempty"`
 	Cursor      string       `json:"cursor,omitempty"`
-	// Limit is the page size, 1 to 1000: WeCom requires it. ListIter uses
-	// 1000 when it is 0.
+	// Limit is the page size, which WeCom requires (1 to 1000): 0 and
+	// anything above 1000 are sent as 1000 (api.ClampLimit).
 	Limit int `json:"limit"`
 }
 
-func (r *ListRequest) validate() error {
+// body checks r and returns what to send: r with its Limit clamped, 0
+// sent as the maximum since WeCom has no default.
+func (r *ListRequest) body() (*ListRequest, error) {
 	if r.StatusFilter < StatusNormal || r.StatusFilter > StatusInherited {
-		return check.Invalidf("StatusFilter is %d; want 0 to 3", r.StatusFilter)
+		return nil, check.Invalidf("StatusFilter is %d; want 0 to 3", r.StatusFilter)
 	}
-	if r.Limit < 1 || r.Limit > maxListLimit {
-		return check.Invalidf("Limit is %d; WeCom requires 1 to %d", r.Limit, maxListLimit)
+	b := *r
+	var err error
+	if b.Limit, err = api.ClampLimit(check, "Limit", r.Limit, maxListLimit); err != nil {
+		return nil, err
 	}
-	return r.OwnerFilter.validate()
+	if b.Limit == 0 {
+		b.Limit = maxListLimit
+	}
+	if err := r.OwnerFilter.validate(); err != nil {
+		return nil, err
+	}
+	return &b, nil
 }
 
 // ChatRef is a group as groupchat/list names it.
@@ -103,11 +113,12 @@ func (s *Service) List(ctx context.Context, req *ListRequest) (*ListResponse, er
 	if req == nil {
 		return nil, check.Invalidf("request is nil")
 	}
-	if err := req.validate(); err != nil {
+	body, err := req.body()
+	if err != nil {
 		return nil, err
 	}
 	var out ListResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/groupchat/list", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/groupchat/list", body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -118,14 +129,7 @@ func (s *Service) List(ctx context.Context, req *ListRequest) (*ListResponse, er
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92120
 func (s *Service) ListIter(ctx context.Context, req *ListRequest) iter.Seq2[*ChatRef, error] {
-	var r ListRequest
-	if req != nil {
-		r = *req
-	}
-	if r.Limit == 0 {
-		r.Limit = maxListLimit
-	}
-	return api.Iter(ctx, &r, s.List, func(r *ListRequest) *string { return &r.Cursor },
+	return api.Iter(ctx, req, s.List, func(r *ListRequest) *string { return &r.Cursor },
 		func(p *ListResponse) ([]ChatRef, string) { return p.GroupChatList, p.NextCursor })
 }
 

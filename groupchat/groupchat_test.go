@@ -46,3 +46,23 @@ func TestIsNotFound(t *testing.T) {
 	assert.False(t, groupchat.IsNotFound(nil))
 	assert.False(t, groupchat.IsNotFound(groupchat.ErrInvalidArgument))
 }
+
+// TestPageLimitsAboveTheMaximumAreClamped: a page size above an endpoint's
+// maximum is sent as the maximum, the same way on every paged method;
+// groupchat/list, which requires a limit, gets the maximum for 0.
+func TestPageLimitsAboveTheMaximumAreClamped(t *testing.T) {
+	t.Parallel()
+	srv, svc, _ := statSetup(t)
+	ctx := t.Context()
+	list := &groupchat.ListRequest{Limit: 5000}
+	_, _ = svc.List(ctx, list)
+	assert.EqualValues(t, 1000, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/groupchat/list")["limit"])
+	assert.Equal(t, 5000, list.Limit, "the request is not modified")
+	_, _ = svc.List(ctx, &groupchat.ListRequest{})
+	assert.EqualValues(t, 1000, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/groupchat/list")["limit"])
+	stat := &groupchat.GetStatisticRequest{Limit: 5000, StatWindow: groupchat.StatWindow{DayBeginTime: unix(daysAgo(3)),
+		OwnerFilter: &groupchat.OwnerFilter{UserIDList: []string{"owner1"}}}}
+	_, _ = svc.GetStatistic(ctx, stat)
+	assert.EqualValues(t, 1000, testkit.LastBody(t, srv, "/cgi-bin/externalcontact/groupchat/statistic")["limit"])
+	assert.Equal(t, 5000, stat.Limit, "the request is not modified")
+}

@@ -78,7 +78,9 @@ type GetStatisticRequest struct {
 	OrderBy  StatOrderBy `json:"order_by,omitempty"` // 0: WeCom's default, OrderByNewChats
 	OrderAsc bool        `json:"-"`                  // ascending; sent as order_asc 0 or 1 (default descending)
 	Offset   int         `json:"offset,omitempty"`
-	Limit    int         `json:"limit,omitempty"` // 1 to 1000; 0: WeCom's default, 500
+	// Limit is the page size: 0 for WeCom's default (500), at most 1000; a
+	// larger one is sent as 1000 (api.ClampLimit).
+	Limit int `json:"limit,omitempty"`
 }
 
 type statisticBody struct {
@@ -112,17 +114,31 @@ type GetStatisticResponse struct {
 	Items      []OwnerStat `json:"items"`
 }
 
-func (s *Service) validateStatistic(req *GetStatisticRequest) error {
+// statisticBody checks req and returns what to send: req with its Limit
+// clamped.
+func (s *Service) statisticBody(req *GetStatisticRequest) (*statisticBody, error) {
 	if req == nil {
-		return check.Invalidf("request is nil")
+		return nil, check.Invalidf("request is nil")
 	}
 	if req.OrderBy < 0 || req.OrderBy > OrderByMemberTotal {
-		return check.Invalidf("OrderBy is %d; want 1 to 4 (0 for WeCom's default)", req.OrderBy)
+		return nil, check.Invalidf("OrderBy is %d; want 1 to 4 (0 for WeCom's default)", req.OrderBy)
 	}
 	if req.Offset < 0 {
-		return check.Invalidf("Offset is %d; want 0 or more", req.Offset)
+		return nil, check.Invalidf("Offset is %d; want 0 or more", req.Offset)
 	}
-	return api.FirstErr(api.PageLimit(check, "Limit", req.Limit, maxStatisticLimit), req.StatWindow.validate(s.c.Now()))
+	r := *req
+	var err error
+	if r.Limit, err = api.ClampLimit(check, "Limit", req.Limit, maxStatisticLimit); err != nil {
+		return nil, err
+	}
+	if err := req.StatWindow.validate(s.c.Now()); err != nil {
+		return nil, err
+	}
+	body := &statisticBody{GetStatisticRequest: &r}
+	if req.OrderAsc {
+		body.OrderAsc = 1
+	}
+	return body, nil
 }
 
 // GetStatistic returns one page of group statistics (群聊数据统计) aggregated
@@ -130,12 +146,9 @@ func (s *Service) validateStatistic(req *GetStatisticRequest) error {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92133
 func (s *Service) GetStatistic(ctx context.Context, req *GetStatisticRequest) (*GetStatisticResponse, error) {
-	if err := s.validateStatistic(req); err != nil {
+	body, err := s.statisticBody(req)
+	if err != nil {
 		return nil, err
-	}
-	body := statisticBody{GetStatisticRequest: req}
-	if req.OrderAsc {
-		body.OrderAsc = 1
 	}
 	var out GetStatisticResponse
 	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/groupchat/statistic", body, &out); err != nil {

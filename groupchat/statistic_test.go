@@ -139,9 +139,9 @@ func TestStatisticWindowIsCheckedBeforeSending(t *testing.T) {
 	}
 	ok := groupchat.StatWindow{DayBeginTime: unix(daysAgo(30)), DayEndTime: unix(daysAgo(1))}
 	for name, r := range map[string]groupchat.GetStatisticRequest{
-		"limit 1001": {StatWindow: ok, Limit: 1001},
-		"order 5":    {StatWindow: ok, OrderBy: 5},
-		"offset -1":  {StatWindow: ok, Offset: -1},
+		"limit -1":  {StatWindow: ok, Limit: -1},
+		"order 5":   {StatWindow: ok, OrderBy: 5},
+		"offset -1": {StatWindow: ok, Offset: -1},
 	} {
 		_, err := svc.GetStatistic(t.Context(), &r)
 		require.ErrorIs(t, err, groupchat.ErrInvalidArgument, name)
@@ -182,4 +182,28 @@ func TestStatisticWindowIsOnTheClientsClock(t *testing.T) {
 	_, err = svc.GetStatisticGroupByDay(t.Context(), today)
 	testkit.WantInvalid(t, err, groupchat.ErrInvalidArgument)
 	assert.Equal(t, 1, srv.Count("/cgi-bin/externalcontact/groupchat/statistic_group_by_day"))
+}
+
+// Both statistics endpoints answer 81017 without owner_filter when the
+// app's visible range holds more than 1000 people (96359), as
+// groupchat/list does; with owner_filter they answer.
+func TestStatisticWithoutOwnerFilterInALargeCorpIs81017(t *testing.T) {
+	t.Parallel()
+	srv, svc, _ := statSetup(t)
+	staff := make([]string, 1001)
+	for i := range staff {
+		staff[i] = fmt.Sprintf("m%04d", i)
+	}
+	require.NoError(t, srv.Corp(srv.CorpID).AddStaff(staff...))
+	w := groupchat.StatWindow{DayBeginTime: unix(daysAgo(3))}
+	_, err := svc.GetStatistic(t.Context(), &groupchat.GetStatisticRequest{StatWindow: w})
+	testkit.WantCode(t, err, wecom.CodeStatisticRangeTooLarge)
+	_, err = svc.GetStatisticGroupByDay(t.Context(), &groupchat.GetStatisticGroupByDayRequest{StatWindow: w})
+	testkit.WantCode(t, err, wecom.CodeStatisticRangeTooLarge)
+
+	w.OwnerFilter = &groupchat.OwnerFilter{UserIDList: []string{"owner1"}}
+	_, err = svc.GetStatistic(t.Context(), &groupchat.GetStatisticRequest{StatWindow: w})
+	require.NoError(t, err)
+	_, err = svc.GetStatisticGroupByDay(t.Context(), &groupchat.GetStatisticGroupByDayRequest{StatWindow: w})
+	require.NoError(t, err)
 }

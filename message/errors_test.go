@@ -27,14 +27,14 @@ func TestRefusalsNameTheLimit(t *testing.T) {
 		err  error
 		want string
 	}{{
-		first(svc.GetGroupMsgTask(ctx, &message.GetGroupMsgTaskRequest{MsgID: "m", Limit: 1001})),
-		"message: Limit is 1001; WeCom allows 1 to 1000 (0 for its default)",
+		first(svc.GetGroupMsgTask(ctx, &message.GetGroupMsgTaskRequest{MsgID: "m", Limit: -1})),
+		"message: Limit is -1; want 0 (WeCom's default) or more",
 	}, {
-		first(svc.ListMoments(ctx, &message.ListMomentsRequest{StartTime: 1, EndTime: 2, Limit: 21})),
-		"message: Limit is 21; WeCom allows 1 to 20 (0 for its default)",
+		first(svc.ListMoments(ctx, &message.ListMomentsRequest{StartTime: 1, EndTime: 2, Limit: -21})),
+		"message: Limit is -21; want 0 (WeCom's default) or more",
 	}, {
-		first(svc.GetMomentSendResult(ctx, &message.GetMomentSendResultRequest{MomentID: "m", UserID: "u", Limit: 5001})),
-		"message: Limit is 5001; WeCom allows 1 to 5000 (0 for its default)",
+		first(svc.GetMomentSendResult(ctx, &message.GetMomentSendResultRequest{MomentID: "m", UserID: "u", Limit: -5})),
+		"message: Limit is -5; want 0 (WeCom's default) or more",
 	}, {
 		first(svc.AddMsgTemplate(ctx, &message.AddMsgTemplateRequest{Sender: "u", Text: text(long(4001))})),
 		"message: Text.Content is 4001 bytes long; WeCom allows at most 4000",
@@ -53,6 +53,9 @@ func TestRefusalsNameTheLimit(t *testing.T) {
 	}, {
 		first(svc.AddMomentTask(ctx, &message.AddMomentTaskRequest{Text: text(strings.Repeat("字", 2001))})),
 		"message: Text.Content is 2001 characters long; WeCom allows at most 2000",
+	}, {
+		first(svc.AddMomentTask(ctx, &message.AddMomentTaskRequest{Text: text(strings.Repeat("字", 1000) + strings.Repeat("😀", 300))})),
+		"message: Text.Content is 4200 bytes long; WeCom allows at most 4000",
 	}, {
 		first(svc.MomentLinkAttachment(ctx, &message.MomentLinkAttachmentRequest{Title: long(65), URL: "https://e.invalid",
 			Cover: wecom.MediaFromBytes("c.jpg", []byte("jpeg"))})),

@@ -48,8 +48,8 @@ func Example() {
 		fmt.Printf("task of %d: %d senders sent, %+v\n", len(task.Request.ExternalUserID), report.SendersSent, report.Totals)
 	}
 	// Output:
-	// task of 10000: 1 senders sent, {Unsent:5000 Sent:5000 NotFriend:0 QuotaReached:0 Other:0}
-	// task of 2000: 1 senders sent, {Unsent:1000 Sent:1000 NotFriend:0 QuotaReached:0 Other:0}
+	// task of 10000: 1 senders sent, {Sent:5000 NotSent:5000 Failed:{NotFriend:0 Quota:0 Other:0}}
+	// task of 2000: 1 senders sent, {Sent:1000 NotSent:1000 Failed:{NotFriend:0 Quota:0 Other:0}}
 }
 
 // A Moments post is created asynchronously: MomentJob waits for the job and
@@ -135,6 +135,6 @@ func ExampleService_MassSend() {
 		fmt.Println(err)
 	}
 	// Output:
-	// 0 of 1 senders sent: {Unsent:3 Sent:0 NotFriend:0 QuotaReached:0 Other:0}
+	// 0 of 1 senders sent: {Sent:0 NotSent:3 Failed:{NotFriend:0 Quota:0 Other:0}}
 	// Moments post created: true unknown senders: 0
 }

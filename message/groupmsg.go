@@ -79,8 +79,11 @@ type ListGroupMsgsRequest struct {
 	EndTime    wecom.UnixTime `json:"end_time"`
 	Creator    string         `json:"creator,omitempty"`
 	FilterType CreatorFilter  `json:"filter_type,omitempty"`
-	Limit      int            `json:"limit,omitempty"` // at most 100 (default 50)
-	Cursor     string         `json:"cursor,omitempty"`
+	// Limit is the page size: 0 for WeCom's default (50), at most 100. The
+	// page says WeCom takes its default for a larger one; it is sent as
+	// 100 (api.ClampLimit).
+	Limit  int    `json:"limit,omitempty"`
+	Cursor string `json:"cursor,omitempty"`
 }
 
 // GroupMsg is one mass-send record.
@@ -117,7 +120,8 @@ func (r *ListGroupMsgsRequest) validate() error {
 	if r.StartTime.Time().In(china).AddDate(0, 1, 0).Before(r.EndTime.Time()) {
 		return check.Invalidf("StartTime and EndTime are more than a month apart; WeCom allows one month")
 	}
-	return api.PageLimit(check, "Limit", r.Limit, maxGroupMsgListLimit)
+	_, err := api.ClampLimit(check, "Limit", r.Limit, maxGroupMsgListLimit)
+	return err
 }
 
 // ListGroupMsgs returns one page of mass-send records, to customers or to
@@ -136,6 +140,7 @@ func (s *Service) ListGroupMsgs(ctx context.Context, req *ListGroupMsgsRequest) 
 	if body.ChatType == "" {
 		body.ChatType = ChatSingle
 	}
+	body.Limit = min(body.Limit, maxGroupMsgListLimit) // validate refused a negative one
 	var out ListGroupMsgsResponse
 	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_groupmsg_list_v2", &body, &out); err != nil {
 		return nil, err
@@ -154,8 +159,11 @@ func (s *Service) ListGroupMsgsIter(ctx context.Context, req *ListGroupMsgsReque
 
 // GetGroupMsgTaskRequest pages through the senders of one mass send.
 type GetGroupMsgTaskRequest struct {
-	MsgID  string `json:"msgid"`
-	Limit  int    `json:"limit,omitempty"` // at most 1000 (default 500)
+	MsgID string `json:"msgid"`
+	// Limit is the page size: 0 for WeCom's default (500), at most 1000.
+	// The page says WeCom takes its default for a larger one; it is sent
+	// as 1000 (api.ClampLimit).
+	Limit  int    `json:"limit,omitempty"`
 	Cursor string `json:"cursor,omitempty"`
 }
 
@@ -180,11 +188,16 @@ func (s *Service) GetGroupMsgTask(ctx context.Context, req *GetGroupMsgTaskReque
 	if req == nil {
 		return nil, check.Invalidf("request is nil")
 	}
-	if err := api.FirstErr(check.Required("MsgID", req.MsgID), api.PageLimit(check, "Limit", req.Limit, maxGroupMsgTaskLimit)); err != nil {
+	if err := check.Required("MsgID", req.MsgID); err != nil {
+		return nil, err
+	}
+	body := *req
+	var err error
+	if body.Limit, err = api.ClampLimit(check, "Limit", req.Limit, maxGroupMsgTaskLimit); err != nil {
 		return nil, err
 	}
 	var out GetGroupMsgTaskResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_groupmsg_task", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_groupmsg_task", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -203,8 +216,11 @@ func (s *Service) GetGroupMsgTaskIter(ctx context.Context, req *GetGroupMsgTaskR
 // of a mass send.
 type GetGroupMsgSendResultRequest struct {
 	MsgID  string `json:"msgid"`
-	UserID string `json:"userid"`          // the sender, from GetGroupMsgTask
-	Limit  int    `json:"limit,omitempty"` // at most 1000 (default 500)
+	UserID string `json:"userid"` // the sender, from GetGroupMsgTask
+	// Limit is the page size: 0 for WeCom's default (500), at most 1000.
+	// The page says WeCom takes its default for a larger one; it is sent
+	// as 1000 (api.ClampLimit).
+	Limit  int    `json:"limit,omitempty"`
 	Cursor string `json:"cursor,omitempty"`
 }
 
@@ -232,12 +248,16 @@ func (s *Service) GetGroupMsgSendResult(ctx context.Context, req *GetGroupMsgSen
 	if req == nil {
 		return nil, check.Invalidf("request is nil")
 	}
-	if err := api.FirstErr(check.Required("MsgID", req.MsgID), check.Required("UserID", req.UserID),
-		api.PageLimit(check, "Limit", req.Limit, maxGroupMsgResultLimit)); err != nil {
+	if err := api.FirstErr(check.Required("MsgID", req.MsgID), check.Required("UserID", req.UserID)); err != nil {
+		return nil, err
+	}
+	body := *req
+	var err error
+	if body.Limit, err = api.ClampLimit(check, "Limit", req.Limit, maxGroupMsgResultLimit); err != nil {
 		return nil, err
 	}
 	var out GetGroupMsgSendResultResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_groupmsg_send_result", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_groupmsg_send_result", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -77,7 +77,7 @@ func TestListGroupMsgs_PagesAndFilters(t *testing.T) {
 		window(now, now.Add(-time.Second)),
 		window(jan31, jan31.AddDate(0, 1, 1)), // Jan 31 + 1 month = Mar 3
 		{ChatType: "all", StartTime: 1, EndTime: 2},
-		{StartTime: 1, EndTime: 2, Limit: 101},
+		{StartTime: 1, EndTime: 2, Limit: -1},
 	} {
 		_, err := svc.ListGroupMsgs(t.Context(), bad)
 		assert.ErrorIs(t, err, message.ErrInvalidArgument, "%+v", bad)
@@ -122,7 +122,7 @@ func TestGroupMsgTaskAndResults_Page(t *testing.T) {
 	for _, bad := range []error{
 		first(svc.GetGroupMsgTask(t.Context(), nil)),
 		first(svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{})),
-		first(svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: "m", Limit: 1001})),
+		first(svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: "m", Limit: -1})),
 		first(svc.GetGroupMsgSendResult(t.Context(), nil)),
 		first(svc.GetGroupMsgSendResult(t.Context(), &message.GetGroupMsgSendResultRequest{MsgID: "m"})),
 		first(svc.GetGroupMsgSendResult(t.Context(), &message.GetGroupMsgSendResultRequest{MsgID: "m", UserID: "u", Limit: -1})),
@@ -159,6 +159,20 @@ func TestGroupMsg_DispatchingAnswer(t *testing.T) {
 	_, err = svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID})
 	assert.NoError(t, err)
 	assert.False(t, message.IsDispatching(err))
+
+	// A delay below a second applies every time, whatever the fraction of
+	// the second the task is created in.
+	for _, frac := range []time.Duration{0, 300 * time.Millisecond, 600 * time.Millisecond, 999 * time.Millisecond} {
+		clock.Set(clock.Now().Truncate(time.Second).Add(time.Second + frac))
+		srv.Corp(srv.CorpID).Messages().SetMassSendDispatchDelay(500 * time.Millisecond)
+		resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{Sender: "alice", Text: text("hi")})
+		require.NoError(t, err)
+		_, err = svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID})
+		assert.True(t, message.IsDispatching(err), "created at +%v: err = %v", frac, err)
+		clock.Advance(500 * time.Millisecond)
+		_, err = svc.GetGroupMsgTask(t.Context(), &message.GetGroupMsgTaskRequest{MsgID: resp.MsgID})
+		assert.NoError(t, err, "created at +%v", frac)
+	}
 }
 
 func TestCancelAndRemind(t *testing.T) {

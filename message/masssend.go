@@ -98,11 +98,13 @@ func (r *AddMsgTemplateRequest) validate() error {
 		if r.Sender == "" {
 			return check.Invalidf("a group send needs Sender")
 		}
+		// WeCom ignores these in a group send (92135): refused here, as a
+		// caller setting them expects them to select something.
 		if len(r.ExternalUserID) > 0 || r.TagFilter != nil {
-			return check.Invalidf("ExternalUserID and TagFilter are for ChatSingle sends only")
+			return check.Invalidf("ExternalUserID and TagFilter are for ChatSingle sends only; WeCom ignores them in a group send")
 		}
 		if r.AllowSelect {
-			return check.Invalidf("AllowSelect applies to customer sends only")
+			return check.Invalidf("AllowSelect applies to customer sends only; WeCom ignores it in a group send")
 		}
 	default:
 		return check.Invalidf("ChatType is %q; want ChatSingle or ChatGroup", r.ChatType)
@@ -117,7 +119,7 @@ func (r *AddMsgTemplateRequest) validate() error {
 	}
 	return api.FirstErr(api.MaxItems(check, "ExternalUserID", r.ExternalUserID, MaxMassSendCustomers),
 		api.MaxItems(check, "ChatIDList", r.ChatIDList, MaxMassSendGroups),
-		validateText(r.Text, maxTextBytes), validateAttachments(r.Attachments))
+		validateText(r.Text, maxTextBytes), validateAttachments(r.Attachments, true))
 }
 
 // AddMsgTemplateResponse is the created task.

@@ -1,6 +1,7 @@
 package message_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/internal/testkit"
 	"github.com/scrmkit/scrm/message"
 	"github.com/scrmkit/scrm/wecom"
@@ -111,17 +113,35 @@ func TestAddMsgTemplate_SenderAndTagFilter(t *testing.T) {
 func TestAddMsgTemplate_Groups(t *testing.T) {
 	t.Parallel()
 	srv, svc := setup(t)
-	testkit.Seed(t, srv, 0, "owner")
+	testkit.Seed(t, srv, 0, "owner", "other")
+	groupA, groupB := testkit.GroupChat(t, srv, "owner", "A"), testkit.GroupChat(t, srv, "owner", "B")
+	others := testkit.GroupChat(t, srv, "other", "C")
+	// Unknown chat ids, and groups the sender does not own, land in
+	// fail_list as WeCom's do (92135: 「无效或无法发送的…chatid列表」).
 	resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{ChatType: message.ChatGroup, Sender: "owner",
-		ChatIDList: []string{"wrGroupA", "wrGroupB", "notAGroup"}, Attachments: []message.Attachment{
+		ChatIDList: []string{groupA, groupB, "wrNoSuchGroup", others}, Attachments: []message.Attachment{
 			message.LinkAttachment(message.LinkCard{Title: "Catalogue", URL: "https://example.invalid/c"})}})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"notAGroup"}, resp.FailList)
+	assert.Equal(t, []string{"wrNoSuchGroup", others}, resp.FailList)
 	// A group send lists only what was sent.
 	assert.Empty(t, recipients(t, svc, resp.MsgID, "owner"))
 	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, ""))
-	assert.Equal(t, map[string]message.SendStatus{"wrGroupA": 1, "wrGroupB": 1}, recipients(t, svc, resp.MsgID, "owner"))
-	assert.Equal(t, 1, srv.Corp(srv.CorpID).Messages().MassSendsReceived("wrGroupA"))
+	assert.Equal(t, map[string]message.SendStatus{groupA: 1, groupB: 1}, recipients(t, svc, resp.MsgID, "owner"))
+	assert.Equal(t, 1, srv.Corp(srv.CorpID).Messages().MassSendsReceived(groupA))
+
+	// The fields of customer sends are ignored in a group send, as the
+	// page says, not refused (the SDK refuses them, to catch the mistake).
+	raw := map[string]any{"chat_type": "group", "sender": "owner", "chat_id_list": []string{groupA},
+		"external_userid": []string{"wmSomeone"}, "allow_select": true, "text": map[string]any{"content": "hi"},
+		"tag_filter": map[string]any{"group_list": []any{map[string]any{"tag_list": []string{"etAny"}}}}}
+	var out struct {
+		FailList []string `json:"fail_list"`
+		MsgID    string   `json:"msgid"`
+	}
+	require.NoError(t, srv.Client().Post(t.Context(), addPath, raw, &out))
+	assert.Empty(t, out.FailList)
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(out.MsgID, ""))
+	assert.Equal(t, map[string]message.SendStatus{groupA: 1}, recipients(t, svc, out.MsgID, "owner"))
 	// The group record is listed under chat_type group only.
 	now := time.Now()
 	win := &message.ListGroupMsgsRequest{StartTime: wecom.UnixTime(now.Add(-time.Hour).Unix()), EndTime: wecom.UnixTime(now.Add(time.Hour).Unix())}
@@ -131,7 +151,7 @@ func TestAddMsgTemplate_Groups(t *testing.T) {
 	win.ChatType = message.ChatGroup
 	list, err = svc.ListGroupMsgs(t.Context(), win)
 	require.NoError(t, err)
-	require.Len(t, list.GroupMsgList, 1)
+	require.Len(t, list.GroupMsgList, 2)
 	assert.Equal(t, "Catalogue", list.GroupMsgList[0].Attachments[0].Link.Title)
 }
 
@@ -262,4 +282,39 @@ func TestMonthlyQuota(t *testing.T) {
 	// The admin may lower it (e.g. one a day); the fake sets a monthly number.
 	srv.Corp(srv.CorpID).Messages().SetMassSendQuota(1)
 	assert.Equal(t, message.SendQuotaReached, send())
+}
+
+// TestChurnIsReportedNotAFriend follows the loss of a customer either way
+// (客户流失): the customer deletes the member (del_follow_user) or the member
+// deletes the customer (del_external_contact). The relation goes away, the
+// event reaches the corp's callback, and a later mass send naming the
+// customer reports it with status 2, 「因客户不是好友导致发送失败」 (93338).
+func TestChurnIsReportedNotAFriend(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	ids := testkit.Seed(t, srv, 3, "alice")
+	events := make(chan string, 4)
+	corp := testkit.Callback(t, srv, func(h *callback.Handler) {
+		h.OnExternalContact(func(_ context.Context, ev *callback.ExternalContactEvent) error {
+			events <- string(ev.ChangeType) + " " + ev.UserID + " " + ev.ExternalUserID
+			return nil
+		}, callback.ChangeDelFollowUser, callback.ChangeDelExternalContact)
+	})
+	require.NoError(t, corp.CustomerDeletesMember(t.Context(), ids[0], "alice"))
+	require.NoError(t, corp.MemberDeletesCustomer(t.Context(), "alice", ids[1]))
+	assert.Equal(t, "del_follow_user alice "+ids[0], <-events)
+	assert.Equal(t, "del_external_contact alice "+ids[1], <-events)
+	for _, id := range ids[:2] {
+		_, ok := corp.Relation("alice", id)
+		assert.False(t, ok, "the relation with %s went away", id)
+		assert.Empty(t, corp.Followers(id))
+	}
+	assert.ErrorIs(t, corp.CustomerDeletesMember(t.Context(), ids[0], "alice"), wecomtest.ErrNotFound, "deleted once")
+
+	resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{Sender: "alice", ExternalUserID: ids, Text: text("news")})
+	require.NoError(t, err)
+	assert.Empty(t, resp.FailList, "the customers are known: the send reports them")
+	require.NoError(t, corp.Messages().ConfirmMassSend(resp.MsgID, "alice"))
+	assert.Equal(t, map[string]message.SendStatus{ids[0]: message.SendNotFriend, ids[1]: message.SendNotFriend, ids[2]: message.SendSent},
+		recipients(t, svc, resp.MsgID, "alice"))
 }

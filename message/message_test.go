@@ -93,3 +93,61 @@ func TestNewWithMediaCache(t *testing.T) {
 	assert.Equal(t, second, third)
 	assert.Equal(t, 2, srv.Count(upload), "one upload through the shared cache")
 }
+
+// TestPageLimitsAboveTheMaximumAreClamped: a page size above an endpoint's
+// maximum is sent as the maximum, the same way on every paged method. The
+// mass-send and Moments record pages document that WeCom takes its default
+// for a larger one (「超过最大值时取默认值」), which would silently give
+// smaller pages than asked.
+func TestPageLimitsAboveTheMaximumAreClamped(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	ctx := t.Context()
+	const base = "/cgi-bin/externalcontact/"
+	for _, tc := range []struct {
+		path string
+		want float64
+		call func() error
+	}{
+		{"get_groupmsg_list_v2", 100, func() error {
+			_, err := svc.ListGroupMsgs(ctx, &message.ListGroupMsgsRequest{StartTime: 1, EndTime: 2, Limit: 5000})
+			return err
+		}},
+		{"get_groupmsg_task", 1000, func() error {
+			_, err := svc.GetGroupMsgTask(ctx, &message.GetGroupMsgTaskRequest{MsgID: "m", Limit: 5000})
+			return err
+		}},
+		{"get_groupmsg_send_result", 1000, func() error {
+			_, err := svc.GetGroupMsgSendResult(ctx, &message.GetGroupMsgSendResultRequest{MsgID: "m", UserID: "u", Limit: 5000})
+			return err
+		}},
+		{"get_moment_list", 20, func() error {
+			_, err := svc.ListMoments(ctx, &message.ListMomentsRequest{StartTime: 1, EndTime: 2, Limit: 5000})
+			return err
+		}},
+		{"get_moment_task", 1000, func() error {
+			_, err := svc.GetMomentTask(ctx, &message.GetMomentTaskRequest{MomentID: "m", Limit: 5000})
+			return err
+		}},
+		{"get_moment_customer_list", 1000, func() error {
+			_, err := svc.ListMomentCustomers(ctx, &message.ListMomentCustomersRequest{MomentID: "m", UserID: "u", Limit: 5000})
+			return err
+		}},
+		{"get_moment_send_result", 5000, func() error {
+			_, err := svc.GetMomentSendResult(ctx, &message.GetMomentSendResultRequest{MomentID: "m", UserID: "u", Limit: 9000})
+			return err
+		}},
+		{"moment_strategy/list", 1000, func() error {
+			_, err := svc.ListMomentStrategies(ctx, &message.ListMomentStrategiesRequest{Limit: 5000})
+			return err
+		}},
+		{"moment_strategy/get_range", 1000, func() error {
+			_, err := svc.GetMomentStrategyRange(ctx, &message.GetMomentStrategyRangeRequest{StrategyID: 1, Limit: 5000})
+			return err
+		}},
+	} {
+		srv.ResetRequests()
+		_ = tc.call() // the answer does not matter: what was sent does
+		assert.Equal(t, tc.want, testkit.LastBody(t, srv, base+tc.path)["limit"], tc.path)
+	}
+}

@@ -45,7 +45,10 @@ type ListMomentsRequest struct {
 	Creator    string         `json:"creator,omitempty"`
 	FilterType CreatorFilter  `json:"filter_type,omitempty"`
 	Cursor     string         `json:"cursor,omitempty"`
-	Limit      int            `json:"limit,omitempty"` // at most 20 (default 20)
+	// Limit is the page size: 0 for WeCom's default (20), at most 20.
+	// The page says WeCom takes its default for a larger one; it is sent
+	// as 20 (api.ClampLimit).
+	Limit int `json:"limit,omitempty"`
 }
 
 // Moment is a Moments post. Media ids can be downloaded with media/get.
@@ -97,7 +100,8 @@ func (r *ListMomentsRequest) validate() error {
 	if r.EndTime-r.StartTime > MaxMomentListDays*86400 {
 		return check.Invalidf("StartTime and EndTime are more than %d days apart", MaxMomentListDays)
 	}
-	return api.PageLimit(check, "Limit", r.Limit, maxMomentListLimit)
+	_, err := api.ClampLimit(check, "Limit", r.Limit, maxMomentListLimit)
+	return err
 }
 
 // ListMoments returns one page of the corp's Moments posts (获取企业全部的发表
@@ -111,8 +115,10 @@ func (s *Service) ListMoments(ctx context.Context, req *ListMomentsRequest) (*Li
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
+	body := *req
+	body.Limit = min(body.Limit, maxMomentListLimit) // validate refused a negative one
 	var out ListMomentsResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_moment_list", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_moment_list", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -131,7 +137,10 @@ func (s *Service) ListMomentsIter(ctx context.Context, req *ListMomentsRequest) 
 type GetMomentTaskRequest struct {
 	MomentID string `json:"moment_id"` // a corp-created post
 	Cursor   string `json:"cursor,omitempty"`
-	Limit    int    `json:"limit,omitempty"` // at most 1000 (default 500)
+	// Limit is the page size: 0 for WeCom's default (500), at most 1000.
+	// The page says WeCom takes its default for a larger one; it is sent
+	// as 1000 (api.ClampLimit).
+	Limit int `json:"limit,omitempty"`
 }
 
 // MomentTask is one member's part of a corp post.
@@ -154,11 +163,16 @@ func (s *Service) GetMomentTask(ctx context.Context, req *GetMomentTaskRequest) 
 	if req == nil {
 		return nil, check.Invalidf("request is nil")
 	}
-	if err := api.FirstErr(check.Required("MomentID", req.MomentID), api.PageLimit(check, "Limit", req.Limit, maxMomentTaskLimit)); err != nil {
+	if err := check.Required("MomentID", req.MomentID); err != nil {
+		return nil, err
+	}
+	body := *req
+	var err error
+	if body.Limit, err = api.ClampLimit(check, "Limit", req.Limit, maxMomentTaskLimit); err != nil {
 		return nil, err
 	}
 	var out GetMomentTaskResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_moment_task", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_moment_task", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -179,7 +193,10 @@ type ListMomentCustomersRequest struct {
 	MomentID string `json:"moment_id"`
 	UserID   string `json:"userid"` // the member who posted it
 	Cursor   string `json:"cursor,omitempty"`
-	Limit    int    `json:"limit,omitempty"` // at most 1000 (default 500)
+	// Limit is the page size: 0 for WeCom's default (500), at most 1000.
+	// The page says WeCom takes its default for a larger one; it is sent
+	// as 1000 (api.ClampLimit).
+	Limit int `json:"limit,omitempty"`
 }
 
 // MomentCustomer is a customer of a member's post.
@@ -203,11 +220,13 @@ func (s *Service) ListMomentCustomers(ctx context.Context, req *ListMomentCustom
 	if req == nil {
 		return nil, check.Invalidf("request is nil")
 	}
-	if err := momentCustomersCheck(req.MomentID, req.UserID, req.Limit, maxMomentCustomerLimit); err != nil {
+	body := *req
+	var err error
+	if body.Limit, err = momentCustomersCheck(req.MomentID, req.UserID, req.Limit, maxMomentCustomerLimit); err != nil {
 		return nil, err
 	}
 	var out ListMomentCustomersResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_moment_customer_list", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_moment_customer_list", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -228,7 +247,10 @@ type GetMomentSendResultRequest struct {
 	MomentID string `json:"moment_id"`
 	UserID   string `json:"userid"` // the member who posted it
 	Cursor   string `json:"cursor,omitempty"`
-	Limit    int    `json:"limit,omitempty"` // at most 5000 (default 3000)
+	// Limit is the page size: 0 for WeCom's default (3000), at most 5000.
+	// The page says WeCom takes its default for a larger one; it is sent
+	// as 5000 (api.ClampLimit).
+	Limit int `json:"limit,omitempty"`
 }
 
 // GetMomentSendResultResponse is one page of the customers who can see a
@@ -246,11 +268,13 @@ func (s *Service) GetMomentSendResult(ctx context.Context, req *GetMomentSendRes
 	if req == nil {
 		return nil, check.Invalidf("request is nil")
 	}
-	if err := momentCustomersCheck(req.MomentID, req.UserID, req.Limit, maxMomentSendResultLimit); err != nil {
+	body := *req
+	var err error
+	if body.Limit, err = momentCustomersCheck(req.MomentID, req.UserID, req.Limit, maxMomentSendResultLimit); err != nil {
 		return nil, err
 	}
 	var out GetMomentSendResultResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_moment_send_result", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/get_moment_send_result", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -266,10 +290,12 @@ func (s *Service) GetMomentSendResultIter(ctx context.Context, req *GetMomentSen
 }
 
 // momentCustomersCheck checks the fields both customer lists of a post
-// take.
-func momentCustomersCheck(momentID, userID string, limit, maxLimit int) error {
-	return api.FirstErr(check.Required("MomentID", momentID), check.Required("UserID", userID),
-		api.PageLimit(check, "Limit", limit, maxLimit))
+// take and returns the limit to send.
+func momentCustomersCheck(momentID, userID string, limit, maxLimit int) (int, error) {
+	if err := api.FirstErr(check.Required("MomentID", momentID), check.Required("UserID", userID)); err != nil {
+		return 0, err
+	}
+	return api.ClampLimit(check, "Limit", limit, maxLimit)
 }
 
 // MomentInteraction is a comment or a like: by a customer (ExternalUserID)

@@ -37,7 +37,7 @@ func TestListMoments_Window(t *testing.T) {
 		{},
 		{StartTime: 1, EndTime: 1 + 30*86400 + 1},
 		{StartTime: 2, EndTime: 1},
-		{StartTime: 1, EndTime: 2, Limit: 21},
+		{StartTime: 1, EndTime: 2, Limit: -1},
 	} {
 		_, err := svc.ListMoments(t.Context(), bad)
 		assert.ErrorIs(t, err, message.ErrInvalidArgument)
@@ -46,9 +46,9 @@ func TestListMoments_Window(t *testing.T) {
 	testkit.WantCode(t, err, 40058)
 	for _, err := range []error{
 		first(svc.GetMomentTask(t.Context(), nil)),
-		first(svc.GetMomentTask(t.Context(), &message.GetMomentTaskRequest{MomentID: "m", Limit: 1001})),
-		first(svc.ListMomentCustomers(t.Context(), &message.ListMomentCustomersRequest{MomentID: "m", UserID: "u", Limit: 1001})),
-		first(svc.GetMomentSendResult(t.Context(), &message.GetMomentSendResultRequest{MomentID: "m", UserID: "u", Limit: 5001})),
+		first(svc.GetMomentTask(t.Context(), &message.GetMomentTaskRequest{MomentID: "m", Limit: -1})),
+		first(svc.ListMomentCustomers(t.Context(), &message.ListMomentCustomersRequest{MomentID: "m", UserID: "u", Limit: -1})),
+		first(svc.GetMomentSendResult(t.Context(), &message.GetMomentSendResultRequest{MomentID: "m", UserID: "u", Limit: -1})),
 		first(svc.GetMomentSendResult(t.Context(), &message.GetMomentSendResultRequest{MomentID: "m"})),
 		first(svc.GetMomentComments(t.Context(), "m", "")),
 		svc.CancelMomentTask(t.Context(), ""),

@@ -56,7 +56,9 @@ type MomentStrategy struct {
 // ListMomentStrategiesRequest pages through the corp's rule groups.
 type ListMomentStrategiesRequest struct {
 	Cursor string `json:"cursor,omitempty"`
-	Limit  int    `json:"limit,omitempty"` // at most 1000 (default 1000)
+	// Limit is the page size: 0 for WeCom's default (1000), at most 1000; a
+	// larger one is sent as 1000 (api.ClampLimit).
+	Limit int `json:"limit,omitempty"`
 }
 
 // StrategyRef names a rule group.
@@ -75,14 +77,16 @@ type ListMomentStrategiesResponse struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94890
 func (s *Service) ListMomentStrategies(ctx context.Context, req *ListMomentStrategiesRequest) (*ListMomentStrategiesResponse, error) {
-	if req == nil {
-		req = &ListMomentStrategiesRequest{}
+	var body ListMomentStrategiesRequest
+	if req != nil {
+		body = *req
 	}
-	if err := api.PageLimit(check, "Limit", req.Limit, maxStrategyListLimit); err != nil {
+	var err error
+	if body.Limit, err = api.ClampLimit(check, "Limit", body.Limit, maxStrategyListLimit); err != nil {
 		return nil, err
 	}
 	var out ListMomentStrategiesResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/moment_strategy/list", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/moment_strategy/list", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -122,7 +126,9 @@ func (s *Service) GetMomentStrategy(ctx context.Context, strategyID int) (*Momen
 type GetMomentStrategyRangeRequest struct {
 	StrategyID int    `json:"strategy_id"`
 	Cursor     string `json:"cursor,omitempty"`
-	Limit      int    `json:"limit,omitempty"` // at most 1000 (default 1000)
+	// Limit is the nodes per page: 0 for WeCom's default (1000), at most
+	// 1000; a larger one is sent as 1000 (api.ClampLimit).
+	Limit int `json:"limit,omitempty"`
 }
 
 // GetMomentStrategyRangeResponse is one page of range nodes.
@@ -139,11 +145,13 @@ func (s *Service) GetMomentStrategyRange(ctx context.Context, req *GetMomentStra
 	if req == nil || req.StrategyID <= 0 {
 		return nil, check.Invalidf("StrategyID is required")
 	}
-	if err := api.PageLimit(check, "Limit", req.Limit, maxStrategyRangeLimit); err != nil {
+	body := *req
+	var err error
+	if body.Limit, err = api.ClampLimit(check, "Limit", req.Limit, maxStrategyRangeLimit); err != nil {
 		return nil, err
 	}
 	var out GetMomentStrategyRangeResponse
-	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/moment_strategy/get_range", req, &out); err != nil {
+	if err := api.Read(ctx, s.c, "/cgi-bin/externalcontact/moment_strategy/get_range", &body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

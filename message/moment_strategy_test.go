@@ -115,8 +115,8 @@ func TestMomentStrategies(t *testing.T) {
 		svc.EditMomentStrategy(t.Context(), &message.EditMomentStrategyRequest{StrategyID: top, AdminList: make([]string, 21)}),
 		first(svc.GetMomentStrategy(t.Context(), 0)),
 		first(svc.GetMomentStrategyRange(t.Context(), nil)),
-		first(svc.GetMomentStrategyRange(t.Context(), &message.GetMomentStrategyRangeRequest{StrategyID: 1, Limit: 1001})),
-		first(svc.ListMomentStrategies(t.Context(), &message.ListMomentStrategiesRequest{Limit: 1001})),
+		first(svc.GetMomentStrategyRange(t.Context(), &message.GetMomentStrategyRangeRequest{StrategyID: 1, Limit: -1})),
+		first(svc.ListMomentStrategies(t.Context(), &message.ListMomentStrategiesRequest{Limit: -1})),
 		svc.DelMomentStrategy(t.Context(), 0),
 	} {
 		assert.ErrorIs(t, bad, message.ErrInvalidArgument, "case %d", i)

@@ -2,6 +2,7 @@ package message
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -23,16 +24,28 @@ const (
 	// per corp and minute; see wecom.WithRateLimit.
 	MomentTasksPerMinute = 10
 	// MomentJobLifetime is how long an add_moment_task job can be asked
-	// about (MomentJob waits at most that long).
+	// about (96351: the jobid is 「24小时有效」); MomentJob waits at most that
+	// long.
 	MomentJobLifetime = 24 * time.Hour
 )
+
+// ErrMomentJobUnfinished is matched (errors.Is) by MomentJob.Wait's error
+// when the job's 24 hours (MomentJobLifetime) end before it finished: the
+// wait lasted that long, or WeCom stopped answering for a job id it had
+// answered for (a wait started late). The post may still have been created:
+// look for it with ListMomentsIter.
+var ErrMomentJobUnfinished = errors.New("message: the moment job did not finish within its 24 hours")
 
 // Limits of add_moment_task named where each field is and in the error
 // that refuses it.
 const (
-	maxMomentTextChars = 2000 // text.content, in characters
-	maxMomentLinkTitle = 64   // link.title, in bytes
-	maxJobIDBytes      = 64   // bytes of a jobid
+	// text.content: at most 2000 characters and 4000 bytes of UTF-8, both
+	// (96351, updated 2025-09: 「最多支持传入2000个字(4000个字节)」), so 2000
+	// Chinese characters (6000 bytes) are too long.
+	maxMomentTextChars = 2000
+	maxMomentTextBytes = 4000
+	maxMomentLinkTitle = 64 // link.title, in bytes
+	maxJobIDBytes      = 64 // bytes of a jobid
 )
 
 // AddMomentTaskRequest creates a Moments post task (企业发表内容到客户的朋友圈):
@@ -40,7 +53,7 @@ const (
 // or one link. Attachment media must come from upload_attachment (see
 // Service.MomentAttachment).
 type AddMomentTaskRequest struct {
-	Text        *Text              `json:"text,omitempty"` // at most 2000 characters
+	Text        *Text              `json:"text,omitempty"` // at most 2000 characters and 4000 bytes
 	Attachments []MomentAttachment `json:"attachments,omitempty"`
 	// VisibleRange: nil means every member in the app's visibility posts to
 	// all of his customers.
@@ -98,7 +111,8 @@ func (r *AddMomentTaskRequest) validate() error {
 		return check.Invalidf("a Moments post needs Text or Attachments")
 	}
 	if r.Text != nil {
-		if err := check.MaxChars("Text.Content", r.Text.Content, maxMomentTextChars); err != nil {
+		if err := api.FirstErr(check.MaxChars("Text.Content", r.Text.Content, maxMomentTextChars),
+			check.MaxBytes("Text.Content", r.Text.Content, maxMomentTextBytes)); err != nil {
 			return err
 		}
 	}
@@ -149,7 +163,7 @@ func (r *AddMomentTaskRequest) validate() error {
 // *wecom.MaybeCreatedError (matching wecom.ErrOutcomeUnknown); list the window it
 // names with ListMomentsIter before creating the post again.
 //
-// WeCom API docs: https://developer.work.weixin.qq.com/document/path/95094
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/96351
 func (s *Service) AddMomentTask(ctx context.Context, req *AddMomentTaskRequest) (string, error) {
 	if req == nil {
 		return "", check.Invalidf("request is nil")
@@ -232,27 +246,29 @@ func (s *Service) MomentJob(jobID string) *MomentJob {
 }
 
 // Wait asks for the job's state until it has finished, ctx ends, or the
-// job's 24-hour lifetime has been waited out. It returns the outcome; when
-// the job finished with an error (result errcode != 0) the outcome comes
-// with that error as a *wecom.Error.
+// job's 24 hours are over: it waited MomentJobLifetime, or WeCom answers an
+// error for the job id it answered for before (a job id expires 24 hours
+// after AddMomentTask, so a wait started late ends sooner). Both end with an
+// error matching ErrMomentJobUnfinished (the second also carries WeCom's
+// answer). It returns the outcome; when the job finished with an error
+// (result errcode != 0) the outcome comes with that error as a *wecom.Error.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95094
 func (j *MomentJob) Wait(ctx context.Context) (*MomentTaskOutcome, error) {
-	sleep := j.Sleep
-	if sleep == nil {
-		sleep = sleepCtx
-	}
-	wait := j.Interval
-	if wait <= 0 {
-		wait = time.Second
-	}
-	maxWait := max(j.MaxInterval, wait)
+	b := newBackoff(j.Interval, j.MaxInterval, j.Sleep)
 	var waited time.Duration
+	seen := false
 	for {
 		res, err := j.s.GetMomentTaskResult(ctx, j.JobID)
+		var we *wecom.Error
+		if seen && errors.As(err, &we) && !wecom.IsRateLimited(err) {
+			return nil, fmt.Errorf("message: moment job %s is no longer answered for (job ids are valid 24 hours): %w: %w",
+				j.JobID, ErrMomentJobUnfinished, err)
+		}
 		if err != nil {
 			return nil, err
 		}
+		seen = true
 		if res.Status == MomentTaskFinished {
 			if res.Result == nil {
 				return nil, fmt.Errorf("message: moment job %s finished without a result", j.JobID)
@@ -264,14 +280,13 @@ func (j *MomentJob) Wait(ctx context.Context) (*MomentTaskOutcome, error) {
 			return res.Result, nil
 		}
 		if waited >= MomentJobLifetime {
-			return nil, fmt.Errorf("message: moment job %s still not finished after %s", j.JobID, MomentJobLifetime)
+			return nil, fmt.Errorf("message: moment job %s still not finished after %s: %w", j.JobID, MomentJobLifetime, ErrMomentJobUnfinished)
 		}
-		d := min(wait, MomentJobLifetime-waited) // the last pause ends with the job's life
-		if err := sleep(ctx, d); err != nil {
+		d, err := b.pauseAtMost(ctx, MomentJobLifetime-waited) // the last pause ends with the job's life
+		if err != nil {
 			return nil, err
 		}
 		waited += d
-		wait = min(wait*2, maxWait)
 	}
 }
 

@@ -194,8 +194,23 @@ func TestMomentJob_FailsAndStops(t *testing.T) {
 	job = svc.MomentJob(jobID)
 	job.Sleep, job.MaxInterval = clock.Sleep, 2*time.Hour
 	_, err = job.Wait(t.Context())
+	assert.ErrorIs(t, err, message.ErrMomentJobUnfinished)
 	assert.ErrorContains(t, err, "still not finished")
 	assert.Equal(t, 24*time.Hour, sum(clock.Sleeps()[2:]), "waited out the job's lifetime")
+	// Past its 24 hours WeCom (and the fake) no longer knows the job id.
+	clock.Advance(time.Second)
+	_, err = svc.GetMomentTaskResult(t.Context(), jobID)
+	testkit.WantCode(t, err, 40088)
+	// A wait started late gives up at the job's life too, not 24 hours
+	// after it started: the job id's expiry is WeCom's answer.
+	jobID, err = svc.AddMomentTask(t.Context(), &message.AddMomentTaskRequest{Text: text("even later")})
+	require.NoError(t, err)
+	clock.Advance(23 * time.Hour)
+	job = svc.MomentJob(jobID)
+	job.Sleep, job.MaxInterval = clock.Sleep, 2*time.Hour
+	_, err = job.Wait(t.Context())
+	assert.ErrorIs(t, err, message.ErrMomentJobUnfinished)
+	testkit.WantCode(t, err, 40088)
 
 	_, err = svc.GetMomentTaskResult(t.Context(), "jobUnknown")
 	testkit.WantCode(t, err, 40088)

@@ -1,6 +1,7 @@
 package message_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -92,7 +93,8 @@ func TestMassSendResults_Aggregates(t *testing.T) {
 	assert.Equal(t, msgID, rep.MsgID)
 	require.NotNil(t, rep.Record)
 	assert.Equal(t, "sale", rep.Record.Text.Content)
-	assert.Equal(t, message.SendTotals{Unsent: 4, Sent: 7, NotFriend: 4, QuotaReached: 1}, rep.Totals)
+	assert.Equal(t, message.SendTotals{NotSent: 4, Sent: 7, Failed: message.SendFailures{NotFriend: 4, Quota: 1}}, rep.Totals)
+	assert.Equal(t, 5, rep.Totals.Failed.Total())
 	assert.Equal(t, 16, rep.Totals.Total())
 	assert.Len(t, seen, 16)
 	assert.Equal(t, message.SendQuotaReached, seen[ids[1]])
@@ -103,7 +105,8 @@ func TestMassSendResults_Aggregates(t *testing.T) {
 		assert.Equal(t, sr.Task.UserID != "dave", sr.Task.Status == message.TaskSent)
 	}
 	assert.Equal(t, map[string]message.SendTotals{
-		"alice": {Sent: 4}, "bob": {Sent: 3, QuotaReached: 1}, "carol": {NotFriend: 4}, "dave": {Unsent: 4},
+		"alice": {Sent: 4}, "bob": {Sent: 3, Failed: message.SendFailures{Quota: 1}},
+		"carol": {Failed: message.SendFailures{NotFriend: 4}}, "dave": {NotSent: 4},
 	}, got)
 	// Every page of every sender was read, never more than 2 senders at once.
 	assert.Equal(t, 8, srv.Count("/cgi-bin/externalcontact/get_groupmsg_send_result"), "4 senders × 2 pages")
@@ -113,8 +116,8 @@ func TestMassSendResults_Aggregates(t *testing.T) {
 	// Totals of several tasks add up.
 	var sum message.SendTotals
 	sum.Add(rep.Totals)
-	sum.Add(message.SendTotals{Unsent: 1, Sent: 2, NotFriend: 3, QuotaReached: 4, Other: 5})
-	assert.Equal(t, message.SendTotals{Unsent: 5, Sent: 9, NotFriend: 7, QuotaReached: 5, Other: 5}, sum)
+	sum.Add(message.SendTotals{NotSent: 1, Sent: 2, Failed: message.SendFailures{NotFriend: 3, Quota: 4, Other: 5}})
+	assert.Equal(t, message.SendTotals{NotSent: 5, Sent: 9, Failed: message.SendFailures{NotFriend: 7, Quota: 5, Other: 5}}, sum)
 
 	// Without a window the record is not looked up; each may be nil.
 	srv.ResetRequests()
@@ -150,9 +153,6 @@ func TestMassSendResults_Stops(t *testing.T) {
 	_, err = svc.MassSendResults(t.Context(), &message.MassSendResultsRequest{MsgID: msgID}, nil)
 	testkit.WantCode(t, err, 48002)
 	srv.ClearFaults()
-	srv.Fail("/cgi-bin/externalcontact/get_groupmsg_task", wecomtest.Fault{Errcode: 41063})
-	_, err = svc.MassSendResults(t.Context(), &message.MassSendResultsRequest{MsgID: msgID}, nil)
-	assert.True(t, message.IsDispatching(err))
 
 	_, err = svc.MassSendResults(t.Context(), &message.MassSendResultsRequest{}, nil)
 	assert.ErrorIs(t, err, message.ErrInvalidArgument)
@@ -161,4 +161,41 @@ func TestMassSendResults_Stops(t *testing.T) {
 	now := time.Now()
 	_, err = svc.MassSendResults(t.Context(), &message.MassSendResultsRequest{MsgID: msgID, StartTime: now.AddDate(0, -2, 0), EndTime: now}, nil)
 	assert.ErrorIs(t, err, message.ErrInvalidArgument)
+}
+
+// Right after AddMsgTemplate WeCom answers 41063 while it dispatches the
+// send; MassSendResults waits for it, with growing pauses, as
+// MomentJob.Wait does, so the report can be read straight after sending.
+func TestMassSendResults_WaitsWhileDispatching(t *testing.T) {
+	t.Parallel()
+	clock := testkit.NewClock(time.Time{})
+	srv, svc := setup(t, testkit.WithClock(clock))
+	ids := testkit.Seed(t, srv, 3, "alice")
+	srv.Corp(srv.CorpID).Messages().SetMassSendDispatchDelay(10 * time.Second)
+	resp, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{ExternalUserID: ids, Text: text("sale")})
+	require.NoError(t, err)
+	require.NoError(t, srv.Corp(srv.CorpID).Messages().ConfirmMassSend(resp.MsgID, ""))
+	now := clock.Now()
+	rep, err := svc.MassSendResults(t.Context(), &message.MassSendResultsRequest{MsgID: resp.MsgID, Sleep: clock.Sleep,
+		StartTime: now.Add(-time.Hour), EndTime: now.Add(time.Hour)}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, message.SendTotals{Sent: 3}, rep.Totals)
+	require.NotNil(t, rep.Record, "listed once dispatched")
+	assert.Equal(t, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}, clock.Sleeps())
+	assert.Equal(t, 5, srv.Count("/cgi-bin/externalcontact/get_groupmsg_task"), "4 answers 41063, then the tasks")
+
+	// The context ends the wait.
+	resp, err = svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{ExternalUserID: ids, Text: text("later")})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	pauses := 0
+	_, err = svc.MassSendResults(ctx, &message.MassSendResultsRequest{MsgID: resp.MsgID, Interval: time.Millisecond,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			if pauses++; pauses == 2 {
+				cancel()
+			}
+			return clock.Sleep(ctx, d)
+		}}, nil)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 2, pauses)
 }

@@ -43,7 +43,7 @@ func (s *Service) SendWelcomeMsg(ctx context.Context, req *SendWelcomeMsgRequest
 		return check.Invalidf("a welcome message needs Text or Attachments")
 	}
 	if err := api.FirstErr(check.Required("WelcomeCode", req.WelcomeCode), validateText(req.Text, maxTextBytes),
-		validateAttachments(req.Attachments)); err != nil {
+		validateAttachments(req.Attachments, false)); err != nil {
 		return err
 	}
 	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/send_welcome_msg", req, nil)

@@ -104,3 +104,24 @@ func TestSendWelcomeMsg_RefusesBadInput(t *testing.T) {
 	assert.Zero(t, srv.Count(welcomePath))
 	testkit.WantCode(t, srv.Client().Post(t.Context(), welcomePath, map[string]any{"text": map[string]any{"content": "x"}}, nil), 41049)
 }
+
+// TestSendWelcomeMsg_LinkURLsHaveNoLengthLimit: send_welcome_msg's page
+// (92137) gives no length for link.url and link.picurl; the 2048 bytes of
+// add_msg_template (92135) apply to mass sends only, in the SDK and the fake.
+func TestSendWelcomeMsg_LinkURLsHaveNoLengthLimit(t *testing.T) {
+	t.Parallel()
+	srv, svc := setup(t)
+	ids := testkit.Seed(t, srv, 1, "alice")
+	long := "https://e.invalid/" + strings.Repeat("p", 3000)
+	card := message.LinkAttachment(message.LinkCard{Title: "Catalogue", URL: long, PicURL: long})
+	code := srv.Corp(srv.CorpID).Messages().IssueWelcomeCode("alice", ids[0])
+	require.NoError(t, svc.SendWelcomeMsg(t.Context(), &message.SendWelcomeMsgRequest{WelcomeCode: code,
+		Attachments: []message.Attachment{card}}))
+	require.Len(t, srv.Corp(srv.CorpID).Messages().WelcomesSent(), 1)
+
+	// A mass send still refuses it, before sending and at the fake.
+	_, err := svc.AddMsgTemplate(t.Context(), &message.AddMsgTemplateRequest{Sender: "alice", Attachments: []message.Attachment{card}})
+	testkit.WantInvalid(t, err, message.ErrInvalidArgument)
+	testkit.WantCode(t, testkit.Raw(t, srv.Client(), "/cgi-bin/externalcontact/add_msg_template", map[string]any{"sender": "alice",
+		"attachments": []any{map[string]any{"msgtype": "link", "link": map[string]any{"title": "t", "url": long}}}}), 40058)
+}

@@ -377,7 +377,7 @@ func (m *Welcome) validate() error {
 	if n := len(m.Attachments) + len(m.Uploads); n > MaxAttachments {
 		return check.Invalidf("%d attachments and uploads; WeCom allows at most %d", n, MaxAttachments)
 	}
-	if err := api.FirstErr(check.MaxBytes("Text", m.Text, maxTextBytes), validateAttachments(m.Attachments)); err != nil {
+	if err := api.FirstErr(check.MaxBytes("Text", m.Text, maxTextBytes), validateAttachments(m.Attachments, false)); err != nil {
 		return err
 	}
 	for i, u := range m.Uploads {

@@ -619,11 +619,12 @@ func TestChannelCodeToWelcome(t *testing.T) {
 
 			// The tags and remark are applied before the push is answered
 			// (synchronously) or by the workers: wait for them.
-			require.Eventually(t, func() bool {
-				rel, ok := f.srv.Corp(f.srv.CorpID).Relation(scan.UserID, scan.ExternalUserID)
-				return ok && slices.Contains(rel.TagIDs, f.tagID) && rel.Remark != ""
-			}, 5*time.Second, time.Millisecond)
-			rel, _ := f.srv.Corp(f.srv.CorpID).Relation(scan.UserID, scan.ExternalUserID)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // a bound for a broken path, not a measure
+			defer cancel()
+			rel, err := f.cb.WaitRelation(ctx, scan.UserID, scan.ExternalUserID, func(r wecomtest.Relation) bool {
+				return slices.Contains(r.TagIDs, f.tagID) && r.Remark != ""
+			})
+			require.NoError(t, err)
 			assert.Equal(t, "X·"+time.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102"), rel.Remark)
 		})
 	}

@@ -153,7 +153,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 			total.Add(rep.Totals)
 		}
 		return fmt.Sprintf("%d recipients: %d sent, %d unsent, %d not friends, %d over quota; %d members sent",
-			total.Total(), total.Sent, total.Unsent, total.NotFriend, total.QuotaReached, sent), nil
+			total.Total(), total.Sent, total.NotSent, total.Failed.NotFriend, total.Failed.Quota, sent), nil
 	})
 }
 

@@ -211,7 +211,7 @@ func (f *flow) massSendResults() (string, error) {
 		}
 		total.Add(rep.Totals)
 	}
-	return fmt.Sprintf("%d recipient(s): %d sent, %d unsent", total.Total(), total.Sent, total.Unsent), nil
+	return fmt.Sprintf("%d recipient(s): %d sent, %d unsent", total.Total(), total.Sent, total.NotSent), nil
 }
 
 // sync reads every customer of every member, page by page, and counts

@@ -1,12 +1,21 @@
 package api
 
-// PageLimit refuses a page size WeCom would not take: v is the request's
-// page-size field called name, 0 asks for WeCom's default page, and 1 to max
-// are the sizes WeCom allows. The error reads
-// "<Pkg>: Limit is 5000; WeCom allows 1 to 1000 (0 for its default)".
-func PageLimit(check Check, name string, v, max int) error {
-	if v < 0 || v > max {
-		return check.Invalidf("%s is %d; WeCom allows 1 to %d (0 for its default)", name, v, max)
+// ClampLimit is the page size to send for a request's page-size field
+// called name: v itself from 0 (WeCom's default page) to max, max for
+// anything larger, and an error for a negative v. Several endpoints
+// (get_groupmsg_list_v2, get_groupmsg_task, get_groupmsg_send_result, the
+// Moments record lists, get_product_album_list) document that WeCom takes
+// its default page size, not its maximum, for a limit above the maximum
+// (「超过最大值时取默认值」), which would silently change the paging; others
+// give a maximum and say nothing of a larger limit. Clamping asks every
+// endpoint for the largest page it serves, the same way on every paged
+// method. (The parameter tables of 93338, 93333 and 95096 were read in
+// verbatim copies of the pages: the stored official pages show their tops
+// only.) The error reads
+// "<Pkg>: Limit is -1; want 0 (WeCom's default) or more".
+func ClampLimit(check Check, name string, v, max int) (int, error) {
+	if v < 0 {
+		return 0, check.Invalidf("%s is %d; want 0 (WeCom's default) or more", name, v)
 	}
-	return nil
+	return min(v, max), nil
 }

@@ -31,13 +31,18 @@ type acquisitionState struct {
 
 	chatKeys  map[string]*acqChatKey
 	marketing map[string]*AcquisitionPermit // app → its permitted range
+
+	components map[string]*acqComponent // suite id → its component authorization (acquisition_component.go)
+	onceKeys   map[string]*acqOnceKey   // create_once_key's keys
 }
 
 func newAcquisitionState() *acquisitionState {
 	return &acquisitionState{
-		links:     map[string]*acqLink{},
-		chatKeys:  map[string]*acqChatKey{},
-		marketing: map[string]*AcquisitionPermit{},
+		links:      map[string]*acqLink{},
+		chatKeys:   map[string]*acqChatKey{},
+		marketing:  map[string]*AcquisitionPermit{},
+		components: map[string]*acqComponent{},
+		onceKeys:   map[string]*acqOnceKey{},
 	}
 }
 

@@ -41,9 +41,14 @@ type AcquisitionTap struct {
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/97299
 func (acq *Acquisition) TapLink(ctx context.Context, linkID, channel string) (*AcquisitionTap, error) {
+	return acq.tap(ctx, linkID, channel, "")
+}
+
+// tap is TapLink, paid with onceKey when it is not "".
+func (acq *Acquisition) tap(ctx context.Context, linkID, channel, onceKey string) (*AcquisitionTap, error) {
 	s := acq.c.s
 	s.mu.Lock()
-	tap, err := acq.tapLocked(linkID, channel)
+	tap, err := acq.tapLocked(linkID, channel, onceKey)
 	p, at := acq.c.pusherLocked(), s.now()
 	s.mu.Unlock()
 	if err != nil || p == nil {
@@ -63,8 +68,9 @@ func (acq *Acquisition) TapLink(ctx context.Context, linkID, channel string) (*A
 	return tap, acq.c.push(ctx, p, xmls...)
 }
 
-// tapLocked adds the customer; s.mu is held.
-func (acq *Acquisition) tapLocked(linkID, channel string) (*AcquisitionTap, error) {
+// tapLocked adds the customer, paid by the corp's quota or, with a
+// onceKey, by the provider; s.mu is held.
+func (acq *Acquisition) tapLocked(linkID, channel, onceKey string) (*AcquisitionTap, error) {
 	s, corpID := acq.c.s, acq.c.id
 	as, l, err := s.findLinkLocked(corpID, linkID)
 	if err != nil {
@@ -89,11 +95,15 @@ func (acq *Acquisition) tapLocked(linkID, channel string) (*AcquisitionTap, erro
 	day := chinaDay(now.Unix())
 	l.clicks[day]++
 	before := as.balance(now)
-	if !as.consume(now) {
-		return nil, ErrQuotaExhausted
-	}
 	if len(channel) > 64 {
 		channel = channel[:64]
+	}
+	if onceKey != "" {
+		if err := as.payWithOnceKey(onceKey, l, channel, now); err != nil {
+			return nil, err
+		}
+	} else if !as.consume(now) {
+		return nil, ErrQuotaExhausted
 	}
 	ext := cs.newCustomer(s, "Visitor via "+linkID)
 	cs.follow(st, ext, &followRec{CreateTime: now.Unix(), OperUserID: ext, AddWay: addWayAcquisitionLink, State: channel})

@@ -20,6 +20,7 @@ const (
 
 // routeAcquisition serves the customer-acquisition (获客助手) endpoints.
 func (s *Server) routeAcquisition() {
+	s.routeAcquisitionComponent()
 	type linkIDReq struct {
 		LinkID string `json:"link_id"`
 	}
@@ -287,7 +288,9 @@ func (s *Server) routeAcquisition() {
 			return nil, errf(acqCodeInvalid, "start_time and end_time are required")
 		case req.EndTime < req.StartTime:
 			return nil, errf(acqCodeInvalid, "end_time is before start_time")
-		case req.EndTime-req.StartTime > 30*86400:
+		case chinaDay(req.EndTime)-chinaDay(req.StartTime) > 30*86400:
+			// WeCom counts whole days, both included: day 1 to day 31 is
+			// allowed whatever the times of day (97400).
 			return nil, errf(acqCodeInvalid, "start_time and end_time may be at most 30 days apart")
 		case chinaDay(req.StartTime) < chinaDay(now)-180*86400:
 			return nil, errf(acqCodeInvalid, "only the last 180 days can be queried")

@@ -100,7 +100,7 @@ func (p *Pusher) Push(ctx context.Context, plaintext []byte) (*PushResult, error
 		if err != nil {
 			return res, err
 		}
-		a := p.post(ctx, query, body)
+		a := p.send(ctx, http.MethodPost, query, body)
 		res.Attempts = append(res.Attempts, a)
 		if a.Err == nil && answerOK(a.Status, a.Body) {
 			res.OK = true
@@ -124,7 +124,8 @@ func (p *Pusher) now() time.Time {
 	return time.Now()
 }
 
-func (p *Pusher) post(ctx context.Context, query url.Values, body []byte) Attempt {
+// send makes one attempt: a POST of body (a push) or a GET (a URL check).
+func (p *Pusher) send(ctx context.Context, method string, query url.Values, body []byte) Attempt {
 	timeout := p.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -135,11 +136,17 @@ func (p *Pusher) post(ctx context.Context, query url.Values, body []byte) Attemp
 	if err != nil {
 		return Attempt{Err: err}
 	}
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, target, bytes.NewReader(body))
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, method, target, rd)
 	if err != nil {
 		return Attempt{Err: err}
 	}
-	req.Header.Set("Content-Type", "text/xml")
+	if body != nil {
+		req.Header.Set("Content-Type", "text/xml")
+	}
 	hc := p.Client
 	if hc == nil {
 		hc = http.DefaultClient
@@ -212,27 +219,54 @@ func (p *Pusher) Encrypt(msg []byte) (string, error) {
 	return base64.StdEncoding.EncodeToString(plain), nil
 }
 
-// VerifyURLRequest returns a signed GET request for WeCom's URL check: its
-// echostr decrypts to echo, which the callback must answer as the whole body.
+// VerifyURL performs WeCom's URL check (验证URL有效性), as Push performs a
+// push: a signed GET whose echostr decrypts to echo, which the callback must
+// answer 200 with echo as the whole body. The error is nil when it did; the
+// result holds the attempt (one: WeCom's console checks once) either way.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90930
+func (p *Pusher) VerifyURL(ctx context.Context, echo string) (*PushResult, error) {
+	q, err := p.verifyQuery(echo)
+	if err != nil {
+		return nil, err
+	}
+	a := p.send(ctx, http.MethodGet, q, nil)
+	res := &PushResult{Attempts: []Attempt{a}}
+	switch {
+	case a.Err != nil:
+		return res, fmt.Errorf("wecomtest: URL check failed: %w", a.Err)
+	case a.Status != http.StatusOK || a.Body != echo:
+		return res, fmt.Errorf("wecomtest: URL check failed: status %d, body %q; want 200 and the echo %q", a.Status, a.Body, echo)
+	}
+	res.OK = true
+	return res, nil
+}
+
+// VerifyURLRequest returns the signed GET request of WeCom's URL check
+// without sending it (VerifyURL sends it): its echostr decrypts to echo,
+// which the callback must answer as the whole body.
 func (p *Pusher) VerifyURLRequest(ctx context.Context, echo string) (*http.Request, error) {
-	u, err := p.VerifyURL(echo)
+	q, err := p.verifyQuery(echo)
+	if err != nil {
+		return nil, err
+	}
+	u, err := p.target(q)
 	if err != nil {
 		return nil, err
 	}
 	return http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 }
 
-// VerifyURL returns the URL of a signed URL-check GET (see VerifyURLRequest).
-func (p *Pusher) VerifyURL(echo string) (string, error) {
+// verifyQuery returns the query of a URL check for echo.
+func (p *Pusher) verifyQuery(echo string) (url.Values, error) {
 	enc, err := p.Encrypt([]byte(echo))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	ts := strconv.FormatInt(p.now().Unix(), 10)
 	nonce := randomNonce()
-	q := url.Values{"msg_signature": {CallbackSignature(p.Token, ts, nonce, enc)}, "timestamp": {ts},
-		"nonce": {nonce}, "echostr": {enc}}
-	return p.target(q)
+	return url.Values{"msg_signature": {CallbackSignature(p.Token, ts, nonce, enc)}, "timestamp": {ts},
+		"nonce": {nonce}, "echostr": {enc}}, nil
 }
 
 // CallbackSignature is WeCom's msg_signature: hex SHA-1 of the four strings

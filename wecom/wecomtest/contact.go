@@ -35,6 +35,28 @@ type contactState struct {
 
 	pageLimit int // caps server-sized pages (get, transfer_result, get_unassigned_list); 0 = WeCom's sizes
 	seq       int
+
+	// changed is closed (and replaced) when the corp's customer data may
+	// have changed: after every customer-contact call and every relation
+	// added or removed. Corp.WaitRelation and Messages.WaitWelcome wait on
+	// it.
+	changed chan struct{}
+}
+
+// watch returns the channel the next change closes; s.mu is held.
+func (cs *contactState) watch() <-chan struct{} {
+	if cs.changed == nil {
+		cs.changed = make(chan struct{})
+	}
+	return cs.changed
+}
+
+// notify wakes the waiters of watch; s.mu is held.
+func (cs *contactState) notify() {
+	if cs.changed != nil {
+		close(cs.changed)
+		cs.changed = nil
+	}
 }
 
 func newContactState() *contactState {
@@ -62,6 +84,10 @@ type fakeStaff struct {
 	dimission      int64
 	customers      []string // external_userids in the order they were added
 	follows        map[string]*followRec
+	// former holds the customers whose relation with the member ended by a
+	// deletion (Corp.MemberDeletesCustomer, Corp.CustomerDeletesMember):
+	// a mass send naming one of them reports status 2 (not a friend).
+	former map[string]bool
 }
 
 // followRec is one member's relation with a customer, in WeCom's shape.
@@ -247,6 +273,8 @@ func (cs *contactState) follow(st *fakeStaff, ext string, f *followRec) {
 		c.followers = append(c.followers, st.userID)
 	}
 	st.follows[ext] = f
+	delete(st.former, ext)
+	cs.notify()
 }
 
 // unfollow removes the relation between st and customer ext.
@@ -259,6 +287,7 @@ func (cs *contactState) unfollow(st *fakeStaff, ext string) {
 	if c := cs.customers[ext]; c != nil {
 		c.followers = removeString(c.followers, st.userID)
 	}
+	cs.notify()
 }
 
 func removeString(list []string, v string) []string {
@@ -394,6 +423,7 @@ func chinaMidnight(t int64) int64 {
 func (s *Server) handleContact(method, path string, h handlerFunc) {
 	s.handle(method, path, authCorp, func(c *call) (any, *apiError) {
 		c.corp.contact.settle(c.s.now())
+		defer c.corp.contact.notify() // a welcome, a tag, a remark may have changed
 		return h(c)
 	})
 }

@@ -3,6 +3,7 @@ package wecomtest
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -115,6 +116,51 @@ func (s *Server) routeContactCustomers() {
 		return struct {
 			FollowUser []string `json:"follow_user"`
 		}{users}, nil
+	})
+
+	// check_follow_user splits the members and departments asked about by
+	// whether they have the customer-contact feature: a member has it when
+	// AddStaff gave it and the member has not resigned; of departments the
+	// fake knows the root one (rootDepartment, holding every member), which
+	// has it when the corp has a member with it.
+	//
+	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/96312
+	s.handleContact(http.MethodPost, "/cgi-bin/externalcontact/check_follow_user", func(c *call) (any, *apiError) {
+		var req struct {
+			UserID  []string `json:"userid"`
+			PartyID []int    `json:"partyid"`
+		}
+		if e := c.decode(&req); e != nil {
+			return nil, e
+		}
+		if len(req.UserID) == 0 && len(req.PartyID) == 0 {
+			return nil, errf(40058, "userid and partyid cannot both be empty")
+		}
+		type scope struct {
+			UserID  []string `json:"userid,omitempty"`
+			PartyID []int    `json:"partyid,omitempty"`
+		}
+		var out struct {
+			Authorized   scope `json:"authorized"`
+			Unauthorized scope `json:"unauthorized"`
+		}
+		cs := c.corp.contact
+		for _, u := range req.UserID {
+			if cs.activeStaff(u) != nil {
+				out.Authorized.UserID = append(out.Authorized.UserID, u)
+			} else {
+				out.Unauthorized.UserID = append(out.Unauthorized.UserID, u)
+			}
+		}
+		anyStaff := slices.ContainsFunc(cs.staffOrder, func(u string) bool { return cs.activeStaff(u) != nil })
+		for _, p := range req.PartyID {
+			if p == rootDepartment && anyStaff {
+				out.Authorized.PartyID = append(out.Authorized.PartyID, p)
+			} else {
+				out.Unauthorized.PartyID = append(out.Unauthorized.PartyID, p)
+			}
+		}
+		return out, nil
 	})
 
 	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/92113

@@ -44,7 +44,8 @@
 //	Corp         srv.Corp(id)       the app's tokens (ExpireTokens, RevokeTokens, TokenFetches) and
 //	                                secret (SetSecret); the callback URL (SetCallback, Pusher); members
 //	                                (AddStaff, ResignStaff, SetUnlicensed, SetConsoleWelcome); customers
-//	                                (SeedCustomers, ScanContactWay, Relation, Followers,
+//	                                (SeedCustomers, ScanContactWay, MemberDeletesCustomer,
+//	                                CustomerDeletesMember, Relation, WaitRelation, Followers,
 //	                                CompleteTakeovers, AddServedContact, LinkUnionID); uploads (Media)
 //	GroupChats   corp.GroupChats()  customer groups: Create, Join, Leave, SetOwner, Rename, SetNotice,
 //	                                Dismiss, JoinViaJoinWay; their change_external_chat events (Events,
@@ -53,8 +54,8 @@
 //	                                MakeLinkUnavailable, DeleteLinkInAdmin, PushQuotaExpireSoon; Balance,
 //	                                ExpiringQuotas, LinkApp, SetMarketingApp
 //	Messages     corp.Messages()    mass sends (ConfirmMassSend, MassSendsReceived), welcome codes
-//	                                (IssueWelcomeCode, WelcomeCode, WelcomeByOtherApp, WelcomesSent),
-//	                                Moments (PublishMoment, AddMomentReaction)
+//	                                (IssueWelcomeCode, WelcomeCode, WelcomeByOtherApp, WelcomesSent,
+//	                                WaitWelcome), Moments (PublishMoment, AddMomentReaction)
 //	Directory    corp.Directory()   the address book: AddDepartment, AddMember, TagMembers, SetUnlicensed,
 //	                                GrantNames; read with each app kind's visibility
 //	AppMessages  corp.AppMessages() application messages: Received (what a member got), PressButton (a
@@ -66,6 +67,7 @@
 //	                                (IssueTicket, PushTicket, PushNewTicket, StartTicketPush), Install,
 //	                                Authorize, ChangeAuth, Uninstall, ResetPermanentCode; suite tokens
 //	Pusher       NewPusher(...)     WeCom's side of any callback URL: encrypts, signs, POSTs, re-sends
+//	                                (Push), checks the URL (VerifyURL)
 //
 // # Acts and pushes
 //
@@ -117,6 +119,17 @@
 //
 //	p := wecomtest.NewPusher(callbackURL, token, aesKey, corpID)
 //	res, err := p.Push(ctx, wecomtest.AddExternalContactXML(corpID, "zhangsan", "wmEXT", "state", "", time.Now()))
+//
+// A customer deletes a member (or a member a customer): the relation goes,
+// del_follow_user (or del_external_contact) is pushed, and a later mass
+// send reports the customer not a friend (status 2):
+//
+//	err := corp.CustomerDeletesMember(ctx, "wmEXT", "zhangsan")
+//
+// A test of an asynchronous path waits for its outcome instead of polling:
+//
+//	w, err := corp.Messages().WaitWelcome(ctx, scan.ExternalUserID)
+//	rel, err := corp.WaitRelation(ctx, scan.UserID, scan.ExternalUserID, func(r wecomtest.Relation) bool { return r.Remark != "" })
 //
 // The package's Examples run each of these against a callback.Handler.
 //

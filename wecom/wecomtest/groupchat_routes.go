@@ -41,7 +41,7 @@ func (s *Server) routeGroupChats() {
 			return nil, errf(40058, "invalid status_filter")
 		case req.OwnerFilter != nil && len(req.OwnerFilter.UserIDList) > 100:
 			return nil, errf(40058, "owner_filter.userid_list exceeds 100")
-		case req.OwnerFilter == nil && len(cs.staff) > 1000:
+		case req.OwnerFilter == nil && len(cs.staff) > maxUnfilteredRange:
 			return nil, errf(81017, "too many members in the visible range; use owner_filter")
 		}
 		off, e := decodeCursor(req.Cursor, 1)

@@ -44,6 +44,21 @@ func (w *statWindow) days(now int64) (first, last int64, e *apiError) {
 	return first, last, nil
 }
 
+// maxUnfilteredRange is the most people an app's visible range may hold for
+// a statistics call (or groupchat/list) without owner_filter: beyond it
+// WeCom answers 81017 (96359: 「如果可见范围人数超过1000人…会报错 81017」).
+// The fake's visible range is the corp's members with customer contact.
+const maxUnfilteredRange = 1000
+
+// unfiltered answers 81017 for a call without owner_filter in a corp whose
+// range is too large.
+func (w *statWindow) unfiltered(cs *contactState) *apiError {
+	if w.OwnerFilter == nil && len(cs.staff) > maxUnfilteredRange {
+		return errf(81017, "too many members in the visible range; use owner_filter")
+	}
+	return nil
+}
+
 // owners returns the owners the window covers: the filter's, or every
 // owner of a group.
 func (w *statWindow) owners(gs *groupChatState) []string {
@@ -88,7 +103,9 @@ func (gs *groupChatState) stat(owners []string, from, to int64) groupStat {
 }
 
 // routeGroupChatStats serves groupchat/statistic and
-// groupchat/statistic_group_by_day, computed from the fake's groups.
+// groupchat/statistic_group_by_day, computed from the fake's groups. Both
+// answer 81017 without owner_filter when the visible range holds more than
+// 1000 people.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92133
 func (s *Server) routeGroupChatStats() {
@@ -105,6 +122,9 @@ func (s *Server) routeGroupChatStats() {
 		}
 		first, last, e := req.days(c.s.now().Unix())
 		if e != nil {
+			return nil, e
+		}
+		if e := req.unfiltered(c.corp.contact); e != nil {
 			return nil, e
 		}
 		limit := 500
@@ -171,6 +191,9 @@ func (s *Server) routeGroupChatStats() {
 		}
 		first, last, e := req.days(c.s.now().Unix())
 		if e != nil {
+			return nil, e
+		}
+		if e := req.unfiltered(c.corp.contact); e != nil {
 			return nil, e
 		}
 		gs := c.corp.groupchat

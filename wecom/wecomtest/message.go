@@ -106,8 +106,10 @@ type wireAttachment struct {
 }
 
 // checkContent checks a text and the attachments of a mass send or welcome
-// message as WeCom does; media ids must be uploads of this corp.
-func (c *call) checkContent(text *wireText, atts []wireAttachment, maxText int) *apiError {
+// message as WeCom does; media ids must be uploads of this corp. urlLimits
+// applies add_msg_template's 2048 bytes on link url and picurl (92135);
+// send_welcome_msg documents no such limit (92137).
+func (c *call) checkContent(text *wireText, atts []wireAttachment, maxText int, urlLimits bool) *apiError {
 	if (text == nil || text.Content == "") && len(atts) == 0 {
 		return errf(40058, "text and attachments cannot both be empty")
 	}
@@ -118,14 +120,14 @@ func (c *call) checkContent(text *wireText, atts []wireAttachment, maxText int) 
 		return errf(41064, "too many attachments (at most 9)")
 	}
 	for _, a := range atts {
-		if aerr := c.checkAttachment(a); aerr != nil {
+		if aerr := c.checkAttachment(a, urlLimits); aerr != nil {
 			return aerr
 		}
 	}
 	return nil
 }
 
-func (c *call) checkAttachment(a wireAttachment) *apiError {
+func (c *call) checkAttachment(a wireAttachment, urlLimits bool) *apiError {
 	set := 0
 	for _, p := range []bool{a.Image != nil, a.Link != nil, a.MiniProgram != nil, a.Video != nil, a.File != nil} {
 		if p {
@@ -157,7 +159,7 @@ func (c *call) checkAttachment(a wireAttachment) *apiError {
 			return c.checkMedia(a.Image.MediaID, "image")
 		}
 	case a.Link != nil:
-		return checkLink(a.Link, true)
+		return checkLink(a.Link, urlLimits)
 	case a.MiniProgram != nil:
 		return c.checkMiniProgram(a.MiniProgram)
 	case a.Video != nil:

@@ -13,7 +13,8 @@ import (
 type massTask struct {
 	msgID       string
 	chatType    string
-	createTime  int64
+	createTime  int64     // create_time as answered, in whole seconds
+	created     time.Time // the server clock at creation, for the dispatch delay
 	text        *wireText
 	attachments []wireAttachment
 	senders     []string
@@ -164,7 +165,9 @@ func (msg *Messages) MassSendsReceived(id string) int {
 
 // SetMassSendDispatchDelay makes the task and result endpoints answer 41063
 // (still being dispatched) for tasks younger than d, as WeCom does right
-// after add_msg_template. Default 0.
+// after add_msg_template, and get_groupmsg_list_v2 leave them out. A task's
+// age is measured from its creation on the server clock to the
+// nanosecond, so a delay below a second applies every time. Default 0.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/93338
 func (msg *Messages) SetMassSendDispatchDelay(d time.Duration) {
@@ -243,14 +246,14 @@ func addMsgTemplate(c *call) (any, *apiError) {
 	if req.ChatType != "single" && req.ChatType != "group" {
 		return nil, errf(40058, "invalid chat_type")
 	}
-	if aerr := c.checkContent(req.Text, req.Attachments, 4000); aerr != nil {
+	if aerr := c.checkContent(req.Text, req.Attachments, 4000, true); aerr != nil {
 		return nil, aerr
 	}
 	cs := c.corp.contact
 	if req.Sender != "" && cs.activeStaff(req.Sender) == nil {
 		return nil, errf(40058, "invalid sender: not a member with the customer-contact feature")
 	}
-	if req.TagFilter != nil {
+	if req.TagFilter != nil && req.ChatType == "single" { // ignored in a group send
 		for _, g := range req.TagFilter.GroupList {
 			if len(g.TagList) == 0 || len(g.TagList) > 100 {
 				return nil, errf(40058, "tag_filter: each group holds 1 to 100 tags")
@@ -262,7 +265,8 @@ func addMsgTemplate(c *call) (any, *apiError) {
 			}
 		}
 	}
-	t := &massTask{msgID: c.s.newID("msg"), chatType: req.ChatType, createTime: c.s.now().Unix(),
+	now := c.s.now()
+	t := &massTask{msgID: c.s.newID("msg"), chatType: req.ChatType, createTime: now.Unix(), created: now,
 		text: req.Text, attachments: req.Attachments, bySender: map[string]*senderTask{}}
 	add := func(sender string, r *massRecipient) {
 		st := t.bySender[sender]
@@ -277,20 +281,26 @@ func addMsgTemplate(c *call) (any, *apiError) {
 	}
 	failList := []string{}
 	if req.ChatType == "group" {
+		// external_userid is 「仅在chat_type为single时有效」 and allow_select
+		// 「仅支持客户群发场景」 (92135; its parameter table read in verbatim
+		// copies, the stored official page shows its top only): for a group
+		// send they and the customer tag_filter are ignored, not refused.
 		switch {
 		case req.Sender == "":
 			return nil, errf(40058, "sender is required for a group send")
-		case len(req.ExternalUserID) > 0 || req.TagFilter != nil || req.AllowSelect:
-			return nil, errf(40058, "external_userid, tag_filter and allow_select are for customer sends")
 		case len(req.ChatIDList) > 2000:
 			return nil, errf(40058, "chat_id_list holds at most 2000 groups")
 		}
 		add(req.Sender, nil)
 		seen := map[string]bool{}
+		gs := c.corp.groupchat
 		for _, id := range req.ChatIDList {
+			ch := gs.chats[id]
 			switch {
 			case seen[id]:
-			case len(id) < 3 || id[:2] != "wr":
+			case ch == nil || ch.dismissed || ch.owner != req.Sender:
+				// fail_list: 「无效或无法发送的external_userid或chatid列表」:
+				// a group the corp does not have, or not the sender's.
 				failList = append(failList, id)
 			default:
 				add(req.Sender, &massRecipient{chat: id})
@@ -313,6 +323,11 @@ func addMsgTemplate(c *call) (any, *apiError) {
 				}
 				seen[ext] = true
 				sender := cs.lastActiveFollower(ext, req.Sender)
+				if sender == "" {
+					// A customer who deleted the member (or was deleted)
+					// is sent to and reported not a friend (status 2).
+					sender = cs.formerFollower(ext, req.Sender)
+				}
 				if sender == "" {
 					failList = append(failList, ext)
 					continue
@@ -446,7 +461,7 @@ func listGroupMsgs(c *call) (any, *apiError) {
 }
 
 func (ms *messageState) dispatching(t *massTask, now time.Time) bool {
-	return ms.dispatchDelay > 0 && now.Before(time.Unix(t.createTime, 0).Add(ms.dispatchDelay))
+	return ms.dispatchDelay > 0 && now.Before(t.created.Add(ms.dispatchDelay))
 }
 
 // massTaskFromBody decodes {"msgid"} (plus limit and cursor when paged) and

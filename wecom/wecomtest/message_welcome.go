@@ -1,6 +1,7 @@
 package wecomtest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -118,6 +119,40 @@ func (msg *Messages) WelcomesSent() []SentWelcome {
 	return nil
 }
 
+// WaitWelcome waits until send_welcome_msg has delivered a welcome message
+// to customer externalUserID and returns it (the first, when there are
+// several), or until ctx ends. A test of the asynchronous welcome path (a
+// scan, the add_external_contact push, a handler sending the welcome) reads
+// the outcome with it instead of plumbing of its own:
+//
+//	scan, err := corp.ScanContactWay(ctx, configID, "")
+//	w, err := corp.Messages().WaitWelcome(ctx, scan.ExternalUserID)
+//	// w.Text is what the customer got
+func (msg *Messages) WaitWelcome(ctx context.Context, externalUserID string) (SentWelcome, error) {
+	s := msg.c.s
+	for {
+		s.mu.Lock()
+		c := s.corps[msg.c.id]
+		if c == nil {
+			s.mu.Unlock()
+			return SentWelcome{}, fmt.Errorf("%w: corp %q", ErrNotFound, msg.c.id)
+		}
+		for _, w := range c.message.welcomes {
+			if w.ExternalUserID == externalUserID {
+				s.mu.Unlock()
+				return w, nil
+			}
+		}
+		changed := c.contact.watch() // send_welcome_msg is a customer-contact call
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return SentWelcome{}, fmt.Errorf("wecomtest: no welcome reached %q: %w", externalUserID, ctx.Err())
+		}
+	}
+}
+
 // groupWelcome is a group welcome template: its content as last written.
 type groupWelcome struct {
 	Text        *wireText        `json:"text,omitempty"`
@@ -194,7 +229,7 @@ func (s *Server) routeWelcome() {
 		case wc.otherApp:
 			return nil, errf(41096, "welcome msg is being distributed")
 		}
-		if aerr := c.checkContent(req.Text, req.Attachments, 4000); aerr != nil {
+		if aerr := c.checkContent(req.Text, req.Attachments, 4000, false); aerr != nil {
 			return nil, aerr
 		}
 		wc.used = true

@@ -11,6 +11,16 @@ import (
 // (server clock): "started" for the first half, "in progress" for the rest.
 const defaultMomentJobDelay = 2 * time.Second
 
+// MomentJobLife is how long an add_moment_task job id can be asked about
+// (server clock): 96351 gives the jobid 「24小时有效」 (its answer table read
+// in verbatim copies of the page; the stored page shows its top). After it
+// get_moment_task_result answers 40088, as for an id it never issued (the
+// page names no errcode for an expired one), whether the job finished or
+// not; a finished job's post stays.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/96351
+const MomentJobLife = 24 * time.Hour
+
 // rootDepartment is the one department the fake knows: it holds every
 // member. Other department ids are reported invalid.
 const rootDepartment = 1
@@ -86,6 +96,8 @@ type momentInteraction struct {
 //
 // As WeCom does, the server allows 10 add_moment_task calls a minute per
 // corp and answers 45009 beyond; Server.SetRateLimit(path, 0, 0) lifts that.
+// A job id expires MomentJobLife after add_moment_task, finished or not: a
+// delay longer than that makes a job that never finishes in its life.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95094
 func (msg *Messages) SetMomentJobDelay(d time.Duration) {
@@ -285,7 +297,8 @@ func (s *Server) routeMoments() {
 		if (req.Text == nil || req.Text.Content == "") && len(req.Attachments) == 0 {
 			return nil, errf(40058, "text and attachments cannot both be empty")
 		}
-		if req.Text != nil && tooManyChars(req.Text.Content, 2000) {
+		// text.content: at most 2000 characters and 4000 bytes (96351).
+		if req.Text != nil && (tooManyChars(req.Text.Content, 2000) || len(req.Text.Content) > 4000) {
 			return nil, errf(40058, "invalid text size")
 		}
 		if vr := req.VisibleRange; vr != nil && vr.SenderList != nil && len(vr.SenderList.UserList) > 100000 {
@@ -325,6 +338,9 @@ func (s *Server) routeMoments() {
 		j := c.corp.message.jobs[id]
 		if j == nil {
 			return nil, errf(40088, "jobid not found")
+		}
+		if c.s.now().Sub(j.created) > MomentJobLife {
+			return nil, errf(40088, "jobid expired: a job id is valid for 24 hours")
 		}
 		out := map[string]any{"type": "add_moment_task"}
 		switch elapsed := c.s.now().Sub(j.created); {

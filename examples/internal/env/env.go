@@ -1,6 +1,8 @@
-// Package env reads the credentials the example programs share (see the
-// examples contract in DESIGN.md): with WECOM_CORP_ID set they talk to the
-// server the environment names instead of starting the fake WeCom.
+// Package env reads the credentials the example programs share: with
+// WECOM_CORP_ID (and WECOM_CORP_SECRET, optionally WECOM_BASE_URL) set they
+// talk to the server the environment names instead of starting the fake
+// WeCom; each program's package doc says which of its steps it then runs,
+// and README.md lists the programs.
 package env
 
 import "github.com/scrmkit/scrm/wecom"
