@@ -10,6 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var space = regexp.MustCompile(`\s+`)
@@ -43,14 +46,15 @@ func contains(haystack, needle []string) bool {
 	return false
 }
 
-func TestREADMESnippetsAreCompiled(t *testing.T) {
-	root := filepath.Join("..", "..")
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+// readmes are the README files, in every language; they carry the same
+// snippets in the same order.
+var readmes = []string{"README.md", "README.zh-CN.md"}
+
+// testSources returns every test file of the module, normalized.
+func testSources(t *testing.T, root string) [][]string {
+	t.Helper()
 	var sources [][]string
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -66,43 +70,75 @@ func TestREADMESnippetsAreCompiled(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	return sources
+}
+
+// goSnippets returns the Go snippets of a README file.
+func goSnippets(t *testing.T, root, name string) []string {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join(root, name))
+	require.NoError(t, err)
+	var out []string
+	for _, b := range regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1) {
+		out = append(out, b[1])
 	}
-	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
-	if len(blocks) == 0 {
-		t.Fatal("README.md has no Go snippets")
-	}
-	for _, b := range blocks {
-		want := normalize(b[1])
-		found := false
-		for _, src := range sources {
-			if contains(src, want) {
-				found = true
-				break
+	require.NotEmpty(t, out, "%s has no Go snippets", name)
+	return out
+}
+
+// TestREADMESnippetsAreCompiled fails when a Go snippet of a README is not,
+// line for line, code of a test file (an Example function or a test), so
+// that no snippet can drift from code that compiles and runs.
+func TestREADMESnippetsAreCompiled(t *testing.T) {
+	root := filepath.Join("..", "..")
+	sources := testSources(t, root)
+	for _, name := range readmes {
+		for _, snippet := range goSnippets(t, root, name) {
+			want := normalize(snippet)
+			found := false
+			for _, src := range sources {
+				if contains(src, want) {
+					found = true
+					break
+				}
 			}
-		}
-		if !found {
-			t.Errorf("README snippet is not in any test file (write it as an Example function and copy it):\n%s", b[1])
+			assert.True(t, found, "%s: snippet is not in any test file (write it as an Example function and copy it):\n%s", name, snippet)
 		}
 	}
 }
 
-func TestREADMEStartsWithTheTwoCommands(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
+// TestREADMEsCarryTheSameSnippets fails when the README of one language
+// has a snippet the other lacks, or in another order.
+func TestREADMEsCarryTheSameSnippets(t *testing.T) {
+	root := filepath.Join("..", "..")
+	en := goSnippets(t, root, readmes[0])
+	for _, name := range readmes[1:] {
+		other := goSnippets(t, root, name)
+		require.Equal(t, len(en), len(other), "%s has %d Go snippets, %s %d", readmes[0], len(en), name, len(other))
+		for i := range en {
+			assert.Equal(t, normalize(en[i]), normalize(other[i]), "snippet %d differs between %s and %s", i+1, readmes[0], name)
+		}
 	}
-	head := string(readme)
-	if i := strings.Index(head, "```sh\n"); i < 0 || i > 200 {
-		t.Fatal("README.md must open with a sh block")
-	} else {
+}
+
+// TestREADMEsStartWithTheTwoCommands: each README opens with the command
+// that runs the quickstart and the one that runs the test suite, and links
+// the other languages.
+func TestREADMEsStartWithTheTwoCommands(t *testing.T) {
+	for _, name := range readmes {
+		readme, err := os.ReadFile(filepath.Join("..", "..", name))
+		require.NoError(t, err)
+		head := string(readme)
+		i := strings.Index(head, "```sh\n")
+		require.True(t, i >= 0 && i < 300, "%s must open with a sh block", name)
 		head = head[i:]
-	}
-	head = head[:strings.Index(head[6:], "```")+6]
-	for _, cmd := range []string{"go run ./examples/quickstart", "go test -race ./..."} {
-		if !strings.Contains(head, cmd) {
-			t.Errorf("the opening block lacks %q", cmd)
+		head = head[:strings.Index(head[6:], "```")+6]
+		for _, cmd := range []string{"go run ./examples/quickstart", "go test -race ./..."} {
+			assert.Contains(t, head, cmd, "%s: the opening block", name)
+		}
+		for _, other := range readmes {
+			assert.Contains(t, string(readme)[:i], "("+other+")", "%s links %s at its top", name, other)
 		}
 	}
 }
