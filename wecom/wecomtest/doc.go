@@ -35,6 +35,7 @@
 //	Requests, Count, ResetRequests                       the log of what it received
 //	Close                                                stop it
 //	AddCorp, AddSuite, AddProvider                       register the parties WeCom knows
+//	Seed                                                 build a World (corps, staff, tags, customers, ways, groups)
 //	Corp, Suite                                          the handles below
 //
 // Everything else is reached through handles. A handle only names a corp
@@ -132,6 +133,15 @@
 //	rel, err := corp.WaitRelation(ctx, scan.UserID, scan.ExternalUserID, func(r wecomtest.Relation) bool { return r.Remark != "" })
 //
 // The package's Examples run each of these against a callback.Handler.
+//
+// # Serving it to others
+//
+// A program serves the fake to people who do not write Go (`scrm fake`):
+// Start with WithListener on the address it chose, Seed a World read from a
+// file, and let them play the people through the control API, JSON over HTTP
+// under /wecomtest/ (GET /wecomtest/world; POST /wecomtest/corps/{corp}/scan,
+// /join, /confirm-mass-send, /push; PUT /wecomtest/corps/{corp}/callback),
+// which does what the handles do.
 //
 // # Time
 //

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -37,6 +38,8 @@ type Server struct {
 
 	srv *httptest.Server
 	mux *http.ServeMux
+
+	listener net.Listener // WithListener; nil: a loopback port of its own
 
 	mu       sync.Mutex
 	tokenTTL time.Duration
@@ -132,7 +135,12 @@ func Start(opts ...Option) *Server {
 		s.record(r, nil, "")
 		http.NotFound(w, r)
 	})
-	s.srv = httptest.NewServer(s.mux)
+	s.srv = httptest.NewUnstartedServer(s.mux)
+	if s.listener != nil {
+		_ = s.srv.Listener.Close()
+		s.srv.Listener = s.listener
+	}
+	s.srv.Start()
 	s.URL = s.srv.URL
 	return s
 }
@@ -423,4 +431,5 @@ func (s *Server) routes() {
 	s.routeDirectory()
 	s.routeAppMsg()
 	s.routeKF()
+	s.routeControl()
 }
