@@ -1,6 +1,7 @@
 package sop
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -176,7 +177,7 @@ func (s *Scheduler) RunDue(ctx context.Context, plan *Plan) ([]*Run, error) {
 			due = append(due, st)
 		}
 	}
-	slices.SortStableFunc(due, func(a, b *Step) int { return int(a.At - b.At) })
+	slices.SortStableFunc(due, func(a, b *Step) int { return cmp.Compare(a.At, b.At) })
 	var runs []*Run
 	for _, st := range due {
 		run, err := s.runStep(ctx, plan, st)
