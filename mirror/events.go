@@ -3,6 +3,7 @@ package mirror
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -102,6 +103,31 @@ func (m *Mirror) RefreshRelation(ctx context.Context, userID, externalUserID str
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92114
 func (m *Mirror) RefreshCustomer(ctx context.Context, externalUserID string) error {
 	return m.refresh(ctx, externalUserID, func(*contact.FollowUser) bool { return true })
+}
+
+// Transferred applies the outcome of a customer transfer that
+// handoverUserID started (contact.Service.TransferResult,
+// ResignedTransferResult): once taken over (TransferDone) the handover
+// member's relation is deleted (ReasonTransferred) and the customer's
+// relations read again, the takeover member's among them; refused or
+// beyond the takeover member's limit, the customer's relations are read
+// again (they stay with the handover member); while waiting, nothing
+// changes. WeCom raises no event when a takeover completes.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/94088
+func (m *Mirror) Transferred(ctx context.Context, handoverUserID string, t *contact.CustomerTransfer) error {
+	if t == nil || t.ExternalUserID == "" || handoverUserID == "" {
+		return errors.New("mirror: Transferred needs the handover member and a transfer result")
+	}
+	switch t.Status {
+	case contact.TransferWaiting:
+		return nil
+	case contact.TransferDone:
+		if err := m.deleteRelation(ctx, handoverUserID, t.ExternalUserID, ReasonTransferred); err != nil {
+			return err
+		}
+	}
+	return m.RefreshCustomer(ctx, t.ExternalUserID)
 }
 
 func (m *Mirror) refresh(ctx context.Context, externalUserID string, want func(*contact.FollowUser) bool) error {
