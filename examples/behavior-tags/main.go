@@ -425,38 +425,16 @@ func (f *flow) purchase() (string, error) {
 	return "order paid: 行为/已购买", f.has(alice, "A", "行为/已购买")
 }
 
-// audience selects the customers whose tags (on any of their relations)
-// meet every group of all (one tag of each) and carry none of none.
-func (f *flow) audience(all [][]string, none []string) ([]string, error) {
-	tags := map[string][]string{} // customer → tag ids over their relations
-	for page, err := range f.contacts.Sync(f.ctx, nil) {
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range page.Records {
-			ext := r.ExternalContact.ExternalUserID
-			tags[ext] = append(tags[ext], r.FollowInfo.TagID...)
-		}
-	}
-	var out []string
-	for ext, have := range tags {
-		ok := !slices.ContainsFunc(none, func(t string) bool { return slices.Contains(have, f.tag(t)) })
-		for _, anyOf := range all {
-			ok = ok && slices.ContainsFunc(anyOf, func(t string) bool { return slices.Contains(have, f.tag(t)) })
-		}
-		if ok {
-			out = append(out, ext)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
 // week sends the weekly message to 入群 ∧ (海报 ∨ 抖音), without 退群 or
 // 流失, and checks who received it.
 func (f *flow) week(n int, want []string) func() (string, error) {
 	return func() (string, error) {
-		ids, err := f.audience([][]string{{"行为/入群"}, {"来源/海报", "来源/抖音"}}, []string{"行为/退群", "行为/流失"})
+		// WeCom's tag_filter cannot leave anyone out: contact.Select reads
+		// the relations' tags and can.
+		ids, err := f.contacts.Select(f.ctx, &contact.SelectRequest{
+			AllOf:  [][]string{{f.tag("行为/入群")}, {f.tag("来源/海报"), f.tag("来源/抖音")}},
+			NoneOf: []string{f.tag("行为/退群"), f.tag("行为/流失")},
+		})
 		if err != nil {
 			return "", err
 		}
