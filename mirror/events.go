@@ -105,29 +105,29 @@ func (m *Mirror) RefreshCustomer(ctx context.Context, externalUserID string) err
 	return m.refresh(ctx, externalUserID, func(*contact.FollowUser) bool { return true })
 }
 
-// Transferred applies the outcome of a customer transfer that
-// handoverUserID started (contact.Service.TransferResult,
-// ResignedTransferResult): once taken over (TransferDone) the handover
+// Transferred applies the final outcome of a customer transfer
+// (contact.Transfers.Check): taken over (TransferDone), the handover
 // member's relation is deleted (ReasonTransferred) and the customer's
-// relations read again, the takeover member's among them; refused or
-// beyond the takeover member's limit, the customer's relations are read
-// again (they stay with the handover member); while waiting, nothing
-// changes. WeCom raises no event when a takeover completes.
+// relations read again, the takeover member's among them; otherwise
+// (refused, the takeover member's limit, no record) the customer's
+// relations are read again: they stay with the handover member. A waiting
+// transfer changes nothing. WeCom raises no event when a takeover
+// completes.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94088
-func (m *Mirror) Transferred(ctx context.Context, handoverUserID string, t *contact.CustomerTransfer) error {
-	if t == nil || t.ExternalUserID == "" || handoverUserID == "" {
-		return errors.New("mirror: Transferred needs the handover member and a transfer result")
+func (m *Mirror) Transferred(ctx context.Context, o *contact.TransferOutcome) error {
+	if o == nil || o.ExternalUserID == "" || o.HandoverUserID == "" {
+		return errors.New("mirror: Transferred needs a transfer outcome with its handover member and customer")
 	}
-	switch t.Status {
+	switch o.Status {
 	case contact.TransferWaiting:
 		return nil
 	case contact.TransferDone:
-		if err := m.deleteRelation(ctx, handoverUserID, t.ExternalUserID, ReasonTransferred); err != nil {
+		if err := m.deleteRelation(ctx, o.HandoverUserID, o.ExternalUserID, ReasonTransferred); err != nil {
 			return err
 		}
 	}
-	return m.RefreshCustomer(ctx, t.ExternalUserID)
+	return m.RefreshCustomer(ctx, o.ExternalUserID)
 }
 
 func (m *Mirror) refresh(ctx context.Context, externalUserID string, want func(*contact.FollowUser) bool) error {

@@ -386,3 +386,39 @@ func TestNewChecksItsInput(t *testing.T) {
 	_, err = mirror.New(contact.New(c), groupchat.New(c), nil)
 	assert.Error(t, err)
 }
+
+// A transfer's outcome, once final, moves the relation in the sink: WeCom
+// raises no event when a takeover completes.
+func TestTransferredMovesTheRelation(t *testing.T) {
+	t.Parallel()
+	w := setup(t, false)
+	ctx := t.Context()
+	ids := testkit.Seed(t, w.srv, 2, "alice")
+	_, err := w.m.Reconcile(ctx)
+	require.NoError(t, err)
+	tr, err := contact.NewTransfers(w.contacts, w.srv.Client().Store())
+	require.NoError(t, err)
+	_, err = tr.TransferCustomerMany(ctx, &contact.TransferCustomerRequest{HandoverUserID: "alice", TakeoverUserID: "bob", ExternalUserID: ids}, 0)
+	require.NoError(t, err)
+	require.NoError(t, w.corp.RefuseTakeover(ctx, ids[1]))
+	require.NoError(t, w.m.Transferred(ctx, &contact.TransferOutcome{HandoverUserID: "alice", ExternalUserID: ids[0], Status: contact.TransferWaiting}))
+	_, ok := w.sink.relation("alice", ids[0])
+	assert.True(t, ok, "waiting: nothing moves")
+	w.corp.CompleteTakeovers()
+	outcomes, err := tr.Check(ctx)
+	require.NoError(t, err)
+	require.Len(t, outcomes, 2)
+	for i := range outcomes {
+		require.NoError(t, w.m.Transferred(ctx, &outcomes[i]))
+	}
+	_, ok = w.sink.relation("alice", ids[0])
+	assert.False(t, ok)
+	assert.Equal(t, mirror.ReasonTransferred, w.sink.reason("alice", ids[0]))
+	_, ok = w.sink.relation("bob", ids[0])
+	assert.True(t, ok)
+	_, ok = w.sink.relation("alice", ids[1])
+	assert.True(t, ok, "refused: stays with the handover member")
+	_, ok = w.sink.relation("bob", ids[1])
+	assert.False(t, ok)
+	require.Error(t, w.m.Transferred(ctx, &contact.TransferOutcome{ExternalUserID: ids[0]}))
+}

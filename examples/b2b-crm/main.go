@@ -73,17 +73,18 @@ type flow struct {
 	corp   *wecomtest.Corp
 	client *wecom.Client
 
-	contacts *contact.Service
-	groups   *groupchat.Service
-	db       *crmDB
-	dbPath   string
-	tmpDir   string
-	mirror   *mirror.Mirror
-	alerts   *churn.Alerts
-	channels *contact.Channels
-	code     *contact.ChannelCode
-	stageTag map[string]string // stage → tag id
-	churned  chan *churn.Record
+	contacts  *contact.Service
+	groups    *groupchat.Service
+	db        *crmDB
+	dbPath    string
+	tmpDir    string
+	mirror    *mirror.Mirror
+	transfers *contact.Transfers
+	alerts    *churn.Alerts
+	channels  *contact.Channels
+	code      *contact.ChannelCode
+	stageTag  map[string]string // stage → tag id
+	churned   chan *churn.Record
 
 	h    *callback.Handler
 	gate gate
@@ -186,6 +187,9 @@ func (f *flow) openDB() (string, error) {
 		return "", err
 	}
 	if f.mirror, err = mirror.New(f.contacts, f.groups, f.db); err != nil {
+		return "", err
+	}
+	if f.transfers, err = contact.NewTransfers(f.contacts, f.client.Store()); err != nil {
 		return "", err
 	}
 	return f.dbPath, nil
@@ -391,7 +395,7 @@ func (f *flow) onJobTransfer() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := f.contacts.TransferCustomerMany(f.ctx, &contact.TransferCustomerRequest{HandoverUserID: wangwei, TakeoverUserID: lina,
+	res, err := f.transfers.TransferCustomerMany(f.ctx, &contact.TransferCustomerRequest{HandoverUserID: wangwei, TakeoverUserID: lina,
 		ExternalUserID: customers, TransferSuccessMsg: "您好，之后由我的同事李娜继续为您服务。"}, 0)
 	if err != nil {
 		return "", err
@@ -463,41 +467,37 @@ func (f *flow) transferGroups(owner string, resigned bool) (int, error) {
 	return len(chats), nil
 }
 
-// followTransfers reads the in-service transfer results until none waits,
-// applying each final one to the CRM.
+// followTransfers asks WeCom for the outcomes of the transfers that wait
+// (contact.Transfers: the waiting list is in the Store, so a restart goes
+// on following them) and applies each final one to the CRM, until none
+// waits.
 func (f *flow) followTransfers() (string, error) {
 	var rounds []string
 	for round := 1; ; round++ {
-		waiting, counts := 0, map[contact.TransferStatus]int{}
-		for t, err := range f.contacts.TransferResultIter(f.ctx, &contact.TransferResultRequest{HandoverUserID: wangwei, TakeoverUserID: lina}) {
-			if err != nil {
+		outcomes, err := f.transfers.Check(f.ctx)
+		if err != nil {
+			return "", err
+		}
+		counts := map[contact.TransferStatus]int{}
+		for i := range outcomes {
+			o := &outcomes[i]
+			counts[o.Status]++
+			f.transfer[o.ExternalUserID] = o.Status
+			if err := f.apply(o); err != nil {
 				return "", err
-			}
-			counts[t.Status]++
-			if t.Status == contact.TransferWaiting {
-				waiting++
-				continue
-			}
-			if _, done := f.transfer[t.ExternalUserID]; done {
-				continue
-			}
-			f.transfer[t.ExternalUserID] = t.Status
-			if err := f.mirror.Transferred(f.ctx, wangwei, t); err != nil {
-				return "", err
-			}
-			if t.Status == contact.TransferDone {
-				if err := f.alerts.Refresh(f.ctx, lina, t.ExternalUserID); err != nil {
-					return "", err
-				}
 			}
 		}
-		rounds = append(rounds, fmt.Sprintf("round %d: %d taken over, %d refused, %d waiting", round,
+		waiting, err := f.transfers.Waiting(f.ctx)
+		if err != nil {
+			return "", err
+		}
+		rounds = append(rounds, fmt.Sprintf("check %d: %d taken over, %d refused, %d waiting", round,
 			counts[contact.TransferDone], counts[contact.TransferRefused], waiting))
 		if waiting == 0 {
 			break
 		}
 		if round == 3 {
-			return "", errors.New("transfers still waiting after three rounds")
+			return "", errors.New("transfers still waiting after three checks")
 		}
 		// WeCom completes a takeover 24 hours after it was asked for; the
 		// fake lets that time pass now.
@@ -518,6 +518,18 @@ func (f *flow) followTransfers() (string, error) {
 	return strings.Join(rounds, "; "), nil
 }
 
+// apply brings a final transfer outcome into the CRM and the churn
+// snapshots: WeCom raises no event when a takeover completes.
+func (f *flow) apply(o *contact.TransferOutcome) error {
+	if err := f.mirror.Transferred(f.ctx, o); err != nil {
+		return err
+	}
+	if o.Status == contact.TransferDone {
+		return f.alerts.Refresh(f.ctx, o.TakeoverUserID, o.ExternalUserID)
+	}
+	return nil
+}
+
 func (f *flow) resign() (string, error) {
 	if err := f.corp.ResignStaff(zhaolei); err != nil {
 		return "", err
@@ -531,7 +543,7 @@ func (f *flow) resign() (string, error) {
 			customers = append(customers, u.ExternalUserID)
 		}
 	}
-	res, err := f.contacts.ResignedTransferCustomerMany(f.ctx, &contact.ResignedTransferCustomerRequest{HandoverUserID: zhaolei,
+	res, err := f.transfers.ResignedTransferCustomerMany(f.ctx, &contact.ResignedTransferCustomerRequest{HandoverUserID: zhaolei,
 		TakeoverUserID: lina, ExternalUserID: customers}, 0)
 	if err != nil {
 		return "", err
@@ -545,20 +557,22 @@ func (f *flow) resign() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f.corp.CompleteTakeovers()
+	f.corp.CompleteTakeovers() // 24 hours later
+	outcomes, err := f.transfers.Check(f.ctx)
+	if err != nil {
+		return "", err
+	}
 	done := 0
-	for t, err := range f.contacts.ResignedTransferResultIter(f.ctx, &contact.ResignedTransferResultRequest{HandoverUserID: zhaolei, TakeoverUserID: lina}) {
-		if err != nil {
+	for i := range outcomes {
+		o := &outcomes[i]
+		if o.Status != contact.TransferDone || !o.Resigned {
+			return "", fmt.Errorf("%s: status %d", o.ExternalUserID, o.Status)
+		}
+		if err := f.apply(o); err != nil {
 			return "", err
 		}
-		if t.Status != contact.TransferDone {
-			return "", fmt.Errorf("%s: status %d", t.ExternalUserID, t.Status)
-		}
-		if err := f.mirror.Transferred(f.ctx, zhaolei, t); err != nil {
-			return "", err
-		}
-		if _, _, ok, err := f.db.relation(f.ctx, lina, t.ExternalUserID); err != nil || !ok {
-			return "", errors.Join(err, fmt.Errorf("the CRM lacks lina/%s", t.ExternalUserID))
+		if _, _, ok, err := f.db.relation(f.ctx, lina, o.ExternalUserID); err != nil || !ok {
+			return "", errors.Join(err, fmt.Errorf("the CRM lacks lina/%s", o.ExternalUserID))
 		}
 		done++
 	}

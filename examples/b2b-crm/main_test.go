@@ -30,7 +30,7 @@ func TestRunAgainstFake(t *testing.T) {
 		"del_external_contact was not delivered; the CRM still has the relation",
 		"generation 2: 6 relations and 3 groups upserted, 1 deleted",
 		"one refused: transfer_fail",
-		"round 1: 0 taken over, 1 refused, 2 waiting; round 2: 2 taken over, 1 refused, 0 waiting",
+		"check 1: 0 taken over, 1 refused, 2 waiting; check 2: 2 taken over, 0 refused, 0 waiting",
 		"2 unassigned customers and 1 group(s) now lina's",
 		"channel 官网咨询, stage [\"客户阶段/成交\"]",
 		"generation 3: 5 relations and 3 groups upserted, 0 deleted",
