@@ -23,8 +23,10 @@
 // customer of the corp with resumable checkpoints, ApplyTaxonomy makes the
 // corp's tags match a list kept as data, Channels keeps one contact way
 // per marketing channel and applies its tags and remark to each customer
-// who scans it, and CustomerName reads a customer's name once for the
-// helpers handling one new customer.
+// who scans it, CustomerName reads a customer's name once for the
+// helpers handling one new customer, Select picks customers by a tag
+// combination WeCom's tag_filter cannot say (none of some tags), and
+// Transfers follows customer transfers until each outcome is final.
 package contact
 
 import (

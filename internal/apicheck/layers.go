@@ -23,7 +23,7 @@ var layers = []struct {
 		"contact", "groupchat", "message", "acquisition", "idconvert", "kf", "staff", "appmsg", "directory",
 	}},
 	{"adapters and helpers above the areas, test support", []string{
-		"redisstore", "scrmotel", "internal/testkit", "sop",
+		"redisstore", "scrmotel", "internal/testkit", "churn", "mirror", "sop",
 	}},
 	{"programs", []string{"examples/...", "cmd/..."}},
 }

@@ -25,6 +25,8 @@ var sharedNames = map[string]string{
 	"Observer":                 "what watches a package's work: wecom's and callback's interfaces, and scrmotel's implementation of both",
 	"NopObserver":              "the Observer of wecom and of callback that does nothing, to embed",
 	"Client":                   "wecom.Client, the one client",
+	"Checkpoint":               "where a long read stands, to go on from: contact.Sync's, and mirror's reconcile that runs it",
+	"Notifier":                 "what sends one member an application message: appmsg's, and the interface churn takes it by",
 	"Suite":                    "wecom.Suite and the fake's suite handle",
 	"Corp":                     "the fake's corp handle",
 	"Customer":                 "a customer (external contact) as an area's endpoint answers it",

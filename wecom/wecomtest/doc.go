@@ -45,9 +45,10 @@
 //	Corp         srv.Corp(id)       the app's tokens (ExpireTokens, RevokeTokens, TokenFetches) and
 //	                                secret (SetSecret); the callback URL (SetCallback, Pusher); members
 //	                                (AddStaff, ResignStaff, SetUnlicensed, SetConsoleWelcome); customers
-//	                                (SeedCustomers, ScanContactWay, MemberDeletesCustomer,
-//	                                CustomerDeletesMember, Relation, WaitRelation, Followers,
-//	                                CompleteTakeovers, AddServedContact, LinkUnionID); uploads (Media)
+//	                                (SeedCustomers, ScanContactWay, MemberTagsCustomer,
+//	                                MemberDeletesCustomer, CustomerDeletesMember, Relation,
+//	                                WaitRelation, Followers, CompleteTakeovers, RefuseTakeover,
+//	                                AddServedContact, LinkUnionID); uploads (Media)
 //	GroupChats   corp.GroupChats()  customer groups: Create, Join, Leave, SetOwner, Rename, SetNotice,
 //	                                Dismiss, JoinViaJoinWay; their change_external_chat events (Events,
 //	                                DropEvents, DeliverEvents); SetCapacity, SetJoinWayQuota, SetLag
@@ -108,6 +109,10 @@
 //
 //	err := corp.ResignStaff("zhangsan") // customers appear in get_unassigned_list
 //	n := corp.CompleteTakeovers()
+//
+// or a customer refuses it (status 3, transfer_fail pushed):
+//
+//	err := corp.RefuseTakeover(ctx, "wmEXT")
 //
 // An app template receives its tickets and installs on its command URL:
 //
