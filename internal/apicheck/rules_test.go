@@ -13,40 +13,33 @@ import (
 // sharedNames are exported type names that several public packages declare
 // on purpose, each meaning the same kind of thing in every package.
 var sharedNames = map[string]string{
-	"Service":                  "each API area's entry type (CONTRIBUTING rule 1)",
-	"Option":                   "each package's options for its main type",
-	"Channel":                  "a marketing channel's definition in each channel helper",
-	"Channels":                 "the channel helper of each area, one API (internal/channelstate)",
-	"ChannelTemplate":          "what every channel's WeCom object of an area is created with",
-	"ChannelCode":              "a channel with its code (contact way or join way)",
-	"Store":                    "a package's store interface or implementation of wecom.Store",
-	"Queue":                    "callback.Queue and the Redis queue implementing it",
-	"Limiter":                  "wecom.Limiter and the Redis limiter implementing it",
-	"Observer":                 "what watches a package's work: wecom's and callback's interfaces, and scrmotel's implementation of both",
-	"NopObserver":              "the Observer of wecom and of callback that does nothing, to embed",
-	"Client":                   "wecom.Client, the one client",
-	"Checkpoint":               "where a long read stands, to go on from: contact.Sync's, and mirror's reconcile that runs it",
-	"Notifier":                 "what sends one member an application message: appmsg's, and the interface churn takes it by",
-	"Suite":                    "wecom.Suite and the fake's suite handle",
-	"Corp":                     "the fake's corp handle",
-	"Customer":                 "a customer (external contact) as an area's endpoint answers it",
-	"Member":                   "a member of a customer group or a kf servicer list, as the area answers it",
-	"Tag":                      "a customer tag as the area's endpoint answers it",
-	"Attachment":               "a message attachment as the area's endpoint takes it",
-	"MsgType":                  "the message types of the area's messages",
-	"Text":                     "a text message body",
-	"Image":                    "an image message body",
-	"Video":                    "a video message body",
-	"Voice":                    "a voice message body",
-	"Message":                  "one message of the area's messaging API: what appmsg sends to members, what kf syncs from a conversation",
-	"File":                     "a file message body",
-	"MiniProgram":              "a mini-program message body",
-	"Location":                 "a location message body",
-	"ErrorCode":                "a per-item errcode in a batch answer",
-	"ExpiringAcquisitionQuota": "the fake's and the SDK's view of one quota batch",
-	"GetRequest":               "the request of the area's Get (rule 7 names a request after its method)",
-	"GetStatisticRequest":      "the request of the area's GetStatistic, its statistic endpoint (rule 7)",
-	"AddContactWayRequest":     "the request of an area's add_contact_way (contact's 联系我, kf's account link): rule 2 fixes the method name, rule 7 the request's",
+	"Service":              "each API area's entry type (CONTRIBUTING rule 1)",
+	"Option":               "each package's options for its main type",
+	"Channel":              "a marketing channel's definition in each channel helper",
+	"Channels":             "the channel helper of each area, one API (internal/channelstate)",
+	"ChannelTemplate":      "what every channel's WeCom object of an area is created with",
+	"ChannelCode":          "a channel with its code (contact way or join way)",
+	"Store":                "a package's store interface or implementation of wecom.Store",
+	"Queue":                "callback.Queue and the Redis queue implementing it",
+	"Limiter":              "wecom.Limiter and the Redis limiter implementing it",
+	"Observer":             "what watches a package's work: wecom's and callback's interfaces, and scrmotel's implementation of both",
+	"NopObserver":          "the Observer of wecom and of callback that does nothing, to embed",
+	"Checkpoint":           "where a long read stands, to go on from: contact.Sync's, and mirror's reconcile that runs it",
+	"Notifier":             "what sends one member an application message: appmsg's, and the interface churn takes it by",
+	"Customer":             "a customer (external contact) as an area's endpoint answers it",
+	"Attachment":           "a message attachment as the area's endpoint takes it",
+	"MsgType":              "the message types of the area's messages",
+	"Text":                 "a text message body",
+	"Image":                "an image message body",
+	"Video":                "a video message body",
+	"Voice":                "a voice message body",
+	"Message":              "one message of the area's messaging API: what appmsg sends to members, what kf syncs from a conversation",
+	"File":                 "a file message body",
+	"MiniProgram":          "a mini-program message body",
+	"Location":             "a location message body",
+	"GetRequest":           "the request of the area's Get (rule 7 names a request after its method)",
+	"GetStatisticRequest":  "the request of the area's GetStatistic, its statistic endpoint (rule 7)",
+	"AddContactWayRequest": "the request of an area's add_contact_way (contact's 联系我, kf's account link): rule 2 fixes the method name, rule 7 the request's",
 }
 
 func violations(t *testing.T, name string, found []string) {
@@ -347,6 +340,11 @@ func TestRules(t *testing.T) {
 			}
 		}
 		var bad []string
+		for name := range sharedNames {
+			if len(owners[name]) < 2 {
+				bad = append(bad, fmt.Sprintf("sharedNames lists %s, which %d package(s) declare: drop the stale entry", name, len(owners[name])))
+			}
+		}
 		for name, ps := range owners {
 			if len(ps) > 1 && sharedNames[name] == "" {
 				bad = append(bad, fmt.Sprintf("type %s is declared in %s; qualify the names or add it to sharedNames with the reason it means the same thing", name, strings.Join(ps, ", ")))
