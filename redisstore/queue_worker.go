@@ -159,8 +159,9 @@ const (
 // answers again, before it claims pushes left idle past the visibility
 // timeout: an outage leaves every running push idle, and their own
 // instances' acknowledgements and renewals (retried every ackRetryMax at
-// most) must land first, or the pushes would run twice.
-const claimGrace = 8 * ackRetryMax
+// most, behind go-redis's pool, which dials a failed server again once a
+// second) must land first, or the pushes would run twice.
+const claimGrace = 5 * time.Second
 
 // fetchLoop reads pushes while workers are free and runs each on a
 // goroutine of its own, at most Workers at a time.
