@@ -203,6 +203,9 @@ func (q *Queue) fetchLoop() {
 			<-slots
 		}
 		if err != nil {
+			if q.stopping() {
+				return
+			}
 			if errors.Is(err, redis.ErrClosed) {
 				q.s.logger.Warn("redisstore: queue stops: the Redis client was closed", "queue", q.o.name)
 				return
