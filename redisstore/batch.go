@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -56,9 +57,7 @@ func (b *batcher[T]) do(c *batchCall[T]) error {
 	b.waiting = b.waiting[:rest]
 	b.mu.Unlock()
 
-	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
-	b.flush(ctx, batch)
-	cancel()
+	b.run(batch)
 	for _, x := range batch[1:] {
 		x.wake <- false
 	}
@@ -70,4 +69,19 @@ func (b *batcher[T]) do(c *batchCall[T]) error {
 	}
 	b.mu.Unlock()
 	return c.err
+}
+
+// run flushes batch; a panic in flush fails the batch's calls instead of
+// leaving the callers waiting for it.
+func (b *batcher[T]) run(batch []*batchCall[T]) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			for _, c := range batch {
+				c.err = fmt.Errorf("redisstore: a batched round trip panicked: %v", p)
+			}
+		}
+	}()
+	b.flush(ctx, batch)
 }

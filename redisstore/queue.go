@@ -118,9 +118,9 @@ func WithPollInterval(d time.Duration) QueueOption {
 }
 
 // WithMaxLen bounds the pushes waiting or running (default
-// DefaultQueueMaxLen, 100,000; 0 for no bound): beyond it Enqueue fails with
-// callback.ErrQueueFull and the Handler answers 503, so that WeCom re-sends
-// later.
+// DefaultQueueMaxLen, 100,000; 0 for no bound): beyond it ClaimAndEnqueue
+// and Enqueue fail with callback.ErrQueueFull and the Handler answers 503,
+// so that WeCom re-sends later.
 func WithMaxLen(n int64) QueueOption { return func(c *queueConfig) { c.maxLen = n } }
 
 // WithDeadLetterMaxLen bounds the dead-letter stream, dropping the oldest
