@@ -41,13 +41,14 @@ var ErrClosed = errors.New("callback: handler closed")
 // containing '<' (a push's ciphertext, which must not be echoed); 403
 // for a bad signature, a receiver id not accepted or a stale timestamp; 405
 // for other methods; 413 for bodies over 1 MiB; 500 when a synchronous
-// handler fails (so WeCom re-sends); 503 when the worker queue is full, the
-// Handler is closed, or (without WithWorkers) a re-send arrives while the
+// handler fails (so WeCom re-sends); 503 when the worker queue is full, a
+// durable queue could not store the push (its Redis is down, say), the
+// Handler is closed, or (without a queue) a re-send arrives while the
 // first delivery of the push is still being handled (so that WeCom re-sends
-// again in case that first run fails). A re-send of a push already handled
-// is answered "success" without calling the handlers; a re-send of a push
-// whose handlers partly failed runs only the functions that have not
-// succeeded for it.
+// again in case that first run fails). A re-send of a push already handled,
+// or stored in a durable queue, is answered "success" without calling the
+// handlers; a re-send of a push whose handlers partly failed runs only the
+// functions that have not succeeded for it.
 //
 // Register handlers before serving, in any order: the functions that match
 // one push run concurrently, and each function's success is recorded on
