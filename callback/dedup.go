@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scrmkit/scrm/internal/dedupkey"
 	"github.com/scrmkit/scrm/wecom"
 )
 
@@ -66,31 +67,69 @@ import (
 //     fail is reported through WithErrorHook and the logger, and its claim
 //     released, but WeCom does not deliver it again: it was told "success".
 //
-// A pending claim left by a crashed process expires with the TTL; until then
-// synchronous deliveries of that event are answered 503.
+// Lifetimes in a shared store: a done claim (and a record of the functions
+// that succeeded) lives the de-dup TTL. A pending claim taken by a push
+// handled before its answer lives three handler timeouts (pendingTTL:
+// WithHandlerTimeout, or WeCom's 5-second wait for an answer) and is
+// renewed every third of that while the handlers run, so that the claim
+// of an instance that died mid-run frees within seconds and WeCom's next
+// re-send runs the event; until then synchronous deliveries of it are
+// answered 503. A claim taken for the in-process queue (WithWorkers) lives
+// the TTL: the push waits in memory.
+//
+// A durable queue that is a ClaimingQueue (redisstore's) claims and
+// stores a push in one atomic step of its own, so no instance can die
+// between the two: its claim names the stored push, and a re-send that
+// finds a claim naming nothing stored (left by a delivery that died, or by
+// an older program) stores the push rather than being answered "success".
+// The queue marks the key done as it removes a push whose run succeeded.
 //
 // The claims live in an in-process table by default (no I/O, no timers);
 // WithDedupStore puts them in a wecom.Store (a Redis store shares them
-// across instances). With WithQueue a push read back from the queue is
-// skipped when its key is already done, and a failed run keeps its claim,
-// so WeCom's re-sends do not start a second run while the queue retries.
-// If the store fails, the event is processed anyway (and the failure
-// logged): a possible duplicate is better than a lost event. WithoutDedup
-// keeps no claims and no record: every delivery runs every function.
+// across instances; a ClaimingQueue's own store replaces it). With
+// WithQueue a push read back from the queue is skipped when its key is
+// already done, and a failed run keeps its claim, so WeCom's re-sends do
+// not start a second run while the queue retries. If the store fails while
+// the push is handled before its answer, the event is processed anyway
+// (and the failure logged): a possible duplicate is better than a lost
+// event; a push a ClaimingQueue could not store is answered 503, so that
+// WeCom re-sends it. WithoutDedup keeps no claims and no record: every
+// delivery runs every function.
 
 const (
-	dedupPrefix  = "scrm:callback:seen:"
-	dedupPending = "pending"
-	dedupDone    = "done"
+	dedupPrefix  = dedupkey.Prefix
+	dedupPending = dedupkey.Pending
+	dedupDone    = dedupkey.Done
 	// dedupFailed marks a released claim whose ":ran" key lists the
 	// functions that succeeded.
-	dedupFailed = "failed"
+	dedupFailed = dedupkey.Failed
 	// dedupRanSuffix names the list of the functions that succeeded.
-	dedupRanSuffix = ":ran"
+	dedupRanSuffix = dedupkey.RanSuffix
 	// DefaultDedupTTL is how long a processed event is remembered. WeCom's
 	// re-sends come within a minute; ten minutes leaves room for clock skew.
 	DefaultDedupTTL = 10 * time.Minute
+	// answerWait is how long WeCom waits for an answer before it gives up
+	// on a delivery (and re-sends the push): the basis of a pending claim's
+	// lifetime when no WithHandlerTimeout is given.
+	answerWait = 5 * time.Second
+	// pendingLives is how many handler timeouts a pending claim lives.
+	pendingLives = 3
 )
+
+// pendingTTL is the lifetime of a claim taken in a shared store by a push
+// handled before its answer: three handler timeouts (WithHandlerTimeout, or
+// WeCom's 5-second wait for an answer), never longer than the de-dup
+// lifetime. The Handler renews it while the handlers run, so it only
+// decides how soon the claim of an instance that died mid-run frees.
+func pendingTTL(timeout, ttl time.Duration) time.Duration {
+	if timeout <= 0 {
+		timeout = answerWait
+	}
+	if timeout > ttl/pendingLives {
+		return ttl
+	}
+	return pendingLives * timeout
+}
 
 // dedupKey returns the de-duplication key of a decrypted message received
 // with receiveID, with one allocation (the string itself): the hashed input
@@ -186,6 +225,9 @@ type deduper struct {
 	store wecom.Store // a shared store (WithDedupStore), or nil for local
 	local *localDedup // the default: this process's table
 	ttl   time.Duration
+	// pending is the lifetime of an inline claim in a shared store
+	// (pendingTTL); 0: ttl.
+	pending time.Duration
 	// fingerprint identifies the Handler's registrations (router.fingerprint)
 	// in the record a shared store keeps of the functions that succeeded.
 	fingerprint func() string
@@ -342,13 +384,37 @@ func (d *deduper) ran(ctx context.Context, ref dedupRef) (fnSet, error) {
 // fingerprint, a colon, and the indices ("1f0c…:0,2").
 func (d *deduper) ranValue(ran fnSet) string { return d.fingerprint() + ":" + ran.String() }
 
-// claim claims key for the caller, or reports who has it; a fresh claim
-// comes with the functions that succeeded for the event before. When the
-// store fails on the claim itself, the result is claimFresh (process
+// pendingTTL is the lifetime of an inline claim in the shared store.
+func (d *deduper) pendingTTL() time.Duration {
+	if d.pending > 0 {
+		return d.pending
+	}
+	return d.ttl
+}
+
+// renew extends an inline claim in the shared store that is still pending
+// (a claim that was marked done or released meanwhile is left alone).
+func (d *deduper) renew(ctx context.Context, ref dedupRef) error {
+	_, err := d.store.CompareAndSwap(ctx, ref.key, dedupPending, dedupPending, d.pendingTTL())
+	return err
+}
+
+// claim is claimFor with the de-dup lifetime.
+func (d *deduper) claim(ctx context.Context, ref dedupRef) (claimState, fnSet, error) {
+	if d == nil {
+		return claimFresh, nil, nil
+	}
+	return d.claimFor(ctx, ref, d.ttl)
+}
+
+// claimFor claims key for the caller, or reports who has it; a fresh claim
+// comes with the functions that succeeded for the event before. A claim in
+// a shared store lives ttl; in the local table, the de-dup lifetime. When
+// the store fails on the claim itself, the result is claimFresh (process
 // anyway); when it fails reading an existing claim, claimPending; when it
 // fails reading what succeeded before, claimFresh with nothing (run
 // everything).
-func (d *deduper) claim(ctx context.Context, ref dedupRef) (claimState, fnSet, error) {
+func (d *deduper) claimFor(ctx context.Context, ref dedupRef, ttl time.Duration) (claimState, fnSet, error) {
 	if d == nil {
 		return claimFresh, nil, nil
 	}
@@ -358,7 +424,7 @@ func (d *deduper) claim(ctx context.Context, ref dedupRef) (claimState, fnSet, e
 	}
 	key := ref.key
 	for range 3 {
-		ok, err := d.store.CompareAndSwap(ctx, key, "", dedupPending, d.ttl)
+		ok, err := d.store.CompareAndSwap(ctx, key, "", dedupPending, ttl)
 		if err != nil {
 			return claimFresh, nil, err
 		}
@@ -377,7 +443,7 @@ func (d *deduper) claim(ctx context.Context, ref dedupRef) (claimState, fnSet, e
 		case v != dedupFailed:
 			return claimPending, nil, nil
 		}
-		ok, err = d.store.CompareAndSwap(ctx, key, dedupFailed, dedupPending, d.ttl)
+		ok, err = d.store.CompareAndSwap(ctx, key, dedupFailed, dedupPending, ttl)
 		if err != nil {
 			return claimFresh, nil, err
 		}

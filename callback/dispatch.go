@@ -209,6 +209,7 @@ func on[E Event](h *Handler, kind EventKind, changes []ChangeType, fn func(conte
 		h.misconfigured(fmt.Sprintf("a nil function was registered for %q events", kind))
 		return
 	}
+	defer h.registered()
 	h.routes.add(registration{kind: kind, changes: changes, name: funcName(fn), fn: func(ctx context.Context, ev Event) error {
 		e, ok := ev.(E)
 		if !ok {
@@ -352,6 +353,7 @@ func (h *Handler) On(kind EventKind, fn func(context.Context, Event) error, chan
 		return
 	}
 	h.routes.add(registration{kind: kind, changes: changes, fn: fn, name: funcName(fn)})
+	h.registered()
 }
 
 // OnDefault registers fn for every push no other handler matched, unknown
@@ -362,4 +364,5 @@ func (h *Handler) OnDefault(fn func(context.Context, Event) error) {
 		return
 	}
 	h.routes.add(registration{def: true, fn: fn, name: funcName(fn)})
+	h.registered()
 }

@@ -45,10 +45,16 @@
 // already and does not send the event again: a failure reaches only
 // WithErrorHook and the logger, so record the event there if it must not
 // be lost. WithQueue puts a durable queue in place of the in-process
-// workers (redisstore has one on Redis Streams): the push is stored,
-// still encrypted, before WeCom is answered, run by a worker of any
-// instance, retried with backoff and parked as a dead letter when it keeps
-// failing, so a failed handler or a crashed instance loses nothing.
+// workers (redisstore has one on Redis Streams): the push is claimed and
+// stored, still encrypted, in one step before WeCom is answered, run by a
+// worker of any instance, retried with backoff and parked as a dead letter
+// when it keeps failing, so a failed handler or a crashed instance loses
+// nothing. A queue's workers start with the Handler, and their runs begin
+// at its start (Handler.Start, its first request, or a second after the
+// last registration), so that pushes stored earlier never run before the
+// functions meant for them are registered. The instances that receive and
+// those that run may be different processes (redisstore's "Instance
+// roles").
 //
 // A push answered after its handlers ran (without WithWorkers) can carry a
 // passive reply (被动回复): a template-card event's ReplyButton greys out

@@ -41,13 +41,14 @@ var ErrClosed = errors.New("callback: handler closed")
 // containing '<' (a push's ciphertext, which must not be echoed); 403
 // for a bad signature, a receiver id not accepted or a stale timestamp; 405
 // for other methods; 413 for bodies over 1 MiB; 500 when a synchronous
-// handler fails (so WeCom re-sends); 503 when the worker queue is full, the
-// Handler is closed, or (without WithWorkers) a re-send arrives while the
+// handler fails (so WeCom re-sends); 503 when the worker queue is full, a
+// durable queue could not store the push (its Redis is down, say), the
+// Handler is closed, or (without a queue) a re-send arrives while the
 // first delivery of the push is still being handled (so that WeCom re-sends
-// again in case that first run fails). A re-send of a push already handled
-// is answered "success" without calling the handlers; a re-send of a push
-// whose handlers partly failed runs only the functions that have not
-// succeeded for it.
+// again in case that first run fails). A re-send of a push already handled,
+// or stored in a durable queue, is answered "success" without calling the
+// handlers; a re-send of a push whose handlers partly failed runs only the
+// functions that have not succeeded for it.
 //
 // Register handlers before serving, in any order: the functions that match
 // one push run concurrently, and each function's success is recorded on
@@ -62,6 +63,18 @@ type Handler struct {
 	cfg    config
 	dedup  *deduper
 	routes router
+	// claimQ is the queue when it is a ClaimingQueue and de-duplication is
+	// on: pushes are claimed and stored in one step of the queue's.
+	claimQ ClaimingQueue
+
+	// The start of queued runs (see Start): started is closed when they
+	// may begin; settle opens it once registrations have been quiet for
+	// settleDelay; earlyClose says Close opened it before a start.
+	started    chan struct{}
+	startOnce  sync.Once
+	settleMu   sync.Mutex
+	settle     *time.Timer
+	earlyClose atomic.Bool
 
 	mu      sync.RWMutex // guards closed, running, and Enqueue calls
 	closed  bool
@@ -117,6 +130,15 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 	if cfg.noDedup && cfg.store != nil {
 		return nil, errors.New("callback: WithDedupStore and WithoutDedup contradict each other: give one")
 	}
+	var claimQ ClaimingQueue
+	if cq, ok := cfg.queue.(ClaimingQueue); ok && !cfg.noDedup {
+		// The queue claims pushes in its own store as it stores them: every
+		// de-dup record goes there (a WithDedupStore store is not used; its
+		// lifetime is).
+		if qs := cq.DedupStore(); qs != nil {
+			cfg.store, claimQ = qs, cq
+		}
+	}
 	ttl := cfg.dedupTTL
 	if ttl <= 0 {
 		ttl = DefaultDedupTTL
@@ -132,25 +154,97 @@ func NewHandler(token, encodingAESKey string, opts ...Option) (*Handler, error) 
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{crypto: cr, cfg: cfg, drained: make(chan struct{}),
+	h := &Handler{crypto: cr, cfg: cfg, drained: make(chan struct{}), claimQ: claimQ,
 		answerCT: []string{"text/plain; charset=utf-8"}, answerCL: []string{strconv.Itoa(len(cfg.answerBody))}}
 	if !cfg.noDedup {
 		if cfg.store != nil {
-			h.dedup = &deduper{store: cfg.store, ttl: ttl, fingerprint: h.routes.fingerprint}
+			h.dedup = &deduper{store: cfg.store, ttl: ttl, pending: pendingTTL(cfg.timeout, ttl), fingerprint: h.routes.fingerprint}
 		} else {
 			h.dedup = &deduper{local: newLocalDedup(cfg.now), ttl: ttl}
 		}
 	}
+	h.started = make(chan struct{})
 	if cfg.queue != nil {
-		run := func(ctx context.Context, d *Delivery) error { return h.runDelivery(ctx, d, nil) }
+		h.settle = time.AfterFunc(settleDelay, h.openStart)
+		run := func(ctx context.Context, d *Delivery) error {
+			if err := h.awaitStart(ctx); err != nil {
+				return err
+			}
+			return h.runDelivery(ctx, d, nil)
+		}
 		if cfg.observer != nil {
-			run = h.runObserved
+			run = func(ctx context.Context, d *Delivery) error {
+				if err := h.awaitStart(ctx); err != nil {
+					return err
+				}
+				return h.runObserved(ctx, d)
+			}
 		}
 		if err := cfg.queue.Start(run); err != nil {
+			h.settle.Stop()
 			return nil, fmt.Errorf("callback: starting the queue: %w", err)
 		}
 	}
 	return h, nil
+}
+
+// settleDelay is how long after the last registration (or NewHandler) a
+// Handler that was neither started nor served begins its queued runs.
+const settleDelay = time.Second
+
+// Start lets the queue's runs begin (WithQueue, WithWorkers): call it once
+// every handler function is registered. NewHandler starts the queue, whose
+// workers may at once read pushes stored earlier (a durable queue's
+// backlog), but their runs wait for Start, so that no push is run, and
+// marked handled, before the functions meant for it are registered.
+//
+// Serving a request starts the Handler too, and so does a second without
+// registrations after NewHandler or the last registration. A worker
+// process, which runs a durable queue's pushes and serves no HTTP (see
+// redisstore's "Instance roles"), should call Start itself. Start does
+// nothing without a queue, or after the first time.
+func (h *Handler) Start() { h.openStart() }
+
+func (h *Handler) openStart() {
+	if h == nil || h.started == nil {
+		return // not made by NewHandler
+	}
+	h.startOnce.Do(func() {
+		h.settleMu.Lock()
+		if h.settle != nil {
+			h.settle.Stop()
+		}
+		h.settleMu.Unlock()
+		close(h.started)
+	})
+}
+
+// registered delays the settle start: registrations are still coming.
+func (h *Handler) registered() {
+	h.settleMu.Lock()
+	defer h.settleMu.Unlock()
+	select {
+	case <-h.started:
+	default:
+		if h.settle != nil {
+			h.settle.Reset(settleDelay)
+		}
+	}
+}
+
+// awaitStart holds a queued run until the Handler is started. A Handler
+// closed before it was started runs nothing: the run fails with ErrClosed,
+// and the queue keeps the push.
+func (h *Handler) awaitStart(ctx context.Context) error {
+	select {
+	case <-h.started:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if h.earlyClose.Load() {
+		return ErrClosed
+	}
+	return nil
 }
 
 // Crypto returns the Handler's Crypto. Its receiver id is empty: it checks
@@ -192,6 +286,12 @@ func (h *Handler) Close(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	if first {
+		select {
+		case <-h.started:
+		default:
+			h.earlyClose.Store(true) // runs waiting for the start end without running
+		}
+		h.openStart()
 		for _, stop := range h.closers {
 			stop()
 		}
@@ -255,6 +355,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "callback handler misconfigured", http.StatusInternalServerError)
 		return
 	}
+	h.openStart()
 	switch r.Method {
 	case http.MethodGet:
 		h.serveVerify(w, r)
@@ -422,13 +523,20 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request, o *PushInfo)
 	// Store calls and handlers outlive the request: WeCom dropping the
 	// connection after 5 s must not abandon work that has started.
 	ctx := context.WithoutCancel(r.Context())
+	inline := h.cfg.queue == nil || h.cfg.syncKinds[ev.Header().Kind()]
 	var key dedupRef
 	var ran fnSet // the functions that succeeded for this push before
 	state := claimFresh
 	if h.dedup != nil {
 		key = h.dedup.ref(rid, msg)
+	}
+	if h.claimQ != nil && !inline {
+		h.claimAndEnqueue(ctx, w, o, ev, &Delivery{MsgSignature: sig, Timestamp: ts, Nonce: nonce, Encrypt: string(enc), DedupKey: key.key})
+		return
+	}
+	if h.dedup != nil {
 		var derr error
-		state, ran, derr = h.claim(ctx, key)
+		state, ran, derr = h.claim(ctx, key, inline)
 		if o != nil {
 			o.Dedup = dedupResult(state)
 		}
@@ -440,7 +548,6 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request, o *PushInfo)
 			}
 		}
 	}
-	inline := h.cfg.queue == nil || h.cfg.syncKinds[ev.Header().Kind()]
 	switch {
 	case state == claimDone:
 		h.log(ctx, slog.LevelDebug, "callback: duplicate push ignored", "kind", ev.Header().Kind())
@@ -471,7 +578,9 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request, o *PushInfo)
 			return
 		}
 		rctx, reply := withReplySlot(ctx, ev)
-		err := h.runHandlers(rctx, ev, key, ran, false)
+		stop := h.holdClaim(ctx, key)
+		err := h.runHandlers(rctx, ev, key, ran, runInline)
+		stop()
 		h.exit()
 		if err != nil {
 			o.end(PushFailed, http.StatusInternalServerError, err)
@@ -506,6 +615,59 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request, o *PushInfo)
 	h.answer(w)
 }
 
+// claimAndEnqueue hands d to the ClaimingQueue, which claims and stores
+// it in one step, and answers: "success" when the push is stored (now or
+// before) or was handled, 503 when it could not be stored, so that WeCom
+// re-sends it. Nothing is released on failure: nothing was claimed.
+func (h *Handler) claimAndEnqueue(ctx context.Context, w http.ResponseWriter, o *PushInfo, ev Event, d *Delivery) {
+	res, err := h.claimEnqueue(ctx, d)
+	if o != nil {
+		switch res {
+		case ClaimPending:
+			o.Dedup = DedupPending
+		case ClaimDone:
+			o.Dedup = DedupDone
+		default:
+			o.Dedup = DedupFresh
+		}
+	}
+	switch {
+	case err != nil:
+		o.end(PushUnavailable, http.StatusServiceUnavailable, err)
+		h.log(ctx, slog.LevelWarn, "callback: push not stored; answered 503 so that WeCom re-sends it", "kind", ev.Header().Kind(), "err", err)
+		msg := "push not stored; re-send later" // a queue's own error (addresses, say) stays in the log
+		if errors.Is(err, ErrQueueFull) || errors.Is(err, ErrClosed) {
+			msg = err.Error()
+		}
+		http.Error(w, msg, http.StatusServiceUnavailable)
+	case res == ClaimStored:
+		if o != nil {
+			o.end(PushQueued, http.StatusOK, nil)
+			o.QueueDepth = h.queueDepth()
+		}
+		h.answer(w)
+	default:
+		h.log(ctx, slog.LevelDebug, "callback: duplicate of a stored push ignored", "kind", ev.Header().Kind())
+		o.end(PushDuplicate, http.StatusOK, nil)
+		h.answer(w)
+	}
+}
+
+func (h *Handler) claimEnqueue(ctx context.Context, d *Delivery) (ClaimResult, error) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed {
+		return 0, ErrClosed
+	}
+	ctx, cancel := boundedContext(ctx)
+	defer cancel()
+	res, err := h.claimQ.ClaimAndEnqueue(ctx, d, h.dedup.ttl)
+	if err == nil && res != ClaimStored && res != ClaimPending && res != ClaimDone {
+		err = fmt.Errorf("callback: the queue's ClaimAndEnqueue answered an unknown result %d", res)
+	}
+	return res, err
+}
+
 func (h *Handler) enqueue(ctx context.Context, d *Delivery) error {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -536,10 +698,51 @@ func (h *Handler) storeContext(parent context.Context) (context.Context, context
 	return boundedContext(parent)
 }
 
-func (h *Handler) claim(parent context.Context, key dedupRef) (claimState, fnSet, error) {
+// claim claims key for a push handled before its answer (inline: its
+// claim in a shared store lives the pending lifetime, renewed while the
+// handlers run) or queued in process (the de-dup lifetime).
+func (h *Handler) claim(parent context.Context, key dedupRef, inline bool) (claimState, fnSet, error) {
 	ctx, cancel := h.storeContext(parent)
 	defer cancel()
-	return h.dedup.claim(ctx, key)
+	ttl := h.dedup.ttl
+	if inline {
+		ttl = h.dedup.pendingTTL()
+	}
+	return h.dedup.claimFor(ctx, key, ttl)
+}
+
+// holdClaim renews the pending claim on key in a shared store every third
+// of its lifetime until stop is called, so that a claim outlives handlers
+// that run long while one left by a crashed instance frees soon.
+func (h *Handler) holdClaim(parent context.Context, key dedupRef) (stop func()) {
+	if h.dedup == nil || h.dedup.local != nil {
+		return func() {}
+	}
+	every := h.dedup.pendingTTL() / 3
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	renew := func() {
+		ctx, cancel := boundedContext(parent)
+		if err := h.dedup.renew(ctx, key); err != nil {
+			h.log(ctx, slog.LevelWarn, "callback: renewing the claim of a push being handled failed", "err", err)
+		}
+		cancel()
+		mu.Lock()
+		if !stopped {
+			t.Reset(every)
+		}
+		mu.Unlock()
+	}
+	mu.Lock()
+	t = time.AfterFunc(every, renew)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
+	}
 }
 
 // release gives up the claim of a push that was not handled, or whose
@@ -582,16 +785,32 @@ func (h *Handler) markDone(parent context.Context, key dedupRef) {
 	}
 }
 
+// runMode says what runHandlers records after a run.
+type runMode uint8
+
+const (
+	// runInline: a push handled before its answer, or queued in process:
+	// success marks the claim done, a failure releases it (the redelivery
+	// is WeCom's re-send).
+	runInline runMode = iota
+	// runQueued: a durable queue's run: a failure keeps the claim pending
+	// (the queue retries, and WeCom's re-sends stay answered without
+	// running).
+	runQueued
+	// runClaimed: a ClaimingQueue's run: as runQueued, but the queue marks
+	// the claim done as it removes the push.
+	runClaimed
+)
+
 // runHandlers is the one place where handler functions run, for a push
 // handled before its answer and for a Queue's run alike: it runs the
 // functions registered for ev except those in ran (they succeeded for it
-// before), bounded by WithHandlerTimeout, and records the outcome. When all
-// succeed, key is marked done. When some fail, each failure is logged and
-// given to the error hook, and the functions that succeeded are recorded
-// with key; the claim is then released (retried is false: the redelivery
-// is WeCom's re-send) or kept pending (retried: a durable queue retries the
-// delivery, and WeCom's re-sends stay answered without running).
-func (h *Handler) runHandlers(parent context.Context, ev Event, key dedupRef, ran fnSet, retried bool) error {
+// before), bounded by WithHandlerTimeout, and records the outcome (mode).
+// When all succeed, key is marked done (by the queue for runClaimed). When
+// some fail, each failure is logged and given to the error hook, and the
+// functions that succeeded are recorded with key; the claim is then
+// released (runInline) or kept pending.
+func (h *Handler) runHandlers(parent context.Context, ev Event, key dedupRef, ran fnSet, mode runMode) error {
 	// base is detached before the handler timeout: the store calls and the
 	// error hook must work after a handler used up its time, or after the
 	// queue's context ended.
@@ -612,10 +831,13 @@ func (h *Handler) runHandlers(parent context.Context, ev Event, key dedupRef, ra
 			"kind", env.Kind(), "change_type", env.ChangeType)
 	}
 	if len(failed) == 0 {
-		h.markDone(base, key)
+		if mode != runClaimed {
+			h.markDone(base, key)
+		}
 		return nil
 	}
 	ran = ran.union(succeeded)
+	retried := mode != runInline
 	if retried {
 		h.keep(base, key, ran)
 	} else {

@@ -131,6 +131,14 @@ func InsecureSkipReceiverCheck() Option {
 // store (e.g. Redis) when several instances serve the same URL. The
 // lifetime must be at least twice the WithTimestampWindow window. The
 // constructor refuses WithDedupStore together with WithoutDedup.
+//
+// ttl is the lifetime of a handled push's claim. The claim of a push being
+// handled before its answer lives three handler timeouts (WithHandlerTimeout,
+// or WeCom's 5-second wait for an answer, at most ttl) and is renewed while
+// the handlers run, so that an instance that dies mid-run holds it for
+// seconds only. With a ClaimingQueue (WithQueue; redisstore's Queue is one)
+// the claims are kept in the queue's own store (ClaimingQueue.DedupStore),
+// whatever store is given here; ttl still applies.
 func WithDedupStore(s wecom.Store, ttl time.Duration) Option {
 	return func(c *config) {
 		if s == nil {
@@ -172,8 +180,10 @@ func WithWorkers(n, queue int) Option {
 // WithQueue hands accepted pushes to q instead of running their handlers
 // before answering: WeCom is answered "success" once q accepted the push.
 // It replaces WithWorkers (the in-process queue); the last of the two
-// options wins. NewHandler starts q and Handler.Close closes it; give each
-// Handler a Queue of its own. The constructor refuses a nil q.
+// options wins. NewHandler starts q (its runs wait for Handler.Start) and
+// Handler.Close closes it; give each Handler a Queue of its own. The
+// constructor refuses a nil q. A ClaimingQueue claims and stores each push
+// in one step, with the de-dup store of its own.
 func WithQueue(q Queue) Option {
 	return func(c *config) {
 		if q == nil {

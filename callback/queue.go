@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/scrmkit/scrm/wecom"
 )
 
 // Queue carries the pushes a Handler accepted to the goroutines that run
@@ -24,10 +26,14 @@ import (
 //
 // A push reaches Enqueue after its de-duplication claim was taken, so a
 // re-send of it (on any instance sharing the de-dup store) is not queued
-// again while it waits or runs.
+// again while it waits or runs. A durable queue should rather be a
+// ClaimingQueue, which takes the claim and stores the push in one step: an
+// instance dying between the two steps otherwise leaves a claim that turns
+// WeCom's re-sends away while nothing was stored.
 type Queue interface {
 	// Start is called once, by NewHandler, with the function that runs one
-	// delivery's handlers. The queue calls run from goroutines of its own.
+	// delivery's handlers. The queue calls run from goroutines of its own;
+	// a run waits until the Handler is started (Handler.Start).
 	// run returns nil when the handlers succeeded or the event had been
 	// handled already, else the failures (*HandlerError, several joined);
 	// an error matching ErrUndeliverable means that no retry can succeed.
@@ -41,6 +47,56 @@ type Queue interface {
 	// ctx to end. Handler.Close calls it; it may be called again.
 	Close(ctx context.Context) error
 }
+
+// ClaimingQueue is a durable Queue that keeps the de-duplication claims of
+// the pushes it stores, in the same store, so that claiming a push and
+// storing it are one atomic step: no instance can die between the two and
+// leave a claim that turns WeCom's re-sends away while nothing was stored
+// (redisstore.Queue is one, a Redis script). A Handler given one with
+// WithQueue keeps its other de-dup records in DedupStore (WithDedupStore may
+// only name that same store) and calls ClaimAndEnqueue instead of claiming
+// the push and then calling Enqueue.
+//
+// The contract, beyond Queue's:
+//
+//   - ClaimAndEnqueue stores d unless the push is handled (ClaimDone) or
+//     stored and not yet handled (ClaimPending: waiting, running, retrying
+//     or parked as a dead letter). A claim that names no stored push (its
+//     delivery was being handled before its answer and did not finish, or
+//     its stored copy is gone) does not count: the push is stored again.
+//     A push stored over an earlier claim is delivered with Attempt 2 or
+//     more, so that its run reads what succeeded before.
+//   - When run returns nil for a delivery whose DedupKey is set, the queue
+//     marks that key done (with the ttl ClaimAndEnqueue was given) in the
+//     same step that removes the push; the Handler does not write it.
+//   - A delivery of Attempt 1 is the push's first run: the Handler reads no
+//     de-dup record for it.
+type ClaimingQueue interface {
+	Queue
+	// DedupStore returns the store holding the queue's claims.
+	DedupStore() wecom.Store
+	// ClaimAndEnqueue claims d.DedupKey (a key of DedupStore) and stores
+	// d, atomically, or reports who has the push. ttl is how long a claim
+	// lives (the Handler's de-dup lifetime). A failure stores nothing and
+	// claims nothing that could turn a re-send away: the Handler answers
+	// 503, so that WeCom re-sends the push.
+	ClaimAndEnqueue(ctx context.Context, d *Delivery, ttl time.Duration) (ClaimResult, error)
+}
+
+// ClaimResult is what ClaimingQueue.ClaimAndEnqueue did with a push.
+type ClaimResult int
+
+// The results of ClaimAndEnqueue.
+const (
+	// ClaimStored: claimed and stored now (the Handler answers "success").
+	ClaimStored ClaimResult = iota + 1
+	// ClaimPending: stored before and not yet handled; nothing was stored
+	// (a re-send, answered "success").
+	ClaimPending
+	// ClaimDone: handled before; nothing was stored (a re-send, answered
+	// "success").
+	ClaimDone
+)
 
 // Delivery is one accepted push on its way to the handler functions. Its
 // exported fields are the push as WeCom sent it, still encrypted: the
@@ -56,6 +112,12 @@ type Delivery struct {
 	// Attempt numbers the runs of this push's handlers, from 1. A queue
 	// that retries sets it; handlers read it with DeliveryFromContext.
 	Attempt int
+	// DedupKey names the push in the de-dup store: set by the Handler
+	// before ClaimingQueue.ClaimAndEnqueue (empty with WithoutDedup). A
+	// ClaimingQueue keeps it with the push and marks it done when the run
+	// succeeds; the Handler sets it again, from the decrypted push, before
+	// its run returns.
+	DedupKey string
 
 	// Set by the Handler for in-process queues: the parsed event, its
 	// de-dup key and the handler functions that succeeded for it before.
@@ -124,7 +186,9 @@ func (h *Handler) openDelivery(d *Delivery) (Event, dedupRef, error) {
 // already (a run that succeeded but was not acknowledged), nothing runs,
 // and of a retry only the functions that have not succeeded run. A failure
 // keeps its claim: re-sends of the push stay answered "success" without
-// running while the queue retries.
+// running while the queue retries. A ClaimingQueue's first run (Attempt 1)
+// reads no record (nothing ran before it), and its success is marked done
+// by the queue, with the acknowledgement.
 //
 // ri (nil: not observed) records what became of the run.
 func (h *Handler) runDelivery(ctx context.Context, d *Delivery, ri *RunInfo) (err error) {
@@ -140,7 +204,7 @@ func (h *Handler) runDelivery(ctx context.Context, d *Delivery, ri *RunInfo) (er
 	ctx = context.WithValue(ctx, deliveryKey{}, d)
 	if d != nil && d.ev != nil {
 		ri.event(d.ev)
-		return ri.ended(h.runHandlers(ctx, d.ev, d.key, d.ran, false))
+		return ri.ended(h.runHandlers(ctx, d.ev, d.key, d.ran, runInline))
 	}
 	ev, key, err := h.openDelivery(d)
 	if err != nil {
@@ -151,7 +215,18 @@ func (h *Handler) runDelivery(ctx context.Context, d *Delivery, ri *RunInfo) (er
 		return err
 	}
 	ri.event(ev)
-	done, ran := h.progress(ctx, key)
+	mode := runQueued
+	var done bool
+	var ran fnSet
+	if h.claimQ != nil {
+		mode = runClaimed
+		d.DedupKey = key.key // the key the queue marks done: the push's own
+		if d.Attempt > 1 {
+			done, ran = h.progress(ctx, key)
+		}
+	} else {
+		done, ran = h.progress(ctx, key)
+	}
 	if done {
 		h.log(ctx, slog.LevelDebug, "callback: stored push was handled already", "kind", ev.Header().Kind())
 		if ri != nil {
@@ -159,7 +234,7 @@ func (h *Handler) runDelivery(ctx context.Context, d *Delivery, ri *RunInfo) (er
 		}
 		return nil
 	}
-	return ri.ended(h.runHandlers(ctx, ev, key, ran, true))
+	return ri.ended(h.runHandlers(ctx, ev, key, ran, mode))
 }
 
 // progress reports whether the de-dup store marks key handled and, if not,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,12 +61,14 @@ func BenchmarkLimiterWait(b *testing.B) {
 }
 
 // BenchmarkQueueThroughput: pushes through Handler.ServeHTTP (verify,
-// decrypt, de-dup claim, enqueue, answer) and then through the workers
-// (read, decrypt again, run, mark done, acknowledge), until every handler
-// ran. events/s is b.N over the whole time. The in-process queue
-// (WithWorkers) runs next to the Redis stream.
+// decrypt, de-dup claim and store, answer) and then through the workers
+// (read in batches, decrypt again, run, mark done and acknowledge), until
+// every handler ran. events/s is b.N over the whole time. The in-process
+// queue (WithWorkers) runs next to the Redis stream, each with the pushes
+// served one after the other (serial) and by 16 goroutines at once, as an
+// HTTP server serves WeCom's concurrent requests (concurrent).
 func BenchmarkQueueThroughput(b *testing.B) {
-	bench := func(b *testing.B, opts func(b *testing.B) []callback.Option) {
+	bench := func(b *testing.B, conc int, opts func(b *testing.B) []callback.Option) {
 		reqs := make([]*http.Request, 0, b.N)
 		p := wecomtest.NewPusher("http://bench.invalid/cb", cbToken, cbAESKey, cbCorpID)
 		ts := fmt.Sprint(time.Now().Unix())
@@ -90,30 +93,47 @@ func BenchmarkQueueThroughput(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		start := time.Now()
-		for _, r := range reqs {
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
-			if w.Code != http.StatusOK {
-				b.Fatalf("answered %d %s", w.Code, w.Body)
-			}
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range conc {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := next.Add(1) - 1
+					if i >= int64(len(reqs)) {
+						return
+					}
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, reqs[i])
+					if w.Code != http.StatusOK {
+						b.Errorf("answered %d %s", w.Code, w.Body)
+						return
+					}
+				}
+			}()
 		}
+		wg.Wait()
 		<-all
 		el := time.Since(start)
 		b.StopTimer()
 		b.ReportMetric(float64(b.N)/el.Seconds(), "events/s")
 	}
-	b.Run("memory", func(b *testing.B) {
-		bench(b, func(b *testing.B) []callback.Option { return []callback.Option{callback.WithWorkers(8, b.N)} })
-	})
-	b.Run("redis", func(b *testing.B) {
-		bench(b, func(b *testing.B) []callback.Option {
-			bk := backend{addr: realRedis(b)}
-			s := open(b, bk, testPrefix(b, bk))
-			q, err := s.NewQueue(WithName("bench"), WithWorkers(8), WithMaxLen(1<<30), WithPollInterval(10*time.Millisecond))
-			require.NoError(b, err)
-			return []callback.Option{callback.WithDedupStore(s, time.Minute), callback.WithQueue(q)}
-		})
-	})
+	memory := func(b *testing.B) []callback.Option { return []callback.Option{callback.WithWorkers(8, b.N)} }
+	redisQueue := func(b *testing.B) []callback.Option {
+		bk := backend{addr: realRedis(b)}
+		s := open(b, bk, testPrefix(b, bk))
+		q, err := s.NewQueue(WithName("bench"), WithWorkers(8), WithMaxLen(1<<30), WithPollInterval(10*time.Millisecond))
+		require.NoError(b, err)
+		return []callback.Option{callback.WithDedupStore(s, time.Minute), callback.WithQueue(q)}
+	}
+	for _, c := range []struct {
+		name string
+		conc int
+	}{{"serial", 1}, {"concurrent", 16}} {
+		b.Run("memory/"+c.name, func(b *testing.B) { bench(b, c.conc, memory) })
+		b.Run("redis/"+c.name, func(b *testing.B) { bench(b, c.conc, redisQueue) })
+	}
 }
 
 // pinger is a "limiter" that only makes one round trip to Redis.

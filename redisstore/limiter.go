@@ -30,7 +30,9 @@ import (
 // Every instance must be given the same limits. When Redis fails, Wait
 // falls back to an in-process MemoryLimiter with the same limits (and logs
 // a warning at most once a minute): calls go on, each instance within the
-// full budget, rather than all failing.
+// full budget, rather than all failing. While Redis fails, the limiter
+// asks it again once a second (one call probes), so that calls do not
+// each pay for a failing round trip.
 type Limiter struct {
 	s         *Store
 	def       wecom.Limit
@@ -167,6 +169,9 @@ func (l *Limiter) Wait(ctx context.Context, corpID, path string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if !l.s.tryRedis() {
+		return l.fallback.Wait(ctx, corpID, path)
+	}
 	maxWait := int64(-1)
 	if dl, ok := ctx.Deadline(); ok {
 		maxWait = max(time.Until(dl).Microseconds(), 0)
@@ -183,10 +188,13 @@ func (l *Limiter) Wait(ctx context.Context, corpID, path string) error {
 		}
 		if err == nil {
 			err = fmt.Errorf("unexpected answer %v", res)
+		} else {
+			l.s.redisFailed()
 		}
 		l.warn(ctx, corpID, path, err)
 		return l.fallback.Wait(ctx, corpID, path)
 	}
+	l.s.redisAnswered()
 	wait := time.Duration(res[1]) * time.Microsecond
 	if res[0] == 1 {
 		return &wecom.RateLimitError{Path: path, Wait: wait}

@@ -6,18 +6,40 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/scrmkit/scrm/callback"
+	"github.com/scrmkit/scrm/internal/dedupkey"
 )
 
 // entry is one push read from the stream, with the run it is on.
 type entry struct {
-	id      string
-	fields  map[string]string
+	id     string
+	fields map[string]string
+	// deliveries counts this entry's runs, this one included (the
+	// consumer group's delivery count); WithMaxAttempts bounds it.
+	deliveries int
+	// attempt numbers the push's runs, this one included: deliveries plus
+	// the runs made before the entry was stored (a replayed dead letter, a
+	// push stored again over an earlier claim).
 	attempt int
+}
+
+// newEntry reads the run's numbers from the fields.
+func newEntry(id string, fields map[string]string, deliveries int) entry {
+	base, _ := strconv.Atoi(fields[fBase])
+	return entry{id: id, fields: fields, deliveries: deliveries, attempt: max(base, 0) + deliveries}
+}
+
+// claimKey is the Redis key of e's de-dup claim ("" when it has none).
+func (q *Queue) claimKey(dedupKey string) string {
+	if dedupKey == "" {
+		return ""
+	}
+	return q.s.key(q.claims.name(dedupKey))
 }
 
 // claimScript claims pushes idle for longer than the visibility timeout
@@ -48,15 +70,56 @@ if #p == 0 then return 0 end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'RETRYCOUNT', ARGV[5], 'JUSTID')
 return 1`)
 
-// ackScript acknowledges and deletes a push.
-// KEYS[1] stream; ARGV: group, id.
+// ackScript marks handled pushes' de-dup keys done and acknowledges and
+// deletes the pushes, each in one step: no crash can leave one without the
+// other. Several workers' pushes share one call (batcher).
+// KEYS[1] stream, KEYS[2...] the claims; ARGV[1] group, then per push its
+// id, the index in KEYS of its claim (0: none) and the done mark's
+// lifetime, ms.
 var ackScript = redis.NewScript(`
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-return redis.call('XDEL', KEYS[1], ARGV[2])`)
+for i = 2, #ARGV, 3 do
+  local k = tonumber(ARGV[i + 1])
+  if k > 0 then
+    redis.call('SET', KEYS[k], '` + dedupkey.Done + `', 'PX', ARGV[i + 2])
+  end
+  redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+  redis.call('XDEL', KEYS[1], ARGV[i])
+end
+return 1`)
 
-// deadScript moves a push this consumer holds to the dead letters.
-// KEYS[1] stream, KEYS[2] dead letters; ARGV: group, consumer, id,
-// dead-letter max length (0: none), then fields and values to add.
+// ackCall is one push in an ackScript batch.
+type ackCall struct {
+	id       string
+	claimKey string // "" when it has none
+	ttl      int64  // ms
+}
+
+// flushAcks marks done and acknowledges a batch of pushes in one script.
+func (q *Queue) flushAcks(ctx context.Context, batch []*batchCall[ackCall]) {
+	keys := make([]string, 1, 1+len(batch))
+	keys[0] = q.stream
+	args := make([]any, 1, 1+3*len(batch))
+	args[0] = q.o.group
+	for _, c := range batch {
+		k := 0
+		if c.in.claimKey != "" {
+			keys = append(keys, c.in.claimKey)
+			k = len(keys)
+		}
+		args = append(args, c.in.id, k, c.in.ttl)
+	}
+	err := ackScript.Run(ctx, q.s.rdb, keys, args...).Err()
+	for _, c := range batch {
+		c.err = err
+	}
+}
+
+// deadScript moves a push this consumer holds to the dead letters; its
+// claim then names the dead letter, so that WeCom's re-sends are still
+// answered without storing the push again.
+// KEYS[1] stream, KEYS[2] dead letters, KEYS[3] the claim (optional);
+// ARGV: group, consumer, id, dead-letter max length (0: none), the claim's
+// lifetime (ms), then fields and values to add.
 var deadScript = redis.NewScript(`
 local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])
 if #p == 0 then return 0 end
@@ -66,16 +129,39 @@ if #e == 0 then
   return 0
 end
 local f = e[1][2]
-for i = 5, #ARGV do f[#f + 1] = ARGV[i] end
+for i = 6, #ARGV do f[#f + 1] = ARGV[i] end
 local maxlen = tonumber(ARGV[4])
+local id
 if maxlen > 0 then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', unpack(f))
+  id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', unpack(f))
 else
-  redis.call('XADD', KEYS[2], '*', unpack(f))
+  id = redis.call('XADD', KEYS[2], '*', unpack(f))
 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
 redis.call('XDEL', KEYS[1], ARGV[3])
+if KEYS[3] and redis.call('GET', KEYS[3]) ~= '` + dedupkey.Done + `' then
+  redis.call('SET', KEYS[3], '` + dedupkey.Parked + `' .. id, 'PX', ARGV[5])
+end
 return 1`)
+
+// maxErrWait caps the wait between reads of a queue whose Redis fails.
+const maxErrWait = 5 * time.Second
+
+// The retries of a handled push's done mark and acknowledgement while Redis
+// fails: from ackRetryMin, doubling, to ackRetryMax, until Redis answers or
+// the Queue is closed.
+const (
+	ackRetryMin = 20 * time.Millisecond
+	ackRetryMax = 250 * time.Millisecond
+)
+
+// claimGrace is how long an instance that lost Redis waits, once Redis
+// answers again, before it claims pushes left idle past the visibility
+// timeout: an outage leaves every running push idle, and their own
+// instances' acknowledgements and renewals (retried every ackRetryMax at
+// most, behind go-redis's pool, which dials a failed server again once a
+// second) must land first, or the pushes would run twice.
+const claimGrace = 5 * time.Second
 
 // fetchLoop reads pushes while workers are free and runs each on a
 // goroutine of its own, at most Workers at a time.
@@ -85,6 +171,8 @@ func (q *Queue) fetchLoop() {
 	slots := make(chan struct{}, q.o.workers)
 	cursor := "0-0"
 	var lastClaim time.Time
+	var healthy time.Time // Redis answers since; zero: it failed last
+	healthy = time.Now().Add(-claimGrace)
 	errWait := q.o.pollInterval
 	for {
 		select {
@@ -104,7 +192,7 @@ func (q *Queue) fetchLoop() {
 		}
 		var es []entry
 		var err error
-		if time.Since(lastClaim) >= q.claimEvery {
+		if time.Since(lastClaim) >= q.claimEvery && !healthy.IsZero() && time.Since(healthy) >= claimGrace {
 			lastClaim = time.Now()
 			es, cursor, err = q.claim(ctx, cursor, free)
 		}
@@ -115,16 +203,23 @@ func (q *Queue) fetchLoop() {
 			<-slots
 		}
 		if err != nil {
+			if q.stopping() {
+				return
+			}
 			if errors.Is(err, redis.ErrClosed) {
 				q.s.logger.Warn("redisstore: queue stops: the Redis client was closed", "queue", q.o.name)
 				return
 			}
+			healthy = time.Time{}
 			q.s.logger.Warn("redisstore: reading the queue failed; trying again", "queue", q.o.name, "err", err, "wait", errWait)
 			if !q.sleep(errWait) {
 				return
 			}
-			errWait = min(2*errWait, 30*time.Second)
+			errWait = min(2*errWait, max(maxErrWait, q.o.pollInterval))
 			continue
+		}
+		if healthy.IsZero() {
+			healthy = time.Now()
 		}
 		errWait = q.o.pollInterval
 		for _, e := range es {
@@ -164,7 +259,7 @@ func (q *Queue) claim(ctx context.Context, cursor string, n int) ([]entry, strin
 		id, _ := t[0].(string)
 		fv, _ := t[1].([]any)
 		n, _ := t[2].(int64)
-		es = append(es, entry{id: id, fields: pairs(fv), attempt: int(max(n, 1))})
+		es = append(es, newEntry(id, pairs(fv), int(max(n, 1))))
 	}
 	return es, next, nil
 }
@@ -206,7 +301,7 @@ func (q *Queue) read(ctx context.Context, n int) ([]entry, error) {
 				s, _ := v.(string)
 				f[k] = s
 			}
-			es = append(es, entry{id: m.ID, fields: f, attempt: 1})
+			es = append(es, newEntry(m.ID, f, 1))
 		}
 	}
 	return es, nil
@@ -215,36 +310,37 @@ func (q *Queue) read(ctx context.Context, n int) ([]entry, error) {
 // process runs one push's handlers and records the outcome.
 func (q *Queue) process(e entry) {
 	ctx := context.Background()
-	log := q.s.logger.With("queue", q.o.name, "id", e.id, "attempt", e.attempt)
-	if e.attempt > q.o.maxAttempts {
-		q.bury(ctx, e, fmt.Sprintf("redisstore: taken %d times without finishing (instances stopped or stalled while running it)", e.attempt-1), e.attempt-1)
+	if e.deliveries > q.o.maxAttempts {
+		q.bury(ctx, e, fmt.Sprintf("redisstore: taken %d times without finishing (instances stopped or stalled while running it)", e.deliveries-1), e.attempt-1)
 		return
 	}
+	q.faultAt(faultRead)
 	d := &callback.Delivery{MsgSignature: e.fields[fSig], Timestamp: e.fields[fTS], Nonce: e.fields[fNonce],
-		Encrypt: e.fields[fEnc], Attempt: e.attempt}
+		Encrypt: e.fields[fEnc], Attempt: e.attempt, DedupKey: e.fields[fKey]}
 
-	hbStop := make(chan struct{})
-	hbDone := make(chan struct{})
-	go q.heartbeat(e, hbStop, hbDone)
+	// The heartbeat renews the claim on e while its handlers run and, after
+	// a success, until the done mark and acknowledgement landed.
+	stopHeartbeat := q.heartbeat(e)
 	err := q.safeRun(ctx, d)
-	close(hbStop)
-	<-hbDone
+	q.faultAt(faultRan)
 
 	switch {
 	case err == nil:
-		if aerr := ackScript.Run(ctx, q.s.rdb, []string{q.stream}, q.o.group, e.id).Err(); aerr != nil {
-			log.Warn("redisstore: acknowledging a handled push failed; another instance may run it again", "err", aerr)
-		}
-	case errors.Is(err, callback.ErrUndeliverable), e.attempt >= q.o.maxAttempts:
+		q.ack(e, d.DedupKey)
+		stopHeartbeat()
+	case errors.Is(err, callback.ErrUndeliverable), e.deliveries >= q.o.maxAttempts:
+		stopHeartbeat()
 		q.bury(ctx, e, err.Error(), e.attempt)
 	default:
-		wait := q.backoff(e.attempt)
+		stopHeartbeat()
+		wait := q.backoff(e.deliveries)
 		idle := q.o.visibilityTimeout - wait
 		if terr := touchScript.Run(ctx, q.s.rdb, []string{q.stream}, q.o.group, q.o.consumer, e.id,
-			idle.Milliseconds(), e.attempt).Err(); terr != nil {
-			log.Warn("redisstore: scheduling a retry failed; the push is retried after the visibility timeout", "err", terr)
+			idle.Milliseconds(), e.deliveries).Err(); terr != nil {
+			q.s.logger.Warn("redisstore: scheduling a retry failed; the push is retried after the visibility timeout",
+				"queue", q.o.name, "id", e.id, "attempt", e.attempt, "err", terr)
 		}
-		log.Debug("redisstore: push failed; retrying later", "wait", wait)
+		q.s.logger.Debug("redisstore: push failed; retrying later", "queue", q.o.name, "id", e.id, "attempt", e.attempt, "wait", wait)
 	}
 }
 
@@ -267,26 +363,73 @@ func (q *Queue) backoff(attempt int) time.Duration {
 	return min(d, q.o.visibilityTimeout)
 }
 
-// heartbeat renews the claim on e while its handlers run.
-func (q *Queue) heartbeat(e entry, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	t := time.NewTicker(q.o.visibilityTimeout / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), q.o.visibilityTimeout/3)
-			n, err := touchScript.Run(ctx, q.s.rdb, []string{q.stream}, q.o.group, q.o.consumer, e.id, 0, e.attempt).Int()
-			cancel()
-			if err != nil {
-				q.s.logger.Warn("redisstore: renewing the claim on a running push failed", "queue", q.o.name, "id", e.id, "err", err)
-			} else if n == 0 {
-				q.s.logger.Warn("redisstore: a running push was claimed by another instance (handler slower than the visibility timeout while renewals failed?)",
-					"queue", q.o.name, "id", e.id)
+// ack marks a handled push's de-dup key done and acknowledges the push.
+// While Redis fails it tries again (ackRetryMin to ackRetryMax apart) until
+// Redis answers or the Queue is closed: an acknowledgement lost would have
+// the push run again on another instance.
+func (q *Queue) ack(e entry, dedupKey string) {
+	ttl, _ := strconv.ParseInt(e.fields[fTTL], 10, 64)
+	if ttl <= 0 {
+		ttl = callback.DefaultDedupTTL.Milliseconds()
+	}
+	a := ackCall{id: e.id, claimKey: q.claimKey(dedupKey), ttl: ttl}
+	wait := ackRetryMin
+	for tries := 1; ; tries++ {
+		err := q.ackBatch.do(&batchCall[ackCall]{in: a})
+		if err == nil {
+			if tries > 1 {
+				q.s.logger.Info("redisstore: a handled push was acknowledged once Redis answered again",
+					"queue", q.o.name, "id", e.id, "tries", tries)
 			}
+			q.faultAt(faultAcked)
+			return
 		}
+		if tries == 1 {
+			q.s.logger.Warn("redisstore: acknowledging a handled push failed; trying again until Redis answers",
+				"queue", q.o.name, "id", e.id, "err", err)
+		}
+		if errors.Is(err, redis.ErrClosed) || !q.sleep(wait) {
+			q.s.logger.Warn("redisstore: a handled push was not acknowledged (the queue was closed while Redis failed); another instance will run it again",
+				"queue", q.o.name, "id", e.id, "err", err)
+			return
+		}
+		wait = min(2*wait, ackRetryMax)
+	}
+}
+
+// heartbeat renews the claim on e every third of the visibility timeout
+// until the returned function is called (which waits for a renewal in
+// progress), so that no other instance claims a push whose handlers run.
+func (q *Queue) heartbeat(e entry) (stop func()) {
+	every := q.o.visibilityTimeout / 3
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	renew := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), every)
+		n, err := touchScript.Run(ctx, q.s.rdb, []string{q.stream}, q.o.group, q.o.consumer, e.id, 0, e.deliveries).Int()
+		cancel()
+		if err != nil {
+			q.s.logger.Warn("redisstore: renewing the claim on a running push failed", "queue", q.o.name, "id", e.id, "err", err)
+		} else if n == 0 {
+			q.s.logger.Warn("redisstore: a running push was claimed by another instance (handler slower than the visibility timeout while renewals failed?)",
+				"queue", q.o.name, "id", e.id)
+		}
+		t.Reset(every)
+	}
+	mu.Lock()
+	t = time.AfterFunc(every, renew)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
 	}
 }
 
@@ -295,7 +438,15 @@ func (q *Queue) bury(ctx context.Context, e entry, reason string, attempts int) 
 	if len(reason) > maxErrLen {
 		reason = reason[:maxErrLen]
 	}
-	n, err := deadScript.Run(ctx, q.s.rdb, []string{q.stream, q.dead}, q.o.group, q.o.consumer, e.id, q.o.deadLetterMaxLen,
+	keys := []string{q.stream, q.dead}
+	if k := q.claimKey(e.fields[fKey]); k != "" {
+		keys = append(keys, k)
+	}
+	ttl, _ := strconv.ParseInt(e.fields[fTTL], 10, 64)
+	if ttl <= 0 {
+		ttl = callback.DefaultDedupTTL.Milliseconds()
+	}
+	n, err := deadScript.Run(ctx, q.s.rdb, keys, q.o.group, q.o.consumer, e.id, q.o.deadLetterMaxLen, ttl,
 		fAttempts, attempts, fErr, reason, fFailed, time.Now().UnixMilli(), fSource, e.id).Int()
 	switch {
 	case err != nil:

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -39,6 +41,13 @@ type Store struct {
 	encrypt func(key string) bool
 	plain   bool
 	logger  *slog.Logger
+
+	lmu    sync.Mutex
+	locks  map[string]chan struct{} // Lock's fallback while Redis fails
+	warned map[string]time.Time     // warnDegraded: last warning per part
+	// downUntil (Unix ns; 0: Redis answers) is when the limiter and the
+	// lock try Redis again after it failed them (see tryRedis).
+	downUntil atomic.Int64
 }
 
 var (
@@ -347,4 +356,37 @@ func (s *Store) CompareAndSwap(ctx context.Context, key, old, value string, ttl 
 		return swapped, nil
 	}
 	return false, fmt.Errorf("redisstore: compare-and-swap %s: the key kept changing over %d attempts", key, casRetries)
+}
+
+// degradedRetry is how long the limiter and the lock, which have fallbacks
+// of their own, leave Redis alone after it failed them, so that each call
+// does not pay for a failing round trip (go-redis's dials and retries take
+// from tens of milliseconds to seconds); then one call tries it again.
+const degradedRetry = time.Second
+
+// tryRedis reports whether the limiter or the lock should ask Redis: yes
+// while it answers; while it is known to fail, only one caller per
+// degradedRetry, which probes it.
+func (s *Store) tryRedis() bool {
+	until := s.downUntil.Load()
+	if until == 0 {
+		return true
+	}
+	now := time.Now().UnixNano()
+	if now < until {
+		return false
+	}
+	return s.downUntil.CompareAndSwap(until, now+int64(degradedRetry))
+}
+
+// redisAnswered records that Redis answered the limiter or the lock.
+func (s *Store) redisAnswered() {
+	if s.downUntil.Load() != 0 {
+		s.downUntil.Store(0)
+	}
+}
+
+// redisFailed records that Redis failed the limiter or the lock.
+func (s *Store) redisFailed() {
+	s.downUntil.Store(time.Now().Add(degradedRetry).UnixNano())
 }

@@ -14,7 +14,7 @@ var layers = []struct {
 	name     string
 	packages []string
 }{
-	{"leaves: no import of the module", []string{"internal/kv", "internal/apicheck", "internal/readmetest"}},
+	{"leaves: no import of the module", []string{"internal/kv", "internal/dedupkey", "internal/apicheck", "internal/readmetest"}},
 	{"core: the client, tokens, store, limits, retries, media, suites", []string{"wecom"}},
 	{"machinery on the core: callbacks, the fake, shared call and channel helpers", []string{
 		"callback", "wecom/wecomtest", "internal/api", "internal/channelstate", "internal/shapetest",

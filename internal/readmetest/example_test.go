@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/go-resty/resty/v2"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -27,6 +29,7 @@ import (
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/contact"
 	"github.com/scrmkit/scrm/message"
+	"github.com/scrmkit/scrm/redisstore"
 	"github.com/scrmkit/scrm/scrmotel"
 	"github.com/scrmkit/scrm/wecom"
 	"github.com/scrmkit/scrm/wecom/wecomtest"
@@ -334,4 +337,55 @@ func Example_observed() {
 	fmt.Println(spans.Ended()[0].Name())
 	// Output:
 	// wecom /cgi-bin/gettoken
+}
+
+// sharedInstance is one of several instances of a backend serving the same
+// corp: tokens, WeCom's frequency limits, callback de-duplication and the
+// callback queue live in one Redis, so the instances fetch each token once,
+// stay under WeCom's limits together and run each push once.
+func sharedInstance(ctx context.Context, rdb redis.UniversalClient, key []byte, corpID, secret, token, aesKey string, opts ...wecom.Option) (*wecom.Client, *callback.Handler, error) {
+	store, err := redisstore.New(ctx, rdb, redisstore.WithEncryptionKey(key)) // secrets sealed at rest
+	if err != nil {
+		return nil, nil, err
+	}
+	limiter := store.NewLimiter(wecom.DefaultLimit(), nil) // counted across instances
+	c := wecom.New(corpID, secret, append(opts, wecom.WithStore(store), wecom.WithLimiter(limiter))...)
+	queue, err := store.NewQueue(redisstore.WithName("callbacks")) // pushes stored before "success", run by any instance
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := callback.NewHandler(token, aesKey, callback.WithReceiverID(corpID), callback.WithQueue(queue))
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, h, nil // register the handler functions on h, then h.Start()
+}
+
+func Example_sharedInstance() {
+	ctx := context.Background()
+	mr, _ := miniredis.Run() // stands in for the shared Redis
+	defer mr.Close()
+	srv := wecomtest.Start()
+	defer srv.Close()
+	key := make([]byte, 32) // from the secret manager
+	var clients []*wecom.Client
+	for range 2 { // two instances
+		rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		defer rdb.Close()
+		c, h, err := sharedInstance(ctx, rdb, key, srv.CorpID, srv.Secret, "token", wecomtest.NewEncodingAESKey(),
+			wecom.WithBaseURL(srv.URL))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		h.Start() // after registering the handler functions: the queue's workers begin
+		defer h.Close(ctx)
+		clients = append(clients, c)
+	}
+	for _, c := range clients {
+		_, _ = c.AccessToken(ctx)
+	}
+	fmt.Println("token fetches for two instances:", srv.Corp(srv.CorpID).TokenFetches())
+	// Output:
+	// token fetches for two instances: 1
 }
