@@ -35,6 +35,7 @@
 //	Requests, Count, ResetRequests                       the log of what it received
 //	Close                                                stop it
 //	AddCorp, AddSuite, AddProvider                       register the parties WeCom knows
+//	RevokeProviderTokens                                 invalidate a provider's tokens (40082)
 //	Corp, Suite                                          the handles below
 //
 // Everything else is reached through handles. A handle only names a corp
@@ -65,6 +66,7 @@
 //	Suite        srv.Suite(id)      an app template (third-party or agent-developed): tickets
 //	                                (IssueTicket, PushTicket, PushNewTicket, StartTicketPush), Install,
 //	                                Authorize, ChangeAuth, Uninstall, ResetPermanentCode; suite tokens
+//	                                (ExpireTokens, RevokeTokens, TokenFetches, CorpTokenFetches)
 //	Pusher       NewPusher(...)     WeCom's side of any callback URL: encrypts, signs, POSTs, re-sends
 //
 // # Acts and pushes
