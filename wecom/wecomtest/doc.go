@@ -46,7 +46,8 @@
 //	                                secret (SetSecret); the callback URL (SetCallback, Pusher); members
 //	                                (AddStaff, ResignStaff, SetUnlicensed, SetConsoleWelcome); customers
 //	                                (SeedCustomers, ScanContactWay, Relation, Followers,
-//	                                CompleteTakeovers, AddServedContact, LinkUnionID); uploads (Media)
+//	                                CompleteTakeovers, AddServedContact, LinkUnionID); uploads (Media;
+//	                                refused with 40007 three days after the upload, on the server's clock)
 //	GroupChats   corp.GroupChats()  customer groups: Create, Join, Leave, SetOwner, Rename, SetNotice,
 //	                                Dismiss, JoinViaJoinWay; their change_external_chat events (Events,
 //	                                DropEvents, DeliverEvents); SetCapacity, SetJoinWayQuota, SetLag
