@@ -56,21 +56,21 @@ func FuzzTemplateCardEvent(f *testing.F) {
 			t.Fatalf("the reply is not XML: %v\n%q", err, reply)
 		}
 		for _, p := range [][2]string{{got.ReplaceName, replaceName}, {got.ToUserName, card.FromUserName}, {got.FromUserName, card.ToUserName}} {
-			if want := xmlText(p[1]); p[0] != want {
+			if want := refXMLText(p[1]); p[0] != want {
 				t.Fatalf("the reply reads %q, want %q", p[0], want)
 			}
 		}
 	})
 }
 
-// xmlText is s as an XML reader gives it back from the reply: line ends
+// refXMLText is s as an XML reader gives it back from the reply: line ends
 // normalised, and what XML cannot carry (invalid UTF-8, control
 // characters) replaced by U+FFFD.
-func xmlText(s string) string {
+func refXMLText(s string) string {
 	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 	var b strings.Builder
 	for _, r := range s {
-		if r == utf8.RuneError || !isXMLChar(r) {
+		if r == utf8.RuneError || !refXMLChar(r) {
 			r = utf8.RuneError
 		}
 		b.WriteRune(r)
@@ -78,6 +78,6 @@ func xmlText(s string) string {
 	return b.String()
 }
 
-func isXMLChar(r rune) bool {
+func refXMLChar(r rune) bool {
 	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
