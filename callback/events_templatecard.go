@@ -156,18 +156,20 @@ func writeCDATA(b *bytes.Buffer, s string) {
 	b.WriteString("]]>")
 }
 
-// xmlText is s with every character XML 1.0 does not allow replaced by
-// U+FFFD; s itself when it has none (the usual case: no copy).
+// xmlText is s with every character XML 1.0 does not allow, and every
+// byte of invalid UTF-8, replaced by U+FFFD; s itself when it has none (the
+// usual case: no copy).
 func xmlText(s string) string {
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if (r == utf8.RuneError && n == 1) || !isXMLChar(r) {
+			// Map reads each byte of invalid UTF-8 as U+FFFD.
 			return strings.Map(func(r rune) rune {
 				if isXMLChar(r) {
 					return r
 				}
 				return utf8.RuneError
-			}, strings.ToValidUTF8(s, string(utf8.RuneError)))
+			}, s)
 		}
 		i += n
 	}

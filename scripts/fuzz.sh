@@ -126,11 +126,14 @@ while IFS=$'\t' read -r dir name; do
     rmdir "$corpus" 2> /dev/null || true
   fi
   echo "   $status: ${execs:-?} execs in ${elapsed}s, ${found:-0} new interesting, $kept kept${crashfile:+, failing input $dir/$crashfile}"
-  rows+=("| \`$pkg\` | $name | $fuzztime | ${execs:-?} | ${found:-0} | $kept | ${crashfile:+crash: \`$dir/$crashfile\`}${crashfile:-0} |")
+  crashcell=0
+  [ -z "$crashfile" ] || crashcell="1: \`$dir/$crashfile\`"
+  [ $status = ok ] || [ -n "$crashfile" ] || crashcell="failed (see the log above)"
+  rows+=("| \`$pkg\` | $name | ${elapsed}s | ${execs:-?} | ${found:-0} | $kept | $crashcell |")
 done <<< "$targets"
 
 {
-  echo "| package | target | time | execs | new interesting | kept | crashes |"
+  echo "| package | target | time ($fuzztime asked) | execs | new interesting | kept | crashes |"
   echo "|---|---|---|---:|---:|---:|---|"
   printf '%s\n' "${rows[@]}"
 } > "$work/summary.md"
