@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Template cards (模板卡片) that an app sends as an application message
@@ -146,10 +147,38 @@ func (e *TemplateCardEvent) UpdateButtonReply(replaceName string) []byte {
 }
 
 // writeCDATA writes s as CDATA sections, splitting any "]]>" it holds.
+// What XML cannot carry (invalid UTF-8, control characters other than tab
+// and line ends, U+FFFE, U+FFFF) becomes U+FFFD: WeCom discards a reply it
+// cannot parse, so one odd character would cost the whole reply.
 func writeCDATA(b *bytes.Buffer, s string) {
 	b.WriteString("<![CDATA[")
-	b.WriteString(strings.ReplaceAll(s, "]]>", "]]]]><![CDATA[>"))
+	b.WriteString(strings.ReplaceAll(xmlText(s), "]]>", "]]]]><![CDATA[>"))
 	b.WriteString("]]>")
+}
+
+// xmlText is s with every character XML 1.0 does not allow, and every
+// byte of invalid UTF-8, replaced by U+FFFD; s itself when it has none (the
+// usual case: no copy).
+func xmlText(s string) string {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n == 1) || !isXMLChar(r) {
+			// Map reads each byte of invalid UTF-8 as U+FFFD.
+			return strings.Map(func(r rune) rune {
+				if isXMLChar(r) {
+					return r
+				}
+				return utf8.RuneError
+			}, s)
+		}
+		i += n
+	}
+	return s
+}
+
+// isXMLChar reports whether XML 1.0 allows r in text (its Char production).
+func isXMLChar(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
 }
 
 // ReplyButton answers the push being handled with the passive reply of

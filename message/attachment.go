@@ -46,8 +46,22 @@ type Text struct {
 }
 
 // Attachment is one attachment of a mass send or welcome message: MsgType
-// and the one matching field. Build it with the constructors (ImageAttachment,
-// LinkAttachment...) or, from a file, with Service.Attachment.
+// and the one matching field. Build it with the constructors: of a media id
+// (ImageAttachment, VideoAttachment...), of a file (ImageUpload,
+// VideoUpload, FileUpload; a mini-program card's cover is
+// MiniProgram.PicUpload), or of a link (LinkAttachment).
+//
+// # Media ids expire, files do not
+//
+// A media id (media/upload) lives three days. An attachment of a file
+// keeps the file: every send fills in the media id the Service's
+// wecom.MediaCache holds for it, uploading the file once and again shortly
+// before WeCom forgets it, so that an attachment built at start-up (a
+// welcome rule, a recurring mass send) works on day four as on day one.
+// When WeCom answers 40007 (it no longer knows a media id the cache still
+// held) the files of the request are uploaded again and the request is
+// sent once more. An attachment of a bare media id is sent as it is: keep
+// the id alive yourself, or give the file instead.
 type Attachment struct {
 	MsgType     MsgType      `json:"msgtype"`
 	Image       *Image       `json:"image,omitempty"`
@@ -57,12 +71,16 @@ type Attachment struct {
 	File        *File        `json:"file,omitempty"`
 }
 
-// Image is an image: a temporary media id, or the URL of an image uploaded
-// with Client.UploadImage. WeCom uses MediaID when both are set; answers
-// give MediaID when they can, PicURL otherwise.
+// Image is an image: a temporary media id, the file to upload for one
+// (Upload), or the URL of an image uploaded with Client.UploadImage. WeCom
+// uses MediaID when both are set; answers give MediaID when they can,
+// PicURL otherwise.
 type Image struct {
 	MediaID string `json:"media_id,omitempty"`
 	PicURL  string `json:"pic_url,omitempty"`
+	// Upload is the image file (JPG or PNG, at most 10 MB); each send
+	// fills MediaID from the MediaCache (see Attachment).
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 // LinkCard is a link card (图文消息) of a mass send, a welcome message or a
@@ -82,16 +100,25 @@ type MiniProgram struct {
 	PicMediaID string `json:"pic_media_id"` // cover, temporary media (520×416 recommended)
 	AppID      string `json:"appid"`
 	Page       string `json:"page"` // page path, e.g. "/pages/index.html"
+	// PicUpload is the cover's image file; each send fills PicMediaID from
+	// the MediaCache (see Attachment).
+	PicUpload *wecom.MediaSource `json:"-"`
 }
 
 // Video is a video (temporary media, MP4, at most 10 MB).
 type Video struct {
 	MediaID string `json:"media_id"`
+	// Upload is the video file; each send fills MediaID from the
+	// MediaCache (see Attachment).
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 // File is a file (temporary media, at most 20 MB).
 type File struct {
 	MediaID string `json:"media_id"`
+	// Upload is the file; each send fills MediaID from the MediaCache (see
+	// Attachment).
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 // ImageAttachment is an image attachment of a temporary media id.
@@ -107,7 +134,9 @@ func ImageURLAttachment(picURL string) Attachment {
 // LinkAttachment is a link card attachment.
 func LinkAttachment(l LinkCard) Attachment { return Attachment{MsgType: MsgLink, Link: &l} }
 
-// MiniProgramAttachment is a mini-program card attachment.
+// MiniProgramAttachment is a mini-program card attachment; its cover is a
+// media id (PicMediaID) or, to outlive the id's three days, a file
+// (PicUpload).
 func MiniProgramAttachment(m MiniProgram) Attachment {
 	return Attachment{MsgType: MsgMiniProgram, MiniProgram: &m}
 }
@@ -122,10 +151,31 @@ func FileAttachment(mediaID string) Attachment {
 	return Attachment{MsgType: MsgFile, File: &File{MediaID: mediaID}}
 }
 
-// Attachment uploads src as temporary media (once; see wecom.MediaCache)
-// and returns it as an attachment of type typ: MsgImage, MsgVideo or
-// MsgFile. For a mini-program card with a cover from a file, upload the
-// cover with MediaCache().UploadMedia and use MiniProgramAttachment.
+// ImageUpload is an image attachment of a file (JPG or PNG, at most 10
+// MB): every send uses the media id the MediaCache holds for it (see
+// Attachment).
+func ImageUpload(src *wecom.MediaSource) Attachment {
+	return Attachment{MsgType: MsgImage, Image: &Image{Upload: src}}
+}
+
+// VideoUpload is a video attachment of a file (MP4, at most 10 MB): every
+// send uses the media id the MediaCache holds for it (see Attachment).
+func VideoUpload(src *wecom.MediaSource) Attachment {
+	return Attachment{MsgType: MsgVideo, Video: &Video{Upload: src}}
+}
+
+// FileUpload is a file attachment of a file (at most 20 MB): every send
+// uses the media id the MediaCache holds for it (see Attachment).
+func FileUpload(src *wecom.MediaSource) Attachment {
+	return Attachment{MsgType: MsgFile, File: &File{Upload: src}}
+}
+
+// Attachment uploads src as temporary media now (or finds it in the
+// wecom.MediaCache) and returns it as an attachment of type typ: MsgImage,
+// MsgVideo or MsgFile. The attachment holds the media id and src: sends
+// made after the id has expired use the cache's new one (see Attachment),
+// so it may be kept. ImageUpload and the like build the same attachment
+// without uploading until the first send.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90253
 func (s *Service) Attachment(ctx context.Context, typ MsgType, src *wecom.MediaSource) (Attachment, error) {
@@ -149,11 +199,36 @@ func (s *Service) Attachment(ctx context.Context, typ MsgType, src *wecom.MediaS
 	}
 	switch typ {
 	case MsgImage:
-		return ImageAttachment(md.MediaID), nil
+		return Attachment{MsgType: MsgImage, Image: &Image{MediaID: md.MediaID, Upload: src}}, nil
 	case MsgVideo:
-		return VideoAttachment(md.MediaID), nil
+		return Attachment{MsgType: MsgVideo, Video: &Video{MediaID: md.MediaID, Upload: src}}, nil
 	}
-	return FileAttachment(md.MediaID), nil
+	return Attachment{MsgType: MsgFile, File: &File{MediaID: md.MediaID, Upload: src}}, nil
+}
+
+// clone copies a and the object it points to.
+func (a Attachment) clone() Attachment {
+	if a.Image != nil {
+		c := *a.Image
+		a.Image = &c
+	}
+	if a.Link != nil {
+		c := *a.Link
+		a.Link = &c
+	}
+	if a.MiniProgram != nil {
+		c := *a.MiniProgram
+		a.MiniProgram = &c
+	}
+	if a.Video != nil {
+		c := *a.Video
+		a.Video = &c
+	}
+	if a.File != nil {
+		c := *a.File
+		a.File = &c
+	}
+	return a
 }
 
 // validateText checks text against max bytes; text may be nil.
@@ -214,14 +289,28 @@ func (a *Attachment) validate(urlLimits bool) error {
 	case a.MiniProgram != nil:
 		return a.MiniProgram.validate()
 	case a.Video != nil:
-		return check.Required("Video.MediaID", a.Video.MediaID)
+		return a.Video.validate()
 	}
-	return check.Required("File.MediaID", a.File.MediaID)
+	return a.File.validate()
 }
 
 func (im *Image) validate() error {
-	if im.MediaID == "" && im.PicURL == "" {
-		return check.Invalidf("Image needs MediaID or PicURL")
+	if im.MediaID == "" && im.PicURL == "" && im.Upload == nil {
+		return check.Invalidf("Image needs MediaID, Upload or PicURL")
+	}
+	return nil
+}
+
+func (v *Video) validate() error {
+	if v.MediaID == "" && v.Upload == nil {
+		return check.Invalidf("Video needs MediaID or Upload")
+	}
+	return nil
+}
+
+func (f *File) validate() error {
+	if f.MediaID == "" && f.Upload == nil {
+		return check.Invalidf("File needs MediaID or Upload")
 	}
 	return nil
 }
@@ -245,7 +334,10 @@ func (l *LinkCard) validate(urlLimits bool) error {
 }
 
 func (m *MiniProgram) validate() error {
-	return api.FirstErr(check.Required("MiniProgram.Title", m.Title), check.Required("MiniProgram.PicMediaID", m.PicMediaID),
+	if m.PicMediaID == "" && m.PicUpload == nil {
+		return check.Invalidf("MiniProgram needs PicMediaID or PicUpload (its cover)")
+	}
+	return api.FirstErr(check.Required("MiniProgram.Title", m.Title),
 		check.Required("MiniProgram.AppID", m.AppID), check.Required("MiniProgram.Page", m.Page),
 		check.MaxBytes("MiniProgram.Title", m.Title, maxMiniProgramTitleBytes))
 }

@@ -89,7 +89,7 @@ func ExampleMomentJob_Wait() {
 // sendSpringSale is the code of the README's section on this package.
 func sendSpringSale(ctx context.Context, c *wecom.Client, customers []string, png []byte) error {
 	msgs := message.New(c)
-	poster, err := msgs.Attachment(ctx, message.MsgImage, wecom.MediaFromBytes("sale.png", png)) // uploaded once, reused for 3 days
+	poster, err := msgs.Attachment(ctx, message.MsgImage, wecom.MediaFromBytes("sale.png", png)) // uploaded once, again when its 3 days are up
 	if err != nil {
 		return err
 	}

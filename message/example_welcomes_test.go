@@ -33,8 +33,8 @@ func ExampleWelcomes() {
 
 	welcomes, err := message.NewWelcomes(message.New(c), message.WelcomeRules{
 		Channels: map[string]*message.Welcome{"spring-poster": {
-			Text:    "Hi %NICKNAME%, thanks for scanning our spring poster!",   // the name is filled in by Welcomes
-			Uploads: []message.Upload{{Type: message.MsgImage, Source: cover}}, // uploaded once, media id cached
+			Text:        "Hi %NICKNAME%, thanks for scanning our spring poster!", // the name is filled in by Welcomes
+			Attachments: []message.Attachment{message.ImageUpload(cover)},        // uploaded once, again before it expires
 		}},
 		Users:   map[string]*message.Welcome{"lisi": {Text: "I'm Lisi, ask me anything"}},
 		Default: &message.Welcome{Text: "Welcome!"},

@@ -18,6 +18,12 @@ const maxGroupWelcomeAddTextBytes = 3000
 // item: when several are set WeCom uses the first of image, link,
 // miniprogram, file, video. They cannot all be nil. Get answers an image
 // with PicURL only. A corp's library holds at most 100 templates.
+//
+// The image, the mini-program's cover, the file and the video are media
+// ids (three days) or files (Image.Upload, MiniProgram.PicUpload,
+// File.Upload, Video.Upload), which Add and Edit upload through the
+// Service's MediaCache, so that a template kept in code can be added or
+// edited again on any day: see Attachment.
 type GroupWelcomeTemplate struct {
 	Text        *Text        `json:"text,omitempty"` // at most 3000 bytes when added, 4000 when edited
 	Image       *Image       `json:"image,omitempty"`
@@ -43,10 +49,10 @@ func (t *GroupWelcomeTemplate) validate(maxText int) error {
 		errs = append(errs, t.MiniProgram.validate())
 	}
 	if t.File != nil {
-		errs = append(errs, check.Required("File.MediaID", t.File.MediaID))
+		errs = append(errs, t.File.validate())
 	}
 	if t.Video != nil {
-		errs = append(errs, check.Required("Video.MediaID", t.Video.MediaID))
+		errs = append(errs, t.Video.validate())
 	}
 	return api.FirstErr(errs...)
 }
@@ -95,8 +101,13 @@ func (s *Service) AddGroupWelcomeTemplate(ctx context.Context, req *AddGroupWelc
 	var out struct {
 		TemplateID string `json:"template_id"`
 	}
-	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/group_welcome_template/add", req, &out, func(since, until time.Time) string {
-		return "WeCom has no call listing group welcome templates: look in the admin console (客户联系 → 入群欢迎语) for one added " + api.Window(since, until)
+	body := *req
+	tmpl, refs := templateToSend(req.GroupWelcomeTemplate)
+	body.GroupWelcomeTemplate = tmpl
+	err := s.withMedia(ctx, refs, func() error {
+		return api.Create(ctx, s.c, "/cgi-bin/externalcontact/group_welcome_template/add", body, &out, func(since, until time.Time) string {
+			return "WeCom has no call listing group welcome templates: look in the admin console (客户联系 → 入群欢迎语) for one added " + api.Window(since, until)
+		})
 	})
 	if err != nil {
 		return "", err
@@ -122,7 +133,12 @@ func (s *Service) EditGroupWelcomeTemplate(ctx context.Context, req *EditGroupWe
 	if err := api.FirstErr(check.Required("TemplateID", req.TemplateID), req.validate(maxTextBytes)); err != nil {
 		return err
 	}
-	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/group_welcome_template/edit", req, nil)
+	body := *req
+	tmpl, refs := templateToSend(req.GroupWelcomeTemplate)
+	body.GroupWelcomeTemplate = tmpl
+	return s.withMedia(ctx, refs, func() error {
+		return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/group_welcome_template/edit", &body, nil)
+	})
 }
 
 type templateIDBody struct {

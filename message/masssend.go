@@ -139,7 +139,11 @@ type AddMsgTemplateResponse struct {
 //
 // It is never re-sent once it may have reached WeCom: such an error is a
 // *wecom.MaybeCreatedError (matching wecom.ErrOutcomeUnknown); list the window it
-// names with ListGroupMsgsIter before creating the task again.
+// names with ListGroupMsgsIter before creating the task again. Attachments
+// of files are uploaded (or found in the MediaCache) first: see
+// Attachment. The media ids must still be alive when the senders confirm;
+// for a task confirmed days later, give the MediaCache a larger margin
+// (wecom.WithRefreshMargin).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92135
 func (s *Service) AddMsgTemplate(ctx context.Context, req *AddMsgTemplateRequest) (*AddMsgTemplateResponse, error) {
@@ -154,8 +158,17 @@ func (s *Service) AddMsgTemplate(ctx context.Context, req *AddMsgTemplateRequest
 		chatType = ChatSingle
 	}
 	var out AddMsgTemplateResponse
-	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_msg_template", req, &out, func(since, until time.Time) string {
-		return fmt.Sprintf("list get_groupmsg_list_v2 (ListGroupMsgsIter) with chat_type=%s filter_type=0 %s", chatType, api.Window(since, until))
+	body := req
+	atts, refs := attachmentsToSend(req.Attachments)
+	if refs != nil {
+		c := *req
+		c.Attachments = atts
+		body = &c
+	}
+	err := s.withMedia(ctx, refs, func() error {
+		return api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_msg_template", body, &out, func(since, until time.Time) string {
+			return fmt.Sprintf("list get_groupmsg_list_v2 (ListGroupMsgsIter) with chat_type=%s filter_type=0 %s", chatType, api.Window(since, until))
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -19,7 +19,10 @@
 //
 // Files for attachments are uploaded through a wecom.MediaCache, so that a
 // file used by many sends is uploaded once every three days; New takes one
-// to share (WithMediaCache).
+// to share (WithMediaCache). Wherever a request takes a temporary media id
+// it also takes the file (ImageUpload, MiniProgram.PicUpload,
+// MomentImageUpload...): a request, a welcome rule or a template built once
+// with files works on any day, while a media id dies after three.
 //
 // Welcomes greets new customers by rules from the add_external_contact
 // event, beside the channel helpers of contact and acquisition on the same

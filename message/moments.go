@@ -50,8 +50,10 @@ const (
 
 // AddMomentTaskRequest creates a Moments post task (企业发表内容到客户的朋友圈):
 // Text and/or Attachments, which are all images (at most 9), or one video,
-// or one link. Attachment media must come from upload_attachment (see
-// Service.MomentAttachment).
+// or one link. Attachment media come from upload_attachment: a media id
+// (three days), or a file (MomentImageUpload, MomentVideoUpload,
+// MomentLink.Upload) that AddMomentTask uploads through the MediaCache
+// (see Attachment).
 type AddMomentTaskRequest struct {
 	Text        *Text              `json:"text,omitempty"` // at most 2000 characters and 4000 bytes
 	Attachments []MomentAttachment `json:"attachments,omitempty"`
@@ -97,6 +99,9 @@ type MomentAttachment struct {
 // recommended. Videos: at most 10 MB and 30 s.
 type MomentMedia struct {
 	MediaID string `json:"media_id"`
+	// Upload is the image or video file; each post fills MediaID from the
+	// MediaCache (see Attachment).
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 // MomentLink is a link with a cover image uploaded with upload_attachment.
@@ -104,7 +109,24 @@ type MomentLink struct {
 	Title   string `json:"title,omitempty"` // at most 64 bytes
 	URL     string `json:"url"`
 	MediaID string `json:"media_id"` // cover
+	// Upload is the cover's image file; each post fills MediaID from the
+	// MediaCache (see Attachment).
+	Upload *wecom.MediaSource `json:"-"`
 }
+
+// MomentImageUpload is an image attachment of a Moments post from a file:
+// every post uses the media id the MediaCache holds for it.
+func MomentImageUpload(src *wecom.MediaSource) MomentAttachment {
+	return MomentAttachment{MsgType: MsgImage, Image: &MomentMedia{Upload: src}}
+}
+
+// MomentVideoUpload is a video attachment of a Moments post from a file:
+// every post uses the media id the MediaCache holds for it.
+func MomentVideoUpload(src *wecom.MediaSource) MomentAttachment {
+	return MomentAttachment{MsgType: MsgVideo, Video: &MomentMedia{Upload: src}}
+}
+
+func (m *MomentMedia) ok() bool { return m != nil && (m.MediaID != "" || m.Upload != nil) }
 
 func (r *AddMomentTaskRequest) validate() error {
 	if (r.Text == nil || r.Text.Content == "") && len(r.Attachments) == 0 {
@@ -132,17 +154,17 @@ func (r *AddMomentTaskRequest) validate() error {
 		ok := false
 		switch a.MsgType {
 		case MsgImage:
-			ok = a.Image != nil && a.Video == nil && a.Link == nil && a.Image.MediaID != ""
+			ok = a.Image.ok() && a.Video == nil && a.Link == nil
 		case MsgVideo:
-			ok = a.Video != nil && a.Image == nil && a.Link == nil && a.Video.MediaID != ""
+			ok = a.Video.ok() && a.Image == nil && a.Link == nil
 		case MsgLink:
-			ok = a.Link != nil && a.Image == nil && a.Video == nil && a.Link.URL != "" && a.Link.MediaID != "" &&
+			ok = a.Link != nil && a.Image == nil && a.Video == nil && a.Link.URL != "" && (a.Link.MediaID != "" || a.Link.Upload != nil) &&
 				len(a.Link.Title) <= maxMomentLinkTitle
 		default:
 			return check.Invalidf("Attachments[%d]: MsgType %q is not image, video or link", i, a.MsgType)
 		}
 		if !ok {
-			return check.Invalidf("Attachments[%d]: a %s needs exactly its own object with its media_id (a link: url, media_id, title of at most %d bytes)",
+			return check.Invalidf("Attachments[%d]: a %s needs exactly its own object with its media_id or Upload (a link: url, media_id or Upload, title of at most %d bytes)",
 				i, a.MsgType, maxMomentLinkTitle)
 		}
 	}
@@ -174,8 +196,17 @@ func (s *Service) AddMomentTask(ctx context.Context, req *AddMomentTaskRequest) 
 	var out struct {
 		JobID string `json:"jobid"`
 	}
-	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_moment_task", req, &out, func(since, until time.Time) string {
-		return "list get_moment_list (ListMomentsIter) with filter_type=0 " + api.Window(since, until)
+	body := req
+	atts, refs := momentToSend(req.Attachments)
+	if refs != nil {
+		c := *req
+		c.Attachments = atts
+		body = &c
+	}
+	err := s.withMedia(ctx, refs, func() error {
+		return api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_moment_task", body, &out, func(since, until time.Time) string {
+			return "list get_moment_list (ListMomentsIter) with filter_type=0 " + api.Window(since, until)
+		})
 	})
 	if err != nil {
 		return "", err
@@ -316,9 +347,12 @@ type momentIDBody struct {
 	MomentID string `json:"moment_id"`
 }
 
-// MomentAttachment uploads src as a Moments attachment (upload_attachment,
-// once; see wecom.MediaCache) and returns it as an image or video
-// attachment (typ MsgImage or MsgVideo).
+// MomentAttachment uploads src as a Moments attachment now (or finds it in
+// the wecom.MediaCache) and returns it as an image or video attachment
+// (typ MsgImage or MsgVideo) that holds the media id and src: posts made
+// after the id has expired use the cache's new one, so it may be kept.
+// MomentImageUpload and MomentVideoUpload build the same attachment without
+// uploading until the first post.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95098
 func (s *Service) MomentAttachment(ctx context.Context, typ MsgType, src *wecom.MediaSource) (MomentAttachment, error) {
@@ -338,9 +372,9 @@ func (s *Service) MomentAttachment(ctx context.Context, typ MsgType, src *wecom.
 		return MomentAttachment{}, err
 	}
 	if typ == MsgVideo {
-		return MomentAttachment{MsgType: MsgVideo, Video: &MomentMedia{MediaID: md.MediaID}}, nil
+		return MomentAttachment{MsgType: MsgVideo, Video: &MomentMedia{MediaID: md.MediaID, Upload: src}}, nil
 	}
-	return MomentAttachment{MsgType: MsgImage, Image: &MomentMedia{MediaID: md.MediaID}}, nil
+	return MomentAttachment{MsgType: MsgImage, Image: &MomentMedia{MediaID: md.MediaID, Upload: src}}, nil
 }
 
 // MomentLinkAttachmentRequest is a link of a Moments post whose cover comes
@@ -352,9 +386,10 @@ type MomentLinkAttachmentRequest struct {
 	Cover *wecom.MediaSource
 }
 
-// MomentLinkAttachment uploads req.Cover as a Moments attachment (once; see
-// wecom.MediaCache) and returns a link attachment to req.URL titled
-// req.Title.
+// MomentLinkAttachment uploads req.Cover as a Moments attachment now (or
+// finds it in the wecom.MediaCache) and returns a link attachment to
+// req.URL titled req.Title that keeps the cover (MomentLink.Upload), so
+// that it may be kept past the media id's three days.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95098
 func (s *Service) MomentLinkAttachment(ctx context.Context, req *MomentLinkAttachmentRequest) (MomentAttachment, error) {
@@ -371,5 +406,5 @@ func (s *Service) MomentLinkAttachment(ctx context.Context, req *MomentLinkAttac
 	if err != nil {
 		return MomentAttachment{}, err
 	}
-	return MomentAttachment{MsgType: MsgLink, Link: &MomentLink{Title: req.Title, URL: req.URL, MediaID: md.MediaID}}, nil
+	return MomentAttachment{MsgType: MsgLink, Link: &MomentLink{Title: req.Title, URL: req.URL, MediaID: md.MediaID, Upload: req.Cover}}, nil
 }

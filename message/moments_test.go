@@ -75,7 +75,10 @@ func TestMoments_TaskPollingAndRecords(t *testing.T) {
 	assert.Equal(t, message.VisiblePartly, m.VisibleType)
 	assert.Equal(t, message.CreateTypeCorp, m.CreateType)
 	assert.Equal(t, "New collection", m.Text.Content)
-	assert.Equal(t, []message.MomentMedia{*atts[0].Image, *atts[1].Image}, m.Image)
+	require.Len(t, m.Image, 2) // the files, as the post's media ids name them
+	media := srv.Corp(srv.CorpID).Media()
+	assert.Equal(t, "a.jpg", media[m.Image[0].MediaID].Name)
+	assert.Equal(t, "b.jpg", media[m.Image[1].MediaID].Name)
 
 	// Who was asked, who posted, who it was for, who sees it.
 	publishStatus := func() map[string]message.PublishStatus {

@@ -32,7 +32,8 @@ type SendWelcomeMsgRequest struct {
 //
 // The client repeats it after a failure in transit: a repetition after a
 // success that was lost is answered 41051 (IsWelcomeCodeUsed), so the
-// customer is never greeted twice.
+// customer is never greeted twice. Attachments of files are uploaded (or
+// found in the MediaCache) first: see Attachment.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92137
 func (s *Service) SendWelcomeMsg(ctx context.Context, req *SendWelcomeMsgRequest) error {
@@ -46,7 +47,15 @@ func (s *Service) SendWelcomeMsg(ctx context.Context, req *SendWelcomeMsgRequest
 		validateAttachments(req.Attachments, false)); err != nil {
 		return err
 	}
-	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/send_welcome_msg", req, nil)
+	atts, refs := attachmentsToSend(req.Attachments)
+	if refs == nil {
+		return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/send_welcome_msg", req, nil)
+	}
+	body := *req
+	body.Attachments = atts
+	return s.withMedia(ctx, refs, func() error {
+		return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/send_welcome_msg", &body, nil)
+	})
 }
 
 // IsWelcomeCodeExpired reports whether WeCom refused the welcome code as

@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/scrmkit/scrm/callback"
 	"github.com/scrmkit/scrm/internal/api"
-	"github.com/scrmkit/scrm/wecom"
 )
 
 // Welcomes greets every new customer (发送新客户欢迎语) by rules: the welcome
@@ -86,16 +86,26 @@ import (
 //
 // # Attachments
 //
-// Welcome.Uploads are files uploaded as temporary media through the
-// Service's wecom.MediaCache: once, then reused until shortly before WeCom
-// forgets them (three days), by every instance sharing the client's Store.
-// Call Prepare at start-up so that no upload has to happen inside a
-// code's window.
+// A welcome's images, videos, files and mini-program covers are best given
+// as files (ImageUpload, VideoUpload, FileUpload, MiniProgram.PicUpload):
+// they are uploaded as temporary media through the Service's
+// wecom.MediaCache, once, then reused until shortly before WeCom forgets
+// them (three days) and uploaded again, by every instance sharing the
+// client's Store; rules set at start-up keep working after the third day.
+// A bare media id in a rule stops working three days after its upload.
+// Call Prepare at start-up (and after SetRules) so that the first uploads
+// do not happen inside a code's window.
+//
+// # Changing the rules
+//
+// SetRules replaces the rules while events are handled: each event uses
+// the rules in force when its welcome starts, whole (never half of the old
+// set and half of the new one).
 //
 // A Welcomes is safe for concurrent use.
 type Welcomes struct {
 	svc       *Service
-	rules     WelcomeRules
+	rules     atomic.Pointer[WelcomeRules] // checked copies; replaced whole by SetRules
 	resolvers []ChannelResolver
 	names     NameSource
 	hook      func(context.Context, *WelcomeResult)
@@ -130,7 +140,7 @@ type NameSource interface {
 
 // Welcome is a welcome message: Text, attachments, or both (Text and
 // attachments arrive as separate messages). At most MaxAttachments
-// attachments and uploads together.
+// attachments.
 type Welcome struct {
 	// Text is at most 4000 bytes once filled in; %NICKNAME%
 	// (case-sensitive, any number of times) becomes the customer's name.
@@ -139,18 +149,12 @@ type Welcome struct {
 	// Welcomes has no NameSource, or it failed or knew none ("" by
 	// default).
 	NicknameFallback string
-	// Attachments are sent as given (links, mini programs, media ids you
-	// keep alive yourself).
+	// Attachments are links, mini programs, images, videos and files. Give
+	// media as files (ImageUpload, MiniProgram.PicUpload...): each welcome
+	// uses the media id the MediaCache holds for them, uploaded again
+	// before WeCom forgets it. A bare media id stops working after three
+	// days.
 	Attachments []Attachment
-	// Uploads are files sent after Attachments, uploaded once through the
-	// MediaCache.
-	Uploads []Upload
-}
-
-// Upload is a file attachment of a Welcome: an image, a video or a file.
-type Upload struct {
-	Type   MsgType // MsgImage, MsgVideo or MsgFile
-	Source *wecom.MediaSource
 }
 
 // WelcomeRules choose a new customer's welcome: the rule of the channel
@@ -341,6 +345,31 @@ func NewWelcomes(svc *Service, rules WelcomeRules, opts ...WelcomesOption) (*Wel
 			o(w)
 		}
 	}
+	r, err := compileRules(rules)
+	if err != nil {
+		return nil, err
+	}
+	w.rules.Store(r)
+	return w, nil
+}
+
+// SetRules replaces the rules, checked (ErrInvalidArgument, and the rules
+// in force stay) and copied as NewWelcomes does. A welcome that has started
+// keeps the rule it chose; every event handled afterwards uses the new
+// rules. It uploads nothing: call Prepare afterwards so that the new rules'
+// files are in the MediaCache before the first event needs them.
+func (w *Welcomes) SetRules(rules WelcomeRules) error {
+	r, err := compileRules(rules)
+	if err != nil {
+		return err
+	}
+	w.rules.Store(r)
+	return nil
+}
+
+// compileRules checks rules and copies them deep enough that the caller
+// may change its own afterwards.
+func compileRules(rules WelcomeRules) (*WelcomeRules, error) {
 	copyRules := func(in map[string]*Welcome, what string) (map[string]*Welcome, error) {
 		out := make(map[string]*Welcome, len(in))
 		for k, v := range in {
@@ -354,47 +383,37 @@ func NewWelcomes(svc *Service, rules WelcomeRules, opts ...WelcomesOption) (*Wel
 		}
 		return out, nil
 	}
+	var r WelcomeRules
 	var err error
-	if w.rules.Channels, err = copyRules(rules.Channels, "channel"); err != nil {
+	if r.Channels, err = copyRules(rules.Channels, "channel"); err != nil {
 		return nil, err
 	}
-	if w.rules.Users, err = copyRules(rules.Users, "user"); err != nil {
+	if r.Users, err = copyRules(rules.Users, "user"); err != nil {
 		return nil, err
 	}
 	if rules.Default != nil {
 		if err := rules.Default.validate(); err != nil {
 			return nil, check.Invalidf("default rule: %s", strings.TrimPrefix(err.Error(), "message: "))
 		}
-		w.rules.Default = rules.Default.clone()
+		r.Default = rules.Default.clone()
 	}
-	return w, nil
+	return &r, nil
 }
 
 func (m *Welcome) validate() error {
-	if m.Text == "" && len(m.Attachments) == 0 && len(m.Uploads) == 0 {
-		return check.Invalidf("a welcome needs Text, Attachments or Uploads")
+	if m.Text == "" && len(m.Attachments) == 0 {
+		return check.Invalidf("a welcome needs Text or Attachments")
 	}
-	if n := len(m.Attachments) + len(m.Uploads); n > MaxAttachments {
-		return check.Invalidf("%d attachments and uploads; WeCom allows at most %d", n, MaxAttachments)
-	}
-	if err := api.FirstErr(check.MaxBytes("Text", m.Text, maxTextBytes), validateAttachments(m.Attachments, false)); err != nil {
-		return err
-	}
-	for i, u := range m.Uploads {
-		if u.Source == nil {
-			return check.Invalidf("Uploads[%d] has no Source", i)
-		}
-		if u.Type != MsgImage && u.Type != MsgVideo && u.Type != MsgFile {
-			return check.Invalidf("Uploads[%d]: an upload is an image, a video or a file, not %q", i, u.Type)
-		}
-	}
-	return nil
+	return api.FirstErr(check.MaxBytes("Text", m.Text, maxTextBytes), validateAttachments(m.Attachments, false))
 }
 
+// clone copies m and the objects its attachments point to.
 func (m *Welcome) clone() *Welcome {
 	c := *m
-	c.Attachments = append([]Attachment(nil), m.Attachments...)
-	c.Uploads = append([]Upload(nil), m.Uploads...)
+	c.Attachments = make([]Attachment, len(m.Attachments))
+	for i, a := range m.Attachments {
+		c.Attachments[i] = a.clone()
+	}
 	return &c
 }
 
@@ -618,17 +637,18 @@ func (w *Welcomes) choose(ctx context.Context, ev *callback.ExternalContactEvent
 			}
 		}
 	}
-	if m := w.rules.Channels[res.Channel]; res.Channel != "" && m != nil {
+	rules := w.rules.Load()
+	if m := rules.Channels[res.Channel]; res.Channel != "" && m != nil {
 		res.Rule = RuleChannel
 		return m
 	}
-	if m := w.rules.Users[ev.UserID]; m != nil {
+	if m := rules.Users[ev.UserID]; m != nil {
 		res.Rule = RuleUser
 		return m
 	}
-	if w.rules.Default != nil {
+	if rules.Default != nil {
 		res.Rule = RuleDefault
-		return w.rules.Default
+		return rules.Default
 	}
 	return nil
 }
@@ -636,23 +656,16 @@ func (w *Welcomes) choose(ctx context.Context, ev *callback.ExternalContactEvent
 // nicknameTag is what Welcome.Text writes for the customer's name.
 const nicknameTag = "%NICKNAME%"
 
-// request builds the send_welcome_msg request of rule for ev: the name
-// filled in, the uploads uploaded (or found in the cache).
+// request builds the send_welcome_msg request of rule for ev, the name
+// filled in (SendWelcomeMsg fills in the media ids of the files).
 func (w *Welcomes) request(ctx context.Context, ev *callback.ExternalContactEvent, rule *Welcome) (*SendWelcomeMsgRequest, error) {
-	req := &SendWelcomeMsgRequest{WelcomeCode: ev.WelcomeCode, Attachments: append([]Attachment(nil), rule.Attachments...)}
+	req := &SendWelcomeMsgRequest{WelcomeCode: ev.WelcomeCode, Attachments: rule.Attachments}
 	if rule.Text != "" {
 		text := rule.Text
 		if strings.Contains(text, nicknameTag) {
 			text = strings.ReplaceAll(text, nicknameTag, w.nickname(ctx, ev.ExternalUserID, rule.NicknameFallback))
 		}
 		req.Text = &Text{Content: text}
-	}
-	for _, u := range rule.Uploads {
-		a, err := w.svc.Attachment(ctx, u.Type, u.Source)
-		if err != nil {
-			return nil, err
-		}
-		req.Attachments = append(req.Attachments, a)
 	}
 	return req, nil
 }
@@ -689,22 +702,25 @@ func (w *Welcomes) finish(ctx context.Context, res *WelcomeResult, o WelcomeOutc
 	w.hook(context.WithoutCancel(ctx), res)
 }
 
-// Prepare uploads every rule's Uploads now (or finds them in the cache), so
-// that no upload has to happen inside a welcome code's window.
+// Prepare uploads the files of every rule in force now (or finds them in
+// the MediaCache), so that the first welcomes need no upload inside a
+// code's window. The cache uploads them again before WeCom forgets them,
+// on the first welcome that needs them then.
 func (w *Welcomes) Prepare(ctx context.Context) error {
+	rules := w.rules.Load()
 	var all []*Welcome
-	for _, m := range w.rules.Channels {
+	for _, m := range rules.Channels {
 		all = append(all, m)
 	}
-	for _, m := range w.rules.Users {
+	for _, m := range rules.Users {
 		all = append(all, m)
 	}
-	if w.rules.Default != nil {
-		all = append(all, w.rules.Default)
+	if rules.Default != nil {
+		all = append(all, rules.Default)
 	}
 	for _, m := range all {
-		for _, u := range m.Uploads {
-			if _, err := w.svc.Attachment(ctx, u.Type, u.Source); err != nil {
+		if _, refs := attachmentsToSend(m.Attachments); refs != nil {
+			if err := w.svc.fill(ctx, refs); err != nil {
 				return err
 			}
 		}

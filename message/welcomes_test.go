@@ -375,8 +375,8 @@ func TestWelcomesUploadOnceAndFillTheName(t *testing.T) {
 	poster := wecom.MediaFromBytes("poster.png", []byte("\x89PNG fake poster"))
 	w, err := message.NewWelcomes(message.New(c), message.WelcomeRules{Default: &message.Welcome{
 		Text: "%NICKNAME%, %NICKNAME%!", NicknameFallback: "friend",
-		Attachments: []message.Attachment{message.LinkAttachment(message.LinkCard{Title: "Shop", URL: "https://shop.invalid"})},
-		Uploads:     []message.Upload{{Type: message.MsgImage, Source: poster}},
+		Attachments: []message.Attachment{message.LinkAttachment(message.LinkCard{Title: "Shop", URL: "https://shop.invalid"}),
+			message.ImageUpload(poster)},
 	}}, message.WithNameSource(contact.New(c)))
 	require.NoError(t, err)
 	require.NoError(t, w.Prepare(ctx))
@@ -524,9 +524,9 @@ func TestNewWelcomesChecksTheRules(t *testing.T) {
 		{},
 		{Text: strings.Repeat("x", 4001)},
 		{Attachments: []message.Attachment{{MsgType: message.MsgImage}}},
-		{Uploads: []message.Upload{{Type: message.MsgLink, Source: src}}},
-		{Uploads: []message.Upload{{Type: message.MsgImage}}},
-		{Text: "x", Uploads: make([]message.Upload, message.MaxAttachments+1)},
+		{Attachments: []message.Attachment{message.ImageUpload(nil)}},
+		{Attachments: []message.Attachment{{MsgType: message.MsgLink, Image: &message.Image{Upload: src}}}},
+		{Text: "x", Attachments: slices.Repeat([]message.Attachment{message.ImageUpload(src)}, message.MaxAttachments+1)},
 	} {
 		for _, rules := range []message.WelcomeRules{{Default: m}, {Channels: map[string]*message.Welcome{"c": m}},
 			{Users: map[string]*message.Welcome{"u": m}}} {

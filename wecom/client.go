@@ -638,9 +638,15 @@ func badAnswer(path string, data []byte, err error) error {
 }
 
 // okPrefix reports whether data is a success answer in WeCom's usual form:
-// an object whose first key is errcode with value 0, and no other errcode
-// key anywhere (inside a JSON string the quotes would be escaped, so every
-// match is a key). Such an answer needs no separate envelope decode.
+// an object whose first key is errcode with value 0, and no other key
+// anywhere that encoding/json could read as errcode. Such an answer needs no
+// separate envelope decode.
+//
+// encoding/json matches keys without regard to case ("ErrCode" sets
+// errcode too) and a \u escape can spell any letter of one, so the rest of
+// the answer may hold no "errcode" in any case and no \u escape (an answer
+// with one takes the two-step decode). Inside a JSON string a quote would
+// be escaped, so every quoted "errcode" left is a key.
 func okPrefix(data []byte) bool {
 	i := 0
 	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n') {
@@ -648,8 +654,23 @@ func okPrefix(data []byte) bool {
 	}
 	rest := data[i:]
 	const head = `{"errcode":0,`
-	return bytes.HasPrefix(rest, []byte(head)) &&
-		bytes.Count(rest, []byte(`"errcode"`)) == 1
+	if !bytes.HasPrefix(rest, []byte(head)) {
+		return false
+	}
+	tail := rest[len(head):]
+	if bytes.Contains(tail, []byte(`\u`)) {
+		return false
+	}
+	for {
+		q := bytes.IndexByte(tail, '"')
+		if q < 0 {
+			return true
+		}
+		tail = tail[q+1:]
+		if len(tail) > 7 && tail[7] == '"' && bytes.EqualFold(tail[:7], []byte("errcode")) {
+			return false
+		}
+	}
 }
 
 // normalizePath turns "externalcontact/list", "cgi-bin/externalcontact/list"

@@ -107,6 +107,11 @@ func (s *MediaSource) load() ([]byte, error) {
 // the Store is a Locker, as redisstore's is). Create one MediaCache per
 // Client and share it between the packages that send media (message, product
 // albums); several caches over one Store still share entries.
+//
+// Keep the MediaSource, not the media_id: ask the cache for the id each time
+// it is sent (message does so for every attachment given as a file), and
+// the id is always one WeCom still knows. An id kept in a variable, a rule
+// or a template set at start-up stops working on the third day.
 type MediaCache struct {
 	c      *Client
 	store  Store

@@ -87,7 +87,7 @@ func checkAlbumFields(c *call, desc *string, price *int64, sn *string, atts []wi
 		if a.Type != "image" || a.Image == nil {
 			return errf(40058, "attachments take images only")
 		}
-		m, ok := c.corp.media[a.Image.MediaID]
+		m, ok := c.liveMedia(a.Image.MediaID)
 		if !ok || m.Type != "image" || m.AttachmentType != 2 {
 			return errf(40007, "invalid media_id: upload it with media/upload_attachment for the product album")
 		}

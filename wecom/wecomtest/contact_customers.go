@@ -343,7 +343,7 @@ func (s *Server) routeContactCustomers() {
 			}
 		}
 		if req.RemarkPicMediaID != nil {
-			if _, ok := c.corp.media[*req.RemarkPicMediaID]; !ok {
+			if _, ok := c.liveMedia(*req.RemarkPicMediaID); !ok {
 				return nil, errf(40007, "invalid media_id")
 			}
 			f.RemarkPicMediaID = *req.RemarkPicMediaID

@@ -36,6 +36,7 @@
 //	Close                                                stop it
 //	AddCorp, AddSuite, AddProvider                       register the parties WeCom knows
 //	Seed                                                 build a World (corps, staff, tags, customers, ways, groups)
+//	RevokeProviderTokens                                 invalidate a provider's tokens (40082)
 //	Corp, Suite                                          the handles below
 //
 // Everything else is reached through handles. A handle only names a corp
@@ -48,7 +49,8 @@
 //	                                (SeedCustomers, ScanContactWay, MemberTagsCustomer,
 //	                                MemberDeletesCustomer, CustomerDeletesMember, Relation,
 //	                                WaitRelation, Followers, CompleteTakeovers, RefuseTakeover,
-//	                                AddServedContact, LinkUnionID); uploads (Media)
+//	                                AddServedContact, LinkUnionID); uploads (Media; refused with
+//	                                40007 three days after the upload, on the server's clock)
 //	GroupChats   corp.GroupChats()  customer groups: Create, Join, Leave, SetOwner, Rename, SetNotice,
 //	                                Dismiss, JoinViaJoinWay; their change_external_chat events (Events,
 //	                                DropEvents, DeliverEvents); SetCapacity, SetJoinWayQuota, SetLag
@@ -68,6 +70,7 @@
 //	Suite        srv.Suite(id)      an app template (third-party or agent-developed): tickets
 //	                                (IssueTicket, PushTicket, PushNewTicket, StartTicketPush), Install,
 //	                                Authorize, ChangeAuth, Uninstall, ResetPermanentCode; suite tokens
+//	                                (ExpireTokens, RevokeTokens, TokenFetches, CorpTokenFetches)
 //	Pusher       NewPusher(...)     WeCom's side of any callback URL: encrypts, signs, POSTs, re-sends
 //	                                (Push), checks the URL (VerifyURL)
 //

@@ -74,7 +74,7 @@ func (s *Server) routeKFAccounts() {
 			if len(*a.MediaID) > 128 {
 				return errf(kfInvalidParam, "media_id longer than 128 bytes")
 			}
-			if _, ok := c.corp.media[*a.MediaID]; !ok {
+			if _, ok := c.liveMedia(*a.MediaID); !ok {
 				return errf(kfInvalidMediaID, "invalid media_id")
 			}
 		}
@@ -651,7 +651,7 @@ func (c *call) kfCheckBody(msgType string, body json.RawMessage, allowed ...stri
 		return nil
 	}
 	media := func(id string) *apiError {
-		if _, ok := c.corp.media[id]; !ok {
+		if _, ok := c.liveMedia(id); !ok {
 			return errf(kfInvalidMediaID, "invalid media_id")
 		}
 		return nil

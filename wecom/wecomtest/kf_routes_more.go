@@ -378,7 +378,7 @@ func (ks *kfState) kfCheckIntent(c *call, w *kfWireIntent, self string) *apiErro
 				return errf(kfInvalidParam, "attachment: image, video, link or miniprogram with its body")
 			}
 			if m != nil {
-				if _, ok := c.corp.media[m.MediaID]; !ok {
+				if _, ok := c.liveMedia(m.MediaID); !ok {
 					return errf(kfInvalidMediaID, "invalid media_id")
 				}
 			}

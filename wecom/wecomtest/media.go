@@ -7,7 +7,25 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
+
+	"github.com/scrmkit/scrm/wecom"
 )
+
+// liveMedia returns the upload id names while it lives; false for an
+// unknown or expired id. The fake, as WeCom, keeps an upload of
+// media/upload or media/upload_attachment for three days
+// (wecom.MediaLifetime) after its created_at, on the server's clock; from
+// then on every call naming its media_id is answered 40007 ("invalid
+// media_id"), as for an id it never issued. s.mu is held.
+//
+// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90253
+func (c *call) liveMedia(id string) (MediaFile, bool) {
+	m, ok := c.corp.media[id]
+	if !ok || !c.s.now().Before(m.Created.Add(wecom.MediaLifetime)) {
+		return MediaFile{}, false
+	}
+	return m, true
+}
 
 // routeMedia serves the uploads: media/upload, media/upload_attachment and
 // media/uploadimg, with WeCom's size limits per type (image 10 MB, voice 2
@@ -26,7 +44,7 @@ func (s *Server) routeMedia() {
 			return nil, aerr
 		}
 		id := c.s.newID("media-")
-		c.corp.media[id] = MediaFile{Type: typ, Name: name, Size: size}
+		c.corp.media[id] = MediaFile{Type: typ, Name: name, Size: size, Created: c.s.now()}
 		// media/upload sends created_at as a string of digits.
 		return map[string]any{"type": typ, "media_id": id, "created_at": strconv.FormatInt(c.s.now().Unix(), 10)}, nil
 	})
@@ -47,7 +65,7 @@ func (s *Server) routeMedia() {
 			return nil, aerr
 		}
 		id := c.s.newID("attach-")
-		c.corp.media[id] = MediaFile{Type: typ, AttachmentType: at, Name: name, Size: size}
+		c.corp.media[id] = MediaFile{Type: typ, AttachmentType: at, Name: name, Size: size, Created: c.s.now()}
 		return map[string]any{"type": typ, "media_id": id, "created_at": c.s.now().Unix()}, nil
 	})
 	// WeCom API docs: https://developer.work.weixin.qq.com/document/path/90256
@@ -89,7 +107,8 @@ func (c *call) mediaPart(max int) (name string, size int, aerr *apiError) {
 }
 
 // Media returns the uploads the corp's apps made (media/upload,
-// media/upload_attachment), by media_id.
+// media/upload_attachment), by media_id, the expired ones included
+// (MediaFile.Created).
 func (c *Corp) Media() map[string]MediaFile {
 	s, corpID := c.s, c.id
 	s.mu.Lock()

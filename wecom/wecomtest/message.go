@@ -194,10 +194,11 @@ func (c *call) checkMiniProgram(m *wireMiniProgram) *apiError {
 	return c.checkMedia(m.PicMediaID, "image")
 }
 
-// checkMedia checks that id is a temporary media upload of this corp (of
-// type typ unless typ is ""): 40007 otherwise.
+// checkMedia checks that id is a live temporary media upload of this corp
+// (of type typ unless typ is ""): 40007 otherwise, an expired one
+// (wecom.MediaLifetime) included.
 func (c *call) checkMedia(id, typ string) *apiError {
-	m, ok := c.corp.media[id]
+	m, ok := c.liveMedia(id)
 	if id == "" || !ok || m.AttachmentType != 0 || (typ != "" && m.Type != typ) {
 		return errf(40007, "invalid media_id")
 	}

@@ -274,7 +274,7 @@ func (st *messageState) finishJob(s *Server, cs *contactState, j *momentJob) {
 // from upload_attachment for Moments (40007 otherwise) and is of the
 // attachment's kind (41072 otherwise).
 func (c *call) checkMomentMedia(id, typ string) *apiError {
-	m, ok := c.corp.media[id]
+	m, ok := c.liveMedia(id)
 	switch {
 	case id == "" || !ok || m.AttachmentType != 1:
 		return errf(40007, "invalid media_id: Moments take media from upload_attachment")

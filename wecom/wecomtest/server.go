@@ -91,6 +91,9 @@ type MediaFile struct {
 	AttachmentType int
 	Name           string
 	Size           int
+	// Created is when it was uploaded, on the server's clock: three days
+	// later (wecom.MediaLifetime) its media_id is refused with 40007.
+	Created time.Time
 }
 
 // Request is a request the server received.
