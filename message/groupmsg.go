@@ -324,7 +324,7 @@ func (s *Service) RemindGroupMsgSend(ctx context.Context, msgID string) error {
 // in the last 24 hours (on the client's clock), changed with kv.Update.
 // Taking fails (false) when maxReminders are already there.
 func (s *Service) reminders(ctx context.Context, msgID string, take bool) (bool, error) {
-	key := "message:remind:" + s.c.CorpID() + ":" + msgID
+	key := "scrm:message:remind:" + s.c.CorpID() + ":" + msgID
 	var full bool
 	err := kv.Update(ctx, s.c.Store(), key, 24*time.Hour, func(cur string, _ bool) (string, error) {
 		now := s.c.Now()
