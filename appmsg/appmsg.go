@@ -16,16 +16,57 @@ import (
 // client's (wecom.Client.AgentID). It is safe for concurrent use and cheap
 // to build.
 type Service struct {
-	c *wecom.Client
+	c     *wecom.Client
+	media *wecom.MediaCache
 }
 
-// New returns a Service that calls WeCom through c. Give a self-built app's
-// client its agent id with wecom.WithAgentID; a Suite's corp clients know
-// theirs.
-func New(c *wecom.Client) *Service { return &Service{c: c} }
+// Option configures a Service.
+type Option func(*Service)
+
+// WithMediaCache makes the Service upload the files of messages (Image.Upload,
+// MpArticle.ThumbUpload...) through m, to share one cache with other
+// packages or to set its refresh margin (default: a wecom.MediaCache of its
+// own over the client's Store; nil keeps it).
+func WithMediaCache(m *wecom.MediaCache) Option {
+	return func(s *Service) {
+		if m != nil {
+			s.media = m
+		}
+	}
+}
+
+// New returns a Service that calls WeCom through c and uploads the files
+// of messages through a wecom.MediaCache over c's Store (WithMediaCache to
+// give another). Give a self-built app's client its agent id with
+// wecom.WithAgentID; a Suite's corp clients know theirs.
+func New(c *wecom.Client, opts ...Option) *Service {
+	s := &Service{c: c}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	if s.media == nil {
+		s.media = wecom.NewMediaCache(c)
+	}
+	return s
+}
 
 // Client returns the client the Service calls through.
 func (s *Service) Client() *wecom.Client { return s.c }
+
+// MediaCache returns the cache the files of messages are uploaded through:
+// a message given a file instead of a temporary media id (Image.Upload,
+// Voice.Upload, Video.Upload, File.Upload, MpArticle.ThumbUpload, a
+// template card's CardHorizontalContent.Upload) is sent with the media id
+// the cache holds for the file, uploaded once and again shortly before
+// WeCom forgets it (three days after the upload); when WeCom answers 40007
+// for it all the same, the files are uploaded again and the message sent
+// once more (WeCom refused the first, so nothing is sent twice). The
+// caller's message is never modified, so a message built once (a
+// reminder's image, a weekly report's file) works on any day, while a
+// media id dies after three.
+func (s *Service) MediaCache() *wecom.MediaCache { return s.media }
 
 // ErrInvalidArgument is matched (errors.Is) by every error the package
 // returns for bad input before anything is sent to WeCom.

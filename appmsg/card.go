@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/scrmkit/scrm/internal/api"
+	"github.com/scrmkit/scrm/wecom"
 )
 
 // CardType is a template card's card_type.
@@ -124,8 +125,9 @@ type CardEmphasisContent struct {
 }
 
 // CardHorizontalContent is one "key: value" line; Type 0 is plain text, 1
-// opens URL, 2 downloads the attachment MediaID (Value is its file name),
-// 3 opens the profile of member UserID.
+// opens URL, 2 downloads the attachment (Value is its file name), 3 opens
+// the profile of member UserID. The attachment of Type 2 is a temporary
+// media id (MediaID, media/upload) or the file to upload for one (Upload).
 type CardHorizontalContent struct {
 	Type    int    `json:"type,omitempty"`
 	KeyName string `json:"keyname"`
@@ -133,6 +135,9 @@ type CardHorizontalContent struct {
 	URL     string `json:"url,omitempty"`
 	MediaID string `json:"media_id,omitempty"`
 	UserID  string `json:"userid,omitempty"`
+	// Upload is the attachment's file (Type 2, at most 20 MB); each send
+	// or update fills MediaID from the Service's MediaCache.
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 // CardJump is one link line; Type 0 opens nothing, 1 opens URL, 2 a mini
@@ -293,6 +298,14 @@ func (c TemplateCard) check() error {
 	for i, h := range c.HorizontalContentList {
 		if h.KeyName == "" {
 			return check.Invalidf("TemplateCard.HorizontalContentList[%d].KeyName is required", i)
+		}
+		name := fmt.Sprintf("TemplateCard.HorizontalContentList[%d]", i)
+		if h.Type == 2 {
+			if err := check.RequiredMedia(name+".MediaID", h.MediaID, name+".Upload", h.Upload); err != nil {
+				return err
+			}
+		} else if h.Upload != nil {
+			return check.Invalidf("%s.Upload is the attachment of a line of Type 2; this line is Type %d", name, h.Type)
 		}
 	}
 	switch c.CardType {

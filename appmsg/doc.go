@@ -17,6 +17,20 @@
 // TemplateMsg. Each is checked against WeCom's limits before anything is
 // sent; input refused so matches ErrInvalidArgument.
 //
+// # Media: files, not ids
+//
+// An image, voice, video or file message, an mpnews article's thumbnail
+// and a template card's attachment line take a temporary media id, which
+// WeCom forgets three days after the upload, or the file beside it
+// (Image.Upload, Voice.Upload, Video.Upload, File.Upload,
+// MpArticle.ThumbUpload, CardHorizontalContent.Upload). A message given a
+// file is sent with the media id the Service's wecom.MediaCache holds for
+// it, uploaded once and again shortly before it expires, so a message
+// built once (a reminder's poster, a weekly report's file) works on any
+// day; when WeCom answers 40007 for it all the same, the file is uploaded
+// again and the message sent once more. New takes a cache to share
+// (WithMediaCache).
+//
 // A SendRequest names members, departments and tags (at most MaxUsers,
 // MaxParties and MaxTags per call) or everyone (ToAll). SendMany splits a
 // larger audience into calls and answers one result per recipient.

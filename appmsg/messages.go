@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/scrmkit/scrm/internal/api"
+	"github.com/scrmkit/scrm/wecom"
 )
 
 // MsgType is the msgtype of an application message.
@@ -62,44 +63,66 @@ func (m Text) check() error {
 	return api.FirstErr(check.Required("Text.Content", m.Content), check.MaxBytes("Text.Content", m.Content, maxTextBytes))
 }
 
-// Image is an image message: a media_id from media/upload (type image).
+// Image is an image message: a temporary media id (media/upload, type
+// image), or the file to upload for one (Upload).
 type Image struct {
 	MediaID string `json:"media_id"`
+	// Upload is the image file (JPG or PNG, at most 10 MB); each send
+	// fills MediaID from the Service's MediaCache (see Service.MediaCache).
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 func (Image) msgType() MsgType { return MsgImage }
-func (m Image) check() error   { return check.Required("Image.MediaID", m.MediaID) }
+func (m Image) check() error {
+	return check.RequiredMedia("Image.MediaID", m.MediaID, "Image.Upload", m.Upload)
+}
 
-// Voice is a voice message: a media_id from media/upload (type voice, AMR).
+// Voice is a voice message: a temporary media id (media/upload, type
+// voice, AMR), or the file to upload for one (Upload).
 type Voice struct {
 	MediaID string `json:"media_id"`
+	// Upload is the AMR file (at most 2 MB, 60 seconds); each send fills
+	// MediaID from the Service's MediaCache.
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 func (Voice) msgType() MsgType { return MsgVoice }
-func (m Voice) check() error   { return check.Required("Voice.MediaID", m.MediaID) }
+func (m Voice) check() error {
+	return check.RequiredMedia("Voice.MediaID", m.MediaID, "Voice.Upload", m.Upload)
+}
 
-// Video is a video message: a media_id from media/upload (type video),
-// with an optional title (at most 128 bytes) and description (512 bytes).
+// Video is a video message: a temporary media id (media/upload, type
+// video) or the file to upload for one (Upload), with an optional title
+// (at most 128 bytes) and description (512 bytes).
 type Video struct {
 	MediaID     string `json:"media_id"`
 	Title       string `json:"title,omitempty"`
 	Description string `json:"description,omitempty"`
+	// Upload is the MP4 file (at most 10 MB); each send fills MediaID from
+	// the Service's MediaCache.
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 func (Video) msgType() MsgType { return MsgVideo }
 func (m Video) check() error {
-	return api.FirstErr(check.Required("Video.MediaID", m.MediaID),
+	return api.FirstErr(check.RequiredMedia("Video.MediaID", m.MediaID, "Video.Upload", m.Upload),
 		check.MaxBytes("Video.Title", m.Title, maxTitleBytes),
 		check.MaxBytes("Video.Description", m.Description, maxDescriptionBytes))
 }
 
-// File is a file message: a media_id from media/upload (type file).
+// File is a file message: a temporary media id (media/upload, type file),
+// or the file to upload for one (Upload).
 type File struct {
 	MediaID string `json:"media_id"`
+	// Upload is the file (at most 20 MB); each send fills MediaID from the
+	// Service's MediaCache.
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 func (File) msgType() MsgType { return MsgFile }
-func (m File) check() error   { return check.Required("File.MediaID", m.MediaID) }
+func (m File) check() error {
+	return check.RequiredMedia("File.MediaID", m.MediaID, "File.Upload", m.Upload)
+}
 
 // TextCard is a text card: a title (at most 128 bytes), a description (512
 // bytes; WeCom renders the <div class="gray|normal|highlight"> classes)
@@ -170,9 +193,9 @@ type MpNews struct {
 }
 
 // MpArticle is one article of an MpNews message: a title (at most 128
-// bytes), a thumbnail (media_id of an uploaded image), an author (64
-// bytes), the page "read more" opens, the content (HTML, at most 666 K
-// bytes) and a digest (512 bytes).
+// bytes), a thumbnail (ThumbMediaID, a temporary image media id, or its
+// file, ThumbUpload), an author (64 bytes), the page "read more" opens, the
+// content (HTML, at most 666 K bytes) and a digest (512 bytes).
 type MpArticle struct {
 	Title            string `json:"title"`
 	ThumbMediaID     string `json:"thumb_media_id"`
@@ -180,6 +203,9 @@ type MpArticle struct {
 	ContentSourceURL string `json:"content_source_url,omitempty"`
 	Content          string `json:"content"`
 	Digest           string `json:"digest,omitempty"`
+	// ThumbUpload is the thumbnail's image file; each send fills
+	// ThumbMediaID from the Service's MediaCache.
+	ThumbUpload *wecom.MediaSource `json:"-"`
 }
 
 func (MpNews) msgType() MsgType { return MsgMpNews }
@@ -190,7 +216,7 @@ func (m MpNews) check() error {
 	for i, a := range m.Articles {
 		name := fmt.Sprintf("MpNews.Articles[%d]", i)
 		if err := api.FirstErr(check.Required(name+".Title", a.Title), check.MaxBytes(name+".Title", a.Title, maxTitleBytes),
-			check.Required(name+".ThumbMediaID", a.ThumbMediaID),
+			check.RequiredMedia(name+".ThumbMediaID", a.ThumbMediaID, name+".ThumbUpload", a.ThumbUpload),
 			check.MaxBytes(name+".Author", a.Author, maxAuthorBytes),
 			check.Required(name+".Content", a.Content), check.MaxBytes(name+".Content", a.Content, maxMpContentBytes),
 			check.MaxBytes(name+".Digest", a.Digest, maxDescriptionBytes)); err != nil {

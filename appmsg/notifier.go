@@ -116,7 +116,8 @@ type memberLog struct {
 // Notify sends msg to one member (userID; an open_userid for third-party
 // apps) from the client's app, unless a frequency limit refuses it. The
 // answer tells whether WeCom refused the member (Receipt.Complete).
-// Like Send, it is a write, never re-sent once it may have reached WeCom.
+// Like Send, it is a write, never re-sent once it may have reached WeCom,
+// and a message given as a file is sent with the MediaCache's media id.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90236
 func (n *Notifier) Notify(ctx context.Context, userID string, msg Message) (*Receipt, error) {
@@ -137,7 +138,7 @@ func (n *Notifier) Notify(ctx context.Context, userID string, msg Message) (*Rec
 	if err := n.reserve(ctx, agentID, userID); err != nil {
 		return nil, err
 	}
-	return n.svc.send(ctx, req.body(agentID, req.ToUser, nil, nil))
+	return n.svc.sendWithMedia(ctx, req.body(agentID, req.ToUser, nil, nil))
 }
 
 func (n *Notifier) keyPrefix(agentID int) string {

@@ -277,6 +277,10 @@ func joinInts(ids []int) string {
 // set: WeCom then drops a request identical to one it received within
 // DuplicateCheckInterval.
 //
+// A message given as a file (Image.Upload, MpArticle.ThumbUpload...) is
+// sent with the media id the MediaCache holds for it, uploaded first when
+// needed (see Service.MediaCache); the request is not modified.
+//
 // Third-party and agent-developed apps call the same endpoint with their
 // corp client's token (third-party version: 90372); their agent id is the
 // installation's.
@@ -298,7 +302,7 @@ func (s *Service) Send(ctx context.Context, req *SendRequest) (*Receipt, error) 
 	if err != nil {
 		return nil, err
 	}
-	return s.send(ctx, req.body(agentID, req.ToUser, req.ToParty, req.ToTag))
+	return s.sendWithMedia(ctx, req.body(agentID, req.ToUser, req.ToParty, req.ToTag))
 }
 
 // send makes one checked call.
@@ -366,6 +370,10 @@ var ErrUnlicensed = errors.New("appmsg: this member has no valid basic API licen
 // for a request refused before anything was sent (ErrInvalidArgument, or
 // no agent id).
 //
+// A message given as a file is sent as Send sends it: each call takes
+// the media id from the MediaCache, and a file that cannot be uploaded
+// fails the recipients of the calls that needed it.
+//
 // WeCom removes duplicates within one call only: a member named in one
 // call and reached again through a department or tag of another gets the
 // message twice; put departments and tags in the first call (at most 100
@@ -397,7 +405,7 @@ func (s *Service) SendMany(ctx context.Context, req *SendRequest, concurrency in
 	}
 	answers := wecom.Batch(ctx, calls, 1, concurrency, func(ctx context.Context, chunk []call, out []wecom.BatchResult[call, *Receipt]) error {
 		c := chunk[0]
-		resp, err := s.send(ctx, req.body(agentID, c.users, c.parties, c.tags))
+		resp, err := s.sendWithMedia(ctx, req.body(agentID, c.users, c.parties, c.tags))
 		out[0].Value = resp
 		return err
 	})

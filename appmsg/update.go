@@ -101,6 +101,10 @@ type updateBody struct {
 // may have reached WeCom keeps it spent and is never re-sent (the error
 // matches wecom.ErrOutcomeUnknown): WeCom may have spent the code.
 //
+// A new card's attachment given as a file (CardHorizontalContent.Upload)
+// is sent with the media id the MediaCache holds for it (see
+// Service.MediaCache).
+//
 // To update only the member who pressed a button, within WeCom's 5 seconds,
 // answer the push instead: callback.TemplateCardEvent.ReplyButton needs no
 // code.
@@ -150,7 +154,14 @@ func (s *Service) UpdateTemplateCard(ctx context.Context, req *UpdateTemplateCar
 	var out struct {
 		InvalidUser idList `json:"invaliduser"`
 	}
-	if err := api.Write(ctx, s.c, "/cgi-bin/message/update_template_card", body, &out); err != nil {
+	var refs []api.MediaRef
+	if body.TemplateCard != nil {
+		body.TemplateCard, refs = body.TemplateCard.toSend()
+	}
+	err = api.SendMedia(ctx, s.c, s.media, refs, func() error {
+		return api.Write(ctx, s.c, "/cgi-bin/message/update_template_card", body, &out)
+	})
+	if err != nil {
 		if !errors.Is(err, wecom.ErrOutcomeUnknown) {
 			release()
 		}

@@ -27,6 +27,15 @@
 // helpers handling one new customer, Select picks customers by a tag
 // combination WeCom's tag_filter cannot say (none of some tags), and
 // Transfers follows customer transfers until each outcome is final.
+//
+// A request that takes a media id WeCom forgets after three days (a
+// remark's picture, a product album's images, a temporary session's closing
+// message) also takes the file (RemarkRequest.RemarkPicUpload,
+// ImageUpload, ConclusionImage.Upload, ConclusionMiniProgram.PicUpload):
+// every call sends the id the Service's wecom.MediaCache holds for the
+// file, uploaded once and again before it expires, and after WeCom's 40007
+// uploads it again and sends the request once more (see
+// Service.MediaCache; New takes a cache to share, WithMediaCache).
 package contact
 
 import (
@@ -41,21 +50,60 @@ import (
 type Service struct {
 	c     *wecom.Client
 	names nameCache // CustomerName's (customer_name.go)
+	media *wecom.MediaCache
 }
 
-// New returns a Service that calls WeCom through c. Its helpers (Channels,
-// CustomerName's cache, the statistics window) read the time on c's clock
-// (wecom.WithClock).
-func New(c *wecom.Client) *Service {
+// Option configures a Service.
+type Option func(*Service)
+
+// WithMediaCache makes the Service upload files (a remark's picture,
+// product album images, a contact way's closing message) through m, to
+// share one cache with other packages or to set its refresh margin
+// (default: a wecom.MediaCache of its own over the client's Store; nil
+// keeps it).
+func WithMediaCache(m *wecom.MediaCache) Option {
+	return func(s *Service) {
+		if m != nil {
+			s.media = m
+		}
+	}
+}
+
+// New returns a Service that calls WeCom through c and uploads files
+// through a wecom.MediaCache over c's Store (WithMediaCache to give
+// another). Its helpers (Channels, CustomerName's cache, the statistics
+// window) read the time on c's clock (wecom.WithClock).
+func New(c *wecom.Client, opts ...Option) *Service {
 	s := &Service{c: c}
 	if c != nil {
 		s.names.now = c.Now
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	if s.media == nil {
+		s.media = wecom.NewMediaCache(c)
 	}
 	return s
 }
 
 // Client returns the client the Service calls through.
 func (s *Service) Client() *wecom.Client { return s.c }
+
+// MediaCache returns the cache files are uploaded through. Wherever a
+// request takes a media id that lives three days it also takes the file:
+// RemarkRequest.RemarkPicUpload (temporary media), AttachmentImage.Upload
+// (a product album image, uploaded with upload_attachment),
+// ConclusionImage.Upload and ConclusionMiniProgram.PicUpload (a contact
+// way's closing message). Each call sends the media id the cache holds
+// for the file, uploaded once and again shortly before WeCom forgets it;
+// when WeCom answers 40007 for it all the same, the files are uploaded
+// again and the request sent once more (WeCom refused the first, so
+// nothing is created twice). The caller's request is never modified: one
+// built once works on any day, while a media id dies after three.
+func (s *Service) MediaCache() *wecom.MediaCache { return s.media }
 
 // ErrInvalidArgument is matched (errors.Is) by every error the package
 // returns for bad input before anything is sent to WeCom.

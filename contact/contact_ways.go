@@ -47,11 +47,14 @@ type ConclusionText struct {
 	Content string `json:"content"`
 }
 
-// ConclusionImage is an image closing message: MediaID in requests, PicURL
-// in answers.
+// ConclusionImage is an image closing message: MediaID (a temporary media
+// id, media/upload) or its file (Upload) in requests, PicURL in answers.
 type ConclusionImage struct {
 	MediaID string `json:"media_id,omitempty"`
 	PicURL  string `json:"pic_url,omitempty"`
+	// Upload is the image file; AddContactWay and UpdateContactWay fill
+	// MediaID from the Service's MediaCache (see Service.MediaCache).
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 // ConclusionLink is a link closing message.
@@ -64,10 +67,15 @@ type ConclusionLink struct {
 
 // ConclusionMiniProgram is a mini-program closing message.
 type ConclusionMiniProgram struct {
-	Title      string `json:"title"` // at most 64 bytes
+	Title string `json:"title"` // at most 64 bytes
+	// PicMediaID is the cover: a temporary media id (media/upload, type
+	// image).
 	PicMediaID string `json:"pic_media_id"`
 	AppID      string `json:"appid"`
 	Page       string `json:"page"`
+	// PicUpload is the cover's image file; AddContactWay and
+	// UpdateContactWay fill PicMediaID from the Service's MediaCache.
+	PicUpload *wecom.MediaSource `json:"-"`
 }
 
 // AddContactWayRequest configures a 「联系我」 QR code or mini-program button.
@@ -99,6 +107,8 @@ type AddContactWayRequest struct {
 	// marketing (营销获客) apps only.
 	MarkSource *bool `json:"mark_source,omitempty"`
 	// Conclusions is sent to the customer when a temporary session ends.
+	// Its image and mini-program cover may be files (ConclusionImage.Upload,
+	// ConclusionMiniProgram.PicUpload; see Service.MediaCache).
 	Conclusions *Conclusions `json:"conclusions,omitempty"`
 }
 
@@ -157,7 +167,9 @@ type AddContactWayResponse struct {
 // may have reached WeCom: such an error is a *wecom.MaybeCreatedError
 // (matching wecom.ErrOutcomeUnknown); list the window it names with
 // ListContactWaysIter and look for the way (GetContactWay: its state and
-// remark) before creating it again.
+// remark) before creating it again. A closing message's image or cover
+// given as a file is sent with the media id the MediaCache holds for it
+// (see Service.MediaCache).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
 func (s *Service) AddContactWay(ctx context.Context, req *AddContactWayRequest) (*AddContactWayResponse, error) {
@@ -168,9 +180,18 @@ func (s *Service) AddContactWay(ctx context.Context, req *AddContactWayRequest) 
 		return nil, err
 	}
 	var out AddContactWayResponse
-	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_contact_way", req, &out, func(since, until time.Time) string {
-		return fmt.Sprintf("list list_contact_way (ListContactWaysIter) with %s and read each way (GetContactWay) for state %q, remark %q",
-			api.Window(since, until), req.State, req.Remark)
+	body := req
+	concl, refs := req.Conclusions.toSend()
+	if refs != nil {
+		c := *req
+		c.Conclusions = concl
+		body = &c
+	}
+	err := api.SendMedia(ctx, s.c, s.media, refs, func() error {
+		return api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_contact_way", body, &out, func(since, until time.Time) string {
+			return fmt.Sprintf("list list_contact_way (ListContactWaysIter) with %s and read each way (GetContactWay) for state %q, remark %q",
+				api.Window(since, until), req.State, req.Remark)
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -302,7 +323,8 @@ type UpdateContactWayRequest struct {
 	Conclusions   *Conclusions `json:"conclusions,omitempty"`
 }
 
-// UpdateContactWay changes a contact way.
+// UpdateContactWay changes a contact way. A closing message's files are
+// sent as AddContactWay sends them.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92572
 func (s *Service) UpdateContactWay(ctx context.Context, req *UpdateContactWayRequest) error {
@@ -313,7 +335,12 @@ func (s *Service) UpdateContactWay(ctx context.Context, req *UpdateContactWayReq
 		validateWayCommon(req.Remark, req.State, req.User, req.ExpiresIn, req.ChatExpiresIn, req.Conclusions)); err != nil {
 		return err
 	}
-	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/update_contact_way", req, nil)
+	body := *req
+	var refs []api.MediaRef
+	body.Conclusions, refs = req.Conclusions.toSend()
+	return api.SendMedia(ctx, s.c, s.media, refs, func() error {
+		return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/update_contact_way", &body, nil)
+	})
 }
 
 // DelContactWay deletes a contact way. The client repeats it after a

@@ -173,7 +173,7 @@ func TestTempContactWayAndCloseTempChat(t *testing.T) {
 	testkit.Seed(t, srv, 1, "doc")
 	w, err := svc.AddContactWay(t.Context(), &contact.AddContactWayRequest{Type: contact.ContactWaySingle, Scene: contact.SceneQRCode,
 		User: []string{"doc"}, IsTemp: true, ExpiresIn: 86400, ChatExpiresIn: 3600,
-		Conclusions: &contact.Conclusions{Text: &contact.ConclusionText{Content: "bye"}, Image: &contact.ConclusionImage{MediaID: "m1"}}})
+		Conclusions: &contact.Conclusions{Text: &contact.ConclusionText{Content: "bye"}, Image: &contact.ConclusionImage{Upload: wecom.MediaFromBytes("bye.png", []byte("\x89PNG goodbye"))}}})
 	require.NoError(t, err)
 	got, err := svc.GetContactWay(t.Context(), w.ConfigID)
 	require.NoError(t, err)
@@ -211,7 +211,8 @@ func TestConclusionLimits(t *testing.T) {
 		return &contact.Conclusions{Link: &contact.ConclusionLink{Title: title, Desc: desc, URL: "https://example.invalid"}}
 	}
 	mini := func(title string) *contact.Conclusions {
-		return &contact.Conclusions{MiniProgram: &contact.ConclusionMiniProgram{Title: title, PicMediaID: "m", AppID: "wx1", Page: "/i"}}
+		return &contact.Conclusions{MiniProgram: &contact.ConclusionMiniProgram{Title: title, AppID: "wx1", Page: "/i",
+			PicUpload: wecom.MediaFromBytes("cover.png", []byte("\x89PNG cover"))}}
 	}
 	text := func(s string) *contact.Conclusions {
 		return &contact.Conclusions{Text: &contact.ConclusionText{Content: s}}

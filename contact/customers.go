@@ -303,7 +303,7 @@ const (
 
 // RemarkRequest edits a member's remark on a customer. At least one of
 // Remark, Description, RemarkCompany, RemarkMobiles and RemarkPicMediaID
-// must be set.
+// (or its file, RemarkPicUpload) must be set.
 type RemarkRequest struct {
 	UserID         string `json:"userid"`
 	ExternalUserID string `json:"external_userid"`
@@ -313,8 +313,14 @@ type RemarkRequest struct {
 	// RemarkMobiles replaces every remark phone number. nil leaves them; an
 	// empty, non-nil slice clears them (sent as [""], which is how WeCom
 	// documents clearing; []string{""} does the same).
-	RemarkMobiles    []string `json:"remark_mobiles,omitempty"`
-	RemarkPicMediaID string   `json:"remark_pic_mediaid,omitempty"` // a media_id from media upload
+	RemarkMobiles []string `json:"remark_mobiles,omitempty"`
+	// RemarkPicMediaID is the remark's picture: a temporary media id
+	// (media/upload, type image).
+	RemarkPicMediaID string `json:"remark_pic_mediaid,omitempty"`
+	// RemarkPicUpload is the picture's image file; Remark fills
+	// RemarkPicMediaID from the Service's MediaCache (see
+	// Service.MediaCache).
+	RemarkPicUpload *wecom.MediaSource `json:"-"`
 }
 
 // MarshalJSON encodes the request as WeCom expects it: an empty, non-nil
@@ -335,14 +341,16 @@ func (r *RemarkRequest) validate() error {
 		check.MaxChars("RemarkCompany", r.RemarkCompany, maxRemarkCompanyLen)); err != nil {
 		return err
 	}
-	if r.Remark == "" && r.Description == "" && r.RemarkCompany == "" && r.RemarkMobiles == nil && r.RemarkPicMediaID == "" {
-		return check.Invalidf("RemarkRequest changes nothing: set Remark, Description, RemarkCompany, RemarkMobiles or RemarkPicMediaID")
+	if r.Remark == "" && r.Description == "" && r.RemarkCompany == "" && r.RemarkMobiles == nil && r.RemarkPicMediaID == "" && r.RemarkPicUpload == nil {
+		return check.Invalidf("RemarkRequest changes nothing: set Remark, Description, RemarkCompany, RemarkMobiles or RemarkPicMediaID (or RemarkPicUpload)")
 	}
 	return nil
 }
 
 // Remark edits a member's remark, description, remark company, remark
-// phone numbers or remark picture for one customer.
+// phone numbers or remark picture for one customer. A picture given as a
+// file (RemarkPicUpload) is sent with the media id the MediaCache holds
+// for it.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/92115
 func (s *Service) Remark(ctx context.Context, req *RemarkRequest) error {
@@ -352,5 +360,9 @@ func (s *Service) Remark(ctx context.Context, req *RemarkRequest) error {
 	if err := req.validate(); err != nil {
 		return err
 	}
-	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/remark", req, nil)
+	body := *req
+	refs := api.AddMedia(nil, &body.RemarkPicMediaID, req.RemarkPicUpload, wecom.MediaImage)
+	return api.SendMedia(ctx, s.c, s.media, refs, func() error {
+		return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/remark", &body, nil)
+	})
 }

@@ -36,10 +36,15 @@ type ProductAttachment struct {
 }
 
 // AttachmentImage names an image by its media_id. On the way in it must come
-// from wecom.Client.UploadAttachment with wecom.AttachmentProductAlbum; on
-// the way out it is a temporary media id to download.
+// from wecom.Client.UploadAttachment with wecom.AttachmentProductAlbum (it
+// lives three days), or be given as the file (Upload); on the way out it is
+// a temporary media id to download.
 type AttachmentImage struct {
 	MediaID string `json:"media_id"`
+	// Upload is the image file (at most 10 MB); AddProductAlbum and
+	// UpdateProductAlbum fill MediaID from the Service's MediaCache,
+	// uploaded as a product album attachment (see Service.MediaCache).
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 // ImageAttachment is the attachment of the uploaded image mediaID.
@@ -47,16 +52,25 @@ func ImageAttachment(mediaID string) ProductAttachment {
 	return ProductAttachment{Type: ProductAttachmentImage, Image: &AttachmentImage{MediaID: mediaID}}
 }
 
+// ImageUpload is the attachment of an image file: every call that sends
+// it uses the media id the MediaCache holds for it (see
+// Service.MediaCache).
+func ImageUpload(src *wecom.MediaSource) ProductAttachment {
+	return ProductAttachment{Type: ProductAttachmentImage, Image: &AttachmentImage{Upload: src}}
+}
+
 // ProductAlbum is a product of the corp's product album (商品图册), which
 // members send to customers, as get_product_album and
 // get_product_album_list return it. Every app can read every album of the
 // corp; an app may update and delete only the albums it created.
 //
-// Images are attachments: upload each with
+// Images are attachments: give each file as an ImageUpload, which every
+// call uploads (or finds in the MediaCache) as a product album attachment,
+// or upload each with
 //
 //	m, err := c.UploadAttachment(ctx, wecom.MediaImage, wecom.AttachmentProductAlbum, "cup.png", f)
 //
-// and put m.MediaID in an ImageAttachment.
+// and put m.MediaID in an ImageAttachment (it lives three days).
 type ProductAlbum struct {
 	// ProductID is absent from get_product_album's field table but present
 	// in its example; the list has it in both.
@@ -96,8 +110,8 @@ func validateAttachments(atts []ProductAttachment) error {
 		if a.Type != ProductAttachmentImage {
 			return check.Invalidf("Attachments[%d]: type %q; WeCom accepts %q only", i, a.Type, ProductAttachmentImage)
 		}
-		if a.Image == nil || a.Image.MediaID == "" {
-			return check.Invalidf("Attachments[%d]: the image's MediaID is required", i)
+		if a.Image == nil || a.Image.MediaID == "" && a.Image.Upload == nil {
+			return check.Invalidf("Attachments[%d]: the image's MediaID (or its file, Upload) is required", i)
 		}
 	}
 	return nil
@@ -129,7 +143,9 @@ func (r *AddProductAlbumRequest) validate() error {
 // AddProductAlbum creates a product album and returns its product_id. It is
 // never re-sent once it may have reached WeCom: such an error is a
 // *wecom.MaybeCreatedError (matching wecom.ErrOutcomeUnknown); look for its
-// description in ListProductAlbumsIter before creating it again.
+// description in ListProductAlbumsIter before creating it again. Images
+// given as files (ImageUpload) are sent with the media ids the MediaCache
+// holds for them (see Service.MediaCache).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95096
 func (s *Service) AddProductAlbum(ctx context.Context, req *AddProductAlbumRequest) (string, error) {
@@ -137,9 +153,14 @@ func (s *Service) AddProductAlbum(ctx context.Context, req *AddProductAlbumReque
 		return "", err
 	}
 	var out productIDBody
-	err := api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_product_album", req, &out, func(since, until time.Time) string {
-		return fmt.Sprintf("list get_product_album_list (ListProductAlbumsIter) and look for the description %q (GetProductAlbum gives its create_time, %s)",
-			req.Description, api.Window(since, until))
+	body := *req
+	var refs []api.MediaRef
+	body.Attachments, refs = productAttachmentsToSend(req.Attachments)
+	err := api.SendMedia(ctx, s.c, s.media, refs, func() error {
+		return api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_product_album", &body, &out, func(since, until time.Time) string {
+			return fmt.Sprintf("list get_product_album_list (ListProductAlbumsIter) and look for the description %q (GetProductAlbum gives its create_time, %s)",
+				req.Description, api.Window(since, until))
+		})
 	})
 	if err != nil {
 		return "", err
@@ -237,13 +258,19 @@ func (r *UpdateProductAlbumRequest) validate() error {
 
 // UpdateProductAlbum changes a product album this app created. The client
 // repeats it after a failure in transit: repeating it leaves the same album.
+// Images given as files are sent as AddProductAlbum sends them.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95096
 func (s *Service) UpdateProductAlbum(ctx context.Context, req *UpdateProductAlbumRequest) error {
 	if err := req.validate(); err != nil {
 		return err
 	}
-	return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/update_product_album", req, nil)
+	body := *req
+	var refs []api.MediaRef
+	body.Attachments, refs = productAttachmentsToSend(req.Attachments)
+	return api.SendMedia(ctx, s.c, s.media, refs, func() error {
+		return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/update_product_album", &body, nil)
+	})
 }
 
 // DeleteProductAlbum deletes a product album this app created. The client

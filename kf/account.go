@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/scrmkit/scrm/internal/api"
+	"github.com/scrmkit/scrm/wecom"
 )
 
 // Account is a customer-service account (客服账号) as account/list answers
@@ -27,12 +28,16 @@ type AddAccountRequest struct {
 	// Name is required, at most 16 characters.
 	Name string `json:"name"`
 	// MediaID is the avatar: a temporary image (wecom.Client.UploadMedia,
-	// type image), at most 128 bytes. Required.
+	// type image), at most 128 bytes. Required unless Upload is set.
 	MediaID string `json:"media_id"`
+	// Upload is the avatar's image file; AddAccount fills MediaID from the
+	// Service's MediaCache (see Service.MediaCache).
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 // AddAccount creates a customer-service account and returns its
-// open_kfid. An account created through the API is managed through the API
+// open_kfid. An avatar given as a file (Upload) is sent with the media id
+// the MediaCache holds for it. An account created through the API is managed through the API
 // from the start. A corp may have at most 5,000 accounts (95005), a corp
 // that has not verified its subject 10 (95027); WeCom may refuse a corp
 // whose accounts are little used (95026). A self-built app must also be
@@ -50,7 +55,7 @@ func (s *Service) AddAccount(ctx context.Context, req *AddAccountRequest) (strin
 	}
 	if err := api.FirstErr(
 		check.Required("Name", req.Name), check.MaxChars("Name", req.Name, maxAccountName),
-		check.Required("MediaID", req.MediaID), check.MaxBytes("MediaID", req.MediaID, maxMediaID),
+		check.RequiredMedia("MediaID", req.MediaID, "Upload", req.Upload), check.MaxBytes("MediaID", req.MediaID, maxMediaID),
 	); err != nil {
 		return "", err
 	}
@@ -60,7 +65,12 @@ func (s *Service) AddAccount(ctx context.Context, req *AddAccountRequest) (strin
 	hint := func(_, _ time.Time) string {
 		return "list the accounts (ListAccountsIter) and look for one named " + req.Name
 	}
-	if err := api.Create(ctx, s.c, "/cgi-bin/kf/account/add", req, &out, hint); err != nil {
+	body := *req
+	refs := api.AddMedia(nil, &body.MediaID, req.Upload, wecom.MediaImage)
+	err := api.SendMedia(ctx, s.c, s.media, refs, func() error {
+		return api.Create(ctx, s.c, "/cgi-bin/kf/account/add", &body, &out, hint)
+	})
+	if err != nil {
 		return "", err
 	}
 	return out.OpenKfID, nil
@@ -87,6 +97,9 @@ type UpdateAccountRequest struct {
 	Name     string `json:"name,omitempty"` // at most 16 characters
 	// MediaID is a new avatar: a temporary image, at most 128 bytes.
 	MediaID string `json:"media_id,omitempty"`
+	// Upload is a new avatar's image file; UpdateAccount fills MediaID
+	// from the Service's MediaCache (see Service.MediaCache).
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 // UpdateAccount changes an account's name or avatar.
@@ -100,10 +113,14 @@ func (s *Service) UpdateAccount(ctx context.Context, req *UpdateAccountRequest) 
 		check.MaxChars("Name", req.Name, maxAccountName), check.MaxBytes("MediaID", req.MediaID, maxMediaID)); err != nil {
 		return err
 	}
-	if req.Name == "" && req.MediaID == "" {
-		return check.Invalidf("nothing to update: give Name, MediaID or both")
+	if req.Name == "" && req.MediaID == "" && req.Upload == nil {
+		return check.Invalidf("nothing to update: give Name, MediaID (or its file, Upload) or both")
 	}
-	return api.Idempotent(ctx, s.c, "/cgi-bin/kf/account/update", req, nil)
+	body := *req
+	refs := api.AddMedia(nil, &body.MediaID, req.Upload, wecom.MediaImage)
+	return api.SendMedia(ctx, s.c, s.media, refs, func() error {
+		return api.Idempotent(ctx, s.c, "/cgi-bin/kf/account/update", &body, nil)
+	})
 }
 
 // ListAccountsRequest pages through the accounts.

@@ -1,5 +1,7 @@
 package kf
 
+import "github.com/scrmkit/scrm/wecom"
+
 // The bodies of messages, as sync_msg reads them and send_msg sends them.
 // One type serves both directions where WeCom uses one shape; a field that
 // only one direction has says so.
@@ -42,26 +44,42 @@ type Text struct {
 }
 
 // Image is an image message: a temporary media id (media/get downloads a
-// received one; send a temporary image uploaded with media/upload).
-// sync_msg gives a text notice instead of an image over 2 MB.
+// received one; send a temporary image uploaded with media/upload, or its
+// file, Upload). sync_msg gives a text notice instead of an image over 2
+// MB.
 type Image struct {
 	MediaID string `json:"media_id"`
+	// Upload (sent only) is the image file (at most 10 MB); each send
+	// fills MediaID from the Service's MediaCache (see Service.MediaCache).
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 // Voice is a voice message (AMR, or Silk when SyncMsgRequest.VoiceFormat
-// asks for it); over 2 MB it arrives as a text notice.
+// asks for it); over 2 MB it arrives as a text notice. A voice to send is
+// a temporary media id or its AMR file (Upload).
 type Voice struct {
 	MediaID string `json:"media_id"`
+	// Upload (sent only) is the AMR file (at most 2 MB); each send fills
+	// MediaID from the Service's MediaCache.
+	Upload *wecom.MediaSource `json:"-"`
 }
 
-// Video is a video message; over 10 MB it arrives as a text notice.
+// Video is a video message; over 10 MB it arrives as a text notice. A
+// video to send is a temporary media id or its MP4 file (Upload).
 type Video struct {
 	MediaID string `json:"media_id"`
+	// Upload (sent only) is the MP4 file (at most 10 MB); each send fills
+	// MediaID from the Service's MediaCache.
+	Upload *wecom.MediaSource `json:"-"`
 }
 
-// File is a file message; over 20 MB it arrives as a text notice.
+// File is a file message; over 20 MB it arrives as a text notice. A file
+// to send is a temporary media id or the file itself (Upload).
 type File struct {
 	MediaID string `json:"media_id"`
+	// Upload (sent only) is the file (at most 20 MB); each send fills
+	// MediaID from the Service's MediaCache.
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 // Location is a location message.
@@ -84,9 +102,12 @@ type WebLink struct {
 	URL string `json:"url"`
 	// PicURL (received only) is the thumbnail's URL.
 	PicURL string `json:"pic_url,omitempty"`
-	// ThumbMediaID (sent only, required) is the thumbnail: a temporary
-	// image.
+	// ThumbMediaID (sent only, required unless ThumbUpload is set) is the
+	// thumbnail: a temporary image.
 	ThumbMediaID string `json:"thumb_media_id,omitempty"`
+	// ThumbUpload (sent only) is the thumbnail's image file; each send
+	// fills ThumbMediaID from the Service's MediaCache.
+	ThumbUpload *wecom.MediaSource `json:"-"`
 }
 
 // BusinessCard is a member's business card (名片) a customer received and
@@ -104,8 +125,11 @@ type MiniProgram struct {
 	// PagePath is the page the card opens; required to send.
 	PagePath string `json:"pagepath"`
 	// ThumbMediaID is the cover, a temporary image (520×416 suggested);
-	// required to send.
+	// required to send, unless ThumbUpload is set.
 	ThumbMediaID string `json:"thumb_media_id"`
+	// ThumbUpload (sent only) is the cover's image file; each send fills
+	// ThumbMediaID from the Service's MediaCache.
+	ThumbUpload *wecom.MediaSource `json:"-"`
 }
 
 // CALink is a 获客链接 message: a link made by the customer acquisition

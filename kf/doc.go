@@ -34,6 +34,20 @@
 // session is queued or taken by a servicer (48 hours), a closing message
 // when it ends (20 seconds).
 //
+// # Media: files, not ids
+//
+// Wherever WeCom takes a temporary media id (a message's image, voice,
+// video or file, a link's thumbnail, a mini program's cover, an account's
+// avatar, a knowledge-base answer's image or video), the request also
+// takes the file (Image.Upload, WebLink.ThumbUpload,
+// AddAccountRequest.Upload, AttachmentMedia.Upload...). A file is sent with
+// the media id the Service's wecom.MediaCache holds for it, uploaded once
+// and again shortly before WeCom forgets it (three days after the upload),
+// so a request built once works on any day; when WeCom answers 40007 for
+// it all the same, the file is uploaded again and the request sent once
+// more. New takes a cache to share (WithMediaCache). SendMsgOnEvent sends
+// text and menus only: it takes no media.
+//
 // # Sessions
 //
 // A session is untreated (the customer wrote), with the bot (the API

@@ -12,14 +12,57 @@ import (
 // token of the app whose client it was built from (see the package doc for
 // which app may call what). It is safe for concurrent use.
 type Service struct {
-	c *wecom.Client
+	c     *wecom.Client
+	media *wecom.MediaCache
 }
 
-// New returns a Service that calls WeCom through c.
-func New(c *wecom.Client) *Service { return &Service{c: c} }
+// Option configures a Service.
+type Option func(*Service)
+
+// WithMediaCache makes the Service upload the files of messages, avatars
+// and answers (Image.Upload, AddAccountRequest.Upload,
+// AttachmentMedia.Upload...) through m, to share one cache with other
+// packages or to set its refresh margin (default: a wecom.MediaCache of
+// its own over the client's Store; nil keeps it).
+func WithMediaCache(m *wecom.MediaCache) Option {
+	return func(s *Service) {
+		if m != nil {
+			s.media = m
+		}
+	}
+}
+
+// New returns a Service that calls WeCom through c and uploads files
+// through a wecom.MediaCache over c's Store (WithMediaCache to give
+// another).
+func New(c *wecom.Client, opts ...Option) *Service {
+	s := &Service{c: c}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	if s.media == nil {
+		s.media = wecom.NewMediaCache(c)
+	}
+	return s
+}
 
 // Client returns the client the Service calls through.
 func (s *Service) Client() *wecom.Client { return s.c }
+
+// MediaCache returns the cache files are uploaded through. Wherever a
+// request takes a temporary media id it also takes the file (Image.Upload,
+// Voice.Upload, Video.Upload, File.Upload, WebLink.ThumbUpload,
+// MiniProgram.ThumbUpload, AddAccountRequest.Upload,
+// UpdateAccountRequest.Upload, AttachmentMedia.Upload): each call sends
+// the media id the cache holds for the file, uploaded once and again
+// shortly before WeCom forgets it (three days after the upload); when
+// WeCom answers 40007 for it all the same, the files are uploaded again
+// and the request sent once more (WeCom refused the first, so nothing is
+// sent twice). The caller's request is never modified: one built once
+// works on any day, while a media id dies after three.
+func (s *Service) MediaCache() *wecom.MediaCache { return s.media }
 
 // ErrInvalidArgument is matched (errors.Is) by every error the package
 // returns for bad input before anything is sent to WeCom.

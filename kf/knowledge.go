@@ -3,11 +3,13 @@ package kf
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"strconv"
 	"time"
 
 	"github.com/scrmkit/scrm/internal/api"
+	"github.com/scrmkit/scrm/wecom"
 )
 
 // The knowledge base (知识库) of the customer-service bot: the groups and
@@ -186,10 +188,15 @@ type Attachment struct {
 }
 
 // AttachmentMedia is an image or video attachment: a temporary media id
-// to add; KnowledgeListIntents answers with the file's name only.
+// to add, or the file to upload for one (Upload); KnowledgeListIntents
+// answers with the file's name only.
 type AttachmentMedia struct {
 	MediaID string `json:"media_id,omitempty"`
 	Name    string `json:"name,omitempty"` // read only
+	// Upload is the image (at most 10 MB) or MP4 video (10 MB) file;
+	// KnowledgeAddIntent and KnowledgeModIntent fill MediaID from the
+	// Service's MediaCache (see Service.MediaCache).
+	Upload *wecom.MediaSource `json:"-"`
 }
 
 // AttachmentLink is a link attachment.
@@ -327,7 +334,10 @@ func (r KnowledgeAddIntentRequest) MarshalJSON() ([]byte, error) {
 
 // KnowledgeAddIntent adds an intent to a group and returns its id. A
 // failure that may have reached WeCom is a *wecom.MaybeCreatedError: list
-// the group's intents and look for the question before trying again.
+// the group's intents and look for the question before trying again. An
+// attachment given as a file (AttachmentMedia.Upload,
+// MiniProgram.ThumbUpload) is sent with the media id the MediaCache holds
+// for it (see Service.MediaCache).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95972
 func (s *Service) KnowledgeAddIntent(ctx context.Context, req *KnowledgeAddIntentRequest) (string, error) {
@@ -344,7 +354,13 @@ func (s *Service) KnowledgeAddIntent(ctx context.Context, req *KnowledgeAddInten
 	hint := func(_, _ time.Time) string {
 		return "list the group's intents (KnowledgeListIntentsIter with GroupID) and look for the question " + req.Question
 	}
-	if err := api.Create(ctx, s.c, "/cgi-bin/kf/knowledge/add_intent", req, &out, hint); err != nil {
+	body := *req
+	var refs []api.MediaRef
+	body.Answers, refs = answersToSend(req.Answers)
+	err := api.SendMedia(ctx, s.c, s.media, refs, func() error {
+		return api.Create(ctx, s.c, "/cgi-bin/kf/knowledge/add_intent", &body, &out, hint)
+	})
+	if err != nil {
 		return "", err
 	}
 	return out.IntentID, nil
@@ -398,6 +414,13 @@ func checkAttachment(i int, a *Attachment) error {
 	if !ok {
 		return check.Invalidf("Answers[0].Attachments[%d]: an attachment is an image, a video, a link or a mini program, with the body its MsgType (%q) names", i, a.MsgType)
 	}
+	name := fmt.Sprintf("Answers[0].Attachments[%d]", i)
+	switch {
+	case a.Image != nil:
+		return check.RequiredMedia(name+".Image.MediaID", a.Image.MediaID, name+".Image.Upload", a.Image.Upload)
+	case a.Video != nil:
+		return check.RequiredMedia(name+".Video.MediaID", a.Video.MediaID, name+".Video.Upload", a.Video.Upload)
+	}
 	return nil
 }
 
@@ -441,7 +464,8 @@ func (r KnowledgeModIntentRequest) MarshalJSON() ([]byte, error) {
 	}{r.IntentID, q, similarOf(r.SimilarQuestions), answersOf(r.Answers)})
 }
 
-// KnowledgeModIntent replaces parts of an intent.
+// KnowledgeModIntent replaces parts of an intent. Attachments given as
+// files are sent as KnowledgeAddIntent sends them.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/95972
 func (s *Service) KnowledgeModIntent(ctx context.Context, req *KnowledgeModIntentRequest) error {
@@ -462,7 +486,12 @@ func (s *Service) KnowledgeModIntent(ctx context.Context, req *KnowledgeModInten
 	if err := api.FirstErr(checkSimilar(req.SimilarQuestions), checkAnswers(req.Answers, false)); err != nil {
 		return err
 	}
-	return api.Idempotent(ctx, s.c, "/cgi-bin/kf/knowledge/mod_intent", req, nil)
+	body := *req
+	var refs []api.MediaRef
+	body.Answers, refs = answersToSend(req.Answers)
+	return api.SendMedia(ctx, s.c, s.media, refs, func() error {
+		return api.Idempotent(ctx, s.c, "/cgi-bin/kf/knowledge/mod_intent", &body, nil)
+	})
 }
 
 // KnowledgeListIntentsRequest pages through the intents.

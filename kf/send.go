@@ -59,7 +59,9 @@ func (r *SendMsgRequest) bodies() []MsgType {
 // outside it before calling (Inbox.SendMsg); SendMsg itself does not.
 // Success means WeCom took the message, not that it arrived: a failure
 // comes later as a msg_send_fail event. It returns the message's msgid.
-// A send is never repeated once it may have reached WeCom.
+// A send is never repeated once it may have reached WeCom. A body given as
+// a file (Image.Upload, MiniProgram.ThumbUpload...) is sent with the media
+// id the MediaCache holds for it (see Service.MediaCache).
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/94677
 func (s *Service) SendMsg(ctx context.Context, req *SendMsgRequest) (string, error) {
@@ -73,7 +75,11 @@ func (s *Service) SendMsg(ctx context.Context, req *SendMsgRequest) (string, err
 	var out struct {
 		MsgID string `json:"msgid"`
 	}
-	if err := api.Write(ctx, s.c, "/cgi-bin/kf/send_msg", r, &out); err != nil {
+	refs := r.ownUploads()
+	err = api.SendMedia(ctx, s.c, s.media, refs, func() error {
+		return api.Write(ctx, s.c, "/cgi-bin/kf/send_msg", r, &out)
+	})
+	if err != nil {
 		return "", err
 	}
 	return out.MsgID, nil
@@ -95,13 +101,13 @@ func sendInput(req *SendMsgRequest) (*SendMsgRequest, error) {
 	case MsgText:
 		err = checkText(r.Text)
 	case MsgImage:
-		err = check.Required("Image.MediaID", r.Image.MediaID)
+		err = check.RequiredMedia("Image.MediaID", r.Image.MediaID, "Image.Upload", r.Image.Upload)
 	case MsgVoice:
-		err = check.Required("Voice.MediaID", r.Voice.MediaID)
+		err = check.RequiredMedia("Voice.MediaID", r.Voice.MediaID, "Voice.Upload", r.Voice.Upload)
 	case MsgVideo:
-		err = check.Required("Video.MediaID", r.Video.MediaID)
+		err = check.RequiredMedia("Video.MediaID", r.Video.MediaID, "Video.Upload", r.Video.Upload)
 	case MsgFile:
-		err = check.Required("File.MediaID", r.File.MediaID)
+		err = check.RequiredMedia("File.MediaID", r.File.MediaID, "File.Upload", r.File.Upload)
 	case MsgLink:
 		err = checkLink(r.Link)
 	case MsgMiniProgram:
@@ -143,7 +149,7 @@ func checkText(t *Text) error {
 
 func checkLink(l *WebLink) error {
 	if err := api.FirstErr(check.Required("Link.Title", l.Title), check.Required("Link.URL", l.URL),
-		check.MaxBytes("Link.URL", l.URL, maxURL), check.Required("Link.ThumbMediaID", l.ThumbMediaID)); err != nil {
+		check.MaxBytes("Link.URL", l.URL, maxURL), check.RequiredMedia("Link.ThumbMediaID", l.ThumbMediaID, "Link.ThumbUpload", l.ThumbUpload)); err != nil {
 		return err
 	}
 	if !strings.HasPrefix(l.URL, "http://") && !strings.HasPrefix(l.URL, "https://") {
@@ -157,7 +163,7 @@ func checkLink(l *WebLink) error {
 
 func checkMiniProgram(m *MiniProgram) error {
 	return api.FirstErr(check.Required("MiniProgram.AppID", m.AppID), check.Required("MiniProgram.PagePath", m.PagePath),
-		check.Required("MiniProgram.ThumbMediaID", m.ThumbMediaID))
+		check.RequiredMedia("MiniProgram.ThumbMediaID", m.ThumbMediaID, "MiniProgram.ThumbUpload", m.ThumbUpload))
 }
 
 func checkLocation(l *Location) error {

@@ -104,7 +104,7 @@ func (s *Service) AddGroupWelcomeTemplate(ctx context.Context, req *AddGroupWelc
 	body := *req
 	tmpl, refs := templateToSend(req.GroupWelcomeTemplate)
 	body.GroupWelcomeTemplate = tmpl
-	err := s.withMedia(ctx, refs, func() error {
+	err := api.SendMedia(ctx, s.c, s.media, refs, func() error {
 		return api.Create(ctx, s.c, "/cgi-bin/externalcontact/group_welcome_template/add", body, &out, func(since, until time.Time) string {
 			return "WeCom has no call listing group welcome templates: look in the admin console (客户联系 → 入群欢迎语) for one added " + api.Window(since, until)
 		})
@@ -136,7 +136,7 @@ func (s *Service) EditGroupWelcomeTemplate(ctx context.Context, req *EditGroupWe
 	body := *req
 	tmpl, refs := templateToSend(req.GroupWelcomeTemplate)
 	body.GroupWelcomeTemplate = tmpl
-	return s.withMedia(ctx, refs, func() error {
+	return api.SendMedia(ctx, s.c, s.media, refs, func() error {
 		return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/group_welcome_template/edit", &body, nil)
 	})
 }

@@ -165,7 +165,7 @@ func (s *Service) AddMsgTemplate(ctx context.Context, req *AddMsgTemplateRequest
 		c.Attachments = atts
 		body = &c
 	}
-	err := s.withMedia(ctx, refs, func() error {
+	err := api.SendMedia(ctx, s.c, s.media, refs, func() error {
 		return api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_msg_template", body, &out, func(since, until time.Time) string {
 			return fmt.Sprintf("list get_groupmsg_list_v2 (ListGroupMsgsIter) with chat_type=%s filter_type=0 %s", chatType, api.Window(since, until))
 		})

@@ -203,7 +203,7 @@ func (s *Service) AddMomentTask(ctx context.Context, req *AddMomentTaskRequest) 
 		c.Attachments = atts
 		body = &c
 	}
-	err := s.withMedia(ctx, refs, func() error {
+	err := api.SendMedia(ctx, s.c, s.media, refs, func() error {
 		return api.Create(ctx, s.c, "/cgi-bin/externalcontact/add_moment_task", body, &out, func(since, until time.Time) string {
 			return "list get_moment_list (ListMomentsIter) with filter_type=0 " + api.Window(since, until)
 		})

@@ -1,67 +1,9 @@
 package message
 
 import (
-	"context"
-
+	"github.com/scrmkit/scrm/internal/api"
 	"github.com/scrmkit/scrm/wecom"
 )
-
-// mediaRef is a media id of a request being sent that comes from a file:
-// the field of the request's copy to fill in, and how the file is
-// uploaded.
-type mediaRef struct {
-	id    *string
-	src   *wecom.MediaSource
-	typ   wecom.MediaType
-	scene wecom.AttachmentType // 0: temporary media (media/upload); else upload_attachment's
-}
-
-// fill writes every ref's media id: the MediaCache's, after uploading the
-// file when it holds none that lives long enough.
-func (s *Service) fill(ctx context.Context, refs []mediaRef) error {
-	for _, r := range refs {
-		var md *wecom.Media
-		var err error
-		if r.scene == 0 {
-			md, err = s.media.UploadMedia(ctx, r.typ, r.src)
-		} else {
-			md, err = s.media.UploadAttachment(ctx, r.typ, r.scene, r.src)
-		}
-		if err != nil {
-			return err
-		}
-		*r.id = md.MediaID
-	}
-	return nil
-}
-
-// withMedia sends a request whose media ids come (partly) from files: it
-// fills them in and calls send. When WeCom answers 40007 (it no longer
-// knows a media id the cache still held: its clock and ours disagree, or
-// the id was taken back), the files' ids are forgotten, the files uploaded
-// again and send called once more; WeCom refused the first call, so
-// repeating it is safe for creates too.
-func (s *Service) withMedia(ctx context.Context, refs []mediaRef, send func() error) error {
-	if len(refs) == 0 {
-		return send()
-	}
-	if err := s.fill(ctx, refs); err != nil {
-		return err
-	}
-	err := send()
-	if wecom.ErrorCode(err) != wecom.CodeInvalidMediaID {
-		return err
-	}
-	for _, r := range refs {
-		if ferr := s.media.Forget(ctx, r.typ, r.scene, r.src); ferr != nil {
-			s.c.Logger().Warn("message: forgetting a refused media id failed", "file", r.src.Name(), "error", ferr)
-		}
-	}
-	if err := s.fill(ctx, refs); err != nil {
-		return err
-	}
-	return send()
-}
 
 // hasUpload reports whether the attachment's media comes from a file.
 func (a *Attachment) hasUpload() bool {
@@ -72,7 +14,7 @@ func (a *Attachment) hasUpload() bool {
 // attachmentsToSend returns the attachments to send: as itself when none
 // comes from a file, else a copy whose media ids refs fill in (as is never
 // changed, so that it can be sent again later with fresh ids).
-func attachmentsToSend(as []Attachment) ([]Attachment, []mediaRef) {
+func attachmentsToSend(as []Attachment) ([]Attachment, []api.MediaRef) {
 	n := 0
 	for i := range as {
 		if as[i].hasUpload() {
@@ -83,7 +25,7 @@ func attachmentsToSend(as []Attachment) ([]Attachment, []mediaRef) {
 		return as, nil
 	}
 	out := append([]Attachment(nil), as...)
-	refs := make([]mediaRef, 0, n)
+	refs := make([]api.MediaRef, 0, n)
 	for i := range out {
 		refs = mediaRefs(refs, &out[i].Image, &out[i].MiniProgram, &out[i].Video, &out[i].File)
 	}
@@ -92,41 +34,37 @@ func attachmentsToSend(as []Attachment) ([]Attachment, []mediaRef) {
 
 // mediaRefs replaces each media object that comes from a file by a copy,
 // and adds the ref that fills the copy's id.
-func mediaRefs(refs []mediaRef, im **Image, mp **MiniProgram, v **Video, f **File) []mediaRef {
+func mediaRefs(refs []api.MediaRef, im **Image, mp **MiniProgram, v **Video, f **File) []api.MediaRef {
 	if *im != nil && (*im).Upload != nil {
-		c := **im
-		*im = &c
-		refs = append(refs, mediaRef{id: &c.MediaID, src: c.Upload, typ: wecom.MediaImage})
+		c := api.Own(im)
+		refs = api.AddMedia(refs, &c.MediaID, c.Upload, wecom.MediaImage)
 	}
 	if *mp != nil && (*mp).PicUpload != nil {
-		c := **mp
-		*mp = &c
-		refs = append(refs, mediaRef{id: &c.PicMediaID, src: c.PicUpload, typ: wecom.MediaImage})
+		c := api.Own(mp)
+		refs = api.AddMedia(refs, &c.PicMediaID, c.PicUpload, wecom.MediaImage)
 	}
 	if *v != nil && (*v).Upload != nil {
-		c := **v
-		*v = &c
-		refs = append(refs, mediaRef{id: &c.MediaID, src: c.Upload, typ: wecom.MediaVideo})
+		c := api.Own(v)
+		refs = api.AddMedia(refs, &c.MediaID, c.Upload, wecom.MediaVideo)
 	}
 	if *f != nil && (*f).Upload != nil {
-		c := **f
-		*f = &c
-		refs = append(refs, mediaRef{id: &c.MediaID, src: c.Upload, typ: wecom.MediaFile})
+		c := api.Own(f)
+		refs = api.AddMedia(refs, &c.MediaID, c.Upload, wecom.MediaFile)
 	}
 	return refs
 }
 
 // templateToSend is attachmentsToSend for a group welcome template.
-func templateToSend(t GroupWelcomeTemplate) (GroupWelcomeTemplate, []mediaRef) {
+func templateToSend(t GroupWelcomeTemplate) (GroupWelcomeTemplate, []api.MediaRef) {
 	refs := mediaRefs(nil, &t.Image, &t.MiniProgram, &t.Video, &t.File)
 	return t, refs
 }
 
 // momentToSend is attachmentsToSend for a Moments post: its files are
 // uploaded as Moments attachments (upload_attachment).
-func momentToSend(as []MomentAttachment) ([]MomentAttachment, []mediaRef) {
+func momentToSend(as []MomentAttachment) ([]MomentAttachment, []api.MediaRef) {
 	var out []MomentAttachment
-	var refs []mediaRef
+	var refs []api.MediaRef
 	for i := range as {
 		a := &as[i]
 		if (a.Image == nil || a.Image.Upload == nil) && (a.Video == nil || a.Video.Upload == nil) && (a.Link == nil || a.Link.Upload == nil) {
@@ -140,15 +78,15 @@ func momentToSend(as []MomentAttachment) ([]MomentAttachment, []mediaRef) {
 		case b.Image != nil && b.Image.Upload != nil:
 			c := *b.Image
 			b.Image = &c
-			refs = append(refs, mediaRef{id: &c.MediaID, src: c.Upload, typ: wecom.MediaImage, scene: wecom.AttachmentMoment})
+			refs = append(refs, api.MediaRef{ID: &c.MediaID, Src: c.Upload, Type: wecom.MediaImage, Scene: wecom.AttachmentMoment})
 		case b.Video != nil && b.Video.Upload != nil:
 			c := *b.Video
 			b.Video = &c
-			refs = append(refs, mediaRef{id: &c.MediaID, src: c.Upload, typ: wecom.MediaVideo, scene: wecom.AttachmentMoment})
+			refs = append(refs, api.MediaRef{ID: &c.MediaID, Src: c.Upload, Type: wecom.MediaVideo, Scene: wecom.AttachmentMoment})
 		default:
 			c := *b.Link
 			b.Link = &c
-			refs = append(refs, mediaRef{id: &c.MediaID, src: c.Upload, typ: wecom.MediaImage, scene: wecom.AttachmentMoment})
+			refs = append(refs, api.MediaRef{ID: &c.MediaID, Src: c.Upload, Type: wecom.MediaImage, Scene: wecom.AttachmentMoment})
 		}
 	}
 	if out == nil {

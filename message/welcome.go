@@ -53,7 +53,7 @@ func (s *Service) SendWelcomeMsg(ctx context.Context, req *SendWelcomeMsgRequest
 	}
 	body := *req
 	body.Attachments = atts
-	return s.withMedia(ctx, refs, func() error {
+	return api.SendMedia(ctx, s.c, s.media, refs, func() error {
 		return api.Idempotent(ctx, s.c, "/cgi-bin/externalcontact/send_welcome_msg", &body, nil)
 	})
 }

@@ -720,7 +720,7 @@ func (w *Welcomes) Prepare(ctx context.Context) error {
 	}
 	for _, m := range all {
 		if _, refs := attachmentsToSend(m.Attachments); refs != nil {
-			if err := w.svc.fill(ctx, refs); err != nil {
+			if err := api.FillMedia(ctx, w.svc.media, refs); err != nil {
 				return err
 			}
 		}

@@ -146,7 +146,9 @@
 // returns a permanent URL for an image. A MediaCache (NewMediaCache) uploads a file
 // (MediaSource: MediaFromBytes, MediaFromFile, MediaFromReader) once and
 // reuses its media_id from the client's Store until shortly before it
-// expires.
+// expires. The area packages (message, appmsg, kf, contact) take a file
+// wherever WeCom takes a temporary media id and fill the id from their
+// MediaCache on every call, uploading again after WeCom refuses it (40007).
 //
 // # Pagination and batches
 //

@@ -104,14 +104,19 @@ func (s *MediaSource) load() ([]byte, error) {
 // where it came from: two MediaSources with equal bytes share one media_id.
 // Concurrent callers asking for the same file wait for one upload (in the
 // process through the cache; across processes through the Store's lock when
-// the Store is a Locker, as redisstore's is). Create one MediaCache per
-// Client and share it between the packages that send media (message, product
-// albums); several caches over one Store still share entries.
+// the Store is a Locker, as redisstore's is). Each Service that sends
+// media (message, appmsg, kf, contact) makes one over the client's Store
+// unless given one with its WithMediaCache option; create one MediaCache
+// per Client to share between them, or let each have its own: several
+// caches over one Store still share entries.
 //
 // Keep the MediaSource, not the media_id: ask the cache for the id each time
-// it is sent (message does so for every attachment given as a file), and
-// the id is always one WeCom still knows. An id kept in a variable, a rule
-// or a template set at start-up stops working on the third day.
+// it is sent, and the id is always one WeCom still knows. Every request of
+// the SDK that takes a temporary media id also takes the file beside it
+// (message.Image.Upload, appmsg.File.Upload, kf.AddAccountRequest.Upload,
+// contact.RemarkRequest.RemarkPicUpload...) and does so on each call. An id
+// kept in a variable, a rule or a template set at start-up stops working on
+// the third day.
 type MediaCache struct {
 	c      *Client
 	store  Store

@@ -1,7 +1,10 @@
 // Package api holds what every API package of the SDK (contact, groupchat,
-// message, acquisition) does the same way: making a call with the wecom.Op
-// its endpoint needs, and refusing bad input before anything is sent with
-// an error that matches the package's ErrInvalidArgument.
+// message, acquisition, kf, appmsg...) does the same way: making a call
+// with the wecom.Op its endpoint needs, refusing bad input before anything
+// is sent with an error that matches the package's ErrInvalidArgument, and
+// sending a request whose temporary media ids come from files (SendMedia:
+// filled from a wecom.MediaCache, uploaded again and sent once more after
+// WeCom's 40007).
 package api
 
 import (

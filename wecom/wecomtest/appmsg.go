@@ -128,6 +128,10 @@ func newAppMsgState() *appMsgState {
 // answer is 81013. The agentid must be the calling app's (301002
 // otherwise). With enable_duplicate_check a request identical to one of
 // the last duplicate_check_interval (default 1800 s) reaches no one again.
+// The media ids a message names (an image, voice, video or file message,
+// mpnews thumbnails, a template card's attachment lines, in sends and in
+// update_template_card) must be live temporary uploads of the corp's
+// type: 40007 otherwise, three days after the upload included.
 //
 // WeCom API docs: https://developer.work.weixin.qq.com/document/path/90236
 type AppMessages struct{ c *Corp }
@@ -302,6 +306,58 @@ func (w *wireAppMsgSend) body() (json.RawMessage, bool) {
 	return b, ok
 }
 
+// appMsgMedia checks the media ids a message body names: the media_id of
+// an image, voice, video or file message (an upload of that type), the
+// thumb_media_id of each mpnews article (an image) and the media_id of a
+// template card's attachment line (horizontal_content_list type 2). Each
+// must be a live temporary upload of the corp: 40007 otherwise, three
+// days after the upload included. s.mu is held.
+func (c *call) appMsgMedia(msgType string, body json.RawMessage) *apiError {
+	switch msgType {
+	case "image", "voice", "video", "file":
+		var m struct {
+			MediaID string `json:"media_id"`
+		}
+		if json.Unmarshal(body, &m) != nil {
+			return errf(40058, "invalid parameter: "+msgType)
+		}
+		return c.checkMedia(m.MediaID, msgType)
+	case "mpnews":
+		var m struct {
+			Articles []struct {
+				ThumbMediaID string `json:"thumb_media_id"`
+			} `json:"articles"`
+		}
+		if json.Unmarshal(body, &m) != nil {
+			return errf(40058, "invalid parameter: mpnews")
+		}
+		for _, a := range m.Articles {
+			if e := c.checkMedia(a.ThumbMediaID, "image"); e != nil {
+				return e
+			}
+		}
+	case "template_card":
+		var m struct {
+			HorizontalContentList []struct {
+				Type    int    `json:"type"`
+				MediaID string `json:"media_id"`
+			} `json:"horizontal_content_list"`
+		}
+		if json.Unmarshal(body, &m) != nil {
+			return errf(40058, "invalid parameter: template_card")
+		}
+		for _, h := range m.HorizontalContentList {
+			if h.Type != 2 {
+				continue
+			}
+			if e := c.checkMedia(h.MediaID, ""); e != nil {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
 func splitPipe(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, "|") {
@@ -338,6 +394,9 @@ func (s *Server) routeAppMsg() {
 		}
 		if req.Safe == 2 && req.MsgType != "mpnews" {
 			return nil, errf(40058, "invalid parameter: safe 2 is for mpnews only")
+		}
+		if e := c.appMsgMedia(req.MsgType, body); e != nil {
+			return nil, e
 		}
 		var card *wireCard
 		if req.MsgType == "template_card" {
@@ -523,6 +582,11 @@ func (s *Server) routeAppMsg() {
 			return nil, errf(40058, "invalid parameter: only interaction cards have buttons to update")
 		case len(req.UserIDs) > appMsgMaxUsers || len(req.PartyIDs) > appMsgMaxParties || len(req.TagIDs) > appMsgMaxTags:
 			return nil, errf(40058, "invalid parameter: too many userids, partyids or tagids")
+		}
+		if len(req.TemplateCard) > 0 {
+			if e := c.appMsgMedia("template_card", req.TemplateCard); e != nil {
+				return nil, e
+			}
 		}
 		rc.used = true
 		m := rc.msg

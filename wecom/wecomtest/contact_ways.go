@@ -55,6 +55,25 @@ type contactWay struct {
 
 const maxTempWaySeconds = 14 * 24 * 3600
 
+// conclusionMedia checks the media ids of a closing message: the image's
+// media_id and the mini program's pic_media_id must be live temporary
+// image uploads (40007 otherwise, three days after the upload included).
+// s.mu is held.
+func (c *call) conclusionMedia(concl *wireConclusions) *apiError {
+	if concl == nil {
+		return nil
+	}
+	if concl.Image != nil {
+		if e := c.checkMedia(concl.Image.MediaID, "image"); e != nil {
+			return e
+		}
+	}
+	if concl.MiniProgram != nil {
+		return c.checkMedia(concl.MiniProgram.PicMediaID, "image")
+	}
+	return nil
+}
+
 // checkWayFields validates what add and update share.
 func (cs *contactState) checkWayFields(remark, state *string, users []string, expires, chatExpires *int, concl *wireConclusions) *apiError {
 	if remark != nil && utf8.RuneCountInString(*remark) > 30 {
@@ -166,6 +185,9 @@ func (s *Server) routeContactWays() {
 		}
 		cs := c.corp.contact
 		if e := cs.checkWayFields(&req.Remark, &req.State, req.User, &req.ExpiresIn, &req.ChatExpiresIn, req.Conclusions); e != nil {
+			return nil, e
+		}
+		if e := c.conclusionMedia(req.Conclusions); e != nil {
 			return nil, e
 		}
 		w := &contactWay{
@@ -296,6 +318,9 @@ func (s *Server) routeContactWays() {
 		}
 		if !w.IsTemp && (req.ExpiresIn != nil || req.ChatExpiresIn != nil || req.UnionID != nil || req.Conclusions != nil) {
 			return nil, errf(40058, "expires_in, chat_expires_in, unionid and conclusions are for temporary sessions only")
+		}
+		if e := c.conclusionMedia(req.Conclusions); e != nil {
+			return nil, e
 		}
 		if req.Remark != nil {
 			w.Remark = *req.Remark
