@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzDecodeSendResponse feeds message/send answers to the decoder: the id
@@ -25,9 +27,8 @@ func FuzzDecodeSendResponse(f *testing.F) {
 		}
 		for _, l := range [][]string{r.InvalidUser, r.InvalidParty, r.InvalidTag, r.UnlicensedUser} {
 			for _, id := range l {
-				if id == "" || id != strings.TrimSpace(id) {
-					t.Fatalf("id %q in %q", id, l)
-				}
+				require.NotEmpty(t, id, "an empty id in %q", l)
+				require.Equal(t, strings.TrimSpace(id), id, "id %q in %q", id, l)
 			}
 		}
 		var raw struct {
@@ -39,8 +40,8 @@ func FuzzDecodeSendResponse(f *testing.F) {
 		var s string
 		if json.Unmarshal(raw.InvalidUser, &s) == nil {
 			for _, p := range strings.Split(s, "|") {
-				if p = strings.TrimSpace(p); p != "" && !strings.Contains(strings.Join(r.InvalidUser, "|"), p) {
-					t.Fatalf("%q lost id %q: %q", s, p, r.InvalidUser)
+				if p = strings.TrimSpace(p); p != "" {
+					require.Contains(t, strings.Join(r.InvalidUser, "|"), p, "%q lost id %q: %q", s, p, r.InvalidUser)
 				}
 			}
 		}

@@ -350,7 +350,7 @@ func TestQueuedRunsWaitForTheStart(t *testing.T) {
 	require.NoError(t, err)
 	qc := closed.cfg.queue.(*claimingQueue)
 	closed.OnDefault(func(context.Context, Event) error {
-		t.Error("a Handler closed before its start ran a push")
+		assert.Fail(t, "a Handler closed before its start ran a push")
 		return nil
 	})
 	go func() { done <- qc.run(context.Background(), storedDelivery(t, claimEvent("wmNever"))) }()

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
 )
 
 // cardSample is the official template_card_event sample (90240) with the
@@ -35,15 +37,11 @@ func FuzzTemplateCardEvent(f *testing.F) {
 			return
 		}
 		for _, s := range []string{card.TaskID, card.CardType, card.ResponseCode} {
-			if s != strings.TrimSpace(s) {
-				t.Fatalf("untrimmed field %q", s)
-			}
+			require.Equal(t, strings.TrimSpace(s), s, "untrimmed field")
 		}
 		for _, it := range card.SelectedItems {
 			for _, id := range it.OptionIDs {
-				if id != strings.TrimSpace(id) {
-					t.Fatalf("untrimmed option id %q", id)
-				}
+				require.Equal(t, strings.TrimSpace(id), id, "untrimmed option id")
 			}
 		}
 		reply := card.UpdateButtonReply(replaceName)
@@ -52,13 +50,9 @@ func FuzzTemplateCardEvent(f *testing.F) {
 			FromUserName string `xml:"FromUserName"`
 			ReplaceName  string `xml:"Button>ReplaceName"`
 		}
-		if err := xml.Unmarshal(reply, &got); err != nil {
-			t.Fatalf("the reply is not XML: %v\n%q", err, reply)
-		}
+		require.NoError(t, xml.Unmarshal(reply, &got), "the reply is not XML: %q", reply)
 		for _, p := range [][2]string{{got.ReplaceName, replaceName}, {got.ToUserName, card.FromUserName}, {got.FromUserName, card.ToUserName}} {
-			if want := refXMLText(p[1]); p[0] != want {
-				t.Fatalf("the reply reads %q, want %q", p[0], want)
-			}
+			require.Equal(t, refXMLText(p[1]), p[0], "the reply reads %q", p[0])
 		}
 	})
 }

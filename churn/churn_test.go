@@ -111,7 +111,7 @@ func (w *world) noRecord(t *testing.T) {
 	t.Helper()
 	select {
 	case r := <-w.records:
-		t.Fatalf("unexpected record %+v", r)
+		require.Failf(t, "unexpected record", "%+v", r)
 	default:
 	}
 }

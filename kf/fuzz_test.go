@@ -3,6 +3,8 @@ package kf
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzDecodeSyncMsg feeds sync_msg answers to the decoder: it never panics;
@@ -30,8 +32,8 @@ func FuzzDecodeSyncMsg(f *testing.F) {
 		}
 		for i := range r.MsgList {
 			m := &r.MsgList[i]
-			if m.Raw != nil && !json.Valid(m.Raw) {
-				t.Fatalf("message %d: Raw is not JSON: %q", i, m.Raw)
+			if m.Raw != nil {
+				require.True(t, json.Valid(m.Raw), "message %d: Raw is not JSON: %q", i, m.Raw)
 			}
 			bodies := map[MsgType]bool{
 				MsgText: m.Text != nil, MsgImage: m.Image != nil, MsgVoice: m.Voice != nil, MsgVideo: m.Video != nil,
@@ -41,13 +43,14 @@ func FuzzDecodeSyncMsg(f *testing.F) {
 				MsgMergedMsg: m.MergedMsg != nil, MsgChannels: m.Channels != nil, MsgNote: m.Note != nil, MsgEvent: m.Event != nil,
 			}
 			for typ, set := range bodies {
-				if set && typ != m.MsgType {
-					t.Fatalf("message %d of type %q has a %q body", i, m.MsgType, typ)
+				if set {
+					require.Equal(t, m.MsgType, typ, "message %d of type %q has a %q body", i, m.MsgType, typ)
 				}
 			}
 			kfID, ext := m.Customer()
-			if m.Event == nil && (kfID != m.OpenKfID || ext != m.ExternalUserID) {
-				t.Fatalf("message %d: Customer() = %q, %q", i, kfID, ext)
+			if m.Event == nil {
+				require.Equal(t, m.OpenKfID, kfID, "message %d: Customer() = %q, %q", i, kfID, ext)
+				require.Equal(t, m.ExternalUserID, ext, "message %d: Customer() = %q, %q", i, kfID, ext)
 			}
 		}
 	})

@@ -74,9 +74,7 @@ func BenchmarkQueueThroughput(b *testing.B) {
 		ts := fmt.Sprint(time.Now().Unix())
 		for i := range b.N {
 			body, q, err := p.Envelope(addEvent(fmt.Sprint("wmBench", i)), ts, fmt.Sprint("n", i))
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			r := httptest.NewRequest(http.MethodPost, "/cb?"+q.Encode(), strings.NewReader(string(body)))
 			reqs = append(reqs, r)
 		}

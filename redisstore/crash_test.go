@@ -165,7 +165,7 @@ func (c *crashChild) killedBySIGKILL(t *testing.T) bool {
 		ws, ok := ee.Sys().(syscall.WaitStatus)
 		return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
 	case <-time.After(20 * time.Second):
-		t.Fatal("the child instance did not reach its fault point")
+		require.Fail(t, "the child instance did not reach its fault point")
 		return false
 	}
 }

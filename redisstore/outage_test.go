@@ -47,7 +47,7 @@ func startOwnRedis(t testing.TB) *ownRedis {
 	if err != nil {
 		msg := "this test starts and stops a redis-server of its own, and none is installed (apt-get install redis-server)"
 		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
+			require.Fail(t, msg)
 		}
 		t.Skip(msg)
 	}
@@ -234,7 +234,7 @@ func TestRedisOutage(t *testing.T) {
 		}()
 		select {
 		case <-got:
-			t.Error("a second holder got the lock while the first held it")
+			assert.Fail(t, "a second holder got the lock while the first held it")
 		case <-time.After(100 * time.Millisecond):
 		}
 		unlock()

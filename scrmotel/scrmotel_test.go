@@ -73,7 +73,7 @@ func collected(t *testing.T, rm metricdata.ResourceMetrics, name string) []map[s
 					out = append(out, a)
 				}
 			default:
-				t.Fatalf("%s: unexpected data %T", name, m.Data)
+				require.Failf(t, "unexpected data", "%s: %T", name, m.Data)
 			}
 		}
 	}

@@ -174,7 +174,7 @@ func TestBrokenNetworks(t *testing.T) {
 			for _, write := range []bool{false, true} {
 				mock := httpmock.NewMockTransport()
 				mock.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
-					t.Errorf("request to %s, which the SDK must not make", req.URL.Host)
+					assert.Failf(t, "unexpected request", "request to %s, which the SDK must not make", req.URL.Host)
 					return nil, errors.New("unexpected request")
 				})
 				method, path := http.MethodGet, "/cgi-bin/get_api_domain_ip"

@@ -3,15 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRunAgainstFake(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), &out, func(string) string { return "" }); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	require.NoError(t, run(context.Background(), &out, func(string) string { return "" }), out.String())
 	s := out.String()
 	for _, want := range []string{
 		"auto_create_room true",
@@ -24,22 +24,15 @@ func TestRunAgainstFake(t *testing.T) {
 		": 1 groups, 1 members, 1 new members",
 		"deleted ",
 	} {
-		if !strings.Contains(s, want) {
-			t.Errorf("output lacks %q:\n%s", want, s)
-		}
+		assert.Contains(t, s, want)
 	}
-	if strings.Contains(s, "FAILED") {
-		t.Errorf("a step failed:\n%s", s)
-	}
+	assert.NotContains(t, s, "FAILED", "a step failed")
 }
 
 func TestRunFailsWithoutServer(t *testing.T) {
 	env := map[string]string{"WECOM_CORP_ID": "ww1", "WECOM_CORP_SECRET": "s", "WECOM_BASE_URL": "http://127.0.0.1:1"}
 	var out bytes.Buffer
-	if err := run(context.Background(), &out, func(k string) string { return env[k] }); err == nil {
-		t.Fatalf("run succeeded against a closed port:\n%s", out.String())
-	}
-	if !strings.Contains(out.String(), "FAILED") {
-		t.Errorf("no failed step printed:\n%s", out.String())
-	}
+	require.Error(t, run(context.Background(), &out, func(k string) string { return env[k] }),
+		"run succeeded against a closed port:\n%s", out.String())
+	assert.Contains(t, out.String(), "FAILED", "no failed step printed")
 }

@@ -2,15 +2,15 @@ package main
 
 import (
 	"bytes"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestQuickstartRunsWithoutCredentials(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(t.Context(), &out, func(string) string { return "" }); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	require.NoError(t, run(t.Context(), &out, func(string) string { return "" }), out.String())
 	text := out.String()
 	for _, want := range []string{
 		"started the fake WeCom", "fetch access token",
@@ -26,22 +26,15 @@ func TestQuickstartRunsWithoutCredentials(t *testing.T) {
 		"succeeded after 3 attempts", "gettoken called 2 times",
 		"its state still resolves",
 	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("output lacks %q:\n%s", want, text)
-		}
+		assert.Contains(t, text, want)
 	}
-	if strings.Contains(text, "FAILED") {
-		t.Errorf("a step failed:\n%s", text)
-	}
+	assert.NotContains(t, text, "FAILED", "a step failed")
 }
 
 func TestQuickstartFailsWithoutServer(t *testing.T) {
 	env := map[string]string{"WECOM_CORP_ID": "ww1", "WECOM_CORP_SECRET": "s", "WECOM_BASE_URL": "http://127.0.0.1:1"}
 	var out bytes.Buffer
-	if err := run(t.Context(), &out, func(k string) string { return env[k] }); err == nil {
-		t.Fatalf("run succeeded against a closed port:\n%s", out.String())
-	}
-	if !strings.Contains(out.String(), "FAILED") {
-		t.Errorf("no failed step printed:\n%s", out.String())
-	}
+	require.Error(t, run(t.Context(), &out, func(k string) string { return env[k] }),
+		"run succeeded against a closed port:\n%s", out.String())
+	assert.Contains(t, out.String(), "FAILED", "no failed step printed")
 }

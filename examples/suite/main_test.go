@@ -11,14 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/scrmkit/scrm/wecom/wecomtest"
 )
 
 func TestRunAgainstFake(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), &out, func(string) string { return "" }, ""); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	require.NoError(t, run(context.Background(), &out, func(string) string { return "" }, ""), out.String())
 	s := out.String()
 	for _, want := range []string{
 		"suite_access_token obtained with the pushed ticket",
@@ -31,22 +32,19 @@ func TestRunAgainstFake(t *testing.T) {
 		"data URL refuses wwdemocorpgamma   ok  403",
 		"3 permanent-code exchanges, 1 suite tokens",
 	} {
-		if !strings.Contains(s, want) {
-			t.Errorf("output lacks %q:\n%s", want, s)
-		}
+		assert.Contains(t, s, want)
 	}
-	if strings.Contains(s, "FAILED") || strings.Count(s, "\n") != 16 {
-		t.Errorf("want 16 successful steps:\n%s", s)
-	}
+	assert.NotContains(t, s, "FAILED", "want 16 successful steps")
+	assert.Equal(t, 16, strings.Count(s, "\n"), "want 16 successful steps:\n%s", s)
 }
 
 func TestServeNeedsAllSettings(t *testing.T) {
 	env := map[string]string{"WECOM_SUITE_ID": "wwlive", "WECOM_SUITE_SECRET": "s"}
 	var out bytes.Buffer
 	err := run(context.Background(), &out, func(k string) string { return env[k] }, "127.0.0.1:0")
-	if err == nil || !strings.Contains(out.String(), "FAILED") || !strings.Contains(out.String(), "WECOM_CALLBACK_TOKEN") {
-		t.Fatalf("run without callback settings: %v\n%s", err, out.String())
-	}
+	require.Error(t, err, "run without callback settings:\n%s", out.String())
+	require.Contains(t, out.String(), "FAILED", "run without callback settings: %v", err)
+	require.Contains(t, out.String(), "WECOM_CALLBACK_TOKEN", "run without callback settings: %v", err)
 }
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a server.
@@ -90,51 +88,37 @@ func TestServeLive(t *testing.T) {
 			cmdURL = m[1]
 		}
 	}
-	if cmdURL == "" {
-		t.Fatalf("no command URL printed:\n%s", out.String())
-	}
+	require.NotEmpty(t, cmdURL, "no command URL printed:\n%s", out.String())
 
 	// WeCom's URL checks of both URLs are encrypted for the provider's corp
 	// id; then an installation.
 	for _, u := range []string{cmdURL, strings.Replace(cmdURL, "/suite/command", "/suite/data", 1)} {
 		p := wecomtest.NewPusher(u, "livetoken", key, "wwliveprovider01")
 		req, err := p.VerifyURLRequest(ctx, "echo-1234")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || string(body) != "echo-1234" {
-			t.Fatalf("URL check of %s answered %d %q", u, resp.StatusCode, body)
-		}
+		require.Equal(t, http.StatusOK, resp.StatusCode, "URL check of %s answered %q", u, body)
+		require.Equal(t, "echo-1234", string(body), "URL check of %s", u)
 	}
 	cb := fake.Suite(suiteID).SetCallback(cmdURL, "livetoken", key)
-	if _, err := cb.PushNewTicket(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cb.Install(ctx, "wwlivecorp", ""); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "corp wwlivecorp (Corp wwlivecorp) installed the app"); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("installation not handled:\n%s", out.String())
-		}
+	_, err := cb.PushNewTicket(ctx)
+	require.NoError(t, err)
+	_, err = cb.Install(ctx, "wwlivecorp", "")
+	require.NoError(t, err)
+	const installed = "corp wwlivecorp (Corp wwlivecorp) installed the app"
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), installed); time.Sleep(5 * time.Millisecond) {
+		require.False(t, time.Now().After(deadline), "installation not handled:\n%s", out.String())
 	}
 
 	cancel()
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v\n%s", err, out.String())
-		}
+		require.NoError(t, err, "run:\n%s", out.String())
 	case <-time.After(10 * time.Second):
-		t.Fatal("run did not stop")
+		require.Fail(t, "run did not stop")
 	}
-	if !strings.Contains(out.String(), "shut down") {
-		t.Errorf("no shutdown step:\n%s", out.String())
-	}
+	assert.Contains(t, out.String(), "shut down", "no shutdown step")
 }

@@ -3,24 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRunAgainstFake(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), &out, func(string) string { return "" }); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	require.NoError(t, run(context.Background(), &out, func(string) string { return "" }), out.String())
 	s := out.String()
 	for _, want := range []string{"10000 customers over 8 members", "then stopped", "sync complete", "10000 records", "none lost or repeated"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("output lacks %q:\n%s", want, s)
-		}
+		assert.Contains(t, s, want)
 	}
-	if strings.Contains(s, "FAILED") {
-		t.Errorf("a step failed:\n%s", s)
-	}
+	assert.NotContains(t, s, "FAILED", "a step failed")
 }
 
 func TestRunFailsWithoutServer(t *testing.T) {
@@ -28,10 +24,7 @@ func TestRunFailsWithoutServer(t *testing.T) {
 	var out bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := run(ctx, &out, func(k string) string { return env[k] }); err == nil {
-		t.Fatalf("run succeeded against a closed port:\n%s", out.String())
-	}
-	if !strings.Contains(out.String(), "FAILED") {
-		t.Errorf("no failed step printed:\n%s", out.String())
-	}
+	require.Error(t, run(ctx, &out, func(k string) string { return env[k] }),
+		"run succeeded against a closed port:\n%s", out.String())
+	assert.Contains(t, out.String(), "FAILED", "no failed step printed")
 }

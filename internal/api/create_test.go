@@ -42,7 +42,7 @@ func TestCreatePassesOtherOutcomesThrough(t *testing.T) {
 	t.Parallel()
 	srv := wecomtest.NewServer(t)
 	c := srv.Client()
-	hint := func(time.Time, time.Time) string { t.Error("hint written for a definite outcome"); return "" }
+	hint := func(time.Time, time.Time) string { assert.Fail(t, "hint written for a definite outcome"); return "" }
 
 	// A definite refusal: nothing was created, the *wecom.Error as it is.
 	srv.Fail(createPath, wecomtest.Fault{Errcode: wecom.CodeAPIForbidden})

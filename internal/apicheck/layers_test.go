@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // layerOf returns the index in layers of the package at rel (the path
@@ -56,7 +58,5 @@ func TestLayers(t *testing.T) {
 		}
 	}
 	sort.Strings(bad)
-	if len(bad) > 0 {
-		t.Errorf("%d layer violation(s):\n\t%s", len(bad), strings.Join(bad, "\n\t"))
-	}
+	assert.Empty(t, bad, "%d layer violation(s):\n\t%s", len(bad), strings.Join(bad, "\n\t"))
 }

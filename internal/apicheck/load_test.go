@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 const module = "github.com/scrmkit/scrm"
@@ -60,9 +62,7 @@ var (
 func load(t *testing.T) []*pkg {
 	t.Helper()
 	loadOnce.Do(func() { loaded, listing, loadErr = loadModule() })
-	if loadErr != nil {
-		t.Fatal(loadErr)
-	}
+	require.NoError(t, loadErr)
 	return loaded
 }
 

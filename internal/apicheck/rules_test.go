@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // sharedNames are exported type names that several public packages declare
@@ -45,9 +47,7 @@ var sharedNames = map[string]string{
 func violations(t *testing.T, name string, found []string) {
 	t.Helper()
 	sort.Strings(found)
-	if len(found) > 0 {
-		t.Errorf("%s: %d violation(s):\n\t%s", name, len(found), strings.Join(found, "\n\t"))
-	}
+	assert.Empty(t, found, "%s: %d violation(s):\n\t%s", name, len(found), strings.Join(found, "\n\t"))
 }
 
 // apiPackages are the public packages the naming rules apply to: all but

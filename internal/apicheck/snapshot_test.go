@@ -8,6 +8,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const snapshotFile = "api/exported.txt"
@@ -37,25 +40,20 @@ func TestAPISnapshot(t *testing.T) {
 	got := b.String()
 	path := filepath.Join("..", "..", snapshotFile)
 	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
 		return
 	}
 	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v: write it with go test ./internal/apicheck -run TestAPISnapshot -update", err)
-	}
+	require.NoError(t, err, "write it with go test ./internal/apicheck -run TestAPISnapshot -update")
 	if string(want) == got {
 		return
 	}
 	added, removed := lineDiff(string(want), got)
-	t.Errorf("the exported API differs from %s (%d lines added, %d removed). If the change is deliberate, run\n"+
-		"\tgo test ./internal/apicheck -run TestAPISnapshot -update\nand commit the file.\nadded:\n\t%s\nremoved:\n\t%s",
-		snapshotFile, len(added), len(removed), strings.Join(head(added, 40), "\n\t"), strings.Join(head(removed, 40), "\n\t"))
+	assert.Failf(t, "the exported API differs from "+snapshotFile,
+		"%d lines added, %d removed. If the change is deliberate, run\n"+
+			"\tgo test ./internal/apicheck -run TestAPISnapshot -update\nand commit the file.\nadded:\n\t%s\nremoved:\n\t%s",
+		len(added), len(removed), strings.Join(head(added, 40), "\n\t"), strings.Join(head(removed, 40), "\n\t"))
 }
 
 func head(s []string, n int) []string {

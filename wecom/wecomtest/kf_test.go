@@ -67,13 +67,10 @@ func (rc *kfReceiver) serve(t *testing.T, corp *wecomtest.Corp) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var env struct{ Encrypt string }
-		if err := xml.Unmarshal(b, &env); err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, xml.Unmarshal(b, &env))
 		q := r.URL.Query()
-		if q.Get("msg_signature") != wecomtest.CallbackSignature(cbToken, q.Get("timestamp"), q.Get("nonce"), env.Encrypt) {
-			t.Error("bad signature")
-		}
+		assert.Equal(t, wecomtest.CallbackSignature(cbToken, q.Get("timestamp"), q.Get("nonce"), env.Encrypt), q.Get("msg_signature"),
+			"bad signature")
 		msg, _ := open(t, cbKey, env.Encrypt)
 		rc.mu.Lock()
 		rc.got = append(rc.got, msg)

@@ -11,15 +11,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // routePaths lists the API paths the package's sources name ("/cgi-bin/...").
 func routePaths(tb testing.TB) []string {
 	tb.Helper()
 	files, err := os.ReadDir(".")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	re := regexp.MustCompile(`"(/cgi-bin/[A-Za-z0-9_/]+)"`)
 	var out []string
 	for _, f := range files {
@@ -27,9 +27,7 @@ func routePaths(tb testing.TB) []string {
 			continue
 		}
 		src, err := os.ReadFile(f.Name())
-		if err != nil {
-			tb.Fatal(err)
-		}
+		require.NoError(tb, err)
 		for _, m := range re.FindAllStringSubmatch(string(src), -1) {
 			out = append(out, m[1])
 		}
@@ -47,17 +45,14 @@ func FuzzRoutes(f *testing.F) {
 	s := NewServer(f)
 	s.Corp(s.CorpID).AddStaff("zhangsan", "lisi")
 	paths := routePaths(f)
-	if len(paths) < 100 {
-		f.Fatalf("only %d routes found", len(paths))
-	}
+	require.GreaterOrEqual(f, len(paths), 100, "only %d routes found", len(paths))
 	rec := httptest.NewRecorder()
 	s.mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/cgi-bin/gettoken?corpid="+s.CorpID+"&corpsecret="+s.Secret, nil))
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &tok); err != nil || tok.AccessToken == "" {
-		f.Fatalf("gettoken: %s", rec.Body.Bytes())
-	}
+	require.NoError(f, json.Unmarshal(rec.Body.Bytes(), &tok), "gettoken: %s", rec.Body.Bytes())
+	require.NotEmpty(f, tok.AccessToken, "gettoken: %s", rec.Body.Bytes())
 	index := func(path string) uint16 { return uint16(slices.Index(paths, path)) }
 	for _, seed := range []struct {
 		path string
@@ -90,9 +85,7 @@ func FuzzRoutes(f *testing.F) {
 		}
 		w := httptest.NewRecorder()
 		s.mux.ServeHTTP(w, req)
-		if !s.mu.TryLock() {
-			t.Fatalf("%s left the server's lock held", path)
-		}
+		require.True(t, s.mu.TryLock(), "%s left the server's lock held", path)
 		s.mu.Unlock()
 		if w.Code == http.StatusNotFound {
 			return
@@ -100,8 +93,7 @@ func FuzzRoutes(f *testing.F) {
 		var ans struct {
 			ErrCode *int `json:"errcode"`
 		}
-		if err := json.Unmarshal(w.Body.Bytes(), &ans); err != nil || ans.ErrCode == nil {
-			t.Fatalf("%s answered %d %q", path, w.Code, w.Body.Bytes())
-		}
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &ans), "%s answered %d %q", path, w.Code, w.Body.Bytes())
+		require.NotNil(t, ans.ErrCode, "%s answered %d %q", path, w.Code, w.Body.Bytes())
 	})
 }
